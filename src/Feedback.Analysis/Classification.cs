@@ -1,0 +1,60 @@
+namespace Feedback.Analysis;
+
+/// <summary>Probabilities of the four sentiments; they sum to 1.</summary>
+public sealed record SentimentScores(double Positive, double Negative, double Neutral, double Mixed)
+{
+    public static SentimentScores Uniform { get; } = new(0.25, 0.25, 0.25, 0.25);
+
+    public double this[Sentiment sentiment] => sentiment switch
+    {
+        Sentiment.Positive => Positive,
+        Sentiment.Negative => Negative,
+        Sentiment.Neutral => Neutral,
+        Sentiment.Mixed => Mixed,
+        _ => throw new ArgumentOutOfRangeException(nameof(sentiment)),
+    };
+
+    /// <summary>The most probable sentiment; ties resolve in enum order.</summary>
+    public Sentiment Top()
+    {
+        var best = Sentiment.Positive;
+        foreach (var candidate in Enum.GetValues<Sentiment>())
+        {
+            if (this[candidate] > this[best])
+            {
+                best = candidate;
+            }
+        }
+
+        return best;
+    }
+}
+
+/// <summary>What a classifier decided about one message, and why.</summary>
+/// <param name="Confidence">Probability that <paramref name="Sentiment"/> is right.</param>
+/// <param name="Language">ISO 639-1 code, or "und" when it cannot be told.</param>
+/// <param name="Reasons">Short human-readable evidence, most important first (words, clauses, topic phrases).</param>
+public sealed record Classification(
+    Sentiment Sentiment,
+    Topic Topic,
+    double Confidence,
+    SentimentScores Scores,
+    string Language,
+    IReadOnlyList<string> Reasons)
+{
+    public ConfidenceLevel ConfidenceLevel => Confidence switch
+    {
+        > 0.80 => ConfidenceLevel.High,
+        >= 0.50 => ConfidenceLevel.Medium,
+        _ => ConfidenceLevel.Low,
+    };
+}
+
+/// <summary>A classifier that runs in-process with no network.</summary>
+public interface ILocalClassifier
+{
+    /// <summary>Changes whenever the same text could get a different answer (cache keys include it).</summary>
+    string Version { get; }
+
+    Classification Classify(string text);
+}
