@@ -1,1 +1,56 @@
-var app = WebApplication.CreateBuilder(args).Build(); app.Run(); public partial class Program;
+using Feedback.Api;
+using Feedback.Api.Hosting;
+using Feedback.Api.Operations;
+using Feedback.Api.Queries;
+using Feedback.Api.Security;
+using Feedback.Api.Storage;
+using Feedback.Api.Submissions;
+using Microsoft.Extensions.Options;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.Configuration.AddDotEnv(Path.Combine(Directory.GetCurrentDirectory(), ".env"));
+
+ServiceSettings settings;
+try
+{
+    settings = builder.Services.AddServiceSettings(builder.Configuration);
+}
+catch (Exception exception) when (exception is OptionsValidationException or InvalidOperationException)
+{
+    // A bad setting stops the start with the variable's name, not a stack trace.
+    await Console.Error.WriteLineAsync($"Configuration error: {exception.Message}");
+    return 2;
+}
+
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+if (builder.Configuration["ASPNETCORE_URLS"] is null && builder.Configuration["urls"] is null)
+{
+    builder.WebHost.UseUrls($"http://{builder.Configuration["HOST"] ?? "127.0.0.1"}:{builder.Configuration["PORT"] ?? "8000"}");
+}
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+builder.Services.AddApiKeyAuthentication();
+builder.Services.AddAnalysis(settings);
+builder.Services.AddSqliteStore(settings);
+
+var app = builder.Build();
+SqliteStore.Migrate(app.Services);
+
+app.UseExceptionHandler();
+app.UseStatusCodePages(context => Problems.Make(
+        context.HttpContext.Response.StatusCode, "http-" + context.HttpContext.Response.StatusCode,
+        Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode), "See the API reference for the routes and methods.")
+    .ExecuteAsync(context.HttpContext));
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapHealth();
+app.MapGroup("/feedback").RequireAuthorization().MapSubmissions().MapQueries();
+
+await app.RunAsync();
+return 0;
+
+/// <summary>The entry point, visible to the API tests' WebApplicationFactory.</summary>
+public partial class Program;

@@ -1,1 +1,3 @@
-System.Console.WriteLine("x");
+using Feedback.Cli;
+
+return await CliApp.RunAsync(args);

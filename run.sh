@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The one entry point: ./run.sh [analyse|server|test|eval|train|bench|help]
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+config=${FEEDBACK_BUILD_CONFIGURATION:-Release}
+out="$root/.build/$config"
+
+usage() {
+  cat <<'TEXT'
+Feedback: customer-feedback analysis (sentiment, topic, confidence, alerts).
+
+Usage: ./run.sh [command] [arguments]
+
+  (no command)      the interactive analyser: type a message, see how it is classified and why
+  analyze TEXT      classify one message and print the result
+  server            the HTTP API on port 8000 (PORT overrides) with a SQLite file under DATA_DIR
+  test              build and run the whole test suite
+  eval FILE.csv     accuracy report of the local classifier on a labelled CSV (--json for JSON)
+  bench             load benchmark (wrk) against a bare echo server, written to bench/RESULTS.md
+  help              this text
+
+Settings come from the environment and from .env (the environment wins); see .env.example.
+TEXT
+}
+
+require_sdk() {
+  if ! command -v dotnet >/dev/null 2>&1 || ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
+    cat >&2 <<'TEXT'
+The .NET 10 SDK is needed and was not found.
+Install it from https://dotnet.microsoft.com/download/dotnet/10.0 (or your distribution's
+dotnet-sdk-10.0 package), make sure `dotnet --list-sdks` shows a 10.x version, and run this again.
+TEXT
+    exit 1
+  fi
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+}
+
+# Creates .env on first run with a freshly generated API key, printed once.
+ensure_env() {
+  [ -f .env ] && return 0
+  local key
+  key="fb_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  sed "s/^API_KEY=.*/API_KEY=$key/" .env.example > .env
+  chmod 600 .env
+  printf 'Created .env with a new API key (shown only this once; it stays in .env):\n\n  %s\n\n' "$key"
+}
+
+# Builds once; later calls start from the built output unless a source file changed since.
+ensure_built() {
+  local stamp="$out/.stamp"
+  if [ -f "$stamp" ] && [ -z "$(find src Directory.Build.props Directory.Packages.props global.json -newer "$stamp" -type f -print -quit 2>/dev/null)" ]; then
+    return 0
+  fi
+  echo "Building ($config)..." >&2
+  mkdir -p "$out"
+  dotnet build src/Feedback.Api/Feedback.Api.csproj -c "$config" -o "$out/api" --nologo -v quiet -clp:ErrorsOnly >&2
+  dotnet build src/Feedback.Cli/Feedback.Cli.csproj -c "$config" -o "$out/cli" --nologo -v quiet -clp:ErrorsOnly >&2
+  touch "$stamp"
+}
+
+cli() {
+  require_sdk
+  ensure_env
+  ensure_built
+  exec dotnet "$out/cli/Feedback.Cli.dll" "$@"
+}
+
+command=${1:-}
+[ $# -gt 0 ] && shift
+case "$command" in
+  "" | analyse | interactive) cli "$@" ;;
+  analyze | eval | train) cli "$command" "$@" ;;
+  server | serve)
+    require_sdk
+    ensure_env
+    ensure_built
+    exec dotnet "$out/api/Feedback.Api.dll" "$@"
+    ;;
+  test)
+    require_sdk
+    dotnet build Feedback.slnx -c "$config" --nologo -v quiet -clp:ErrorsOnly
+    dotnet test --solution Feedback.slnx -c "$config" --no-build "$@"
+    ;;
+  bench)
+    require_sdk
+    exec bash bench/run.sh "$@"
+    ;;
+  help | -h | --help) usage ;;
+  *)
+    echo "Unknown command: $command" >&2
+    usage >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,56 @@
+using System.Text.Json.Serialization;
+using Feedback.Analysis;
+using Feedback.Api.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Feedback.Api.Operations;
+
+internal static class HealthEndpoints
+{
+    /// <summary>A write that succeeded this recently needs no probe.</summary>
+    private static readonly TimeSpan RecentWrite = TimeSpan.FromSeconds(10);
+
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/health", CheckAsync)
+            .WithName("Health")
+            .WithSummary("Whether the service can classify and store; 503 when the store cannot take writes.")
+            .AllowAnonymous();
+        return app;
+    }
+
+    private static async Task<Results<Ok<HealthReport>, JsonHttpResult<HealthReport>>> CheckAsync(
+        StoreHealth store, FeedbackWriter writer, Analyzer analyzer, CancellationToken cancellationToken)
+    {
+        var database = store.KnownGood(RecentWrite) || await ProbeAsync(writer, cancellationToken);
+        var mlFallback = analyzer.LocalVersion.Length > 0;
+        var report = new HealthReport(
+            database && mlFallback ? "ok" : "degraded",
+            "disabled",
+            mlFallback ? "available" : "unavailable",
+            database ? "ok" : "unavailable");
+        return database
+            ? TypedResults.Ok(report)
+            : TypedResults.Json(report, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static async Task<bool> ProbeAsync(FeedbackWriter writer, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            return await writer.ProbeAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    internal sealed record HealthReport(
+        [property: JsonPropertyName("status")] string Status,
+        [property: JsonPropertyName("ai_provider")] string AiProvider,
+        [property: JsonPropertyName("ml_fallback")] string MlFallback,
+        [property: JsonPropertyName("database")] string Database);
+}

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Feedback.Api.Storage;
+
+namespace Feedback.Api.Queries;
+
+/// <summary>The result of one message on the wire. The first seven fields are the original contract.</summary>
+internal class FeedbackResult(FeedbackRecord record)
+{
+    [JsonPropertyName("id")]
+    public long Id { get; } = record.Id;
+
+    [JsonPropertyName("sentiment")]
+    public string Sentiment { get; } = record.Sentiment;
+
+    [JsonPropertyName("topic")]
+    public string Topic { get; } = record.Topic;
+
+    [JsonPropertyName("confidence_score")]
+    public string ConfidenceScore { get; } = record.ConfidenceScore;
+
+    [JsonPropertyName("alert_triggered")]
+    public bool AlertTriggered { get; } = record.AlertTriggered;
+
+    [JsonPropertyName("processing_method")]
+    public string ProcessingMethod { get; } = record.ProcessingMethod;
+
+    [JsonPropertyName("created_at")]
+    public DateTime CreatedAt { get; } = DateTime.SpecifyKind(record.CreatedAt, DateTimeKind.Utc);
+
+    [JsonPropertyName("confidence")]
+    public double Confidence { get; } = record.Confidence;
+
+    [JsonPropertyName("scores")]
+    public ScoresView Scores { get; } = new(record.ScorePositive, record.ScoreNegative, record.ScoreNeutral, record.ScoreMixed);
+
+    [JsonPropertyName("language")]
+    public string Language { get; } = record.Language;
+
+    [JsonPropertyName("prompt_version")]
+    public string? PromptVersion { get; } = record.PromptVersion;
+
+    [JsonPropertyName("model")]
+    public string Model { get; } = record.Model;
+
+    [JsonPropertyName("status")]
+    public string Status { get; } = record.Status;
+
+    [JsonPropertyName("warnings")]
+    public IReadOnlyList<string> Warnings { get; } =
+        record.Warnings is "[]" or "" ? [] : JsonSerializer.Deserialize<string[]>(record.Warnings) ?? [];
+}
+
+/// <summary>A stored message with its result, as GET returns it.</summary>
+internal sealed class FeedbackDetails(FeedbackRecord record) : FeedbackResult(record)
+{
+    [JsonPropertyName("text")]
+    [JsonPropertyOrder(1)]
+    public string Text { get; } = record.Text;
+
+    [JsonPropertyName("source")]
+    [JsonPropertyOrder(1)]
+    public string? Source { get; } = record.Source;
+
+    [JsonPropertyName("customer_id")]
+    [JsonPropertyOrder(1)]
+    public string? CustomerId { get; } = record.CustomerId;
+
+    /// <summary>The metadata object exactly as the client sent it.</summary>
+    [JsonPropertyName("metadata")]
+    [JsonPropertyOrder(1)]
+    [JsonConverter(typeof(RawJsonConverter))]
+    public string? Metadata { get; } = record.Metadata;
+}
+
+internal sealed record ScoresView(
+    [property: JsonPropertyName("positive")] double Positive,
+    [property: JsonPropertyName("negative")] double Negative,
+    [property: JsonPropertyName("neutral")] double Neutral,
+    [property: JsonPropertyName("mixed")] double Mixed);
+
+/// <summary>Writes a stored JSON text as JSON, not as a string.</summary>
+internal sealed class RawJsonConverter : JsonConverter<string?>
+{
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var document = JsonDocument.ParseValue(ref reader);
+        return document.RootElement.GetRawText();
+    }
+
+    public override void Write(Utf8JsonWriter writer, string? value, JsonSerializerOptions options)
+    {
+        if (value is null)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            writer.WriteRawValue(value, skipInputValidation: true);
+        }
+    }
+}

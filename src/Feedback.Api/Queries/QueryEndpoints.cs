@@ -1,0 +1,198 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Serialization;
+using Feedback.Analysis;
+using Feedback.Api.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Feedback.Api.Queries;
+
+internal static class QueryEndpoints
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 200;
+
+    public static RouteGroupBuilder MapQueries(this RouteGroupBuilder group)
+    {
+        group.MapGet("/{id:long}", GetAsync)
+            .WithName("GetFeedback")
+            .WithSummary("One stored message with its result.");
+        group.MapGet("/", ListAsync)
+            .WithName("ListFeedback")
+            .WithSummary("Stored messages, newest first, filtered, one page at a time (keyset cursor).");
+        return group;
+    }
+
+    private static async Task<Results<Ok<FeedbackDetails>, ProblemHttpResult>> GetAsync(long id, FeedbackDb db, CancellationToken cancellationToken)
+    {
+        var record = await db.Feedback.AsNoTracking().FirstOrDefaultAsync(f => f.Id == id, cancellationToken);
+        return record is null
+            ? Problems.NotFound($"There is no feedback with id {id}.")
+            : TypedResults.Ok(new FeedbackDetails(record));
+    }
+
+    private static async Task<Results<Ok<FeedbackPage>, ProblemHttpResult>> ListAsync(
+        HttpRequest request, FeedbackDb db, CancellationToken cancellationToken)
+    {
+        var (filter, errors) = ListFilter.Parse(request.Query);
+        if (errors.Count > 0)
+        {
+            return Problems.BadRequest("One or more query parameters are not valid; see errors.", errors);
+        }
+
+        var query = db.Feedback.AsNoTracking();
+        if (filter.Sentiment is { } sentiment)
+        {
+            query = query.Where(f => f.Sentiment == sentiment);
+        }
+
+        if (filter.Topic is { } topic)
+        {
+            query = query.Where(f => f.Topic == topic);
+        }
+
+        if (filter.Alert is { } alert)
+        {
+            query = query.Where(f => f.AlertTriggered == alert);
+        }
+
+        if (filter.From is { } from)
+        {
+            query = query.Where(f => f.CreatedAt >= from);
+        }
+
+        if (filter.To is { } to)
+        {
+            query = query.Where(f => f.CreatedAt < to);
+        }
+
+        if (filter.Search is { } search)
+        {
+            var pattern = "%" + search.Replace(@"\", @"\\", StringComparison.Ordinal)
+                .Replace("%", @"\%", StringComparison.Ordinal)
+                .Replace("_", @"\_", StringComparison.Ordinal) + "%";
+            query = query.Where(f => EF.Functions.Like(f.Text, pattern, @"\"));
+        }
+
+        if (filter.BeforeId is { } beforeId)
+        {
+            query = query.Where(f => f.Id < beforeId);
+        }
+
+        var rows = await query.OrderByDescending(f => f.Id).Take(filter.Limit + 1).ToListAsync(cancellationToken);
+        var hasMore = rows.Count > filter.Limit;
+        if (hasMore)
+        {
+            rows.RemoveAt(rows.Count - 1);
+        }
+
+        var items = rows.ConvertAll(r => new FeedbackDetails(r));
+        return TypedResults.Ok(new FeedbackPage(items, hasMore ? Cursor.Encode(rows[^1].Id) : null));
+    }
+
+    internal sealed record FeedbackPage(
+        [property: JsonPropertyName("items")] IReadOnlyList<FeedbackDetails> Items,
+        [property: JsonPropertyName("next_cursor")] string? NextCursor);
+
+    internal sealed record ListFilter(
+        string? Sentiment, string? Topic, bool? Alert, DateTime? From, DateTime? To, string? Search, long? BeforeId, int Limit)
+    {
+        public static (ListFilter Filter, Dictionary<string, string[]> Errors) Parse(IQueryCollection query)
+        {
+            var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+            string? sentiment = query["sentiment"];
+            if (sentiment is not null && !WireNames.TryParseSentiment(sentiment, out _))
+            {
+                errors["sentiment"] = ["Must be positive, negative, neutral or mixed."];
+            }
+
+            string? topic = query["topic"];
+            if (topic is not null && !WireNames.TryParseTopic(topic, out _))
+            {
+                errors["topic"] = ["Must be bug, feature_request, billing, performance, ux or general."];
+            }
+
+            bool? alert = null;
+            if (query["alert"].ToString() is { Length: > 0 } alertText)
+            {
+                if (bool.TryParse(alertText, out var parsed))
+                {
+                    alert = parsed;
+                }
+                else
+                {
+                    errors["alert"] = ["Must be true or false."];
+                }
+            }
+
+            var from = ParseTime(query, "from", errors);
+            var to = ParseTime(query, "to", errors);
+            var limit = DefaultLimit;
+            if (query["limit"].ToString() is { Length: > 0 } limitText
+                && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
+            {
+                errors["limit"] = [$"Must be a whole number from 1 to {MaxLimit}."];
+            }
+
+            long? beforeId = null;
+            if (query["cursor"].ToString() is { Length: > 0 } cursorText)
+            {
+                if (Cursor.TryDecode(cursorText, out var id))
+                {
+                    beforeId = id;
+                }
+                else
+                {
+                    errors["cursor"] = ["Not a cursor this API returned."];
+                }
+            }
+
+            var search = query["q"].ToString() is { Length: > 0 } q ? q : null;
+            return (new ListFilter(sentiment, topic, alert, from, to, search, beforeId, limit), errors);
+        }
+
+        private static DateTime? ParseTime(IQueryCollection query, string name, Dictionary<string, string[]> errors)
+        {
+            if (query[name].ToString() is not { Length: > 0 } text)
+            {
+                return null;
+            }
+
+            if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
+            {
+                return value.UtcDateTime;
+            }
+
+            errors[name] = ["Must be an ISO 8601 date or time, e.g. 2026-11-24T10:30:00Z."];
+            return null;
+        }
+    }
+
+    /// <summary>An opaque page token: the id the next page starts below.</summary>
+    internal static class Cursor
+    {
+        private const string Prefix = "before:";
+
+        public static string Encode(long id) =>
+            Convert.ToBase64String(Encoding.ASCII.GetBytes(Prefix + id.ToString(CultureInfo.InvariantCulture)))
+                .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+        public static bool TryDecode(string cursor, out long id)
+        {
+            id = 0;
+            var base64 = cursor.Replace('-', '+').Replace('_', '/');
+            base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
+            var bytes = new byte[base64.Length];
+            if (!Convert.TryFromBase64String(base64, bytes, out var written))
+            {
+                return false;
+            }
+
+            var text = Encoding.ASCII.GetString(bytes, 0, written);
+            return text.StartsWith(Prefix, StringComparison.Ordinal)
+                && long.TryParse(text.AsSpan(Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out id)
+                && id > 0;
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Feedback.Api.Storage;
+
+internal sealed class FeedbackDb(DbContextOptions<FeedbackDb> options) : DbContext(options)
+{
+    public DbSet<FeedbackRecord> Feedback => Set<FeedbackRecord>();
+
+    public DbSet<AlertRecord> Alerts => Set<AlertRecord>();
+
+    public DbSet<StoreHeartbeat> Heartbeats => Set<StoreHeartbeat>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        var feedback = modelBuilder.Entity<FeedbackRecord>();
+        feedback.ToTable("feedback");
+        feedback.HasKey(f => f.Id);
+        feedback.Property(f => f.Id).HasColumnName("id");
+        feedback.Property(f => f.Text).HasColumnName("text");
+        feedback.Property(f => f.Source).HasColumnName("source").HasMaxLength(100);
+        feedback.Property(f => f.CustomerId).HasColumnName("customer_id").HasMaxLength(200);
+        feedback.Property(f => f.Metadata).HasColumnName("metadata");
+        feedback.Property(f => f.Sentiment).HasColumnName("sentiment").HasMaxLength(16);
+        feedback.Property(f => f.Topic).HasColumnName("topic").HasMaxLength(32);
+        feedback.Property(f => f.Confidence).HasColumnName("confidence");
+        feedback.Property(f => f.ConfidenceScore).HasColumnName("confidence_score").HasMaxLength(8);
+        feedback.Property(f => f.ScorePositive).HasColumnName("score_positive");
+        feedback.Property(f => f.ScoreNegative).HasColumnName("score_negative");
+        feedback.Property(f => f.ScoreNeutral).HasColumnName("score_neutral");
+        feedback.Property(f => f.ScoreMixed).HasColumnName("score_mixed");
+        feedback.Property(f => f.AlertTriggered).HasColumnName("alert_triggered");
+        feedback.Property(f => f.ProcessingMethod).HasColumnName("processing_method").HasMaxLength(16);
+        feedback.Property(f => f.Language).HasColumnName("language").HasMaxLength(8);
+        feedback.Property(f => f.PromptVersion).HasColumnName("prompt_version").HasMaxLength(32);
+        feedback.Property(f => f.Model).HasColumnName("model").HasMaxLength(100);
+        feedback.Property(f => f.Status).HasColumnName("status").HasMaxLength(16);
+        feedback.Property(f => f.Warnings).HasColumnName("warnings");
+        feedback.Property(f => f.CreatedAt).HasColumnName("created_at");
+        feedback.Property(f => f.IdempotencyKey).HasColumnName("idempotency_key").HasMaxLength(300);
+        feedback.Property(f => f.RequestHash).HasColumnName("request_hash").HasMaxLength(64);
+        feedback.HasIndex(f => f.Sentiment).HasDatabaseName("ix_feedback_sentiment");
+        feedback.HasIndex(f => f.Topic).HasDatabaseName("ix_feedback_topic");
+        feedback.HasIndex(f => f.CreatedAt).HasDatabaseName("ix_feedback_created_at");
+        feedback.HasIndex(f => f.AlertTriggered).HasDatabaseName("ix_feedback_alert_triggered");
+        feedback.HasIndex(f => f.IdempotencyKey).IsUnique().HasDatabaseName("ux_feedback_idempotency_key");
+
+        var alerts = modelBuilder.Entity<AlertRecord>();
+        alerts.ToTable("alerts");
+        alerts.HasKey(a => a.Id);
+        alerts.Property(a => a.Id).HasColumnName("id");
+        alerts.Property(a => a.FeedbackId).HasColumnName("feedback_id");
+        alerts.Property(a => a.Sentiment).HasColumnName("sentiment").HasMaxLength(16);
+        alerts.Property(a => a.Topic).HasColumnName("topic").HasMaxLength(32);
+        alerts.Property(a => a.Confidence).HasColumnName("confidence");
+        alerts.Property(a => a.State).HasColumnName("state").HasMaxLength(16);
+        alerts.Property(a => a.CreatedAt).HasColumnName("created_at");
+        alerts.HasOne<FeedbackRecord>().WithMany().HasForeignKey(a => a.FeedbackId).OnDelete(DeleteBehavior.Cascade);
+        alerts.HasIndex(a => a.FeedbackId).HasDatabaseName("ix_alerts_feedback_id");
+        alerts.HasIndex(a => new { a.State, a.CreatedAt }).HasDatabaseName("ix_alerts_state_created_at");
+
+        var heartbeat = modelBuilder.Entity<StoreHeartbeat>();
+        heartbeat.ToTable("store_heartbeat");
+        heartbeat.HasKey(h => h.Id);
+        heartbeat.Property(h => h.Id).HasColumnName("id").ValueGeneratedNever();
+        heartbeat.Property(h => h.At).HasColumnName("at");
+    }
+}

@@ -1,0 +1,56 @@
+using Feedback.Api.Hosting;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Feedback.Api.Storage;
+
+internal sealed record SqliteStoreSettings(string ConnectionString, string Synchronous, int BusyTimeoutMs)
+{
+    public static SqliteStoreSettings From(ServiceSettings settings) => new(
+        settings.SqliteConnectionString,
+        settings.SqliteSynchronous.Trim().ToUpperInvariant(),
+        settings.SqliteBusyTimeoutMs);
+}
+
+internal static class SqliteStore
+{
+    public static IServiceCollection AddSqliteStore(this IServiceCollection services, ServiceSettings settings)
+    {
+        var store = SqliteStoreSettings.From(settings);
+        services.AddSingleton(store);
+        services.AddSingleton<StoreHealth>();
+        services.AddSingleton<FeedbackWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<FeedbackWriter>());
+        services.AddDbContextPool<FeedbackDb>(options => options.UseSqlite(
+            ReadConnectionString(store),
+            sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history")));
+        return services;
+    }
+
+    /// <summary>Creates the folder and the file, switches it to WAL and applies pending migrations.</summary>
+    public static void Migrate(IServiceProvider services)
+    {
+        var store = services.GetRequiredService<SqliteStoreSettings>();
+        var builder = new SqliteConnectionStringBuilder(store.ConnectionString);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        using (var connection = new SqliteConnection(store.ConnectionString))
+        {
+            connection.Open();
+            using var wal = connection.CreateCommand();
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            wal.ExecuteNonQuery();
+        }
+
+        using var scope = services.CreateScope();
+        scope.ServiceProvider.GetRequiredService<FeedbackDb>().Database.Migrate();
+    }
+
+    /// <summary>Reads never block on the writer in WAL mode; a short timeout keeps a broken store from hanging them.</summary>
+    private static string ReadConnectionString(SqliteStoreSettings store) =>
+        new SqliteConnectionStringBuilder(store.ConnectionString) { DefaultTimeout = 5 }.ToString();
+}

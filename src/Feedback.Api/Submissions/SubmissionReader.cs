@@ -1,0 +1,173 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
+
+namespace Feedback.Api.Submissions;
+
+/// <summary>A parsed POST /feedback body.</summary>
+internal sealed record Submission(string Text, string? Source, string? CustomerId, string? Metadata, string BodyHash);
+
+/// <summary>
+/// Reads and checks a POST /feedback body by hand rather than through model binding, so that each way a
+/// body can be wrong gets the status the contract names: 415, 413, 400 (not JSON, wrong types) and 422.
+/// </summary>
+internal static class SubmissionReader
+{
+    public const int MaxBodyBytes = 64 * 1024;
+    public const int MaxSourceLength = 100;
+    public const int MaxCustomerIdLength = 200;
+    private const int MaxDepth = 32;
+
+    public static async Task<(Submission? Submission, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (!IsJson(request.ContentType))
+        {
+            return (null, Problems.UnsupportedMediaType());
+        }
+
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return (null, Problems.TooLarge(MaxBodyBytes));
+        }
+
+        var body = await ReadBodyAsync(request.BodyReader, cancellationToken);
+        if (body is null)
+        {
+            return (null, Problems.TooLarge(MaxBodyBytes));
+        }
+
+        return Parse(body);
+    }
+
+    internal static (Submission? Submission, ProblemHttpResult? Problem) Parse(byte[] body)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxDepth });
+        }
+        catch (JsonException exception)
+        {
+            // The reader's message names the position, never the content.
+            return (null, Problems.InvalidJson($"The body could not be parsed as JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1})."));
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return (null, Problems.WrongTypes(new Dictionary<string, string[]>(StringComparer.Ordinal) { ["$"] = ["The body must be a JSON object."] }));
+            }
+
+            var typeErrors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+            var text = ReadString(root, "text", typeErrors);
+            var source = ReadString(root, "source", typeErrors);
+            var customerId = ReadString(root, "customer_id", typeErrors);
+            string? metadata = null;
+            if (root.TryGetProperty("metadata", out var meta) && meta.ValueKind != JsonValueKind.Null)
+            {
+                if (meta.ValueKind == JsonValueKind.Object)
+                {
+                    metadata = meta.GetRawText();
+                }
+                else
+                {
+                    typeErrors["metadata"] = ["Must be a JSON object."];
+                }
+            }
+
+            if (typeErrors.Count > 0)
+            {
+                return (null, Problems.WrongTypes(typeErrors));
+            }
+
+            var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+            if (text is null)
+            {
+                errors["text"] = ["Is required."];
+            }
+            else if (string.IsNullOrWhiteSpace(text))
+            {
+                errors["text"] = ["Must not be empty or only white space."];
+            }
+
+            if (source?.Length > MaxSourceLength)
+            {
+                errors["source"] = [$"Must be at most {MaxSourceLength} characters."];
+            }
+
+            if (customerId?.Length > MaxCustomerIdLength)
+            {
+                errors["customer_id"] = [$"Must be at most {MaxCustomerIdLength} characters."];
+            }
+
+            if (errors.Count > 0)
+            {
+                return (null, Problems.Validation(errors));
+            }
+
+            return (new Submission(text!, source, customerId, metadata, Convert.ToHexStringLower(SHA256.HashData(body))), null);
+        }
+    }
+
+    private static string? ReadString(JsonElement root, string name, Dictionary<string, string[]> typeErrors)
+    {
+        if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            typeErrors[name] = [$"Must be a string, not {value.ValueKind.ToString().ToLowerInvariant()}."];
+            return null;
+        }
+
+        return value.GetString();
+    }
+
+    private static bool IsJson(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var media))
+        {
+            return false;
+        }
+
+        var charset = media.Charset.Value;
+        if (charset is not null && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        return media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (media.SubType.Value?.EndsWith("+json", StringComparison.OrdinalIgnoreCase) == true && media.Type.Equals("application", StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>Reads the whole body, or returns null as soon as it passes the limit.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(PipeReader reader, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var read = await reader.ReadAsync(cancellationToken);
+            var buffer = read.Buffer;
+            if (buffer.Length > MaxBodyBytes)
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                return null;
+            }
+
+            if (read.IsCompleted)
+            {
+                var bytes = buffer.ToArray();
+                reader.AdvanceTo(buffer.End);
+                return bytes;
+            }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+}

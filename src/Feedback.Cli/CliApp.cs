@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Feedback.Analysis;
+using Feedback.Analysis.Local;
+using Spectre.Console;
+
+namespace Feedback.Cli;
+
+/// <summary>The terminal program: the interactive analyser and one-shot commands, all on the local classifier.</summary>
+internal static class CliApp
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var command = args.Length > 0 ? args[0] : "";
+        var rest = args.Skip(1).ToArray();
+        try
+        {
+            return command switch
+            {
+                "" or "interactive" => Interactive(),
+                "analyze" or "analyse" => Analyze(rest),
+                "help" or "--help" or "-h" => Help(),
+                _ => Unknown(command),
+            };
+        }
+        catch (IOException exception)
+        {
+            await Console.Error.WriteLineAsync(exception.Message);
+            return 1;
+        }
+    }
+
+    private static Analyzer CreateAnalyzer() =>
+        new(new LocalClassifier(), new ClassificationCache(1000, TimeSpan.FromHours(1), TimeProvider.System));
+
+    private static int Interactive()
+    {
+        var analyzer = CreateAnalyzer();
+        if (Console.IsInputRedirected)
+        {
+            // Piped input: one message per line, one result per line.
+            while (Console.ReadLine() is { } line)
+            {
+                if (!string.IsNullOrWhiteSpace(line))
+                {
+                    Console.WriteLine(ResultLine(analyzer.Analyze(line)));
+                }
+            }
+
+            return 0;
+        }
+
+        AnsiConsole.Write(new Rule("[bold]Feedback[/] - local analyser").LeftJustified());
+        AnsiConsole.MarkupLine("[grey]Type or paste a customer message and press Enter. An empty line or Ctrl+D quits.[/]");
+        AnsiConsole.MarkupLine($"[grey]Classifier: {Markup.Escape(analyzer.LocalVersion)} (no network, no API key needed)[/]");
+        while (true)
+        {
+            AnsiConsole.WriteLine();
+            AnsiConsole.Markup("[bold yellow]>[/] ");
+            var line = Console.ReadLine();
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                return 0;
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            var result = analyzer.Analyze(line);
+            Render(result, Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    private static int Analyze(string[] args)
+    {
+        var json = args.Contains("--json");
+        var text = string.Join(' ', args.Where(a => a != "--json"));
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            Console.Error.WriteLine("Usage: analyze [--json] TEXT");
+            return 2;
+        }
+
+        var analyzer = CreateAnalyzer();
+        var started = Stopwatch.GetTimestamp();
+        var result = analyzer.Analyze(text);
+        if (json)
+        {
+            Console.WriteLine(ResultLine(result));
+        }
+        else
+        {
+            Render(result, Stopwatch.GetElapsedTime(started));
+        }
+
+        return 0;
+    }
+
+    private static string ResultLine(AnalysisResult result)
+    {
+        var c = result.Classification;
+        return JsonSerializer.Serialize(new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["sentiment"] = WireNames.Of(c.Sentiment),
+            ["topic"] = WireNames.Of(c.Topic),
+            ["confidence_score"] = WireNames.Of(c.ConfidenceLevel),
+            ["alert_triggered"] = AlertRule.Default.Triggers(result),
+            ["processing_method"] = WireNames.Of(result.Method),
+            ["confidence"] = Math.Round(c.Confidence, 4),
+            ["scores"] = new Dictionary<string, double>(StringComparer.Ordinal)
+            {
+                ["positive"] = Math.Round(c.Scores.Positive, 4),
+                ["negative"] = Math.Round(c.Scores.Negative, 4),
+                ["neutral"] = Math.Round(c.Scores.Neutral, 4),
+                ["mixed"] = Math.Round(c.Scores.Mixed, 4),
+            },
+            ["language"] = c.Language,
+            ["model"] = result.Model,
+            ["warnings"] = result.Warnings,
+        });
+    }
+
+    private static void Render(AnalysisResult result, TimeSpan elapsed)
+    {
+        var c = result.Classification;
+        var colour = c.Sentiment switch
+        {
+            Sentiment.Positive => "green",
+            Sentiment.Negative => "red",
+            Sentiment.Mixed => "orange1",
+            _ => "grey",
+        };
+        var alert = AlertRule.Default.Triggers(result);
+
+        var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
+        grid.AddRow(new Markup("[bold]Sentiment[/]"), new Markup($"[bold {colour}]{WireNames.Of(c.Sentiment)}[/]"));
+        grid.AddRow(new Markup("[bold]Topic[/]"), new Markup(WireNames.Of(c.Topic)));
+        grid.AddRow(
+            new Markup("[bold]Confidence[/]"),
+            new Markup($"{WireNames.Of(c.ConfidenceLevel)} ({c.Confidence.ToString("0.00", CultureInfo.InvariantCulture)})"));
+        grid.AddRow(
+            new Markup("[bold]Alert[/]"),
+            new Markup(alert ? $"[bold red]yes[/] - {Markup.Escape(AlertRule.Default.Explain(result))}" : Markup.Escape(AlertRule.Default.Explain(result))));
+        grid.AddRow(new Markup("[bold]Language[/]"), new Markup(Markup.Escape(c.Language)));
+        grid.AddRow(
+            new Markup("[bold]Method[/]"),
+            new Markup($"{WireNames.Of(result.Method)} ({Markup.Escape(result.Model)}), {elapsed.TotalMicroseconds:0} µs{(result.CacheHit ? ", cached" : "")}"));
+
+        var scores = new BreakdownChart().Width(48)
+            .AddItem("positive", Math.Round(c.Scores.Positive * 100, 1), Color.Green)
+            .AddItem("negative", Math.Round(c.Scores.Negative * 100, 1), Color.Red)
+            .AddItem("neutral", Math.Round(c.Scores.Neutral * 100, 1), Color.Grey)
+            .AddItem("mixed", Math.Round(c.Scores.Mixed * 100, 1), Color.Orange1);
+
+        var why = c.Reasons.Count == 0
+            ? new Markup("[grey]no strong evidence either way[/]")
+            : new Markup(string.Join('\n', c.Reasons.Take(6).Select(r => "• " + Markup.Escape(r))));
+
+        var rows = new List<Spectre.Console.Rendering.IRenderable> { grid, new Text(""), scores, new Text(""), new Markup("[bold]Why[/]"), why };
+        rows.AddRange(result.Warnings.Select(w => new Markup($"[yellow]warning:[/] {Markup.Escape(w)}")));
+        AnsiConsole.Write(new Panel(new Rows(rows)).Border(BoxBorder.Rounded).BorderColor(Color.Grey));
+    }
+
+    private static int Help()
+    {
+        Console.WriteLine("""
+            Usage: feedback [command]
+              (none)            interactive analyser (reads one message per line when input is piped)
+              analyze [--json] TEXT
+                                classify one message
+            """);
+        return 0;
+    }
+
+    private static int Unknown(string command)
+    {
+        Console.Error.WriteLine($"Unknown command: {command}. Try 'help'.");
+        return 2;
+    }
+}
