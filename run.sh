@@ -80,7 +80,20 @@ case "$command" in
   test)
     require_sdk
     dotnet build Feedback.slnx -c "$config" --nologo -v quiet -clp:ErrorsOnly
-    dotnet test --solution Feedback.slnx -c "$config" --no-build "$@"
+    log=$(mktemp)
+    status=0
+    dotnet test --solution Feedback.slnx -c "$config" --no-build "$@" 2>&1 | tee "$log" || status=$?
+    # One closing line over all test projects, in the plain form CI tools read.
+    passed=$(awk '/^  succeeded: /{s+=$2} END{print s+0}' "$log")
+    failed=$(awk '/^  failed: /{s+=$2} END{print s+0}' "$log")
+    skipped=$(awk '/^  skipped: /{s+=$2} END{print s+0}' "$log")
+    rm -f "$log"
+    echo "Tests: $passed passed, $failed failed, $skipped skipped"
+    if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
+      echo "No test ran." >&2
+      status=1
+    fi
+    exit "$status"
     ;;
   bench)
     require_sdk

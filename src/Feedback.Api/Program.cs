@@ -5,6 +5,7 @@ using Feedback.Api.Queries;
 using Feedback.Api.Security;
 using Feedback.Api.Storage;
 using Feedback.Api.Submissions;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -36,7 +37,16 @@ builder.Services.AddAnalysis(settings);
 builder.Services.AddSqliteStore(settings);
 
 var app = builder.Build();
-SqliteStore.Migrate(app.Services);
+try
+{
+    SqliteStore.Migrate(app.Services);
+}
+catch (SqliteException exception) when (StoreUnavailableException.IsStoreFault(exception))
+{
+    await Console.Error.WriteLineAsync(
+        $"Cannot open the store ({settings.SqliteConnectionString}): {StoreUnavailableException.Describe(exception)}. {exception.Message}");
+    return 3;
+}
 
 app.UseExceptionHandler();
 app.UseStatusCodePages(context => Problems.Make(

@@ -1,0 +1,150 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Feedback.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The real API in-process over a real SQLite file in a fresh temporary directory. Each instance is a
+/// separate service with its own data; <see cref="Restart"/> starts a new host on the same directory.
+/// </summary>
+public sealed class FeedbackApp : WebApplicationFactory<Program>
+{
+    public const string Key = "test-key-aaaaaaaaaaaaaaaa";
+    public const string SecondKey = "test-key-bbbbbbbbbbbbbbbb";
+
+    private readonly Dictionary<string, string> _settings;
+    private readonly TimeProvider? _time;
+    private bool _ownsDirectory;
+
+    public FeedbackApp(Dictionary<string, string>? settings = null, TimeProvider? time = null, string? dataDir = null)
+    {
+        _ownsDirectory = dataDir is null;
+        DataDir = dataDir ?? Directory.CreateTempSubdirectory("feedback-test-").FullName;
+        _time = time;
+        _settings = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["API_KEY"] = $"{Key},{SecondKey}",
+            ["DATA_DIR"] = DataDir,
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Feedback"] = "Critical",
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            _settings[key] = value;
+        }
+    }
+
+    public string DataDir { get; }
+
+    public string DatabasePath => Path.Combine(DataDir, "feedback.db");
+
+    /// <summary>A client that sends the first API key.</summary>
+    public HttpClient Client(string? key = Key)
+    {
+        var client = CreateClient();
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-API-Key", key);
+        }
+
+        return client;
+    }
+
+    /// <summary>Stops this host and returns a new one on the same data directory, as after a process restart.</summary>
+    public FeedbackApp Restart()
+    {
+        var owned = _ownsDirectory;
+        _ownsDirectory = false;
+        Dispose();
+
+        // A real restart leaves no pooled connection behind.
+        SqliteConnection.ClearAllPools();
+        return new FeedbackApp(_settings, _time, DataDir) { _ownsDirectory = owned };
+    }
+
+    /// <summary>A direct connection to the SQLite file, to check what was really committed.</summary>
+    public SqliteConnection OpenDatabase()
+    {
+        var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        connection.Open();
+        return connection;
+    }
+
+    public long Scalar(string sql)
+    {
+        using var connection = OpenDatabase();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        if (_time is not null)
+        {
+            builder.ConfigureServices(services => services.Replace(ServiceDescriptor.Singleton(_time)));
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && _ownsDirectory)
+        {
+            SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(DataDir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A restarted host may still hold the file; the OS temp cleaner takes it.
+            }
+        }
+    }
+}
+
+public static class HttpExtensions
+{
+    public static Task<HttpResponseMessage> PostFeedbackAsync(this HttpClient client, object body, string? idempotencyKey = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/feedback") { Content = JsonContent.Create(body) };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        return client.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    public static Task<HttpResponseMessage> PostRawAsync(this HttpClient client, string body, string? contentType = "application/json")
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        if (contentType is not null)
+        {
+            content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        }
+
+        return client.PostAsync(new Uri("/feedback", UriKind.Relative), content, TestContext.Current.CancellationToken);
+    }
+
+    public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    public static string Str(this JsonElement element, string name) => element.GetProperty(name).GetString()!;
+}

@@ -1,0 +1,302 @@
+using System.Net;
+using System.Text.Json;
+using Feedback.Api.Tests.Infrastructure;
+using Shouldly;
+
+namespace Feedback.Api.Tests;
+
+public sealed class SubmissionTests : IDisposable
+{
+    private const string Complaint = "The app crashes every time I open it and I lost all my work. This is terrible.";
+    private const string Praise = "I love this app, it is fast, beautiful and makes my day so much easier. Great job!";
+
+    private readonly FeedbackApp _app = new();
+
+    public void Dispose() => _app.Dispose();
+
+    [Fact]
+    public async Task Valid_feedback_is_created_with_a_location_and_every_contract_field()
+    {
+        var response = await _app.Client().PostFeedbackAsync(new { text = Complaint, source = "email", customer_id = "c-42" });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Created);
+        var body = await response.JsonAsync();
+        var id = body.GetProperty("id").GetInt64();
+        response.Headers.Location!.ToString().ShouldBe($"/feedback/{id}");
+        body.EnumerateObject().Select(p => p.Name).ShouldBe(
+        [
+            "id", "sentiment", "topic", "confidence_score", "alert_triggered", "processing_method", "created_at",
+            "confidence", "scores", "language", "prompt_version", "model", "status", "warnings",
+        ]);
+        body.Str("sentiment").ShouldBeOneOf("positive", "negative", "neutral", "mixed");
+        body.Str("topic").ShouldBeOneOf("bug", "feature_request", "billing", "performance", "ux", "general");
+        body.Str("processing_method").ShouldBe("ml_fallback");
+        body.Str("status").ShouldBe("final");
+        body.GetProperty("warnings").GetArrayLength().ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Scores_are_probabilities_and_the_confidence_label_matches_the_confidence()
+    {
+        var body = await (await _app.Client().PostFeedbackAsync(new { text = Praise })).JsonAsync();
+
+        var scores = body.GetProperty("scores");
+        var sum = scores.EnumerateObject().Sum(p => p.Value.GetDouble());
+        sum.ShouldBe(1.0, 1e-6);
+        var confidence = body.GetProperty("confidence").GetDouble();
+        confidence.ShouldBe(scores.GetProperty(body.Str("sentiment")).GetDouble(), 1e-9);
+        var expected = confidence > 0.80 ? "high" : confidence >= 0.50 ? "medium" : "low";
+        body.Str("confidence_score").ShouldBe(expected);
+    }
+
+    [Fact]
+    public async Task A_clear_complaint_raises_an_alert_and_stores_an_alert_row()
+    {
+        var body = await (await _app.Client().PostFeedbackAsync(new { text = Complaint })).JsonAsync();
+
+        body.Str("sentiment").ShouldBeOneOf("negative", "mixed");
+        body.GetProperty("alert_triggered").GetBoolean().ShouldBeTrue();
+        var id = body.GetProperty("id").GetInt64();
+        _app.Scalar($"SELECT COUNT(*) FROM alerts WHERE feedback_id = {id} AND state = 'open'").ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Praise_raises_no_alert_and_no_alert_row()
+    {
+        var body = await (await _app.Client().PostFeedbackAsync(new { text = Praise })).JsonAsync();
+
+        body.Str("sentiment").ShouldBe("positive");
+        body.GetProperty("alert_triggered").GetBoolean().ShouldBeFalse();
+        _app.Scalar("SELECT COUNT(*) FROM alerts").ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task The_alert_rule_is_configurable()
+    {
+        using var app = new FeedbackApp(new Dictionary<string, string>(StringComparer.Ordinal) { ["ALERT_SENTIMENTS"] = "positive", ["ALERT_MIN_CONFIDENCE"] = "low" });
+
+        var praise = await (await app.Client().PostFeedbackAsync(new { text = Praise })).JsonAsync();
+        var complaint = await (await app.Client().PostFeedbackAsync(new { text = Complaint })).JsonAsync();
+
+        praise.GetProperty("alert_triggered").GetBoolean().ShouldBeTrue();
+        complaint.GetProperty("alert_triggered").GetBoolean().ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task The_stored_message_is_returned_with_its_text_source_customer_and_metadata()
+    {
+        var created = await (await _app.Client().PostFeedbackAsync(new
+        {
+            text = Complaint,
+            source = "app_review",
+            customer_id = "c-42",
+            metadata = new { plan = "pro", seats = 12, tags = new[] { "ios" } },
+        })).JsonAsync();
+
+        var response = await _app.Client().GetAsync(new Uri($"/feedback/{created.GetProperty("id").GetInt64()}", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var stored = await response.JsonAsync();
+        stored.Str("text").ShouldBe(Complaint);
+        stored.Str("source").ShouldBe("app_review");
+        stored.Str("customer_id").ShouldBe("c-42");
+        stored.GetProperty("metadata").GetProperty("plan").GetString().ShouldBe("pro");
+        stored.GetProperty("metadata").GetProperty("seats").GetInt32().ShouldBe(12);
+        stored.Str("sentiment").ShouldBe(created.Str("sentiment"));
+        stored.GetProperty("created_at").GetDateTime().ShouldBe(created.GetProperty("created_at").GetDateTime());
+    }
+
+    [Theory]
+    [InlineData("""{"text": ""}""")]
+    [InlineData("""{"text": "   \n\t  "}""")]
+    [InlineData("""{"source": "email"}""")]
+    [InlineData("""{"text": null}""")]
+    public async Task Empty_or_missing_text_is_422_with_an_error_for_text(string body)
+    {
+        var response = await _app.Client().PostRawAsync(body);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.UnprocessableEntity);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        var problem = await response.JsonAsync();
+        problem.GetProperty("status").GetInt32().ShouldBe(422);
+        problem.GetProperty("errors").TryGetProperty("text", out _).ShouldBeTrue();
+        _app.Scalar("SELECT COUNT(*) FROM feedback").ShouldBe(0);
+    }
+
+    [Theory]
+    [InlineData("ok")]
+    [InlineData("bad app")]
+    [InlineData("   terrible    ")]
+    [InlineData("123456789")]
+    public async Task Text_of_one_to_nine_characters_is_stored_and_decided_by_validation(string text)
+    {
+        var response = await _app.Client().PostFeedbackAsync(new { text });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Created);
+        var body = await response.JsonAsync();
+        body.Str("processing_method").ShouldBe("validation");
+        body.Str("sentiment").ShouldBe("neutral");
+        body.Str("topic").ShouldBe("general");
+        body.Str("confidence_score").ShouldBe("low");
+        body.GetProperty("alert_triggered").GetBoolean().ShouldBeFalse();
+        _app.Scalar("SELECT COUNT(*) FROM feedback").ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Ten_characters_are_enough_for_the_classifier()
+    {
+        var body = await (await _app.Client().PostFeedbackAsync(new { text = "  it broke!!  " })).JsonAsync();
+
+        body.Str("processing_method").ShouldBe("ml_fallback");
+    }
+
+    [Fact]
+    public async Task Text_over_5000_characters_is_stored_whole_analysed_on_5000_and_warned()
+    {
+        var text = string.Concat(Enumerable.Repeat("The export keeps failing with an error. ", 200));
+        text.Length.ShouldBeGreaterThan(5000);
+
+        var response = await _app.Client().PostFeedbackAsync(new { text });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Created);
+        var body = await response.JsonAsync();
+        var warning = body.GetProperty("warnings").EnumerateArray().ShouldHaveSingleItem().GetString()!;
+        warning.ShouldContain("5000");
+        var stored = await (await _app.Client().GetAsync(new Uri($"/feedback/{body.GetProperty("id").GetInt64()}", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+        stored.Str("text").ShouldBe(text);
+        stored.GetProperty("warnings").GetArrayLength().ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_body_over_64_KiB_is_413_and_nothing_is_stored()
+    {
+        var text = new string('a', 70 * 1024);
+
+        var response = await _app.Client().PostFeedbackAsync(new { text });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.RequestEntityTooLarge);
+        (await response.JsonAsync()).GetProperty("status").GetInt32().ShouldBe(413);
+        _app.Scalar("SELECT COUNT(*) FROM feedback").ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task A_chunked_body_over_64_KiB_without_a_length_is_413()
+    {
+        var payload = System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { text = new string('b', 80 * 1024) }));
+        using var content = new StreamContent(new MemoryStream(payload));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/feedback") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+
+        var response = await _app.Client().SendAsync(request, TestContext.Current.CancellationToken);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Fact]
+    public async Task A_body_just_under_64_KiB_is_accepted()
+    {
+        var text = new string('c', (64 * 1024) - 100);
+
+        var response = await _app.Client().PostFeedbackAsync(new { text });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Created);
+    }
+
+    [Theory]
+    [InlineData("""{"text": "unterminated""")]
+    [InlineData("""not json at all""")]
+    [InlineData("""{"text": "x",}""")]
+    [InlineData("")]
+    public async Task Malformed_json_is_400_problem_details(string body)
+    {
+        var response = await _app.Client().PostRawAsync(body);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        var problem = await response.JsonAsync();
+        problem.Str("type").ShouldNotBeNullOrEmpty();
+        problem.Str("title").ShouldNotBeNullOrEmpty();
+        problem.Str("detail").ShouldNotBeNullOrEmpty();
+    }
+
+    [Theory]
+    [InlineData("""{"text": 42}""", "text")]
+    [InlineData("""{"text": ["a", "b"]}""", "text")]
+    [InlineData("""{"text": "The app is fine overall", "source": 7}""", "source")]
+    [InlineData("""{"text": "The app is fine overall", "customer_id": {"id": 1}}""", "customer_id")]
+    [InlineData("""{"text": "The app is fine overall", "metadata": "plan=pro"}""", "metadata")]
+    public async Task A_field_of_the_wrong_type_is_400_naming_the_field(string body, string field)
+    {
+        var response = await _app.Client().PostRawAsync(body);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await response.JsonAsync()).GetProperty("errors").TryGetProperty(field, out _).ShouldBeTrue();
+        _app.Scalar("SELECT COUNT(*) FROM feedback").ShouldBe(0);
+    }
+
+    [Theory]
+    [InlineData("""["The app crashes all the time"]""")]
+    [InlineData("\"The app crashes all the time\"")]
+    public async Task A_body_that_is_not_an_object_is_400(string body)
+    {
+        var response = await _app.Client().PostRawAsync(body);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+    }
+
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("application/xml")]
+    [InlineData("application/json; charset=latin1")]
+    [InlineData(null)]
+    public async Task A_body_that_is_not_declared_json_is_415(string? contentType)
+    {
+        var response = await _app.Client().PostRawAsync("""{"text": "The app crashes all the time"}""", contentType);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.UnsupportedMediaType);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("application/merge-patch+json")]
+    [InlineData("Application/JSON")]
+    public async Task Json_content_types_with_parameters_or_suffixes_are_accepted(string contentType)
+    {
+        var response = await _app.Client().PostRawAsync("""{"text": "The app crashes all the time"}""", contentType);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Created);
+    }
+
+    [Fact]
+    public async Task An_overlong_source_or_customer_id_is_422()
+    {
+        var response = await _app.Client().PostFeedbackAsync(new { text = Complaint, source = new string('s', 101), customer_id = new string('c', 201) });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.UnprocessableEntity);
+        var errors = (await response.JsonAsync()).GetProperty("errors");
+        errors.TryGetProperty("source", out _).ShouldBeTrue();
+        errors.TryGetProperty("customer_id", out _).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Errors_never_echo_the_submitted_text()
+    {
+        const string secret = "my-card-4111111111111111-and-password-hunter2";
+
+        var responses = new[]
+        {
+            await _app.Client().PostRawAsync($$"""{"text": "{{secret}}", "source": 5}"""),
+            await _app.Client().PostRawAsync($$"""{"text": "{{secret}}" """),
+            await _app.Client().PostRawAsync($$"""{"text": "{{secret}}"}""", "text/plain"),
+        };
+
+        foreach (var response in responses)
+        {
+            ((int)response.StatusCode).ShouldBeInRange(400, 499);
+            (await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).ShouldNotContain("hunter2");
+        }
+    }
+}
