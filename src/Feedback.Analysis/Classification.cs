@@ -42,6 +42,9 @@ public sealed record Classification(
     string Language,
     IReadOnlyList<string> Reasons)
 {
+    /// <summary>Probability that <see cref="Topic"/> is right, when the classifier can tell; evaluation uses it for calibration.</summary>
+    public double? TopicConfidence { get; init; }
+
     public ConfidenceLevel ConfidenceLevel => Confidence switch
     {
         > 0.80 => ConfidenceLevel.High,

@@ -1,0 +1,175 @@
+namespace Feedback.Analysis.Evaluation;
+
+/// <summary>Classifies every row of a labelled CSV and scores the answers against the labels.</summary>
+internal static class Evaluator
+{
+    /// <summary>The alert rule's confidence floor: medium or high confidence, as in the contract.</summary>
+    public const double AlertThreshold = 0.5;
+
+    private const int CalibrationBins = 10;
+
+    /// <param name="csvPath">A CSV with a header holding <c>text</c> and optionally <c>label</c> and <c>topic</c>.</param>
+    public static EvaluationReport Evaluate(string csvPath, ILocalClassifier classifier)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        using var reader = File.OpenText(csvPath);
+        return Evaluate(reader, classifier.Classify);
+    }
+
+    public static EvaluationReport Evaluate(TextReader csv, Func<string, Classification> classify)
+    {
+        using var records = CsvReader.ReadRecords(csv).GetEnumerator();
+        if (!records.MoveNext())
+        {
+            throw new InvalidDataException("The CSV is empty; it needs a header with a 'text' column.");
+        }
+
+        var header = records.Current;
+        var textColumn = Array.IndexOf(header, "text");
+        if (textColumn < 0)
+        {
+            throw new InvalidDataException("The CSV header has no 'text' column.");
+        }
+
+        var labelColumn = Array.IndexOf(header, "label");
+        var topicColumn = Array.IndexOf(header, "topic");
+
+        var sentiments = new List<Outcome<Sentiment>>();
+        var topics = new List<Outcome<Topic>>();
+        var rows = 0;
+        while (records.MoveNext())
+        {
+            var record = records.Current;
+            rows++;
+            var result = classify(Cell(record, textColumn));
+            var label = Cell(record, labelColumn);
+            if (label.Length > 0)
+            {
+                var truth = WireNames.TryParseSentiment(label, out var s) ? s : throw BadLabel(rows, "label", label);
+                sentiments.Add(new Outcome<Sentiment>(truth, result.Sentiment, result.Confidence));
+            }
+
+            var topic = Cell(record, topicColumn);
+            if (topic.Length > 0)
+            {
+                var truth = WireNames.TryParseTopic(topic, out var t) ? t : throw BadLabel(rows, "topic", topic);
+                topics.Add(new Outcome<Topic>(truth, result.Topic, result.TopicConfidence));
+            }
+        }
+
+        return new EvaluationReport(
+            rows,
+            sentiments.Count == 0 ? null : Score(sentiments, WireNames.Of),
+            topics.Count == 0 ? null : Score(topics, WireNames.Of),
+            sentiments.Count == 0 ? null : Alerts(sentiments));
+    }
+
+    internal static LabelMetrics Score<T>(IReadOnlyList<Outcome<T>> outcomes, Func<T, string> name)
+        where T : struct, Enum
+    {
+        var classes = Enum.GetValues<T>().Where(c => outcomes.Any(o => o.Truth.Equals(c) || o.Predicted.Equals(c))).ToList();
+        var confusion = classes.ToDictionary(name, actual => (IReadOnlyDictionary<string, int>)classes.ToDictionary(name, predicted =>
+            outcomes.Count(o => o.Truth.Equals(actual) && o.Predicted.Equals(predicted)), StringComparer.Ordinal), StringComparer.Ordinal);
+
+        var perClass = new Dictionary<string, ClassMetrics>(StringComparer.Ordinal);
+        foreach (var c in classes)
+        {
+            var truePositives = outcomes.Count(o => o.Truth.Equals(c) && o.Predicted.Equals(c));
+            var predicted = outcomes.Count(o => o.Predicted.Equals(c));
+            var support = outcomes.Count(o => o.Truth.Equals(c));
+            var precision = Ratio(truePositives, predicted);
+            var recall = Ratio(truePositives, support);
+            var f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
+            perClass[name(c)] = new ClassMetrics(precision, recall, f1, support);
+        }
+
+        var correct = outcomes.Count(o => o.Truth.Equals(o.Predicted));
+        return new LabelMetrics(
+            outcomes.Count,
+            Ratio(correct, outcomes.Count),
+            perClass.Values.Average(m => m.F1),
+            perClass,
+            confusion,
+            ExpectedCalibrationError(outcomes));
+    }
+
+    /// <summary>Sum over equal-width confidence bins of |accuracy - mean confidence|, weighted by the bin's share of rows.</summary>
+    internal static double? ExpectedCalibrationError<T>(IReadOnlyList<Outcome<T>> outcomes)
+        where T : struct, Enum
+    {
+        var rated = outcomes.Where(o => o.Confidence.HasValue).ToList();
+        if (rated.Count == 0)
+        {
+            return null;
+        }
+
+        var count = new int[CalibrationBins];
+        var correct = new int[CalibrationBins];
+        var confidence = new double[CalibrationBins];
+        foreach (var o in rated)
+        {
+            var p = o.Confidence!.Value;
+            var bin = Math.Min((int)(p * CalibrationBins), CalibrationBins - 1);
+            count[bin]++;
+            confidence[bin] += p;
+            if (o.Truth.Equals(o.Predicted))
+            {
+                correct[bin]++;
+            }
+        }
+
+        var error = 0.0;
+        for (var b = 0; b < CalibrationBins; b++)
+        {
+            if (count[b] > 0)
+            {
+                error += Math.Abs(((double)correct[b] / count[b]) - (confidence[b] / count[b])) * count[b] / rated.Count;
+            }
+        }
+
+        return error;
+    }
+
+    internal static AlertMetrics Alerts(IReadOnlyList<Outcome<Sentiment>> outcomes)
+    {
+        static bool IsAlarming(Sentiment s) => s is Sentiment.Negative or Sentiment.Mixed;
+
+        int truePositives = 0, falsePositives = 0, falseNegatives = 0;
+        foreach (var o in outcomes)
+        {
+            var actual = IsAlarming(o.Truth);
+            var predicted = IsAlarming(o.Predicted) && o.Confidence >= AlertThreshold;
+            if (actual && predicted)
+            {
+                truePositives++;
+            }
+            else if (predicted)
+            {
+                falsePositives++;
+            }
+            else if (actual)
+            {
+                falseNegatives++;
+            }
+        }
+
+        return new AlertMetrics(
+            Ratio(truePositives, truePositives + falsePositives),
+            Ratio(truePositives, truePositives + falseNegatives),
+            truePositives,
+            falsePositives,
+            falseNegatives);
+    }
+
+    /// <summary>0 for an empty denominator, the usual convention for a class never predicted or never present.</summary>
+    private static double Ratio(int numerator, int denominator) => denominator == 0 ? 0 : (double)numerator / denominator;
+
+    private static string Cell(string[] record, int column) =>
+        column >= 0 && column < record.Length ? record[column].Trim() : "";
+
+    private static InvalidDataException BadLabel(int row, string column, string value) =>
+        new($"Data row {row}: '{value}' is not a valid {column}.");
+
+    internal readonly record struct Outcome<T>(T Truth, T Predicted, double? Confidence)
+        where T : struct, Enum;
+}

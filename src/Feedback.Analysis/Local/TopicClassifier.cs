@@ -1,0 +1,88 @@
+using System.Text.Json;
+
+namespace Feedback.Analysis.Local;
+
+internal readonly record struct TopicMatch(Topic Topic, string Phrase, double Weight);
+
+internal sealed record TopicDecision(Topic Topic, double Probability, IReadOnlyList<TopicMatch> Matches);
+
+/// <summary>Scores the topics by weighted phrase matches from topics.json; immutable, shared by all threads.</summary>
+internal sealed class TopicClassifier
+{
+    private static readonly Lazy<TopicClassifier> Embedded = new(LoadEmbedded, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Topic[] Scored = [Topic.Bug, Topic.FeatureRequest, Topic.Billing, Topic.Performance, Topic.Ux];
+
+    private readonly PhraseTable<(Topic Topic, double Weight)> phrases;
+    private readonly Topic[] tieOrder;
+    private readonly double generalWeight;
+
+    public TopicClassifier(IEnumerable<KeyValuePair<string, (Topic Topic, double Weight)>> phrases, IReadOnlyList<Topic> tieOrder, double generalWeight)
+    {
+        this.phrases = new PhraseTable<(Topic, double)>(phrases);
+        this.tieOrder = [.. tieOrder, .. Scored.Except(tieOrder)];
+        this.generalWeight = generalWeight;
+    }
+
+    public static TopicClassifier Default => Embedded.Value;
+
+    public TopicDecision Classify(TokenizedText text)
+    {
+        Span<double> scores = stackalloc double[Enum.GetValues<Topic>().Length];
+        var matches = new List<TopicMatch>();
+        var i = 0;
+        while (i < text.Count)
+        {
+            if (text.Key(i).Length > 0 && phrases.TryMatch(text, i, out var match))
+            {
+                var (topic, weight) = match.Value;
+                scores[(int)topic] += weight;
+                matches.Add(new TopicMatch(topic, match.Text, weight));
+                i += match.Length;
+            }
+            else
+            {
+                i++;
+            }
+        }
+
+        scores[(int)Topic.General] = generalWeight;
+        var best = Topic.General;
+        foreach (var topic in tieOrder)
+        {
+            // Strictly greater: a topic must beat the general baseline, and an earlier topic keeps a tie.
+            if (scores[(int)topic] > scores[(int)best])
+            {
+                best = topic;
+            }
+        }
+
+        // Softmax over the weights: one weak cue gives a hesitant topic, several agreeing cues a confident one.
+        var max = scores[(int)best];
+        var sum = 0.0;
+        foreach (var score in scores)
+        {
+            sum += Math.Exp(score - max);
+        }
+
+        matches.Sort((a, b) => b.Weight.CompareTo(a.Weight));
+        return new TopicDecision(best, 1 / sum, matches);
+    }
+
+    private static TopicClassifier LoadEmbedded()
+    {
+        using var json = EmbeddedData.Json("topics.json");
+        var root = json.RootElement;
+        var entries = new List<KeyValuePair<string, (Topic, double)>>();
+        foreach (var topic in root.GetProperty("topics").EnumerateObject())
+        {
+            var value = ParseTopic(topic.Name);
+            entries.AddRange(topic.Value.EnumerateObject().Select(p => new KeyValuePair<string, (Topic, double)>(p.Name, (value, p.Value.GetDouble()))));
+        }
+
+        var order = root.GetProperty("tie_order").EnumerateArray().Select(e => ParseTopic(e.GetString())).ToArray();
+        return new TopicClassifier(entries, order, root.GetProperty("general_weight").GetDouble());
+    }
+
+    private static Topic ParseTopic(string? name) =>
+        WireNames.TryParseTopic(name, out var topic) ? topic : throw new JsonException($"Unknown topic '{name}' in topics.json.");
+}
