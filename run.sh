@@ -52,10 +52,15 @@ ensure_built() {
   if [ -f "$stamp" ] && [ -z "$(find src Directory.Build.props Directory.Packages.props global.json -newer "$stamp" -type f -print -quit 2>/dev/null)" ]; then
     return 0
   fi
-  echo "Building ($config)..." >&2
+  echo "Building ($config, once; later runs start from the build)..." >&2
   mkdir -p "$out"
-  dotnet build src/Feedback.Api/Feedback.Api.csproj -c "$config" -o "$out/api" --nologo -v quiet -clp:ErrorsOnly >&2
-  dotnet build src/Feedback.Cli/Feedback.Cli.csproj -c "$config" -o "$out/cli" --nologo -v quiet -clp:ErrorsOnly >&2
+  local log="$out/build.log"
+  if ! { dotnet build src/Feedback.Api/Feedback.Api.csproj -c "$config" -o "$out/api" --nologo &&
+         dotnet build src/Feedback.Cli/Feedback.Cli.csproj -c "$config" -o "$out/cli" --nologo; } >"$log" 2>&1; then
+    grep -E 'error|Error' "$log" >&2 || cat "$log" >&2
+    echo "Build failed; the full log is in $log" >&2
+    exit 1
+  fi
   touch "$stamp"
 }
 
