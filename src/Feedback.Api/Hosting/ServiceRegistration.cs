@@ -1,5 +1,11 @@
 using Feedback.Analysis;
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using Feedback.Analysis.Llm;
 using Feedback.Analysis.Local;
+using Feedback.Api.Revisions;
+using Microsoft.Extensions.AI;
+using OpenAI;
 using Microsoft.Extensions.Options;
 
 namespace Feedback.Api.Hosting;
@@ -31,8 +37,66 @@ internal static class ServiceRegistration
         services.AddSingleton<ILocalClassifier, LocalClassifier>();
         services.AddSingleton(sp => new ClassificationCache(
             settings.CacheMaxSize, TimeSpan.FromSeconds(settings.CacheTtlSeconds), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<Analyzer>();
+        services.AddSingleton<AnalysisMetrics>();
+        services.AddSingleton(sp => new Analyzer(
+            sp.GetRequiredService<ILocalClassifier>(), sp.GetRequiredService<ClassificationCache>(), sp.GetService<AiProvider>()));
         services.AddSingleton(settings.AlertRule);
+        services.AddSingleton<ProvisionalUpgrades>();
+        services.AddSingleton(new SweepSettings(TimeSpan.FromSeconds(settings.AiSweepSeconds), BatchSize: 200, Parallelism: Math.Max(1, settings.AiMaxConcurrency / 2)));
+        services.AddSingleton<RevisionSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<RevisionSweeper>());
+        if (settings.AiConfigured)
+        {
+            services.AddLlm(settings);
+        }
+
         return services;
+    }
+
+    /// <summary>
+    /// The OpenAI client over a typed HttpClient, with the SDK's own retries off: a retry would spend the
+    /// latency budget, and the circuit breaker decides when to stop calling.
+    /// </summary>
+    private static void AddLlm(this IServiceCollection services, ServiceSettings settings)
+    {
+        var timeout = TimeSpan.FromMilliseconds(settings.AiTimeoutMs);
+        services.AddHttpClient("llm", client => client.Timeout = timeout + TimeSpan.FromSeconds(1));
+        services.AddSingleton(sp =>
+        {
+            var options = new OpenAIClientOptions
+            {
+                RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+                NetworkTimeout = timeout,
+                Transport = new HttpClientPipelineTransport(sp.GetRequiredService<IHttpClientFactory>().CreateClient("llm")),
+            };
+            if (!string.IsNullOrWhiteSpace(settings.OpenAiBaseUrl))
+            {
+                options.Endpoint = new Uri(settings.OpenAiBaseUrl);
+            }
+
+            // Local servers (Ollama, vLLM) take any key; the SDK insists on one.
+            var key = string.IsNullOrWhiteSpace(settings.OpenAiApiKey) ? "unused" : settings.OpenAiApiKey;
+            var chat = new OpenAIClient(new ApiKeyCredential(key), options).GetChatClient(settings.OpenAiModel).AsIChatClient();
+            return new LlmClassifier(chat, settings.OpenAiModel);
+        });
+        services.AddSingleton(sp =>
+        {
+            var canary = settings.Canary is { } c ? (PromptLibrary.Get(c.Name), c.Percent) : ((PromptVersion, int)?)null;
+            var options = new AiOptions
+            {
+                Model = settings.OpenAiModel,
+                Deadline = TimeSpan.FromMilliseconds(settings.AiDeadlineMs),
+                CallTimeout = timeout,
+                MaxConcurrency = settings.AiMaxConcurrency,
+                CircuitFailures = settings.AiCircuitFailures,
+                CircuitBreak = TimeSpan.FromSeconds(settings.AiCircuitBreakSeconds),
+                Prompt = PromptLibrary.Get(settings.PromptVersion),
+                Canary = canary,
+                RedactPii = settings.RedactPii,
+            };
+            return new AiProvider(
+                sp.GetRequiredService<LlmClassifier>(), options, sp.GetRequiredService<ClassificationCache>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AnalysisMetrics>());
+        });
     }
 }

@@ -40,6 +40,69 @@ internal sealed class ServiceSettings
     [ConfigurationKeyName("SQLITE_SYNCHRONOUS")]
     public string SqliteSynchronous { get; set; } = "FULL";
 
+    [ConfigurationKeyName("OPENAI_API_KEY")]
+    public string? OpenAiApiKey { get; set; }
+
+    /// <summary>Any OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 for Ollama.</summary>
+    [ConfigurationKeyName("OPENAI_BASE_URL")]
+    public string? OpenAiBaseUrl { get; set; }
+
+    [ConfigurationKeyName("OPENAI_MODEL")]
+    public string OpenAiModel { get; set; } = "gpt-4o-mini";
+
+    [ConfigurationKeyName("AI_PROVIDER_ENABLED")]
+    public bool AiProviderEnabled { get; set; } = true;
+
+    /// <summary>How long a request waits for the LLM before answering with the local result as provisional.</summary>
+    [ConfigurationKeyName("AI_DEADLINE_MS")]
+    public int AiDeadlineMs { get; set; } = 350;
+
+    /// <summary>How long one LLM call may take in the background before it counts as failed.</summary>
+    [ConfigurationKeyName("AI_TIMEOUT_MS")]
+    public int AiTimeoutMs { get; set; } = 15_000;
+
+    [ConfigurationKeyName("AI_MAX_CONCURRENCY")]
+    public int AiMaxConcurrency { get; set; } = 16;
+
+    [ConfigurationKeyName("AI_CIRCUIT_FAILURES")]
+    public int AiCircuitFailures { get; set; } = 5;
+
+    [ConfigurationKeyName("AI_CIRCUIT_BREAK_SECONDS")]
+    public int AiCircuitBreakSeconds { get; set; } = 30;
+
+    /// <summary>How often provisional answers left behind (by a restart or a full LLM queue) are retried.</summary>
+    [ConfigurationKeyName("AI_SWEEP_SECONDS")]
+    public int AiSweepSeconds { get; set; } = 10;
+
+    [ConfigurationKeyName("PROMPT_VERSION")]
+    public string PromptVersion { get; set; } = "v2";
+
+    /// <summary>NAME:PERCENT, e.g. v3:10 sends a stable 10 % of texts to prompt v3.</summary>
+    [ConfigurationKeyName("PROMPT_CANARY")]
+    public string? PromptCanary { get; set; }
+
+    [ConfigurationKeyName("REDACT_PII")]
+    public bool RedactPii { get; set; } = true;
+
+    public bool AiConfigured =>
+        AiProviderEnabled && (!string.IsNullOrWhiteSpace(OpenAiApiKey) || !string.IsNullOrWhiteSpace(OpenAiBaseUrl));
+
+    public (string Name, int Percent)? Canary
+    {
+        get
+        {
+            if (string.IsNullOrWhiteSpace(PromptCanary))
+            {
+                return null;
+            }
+
+            var parts = PromptCanary.Split(':', StringSplitOptions.TrimEntries);
+            return parts.Length == 2 && int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var percent)
+                ? (parts[0], percent)
+                : null;
+        }
+    }
+
     public IReadOnlyList<string> ApiKeys =>
         ApiKey.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
@@ -145,6 +208,64 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
         if (options.SqliteSynchronous.Trim().ToUpperInvariant() is not ("NORMAL" or "FULL"))
         {
             failures.Add($"SQLITE_SYNCHRONOUS must be NORMAL or FULL (got '{options.SqliteSynchronous}').");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.OpenAiBaseUrl)
+            && (!Uri.TryCreate(options.OpenAiBaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https")))
+        {
+            failures.Add($"OPENAI_BASE_URL must be an http(s) URL such as http://127.0.0.1:11434/v1 (got '{options.OpenAiBaseUrl}').");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.OpenAiModel))
+        {
+            failures.Add("OPENAI_MODEL must name a model.");
+        }
+
+        if (options.AiDeadlineMs is < 0 or > 10_000)
+        {
+            failures.Add($"AI_DEADLINE_MS must be between 0 and 10000 (got {options.AiDeadlineMs}).");
+        }
+
+        if (options.AiTimeoutMs is < 100 or > 300_000)
+        {
+            failures.Add($"AI_TIMEOUT_MS must be between 100 and 300000 (got {options.AiTimeoutMs}).");
+        }
+
+        if (options.AiMaxConcurrency is < 1 or > 1024)
+        {
+            failures.Add($"AI_MAX_CONCURRENCY must be between 1 and 1024 (got {options.AiMaxConcurrency}).");
+        }
+
+        if (options.AiCircuitFailures < 1)
+        {
+            failures.Add($"AI_CIRCUIT_FAILURES must be 1 or more (got {options.AiCircuitFailures}).");
+        }
+
+        if (options.AiCircuitBreakSeconds < 1)
+        {
+            failures.Add($"AI_CIRCUIT_BREAK_SECONDS must be 1 or more (got {options.AiCircuitBreakSeconds}).");
+        }
+
+        if (options.AiSweepSeconds < 1)
+        {
+            failures.Add($"AI_SWEEP_SECONDS must be 1 or more (got {options.AiSweepSeconds}).");
+        }
+
+        if (!Feedback.Analysis.Llm.PromptLibrary.TryGet(options.PromptVersion, out _))
+        {
+            failures.Add($"PROMPT_VERSION: there is no prompt '{options.PromptVersion}' (known: {string.Join(", ", Feedback.Analysis.Llm.PromptLibrary.Names)}).");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.PromptCanary))
+        {
+            if (options.Canary is not { } canary || canary.Percent > 100)
+            {
+                failures.Add($"PROMPT_CANARY must be NAME:PERCENT with a percent from 0 to 100, e.g. v3:10 (got '{options.PromptCanary}').");
+            }
+            else if (!Feedback.Analysis.Llm.PromptLibrary.TryGet(canary.Name, out _))
+            {
+                failures.Add($"PROMPT_CANARY: there is no prompt '{canary.Name}' (known: {string.Join(", ", Feedback.Analysis.Llm.PromptLibrary.Names)}).");
+            }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

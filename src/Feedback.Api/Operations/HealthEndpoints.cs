@@ -25,8 +25,8 @@ internal static class HealthEndpoints
         var database = store.KnownGood(RecentWrite) || await ProbeAsync(writer, cancellationToken);
         var mlFallback = analyzer.LocalVersion.Length > 0;
         var report = new HealthReport(
-            database && mlFallback ? "ok" : "degraded",
-            "disabled",
+            database && mlFallback && analyzer.Ai?.Circuit.IsOpen != true ? "ok" : "degraded",
+            analyzer.Ai is null ? "disabled" : analyzer.Ai.Circuit.IsOpen ? "degraded" : "healthy",
             mlFallback ? "available" : "unavailable",
             database ? "ok" : "unavailable");
         return database

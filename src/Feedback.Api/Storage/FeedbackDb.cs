@@ -10,6 +10,8 @@ internal sealed class FeedbackDb(DbContextOptions<FeedbackDb> options) : DbConte
 
     public DbSet<StoreHeartbeat> Heartbeats => Set<StoreHeartbeat>();
 
+    public DbSet<FeedbackRevision> Revisions => Set<FeedbackRevision>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         var feedback = modelBuilder.Entity<FeedbackRecord>();
@@ -57,6 +59,29 @@ internal sealed class FeedbackDb(DbContextOptions<FeedbackDb> options) : DbConte
         alerts.HasOne<FeedbackRecord>().WithMany().HasForeignKey(a => a.FeedbackId).OnDelete(DeleteBehavior.Cascade);
         alerts.HasIndex(a => a.FeedbackId).HasDatabaseName("ix_alerts_feedback_id");
         alerts.HasIndex(a => new { a.State, a.CreatedAt }).HasDatabaseName("ix_alerts_state_created_at");
+
+        var revisions = modelBuilder.Entity<FeedbackRevision>();
+        revisions.ToTable("feedback_revisions");
+        revisions.HasKey(r => r.Id);
+        revisions.Property(r => r.Id).HasColumnName("id");
+        revisions.Property(r => r.FeedbackId).HasColumnName("feedback_id");
+        revisions.Property(r => r.RevisedAt).HasColumnName("revised_at");
+        revisions.Property(r => r.PreviousSentiment).HasColumnName("previous_sentiment").HasMaxLength(16);
+        revisions.Property(r => r.PreviousTopic).HasColumnName("previous_topic").HasMaxLength(32);
+        revisions.Property(r => r.PreviousConfidence).HasColumnName("previous_confidence");
+        revisions.Property(r => r.PreviousMethod).HasColumnName("previous_method").HasMaxLength(16);
+        revisions.Property(r => r.Sentiment).HasColumnName("sentiment").HasMaxLength(16);
+        revisions.Property(r => r.Topic).HasColumnName("topic").HasMaxLength(32);
+        revisions.Property(r => r.Confidence).HasColumnName("confidence");
+        revisions.Property(r => r.Method).HasColumnName("method").HasMaxLength(16);
+        revisions.Property(r => r.PromptVersion).HasColumnName("prompt_version").HasMaxLength(32);
+        revisions.Property(r => r.Model).HasColumnName("model").HasMaxLength(100);
+        revisions.Property(r => r.Reason).HasColumnName("reason").HasMaxLength(200);
+        revisions.HasOne<FeedbackRecord>().WithMany().HasForeignKey(r => r.FeedbackId).OnDelete(DeleteBehavior.Cascade);
+        revisions.HasIndex(r => r.FeedbackId).HasDatabaseName("ix_feedback_revisions_feedback_id");
+
+        // The sweep looks for provisional rows; a partial index keeps that scan to the few that are.
+        feedback.HasIndex(f => f.Status).HasDatabaseName("ix_feedback_provisional").HasFilter("status = 'provisional'");
 
         var heartbeat = modelBuilder.Entity<StoreHeartbeat>();
         heartbeat.ToTable("store_heartbeat");

@@ -1,8 +1,51 @@
+using System.Text.Json;
+using Feedback.Analysis;
+
 namespace Feedback.Api.Storage;
 
 /// <summary>One stored message and the answer the service gave for it.</summary>
 internal sealed class FeedbackRecord
 {
+    /// <summary>A record holding only an answer's labels, for a revision.</summary>
+    public static FeedbackRecord ForAnswer(AnalysisResult result, bool alert)
+    {
+        var record = new FeedbackRecord
+        {
+            Text = "",
+            Sentiment = "",
+            Topic = "",
+            ConfidenceScore = "",
+            ProcessingMethod = "",
+            Language = "",
+            Model = "",
+            Status = "",
+            Warnings = "[]",
+        };
+        record.Apply(result, alert);
+        return record;
+    }
+
+    /// <summary>Copies an answer's labels, scores, method and provenance onto this row.</summary>
+    public void Apply(AnalysisResult result, bool alert)
+    {
+        var c = result.Classification;
+        Sentiment = WireNames.Of(c.Sentiment);
+        Topic = WireNames.Of(c.Topic);
+        Confidence = c.Confidence;
+        ConfidenceScore = WireNames.Of(c.ConfidenceLevel);
+        ScorePositive = c.Scores.Positive;
+        ScoreNegative = c.Scores.Negative;
+        ScoreNeutral = c.Scores.Neutral;
+        ScoreMixed = c.Scores.Mixed;
+        AlertTriggered = alert;
+        ProcessingMethod = WireNames.Of(result.Method);
+        Language = c.Language;
+        PromptVersion = result.PromptVersion;
+        Model = result.Model;
+        Status = result.Provisional ? "provisional" : "final";
+        Warnings = result.Warnings.Count == 0 ? "[]" : JsonSerializer.Serialize(result.Warnings);
+    }
+
     public long Id { get; set; }
 
     public required string Text { get; set; }
@@ -67,7 +110,7 @@ internal sealed class AlertRecord
 
     public double Confidence { get; set; }
 
-    /// <summary><c>open</c> or <c>resolved</c>.</summary>
+    /// <summary><c>open</c>, <c>resolved</c>, or <c>superseded</c> when a later answer no longer needs a person.</summary>
     public required string State { get; set; }
 
     public DateTime CreatedAt { get; set; }
@@ -79,4 +122,37 @@ internal sealed class StoreHeartbeat
     public int Id { get; set; }
 
     public DateTime At { get; set; }
+}
+
+/// <summary>One change of a stored answer (the LLM's answer replacing a provisional local one), kept as history.</summary>
+internal sealed class FeedbackRevision
+{
+    public long Id { get; set; }
+
+    public long FeedbackId { get; set; }
+
+    public DateTime RevisedAt { get; set; }
+
+    public required string PreviousSentiment { get; set; }
+
+    public required string PreviousTopic { get; set; }
+
+    public double PreviousConfidence { get; set; }
+
+    public required string PreviousMethod { get; set; }
+
+    public required string Sentiment { get; set; }
+
+    public required string Topic { get; set; }
+
+    public double Confidence { get; set; }
+
+    public required string Method { get; set; }
+
+    public string? PromptVersion { get; set; }
+
+    public required string Model { get; set; }
+
+    /// <summary>Why the answer changed or stayed, in a few words.</summary>
+    public required string Reason { get; set; }
 }

@@ -7,6 +7,12 @@ namespace Feedback.Api.Storage;
 /// <summary>A message to store, with the alert it raises when <see cref="RaiseAlert"/> is set.</summary>
 internal sealed record NewFeedback(FeedbackRecord Record, bool RaiseAlert);
 
+/// <summary>
+/// Replaces a provisional answer. <see cref="Answer"/> holds the new labels (sentiment, topic, scores,
+/// method, model, prompt version), or is null when the LLM gave no answer and the local one becomes final.
+/// </summary>
+internal sealed record Revision(long FeedbackId, FeedbackRecord? Answer, bool RaiseAlert, string Reason, DateTime At);
+
 /// <summary>What became of a write.</summary>
 internal enum WriteOutcome
 {
@@ -57,7 +63,15 @@ internal sealed partial class FeedbackWriter : BackgroundService
     {
         var pending = new PendingWrite(item);
         await _queue.Writer.WriteAsync(pending, cancellationToken);
-        return (await pending.Completion.Task)!;
+        return (WriteResult)(await pending.Completion.Task)!;
+    }
+
+    /// <summary>Applies a revision; false when the row was no longer provisional (already revised).</summary>
+    public async Task<bool> ReviseAsync(Revision revision, CancellationToken cancellationToken)
+    {
+        var pending = new PendingWrite(revision);
+        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        return (bool)(await pending.Completion.Task)!;
     }
 
     /// <summary>Commits a tiny heartbeat row, proving the store takes writes now.</summary>
@@ -150,17 +164,23 @@ internal sealed partial class FeedbackWriter : BackgroundService
         }
     }
 
-    private WriteResult?[] CommitOnce(List<PendingWrite> batch)
+    private object?[] CommitOnce(List<PendingWrite> batch)
     {
         var statements = _statements ??= Statements.Open(_connectionString, _synchronous, _busyTimeoutMs);
-        var results = new WriteResult?[batch.Count];
+        var results = new object?[batch.Count];
         using var transaction = statements.Connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
         statements.Enlist(transaction);
         Dictionary<string, FeedbackRecord>? keysInBatch = null;
         for (var i = 0; i < batch.Count; i++)
         {
-            var item = batch[i].Item;
-            if (item is null)
+            var operation = batch[i].Operation;
+            if (operation is Revision revision)
+            {
+                results[i] = statements.Revise(revision);
+                continue;
+            }
+
+            if (operation is not NewFeedback item)
             {
                 statements.Heartbeat(DateTime.UtcNow);
                 continue;
@@ -208,11 +228,12 @@ internal sealed partial class FeedbackWriter : BackgroundService
     [LoggerMessage(Level = LogLevel.Error, Message = "A write failed")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception);
 
-    private sealed class PendingWrite(NewFeedback? item)
+    /// <summary>One queued operation: a <see cref="NewFeedback"/>, a <see cref="Revision"/>, or null for a heartbeat.</summary>
+    private sealed class PendingWrite(object? operation)
     {
-        public NewFeedback? Item { get; } = item;
+        public object? Operation { get; } = operation;
 
-        public TaskCompletionSource<WriteResult?> Completion { get; } =
+        public TaskCompletionSource<object?> Completion { get; } =
             new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
@@ -228,6 +249,11 @@ internal sealed partial class FeedbackWriter : BackgroundService
         private readonly SqliteCommand _insertAlert;
         private readonly SqliteCommand _findByKey;
         private readonly SqliteCommand _heartbeat;
+        private readonly SqliteCommand _current;
+        private readonly SqliteCommand _applyRevision;
+        private readonly SqliteCommand _finalise;
+        private readonly SqliteCommand _recordRevision;
+        private readonly SqliteCommand _supersedeAlerts;
 
         private Statements(SqliteConnection connection)
         {
@@ -244,6 +270,24 @@ internal sealed partial class FeedbackWriter : BackgroundService
             _heartbeat = Prepare(
                 "INSERT INTO store_heartbeat (id, at) VALUES (1, $at) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
                 ["at"]);
+            _current = Prepare(
+                "SELECT sentiment, topic, confidence, processing_method, alert_triggered, status, created_at FROM feedback WHERE id = $id",
+                ["id"]);
+            _applyRevision = Prepare(
+                "UPDATE feedback SET sentiment = $sentiment, topic = $topic, confidence = $confidence, confidence_score = $confidence_score, " +
+                "score_positive = $score_positive, score_negative = $score_negative, score_neutral = $score_neutral, score_mixed = $score_mixed, " +
+                "processing_method = $processing_method, prompt_version = $prompt_version, model = $model, alert_triggered = $alert_triggered, " +
+                "status = 'final' WHERE id = $id",
+                ["sentiment", "topic", "confidence", "confidence_score", "score_positive", "score_negative", "score_neutral", "score_mixed",
+                 "processing_method", "prompt_version", "model", "alert_triggered", "id"]);
+            _finalise = Prepare("UPDATE feedback SET status = 'final' WHERE id = $id", ["id"]);
+            _recordRevision = Prepare(
+                "INSERT INTO feedback_revisions (feedback_id, revised_at, previous_sentiment, previous_topic, previous_confidence, previous_method, " +
+                "sentiment, topic, confidence, method, prompt_version, model, reason) VALUES ($feedback_id, $revised_at, $previous_sentiment, " +
+                "$previous_topic, $previous_confidence, $previous_method, $sentiment, $topic, $confidence, $method, $prompt_version, $model, $reason)",
+                ["feedback_id", "revised_at", "previous_sentiment", "previous_topic", "previous_confidence", "previous_method",
+                 "sentiment", "topic", "confidence", "method", "prompt_version", "model", "reason"]);
+            _supersedeAlerts = Prepare("UPDATE alerts SET state = 'superseded' WHERE feedback_id = $id AND state = 'open'", ["id"]);
         }
 
         public SqliteConnection Connection { get; }
@@ -283,6 +327,93 @@ internal sealed partial class FeedbackWriter : BackgroundService
             _insertAlert.Transaction = transaction;
             _findByKey.Transaction = transaction;
             _heartbeat.Transaction = transaction;
+            _current.Transaction = transaction;
+            _applyRevision.Transaction = transaction;
+            _finalise.Transaction = transaction;
+            _recordRevision.Transaction = transaction;
+            _supersedeAlerts.Transaction = transaction;
+        }
+
+        /// <summary>
+        /// Replaces a provisional answer and re-decides its alert: a new alert when the new answer needs a person
+        /// and the old did not, the old alert superseded when the new answer no longer does. False when the row is
+        /// gone or no longer provisional.
+        /// </summary>
+        public bool Revise(Revision revision)
+        {
+            _current.Parameters[0].Value = revision.FeedbackId;
+            string previousSentiment, previousTopic, previousMethod;
+            double previousConfidence;
+            bool previousAlert;
+            DateTime createdAt;
+            using (var reader = _current.ExecuteReader())
+            {
+                if (!reader.Read() || reader.GetString(5) != "provisional")
+                {
+                    return false;
+                }
+
+                previousSentiment = reader.GetString(0);
+                previousTopic = reader.GetString(1);
+                previousConfidence = reader.GetDouble(2);
+                previousMethod = reader.GetString(3);
+                previousAlert = reader.GetBoolean(4);
+                createdAt = DateTime.SpecifyKind(reader.GetDateTime(6), DateTimeKind.Utc);
+            }
+
+            var answer = revision.Answer;
+            if (answer is null)
+            {
+                _finalise.Parameters[0].Value = revision.FeedbackId;
+                _finalise.ExecuteNonQuery();
+            }
+            else
+            {
+                var p = _applyRevision.Parameters;
+                p[0].Value = answer.Sentiment;
+                p[1].Value = answer.Topic;
+                p[2].Value = answer.Confidence;
+                p[3].Value = answer.ConfidenceScore;
+                p[4].Value = answer.ScorePositive;
+                p[5].Value = answer.ScoreNegative;
+                p[6].Value = answer.ScoreNeutral;
+                p[7].Value = answer.ScoreMixed;
+                p[8].Value = answer.ProcessingMethod;
+                p[9].Value = (object?)answer.PromptVersion ?? DBNull.Value;
+                p[10].Value = answer.Model;
+                p[11].Value = revision.RaiseAlert;
+                p[12].Value = revision.FeedbackId;
+                _applyRevision.ExecuteNonQuery();
+
+                if (revision.RaiseAlert && !previousAlert)
+                {
+                    answer.Id = revision.FeedbackId;
+                    answer.CreatedAt = createdAt;
+                    InsertAlert(answer);
+                }
+                else if (!revision.RaiseAlert && previousAlert)
+                {
+                    _supersedeAlerts.Parameters[0].Value = revision.FeedbackId;
+                    _supersedeAlerts.ExecuteNonQuery();
+                }
+            }
+
+            var r = _recordRevision.Parameters;
+            r[0].Value = revision.FeedbackId;
+            r[1].Value = revision.At;
+            r[2].Value = previousSentiment;
+            r[3].Value = previousTopic;
+            r[4].Value = previousConfidence;
+            r[5].Value = previousMethod;
+            r[6].Value = answer?.Sentiment ?? previousSentiment;
+            r[7].Value = answer?.Topic ?? previousTopic;
+            r[8].Value = answer?.Confidence ?? previousConfidence;
+            r[9].Value = answer?.ProcessingMethod ?? previousMethod;
+            r[10].Value = (object?)answer?.PromptVersion ?? DBNull.Value;
+            r[11].Value = answer?.Model ?? "";
+            r[12].Value = revision.Reason;
+            _recordRevision.ExecuteNonQuery();
+            return true;
         }
 
         public long InsertFeedback(FeedbackRecord r)
@@ -373,6 +504,11 @@ internal sealed partial class FeedbackWriter : BackgroundService
             _insertAlert.Dispose();
             _findByKey.Dispose();
             _heartbeat.Dispose();
+            _current.Dispose();
+            _applyRevision.Dispose();
+            _finalise.Dispose();
+            _recordRevision.Dispose();
+            _supersedeAlerts.Dispose();
             Connection.Dispose();
         }
 

@@ -1,6 +1,6 @@
-using System.Text.Json;
 using Feedback.Analysis;
 using Feedback.Api.Queries;
+using Feedback.Api.Revisions;
 using Feedback.Api.Security;
 using Feedback.Api.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -31,6 +31,7 @@ internal static class SubmissionEndpoints
         Analyzer analyzer,
         AlertRule alertRule,
         FeedbackWriter writer,
+        ProvisionalUpgrades upgrades,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
@@ -55,11 +56,17 @@ internal static class SubmissionEndpoints
             return problem;
         }
 
-        var result = analyzer.Analyze(submission!.Text);
+        var (result, upgrade) = await analyzer.AnalyzeAsync(submission!.Text, cancellationToken);
         var alert = alertRule.Triggers(result);
         var record = ToRecord(submission, result, alert, time.GetUtcNow().UtcDateTime, idempotencyKey);
 
-        var written = await writer.WriteAsync(new NewFeedback(record, alert), cancellationToken);
+        // The row is written whatever happens to the request from here on: no cancellation token.
+        var written = await writer.WriteAsync(new NewFeedback(record, alert), CancellationToken.None);
+        if (upgrade is not null)
+        {
+            upgrades.Follow(written.Outcome == WriteOutcome.Created ? written.Record.Id : null, upgrade);
+        }
+
         if (written.Outcome == WriteOutcome.KeyReused)
         {
             return Problems.IdempotencyKeyReused();
@@ -75,31 +82,25 @@ internal static class SubmissionEndpoints
 
     private static FeedbackRecord ToRecord(Submission submission, AnalysisResult result, bool alert, DateTime now, string? idempotencyKey)
     {
-        var c = result.Classification;
-        return new FeedbackRecord
+        var record = new FeedbackRecord
         {
             Text = submission.Text,
             Source = submission.Source,
             CustomerId = submission.CustomerId,
             Metadata = submission.Metadata,
-            Sentiment = WireNames.Of(c.Sentiment),
-            Topic = WireNames.Of(c.Topic),
-            Confidence = c.Confidence,
-            ConfidenceScore = WireNames.Of(c.ConfidenceLevel),
-            ScorePositive = c.Scores.Positive,
-            ScoreNegative = c.Scores.Negative,
-            ScoreNeutral = c.Scores.Neutral,
-            ScoreMixed = c.Scores.Mixed,
-            AlertTriggered = alert,
-            ProcessingMethod = WireNames.Of(result.Method),
-            Language = c.Language,
-            PromptVersion = result.PromptVersion,
-            Model = result.Model,
-            Status = "final",
-            Warnings = result.Warnings.Count == 0 ? "[]" : JsonSerializer.Serialize(result.Warnings),
+            Sentiment = "",
+            Topic = "",
+            ConfidenceScore = "",
+            ProcessingMethod = "",
+            Language = "",
+            Model = "",
+            Status = "",
+            Warnings = "",
             CreatedAt = now,
             IdempotencyKey = idempotencyKey,
             RequestHash = idempotencyKey is null ? null : submission.BodyHash,
         };
+        record.Apply(result, alert);
+        return record;
     }
 }

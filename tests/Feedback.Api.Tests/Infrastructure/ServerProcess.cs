@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 
 namespace Feedback.Api.Tests.Infrastructure;
 
@@ -10,19 +9,19 @@ public sealed class ServerProcess : IDisposable
     private readonly Process _process;
     private readonly List<string> _output = [];
 
-    private ServerProcess(Process process, int port)
+    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ServerProcess(Process process)
     {
         _process = process;
-        Port = port;
         process.OutputDataReceived += (_, e) => Record(e.Data);
         process.ErrorDataReceived += (_, e) => Record(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
 
-    public int Port { get; }
-
-    public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
+    /// <summary>Where the server listens, once it said so (it binds a port the OS picks, so no two tests race for one).</summary>
+    public Uri BaseAddress => _listening.Task.IsCompletedSuccessfully ? _listening.Task.Result : throw new InvalidOperationException("The server has not started listening.");
 
     public string Output
     {
@@ -41,7 +40,6 @@ public sealed class ServerProcess : IDisposable
 
     public static ServerProcess Start(IReadOnlyDictionary<string, string> environment, string? workingDirectory = null)
     {
-        var port = FreePort();
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -50,7 +48,7 @@ public sealed class ServerProcess : IDisposable
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Feedback.Api.dll"));
-        info.Environment["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment["PORT"] = "0";
         info.Environment["HOST"] = "127.0.0.1";
         info.Environment.Remove("ASPNETCORE_URLS");
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
@@ -59,14 +57,23 @@ public sealed class ServerProcess : IDisposable
             info.Environment[key] = value;
         }
 
-        return new ServerProcess(Process.Start(info)!, port);
+        return new ServerProcess(Process.Start(info)!);
     }
 
     /// <summary>Waits until /health answers, or the process exits.</summary>
     public async Task<bool> WaitUntilReadyAsync(TimeSpan timeout)
     {
-        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow + timeout;
+        try
+        {
+            await _listening.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+
+        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
         while (DateTime.UtcNow < deadline && !_process.HasExited)
         {
             try
@@ -111,13 +118,6 @@ public sealed class ServerProcess : IDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private void Record(string? line)
     {
         if (line is null)
@@ -128,6 +128,13 @@ public sealed class ServerProcess : IDisposable
         lock (_output)
         {
             _output.Add(line);
+        }
+
+        const string marker = "Now listening on: ";
+        var at = line.IndexOf(marker, StringComparison.Ordinal);
+        if (at >= 0 && Uri.TryCreate(line[(at + marker.Length)..].Trim(), UriKind.Absolute, out var address))
+        {
+            _listening.TrySetResult(address);
         }
     }
 }

@@ -196,10 +196,98 @@ namespace Feedback.Api.Storage.Migrations
                     b.HasIndex("Sentiment")
                         .HasDatabaseName("ix_feedback_sentiment");
 
+                    b.HasIndex("Status")
+                        .HasDatabaseName("ix_feedback_provisional")
+                        .HasFilter("status = 'provisional'");
+
                     b.HasIndex("Topic")
                         .HasDatabaseName("ix_feedback_topic");
 
                     b.ToTable("feedback", (string)null);
+                });
+
+            modelBuilder.Entity("Feedback.Api.Storage.FeedbackRevision", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<double>("Confidence")
+                        .HasColumnType("REAL")
+                        .HasColumnName("confidence");
+
+                    b.Property<long>("FeedbackId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("feedback_id");
+
+                    b.Property<string>("Method")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("method");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("model");
+
+                    b.Property<double>("PreviousConfidence")
+                        .HasColumnType("REAL")
+                        .HasColumnName("previous_confidence");
+
+                    b.Property<string>("PreviousMethod")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("previous_method");
+
+                    b.Property<string>("PreviousSentiment")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("previous_sentiment");
+
+                    b.Property<string>("PreviousTopic")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("previous_topic");
+
+                    b.Property<string>("PromptVersion")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("prompt_version");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTime>("RevisedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("revised_at");
+
+                    b.Property<string>("Sentiment")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sentiment");
+
+                    b.Property<string>("Topic")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("topic");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FeedbackId")
+                        .HasDatabaseName("ix_feedback_revisions_feedback_id");
+
+                    b.ToTable("feedback_revisions", (string)null);
                 });
 
             modelBuilder.Entity("Feedback.Api.Storage.StoreHeartbeat", b =>
@@ -218,6 +306,15 @@ namespace Feedback.Api.Storage.Migrations
                 });
 
             modelBuilder.Entity("Feedback.Api.Storage.AlertRecord", b =>
+                {
+                    b.HasOne("Feedback.Api.Storage.FeedbackRecord", null)
+                        .WithMany()
+                        .HasForeignKey("FeedbackId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Feedback.Api.Storage.FeedbackRevision", b =>
                 {
                     b.HasOne("Feedback.Api.Storage.FeedbackRecord", null)
                         .WithMany()

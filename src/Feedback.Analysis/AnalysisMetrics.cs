@@ -1,0 +1,41 @@
+using System.Diagnostics.Metrics;
+
+namespace Feedback.Analysis;
+
+/// <summary>What the classification path counts; exported by the host (Prometheus names in comments).</summary>
+public sealed class AnalysisMetrics
+{
+    public const string MeterName = "Feedback.Analysis";
+
+    private readonly Counter<long> _fallbacks;
+    private readonly Counter<long> _tokens;
+    private readonly Counter<long> _aiCalls;
+
+    public AnalysisMetrics(IMeterFactory meterFactory, ClassificationCache cache)
+    {
+        var meter = meterFactory.Create(MeterName);
+
+        // ai_fallback_total{reason}: the local classifier answered although the LLM was configured.
+        _fallbacks = meter.CreateCounter<long>("ai_fallback", description: "Answers given by the local classifier although an LLM is configured, by reason.");
+
+        // ai_tokens_total{direction}: tokens billed by the provider.
+        _tokens = meter.CreateCounter<long>("ai_tokens", unit: "{token}", description: "LLM tokens used, by direction.");
+
+        // ai_calls_total{outcome}
+        _aiCalls = meter.CreateCounter<long>("ai_calls", description: "LLM calls, by outcome.");
+
+        // feedback_cache_hits_total / feedback_cache_misses_total
+        meter.CreateObservableCounter("feedback_cache_hits", () => cache.Hits, description: "Classification cache hits.");
+        meter.CreateObservableCounter("feedback_cache_misses", () => cache.Misses, description: "Classification cache misses.");
+    }
+
+    public void Fallback(string reason) => _fallbacks.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void AiCall(string outcome) => _aiCalls.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void Tokens(long input, long output)
+    {
+        _tokens.Add(input, new KeyValuePair<string, object?>("direction", "input"));
+        _tokens.Add(output, new KeyValuePair<string, object?>("direction", "output"));
+    }
+}

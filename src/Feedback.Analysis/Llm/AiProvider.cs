@@ -1,0 +1,150 @@
+using System.Diagnostics;
+
+namespace Feedback.Analysis.Llm;
+
+/// <summary>How the LLM path behaves; bound from the OPENAI_* / AI_* / PROMPT_* settings by the host.</summary>
+public sealed record AiOptions
+{
+    public required string Model { get; init; }
+
+    /// <summary>How long a request waits for the LLM before answering with the local result as provisional.</summary>
+    public TimeSpan Deadline { get; init; } = TimeSpan.FromMilliseconds(350);
+
+    /// <summary>How long a call may run in the background before it counts as failed.</summary>
+    public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Calls in flight at most; beyond that, answers stay local and provisional until a slot frees.</summary>
+    public int MaxConcurrency { get; init; } = 16;
+
+    public int CircuitFailures { get; init; } = 5;
+
+    public TimeSpan CircuitBreak { get; init; } = TimeSpan.FromSeconds(30);
+
+    public required PromptVersion Prompt { get; init; }
+
+    /// <summary>A prompt tried on a stable share of traffic, with that share in percent.</summary>
+    public (PromptVersion Prompt, int Percent)? Canary { get; init; }
+
+    public bool RedactPii { get; init; } = true;
+}
+
+/// <summary>
+/// The LLM as a guarded resource: bounded concurrency, a circuit breaker, a call timeout, a cache keyed by
+/// model and prompt version, and counters for every way it can fail.
+/// </summary>
+public sealed class AiProvider
+{
+    private readonly LlmClassifier _classifier;
+    private readonly ClassificationCache _cache;
+    private readonly AnalysisMetrics? _metrics;
+    private readonly SemaphoreSlim _slots;
+
+    public AiProvider(LlmClassifier classifier, AiOptions options, ClassificationCache cache, TimeProvider time, AnalysisMetrics? metrics)
+    {
+        _classifier = classifier;
+        Options = options;
+        _cache = cache;
+        _metrics = metrics;
+        Time = time;
+        _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
+        Circuit = new ProviderCircuit(time, options.CircuitFailures, options.CircuitBreak);
+    }
+
+    public AiOptions Options { get; }
+
+    public ProviderCircuit Circuit { get; }
+
+    public TimeProvider Time { get; }
+
+    public string Model => _classifier.Model;
+
+    /// <summary>The prompt for a text: the canary's for a stable share of texts (by their digest), else the default.</summary>
+    public PromptVersion PromptFor(CacheKey key) =>
+        Options.Canary is { } canary && (int)(key.A % 100) < canary.Percent ? canary.Prompt : Options.Prompt;
+
+    public bool TryGetCached(CacheKey key, PromptVersion prompt, out Classification classification) =>
+        _cache.TryGet(AiKey(key, prompt), out classification);
+
+    /// <summary>Takes a concurrency slot without waiting; the caller must pass it to <see cref="CallAsync"/>.</summary>
+    public bool TryReserveSlot() => _slots.Wait(0);
+
+    /// <summary>
+    /// Calls the model with a reserved slot and releases it when done. Returns null (and counts why) when the
+    /// call gives no usable answer; the caller keeps the local result.
+    /// </summary>
+    public async Task<Classification?> CallAsync(string text, CacheKey key, PromptVersion prompt, string language)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var timeout = new CancellationTokenSource(Options.CallTimeout, Time);
+            var outbound = Options.RedactPii ? PiiRedactor.Redact(text) : text;
+            var answer = await _classifier.ClassifyAsync(outbound, prompt, timeout.Token);
+            Circuit.Succeeded();
+            _metrics?.AiCall("ok");
+            _metrics?.Tokens(answer.InputTokens, answer.OutputTokens);
+            var classification = ToClassification(answer, language, prompt, Stopwatch.GetElapsedTime(started));
+            _cache.Set(AiKey(key, prompt), classification);
+            return classification;
+        }
+        catch (OperationCanceledException)
+        {
+            Circuit.Failed();
+            _metrics?.AiCall("timeout");
+            _metrics?.Fallback("timeout");
+            return null;
+        }
+        catch (LlmFailureException failure)
+        {
+            // A wrong answer is the model's fault, not the server's: it does not open the circuit.
+            if (failure.Kind == LlmFailureKind.InvalidAnswer)
+            {
+                Circuit.Succeeded();
+            }
+            else
+            {
+                Circuit.Failed(failure.RetryAfter);
+            }
+
+            var reason = ReasonOf(failure.Kind);
+            _metrics?.AiCall(reason);
+            _metrics?.Fallback(reason);
+            return null;
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    public void CountFallback(string reason) => _metrics?.Fallback(reason);
+
+    private static string ReasonOf(LlmFailureKind kind) => kind switch
+    {
+        LlmFailureKind.Timeout => "timeout",
+        LlmFailureKind.RateLimited => "rate_limited",
+        LlmFailureKind.ServerError => "server_error",
+        LlmFailureKind.Unreachable => "unreachable",
+        _ => "invalid_answer",
+    };
+
+    private CacheKey AiKey(CacheKey key, PromptVersion prompt) =>
+        TextRules.KeyFor($"{key.A:x16}{key.B:x16}{key.C:x16}{key.D:x16}", $"ai|{Model}|{prompt.Name}");
+
+    /// <summary>
+    /// The model reports one probability; the rest is spread evenly so the scores sum to 1 and the chosen
+    /// label stays the most probable (a confidence under 0.25 is raised to it).
+    /// </summary>
+    private static Classification ToClassification(LlmAnswer answer, string language, PromptVersion prompt, TimeSpan took)
+    {
+        var p = Math.Max(answer.Confidence, 0.25);
+        var rest = (1 - p) / 3;
+        var scores = new SentimentScores(
+            answer.Sentiment == Sentiment.Positive ? p : rest,
+            answer.Sentiment == Sentiment.Negative ? p : rest,
+            answer.Sentiment == Sentiment.Neutral ? p : rest,
+            answer.Sentiment == Sentiment.Mixed ? p : rest);
+        return new Classification(answer.Sentiment, answer.Topic, p, scores, language,
+            [$"decided by the LLM with prompt {prompt.Name} in {took.TotalMilliseconds:0} ms"]);
+    }
+}

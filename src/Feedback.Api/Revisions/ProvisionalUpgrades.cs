@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using Feedback.Analysis;
+using Feedback.Api.Storage;
+
+namespace Feedback.Api.Revisions;
+
+/// <summary>
+/// Follows the LLM calls that outlived their request and writes their answers over the provisional rows.
+/// Nothing here needs to survive a restart: a row still provisional after one is found by
+/// <see cref="RevisionSweeper"/>, which asks the LLM again.
+/// </summary>
+internal sealed partial class ProvisionalUpgrades(
+    FeedbackWriter writer, AlertRule alertRule, TimeProvider time, ILogger<ProvisionalUpgrades> logger)
+{
+    private readonly ConcurrentDictionary<long, Task> _inFlight = new();
+
+    /// <summary>Ids whose upgrade is being followed in this process, for the sweeper to leave alone.</summary>
+    public bool IsFollowing(long id) => _inFlight.ContainsKey(id);
+
+    public int Count => _inFlight.Count;
+
+    /// <summary>Follows an upgrade; <paramref name="id"/> is null when no new row was written (an idempotent replay).</summary>
+    public void Follow(long? id, Task<AnalysisResult?> upgrade)
+    {
+        if (id is not { } feedbackId)
+        {
+            _ = upgrade.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            return;
+        }
+
+        _inFlight[feedbackId] = ApplyAsync(feedbackId, upgrade);
+    }
+
+    /// <summary>Writes what an LLM call gave for a stored provisional row.</summary>
+    public async Task ApplyAsync(long id, AnalysisResult? answer, string reason)
+    {
+        var alert = answer is not null && alertRule.Triggers(answer);
+        var revision = new Revision(id, answer is null ? null : FeedbackRecord.ForAnswer(answer, alert), alert, reason, time.GetUtcNow().UtcDateTime);
+        await writer.ReviseAsync(revision, CancellationToken.None);
+    }
+
+    private async Task ApplyAsync(long id, Task<AnalysisResult?> upgrade)
+    {
+        try
+        {
+            var answer = await upgrade;
+            await ApplyAsync(id, answer, answer is null ? "the LLM gave no usable answer: the local answer stands" : "the LLM answered after the deadline");
+        }
+        catch (Exception exception)
+        {
+            // The row stays provisional and the sweeper tries again.
+            LogUpgradeFailed(logger, id, exception);
+        }
+        finally
+        {
+            _inFlight.TryRemove(id, out _);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not apply the LLM's answer to feedback {FeedbackId}; it stays provisional")]
+    private static partial void LogUpgradeFailed(ILogger logger, long feedbackId, Exception exception);
+}
