@@ -12,7 +12,7 @@ public static partial class PiiRedactor
     {
         var withoutEmail = Email().Replace(text, "[email]");
         var withoutCards = CardCandidate().Replace(withoutEmail, m => PassesLuhn(m.Value) ? "[card]" : m.Value);
-        return Phone().Replace(withoutCards, m => m.Value.Count(char.IsDigit) >= 7 ? "[phone]" : m.Value);
+        return Phone().Replace(withoutCards, m => m.Value.Count(char.IsDigit) is >= 7 and <= 15 ? "[phone]" : m.Value);
     }
 
     private static bool PassesLuhn(string candidate)
