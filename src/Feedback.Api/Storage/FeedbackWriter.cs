@@ -7,6 +7,9 @@ namespace Feedback.Api.Storage;
 /// <summary>A message to store, with the alert it raises when <see cref="RaiseAlert"/> is set.</summary>
 internal sealed record NewFeedback(FeedbackRecord Record, bool RaiseAlert);
 
+/// <summary>Several messages committed in one transaction (POST /feedback/batch, imports).</summary>
+internal sealed record NewFeedbackBatch(IReadOnlyList<NewFeedback> Items);
+
 /// <summary>
 /// Replaces a provisional answer. <see cref="Answer"/> holds the new labels (sentiment, topic, scores,
 /// method, model, prompt version), or is null when the LLM gave no answer and the local one becomes final.
@@ -64,6 +67,14 @@ internal sealed partial class FeedbackWriter : BackgroundService
         var pending = new PendingWrite(item);
         await _queue.Writer.WriteAsync(pending, cancellationToken);
         return (WriteResult)(await pending.Completion.Task)!;
+    }
+
+    /// <summary>Writes many messages in one transaction: all are committed, or none.</summary>
+    public async Task<IReadOnlyList<WriteResult>> WriteBatchAsync(IReadOnlyList<NewFeedback> items, CancellationToken cancellationToken)
+    {
+        var pending = new PendingWrite(new NewFeedbackBatch(items));
+        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        return (IReadOnlyList<WriteResult>)(await pending.Completion.Task)!;
     }
 
     /// <summary>Applies a revision; false when the row was no longer provisional (already revised).</summary>
@@ -180,12 +191,19 @@ internal sealed partial class FeedbackWriter : BackgroundService
                 continue;
             }
 
-            if (operation is not NewFeedback item)
+            results[i] = operation switch
             {
-                statements.Heartbeat(DateTime.UtcNow);
-                continue;
-            }
+                NewFeedback item => Insert(item),
+                NewFeedbackBatch many => many.Items.Select(Insert).ToList(),
+                _ => statements.Heartbeat(DateTime.UtcNow),
+            };
+        }
 
+        transaction.Commit();
+        return results;
+
+        WriteResult Insert(NewFeedback item)
+        {
             var record = item.Record;
             if (record.IdempotencyKey is { } key)
             {
@@ -193,8 +211,7 @@ internal sealed partial class FeedbackWriter : BackgroundService
                 if (earlier is not null)
                 {
                     var outcome = earlier.RequestHash == record.RequestHash ? WriteOutcome.Replayed : WriteOutcome.KeyReused;
-                    results[i] = new WriteResult(outcome, earlier);
-                    continue;
+                    return new WriteResult(outcome, earlier);
                 }
 
                 (keysInBatch ??= new Dictionary<string, FeedbackRecord>(StringComparer.Ordinal))[key] = record;
@@ -206,11 +223,8 @@ internal sealed partial class FeedbackWriter : BackgroundService
                 statements.InsertAlert(record);
             }
 
-            results[i] = new WriteResult(WriteOutcome.Created, record);
+            return new WriteResult(WriteOutcome.Created, record);
         }
-
-        transaction.Commit();
-        return results;
     }
 
     private void ResetConnection()
@@ -228,7 +242,7 @@ internal sealed partial class FeedbackWriter : BackgroundService
     [LoggerMessage(Level = LogLevel.Error, Message = "A write failed")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception);
 
-    /// <summary>One queued operation: a <see cref="NewFeedback"/>, a <see cref="Revision"/>, or null for a heartbeat.</summary>
+    /// <summary>One queued operation: a <see cref="NewFeedback"/>, a <see cref="NewFeedbackBatch"/>, a <see cref="Revision"/>, or null for a heartbeat.</summary>
     private sealed class PendingWrite(object? operation)
     {
         public object? Operation { get; } = operation;
@@ -492,10 +506,11 @@ internal sealed partial class FeedbackWriter : BackgroundService
             };
         }
 
-        public void Heartbeat(DateTime at)
+        public object? Heartbeat(DateTime at)
         {
             _heartbeat.Parameters[0].Value = at;
             _heartbeat.ExecuteNonQuery();
+            return null;
         }
 
         public void Dispose()
