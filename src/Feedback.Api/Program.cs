@@ -1,4 +1,5 @@
 using Feedback.Api;
+using Feedback.Api.Alerts;
 using Feedback.Api.Hosting;
 using Feedback.Api.Operations;
 using Feedback.Api.Queries;
@@ -35,6 +36,7 @@ builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddAnalysis(settings);
 builder.Services.AddSqliteStore(settings);
+builder.Services.AddAlerts(settings);
 
 var app = builder.Build();
 try
@@ -58,6 +60,7 @@ app.UseAuthorization();
 
 app.MapHealth();
 app.MapGroup("/feedback").RequireAuthorization().MapSubmissions().MapQueries();
+app.MapGroup("/alerts").RequireAuthorization().MapAlerts();
 
 await app.RunAsync();
 return 0;

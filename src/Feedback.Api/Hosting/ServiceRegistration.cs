@@ -3,6 +3,8 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using Feedback.Analysis.Llm;
 using Feedback.Analysis.Local;
+using Feedback.Api.Alerts;
+using Feedback.Api.Alerts.Channels;
 using Feedback.Api.Revisions;
 using Microsoft.Extensions.AI;
 using OpenAI;
@@ -50,6 +52,39 @@ internal static class ServiceRegistration
             services.AddLlm(settings);
         }
 
+        return services;
+    }
+
+    public static IServiceCollection AddAlerts(this IServiceCollection services, ServiceSettings settings)
+    {
+        var alertSettings = settings.AlertSettings;
+        services.AddSingleton(alertSettings);
+        services.AddSingleton(new AlertPolicy(alertSettings, SeverityRules.Load(settings.AlertRulesFile)));
+        services.AddSingleton<AlertSignal>();
+        services.AddSingleton<AlertMetrics>();
+        services.AddSingleton<IAlertChannel, LogChannel>();
+        foreach (var name in new[] { "slack", "webhook", "pagerduty" })
+        {
+            // Slack asks for an answer within 3 s; the outbox retries, so no request waits longer.
+            services.AddHttpClient(name, client => client.Timeout = TimeSpan.FromSeconds(3));
+        }
+
+        if (alertSettings.SlackWebhookUrl is not null)
+        {
+            services.AddSingleton<IAlertChannel, SlackChannel>();
+        }
+
+        if (alertSettings.WebhookUrl is not null)
+        {
+            services.AddSingleton<IAlertChannel, WebhookChannel>();
+        }
+
+        if (alertSettings.PagerDutyRoutingKey is not null)
+        {
+            services.AddSingleton<IAlertChannel, PagerDutyChannel>();
+        }
+
+        services.AddHostedService<AlertDispatcher>();
         return services;
     }
 

@@ -1,4 +1,5 @@
 using Feedback.Analysis;
+using Feedback.Api.Alerts;
 using Microsoft.Extensions.Options;
 
 namespace Feedback.Api.Hosting;
@@ -84,6 +85,52 @@ internal sealed class ServiceSettings
     [ConfigurationKeyName("REDACT_PII")]
     public bool RedactPii { get; set; } = true;
 
+    [ConfigurationKeyName("SLACK_WEBHOOK_URL")]
+    public string? SlackWebhookUrl { get; set; }
+
+    /// <summary>A generic webhook that receives every alert, signed as Standard Webhooks says.</summary>
+    [ConfigurationKeyName("ALERT_WEBHOOK_URL")]
+    public string? AlertWebhookUrl { get; set; }
+
+    /// <summary>The webhook's shared secret: whsec_ followed by base64, or any text.</summary>
+    [ConfigurationKeyName("ALERT_WEBHOOK_SECRET")]
+    public string? AlertWebhookSecret { get; set; }
+
+    /// <summary>PagerDuty Events API v2 integration key: critical alert groups page.</summary>
+    [ConfigurationKeyName("PAGERDUTY_ROUTING_KEY")]
+    public string? PagerDutyRoutingKey { get; set; }
+
+    [ConfigurationKeyName("PAGERDUTY_URL")]
+    public string? PagerDutyUrl { get; set; }
+
+    /// <summary>The address people open the service at, for links in alert messages.</summary>
+    [ConfigurationKeyName("PUBLIC_URL")]
+    public string? PublicUrl { get; set; }
+
+    [ConfigurationKeyName("ALERT_GROUP_WINDOW_SECONDS")]
+    public int AlertGroupWindowSeconds { get; set; } = 600;
+
+    /// <summary>How many of the 64 SimHash bits two texts may differ in and still be the same complaint.</summary>
+    [ConfigurationKeyName("ALERT_SIMILARITY_BITS")]
+    public int AlertSimilarityBits { get; set; } = 10;
+
+    /// <summary>The least time between two requests to one receiver (Slack allows about one a second).</summary>
+    [ConfigurationKeyName("ALERT_SEND_INTERVAL_MS")]
+    public int AlertSendIntervalMs { get; set; } = 1000;
+
+    [ConfigurationKeyName("ALERT_RETRY_FIRST_SECONDS")]
+    public double AlertRetryFirstSeconds { get; set; } = 1;
+
+    [ConfigurationKeyName("ALERT_RETRY_MAX_SECONDS")]
+    public double AlertRetryMaxSeconds { get; set; } = 300;
+
+    [ConfigurationKeyName("ALERT_POLL_SECONDS")]
+    public double AlertPollSeconds { get; set; } = 5;
+
+    /// <summary>A JSON file of severity rules; empty: the shipped Alerts/alert-rules.json.</summary>
+    [ConfigurationKeyName("ALERT_RULES_FILE")]
+    public string? AlertRulesFile { get; set; }
+
     public bool AiConfigured =>
         AiProviderEnabled && (!string.IsNullOrWhiteSpace(OpenAiApiKey) || !string.IsNullOrWhiteSpace(OpenAiBaseUrl));
 
@@ -131,6 +178,22 @@ internal sealed class ServiceSettings
             return url;
         }
     }
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    public AlertSettings AlertSettings => new(
+        TimeSpan.FromSeconds(AlertGroupWindowSeconds),
+        AlertSimilarityBits,
+        Blank(SlackWebhookUrl),
+        Blank(AlertWebhookUrl),
+        Blank(AlertWebhookSecret),
+        Blank(PagerDutyUrl),
+        Blank(PagerDutyRoutingKey),
+        Blank(PublicUrl),
+        TimeSpan.FromMilliseconds(AlertSendIntervalMs),
+        TimeSpan.FromSeconds(AlertRetryFirstSeconds),
+        TimeSpan.FromSeconds(AlertRetryMaxSeconds),
+        TimeSpan.FromSeconds(AlertPollSeconds));
 
     public AlertRule AlertRule
     {
@@ -266,6 +329,54 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
             {
                 failures.Add($"PROMPT_CANARY: there is no prompt '{canary.Name}' (known: {string.Join(", ", Feedback.Analysis.Llm.PromptLibrary.Names)}).");
             }
+        }
+
+        foreach (var (variable, value) in new[]
+        {
+            ("SLACK_WEBHOOK_URL", options.SlackWebhookUrl), ("ALERT_WEBHOOK_URL", options.AlertWebhookUrl),
+            ("PAGERDUTY_URL", options.PagerDutyUrl), ("PUBLIC_URL", options.PublicUrl),
+        })
+        {
+            if (!string.IsNullOrWhiteSpace(value) && (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+            {
+                failures.Add($"{variable} must be an http(s) URL (got '{value}').");
+            }
+        }
+
+        if (options.AlertWebhookSecret is { Length: > 0 } secret && secret.StartsWith("whsec_", StringComparison.Ordinal)
+            && !Convert.TryFromBase64String(secret["whsec_".Length..], new byte[secret.Length], out _))
+        {
+            failures.Add("ALERT_WEBHOOK_SECRET starts with whsec_ but the rest is not base64.");
+        }
+
+        if (options.AlertGroupWindowSeconds < 1)
+        {
+            failures.Add($"ALERT_GROUP_WINDOW_SECONDS must be 1 or more (got {options.AlertGroupWindowSeconds}).");
+        }
+
+        if (options.AlertSimilarityBits is < 0 or > 32)
+        {
+            failures.Add($"ALERT_SIMILARITY_BITS must be between 0 and 32 (got {options.AlertSimilarityBits}).");
+        }
+
+        if (options.AlertSendIntervalMs < 0)
+        {
+            failures.Add($"ALERT_SEND_INTERVAL_MS must be 0 or more (got {options.AlertSendIntervalMs}).");
+        }
+
+        if (options.AlertRetryFirstSeconds <= 0 || options.AlertRetryMaxSeconds < options.AlertRetryFirstSeconds)
+        {
+            failures.Add("ALERT_RETRY_FIRST_SECONDS must be above 0 and ALERT_RETRY_MAX_SECONDS at least as large.");
+        }
+
+        if (options.AlertPollSeconds <= 0)
+        {
+            failures.Add($"ALERT_POLL_SECONDS must be above 0 (got {options.AlertPollSeconds}).");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.AlertRulesFile) && !File.Exists(options.AlertRulesFile))
+        {
+            failures.Add($"ALERT_RULES_FILE: there is no file '{options.AlertRulesFile}'.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -12,6 +12,10 @@ internal sealed class FeedbackDb(DbContextOptions<FeedbackDb> options) : DbConte
 
     public DbSet<FeedbackRevision> Revisions => Set<FeedbackRevision>();
 
+    public DbSet<AlertGroup> AlertGroups => Set<AlertGroup>();
+
+    public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         var feedback = modelBuilder.Entity<FeedbackRecord>();
@@ -57,7 +61,46 @@ internal sealed class FeedbackDb(DbContextOptions<FeedbackDb> options) : DbConte
         alerts.Property(a => a.State).HasColumnName("state").HasMaxLength(16);
         alerts.Property(a => a.CreatedAt).HasColumnName("created_at");
         alerts.HasOne<FeedbackRecord>().WithMany().HasForeignKey(a => a.FeedbackId).OnDelete(DeleteBehavior.Cascade);
+        alerts.Property(a => a.GroupId).HasColumnName("group_id");
+        alerts.Property(a => a.Severity).HasColumnName("severity").HasMaxLength(16);
+        alerts.HasOne<AlertGroup>().WithMany().HasForeignKey(a => a.GroupId).OnDelete(DeleteBehavior.SetNull);
+        alerts.HasIndex(a => a.GroupId).HasDatabaseName("ix_alerts_group_id");
         alerts.HasIndex(a => a.FeedbackId).HasDatabaseName("ix_alerts_feedback_id");
+
+        var groups = modelBuilder.Entity<AlertGroup>();
+        groups.ToTable("alert_groups");
+        groups.HasKey(g => g.Id);
+        groups.Property(g => g.Id).HasColumnName("id");
+        groups.Property(g => g.Kind).HasColumnName("kind").HasMaxLength(16);
+        groups.Property(g => g.Topic).HasColumnName("topic").HasMaxLength(32);
+        groups.Property(g => g.Severity).HasColumnName("severity").HasMaxLength(16);
+        groups.Property(g => g.Fingerprint).HasColumnName("fingerprint");
+        groups.Property(g => g.FirstAt).HasColumnName("first_at");
+        groups.Property(g => g.LastAt).HasColumnName("last_at");
+        groups.Property(g => g.Count).HasColumnName("count");
+        groups.Property(g => g.State).HasColumnName("state").HasMaxLength(16);
+        groups.Property(g => g.ResolvedAt).HasColumnName("resolved_at");
+        groups.Property(g => g.DedupKey).HasColumnName("dedup_key").HasMaxLength(100);
+        groups.Property(g => g.Summary).HasColumnName("summary").HasMaxLength(400);
+        groups.HasIndex(g => new { g.State, g.Topic, g.FirstAt }).HasDatabaseName("ix_alert_groups_state_topic_first_at");
+        groups.HasIndex(g => g.DedupKey).IsUnique().HasDatabaseName("ux_alert_groups_dedup_key");
+
+        var deliveries = modelBuilder.Entity<AlertDelivery>();
+        deliveries.ToTable("alert_deliveries");
+        deliveries.HasKey(d => d.Id);
+        deliveries.Property(d => d.Id).HasColumnName("id");
+        deliveries.Property(d => d.GroupId).HasColumnName("group_id");
+        deliveries.Property(d => d.Kind).HasColumnName("kind").HasMaxLength(16);
+        deliveries.Property(d => d.Channel).HasColumnName("channel").HasMaxLength(16);
+        deliveries.Property(d => d.State).HasColumnName("state").HasMaxLength(16);
+        deliveries.Property(d => d.Attempts).HasColumnName("attempts");
+        deliveries.Property(d => d.NextAttemptAt).HasColumnName("next_attempt_at");
+        deliveries.Property(d => d.LastError).HasColumnName("last_error").HasMaxLength(300);
+        deliveries.Property(d => d.CreatedAt).HasColumnName("created_at");
+        deliveries.Property(d => d.DeliveredAt).HasColumnName("delivered_at");
+        deliveries.HasOne<AlertGroup>().WithMany().HasForeignKey(d => d.GroupId).OnDelete(DeleteBehavior.Cascade);
+        deliveries.HasIndex(d => new { d.State, d.NextAttemptAt }).HasDatabaseName("ix_alert_deliveries_state_next_attempt_at");
+        deliveries.HasIndex(d => new { d.GroupId, d.Kind, d.Channel }).IsUnique().HasDatabaseName("ux_alert_deliveries_group_kind_channel");
         alerts.HasIndex(a => new { a.State, a.CreatedAt }).HasDatabaseName("ix_alerts_state_created_at");
 
         var revisions = modelBuilder.Entity<FeedbackRevision>();

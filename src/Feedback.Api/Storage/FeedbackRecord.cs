@@ -114,6 +114,74 @@ internal sealed class AlertRecord
     public required string State { get; set; }
 
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>The group of near-duplicate alerts this one joined (the first of a group creates it).</summary>
+    public long? GroupId { get; set; }
+
+    public string? Severity { get; set; }
+}
+
+/// <summary>
+/// Alerts of one topic whose texts are near-duplicates within a window, or one topic spike. The first
+/// alert of a group is sent; the rest are counted and summarised in one follow-up.
+/// </summary>
+internal sealed class AlertGroup
+{
+    public long Id { get; set; }
+
+    /// <summary><c>feedback</c> (alerts on messages) or <c>spike</c> (a topic's negative count far above its baseline).</summary>
+    public required string Kind { get; set; }
+
+    public required string Topic { get; set; }
+
+    public required string Severity { get; set; }
+
+    /// <summary>64-bit SimHash of the first alert's normalised text.</summary>
+    public long Fingerprint { get; set; }
+
+    public DateTime FirstAt { get; set; }
+
+    public DateTime LastAt { get; set; }
+
+    public int Count { get; set; }
+
+    /// <summary><c>open</c> or <c>resolved</c>.</summary>
+    public required string State { get; set; }
+
+    public DateTime? ResolvedAt { get; set; }
+
+    /// <summary>For spikes: one per topic and hour.</summary>
+    public string? DedupKey { get; set; }
+
+    /// <summary>What the group is about, for messages: the first alert's excerpt, or the spike's statistic.</summary>
+    public required string Summary { get; set; }
+}
+
+/// <summary>One message to one channel about one group: the durable outbox row, sent at least once.</summary>
+internal sealed class AlertDelivery
+{
+    public long Id { get; set; }
+
+    public long GroupId { get; set; }
+
+    /// <summary><c>initial</c>, <c>summary</c> or <c>resolve</c>.</summary>
+    public required string Kind { get; set; }
+
+    /// <summary><c>log</c>, <c>slack</c>, <c>webhook</c> or <c>pagerduty</c>.</summary>
+    public required string Channel { get; set; }
+
+    /// <summary><c>pending</c> or <c>delivered</c>: a delivery is retried until it is delivered.</summary>
+    public required string State { get; set; }
+
+    public int Attempts { get; set; }
+
+    public DateTime NextAttemptAt { get; set; }
+
+    public string? LastError { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime? DeliveredAt { get; set; }
 }
 
 /// <summary>One row that health probes rewrite to prove the store takes writes.</summary>

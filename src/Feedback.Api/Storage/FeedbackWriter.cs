@@ -1,5 +1,6 @@
 using System.Data;
 using System.Threading.Channels;
+using Feedback.Api.Alerts;
 using Microsoft.Data.Sqlite;
 
 namespace Feedback.Api.Storage;
@@ -48,15 +49,19 @@ internal sealed partial class FeedbackWriter : BackgroundService
     private readonly string _synchronous;
     private readonly int _busyTimeoutMs;
     private readonly StoreHealth _health;
+    private readonly AlertPolicy _alerts;
+    private readonly AlertSignal _signal;
     private readonly ILogger<FeedbackWriter> _logger;
     private Statements? _statements;
 
-    public FeedbackWriter(SqliteStoreSettings settings, StoreHealth health, ILogger<FeedbackWriter> logger)
+    public FeedbackWriter(SqliteStoreSettings settings, StoreHealth health, AlertPolicy alerts, AlertSignal signal, ILogger<FeedbackWriter> logger)
     {
         _connectionString = settings.ConnectionString;
         _synchronous = settings.Synchronous;
         _busyTimeoutMs = settings.BusyTimeoutMs;
         _health = health;
+        _alerts = alerts;
+        _signal = signal;
         _logger = logger;
     }
 
@@ -140,6 +145,11 @@ internal sealed partial class FeedbackWriter : BackgroundService
         {
             var results = CommitOnce(batch);
             _health.RecordSuccess();
+            if (_statements?.TakeAlertsWritten() == true)
+            {
+                _signal.Notify();
+            }
+
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Completion.TrySetResult(results[i]);
@@ -177,7 +187,7 @@ internal sealed partial class FeedbackWriter : BackgroundService
 
     private object?[] CommitOnce(List<PendingWrite> batch)
     {
-        var statements = _statements ??= Statements.Open(_connectionString, _synchronous, _busyTimeoutMs);
+        var statements = _statements ??= Statements.Open(_connectionString, _synchronous, _busyTimeoutMs, _alerts);
         var results = new object?[batch.Count];
         using var transaction = statements.Connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
         statements.Enlist(transaction);
@@ -195,6 +205,9 @@ internal sealed partial class FeedbackWriter : BackgroundService
             {
                 NewFeedback item => Insert(item),
                 NewFeedbackBatch many => many.Items.Select(Insert).ToList(),
+                DeliveryAttempt attempt => statements.RecordAttempt(attempt),
+                GroupResolution resolution => statements.ResolveGroup(resolution),
+                TopicSpike spike => statements.RaiseSpike(spike),
                 _ => statements.Heartbeat(DateTime.UtcNow),
             };
         }
@@ -252,7 +265,7 @@ internal sealed partial class FeedbackWriter : BackgroundService
     }
 
     /// <summary>One connection and its prepared statements, reused across batches.</summary>
-    private sealed class Statements : IDisposable
+    private sealed partial class Statements : IDisposable
     {
         private const string FeedbackColumns =
             "text, source, customer_id, metadata, sentiment, topic, confidence, confidence_score, " +
@@ -260,7 +273,6 @@ internal sealed partial class FeedbackWriter : BackgroundService
             "language, prompt_version, model, status, warnings, created_at, idempotency_key, request_hash";
 
         private readonly SqliteCommand _insertFeedback;
-        private readonly SqliteCommand _insertAlert;
         private readonly SqliteCommand _findByKey;
         private readonly SqliteCommand _heartbeat;
         private readonly SqliteCommand _current;
@@ -269,23 +281,20 @@ internal sealed partial class FeedbackWriter : BackgroundService
         private readonly SqliteCommand _recordRevision;
         private readonly SqliteCommand _supersedeAlerts;
 
-        private Statements(SqliteConnection connection)
+        private Statements(SqliteConnection connection, AlertPolicy alerts)
         {
             Connection = connection;
+            _alerts = alerts;
             _insertFeedback = Prepare(
                 $"INSERT INTO feedback ({FeedbackColumns}) VALUES (" +
                 string.Join(", ", FeedbackColumns.Split(", ").Select(c => "$" + c)) + ") RETURNING id",
                 FeedbackColumns.Split(", "));
-            _insertAlert = Prepare(
-                "INSERT INTO alerts (feedback_id, sentiment, topic, confidence, state, created_at) " +
-                "VALUES ($feedback_id, $sentiment, $topic, $confidence, 'open', $created_at)",
-                ["feedback_id", "sentiment", "topic", "confidence", "created_at"]);
             _findByKey = Prepare($"SELECT id, {FeedbackColumns} FROM feedback WHERE idempotency_key = $key", ["key"]);
             _heartbeat = Prepare(
                 "INSERT INTO store_heartbeat (id, at) VALUES (1, $at) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
                 ["at"]);
             _current = Prepare(
-                "SELECT sentiment, topic, confidence, processing_method, alert_triggered, status, created_at FROM feedback WHERE id = $id",
+                "SELECT sentiment, topic, confidence, processing_method, alert_triggered, status, text FROM feedback WHERE id = $id",
                 ["id"]);
             _applyRevision = Prepare(
                 "UPDATE feedback SET sentiment = $sentiment, topic = $topic, confidence = $confidence, confidence_score = $confidence_score, " +
@@ -306,7 +315,7 @@ internal sealed partial class FeedbackWriter : BackgroundService
 
         public SqliteConnection Connection { get; }
 
-        public static Statements Open(string connectionString, string synchronous, int busyTimeoutMs)
+        public static Statements Open(string connectionString, string synchronous, int busyTimeoutMs, AlertPolicy alerts)
         {
             var builder = new SqliteConnectionStringBuilder(connectionString)
             {
@@ -326,7 +335,7 @@ internal sealed partial class FeedbackWriter : BackgroundService
                     pragma.ExecuteNonQuery();
                 }
 
-                return new Statements(connection);
+                return new Statements(connection, alerts);
             }
             catch
             {
@@ -338,7 +347,7 @@ internal sealed partial class FeedbackWriter : BackgroundService
         public void Enlist(SqliteTransaction transaction)
         {
             _insertFeedback.Transaction = transaction;
-            _insertAlert.Transaction = transaction;
+            _transaction = transaction;
             _findByKey.Transaction = transaction;
             _heartbeat.Transaction = transaction;
             _current.Transaction = transaction;
@@ -359,7 +368,7 @@ internal sealed partial class FeedbackWriter : BackgroundService
             string previousSentiment, previousTopic, previousMethod;
             double previousConfidence;
             bool previousAlert;
-            DateTime createdAt;
+            string text;
             using (var reader = _current.ExecuteReader())
             {
                 if (!reader.Read() || reader.GetString(5) != "provisional")
@@ -372,7 +381,7 @@ internal sealed partial class FeedbackWriter : BackgroundService
                 previousConfidence = reader.GetDouble(2);
                 previousMethod = reader.GetString(3);
                 previousAlert = reader.GetBoolean(4);
-                createdAt = DateTime.SpecifyKind(reader.GetDateTime(6), DateTimeKind.Utc);
+                text = reader.GetString(6);
             }
 
             var answer = revision.Answer;
@@ -402,7 +411,8 @@ internal sealed partial class FeedbackWriter : BackgroundService
                 if (revision.RaiseAlert && !previousAlert)
                 {
                     answer.Id = revision.FeedbackId;
-                    answer.CreatedAt = createdAt;
+                    answer.Text = text;
+                    answer.CreatedAt = revision.At;
                     InsertAlert(answer);
                 }
                 else if (!revision.RaiseAlert && previousAlert)
@@ -458,17 +468,6 @@ internal sealed partial class FeedbackWriter : BackgroundService
             return (long)_insertFeedback.ExecuteScalar()!;
         }
 
-        public void InsertAlert(FeedbackRecord r)
-        {
-            var p = _insertAlert.Parameters;
-            p[0].Value = r.Id;
-            p[1].Value = r.Sentiment;
-            p[2].Value = r.Topic;
-            p[3].Value = r.Confidence;
-            p[4].Value = r.CreatedAt;
-            _insertAlert.ExecuteNonQuery();
-        }
-
         public FeedbackRecord? FindByIdempotencyKey(string key)
         {
             _findByKey.Parameters[0].Value = key;
@@ -516,7 +515,11 @@ internal sealed partial class FeedbackWriter : BackgroundService
         public void Dispose()
         {
             _insertFeedback.Dispose();
-            _insertAlert.Dispose();
+            foreach (var command in _commands.Values)
+            {
+                command.Dispose();
+            }
+
             _findByKey.Dispose();
             _heartbeat.Dispose();
             _current.Dispose();

@@ -17,6 +17,142 @@ namespace Feedback.Api.Storage.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Feedback.Api.Storage.AlertDelivery", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("channel");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTime?>("DeliveredAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("delivered_at");
+
+                    b.Property<long>("GroupId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("group_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<DateTime>("NextAttemptAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("state");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("State", "NextAttemptAt")
+                        .HasDatabaseName("ix_alert_deliveries_state_next_attempt_at");
+
+                    b.HasIndex("GroupId", "Kind", "Channel")
+                        .IsUnique()
+                        .HasDatabaseName("ux_alert_deliveries_group_kind_channel");
+
+                    b.ToTable("alert_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Feedback.Api.Storage.AlertGroup", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("count");
+
+                    b.Property<string>("DedupKey")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("dedup_key");
+
+                    b.Property<long>("Fingerprint")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("fingerprint");
+
+                    b.Property<DateTime>("FirstAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("first_at");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<DateTime>("LastAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_at");
+
+                    b.Property<DateTime?>("ResolvedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("resolved_at");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("severity");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("state");
+
+                    b.Property<string>("Summary")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("summary");
+
+                    b.Property<string>("Topic")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("topic");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DedupKey")
+                        .IsUnique()
+                        .HasDatabaseName("ux_alert_groups_dedup_key");
+
+                    b.HasIndex("State", "Topic", "FirstAt")
+                        .HasDatabaseName("ix_alert_groups_state_topic_first_at");
+
+                    b.ToTable("alert_groups", (string)null);
+                });
+
             modelBuilder.Entity("Feedback.Api.Storage.AlertRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -36,11 +172,20 @@ namespace Feedback.Api.Storage.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("feedback_id");
 
+                    b.Property<long?>("GroupId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("group_id");
+
                     b.Property<string>("Sentiment")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT")
                         .HasColumnName("sentiment");
+
+                    b.Property<string>("Severity")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("severity");
 
                     b.Property<string>("State")
                         .IsRequired()
@@ -58,6 +203,9 @@ namespace Feedback.Api.Storage.Migrations
 
                     b.HasIndex("FeedbackId")
                         .HasDatabaseName("ix_alerts_feedback_id");
+
+                    b.HasIndex("GroupId")
+                        .HasDatabaseName("ix_alerts_group_id");
 
                     b.HasIndex("State", "CreatedAt")
                         .HasDatabaseName("ix_alerts_state_created_at");
@@ -305,6 +453,15 @@ namespace Feedback.Api.Storage.Migrations
                     b.ToTable("store_heartbeat", (string)null);
                 });
 
+            modelBuilder.Entity("Feedback.Api.Storage.AlertDelivery", b =>
+                {
+                    b.HasOne("Feedback.Api.Storage.AlertGroup", null)
+                        .WithMany()
+                        .HasForeignKey("GroupId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Feedback.Api.Storage.AlertRecord", b =>
                 {
                     b.HasOne("Feedback.Api.Storage.FeedbackRecord", null)
@@ -312,6 +469,11 @@ namespace Feedback.Api.Storage.Migrations
                         .HasForeignKey("FeedbackId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+
+                    b.HasOne("Feedback.Api.Storage.AlertGroup", null)
+                        .WithMany()
+                        .HasForeignKey("GroupId")
+                        .OnDelete(DeleteBehavior.SetNull);
                 });
 
             modelBuilder.Entity("Feedback.Api.Storage.FeedbackRevision", b =>

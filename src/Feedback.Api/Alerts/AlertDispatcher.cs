@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Feedback.Api.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Feedback.Api.Alerts;
+
+/// <summary>
+/// Delivers the outbox. A feeder reads due <c>alert_deliveries</c> rows into a bounded queue per channel;
+/// one sender per channel sends them no faster than one per <see cref="AlertSettings.SendInterval"/> and
+/// records each attempt. A failure is retried with exponential back-off and jitter (honouring Retry-After)
+/// until it succeeds; a crash between sending and recording means one more send of the same idempotency key,
+/// never a lost alert.
+/// </summary>
+internal sealed partial class AlertDispatcher(
+    IServiceScopeFactory scopes,
+    FeedbackWriter writer,
+    AlertPolicy policy,
+    AlertSignal signal,
+    IEnumerable<IAlertChannel> channels,
+    AlertMetrics metrics,
+    TimeProvider time,
+    ILogger<AlertDispatcher> logger) : BackgroundService
+{
+    private const int QueueCapacity = 64;
+
+    private readonly Dictionary<string, IAlertChannel> _channels = channels.ToDictionary(c => c.Name, StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, bool> _queued = new();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var queues = _channels.Keys.ToDictionary(
+            name => name,
+            _ => Channel.CreateBounded<AlertDelivery>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true }),
+            StringComparer.Ordinal);
+        var senders = queues.Select(q => SendLoopAsync(_channels[q.Key], q.Value.Reader, stoppingToken)).ToList();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await FeedAsync(queues, stoppingToken);
+                }
+                catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+                {
+                    LogFeedFailed(logger, exception);
+                }
+
+                await signal.WaitAsync(policy.Settings.PollInterval, time, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            foreach (var queue in queues.Values)
+            {
+                queue.Writer.TryComplete();
+            }
+
+            await Task.WhenAll(senders);
+        }
+    }
+
+    private async Task FeedAsync(Dictionary<string, Channel<AlertDelivery>> queues, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        List<AlertDelivery> due;
+        int pending;
+        using (var scope = scopes.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
+            due = await db.AlertDeliveries.AsNoTracking()
+                .Where(d => d.State == "pending" && d.NextAttemptAt <= now)
+                .OrderBy(d => d.NextAttemptAt).ThenBy(d => d.Id)
+                .Take(QueueCapacity * 4)
+                .ToListAsync(cancellationToken);
+            pending = await db.AlertDeliveries.CountAsync(d => d.State == "pending", cancellationToken);
+        }
+
+        metrics.Pending = pending;
+        foreach (var delivery in due)
+        {
+            if (!queues.TryGetValue(delivery.Channel, out var queue))
+            {
+                // A channel that is no longer configured: the row waits until it is configured again.
+                continue;
+            }
+
+            if (_queued.TryAdd(delivery.Id, true) && !queue.Writer.TryWrite(delivery))
+            {
+                _queued.TryRemove(delivery.Id, out _);
+            }
+        }
+    }
+
+    private async Task SendLoopAsync(IAlertChannel channel, ChannelReader<AlertDelivery> queue, CancellationToken stoppingToken)
+    {
+        var lastSent = long.MinValue;
+        await foreach (var delivery in queue.ReadAllAsync(CancellationToken.None))
+        {
+            try
+            {
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    continue;
+                }
+
+                // Never more than one request per interval to one receiver (Slack allows about one a second).
+                if (lastSent != long.MinValue)
+                {
+                    var wait = policy.Settings.SendInterval - time.GetElapsedTime(lastSent);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, time, stoppingToken);
+                    }
+                }
+
+                var message = await LoadAsync(delivery, stoppingToken);
+                lastSent = time.GetTimestamp();
+                var result = message is null
+                    ? SendResult.Ok
+                    : await channel.SendAsync(message, stoppingToken);
+                await RecordAsync(channel.Name, delivery, result);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+            }
+            catch (Exception exception)
+            {
+                LogSendFailed(logger, delivery.Id, channel.Name, exception);
+            }
+            finally
+            {
+                _queued.TryRemove(delivery.Id, out _);
+            }
+        }
+    }
+
+    private async Task RecordAsync(string channel, AlertDelivery delivery, SendResult result)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        if (result.Delivered)
+        {
+            metrics.Sent(channel);
+            await writer.RecordAttemptAsync(new DeliveryAttempt(delivery.Id, true, now, now, null), CancellationToken.None);
+            return;
+        }
+
+        var delay = Backoff(delivery.Attempts + 1, result.RetryAfter);
+        metrics.Failed(channel);
+        LogRetry(logger, delivery.Id, channel, result.Error ?? "failed", delivery.Attempts + 1, delay.TotalSeconds);
+        await writer.RecordAttemptAsync(new DeliveryAttempt(delivery.Id, false, now, now + delay, result.Error), CancellationToken.None);
+    }
+
+    /// <summary>1, 2, 4, ... seconds (by default), capped, each ±25 % so receivers coming back are not hit in step.</summary>
+    private TimeSpan Backoff(int attempt, TimeSpan? retryAfter)
+    {
+        var exponential = policy.Settings.FirstRetry.TotalSeconds * Math.Pow(2, Math.Min(attempt - 1, 20));
+        var capped = Math.Min(exponential, policy.Settings.MaxRetry.TotalSeconds);
+        var jittered = capped * (0.75 + (Random.Shared.NextDouble() * 0.5));
+        var seconds = Math.Max(jittered, retryAfter?.TotalSeconds ?? 0);
+        return TimeSpan.FromSeconds(Math.Min(seconds, Math.Max(policy.Settings.MaxRetry.TotalSeconds, retryAfter?.TotalSeconds ?? 0)));
+    }
+
+    /// <summary>The group as it is now (so a summary counts every alert that joined), or null when it is gone.</summary>
+    private async Task<AlertMessage?> LoadAsync(AlertDelivery delivery, CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
+        var alertGroup = await db.AlertGroups.AsNoTracking().FirstOrDefaultAsync(g => g.Id == delivery.GroupId, cancellationToken);
+        if (alertGroup is null)
+        {
+            return null;
+        }
+
+        var feedback = await (
+                from alert in db.Alerts.AsNoTracking()
+                join row in db.Feedback.AsNoTracking() on alert.FeedbackId equals row.Id
+                where alert.GroupId == alertGroup.Id
+                orderby alert.Id
+                select new AlertedFeedback(row.Id, row.Sentiment, row.Topic, row.Confidence, row.ConfidenceScore))
+            .Take(200)
+            .ToListAsync(cancellationToken);
+        var link = policy.Settings.PublicUrl is { Length: > 0 } publicUrl
+            ? new Uri(new Uri(publicUrl.TrimEnd('/') + "/"), feedback.Count > 0 ? $"feedback/{feedback[0].Id}" : $"alerts?group={alertGroup.Id}")
+            : null;
+        return new AlertMessage(
+            delivery.Id, delivery.Kind, alertGroup.Id, alertGroup.Kind, alertGroup.Topic, alertGroup.Severity, alertGroup.State, alertGroup.Count,
+            DateTime.SpecifyKind(alertGroup.FirstAt, DateTimeKind.Utc), DateTime.SpecifyKind(alertGroup.LastAt, DateTimeKind.Utc),
+            alertGroup.Summary, feedback, policy.Window, link);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading due alert deliveries failed; the next poll retries")]
+    private static partial void LogFeedFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} to {Channel} failed ({Error}), attempt {Attempt}; retrying in {DelaySeconds:0.0} s")]
+    private static partial void LogRetry(ILogger logger, long deliveryId, string channel, string error, int attempt, double delaySeconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Delivery {DeliveryId} to {Channel} could not be processed; it stays pending")]
+    private static partial void LogSendFailed(ILogger logger, long deliveryId, string channel, Exception exception);
+}

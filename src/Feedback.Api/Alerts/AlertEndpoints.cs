@@ -1,0 +1,110 @@
+using System.Text.Json.Serialization;
+using Feedback.Api.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Feedback.Api.Alerts;
+
+internal static class AlertEndpoints
+{
+    public static RouteGroupBuilder MapAlerts(this RouteGroupBuilder group)
+    {
+        group.MapGet("/", ListAsync)
+            .WithName("ListAlerts")
+            .WithSummary("Alert groups, newest first, with their feedback ids and delivery state per channel.");
+        group.MapPost("/{id:long}/resolve", ResolveAsync)
+            .WithName("ResolveAlert")
+            .WithSummary("Close an alert group (PagerDuty incidents it opened are resolved too).");
+        return group;
+    }
+
+    private static async Task<Results<Ok<AlertGroupList>, ProblemHttpResult>> ListAsync(
+        string? state, int? limit, FeedbackDb db, CancellationToken cancellationToken)
+    {
+        if (state is not (null or "open" or "resolved"))
+        {
+            return Problems.BadRequest("state must be open or resolved.", new Dictionary<string, string[]>(StringComparer.Ordinal) { ["state"] = ["Must be open or resolved."] });
+        }
+
+        if (limit is < 1 or > 200)
+        {
+            return Problems.BadRequest("limit must be from 1 to 200.", new Dictionary<string, string[]>(StringComparer.Ordinal) { ["limit"] = ["Must be a whole number from 1 to 200."] });
+        }
+
+        var query = db.AlertGroups.AsNoTracking();
+        if (state is not null)
+        {
+            query = query.Where(g => g.State == state);
+        }
+
+        var groups = await query.OrderByDescending(g => g.Id).Take(limit ?? 50).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new AlertGroupList(await ViewsAsync(db, groups, cancellationToken)));
+    }
+
+    private static async Task<Results<Ok<AlertGroupView>, ProblemHttpResult>> ResolveAsync(
+        long id, FeedbackDb db, FeedbackWriter writer, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var resolved = await writer.ResolveGroupAsync(new GroupResolution(id, time.GetUtcNow().UtcDateTime), cancellationToken);
+        var alertGroup = await db.AlertGroups.AsNoTracking().FirstOrDefaultAsync(g => g.Id == id, cancellationToken);
+        if (alertGroup is null)
+        {
+            return Problems.NotFound($"There is no alert group {id}.");
+        }
+
+        if (!resolved && alertGroup.State != "resolved")
+        {
+            return Problems.Make(StatusCodes.Status409Conflict, "conflict", "The alert group cannot be resolved", $"Alert group {id} is {alertGroup.State}.");
+        }
+
+        return TypedResults.Ok((await ViewsAsync(db, [alertGroup], cancellationToken))[0]);
+    }
+
+    private static async Task<List<AlertGroupView>> ViewsAsync(FeedbackDb db, List<AlertGroup> groups, CancellationToken cancellationToken)
+    {
+        var ids = groups.Select(g => g.Id).ToList();
+        var feedback = (await db.Alerts.AsNoTracking()
+                .Where(a => a.GroupId != null && ids.Contains(a.GroupId.Value))
+                .OrderBy(a => a.Id)
+                .Select(a => new { GroupId = a.GroupId!.Value, a.FeedbackId })
+                .ToListAsync(cancellationToken))
+            .ToLookup(a => a.GroupId, a => a.FeedbackId);
+        var deliveries = (await db.AlertDeliveries.AsNoTracking()
+                .Where(d => ids.Contains(d.GroupId))
+                .OrderBy(d => d.Id)
+                .ToListAsync(cancellationToken))
+            .ToLookup(d => d.GroupId);
+        return groups.ConvertAll(g => new AlertGroupView(
+            g.Id, g.Kind, g.Topic, g.Severity, g.State, g.Count,
+            DateTime.SpecifyKind(g.FirstAt, DateTimeKind.Utc), DateTime.SpecifyKind(g.LastAt, DateTimeKind.Utc),
+            g.ResolvedAt is { } at ? DateTime.SpecifyKind(at, DateTimeKind.Utc) : null,
+            g.Summary,
+            [.. feedback[g.Id]],
+            [.. deliveries[g.Id].Select(d => new DeliveryView(
+                d.Channel, d.Kind, d.State, d.Attempts, d.LastError,
+                d.DeliveredAt is { } delivered ? DateTime.SpecifyKind(delivered, DateTimeKind.Utc) : null))]));
+    }
+
+    internal sealed record AlertGroupList([property: JsonPropertyName("items")] IReadOnlyList<AlertGroupView> Items);
+
+    internal sealed record AlertGroupView(
+        [property: JsonPropertyName("id")] long Id,
+        [property: JsonPropertyName("kind")] string Kind,
+        [property: JsonPropertyName("topic")] string Topic,
+        [property: JsonPropertyName("severity")] string Severity,
+        [property: JsonPropertyName("state")] string State,
+        [property: JsonPropertyName("count")] int Count,
+        [property: JsonPropertyName("first_at")] DateTime FirstAt,
+        [property: JsonPropertyName("last_at")] DateTime LastAt,
+        [property: JsonPropertyName("resolved_at")] DateTime? ResolvedAt,
+        [property: JsonPropertyName("summary")] string Summary,
+        [property: JsonPropertyName("feedback_ids")] IReadOnlyList<long> FeedbackIds,
+        [property: JsonPropertyName("deliveries")] IReadOnlyList<DeliveryView> Deliveries);
+
+    internal sealed record DeliveryView(
+        [property: JsonPropertyName("channel")] string Channel,
+        [property: JsonPropertyName("kind")] string Kind,
+        [property: JsonPropertyName("state")] string State,
+        [property: JsonPropertyName("attempts")] int Attempts,
+        [property: JsonPropertyName("last_error")] string? LastError,
+        [property: JsonPropertyName("delivered_at")] DateTime? DeliveredAt);
+}

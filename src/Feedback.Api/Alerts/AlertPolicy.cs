@@ -1,0 +1,206 @@
+using System.Numerics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Feedback.Analysis;
+using Feedback.Api.Storage;
+
+namespace Feedback.Api.Alerts;
+
+/// <summary>Where alerts go and how they are grouped; bound from settings at start.</summary>
+internal sealed record AlertSettings(
+    TimeSpan GroupWindow,
+    int SimilarityBits,
+    string? SlackWebhookUrl,
+    string? WebhookUrl,
+    string? WebhookSecret,
+    string? PagerDutyUrl,
+    string? PagerDutyRoutingKey,
+    string? PublicUrl,
+    TimeSpan SendInterval,
+    TimeSpan FirstRetry,
+    TimeSpan MaxRetry,
+    TimeSpan PollInterval);
+
+/// <summary>
+/// Severity, grouping and routing of alerts: which channels a group goes to, whether two alerts are the
+/// same complaint (SimHash of their normalised words within <see cref="AlertSettings.SimilarityBits"/> bits),
+/// and how severe a message and a growing group are, by the rules file.
+/// </summary>
+internal sealed class AlertPolicy(AlertSettings settings, SeverityRules rules)
+{
+    public static readonly string[] Levels = ["low", "medium", "high", "critical"];
+
+    public AlertSettings Settings => settings;
+
+    public TimeSpan Window => settings.GroupWindow;
+
+    /// <summary>The channels a group of this severity is sent to; the log when no channel is configured.</summary>
+    public IReadOnlyList<string> ChannelsFor(string severity)
+    {
+        var channels = new List<string>(3);
+        if (!string.IsNullOrWhiteSpace(settings.SlackWebhookUrl))
+        {
+            channels.Add("slack");
+        }
+
+        if (!string.IsNullOrWhiteSpace(settings.WebhookUrl))
+        {
+            channels.Add("webhook");
+        }
+
+        if (severity == "critical" && PagerDutyConfigured)
+        {
+            channels.Add("pagerduty");
+        }
+
+        if (channels.Count == 0)
+        {
+            channels.Add("log");
+        }
+
+        return channels;
+    }
+
+    public bool PagerDutyConfigured => !string.IsNullOrWhiteSpace(settings.PagerDutyRoutingKey);
+
+    public string SeverityOf(string text, string topic, double confidence) => rules.SeverityOf(text, topic, confidence);
+
+    /// <summary>A group one level more severe at each size step (5 and 20 similar alerts by default).</summary>
+    public string Escalate(string severity, int groupSize)
+    {
+        var level = Array.IndexOf(Levels, severity);
+        level += rules.GroupSizeSteps.Count(step => groupSize >= step);
+        return Levels[Math.Clamp(level, 0, Levels.Length - 1)];
+    }
+
+    public static string Max(string a, string b) => Array.IndexOf(Levels, a) >= Array.IndexOf(Levels, b) ? a : b;
+
+    public bool SameComplaint(long a, long b) => BitOperations.PopCount((ulong)(a ^ b)) <= settings.SimilarityBits;
+
+    /// <summary>
+    /// SimHash over word unigrams and bigrams of the lower-cased text (digits dropped, so "report 3" and
+    /// "report 4" match): near-duplicate texts get fingerprints a few bits apart.
+    /// </summary>
+    public static long Fingerprint(string text)
+    {
+        var words = Words(text);
+        Span<int> weights = stackalloc int[64];
+        for (var i = 0; i < words.Count; i++)
+        {
+            Add(weights, words[i]);
+            if (i + 1 < words.Count)
+            {
+                Add(weights, words[i] + " " + words[i + 1]);
+            }
+        }
+
+        ulong fingerprint = 0;
+        for (var bit = 0; bit < 64; bit++)
+        {
+            if (weights[bit] > 0)
+            {
+                fingerprint |= 1UL << bit;
+            }
+        }
+
+        return (long)fingerprint;
+    }
+
+    private static List<string> Words(string text)
+    {
+        var words = new List<string>();
+        var current = new System.Text.StringBuilder();
+        foreach (var c in text)
+        {
+            if (char.IsLetter(c) || c == '\'')
+            {
+                current.Append(char.ToLowerInvariant(c));
+            }
+            else if (current.Length > 0)
+            {
+                words.Add(current.ToString());
+                current.Clear();
+            }
+        }
+
+        if (current.Length > 0)
+        {
+            words.Add(current.ToString());
+        }
+
+        return words;
+    }
+
+    private static void Add(Span<int> weights, string feature)
+    {
+        // FNV-1a 64: stable across processes and machines, unlike string.GetHashCode.
+        var hash = 14695981039346656037UL;
+        foreach (var c in feature)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        for (var bit = 0; bit < 64; bit++)
+        {
+            weights[bit] += ((hash >> bit) & 1) == 1 ? 1 : -1;
+        }
+    }
+}
+
+/// <summary>The severity rules file (see alert-rules.json for the format and defaults).</summary>
+internal sealed class SeverityRules
+{
+    [JsonPropertyName("topics")]
+    public Dictionary<string, string> Topics { get; init; } = new(StringComparer.Ordinal);
+
+    [JsonPropertyName("from_confidence")]
+    public List<ConfidenceRule> FromConfidence { get; init; } = [];
+
+    [JsonPropertyName("phrases")]
+    public Dictionary<string, List<string>> Phrases { get; init; } = new(StringComparer.Ordinal);
+
+    [JsonPropertyName("group_size_steps")]
+    public List<int> GroupSizeSteps { get; init; } = [];
+
+    /// <summary>The shipped rules, or the file named by ALERT_RULES_FILE.</summary>
+    public static SeverityRules Load(string? path)
+    {
+        using var stream = string.IsNullOrWhiteSpace(path)
+            ? typeof(SeverityRules).Assembly.GetManifestResourceStream("Feedback.Api.alert-rules.json")!
+            : File.OpenRead(path);
+        var rules = JsonSerializer.Deserialize<SeverityRules>(stream)
+            ?? throw new InvalidOperationException("ALERT_RULES_FILE is empty.");
+        var unknown = rules.Topics.Values.Concat(rules.Phrases.Keys).Concat(rules.FromConfidence.Select(r => r.Level))
+            .Where(level => !AlertPolicy.Levels.Contains(level)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new InvalidOperationException($"ALERT_RULES_FILE names unknown levels: {string.Join(", ", unknown)} (use low, medium, high, critical).");
+        }
+
+        return rules;
+    }
+
+    public string SeverityOf(string text, string topic, double confidence)
+    {
+        var level = Topics.GetValueOrDefault(topic, "low");
+        foreach (var rule in FromConfidence.Where(r => confidence >= r.AtLeast))
+        {
+            level = AlertPolicy.Max(level, rule.Level);
+        }
+
+        var lower = text.ToLowerInvariant();
+        foreach (var (phraseLevel, phrases) in Phrases)
+        {
+            if (phrases.Any(p => lower.Contains(p, StringComparison.Ordinal)))
+            {
+                level = AlertPolicy.Max(level, phraseLevel);
+            }
+        }
+
+        return level;
+    }
+
+    internal sealed record ConfidenceRule(
+        [property: JsonPropertyName("at_least")] double AtLeast,
+        [property: JsonPropertyName("level")] string Level);
+}

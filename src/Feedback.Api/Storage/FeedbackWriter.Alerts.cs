@@ -1,0 +1,206 @@
+using Feedback.Api.Alerts;
+using Microsoft.Data.Sqlite;
+
+namespace Feedback.Api.Storage;
+
+/// <summary>A delivery attempt's outcome: delivered, or to be tried again at <see cref="NextAttemptAt"/>.</summary>
+internal sealed record DeliveryAttempt(long DeliveryId, bool Delivered, DateTime At, DateTime NextAttemptAt, string? Error);
+
+/// <summary>An operator closed a group (POST /alerts/{id}/resolve).</summary>
+internal sealed record GroupResolution(long GroupId, DateTime At);
+
+/// <summary>A topic's negative count far above its baseline; one group per topic and hour.</summary>
+internal sealed record TopicSpike(string Topic, string Severity, string Summary, string DedupKey, DateTime At);
+
+internal sealed partial class FeedbackWriter
+{
+    /// <summary>Records a delivery attempt; false when the delivery no longer exists.</summary>
+    public async Task<bool> RecordAttemptAsync(DeliveryAttempt attempt, CancellationToken cancellationToken) =>
+        (bool)(await EnqueueAsync(attempt, cancellationToken))!;
+
+    /// <summary>Resolves a group; false when it does not exist or was already resolved.</summary>
+    public async Task<bool> ResolveGroupAsync(GroupResolution resolution, CancellationToken cancellationToken) =>
+        (bool)(await EnqueueAsync(resolution, cancellationToken))!;
+
+    /// <summary>Raises a spike alert; false when this topic already had one for that hour.</summary>
+    public async Task<bool> RaiseSpikeAsync(TopicSpike spike, CancellationToken cancellationToken) =>
+        (bool)(await EnqueueAsync(spike, cancellationToken))!;
+
+    private async Task<object?> EnqueueAsync(object operation, CancellationToken cancellationToken)
+    {
+        var pending = new PendingWrite(operation);
+        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        return await pending.Completion.Task;
+    }
+
+    /// <summary>The alert half of the writer's statements: grouping, the outbox, resolutions and spikes.</summary>
+    private sealed partial class Statements
+    {
+        private const string PagerDuty = "pagerduty";
+
+        private readonly AlertPolicy _alerts;
+        private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+        private SqliteTransaction? _transaction;
+        private bool _alertsWritten;
+
+        /// <summary>True once after a commit that queued deliveries, so the dispatcher can be woken.</summary>
+        public bool TakeAlertsWritten()
+        {
+            var written = _alertsWritten;
+            _alertsWritten = false;
+            return written;
+        }
+
+        /// <summary>
+        /// Stores an alert for a stored message and puts it in a group: the open group of the same topic whose first
+        /// alert is within the window and whose text is a near-duplicate, or a new group whose first message is queued
+        /// for every channel now. Joining a group queues one summary per channel for the end of its window.
+        /// </summary>
+        public void InsertAlert(FeedbackRecord r)
+        {
+            var severity = _alerts.SeverityOf(r.Text, r.Topic, r.Confidence);
+            var fingerprint = AlertPolicy.Fingerprint(r.Text);
+            var group = FindGroup(r.Topic, fingerprint, r.CreatedAt - _alerts.Window);
+            long groupId;
+            if (group is { } found)
+            {
+                groupId = found.Id;
+                var escalated = _alerts.Escalate(AlertPolicy.Max(found.Severity, severity), found.Count + 1);
+                Execute(
+                    "UPDATE alert_groups SET count = count + 1, last_at = $at, severity = $severity WHERE id = $id",
+                    ("$at", r.CreatedAt), ("$severity", escalated), ("$id", groupId));
+                foreach (var channel in _alerts.ChannelsFor(escalated))
+                {
+                    // The summary goes where the first message went; a group that became critical also pages now.
+                    var kind = channel == PagerDuty && !HasDelivery(groupId, PagerDuty) ? "initial" : "summary";
+                    QueueDelivery(groupId, kind, channel, kind == "initial" ? r.CreatedAt : found.FirstAt + _alerts.Window, r.CreatedAt);
+                }
+
+                severity = escalated;
+            }
+            else
+            {
+                groupId = (long)Execute(
+                    "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, summary) " +
+                    "VALUES ('feedback', $topic, $severity, $fingerprint, $at, $at, 1, 'open', $summary) RETURNING id",
+                    ("$topic", r.Topic), ("$severity", severity), ("$fingerprint", fingerprint), ("$at", r.CreatedAt),
+                    ("$summary", Excerpt(r.Text)))!;
+                foreach (var channel in _alerts.ChannelsFor(severity))
+                {
+                    QueueDelivery(groupId, "initial", channel, r.CreatedAt, r.CreatedAt);
+                }
+            }
+
+            Execute(
+                "INSERT INTO alerts (feedback_id, sentiment, topic, confidence, state, created_at, group_id, severity) " +
+                "VALUES ($feedback_id, $sentiment, $topic, $confidence, 'open', $created_at, $group_id, $severity)",
+                ("$feedback_id", r.Id), ("$sentiment", r.Sentiment), ("$topic", r.Topic), ("$confidence", r.Confidence),
+                ("$created_at", r.CreatedAt), ("$group_id", groupId), ("$severity", severity));
+        }
+
+        public bool RecordAttempt(DeliveryAttempt attempt)
+        {
+            return Execute(
+                "UPDATE alert_deliveries SET attempts = attempts + 1, state = $state, next_attempt_at = $next, last_error = $error, " +
+                "delivered_at = $delivered WHERE id = $id AND state = 'pending' RETURNING 1",
+                ("$state", attempt.Delivered ? "delivered" : "pending"), ("$next", attempt.NextAttemptAt), ("$error", attempt.Error),
+                ("$delivered", attempt.Delivered ? (object)attempt.At : null), ("$id", attempt.DeliveryId)) is not null;
+        }
+
+        public bool ResolveGroup(GroupResolution resolution)
+        {
+            var resolved = Execute(
+                "UPDATE alert_groups SET state = 'resolved', resolved_at = $at WHERE id = $id AND state = 'open' RETURNING id",
+                ("$at", resolution.At), ("$id", resolution.GroupId)) is not null;
+            if (!resolved)
+            {
+                return false;
+            }
+
+            Execute("UPDATE alerts SET state = 'resolved' WHERE group_id = $id AND state = 'open'", ("$id", resolution.GroupId));
+            if (HasDelivery(resolution.GroupId, PagerDuty))
+            {
+                QueueDelivery(resolution.GroupId, "resolve", PagerDuty, resolution.At, resolution.At);
+            }
+
+            return true;
+        }
+
+        public bool RaiseSpike(TopicSpike spike)
+        {
+            var groupId = Execute(
+                "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
+                "VALUES ('spike', $topic, $severity, 0, $at, $at, 1, 'open', $dedup, $summary) ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+                ("$topic", spike.Topic), ("$severity", spike.Severity), ("$at", spike.At), ("$dedup", spike.DedupKey), ("$summary", spike.Summary));
+            if (groupId is not long id)
+            {
+                return false;
+            }
+
+            foreach (var channel in _alerts.ChannelsFor(spike.Severity))
+            {
+                QueueDelivery(id, "initial", channel, spike.At, spike.At);
+            }
+
+            return true;
+        }
+
+        private static string Excerpt(string text) => text.Length <= 300 ? text : text[..297] + "...";
+
+        private (long Id, string Severity, int Count, DateTime FirstAt)? FindGroup(string topic, long fingerprint, DateTime since)
+        {
+            using var reader = Command(
+                "SELECT id, fingerprint, severity, count, first_at FROM alert_groups " +
+                "WHERE kind = 'feedback' AND state = 'open' AND topic = $topic AND first_at >= $since ORDER BY id DESC LIMIT 100",
+                ("$topic", topic), ("$since", since)).ExecuteReader();
+            while (reader.Read())
+            {
+                if (_alerts.SameComplaint(fingerprint, reader.GetInt64(1)))
+                {
+                    return (reader.GetInt64(0), reader.GetString(2), reader.GetInt32(3), DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc));
+                }
+            }
+
+            return null;
+        }
+
+        private bool HasDelivery(long groupId, string channel) =>
+            Execute("SELECT 1 FROM alert_deliveries WHERE group_id = $group AND channel = $channel LIMIT 1", ("$group", groupId), ("$channel", channel)) is not null;
+
+        /// <summary>Queues one delivery; a second of the same kind for the same group and channel is ignored (unique index).</summary>
+        private void QueueDelivery(long groupId, string kind, string channel, DateTime due, DateTime now)
+        {
+            Execute(
+                "INSERT INTO alert_deliveries (group_id, kind, channel, state, attempts, next_attempt_at, created_at) " +
+                "VALUES ($group, $kind, $channel, 'pending', 0, $due, $now) ON CONFLICT (group_id, kind, channel) DO NOTHING",
+                ("$group", groupId), ("$kind", kind), ("$channel", channel), ("$due", due), ("$now", now));
+            _alertsWritten = true;
+        }
+
+        private object? Execute(string sql, params (string Name, object? Value)[] parameters)
+        {
+            var result = Command(sql, parameters).ExecuteScalar();
+            return result is DBNull ? null : result;
+        }
+
+        /// <summary>A prepared command per statement text, reused across batches with fresh parameter values.</summary>
+        private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
+        {
+            if (!_commands.TryGetValue(sql, out var command))
+            {
+                command = Connection.CreateCommand();
+                command.CommandText = sql;
+                _commands[sql] = command;
+            }
+
+            command.Transaction = _transaction;
+            command.Parameters.Clear();
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            }
+
+            return command;
+        }
+    }
+}
