@@ -40,6 +40,7 @@ dotnet build bench/Feedback.Bench.Echo/Feedback.Bench.Echo.csproj -c Release --n
 api_dir="$root/src/Feedback.Api/bin/Release/net10.0"
 echo_dir="$root/bench/Feedback.Bench.Echo/bin/Release/net10.0"
 
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d)
 server_pid=""
 cleanup() {
@@ -168,6 +169,7 @@ runtime=$(dotnet --list-runtimes | awk '/Microsoft.AspNetCore.App/ { v = $2 } EN
   done
   echo
   echo "Machine: $(nproc) CPUs, $cpu_model, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM,"
+  echo "load average $load_at_start at the start (other processes share the cores when it is well above 0),"
   echo "Linux $(uname -r), ASP.NET Core runtime $runtime. Run $(date -u '+%Y-%m-%d %H:%M UTC') at commit $commit."
   if [ "$failures" -gt 0 ]; then
     echo
