@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Load benchmark: a bare ASP.NET Core echo endpoint against the full POST /feedback path (with
+# SQLITE_SYNCHRONOUS=FULL and =NORMAL), each server pinned to CPU 0 and wrk to CPU 1, at 1, 16 and
+# 64 connections. Writes bench/RESULTS.md; exits non-zero if any response was not 2xx.
+# See bench/README.md for what is measured and how to read it.
+#
+# Settings (environment): BENCH_DURATION (10s), BENCH_WARMUP (3s), BENCH_CONNECTIONS ("1 16 64"),
+# BENCH_SYNCHRONOUS ("FULL NORMAL").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+duration=${BENCH_DURATION:-10s}
+warmup=${BENCH_WARMUP:-3s}
+connections=${BENCH_CONNECTIONS:-"1 16 64"}
+sync_modes=${BENCH_SYNCHRONOUS:-"FULL NORMAL"}
+server_cpu=0
+client_cpu=1
+results=bench/RESULTS.md
+
+fail() {
+  echo "bench: $*" >&2
+  exit 1
+}
+
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "wrk not found: installing it from Debian (apt-get install wrk)..." >&2
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get install -y wrk >/dev/null || { $sudo_cmd apt-get update >/dev/null && $sudo_cmd apt-get install -y wrk >/dev/null; } \
+    || fail "could not install wrk; install it (apt-get install wrk) and run again"
+fi
+command -v taskset >/dev/null 2>&1 || fail "taskset (util-linux) is needed to pin the server and wrk to separate CPUs"
+[ "$(nproc)" -ge 2 ] || fail "needs at least 2 CPUs (server on one, wrk on another); nproc says $(nproc)"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+echo "Building both servers (Release)..." >&2
+dotnet build src/Feedback.Api/Feedback.Api.csproj -c Release --nologo -v quiet -clp:ErrorsOnly >&2
+dotnet build bench/Feedback.Bench.Echo/Feedback.Bench.Echo.csproj -c Release --nologo -v quiet -clp:ErrorsOnly >&2
+api_dir="$root/src/Feedback.Api/bin/Release/net10.0"
+echo_dir="$root/bench/Feedback.Bench.Echo/bin/Release/net10.0"
+
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+API_KEY="bench_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export API_KEY
+port=18080
+
+# start_server NAME DIR DLL [VAR=VALUE...]: starts the server on CPU 0 from its output folder (so it reads
+# its own appsettings.json and no .env), waits until it accepts connections and sets server_pid.
+start_server() {
+  local name=$1 dir=$2 dll=$3
+  shift 3
+  port=$((port + 1))
+  (cd "$dir" && exec env "$@" PORT="$port" HOST=127.0.0.1 taskset -c "$server_cpu" dotnet "$dll") \
+    >"$work/$name.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do
+    if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+      return 0
+    fi
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/$name.log" >&2; fail "$name did not start"; }
+    sleep 0.1
+  done
+  cat "$work/$name.log" >&2
+  fail "$name did not answer within 10 s"
+}
+
+stop_server() {
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+# run_wrk CONNECTIONS DURATION: prints wrk's BENCH line (see bench/feedback.lua).
+run_wrk() {
+  taskset -c "$client_cpu" wrk -t1 -c"$1" -d"$2" --timeout 5s -s bench/feedback.lua \
+    "http://127.0.0.1:$port/feedback" | grep '^BENCH '
+}
+
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+failures=0
+rows=()
+declare -A rps_of rss_of
+
+# measure NAME: warm-up then a measured run at each connection count against the running server.
+measure() {
+  local name=$1 c line completed=0
+  for c in $connections; do
+    line=$(run_wrk "$c" "$warmup")
+    completed=$((completed + $(field requests "$line")))
+    line=$(run_wrk "$c" "$duration")
+    completed=$((completed + $(field requests "$line")))
+    local non2xx socket_errors
+    non2xx=$(field non2xx "$line")
+    socket_errors=$(field socket_errors "$line")
+    if [ "$non2xx" != 0 ] || [ "$socket_errors" != 0 ]; then
+      echo "bench: FAILED: $name at $c connections: $non2xx non-2xx responses, $socket_errors socket errors" >&2
+      failures=$((failures + 1))
+    fi
+    rps_of[$name,$c]=$(field rps "$line")
+    rows+=("$name|$c|$(field rps "$line")|$(field p50_us "$line")|$(field p99_us "$line")|$non2xx|$socket_errors")
+    printf '  %-14s %3s conns: %s\n' "$name" "$c" "$line" >&2
+  done
+  rss_of[$name]=$(awk '/VmHWM/ { print $2 }' "/proc/$server_pid/status")
+  completed_of=$completed
+}
+
+echo "echo: bare ASP.NET Core endpoint" >&2
+start_server echo "$echo_dir" Feedback.Bench.Echo.dll
+measure echo
+stop_server
+
+for mode in $sync_modes; do
+  name="full-$mode"
+  echo "$name: POST /feedback with SQLITE_SYNCHRONOUS=$mode" >&2
+  data_dir="$work/data-$mode"
+  start_server "$name" "$api_dir" Feedback.Api.dll DATA_DIR="$data_dir" SQLITE_SYNCHRONOUS="$mode"
+  measure "$name"
+  stop_server
+  # A 201 is promised only after the row is committed: every answered request must be a row.
+  if command -v sqlite3 >/dev/null 2>&1; then
+    stored=$(sqlite3 "$data_dir/feedback.db" 'SELECT count(*) FROM feedback;')
+    if [ "$stored" -lt "$completed_of" ]; then
+      echo "bench: FAILED: $name answered $completed_of requests but stored only $stored rows" >&2
+      failures=$((failures + 1))
+    fi
+  fi
+done
+
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f %%", 100 * a / b; else print "n/a" }'; }
+mb() { awk -v kb="$1" 'BEGIN { printf "%.0f", kb / 1024 }'; }
+
+commit=$(git rev-parse --short HEAD)
+git diff --quiet HEAD -- src bench 2>/dev/null || commit="$commit (with uncommitted changes)"
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+runtime=$(dotnet --list-runtimes | awk '/Microsoft.AspNetCore.App/ { v = $2 } END { print v }')
+
+{
+  echo "# Load benchmark results"
+  echo
+  echo "Written by \`bench/run.sh\` (see bench/README.md). Server pinned to CPU $server_cpu, wrk (1 thread) to CPU $client_cpu;"
+  echo "$warmup warm-up, then $duration measured at each connection count."
+  echo
+  echo "| server | connections | requests/s | p50 ms | p99 ms | non-2xx | socket errors | % of echo req/s |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  for row in "${rows[@]}"; do
+    IFS='|' read -r name c rps p50 p99 non2xx socket_errors <<<"$row"
+    printf '| %s | %s | %.0f | %s | %s | %s | %s | %s |\n' "$name" "$c" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
+      "$non2xx" "$socket_errors" "$(pct "$rps" "${rps_of[echo,$c]:-0}")"
+  done
+  echo
+  echo "Peak resident memory (VmHWM of the server process):"
+  echo
+  for name in echo $(for mode in $sync_modes; do echo "full-$mode"; done); do
+    echo "- $name: $(mb "${rss_of[$name]}") MB"
+  done
+  echo
+  echo "Machine: $(nproc) CPUs, $cpu_model, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM,"
+  echo "load average $load_at_start at the start (other processes share the cores when it is well above 0),"
+  echo "Linux $(uname -r), ASP.NET Core runtime $runtime. Run $(date -u '+%Y-%m-%d %H:%M UTC') at commit $commit."
+  if [ "$failures" -gt 0 ]; then
+    echo
+    echo "**FAILED: $failures run(s) had non-2xx responses, socket errors or unstored rows; see the table.**"
+  fi
+} >"$results"
+
+cat "$results"
+[ "$failures" -eq 0 ] || fail "$failures run(s) failed; see $results"
