@@ -75,7 +75,7 @@ command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
   "" | analyse | interactive) cli "$@" ;;
-  analyze | eval | train) cli "$command" "$@" ;;
+  analyze | eval | eval-all | train) cli "$command" "$@" ;;
   server | serve)
     require_sdk
     ensure_env

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Feedback.Analysis;
+using Feedback.Analysis.Evaluation;
 using Feedback.Analysis.Local;
+using Feedback.Analysis.Local.Training;
 using Spectre.Console;
 
 namespace Feedback.Cli;
@@ -20,6 +22,7 @@ internal static class CliApp
             {
                 "" or "interactive" => Interactive(),
                 "analyze" or "analyse" => Analyze(rest),
+                "eval" => Evaluate(rest),
                 "help" or "--help" or "-h" => Help(),
                 _ => Unknown(command),
             };
@@ -95,6 +98,66 @@ internal static class CliApp
         return 0;
     }
 
+    private static int Evaluate(string[] args)
+    {
+        var options = CommandLine.Parse(args, flags: ["--json"], valued: ["--classifier", "--split"]);
+        if (options.Positional.Count != 1 || options.Error is not null)
+        {
+            Console.Error.WriteLine(options.Error ?? "Usage: eval FILE.csv [--json] [--classifier trained|vader] [--split all|heldout|train]");
+            return 2;
+        }
+
+        if (!TryClassifier(options.Value("--classifier") ?? "trained", out var classifier) ||
+            !TrySplit(options.Value("--split") ?? "all", out var include))
+        {
+            Console.Error.WriteLine("--classifier is trained or vader; --split is all, heldout or train.");
+            return 2;
+        }
+
+        var path = options.Positional[0];
+        if (!File.Exists(path))
+        {
+            Console.Error.WriteLine($"No such file: {path}");
+            return 1;
+        }
+
+        EvaluationReport report;
+        try
+        {
+            report = Evaluator.Evaluate(path, classifier, include);
+        }
+        catch (InvalidDataException exception)
+        {
+            Console.Error.WriteLine($"{path}: {exception.Message}");
+            return 1;
+        }
+
+        Console.WriteLine(options.Has("--json") ? report.ToJson() : $"{path} ({classifier.Version})\n{report.ToText()}");
+        return 0;
+    }
+
+    internal static bool TryClassifier(string name, out ILocalClassifier classifier)
+    {
+        classifier = name switch
+        {
+            "trained" => new LocalClassifier(),
+            "vader" or "lexicon" => new LexiconClassifier(),
+            _ => null!,
+        };
+        return classifier is not null;
+    }
+
+    internal static bool TrySplit(string name, out Func<string, bool>? include)
+    {
+        include = name switch
+        {
+            "heldout" or "held-out" => DataSplit.IsHeldOut,
+            "train" => text => !DataSplit.IsHeldOut(text),
+            _ => null,
+        };
+        return include is not null || name == "all";
+    }
+
     private static string ResultLine(AnalysisResult result)
     {
         var c = result.Classification;
@@ -167,6 +230,8 @@ internal static class CliApp
               (none)            interactive analyser (reads one message per line when input is piped)
               analyze [--json] TEXT
                                 classify one message
+              eval FILE.csv [--json] [--classifier trained|vader] [--split all|heldout|train]
+                                accuracy, macro-F1, per-class P/R, confusion, ECE and alerts on a labelled CSV
             """);
         return 0;
     }
