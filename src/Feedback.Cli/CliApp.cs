@@ -4,6 +4,7 @@ using System.Text.Json;
 using Feedback.Analysis;
 using Feedback.Analysis.Evaluation;
 using Feedback.Analysis.Local;
+using Feedback.Analysis.Local.Model;
 using Feedback.Analysis.Local.Training;
 using Spectre.Console;
 
@@ -23,6 +24,7 @@ internal static class CliApp
                 "" or "interactive" => Interactive(),
                 "analyze" or "analyse" => Analyze(rest),
                 "eval" => Evaluate(rest),
+                "train" => Train(rest),
                 "help" or "--help" or "-h" => Help(),
                 _ => Unknown(command),
             };
@@ -136,6 +138,39 @@ internal static class CliApp
         return 0;
     }
 
+    /// <summary>Where the shipped model lives, relative to the repository root (run.sh runs from there).</summary>
+    private const string ModelPath = "src/Feedback.Analysis/Local/Model/local.model";
+
+    private const string DefaultDataDirectory = "../shared/data";
+
+    private static int Train(string[] args)
+    {
+        var options = CommandLine.Parse(args, flags: [], valued: ["--data", "--out"]);
+        if (options.Positional.Count != 0 || options.Error is not null)
+        {
+            Console.Error.WriteLine(options.Error ?? "Usage: train [--data DIR] [--out FILE]");
+            return 2;
+        }
+
+        var data = options.Value("--data") ?? DefaultDataDirectory;
+        var output = options.Value("--out") ?? ModelPath;
+        List<LabelledRow> rows;
+        try
+        {
+            rows = TrainingData.Load(data);
+        }
+        catch (DirectoryNotFoundException exception)
+        {
+            Console.Error.WriteLine(exception.Message);
+            return 1;
+        }
+
+        var result = new ModelTrainer(FeaturePipeline.Default, Console.Out).Train(rows);
+        File.WriteAllBytes(output, result.ModelBytes);
+        Console.WriteLine($"wrote {output} ({result.ModelBytes.Length:N0} bytes, SHA-256 {Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(result.ModelBytes))})");
+        return 0;
+    }
+
     internal static bool TryClassifier(string name, out ILocalClassifier classifier)
     {
         classifier = name switch
@@ -232,6 +267,8 @@ internal static class CliApp
                                 classify one message
               eval FILE.csv [--json] [--classifier trained|vader] [--split all|heldout|train]
                                 accuracy, macro-F1, per-class P/R, confusion, ECE and alerts on a labelled CSV
+              train [--data DIR] [--out FILE]
+                                retrain the local model from the shared data (default ../shared/data)
             """);
         return 0;
     }

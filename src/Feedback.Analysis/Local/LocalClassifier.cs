@@ -1,14 +1,216 @@
+using System.Globalization;
+using Feedback.Analysis.Local.Model;
+
 namespace Feedback.Analysis.Local;
 
-/// <summary>The offline classifier behind <c>ml_fallback</c>. Thread-safe; create one and share it.</summary>
+/// <summary>
+/// The offline classifier behind <c>ml_fallback</c>: a linear model trained on the shared data sets over
+/// word and character n-grams, VADER lexicon scores and per-clause scores, with the topic taxonomy's phrases
+/// as a prior, and temperatures fitted on held-out rows. Thread-safe; create one and share it.
+/// </summary>
 public sealed class LocalClassifier : ILocalClassifier
 {
-    /// <summary>Bump whenever a lexicon, rule or weight changes what any text is classified as.</summary>
-    public const string CurrentVersion = LexiconClassifier.CurrentVersion;
+    /// <summary>Bump whenever the model, a lexicon or a rule changes what any text is classified as.</summary>
+    public const string CurrentVersion = "local-2";
 
-    private readonly LexiconClassifier lexicon = new();
+    private const int ReasonTextLength = 60;
+    private const int MaxClauses = 64;
+
+    private static readonly SentimentScores NoWords = new(0.1, 0.1, 0.7, 0.1);
+
+    private readonly FeaturePipeline pipeline;
+    private readonly TrainedModel model;
+
+    /// <summary>Uses the model and lexicons embedded in this assembly (loaded once per process, on first use).</summary>
+    public LocalClassifier()
+        : this(FeaturePipeline.Default, TrainedModel.Default)
+    {
+    }
+
+    internal LocalClassifier(FeaturePipeline pipeline, TrainedModel model)
+    {
+        this.pipeline = pipeline;
+        this.model = model;
+    }
 
     public string Version => CurrentVersion;
 
-    public Classification Classify(string text) => lexicon.Classify(text);
+    public Classification Classify(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var analysed = pipeline.Run(text, model.Clauses);
+        var features = analysed.Features;
+        var isForeign = analysed.Language is not LanguageDetector.English and not LanguageDetector.Undetermined;
+
+        Span<double> sentimentLogits = stackalloc double[TrainedModel.SentimentCount];
+        model.SentimentLogits(features, sentimentLogits);
+        Softmax(sentimentLogits, model.SentimentTemperature);
+        var scores = analysed.Tokens.Count == 0
+            ? NoWords
+            : new SentimentScores(sentimentLogits[0], sentimentLogits[1], sentimentLogits[2], sentimentLogits[3]);
+
+        Span<double> topicLogits = stackalloc double[TrainedModel.TopicCount];
+        model.TopicLogits(features, topicLogits);
+        Softmax(topicLogits, model.TopicTemperature);
+        var topic = analysed.Tokens.Count == 0 ? Topic.General : (Topic)Argmax(topicLogits);
+        var topicConfidence = analysed.Tokens.Count == 0 ? 0.5 : topicLogits[(int)topic];
+
+        if (isForeign)
+        {
+            scores = SentimentModel.Cap(scores, SentimentModel.ForeignLanguageCeiling);
+            topicConfidence = Math.Min(topicConfidence, SentimentModel.ForeignLanguageCeiling);
+        }
+
+        var sentiment = scores.Top();
+        var reasons = Reasons(analysed, sentiment, scores, topic, topicConfidence, isForeign);
+        return new Classification(sentiment, topic, scores[sentiment], scores, analysed.Language, reasons)
+        {
+            TopicConfidence = topicConfidence,
+        };
+    }
+
+    private List<string> Reasons(AnalysedText analysed, Sentiment sentiment, SentimentScores scores, Topic topic, double topicConfidence, bool isForeign)
+    {
+        var tokens = analysed.Tokens;
+        var reasons = new List<string>(6);
+        var summary = string.Create(CultureInfo.InvariantCulture, $"{WireNames.Of(sentiment)} p={scores[sentiment]:0.00} (lexicon compound {analysed.Evidence.Overall.Compound:+0.00;-0.00;0})");
+        var features = analysed.Features;
+        if (sentiment == Sentiment.Mixed && features.ClauseCount > 1)
+        {
+            Span<float> clauseScores = stackalloc float[Math.Min(features.ClauseCount, MaxClauses)];
+            model.Clauses.ScoreClauses(features, clauseScores);
+            int praise = 0, complaint = 0;
+            for (var c = 1; c < clauseScores.Length; c++)
+            {
+                praise = clauseScores[c] > clauseScores[praise] ? c : praise;
+                complaint = clauseScores[c] < clauseScores[complaint] ? c : complaint;
+            }
+
+            reasons.Add(summary + ": praise and complaint in separate clauses");
+            reasons.Add(ClauseReason(tokens, features, praise, clauseScores[praise]));
+            reasons.Add(ClauseReason(tokens, features, complaint, clauseScores[complaint]));
+        }
+        else
+        {
+            reasons.Add(summary);
+        }
+
+        var cues = analysed.Evidence.Cues.Take(3)
+            .Select(c => string.Create(CultureInfo.InvariantCulture, $"\"{Excerpt(tokens.Source, c.Start, c.Length)}\" {c.Valence:+0.0;-0.0}"))
+            .ToList();
+        var learned = LearnedWords(tokens, features, model.Sentiment, TrainedModel.SentimentCount, (int)sentiment);
+        reasons.Add((cues.Count == 0 ? "words: no lexicon words" : "words: " + string.Join(", ", cues))
+            + (learned.Length == 0 ? "" : $"; model leans {WireNames.Of(sentiment)} on {learned}"));
+
+        var matches = analysed.Taxonomy.Matches;
+        var topicWords = LearnedWords(tokens, features, model.Topic, TrainedModel.TopicCount, (int)topic);
+        var head = string.Create(CultureInfo.InvariantCulture, $"topic {WireNames.Of(topic)} p={topicConfidence:0.00}: ");
+        var phrases = matches.Count == 0
+            ? "no taxonomy phrase"
+            : string.Join(", ", matches.Take(4).Select(m => string.Create(CultureInfo.InvariantCulture, $"{WireNames.Of(m.Topic)} \"{m.Phrase}\" +{m.Weight:0.0}")));
+        reasons.Add(head + phrases + (topicWords.Length == 0 ? "" : $"; learned words {topicWords}"));
+
+        if (isForeign)
+        {
+            reasons.Add($"language {analysed.Language}: the model was trained on English, confidence capped low");
+        }
+
+        return reasons;
+    }
+
+    /// <summary>The (at most three) words whose learned weights pushed hardest towards <paramref name="chosen"/> over the other classes.</summary>
+    private static string LearnedWords(TokenizedText tokens, FeatureVector features, float[] weights, int classes, int chosen)
+    {
+        Span<(float Push, int Token)> best = stackalloc (float, int)[3];
+        best.Fill((0, -1));
+        var indices = features.WordIndices;
+        var at = features.WordTokens;
+        for (var k = 0; k < indices.Length; k++)
+        {
+            var row = weights.AsSpan(indices[k] * classes, classes);
+            var others = 0f;
+            for (var c = 0; c < classes; c++)
+            {
+                others = c == chosen ? others : Math.Max(others, row[c]);
+            }
+
+            var push = row[chosen] - others;
+            var token = at[k];
+            if (push <= best[^1].Push || Contains(best, token))
+            {
+                continue;
+            }
+
+            best[^1] = (push, token);
+            best.Sort(static (a, b) => b.Push.CompareTo(a.Push));
+        }
+
+        var words = new List<string>(3);
+        foreach (var (push, token) in best)
+        {
+            if (token >= 0 && push > 0.5f)
+            {
+                ref readonly var t = ref tokens[token];
+                words.Add($"\"{Excerpt(tokens.Source, t.SourceStart, t.SourceLength)}\"");
+            }
+        }
+
+        return string.Join(", ", words);
+    }
+
+    private static bool Contains(Span<(float Push, int Token)> best, int token)
+    {
+        foreach (var entry in best)
+        {
+            if (entry.Token == token)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string ClauseReason(TokenizedText tokens, FeatureVector features, int clause, float score)
+    {
+        ref readonly var first = ref tokens[features.ClauseFirstToken(clause)];
+        ref readonly var last = ref tokens[features.ClauseLastToken(clause)];
+        var start = first.SourceStart;
+        return string.Create(CultureInfo.InvariantCulture, $"clause \"{Excerpt(tokens.Source, start, last.SourceStart + last.SourceLength - start)}\" {score:+0.0;-0.0;0}");
+    }
+
+    private static string Excerpt(string text, int start, int length) =>
+        length <= ReasonTextLength ? text.Substring(start, length) : string.Concat(text.AsSpan(start, ReasonTextLength - 1), "…");
+
+    private static void Softmax(Span<double> logits, float temperature)
+    {
+        var max = double.NegativeInfinity;
+        foreach (var l in logits)
+        {
+            max = Math.Max(max, l);
+        }
+
+        var sum = 0.0;
+        for (var c = 0; c < logits.Length; c++)
+        {
+            logits[c] = Math.Exp((logits[c] - max) / temperature);
+            sum += logits[c];
+        }
+
+        for (var c = 0; c < logits.Length; c++)
+        {
+            logits[c] /= sum;
+        }
+    }
+
+    private static int Argmax(ReadOnlySpan<double> values)
+    {
+        var best = 0;
+        for (var c = 1; c < values.Length; c++)
+        {
+            best = values[c] > values[best] ? c : best;
+        }
+
+        return best;
+    }
 }
