@@ -25,6 +25,7 @@ internal static class CliApp
                 "analyze" or "analyse" => Analyze(rest),
                 "eval" => Evaluate(rest),
                 "train" => Train(rest),
+                "eval-all" => EvaluateAll(rest),
                 "help" or "--help" or "-h" => Help(),
                 _ => Unknown(command),
             };
@@ -171,6 +172,36 @@ internal static class CliApp
         return 0;
     }
 
+    private static int EvaluateAll(string[] args)
+    {
+        var options = CommandLine.Parse(args, flags: [], valued: ["--data", "--fixtures", "--out"]);
+        if (options.Positional.Count != 0 || options.Error is not null)
+        {
+            Console.Error.WriteLine(options.Error ?? "Usage: eval-all [--data DIR] [--fixtures DIR] [--out FILE]");
+            return 2;
+        }
+
+        var data = options.Value("--data") ?? DefaultDataDirectory;
+        if (!Directory.Exists(data))
+        {
+            Console.Error.WriteLine($"No data directory at {data} (pass --data DIR).");
+            return 1;
+        }
+
+        var markdown = AccuracyReport.Build(data, options.Value("--fixtures") ?? "tests/Feedback.Analysis.Tests/Fixtures", "./run.sh eval-all --out bench/ACCURACY.md");
+        if (options.Value("--out") is { } output)
+        {
+            File.WriteAllText(output, markdown);
+            Console.WriteLine($"wrote {output}");
+        }
+        else
+        {
+            Console.Write(markdown);
+        }
+
+        return 0;
+    }
+
     internal static bool TryClassifier(string name, out ILocalClassifier classifier)
     {
         classifier = name switch
@@ -267,6 +298,8 @@ internal static class CliApp
                                 classify one message
               eval FILE.csv [--json] [--classifier trained|vader] [--split all|heldout|train]
                                 accuracy, macro-F1, per-class P/R, confusion, ECE and alerts on a labelled CSV
+              eval-all [--data DIR] [--fixtures DIR] [--out FILE]
+                                held-out accuracy of both classifiers on every shared set (bench/ACCURACY.md)
               train [--data DIR] [--out FILE]
                                 retrain the local model from the shared data (default ../shared/data)
             """);

@@ -20,7 +20,13 @@ internal static class Evaluator
     public static EvaluationReport Evaluate(TextReader csv, Func<string, Classification> classify, Func<string, bool>? include = null)
     {
         using var records = CsvReader.ReadRecords(csv).GetEnumerator();
-        if (!records.MoveNext())
+        // Lines before the header that start with '#' are comments (our hand-written fixtures say who wrote them).
+        bool more;
+        while ((more = records.MoveNext()) && records.Current.Length > 0 && records.Current[0].StartsWith('#'))
+        {
+        }
+
+        if (!more)
         {
             throw new InvalidDataException("The CSV is empty; it needs a header with a 'text' column.");
         }

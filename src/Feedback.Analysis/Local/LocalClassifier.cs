@@ -43,14 +43,13 @@ public sealed class LocalClassifier : ILocalClassifier
         var isForeign = analysed.Language is not LanguageDetector.English and not LanguageDetector.Undetermined;
 
         Span<double> sentimentLogits = stackalloc double[TrainedModel.SentimentCount];
-        model.SentimentLogits(features, sentimentLogits);
+        Span<double> topicLogits = stackalloc double[TrainedModel.TopicCount];
+        model.Logits(features, sentimentLogits, topicLogits);
         Softmax(sentimentLogits, model.SentimentTemperature);
         var scores = analysed.Tokens.Count == 0
             ? NoWords
             : new SentimentScores(sentimentLogits[0], sentimentLogits[1], sentimentLogits[2], sentimentLogits[3]);
 
-        Span<double> topicLogits = stackalloc double[TrainedModel.TopicCount];
-        model.TopicLogits(features, topicLogits);
         Softmax(topicLogits, model.TopicTemperature);
         var topic = analysed.Tokens.Count == 0 ? Topic.General : (Topic)Argmax(topicLogits);
         var topicConfidence = analysed.Tokens.Count == 0 ? 0.5 : topicLogits[(int)topic];
@@ -98,12 +97,12 @@ public sealed class LocalClassifier : ILocalClassifier
         var cues = analysed.Evidence.Cues.Take(3)
             .Select(c => string.Create(CultureInfo.InvariantCulture, $"\"{Excerpt(tokens.Source, c.Start, c.Length)}\" {c.Valence:+0.0;-0.0}"))
             .ToList();
-        var learned = LearnedWords(tokens, features, model.Sentiment, TrainedModel.SentimentCount, (int)sentiment);
+        var learned = LearnedWords(tokens, features, model.SentimentRow, (int)sentiment);
         reasons.Add((cues.Count == 0 ? "words: no lexicon words" : "words: " + string.Join(", ", cues))
             + (learned.Length == 0 ? "" : $"; model leans {WireNames.Of(sentiment)} on {learned}"));
 
         var matches = analysed.Taxonomy.Matches;
-        var topicWords = LearnedWords(tokens, features, model.Topic, TrainedModel.TopicCount, (int)topic);
+        var topicWords = LearnedWords(tokens, features, model.TopicRow, (int)topic);
         var head = string.Create(CultureInfo.InvariantCulture, $"topic {WireNames.Of(topic)} p={topicConfidence:0.00}: ");
         var phrases = matches.Count == 0
             ? "no taxonomy phrase"
@@ -119,7 +118,7 @@ public sealed class LocalClassifier : ILocalClassifier
     }
 
     /// <summary>The (at most three) words whose learned weights pushed hardest towards <paramref name="chosen"/> over the other classes.</summary>
-    private static string LearnedWords(TokenizedText tokens, FeatureVector features, float[] weights, int classes, int chosen)
+    private static string LearnedWords(TokenizedText tokens, FeatureVector features, RowOf weights, int chosen)
     {
         Span<(float Push, int Token)> best = stackalloc (float, int)[3];
         best.Fill((0, -1));
@@ -127,9 +126,9 @@ public sealed class LocalClassifier : ILocalClassifier
         var at = features.WordTokens;
         for (var k = 0; k < indices.Length; k++)
         {
-            var row = weights.AsSpan(indices[k] * classes, classes);
+            var row = weights(indices[k]);
             var others = 0f;
-            for (var c = 0; c < classes; c++)
+            for (var c = 0; c < row.Length; c++)
             {
                 others = c == chosen ? others : Math.Max(others, row[c]);
             }
@@ -157,6 +156,8 @@ public sealed class LocalClassifier : ILocalClassifier
 
         return string.Join(", ", words);
     }
+
+    private delegate ReadOnlySpan<float> RowOf(int feature);
 
     private static bool Contains(Span<(float Push, int Token)> best, int token)
     {

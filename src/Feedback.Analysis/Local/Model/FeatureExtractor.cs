@@ -52,6 +52,7 @@ internal static class FeatureExtractor
     private const char BigramSpace = 'b';
     private const char CharSpace = 'c';
     private const int MaxCharText = 2048;
+    private const int CharGram = 4;
 
     /// <summary>Words that open a new clause: where praise turns into complaint and back.</summary>
     private static readonly HashSet<string> ClauseOpeners = new(StringComparer.Ordinal)
@@ -253,16 +254,17 @@ internal static class FeatureExtractor
         }
 
         var from = vector.Count;
-        for (var start = 0; start + 3 <= length; start++)
+        for (var start = 0; start + CharGram <= length; start++)
         {
             var hash = Mix(FnvOffset, CharSpace);
-            for (var k = 0; k < 5 && start + k < length; k++)
+            for (var k = 0; k < CharGram && start + k < length; k++)
             {
                 hash = (hash ^ buffer[start + k]) * FnvPrime;
-                if (k >= 2)
-                {
-                    vector.Add(Index(hash + (ulong)k), 1);
-                }
+            }
+
+            if (start + CharGram <= length)
+            {
+                vector.Add(Index(hash), 1);
             }
         }
 

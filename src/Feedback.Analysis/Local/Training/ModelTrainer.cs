@@ -19,7 +19,7 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
     private const double RowCap = 2500;
 
     /// <summary>How strongly one unit of taxonomy score votes for its topic (a 2.0 phrase is two logits).</summary>
-    private const float TaxonomyPrior = 3f;
+    private const float TaxonomyPrior = 4.5f;
 
     /// <summary>How far below general an untrained topic starts: one strong taxonomy phrase (2.0) lifts it above.</summary>
     private const float UntrainedTopicMargin = 0.5f;
@@ -49,8 +49,8 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
         Note($"{rows.Count} labelled rows: {training.Count} for training, {heldOut.Count} held out");
 
         var (foldA, foldB, clauses) = TrainClauseModels(training);
-        var sentimentWeights = RowWeights(training, r => r.Sentiment is not null);
-        var topicWeights = RowWeights(training, r => r.Topic is not null);
+        var sentimentWeights = BalancedWeights(training, r => r.Sentiment is { } s ? (int)s : -1);
+        var topicWeights = BalancedWeights(training, r => r.Topic is { } t ? (int)t : -1);
         var sentimentMasks = Masks(training, r => r.Sentiment is { } s ? (int)s : -1);
         var topicMasks = Masks(training, r => r.Topic is { } t ? (int)t : -1);
 
@@ -64,12 +64,12 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
             var (indices, values) = (features.Indices.ToArray(), features.Values.ToArray());
             if (row.Sentiment is { } sentiment)
             {
-                sentimentExamples.Add(new TrainingExample(indices, values, (int)sentiment, sentimentMasks[row.Set], (float)sentimentWeights[row.Set], null));
+                sentimentExamples.Add(new TrainingExample(indices, values, (int)sentiment, sentimentMasks[row.Set], (float)sentimentWeights[(row.Set, (int)sentiment)], null));
             }
 
             if (row.Topic is { } topic)
             {
-                topicExamples.Add(new TrainingExample(indices, values, (int)topic, topicMasks[row.Set], (float)topicWeights[row.Set], TaxonomyOffsets(features.Dense)));
+                topicExamples.Add(new TrainingExample(indices, values, (int)topic, topicMasks[row.Set], (float)topicWeights[(row.Set, (int)topic)], null));
             }
         }
 
@@ -84,7 +84,7 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
         var draft = RoundTrip(new TrainedModel(sentimentModel, topicModel, clauses, TaxonomyPrior, 1, 1));
         var sentimentTemperature = Calibrate("sentiment", heldOut.Where(r => r.Sentiment is not null).ToList(), draft, sentimentWeightsFor: true);
         var topicTemperature = Calibrate("topic", heldOut.Where(r => r.Topic is not null).ToList(), draft, sentimentWeightsFor: false);
-        var model = draft with { SentimentTemperature = sentimentTemperature, TopicTemperature = topicTemperature };
+        var model = draft.WithTemperatures(sentimentTemperature, topicTemperature);
         var bytes = Serialize(model);
         Note(string.Create(CultureInfo.InvariantCulture, $"model: {bytes.Length / 1024.0 / 1024:0.00} MB on disk, {model.MemoryBytes / 1024.0 / 1024:0.0} MB of weights in memory"));
         return new TrainingResult(bytes, RoundTrip(model), report);
@@ -135,21 +135,15 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
             return 1;
         }
 
-        var classes = sentimentWeightsFor ? TrainedModel.SentimentCount : TrainedModel.TopicCount;
         var weights = RowWeights(rows, _ => true);
         var logits = new List<(double[] Logits, int Label, double Weight)>(rows.Count);
         foreach (var row in rows)
         {
             var features = pipeline.Run(row.Text, model.Clauses).Features;
-            var l = new double[classes];
-            if (sentimentWeightsFor)
-            {
-                model.SentimentLogits(features, l);
-            }
-            else
-            {
-                model.TopicLogits(features, l);
-            }
+            var sentimentLogits = new double[TrainedModel.SentimentCount];
+            var topicLogits = new double[TrainedModel.TopicCount];
+            model.Logits(features, sentimentLogits, topicLogits);
+            var l = sentimentWeightsFor ? sentimentLogits : topicLogits;
 
             logits.Add((l, sentimentWeightsFor ? (int)row.Sentiment!.Value : (int)row.Topic!.Value, weights[row.Set]));
         }
@@ -253,6 +247,28 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
     private static Dictionary<string, double> RowWeights(List<LabelledRow> rows, Func<LabelledRow, bool> counts) =>
         rows.Where(counts).GroupBy(r => r.Set, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => SetFactor(g.Key) * Math.Min(1, RowCap / g.Count()), StringComparer.Ordinal);
+
+    /// <summary>
+    /// Set weights times a partial class balance, sqrt(rows / (classes * rows of this class)) within each set:
+    /// customers write far more mixed, neutral and topical messages than the data sets' mostly-general,
+    /// rarely-mixed label distributions suggest, so rare classes count more without drowning the rest.
+    /// </summary>
+    private static Dictionary<(string Set, int Label), double> BalancedWeights(List<LabelledRow> rows, Func<LabelledRow, int> label)
+    {
+        var setWeights = RowWeights(rows, r => label(r) >= 0);
+        var weights = new Dictionary<(string, int), double>();
+        foreach (var set in rows.Where(r => label(r) >= 0).GroupBy(r => r.Set, StringComparer.Ordinal))
+        {
+            var byClass = set.GroupBy(label).ToList();
+            var total = set.Count();
+            foreach (var group in byClass)
+            {
+                weights[(set.Key, group.Key)] = setWeights[set.Key] * Math.Sqrt(total / ((double)byClass.Count * group.Count()));
+            }
+        }
+
+        return weights;
+    }
 
     private static Dictionary<string, int> Masks(List<LabelledRow> rows, Func<LabelledRow, int> label) =>
         rows.Select(r => (r.Set, Label: label(r))).Where(x => x.Label >= 0)
