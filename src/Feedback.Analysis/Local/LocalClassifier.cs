@@ -16,6 +16,9 @@ public sealed class LocalClassifier : ILocalClassifier
     private const int ReasonTextLength = 60;
     private const int MaxClauses = 64;
 
+    /// <summary>Share of the mixed probability kept when no clause praises anything beyond courtesy.</summary>
+    private const double MixedWithoutPraiseKept = 0.2;
+
     private static readonly SentimentScores NoWords = new(0.1, 0.1, 0.7, 0.1);
 
     private readonly FeaturePipeline pipeline;
@@ -54,6 +57,13 @@ public sealed class LocalClassifier : ILocalClassifier
         var topic = analysed.Tokens.Count == 0 ? Topic.General : (Topic)Argmax(topicLogits);
         var topicConfidence = analysed.Tokens.Count == 0 ? 0.5 : topicLogits[(int)topic];
 
+        if (scores.Top() == Sentiment.Mixed && !HasPraiseClause(analysed))
+        {
+            // Mixed needs real praise somewhere; "Thanks for the app." before a bug report is manners.
+            var rest = 1 - (scores.Mixed * (1 - MixedWithoutPraiseKept));
+            scores = new SentimentScores(scores.Positive / rest, scores.Negative / rest, scores.Neutral / rest, scores.Mixed * MixedWithoutPraiseKept / rest);
+        }
+
         if (isForeign)
         {
             scores = SentimentModel.Cap(scores, SentimentModel.ForeignLanguageCeiling);
@@ -66,6 +76,22 @@ public sealed class LocalClassifier : ILocalClassifier
         {
             TopicConfidence = topicConfidence,
         };
+    }
+
+    private bool HasPraiseClause(AnalysedText analysed)
+    {
+        var features = analysed.Features;
+        Span<float> clauseScores = stackalloc float[Math.Min(features.ClauseCount, MaxClauses)];
+        model.Clauses.ScoreClauses(features, clauseScores);
+        for (var c = 0; c < clauseScores.Length; c++)
+        {
+            if (clauseScores[c] > 0 && !FeatureExtractor.IsCourtesy(analysed.Tokens, features.ClauseFirstToken(c), features.ClauseLastToken(c)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private List<string> Reasons(AnalysedText analysed, Sentiment sentiment, SentimentScores scores, Topic topic, double topicConfidence, bool isForeign)

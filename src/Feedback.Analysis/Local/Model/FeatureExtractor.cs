@@ -67,6 +67,16 @@ internal static class FeatureExtractor
         "nevertheless", "nonetheless", "downside", "only",
     };
 
+    /// <summary>Words of greetings and thanks: a clause made only of these is courtesy, not praise.</summary>
+    private static readonly HashSet<string> CourtesyWords = new(StringComparer.Ordinal)
+    {
+        "thanks", "thank", "thx", "you", "for", "the", "your", "this", "app", "product", "tool", "service", "hi", "hello",
+        "hey", "team", "dear", "support", "regards", "best", "kind", "cheers", "in", "advance", "so", "much", "a", "lot",
+        "again", "guys", "all", "everyone", "and", "please", "many", "sincerely",
+    };
+
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> CourtesyLookup = CourtesyWords.GetAlternateLookup<ReadOnlySpan<char>>();
+
     private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> OpenerLookup = ClauseOpeners.GetAlternateLookup<ReadOnlySpan<char>>();
     private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> ContrastLookup = ContrastWords.GetAlternateLookup<ReadOnlySpan<char>>();
 
@@ -135,7 +145,7 @@ internal static class FeatureExtractor
 
         if (clauses is not null)
         {
-            AddClauseFeatures(vector, clauses, contrast);
+            AddClauseFeatures(text, vector, clauses, contrast);
         }
 
         vector.AppendDense();
@@ -150,14 +160,16 @@ internal static class FeatureExtractor
         return (indices, Enumerable.Repeat(value, indices.Length).ToArray());
     }
 
-    private static void AddClauseFeatures(FeatureVector vector, ClauseModel model, bool contrast)
+    private static void AddClauseFeatures(TokenizedText text, FeatureVector vector, ClauseModel model, bool contrast)
     {
         Span<float> scores = stackalloc float[Math.Min(vector.ClauseCount, 64)];
         model.ScoreClauses(vector, scores);
         float max = float.MinValue, min = float.MaxValue;
         int positive = 0, negative = 0;
-        foreach (var s in scores)
+        for (var c = 0; c < scores.Length; c++)
         {
+            // "Thanks for the app." before a bug report is manners, not a second opinion.
+            var s = IsCourtesy(text, vector.ClauseFirstToken(c), vector.ClauseLastToken(c)) ? Math.Min(scores[c], 0) : scores[c];
             max = Math.Max(max, s);
             min = Math.Min(min, s);
             positive += s > 1 ? 1 : 0;
@@ -177,6 +189,19 @@ internal static class FeatureExtractor
         dense[FeatureLayout.ClauseBothWithContrast] = contrast ? Math.Min(both, 4) / 4 : 0;
         dense[FeatureLayout.PositiveClauses] = Math.Min(positive, 3) / 3f;
         dense[FeatureLayout.NegativeClauses] = Math.Min(negative, 3) / 3f;
+    }
+
+    public static bool IsCourtesy(TokenizedText text, int first, int last)
+    {
+        for (var i = first; i <= last; i++)
+        {
+            if (text.Key(i).Length > 0 && !CourtesyLookup.Contains(text.Key(i)))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static void AddWords(TokenizedText text, FeatureVector vector)
