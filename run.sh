@@ -16,7 +16,10 @@ Usage: ./run.sh [command] [arguments]
   analyze TEXT      classify one message and print the result
   server            the HTTP API on port 8000 (PORT overrides) with a SQLite file under DATA_DIR
   test              build and run the whole test suite
-  eval FILE.csv     accuracy report of the local classifier on a labelled CSV (--json for JSON)
+  eval FILE.csv     accuracy report of the local classifier on a labelled CSV
+                    (--json, --classifier trained|vader, --split all|heldout|train)
+  eval-all          both classifiers on every shared set's held-out split (--data DIR, --out bench/ACCURACY.md)
+  train             rebuild the trained model bit for bit from the shared data (--data DIR, default ../shared/data)
   bench             load benchmark (wrk) against a bare echo server, written to bench/RESULTS.md
   help              this text
 
@@ -75,7 +78,7 @@ command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
   "" | analyse | interactive) cli "$@" ;;
-  analyze | eval | train) cli "$command" "$@" ;;
+  analyze | eval | eval-all | train) cli "$command" "$@" ;;
   server | serve)
     require_sdk
     ensure_env

@@ -2,7 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Feedback.Analysis;
+using Feedback.Analysis.Evaluation;
 using Feedback.Analysis.Local;
+using Feedback.Analysis.Local.Model;
+using Feedback.Analysis.Local.Training;
 using Spectre.Console;
 
 namespace Feedback.Cli;
@@ -20,6 +23,9 @@ internal static class CliApp
             {
                 "" or "interactive" => Interactive(),
                 "analyze" or "analyse" => Analyze(rest),
+                "eval" => Evaluate(rest),
+                "train" => Train(rest),
+                "eval-all" => EvaluateAll(rest),
                 "help" or "--help" or "-h" => Help(),
                 _ => Unknown(command),
             };
@@ -95,6 +101,129 @@ internal static class CliApp
         return 0;
     }
 
+    private static int Evaluate(string[] args)
+    {
+        var options = CommandLine.Parse(args, flags: ["--json"], valued: ["--classifier", "--split"]);
+        if (options.Positional.Count != 1 || options.Error is not null)
+        {
+            Console.Error.WriteLine(options.Error ?? "Usage: eval FILE.csv [--json] [--classifier trained|vader] [--split all|heldout|train]");
+            return 2;
+        }
+
+        if (!TryClassifier(options.Value("--classifier") ?? "trained", out var classifier) ||
+            !TrySplit(options.Value("--split") ?? "all", out var include))
+        {
+            Console.Error.WriteLine("--classifier is trained or vader; --split is all, heldout or train.");
+            return 2;
+        }
+
+        var path = options.Positional[0];
+        if (!File.Exists(path))
+        {
+            Console.Error.WriteLine($"No such file: {path}");
+            return 1;
+        }
+
+        EvaluationReport report;
+        try
+        {
+            report = Evaluator.Evaluate(path, classifier, include);
+        }
+        catch (InvalidDataException exception)
+        {
+            Console.Error.WriteLine($"{path}: {exception.Message}");
+            return 1;
+        }
+
+        Console.WriteLine(options.Has("--json") ? report.ToJson() : $"{path} ({classifier.Version})\n{report.ToText()}");
+        return 0;
+    }
+
+    /// <summary>Where the shipped model lives, relative to the repository root (run.sh runs from there).</summary>
+    private const string ModelPath = "src/Feedback.Analysis/Local/Model/local.model";
+
+    private const string DefaultDataDirectory = "../shared/data";
+
+    private static int Train(string[] args)
+    {
+        var options = CommandLine.Parse(args, flags: [], valued: ["--data", "--out"]);
+        if (options.Positional.Count != 0 || options.Error is not null)
+        {
+            Console.Error.WriteLine(options.Error ?? "Usage: train [--data DIR] [--out FILE]");
+            return 2;
+        }
+
+        var data = options.Value("--data") ?? DefaultDataDirectory;
+        var output = options.Value("--out") ?? ModelPath;
+        List<LabelledRow> rows;
+        try
+        {
+            rows = TrainingData.Load(data);
+        }
+        catch (DirectoryNotFoundException exception)
+        {
+            Console.Error.WriteLine(exception.Message);
+            return 1;
+        }
+
+        var result = new ModelTrainer(FeaturePipeline.Default, Console.Out).Train(rows);
+        File.WriteAllBytes(output, result.ModelBytes);
+        Console.WriteLine($"wrote {output} ({result.ModelBytes.Length:N0} bytes, SHA-256 {Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(result.ModelBytes))})");
+        return 0;
+    }
+
+    private static int EvaluateAll(string[] args)
+    {
+        var options = CommandLine.Parse(args, flags: [], valued: ["--data", "--fixtures", "--out"]);
+        if (options.Positional.Count != 0 || options.Error is not null)
+        {
+            Console.Error.WriteLine(options.Error ?? "Usage: eval-all [--data DIR] [--fixtures DIR] [--out FILE]");
+            return 2;
+        }
+
+        var data = options.Value("--data") ?? DefaultDataDirectory;
+        if (!Directory.Exists(data))
+        {
+            Console.Error.WriteLine($"No data directory at {data} (pass --data DIR).");
+            return 1;
+        }
+
+        var markdown = AccuracyReport.Build(data, options.Value("--fixtures") ?? "tests/Feedback.Analysis.Tests/Fixtures", "./run.sh eval-all --out bench/ACCURACY.md");
+        if (options.Value("--out") is { } output)
+        {
+            File.WriteAllText(output, markdown);
+            Console.WriteLine($"wrote {output}");
+        }
+        else
+        {
+            Console.Write(markdown);
+        }
+
+        return 0;
+    }
+
+    internal static bool TryClassifier(string name, out ILocalClassifier classifier)
+    {
+        classifier = name switch
+        {
+            "trained" => new LocalClassifier(),
+            "vader" or "lexicon" => new LexiconClassifier(),
+            _ => null!,
+        };
+        return classifier is not null;
+    }
+
+    internal static bool TrySplit(string name, out Func<string, bool>? include)
+    {
+        include = name switch
+        {
+            "heldout" or "held-out" => DataSplit.IsHeldOut,
+            "train" => text => !DataSplit.IsHeldOut(text),
+            _ => null,
+        };
+        return include is not null || name == "all";
+    }
+
     private static string ResultLine(AnalysisResult result)
     {
         var c = result.Classification;
@@ -167,6 +296,12 @@ internal static class CliApp
               (none)            interactive analyser (reads one message per line when input is piped)
               analyze [--json] TEXT
                                 classify one message
+              eval FILE.csv [--json] [--classifier trained|vader] [--split all|heldout|train]
+                                accuracy, macro-F1, per-class P/R, confusion, ECE and alerts on a labelled CSV
+              eval-all [--data DIR] [--fixtures DIR] [--out FILE]
+                                held-out accuracy of both classifiers on every shared set (bench/ACCURACY.md)
+              train [--data DIR] [--out FILE]
+                                retrain the local model from the shared data (default ../shared/data)
             """);
         return 0;
     }

@@ -9,17 +9,24 @@ internal static class Evaluator
     private const int CalibrationBins = 10;
 
     /// <param name="csvPath">A CSV with a header holding <c>text</c> and optionally <c>label</c> and <c>topic</c>.</param>
-    public static EvaluationReport Evaluate(string csvPath, ILocalClassifier classifier)
+    /// <param name="include">Which rows to score, by text (for example the held-out split); null scores every row.</param>
+    public static EvaluationReport Evaluate(string csvPath, ILocalClassifier classifier, Func<string, bool>? include = null)
     {
         ArgumentNullException.ThrowIfNull(classifier);
         using var reader = File.OpenText(csvPath);
-        return Evaluate(reader, classifier.Classify);
+        return Evaluate(reader, classifier.Classify, include);
     }
 
-    public static EvaluationReport Evaluate(TextReader csv, Func<string, Classification> classify)
+    public static EvaluationReport Evaluate(TextReader csv, Func<string, Classification> classify, Func<string, bool>? include = null)
     {
         using var records = CsvReader.ReadRecords(csv).GetEnumerator();
-        if (!records.MoveNext())
+        // Lines before the header that start with '#' are comments (our hand-written fixtures say who wrote them).
+        bool more;
+        while ((more = records.MoveNext()) && records.Current.Length > 0 && records.Current[0].StartsWith('#'))
+        {
+        }
+
+        if (!more)
         {
             throw new InvalidDataException("The CSV is empty; it needs a header with a 'text' column.");
         }
@@ -40,8 +47,14 @@ internal static class Evaluator
         while (records.MoveNext())
         {
             var record = records.Current;
+            var text = Cell(record, textColumn);
+            if (include is not null && !include(text))
+            {
+                continue;
+            }
+
             rows++;
-            var result = classify(Cell(record, textColumn));
+            var result = classify(text);
             var label = Cell(record, labelColumn);
             if (label.Length > 0)
             {

@@ -1,33 +1,39 @@
 using System.Globalization;
+using Feedback.Analysis.Local.Model;
 
 namespace Feedback.Analysis.Local;
 
 /// <summary>
-/// The offline classifier behind <c>ml_fallback</c>: VADER plus a product-feedback lexicon for sentiment,
-/// weighted phrases for topic, function words for language. Thread-safe; create one and share it.
+/// The offline classifier behind <c>ml_fallback</c>: a linear model trained on the shared data sets over
+/// word and character n-grams, VADER lexicon scores and per-clause scores, with the topic taxonomy's phrases
+/// as a prior, and temperatures fitted on held-out rows. Thread-safe; create one and share it.
 /// </summary>
 public sealed class LocalClassifier : ILocalClassifier
 {
-    /// <summary>Bump whenever a lexicon, rule or weight changes what any text is classified as.</summary>
-    public const string CurrentVersion = "local-1";
+    /// <summary>Bump whenever the model, a lexicon or a rule changes what any text is classified as.</summary>
+    public const string CurrentVersion = "local-2";
 
     private const int ReasonTextLength = 60;
+    private const int MaxClauses = 64;
 
-    private readonly Vader vader;
-    private readonly TopicClassifier topics;
-    private readonly LanguageDetector languages;
+    /// <summary>Share of the mixed probability kept when no clause praises anything beyond courtesy.</summary>
+    private const double MixedWithoutPraiseKept = 0.2;
 
-    /// <summary>Uses the lexicons embedded in this assembly (loaded once per process, on first use).</summary>
+    private static readonly SentimentScores NoWords = new(0.1, 0.1, 0.7, 0.1);
+
+    private readonly FeaturePipeline pipeline;
+    private readonly TrainedModel model;
+
+    /// <summary>Uses the model and lexicons embedded in this assembly (loaded once per process, on first use).</summary>
     public LocalClassifier()
-        : this(SentimentLexicon.Default, TopicClassifier.Default, LanguageDetector.Default)
+        : this(FeaturePipeline.Default, TrainedModel.Default)
     {
     }
 
-    internal LocalClassifier(SentimentLexicon lexicon, TopicClassifier topics, LanguageDetector languages)
+    internal LocalClassifier(FeaturePipeline pipeline, TrainedModel model)
     {
-        vader = new Vader(lexicon);
-        this.topics = topics;
-        this.languages = languages;
+        this.pipeline = pipeline;
+        this.model = model;
     }
 
     public string Version => CurrentVersion;
@@ -35,69 +41,203 @@ public sealed class LocalClassifier : ILocalClassifier
     public Classification Classify(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var tokens = TokenizedText.For(text, vader.Lexicon);
-        var language = languages.Detect(tokens);
-        var topic = topics.Classify(tokens);
-        var evidence = vader.Analyze(tokens);
+        var analysed = pipeline.Run(text, model.Clauses);
+        var features = analysed.Features;
+        var isForeign = analysed.Language is not LanguageDetector.English and not LanguageDetector.Undetermined;
 
-        var scores = SentimentModel.Probabilities(evidence);
-        var isForeign = language is not LanguageDetector.English and not LanguageDetector.Undetermined;
+        Span<double> sentimentLogits = stackalloc double[TrainedModel.SentimentCount];
+        Span<double> topicLogits = stackalloc double[TrainedModel.TopicCount];
+        model.Logits(features, sentimentLogits, topicLogits);
+        Softmax(sentimentLogits, model.SentimentTemperature);
+        var scores = analysed.Tokens.Count == 0
+            ? NoWords
+            : new SentimentScores(sentimentLogits[0], sentimentLogits[1], sentimentLogits[2], sentimentLogits[3]);
+
+        Softmax(topicLogits, model.TopicTemperature);
+        var topic = analysed.Tokens.Count == 0 ? Topic.General : (Topic)Argmax(topicLogits);
+        var topicConfidence = analysed.Tokens.Count == 0 ? 0.5 : topicLogits[(int)topic];
+
+        if (scores.Top() == Sentiment.Mixed && !HasPraiseClause(analysed))
+        {
+            // Mixed needs real praise somewhere; "Thanks for the app." before a bug report is manners.
+            var rest = 1 - (scores.Mixed * (1 - MixedWithoutPraiseKept));
+            scores = new SentimentScores(scores.Positive / rest, scores.Negative / rest, scores.Neutral / rest, scores.Mixed * MixedWithoutPraiseKept / rest);
+        }
+
         if (isForeign)
         {
             scores = SentimentModel.Cap(scores, SentimentModel.ForeignLanguageCeiling);
+            topicConfidence = Math.Min(topicConfidence, SentimentModel.ForeignLanguageCeiling);
         }
 
         var sentiment = scores.Top();
-        var reasons = Reasons(text, sentiment, scores, evidence, topic, isForeign ? language : null);
-        return new Classification(sentiment, topic.Topic, scores[sentiment], scores, language, reasons)
+        var reasons = Reasons(analysed, sentiment, scores, topic, topicConfidence, isForeign);
+        return new Classification(sentiment, topic, scores[sentiment], scores, analysed.Language, reasons)
         {
-            TopicConfidence = topic.Probability,
+            TopicConfidence = topicConfidence,
         };
     }
 
-    /// <summary>The sentiment evidence alone (overall VADER scores, clauses, cues), for diagnostics and tests.</summary>
-    internal SentimentEvidence Explain(string text)
+    private bool HasPraiseClause(AnalysedText analysed)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        return vader.Analyze(text);
+        var features = analysed.Features;
+        Span<float> clauseScores = stackalloc float[Math.Min(features.ClauseCount, MaxClauses)];
+        model.Clauses.ScoreClauses(features, clauseScores);
+        for (var c = 0; c < clauseScores.Length; c++)
+        {
+            if (clauseScores[c] > 0 && !FeatureExtractor.IsCourtesy(analysed.Tokens, features.ClauseFirstToken(c), features.ClauseLastToken(c)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
-    private static List<string> Reasons(string text, Sentiment sentiment, SentimentScores scores, SentimentEvidence evidence, TopicDecision topic, string? foreignLanguage)
+    private List<string> Reasons(AnalysedText analysed, Sentiment sentiment, SentimentScores scores, Topic topic, double topicConfidence, bool isForeign)
     {
-        var reasons = new List<string>(5);
-        var summary = string.Create(CultureInfo.InvariantCulture, $"{WireNames.Of(sentiment)} p={scores[sentiment]:0.00} (compound {evidence.Overall.Compound:+0.00;-0.00;0})");
-        if (sentiment == Sentiment.Mixed)
+        var tokens = analysed.Tokens;
+        var reasons = new List<string>(6);
+        var summary = string.Create(CultureInfo.InvariantCulture, $"{WireNames.Of(sentiment)} p={scores[sentiment]:0.00} (lexicon compound {analysed.Evidence.Overall.Compound:+0.00;-0.00;0})");
+        var features = analysed.Features;
+        if (sentiment == Sentiment.Mixed && features.ClauseCount > 1)
         {
-            var praise = evidence.Clauses.MaxBy(c => c.Compound);
-            var complaint = evidence.Clauses.MinBy(c => c.Compound);
+            Span<float> clauseScores = stackalloc float[Math.Min(features.ClauseCount, MaxClauses)];
+            model.Clauses.ScoreClauses(features, clauseScores);
+            int praise = 0, complaint = 0;
+            for (var c = 1; c < clauseScores.Length; c++)
+            {
+                praise = clauseScores[c] > clauseScores[praise] ? c : praise;
+                complaint = clauseScores[c] < clauseScores[complaint] ? c : complaint;
+            }
+
             reasons.Add(summary + ": praise and complaint in separate clauses");
-            reasons.Add(Clause(text, praise));
-            reasons.Add(Clause(text, complaint));
+            reasons.Add(ClauseReason(tokens, features, praise, clauseScores[praise]));
+            reasons.Add(ClauseReason(tokens, features, complaint, clauseScores[complaint]));
         }
         else
         {
             reasons.Add(summary);
         }
 
-        var cues = evidence.Cues.Take(3).Select(c => string.Create(CultureInfo.InvariantCulture, $"\"{Excerpt(text, c.Start, c.Length)}\" {c.Valence:+0.0;-0.0}")).ToList();
-        reasons.Add(cues.Count == 0 ? "no sentiment words" : "words: " + string.Join(", ", cues));
+        var cues = analysed.Evidence.Cues.Take(3)
+            .Select(c => string.Create(CultureInfo.InvariantCulture, $"\"{Excerpt(tokens.Source, c.Start, c.Length)}\" {c.Valence:+0.0;-0.0}"))
+            .ToList();
+        var learned = LearnedWords(tokens, features, model.SentimentRow, (int)sentiment);
+        reasons.Add((cues.Count == 0 ? "words: no lexicon words" : "words: " + string.Join(", ", cues))
+            + (learned.Length == 0 ? "" : $"; model leans {WireNames.Of(sentiment)} on {learned}"));
 
-        reasons.Add(topic.Matches.Count == 0
-            ? "topic general: no topic phrase matched"
-            : string.Create(CultureInfo.InvariantCulture, $"topic {WireNames.Of(topic.Topic)} p={topic.Probability:0.00}: ")
-              + string.Join(", ", topic.Matches.Take(4).Select(m => string.Create(CultureInfo.InvariantCulture, $"{WireNames.Of(m.Topic)} \"{m.Phrase}\" +{m.Weight:0.0}"))));
+        var matches = analysed.Taxonomy.Matches;
+        var topicWords = LearnedWords(tokens, features, model.TopicRow, (int)topic);
+        var head = string.Create(CultureInfo.InvariantCulture, $"topic {WireNames.Of(topic)} p={topicConfidence:0.00}: ");
+        var phrases = matches.Count == 0
+            ? "no taxonomy phrase"
+            : string.Join(", ", matches.Take(4).Select(m => string.Create(CultureInfo.InvariantCulture, $"{WireNames.Of(m.Topic)} \"{m.Phrase}\" +{m.Weight:0.0}")));
+        reasons.Add(head + phrases + (topicWords.Length == 0 ? "" : $"; learned words {topicWords}"));
 
-        if (foreignLanguage is not null)
+        if (isForeign)
         {
-            reasons.Add($"language {foreignLanguage}: the lexicon is English, confidence capped low");
+            reasons.Add($"language {analysed.Language}: the model was trained on English, confidence capped low");
         }
 
         return reasons;
     }
 
-    private static string Clause(string text, ClauseScore clause) =>
-        string.Create(CultureInfo.InvariantCulture, $"clause \"{Excerpt(text, clause.Start, clause.Length)}\" {clause.Compound:+0.00;-0.00;0}");
+    /// <summary>The (at most three) words whose learned weights pushed hardest towards <paramref name="chosen"/> over the other classes.</summary>
+    private static string LearnedWords(TokenizedText tokens, FeatureVector features, RowOf weights, int chosen)
+    {
+        Span<(float Push, int Token)> best = stackalloc (float, int)[3];
+        best.Fill((0, -1));
+        var indices = features.WordIndices;
+        var at = features.WordTokens;
+        for (var k = 0; k < indices.Length; k++)
+        {
+            var row = weights(indices[k]);
+            var others = 0f;
+            for (var c = 0; c < row.Length; c++)
+            {
+                others = c == chosen ? others : Math.Max(others, row[c]);
+            }
+
+            var push = row[chosen] - others;
+            var token = at[k];
+            if (push <= best[^1].Push || Contains(best, token))
+            {
+                continue;
+            }
+
+            best[^1] = (push, token);
+            best.Sort(static (a, b) => b.Push.CompareTo(a.Push));
+        }
+
+        var words = new List<string>(3);
+        foreach (var (push, token) in best)
+        {
+            if (token >= 0 && push > 0.5f)
+            {
+                ref readonly var t = ref tokens[token];
+                words.Add($"\"{Excerpt(tokens.Source, t.SourceStart, t.SourceLength)}\"");
+            }
+        }
+
+        return string.Join(", ", words);
+    }
+
+    private delegate ReadOnlySpan<float> RowOf(int feature);
+
+    private static bool Contains(Span<(float Push, int Token)> best, int token)
+    {
+        foreach (var entry in best)
+        {
+            if (entry.Token == token)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string ClauseReason(TokenizedText tokens, FeatureVector features, int clause, float score)
+    {
+        ref readonly var first = ref tokens[features.ClauseFirstToken(clause)];
+        ref readonly var last = ref tokens[features.ClauseLastToken(clause)];
+        var start = first.SourceStart;
+        return string.Create(CultureInfo.InvariantCulture, $"clause \"{Excerpt(tokens.Source, start, last.SourceStart + last.SourceLength - start)}\" {score:+0.0;-0.0;0}");
+    }
 
     private static string Excerpt(string text, int start, int length) =>
         length <= ReasonTextLength ? text.Substring(start, length) : string.Concat(text.AsSpan(start, ReasonTextLength - 1), "…");
+
+    private static void Softmax(Span<double> logits, float temperature)
+    {
+        var max = double.NegativeInfinity;
+        foreach (var l in logits)
+        {
+            max = Math.Max(max, l);
+        }
+
+        var sum = 0.0;
+        for (var c = 0; c < logits.Length; c++)
+        {
+            logits[c] = Math.Exp((logits[c] - max) / temperature);
+            sum += logits[c];
+        }
+
+        for (var c = 0; c < logits.Length; c++)
+        {
+            logits[c] /= sum;
+        }
+    }
+
+    private static int Argmax(ReadOnlySpan<double> values)
+    {
+        var best = 0;
+        for (var c = 1; c < values.Length; c++)
+        {
+            best = values[c] > values[best] ? c : best;
+        }
+
+        return best;
+    }
 }

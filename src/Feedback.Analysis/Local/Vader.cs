@@ -241,7 +241,7 @@ internal sealed class Vader(SentimentLexicon lexicon)
         return scalar;
     }
 
-    private static bool IsNegation(ReadOnlySpan<char> word) =>
+    internal static bool IsNegation(ReadOnlySpan<char> word) =>
         NegationLookup.Contains(word) || word.IndexOf("n't", StringComparison.Ordinal) >= 0;
 
     private static double NegationCheck(TokenizedText text, double valence, int distance, int i)

@@ -124,6 +124,27 @@ public sealed class EvaluatorTests : IDisposable
     }
 
     [Fact]
+    public void Json_report_of_a_file_without_topics_has_a_null_topic_section_as_the_eval_command_documents()
+    {
+        var json = Evaluator.Evaluate(Write("# comment lines before the header are skipped\ntext,label\npositive|general|0.9,positive\n"), new ScriptedClassifier()).ToJson();
+
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        root.GetProperty("rows").GetInt32().ShouldBe(1);
+        root.GetProperty("sentiment").GetProperty("accuracy").GetDouble().ShouldBe(1);
+        root.GetProperty("sentiment").GetProperty("macro_f1").GetDouble().ShouldBe(1);
+        root.GetProperty("topic").ValueKind.ShouldBe(JsonValueKind.Null);
+    }
+
+    [Fact]
+    public void Only_the_rows_the_filter_includes_are_scored()
+    {
+        var report = Evaluator.Evaluate(Write(Fixture), new ScriptedClassifier(), text => text.StartsWith("negative", StringComparison.Ordinal));
+
+        report.Rows.ShouldBe(4);
+    }
+
+    [Fact]
     public void Text_report_shows_accuracy_and_the_confusion_matrix()
     {
         var text = Evaluator.Evaluate(Write(Fixture), new ScriptedClassifier()).ToText();

@@ -1,0 +1,222 @@
+using System.IO.Compression;
+using System.Text;
+
+namespace Feedback.Analysis.Local.Model;
+
+/// <summary>
+/// The trained weights: a 4-class sentiment model and a 6-class topic model over the same features, the
+/// clause model, and the temperatures fitted on held-out rows. Immutable once loaded; shared by all threads.
+/// </summary>
+/// <remarks>
+/// In memory the ten weights of a feature (four sentiments, then six topics) sit side by side, so scoring a
+/// message touches one cache line per feature instead of two: memory latency, not arithmetic, is the cost.
+/// </remarks>
+internal sealed class TrainedModel
+{
+    public const int SentimentCount = 4;
+    public const int TopicCount = 6;
+    public const int Stride = SentimentCount + TopicCount;
+    public const string ResourceName = "local.model";
+
+    private const string Magic = "FBM2";
+    private const int FormatVersion = 1;
+
+    private static readonly Lazy<TrainedModel> Embedded = new(
+        () =>
+        {
+            using var stream = EmbeddedData.Open(ResourceName);
+            return Read(stream);
+        },
+        LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private readonly float[] weights;
+
+    /// <param name="sentiment">Weights laid out [feature * 4 + sentiment], sentiments in enum order.</param>
+    /// <param name="topic">Weights laid out [feature * 6 + topic], topics in enum order.</param>
+    /// <param name="taxonomyPrior">How many logits one unit of taxonomy phrase score adds to its own topic.</param>
+    public TrainedModel(float[] sentiment, float[] topic, ClauseModel clauses, float taxonomyPrior, float sentimentTemperature, float topicTemperature)
+    {
+        weights = new float[FeatureLayout.Count * Stride];
+        for (var f = 0; f < FeatureLayout.Count; f++)
+        {
+            sentiment.AsSpan(f * SentimentCount, SentimentCount).CopyTo(weights.AsSpan(f * Stride));
+            topic.AsSpan(f * TopicCount, TopicCount).CopyTo(weights.AsSpan((f * Stride) + SentimentCount));
+        }
+
+        Clauses = clauses;
+        TaxonomyPrior = taxonomyPrior;
+        SentimentTemperature = sentimentTemperature;
+        TopicTemperature = topicTemperature;
+    }
+
+    public static TrainedModel Default => Embedded.Value;
+
+    public ClauseModel Clauses { get; }
+
+    public float TaxonomyPrior { get; }
+
+    public float SentimentTemperature { get; }
+
+    public float TopicTemperature { get; }
+
+    /// <summary>Bytes the weight arrays occupy in memory.</summary>
+    public long MemoryBytes => sizeof(float) * ((long)weights.Length + Clauses.Weights.Length);
+
+    public TrainedModel WithTemperatures(float sentiment, float topic) =>
+        new(Sentiment(), Topic(), Clauses, TaxonomyPrior, sentiment, topic);
+
+    /// <summary>The sentiment weights of one feature (four, in enum order).</summary>
+    public ReadOnlySpan<float> SentimentRow(int feature) => weights.AsSpan(feature * Stride, SentimentCount);
+
+    /// <summary>The topic weights of one feature (six, in enum order).</summary>
+    public ReadOnlySpan<float> TopicRow(int feature) => weights.AsSpan((feature * Stride) + SentimentCount, TopicCount);
+
+    /// <summary>Raw (untempered) logits of both models in one pass over the features; topic includes the taxonomy prior.</summary>
+    public void Logits(FeatureVector vector, Span<double> sentiment, Span<double> topic)
+    {
+        Span<double> sums = stackalloc double[Stride];
+        var indices = vector.Indices;
+        var values = vector.Values;
+        for (var k = 0; k < indices.Length; k++)
+        {
+            var row = weights.AsSpan(indices[k] * Stride, Stride);
+            var v = values[k];
+            for (var c = 0; c < Stride; c++)
+            {
+                sums[c] += row[c] * v;
+            }
+        }
+
+        sums[..SentimentCount].CopyTo(sentiment);
+        sums[SentimentCount..].CopyTo(topic);
+        AddTaxonomyPrior(vector.Dense, TaxonomyPrior, topic);
+    }
+
+    /// <summary>
+    /// The taxonomy's vote, added to the learned logits: it is what lets the model name topics the
+    /// training data barely has (performance, ux) or lacks (billing).
+    /// </summary>
+    public static void AddTaxonomyPrior(ReadOnlySpan<float> dense, float prior, Span<double> logits)
+    {
+        for (var t = 0; t < FeatureLayout.TaxonomyTopics.Length; t++)
+        {
+            logits[(int)FeatureLayout.TaxonomyTopics[t]] += prior * dense[FeatureLayout.TaxonomyFirst + t];
+        }
+
+        // The taxonomy's "general" baseline: a topic needs more than one weak phrase to beat it.
+        logits[(int)Analysis.Topic.General] += prior / 3;
+    }
+
+    private float[] Sentiment() => Slice(0, SentimentCount);
+
+    private float[] Topic() => Slice(SentimentCount, TopicCount);
+
+    private float[] Slice(int offset, int count)
+    {
+        var result = new float[FeatureLayout.Count * count];
+        for (var f = 0; f < FeatureLayout.Count; f++)
+        {
+            weights.AsSpan((f * Stride) + offset, count).CopyTo(result.AsSpan(f * count));
+        }
+
+        return result;
+    }
+
+    /// <summary>Writes the model gzipped, weights quantised to 16 bits and near-zero weights dropped; the same model always gives the same bytes.</summary>
+    public void Write(Stream destination)
+    {
+        using var gzip = new GZipStream(destination, CompressionLevel.SmallestSize, leaveOpen: true);
+        using var writer = new BinaryWriter(gzip, Encoding.UTF8, leaveOpen: true);
+        writer.Write(Encoding.ASCII.GetBytes(Magic));
+        writer.Write(FormatVersion);
+        writer.Write(FeatureLayout.HashBits);
+        writer.Write(FeatureLayout.DenseCount);
+        writer.Write(TaxonomyPrior);
+        writer.Write(SentimentTemperature);
+        writer.Write(TopicTemperature);
+        writer.Write(Clauses.Bias);
+        WriteWeights(writer, Sentiment());
+        WriteWeights(writer, Topic());
+        WriteWeights(writer, Clauses.Weights);
+    }
+
+    public static TrainedModel Read(Stream source)
+    {
+        using var gzip = new GZipStream(source, CompressionMode.Decompress);
+        using var reader = new BinaryReader(gzip, Encoding.UTF8);
+        if (Encoding.ASCII.GetString(reader.ReadBytes(4)) != Magic || reader.ReadInt32() != FormatVersion)
+        {
+            throw new InvalidDataException("Not a model file of this version; run ./run.sh train.");
+        }
+
+        if (reader.ReadInt32() != FeatureLayout.HashBits || reader.ReadInt32() != FeatureLayout.DenseCount)
+        {
+            throw new InvalidDataException("The model was trained for a different feature layout; run ./run.sh train.");
+        }
+
+        var prior = reader.ReadSingle();
+        var sentimentTemperature = reader.ReadSingle();
+        var topicTemperature = reader.ReadSingle();
+        var clauseBias = reader.ReadSingle();
+        var sentiment = ReadWeights(reader, FeatureLayout.Count * SentimentCount);
+        var topic = ReadWeights(reader, FeatureLayout.Count * TopicCount);
+        var clauses = ReadWeights(reader, FeatureLayout.HashedCount);
+        return new TrainedModel(sentiment, topic, new ClauseModel(clauses, clauseBias), prior, sentimentTemperature, topicTemperature);
+    }
+
+    /// <summary>Quantises one array: a scale, then (gap, 16-bit value) pairs for the weights that do not round to zero.</summary>
+    private static void WriteWeights(BinaryWriter writer, float[] values)
+    {
+        var max = 0f;
+        foreach (var w in values)
+        {
+            max = Math.Max(max, Math.Abs(w));
+        }
+
+        var scale = max == 0 ? 1f : max / short.MaxValue;
+        var entries = new List<(int Index, short Value)>();
+        for (var i = 0; i < values.Length; i++)
+        {
+            var q = (short)Math.Round(values[i] / scale, MidpointRounding.ToEven);
+            if (Math.Abs((int)q) >= PruneBelow)
+            {
+                entries.Add((i, q));
+            }
+        }
+
+        writer.Write(values.Length);
+        writer.Write(scale);
+        writer.Write(entries.Count);
+        var last = 0;
+        foreach (var (index, value) in entries)
+        {
+            writer.Write7BitEncodedInt(index - last);
+            writer.Write(value);
+            last = index;
+        }
+    }
+
+    /// <summary>Quantised weights smaller than this (of 32,767) are dropped: they cannot move a decision.</summary>
+    private const int PruneBelow = 8;
+
+    private static float[] ReadWeights(BinaryReader reader, int expectedLength)
+    {
+        var length = reader.ReadInt32();
+        if (length != expectedLength)
+        {
+            throw new InvalidDataException($"A weight array has {length} entries, {expectedLength} expected.");
+        }
+
+        var scale = reader.ReadSingle();
+        var result = new float[length];
+        var count = reader.ReadInt32();
+        var index = 0;
+        for (var k = 0; k < count; k++)
+        {
+            index += reader.Read7BitEncodedInt();
+            result[index] = reader.ReadInt16() * scale;
+        }
+
+        return result;
+    }
+}
