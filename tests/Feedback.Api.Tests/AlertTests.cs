@@ -1,0 +1,346 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Feedback.Api.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+using Shouldly;
+
+namespace Feedback.Api.Tests;
+
+/// <summary>Alert delivery against real webhook receivers on loopback, with a fake clock for windows and back-off.</summary>
+public sealed class AlertTests : IAsyncLifetime
+{
+    private static readonly string[] Complaints =
+    [
+        "The app crashes every time I upload a photo and I lost my whole album.",
+        "I was charged twice for my subscription this month, I want a refund now.",
+        "The dashboard takes forever to load, it is painfully slow since the update.",
+        "I cannot find the export button anywhere, this new layout is confusing and awful.",
+        "Login fails with an error code every single morning, terrible experience.",
+    ];
+
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
+    private readonly List<FeedbackApp> _apps = [];
+    private RecordingReceiver _slack = null!;
+
+    public async ValueTask InitializeAsync() => _slack = await RecordingReceiver.StartAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var app in _apps)
+        {
+            await app.DisposeAsync();
+        }
+
+        await _slack.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_complaint_reaches_slack_once_as_a_readable_block_kit_message()
+    {
+        var app = Start(("PUBLIC_URL", "https://feedback.example.test"));
+
+        var body = await (await app.Client().PostFeedbackAsync(new { text = Complaints[0] })).JsonAsync();
+        await _slack.WaitForAsync(r => r.Count == 1);
+        await DeliveredAsync(app, 1);
+
+        var message = _slack.Requests.ShouldHaveSingleItem().Json;
+        var id = body.GetProperty("id").GetInt64();
+        message["text"]!.GetValue<string>().ShouldContain($"feedback {id}");
+        var blocks = message["blocks"]!.AsArray();
+        blocks[0]!["type"]!.GetValue<string>().ShouldBe("header");
+        var fields = string.Join("\n", blocks[1]!["fields"]!.AsArray().Select(f => f!["text"]!.GetValue<string>()));
+        fields.ShouldContain("*Sentiment*");
+        fields.ShouldContain("*Topic*\nbug");
+        fields.ShouldContain("*Confidence*");
+        fields.ShouldContain("*Severity*\nhigh");
+        blocks[2]!["text"]!["text"]!.GetValue<string>().ShouldContain("crashes every time I upload a photo");
+        blocks[3]!.ToJsonString().ShouldContain($"feedback {id}");
+        blocks[3]!.ToJsonString().ShouldContain("alert-");
+        blocks[4]!["elements"]![0]!["url"]!.GetValue<string>().ShouldBe($"https://feedback.example.test/feedback/{id}");
+        _slack.Requests.Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task An_excerpt_is_at_most_300_characters_and_customer_markup_is_escaped()
+    {
+        var app = Start();
+        var text = "<!channel> The app crashes every time I open it & I lost all my work, <https://evil.test|click>. Terrible! " + new string('x', 500);
+
+        await app.Client().PostFeedbackAsync(new { text });
+        await _slack.WaitForAsync(r => r.Count == 1);
+
+        var excerpt = _slack.Requests[0].Json["blocks"]![2]!["text"]!["text"]!.GetValue<string>();
+        excerpt.ShouldNotContain("<!channel>");
+        excerpt.ShouldContain("&lt;!channel&gt;");
+        excerpt.Length.ShouldBeLessThanOrEqualTo(2 + 300 + 40);
+    }
+
+    [Fact]
+    public async Task Slack_down_for_a_while_then_back_gets_every_alert_exactly_once()
+    {
+        _slack.Answer = () => new ReceiverAnswer(503);
+        var app = Start();
+        foreach (var text in Complaints)
+        {
+            (await app.Client().PostFeedbackAsync(new { text })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        // Slack refuses every attempt for five minutes of (fake) time.
+        await _slack.WaitForAsync(r => r.Count >= Complaints.Length, () => AdvanceAsync(TimeSpan.FromSeconds(2)));
+        for (var i = 0; i < 30; i++)
+        {
+            await AdvanceAsync(TimeSpan.FromSeconds(10));
+        }
+
+        _slack.Accepted.ShouldBeEmpty();
+        _slack.Answer = () => ReceiverAnswer.Ok;
+        await _slack.WaitForAsync(r => AcceptedKeys(r).Count == Complaints.Length, () => AdvanceAsync(TimeSpan.FromSeconds(30)));
+        await DeliveredAsync(app, Complaints.Length);
+
+        var keys = AcceptedKeys(_slack.Requests);
+        keys.Count.ShouldBe(Complaints.Length);
+        keys.Distinct().Count().ShouldBe(Complaints.Length);
+        var alerts = await AlertsAsync(app);
+        alerts.ShouldAllBe(g => g.GetProperty("deliveries")[0].GetProperty("attempts").GetInt32() > 1);
+    }
+
+    [Fact]
+    public async Task An_alert_pending_at_a_restart_is_delivered_after_it()
+    {
+        _slack.Answer = () => new ReceiverAnswer(500);
+        var app = Start();
+        await app.Client().PostFeedbackAsync(new { text = Complaints[1] });
+        await _slack.WaitForAsync(r => r.Count >= 1);
+
+        var restarted = app.Restart();
+        _apps.Add(restarted);
+        _slack.Answer = () => ReceiverAnswer.Ok;
+        restarted.Client();
+        await _slack.WaitForAsync(r => r.Any(x => x.Status == 200), () => AdvanceAsync(TimeSpan.FromSeconds(5)));
+        await DeliveredAsync(restarted, 1);
+
+        _slack.Accepted.Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_429_is_retried_no_sooner_than_its_retry_after()
+    {
+        var refuse = true;
+        _slack.Answer = () => refuse ? new ReceiverAnswer(429, RetryAfterSeconds: 120) : ReceiverAnswer.Ok;
+        var app = Start();
+        await app.Client().PostFeedbackAsync(new { text = Complaints[2] });
+        await _slack.WaitForAsync(r => r.Count == 1);
+        refuse = false;
+
+        await AdvanceAsync(TimeSpan.FromSeconds(100));
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        _slack.Requests.Count.ShouldBe(1);
+
+        await _slack.WaitForAsync(r => r.Count == 2, () => AdvanceAsync(TimeSpan.FromSeconds(10)));
+        _slack.Requests[1].Status.ShouldBe(200);
+    }
+
+    [Fact]
+    public async Task Ten_similar_crash_reports_in_a_minute_send_one_message_and_one_summary()
+    {
+        var app = Start();
+        var client = app.Client();
+        for (var i = 1; i <= 10; i++)
+        {
+            await client.PostFeedbackAsync(new { text = $"The app crashes every time I open the camera, so frustrating (report {i})." });
+            _time.Advance(TimeSpan.FromSeconds(5));
+        }
+
+        await _slack.WaitForAsync(r => r.Count >= 1);
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        _slack.Requests.Count.ShouldBe(1);
+
+        await _slack.WaitForAsync(r => r.Count >= 2, () => AdvanceAsync(TimeSpan.FromMinutes(1)));
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+
+        _slack.Requests.Count.ShouldBe(2);
+        var summary = _slack.Requests[1].Json["blocks"]![0]!["text"]!["text"]!.GetValue<string>();
+        summary.ShouldBe("+9 similar bug alerts in 10 min");
+        var group = (await AlertsAsync(app)).ShouldHaveSingleItem();
+        group.GetProperty("count").GetInt32().ShouldBe(10);
+        group.GetProperty("feedback_ids").GetArrayLength().ShouldBe(10);
+        group.GetProperty("severity").GetString().ShouldBe("critical");
+    }
+
+    [Fact]
+    public async Task Different_complaints_are_not_grouped()
+    {
+        var app = Start();
+
+        (await (await app.Client().PostFeedbackAsync(new { text = "The app crashes every time I open the camera, so frustrating." })).JsonAsync()).GetProperty("alert_triggered").GetBoolean().ShouldBeTrue();
+        (await (await app.Client().PostFeedbackAsync(new { text = "Sync deletes my calendar events and the widget crashes at night." })).JsonAsync()).GetProperty("alert_triggered").GetBoolean().ShouldBeTrue();
+
+        (await AlertsAsync(app)).Count.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Requests_to_one_receiver_are_at_least_the_send_interval_apart()
+    {
+        var app = Start(("ALERT_SEND_INTERVAL_MS", "1000"));
+        foreach (var text in Complaints.Take(3))
+        {
+            await app.Client().PostFeedbackAsync(new { text });
+        }
+
+        await _slack.WaitForAsync(r => r.Count >= 1);
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        _slack.Requests.Count.ShouldBe(1);
+
+        await _slack.WaitForAsync(r => r.Count >= 2, () => AdvanceAsync(TimeSpan.FromMilliseconds(1000)));
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        _slack.Requests.Count.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task The_generic_webhook_is_signed_as_standard_webhooks_says()
+    {
+        await using var hook = await RecordingReceiver.StartAsync();
+        var secretBytes = RandomNumberGenerator.GetBytes(24);
+        var secret = "whsec_" + Convert.ToBase64String(secretBytes);
+        var app = Start(("SLACK_WEBHOOK_URL", ""), ("ALERT_WEBHOOK_URL", hook.Url.ToString()), ("ALERT_WEBHOOK_SECRET", secret));
+
+        var body = await (await app.Client().PostFeedbackAsync(new { text = Complaints[1] })).JsonAsync();
+        await hook.WaitForAsync(r => r.Count == 1);
+
+        var request = hook.Requests[0];
+        var id = request.Headers["webhook-id"];
+        var timestamp = request.Headers["webhook-timestamp"];
+        var expected = "v1," + Convert.ToBase64String(HMACSHA256.HashData(secretBytes, Encoding.UTF8.GetBytes($"{id}.{timestamp}.{request.Body}")));
+        request.Headers["webhook-signature"].Split(' ').ShouldContain(expected);
+        Math.Abs(long.Parse(timestamp, System.Globalization.CultureInfo.InvariantCulture) - _time.GetUtcNow().ToUnixTimeSeconds()).ShouldBeLessThanOrEqualTo(5);
+        request.Json["type"]!.GetValue<string>().ShouldBe("alert.created");
+        request.Json["data"]!["feedback_ids"]![0]!.GetValue<long>().ShouldBe(body.GetProperty("id").GetInt64());
+        _slack.Requests.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task A_critical_group_pages_pagerduty_with_an_events_v2_trigger_and_resolve()
+    {
+        await using var pagerDuty = await RecordingReceiver.StartAsync();
+        var app = Start(("PAGERDUTY_ROUTING_KEY", "R0UT1NGKEY0123456789012345678901"), ("PAGERDUTY_URL", pagerDuty.Url.ToString()));
+
+        await app.Client().PostFeedbackAsync(new { text = "Your whole site is down for everyone, a total outage since 9am and we cannot work." });
+        await app.Client().PostFeedbackAsync(new { text = Complaints[4] });
+        await pagerDuty.WaitForAsync(r => r.Count == 1);
+        await _slack.WaitForAsync(r => r.Count == 2);
+
+        var trigger = pagerDuty.Requests[0].Json;
+        trigger["routing_key"]!.GetValue<string>().ShouldBe("R0UT1NGKEY0123456789012345678901");
+        trigger["event_action"]!.GetValue<string>().ShouldBe("trigger");
+        var dedupKey = trigger["dedup_key"]!.GetValue<string>();
+        dedupKey.ShouldNotBeNullOrWhiteSpace();
+        var payload = trigger["payload"]!;
+        payload["summary"]!.GetValue<string>().Length.ShouldBeInRange(1, 1024);
+        payload["source"]!.GetValue<string>().ShouldNotBeNullOrWhiteSpace();
+        payload["severity"]!.GetValue<string>().ShouldBe("critical");
+        DateTimeOffset.Parse(payload["timestamp"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture).ShouldBe(_time.GetUtcNow(), TimeSpan.FromMinutes(1));
+
+        var critical = (await AlertsAsync(app)).Single(g => g.GetProperty("severity").GetString() == "critical");
+        var resolve = await app.Client().PostAsync(new Uri($"/alerts/{critical.GetProperty("id").GetInt64()}/resolve", UriKind.Relative), null, TestContext.Current.CancellationToken);
+        resolve.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await resolve.JsonAsync()).GetProperty("state").GetString().ShouldBe("resolved");
+        await pagerDuty.WaitForAsync(r => r.Count == 2);
+
+        var resolved = pagerDuty.Requests[1].Json;
+        resolved["event_action"]!.GetValue<string>().ShouldBe("resolve");
+        resolved["dedup_key"]!.GetValue<string>().ShouldBe(dedupKey);
+        resolved["routing_key"]!.GetValue<string>().ShouldBe("R0UT1NGKEY0123456789012345678901");
+    }
+
+    [Fact]
+    public async Task Without_any_channel_the_alert_is_logged_and_marked_delivered_to_the_log()
+    {
+        var app = Start(("SLACK_WEBHOOK_URL", ""));
+
+        await app.Client().PostFeedbackAsync(new { text = Complaints[0] });
+        await DeliveredAsync(app, 1);
+
+        var delivery = (await AlertsAsync(app)).ShouldHaveSingleItem().GetProperty("deliveries").EnumerateArray().ShouldHaveSingleItem();
+        delivery.GetProperty("channel").GetString().ShouldBe("log");
+        delivery.GetProperty("state").GetString().ShouldBe("delivered");
+        _slack.Requests.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Alert_groups_are_listed_by_state_and_can_be_resolved()
+    {
+        var app = Start();
+        var client = app.Client();
+        var first = await (await client.PostFeedbackAsync(new { text = Complaints[0] })).JsonAsync();
+        await client.PostFeedbackAsync(new { text = Complaints[1] });
+        var open = await AlertsAsync(app, "?state=open");
+        var target = open.Single(g => g.GetProperty("feedback_ids")[0].GetInt64() == first.GetProperty("id").GetInt64());
+
+        var resolved = await client.PostAsync(new Uri($"/alerts/{target.GetProperty("id").GetInt64()}/resolve", UriKind.Relative), null, TestContext.Current.CancellationToken);
+        var again = await client.PostAsync(new Uri($"/alerts/{target.GetProperty("id").GetInt64()}/resolve", UriKind.Relative), null, TestContext.Current.CancellationToken);
+        var missing = await client.PostAsync(new Uri("/alerts/999999/resolve", UriKind.Relative), null, TestContext.Current.CancellationToken);
+        var invalid = await client.GetAsync(new Uri("/alerts?state=closed", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        open.Count.ShouldBe(2);
+        resolved.StatusCode.ShouldBe(HttpStatusCode.OK);
+        again.StatusCode.ShouldBe(HttpStatusCode.OK);
+        missing.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        invalid.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await AlertsAsync(app, "?state=open")).ShouldHaveSingleItem();
+        (await AlertsAsync(app, "?state=resolved")).ShouldHaveSingleItem().GetProperty("resolved_at").GetDateTime().ShouldBe(_time.GetUtcNow().UtcDateTime);
+    }
+
+    private FeedbackApp Start(params (string Key, string Value)[] settings)
+    {
+        var all = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["SLACK_WEBHOOK_URL"] = _slack.Url.ToString(),
+            ["ALERT_SEND_INTERVAL_MS"] = "0",
+            ["ALERT_POLL_SECONDS"] = "1",
+        };
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+
+        var app = new FeedbackApp(all, _time);
+        _apps.Add(app);
+        return app;
+    }
+
+    /// <summary>Moves the fake clock, then gives the dispatcher a moment of real time to act on it.</summary>
+    private async Task AdvanceAsync(TimeSpan by)
+    {
+        _time.Advance(by);
+        await Task.Delay(20);
+    }
+
+    private static List<string> AcceptedKeys(IReadOnlyList<ReceivedRequest> requests) =>
+        [.. requests.Where(r => r.Status == 200).Select(r => r.Json["blocks"]![3]!.ToJsonString())];
+
+    private static async Task<List<JsonElement>> AlertsAsync(FeedbackApp app, string query = "")
+    {
+        var response = await app.Client().GetAsync(new Uri("/alerts" + query, UriKind.Relative), TestContext.Current.CancellationToken);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return [.. (await response.JsonAsync()).GetProperty("items").EnumerateArray()];
+    }
+
+    /// <summary>Waits until <paramref name="count"/> deliveries are recorded as delivered.</summary>
+    private async Task DeliveredAsync(FeedbackApp app, int count)
+    {
+        for (var i = 0; i < 400; i++)
+        {
+            var delivered = (await AlertsAsync(app)).Sum(g => g.GetProperty("deliveries").EnumerateArray().Count(d => d.GetProperty("state").GetString() == "delivered"));
+            if (delivered >= count)
+            {
+                return;
+            }
+
+            await AdvanceAsync(TimeSpan.FromSeconds(1));
+        }
+
+        throw new TimeoutException($"Fewer than {count} deliveries were recorded as delivered.");
+    }
+}
