@@ -292,6 +292,91 @@ public sealed class AlertTests : IAsyncLifetime
         (await AlertsAsync(app, "?state=resolved")).ShouldHaveSingleItem().GetProperty("resolved_at").GetDateTime().ShouldBe(_time.GetUtcNow().UtcDateTime);
     }
 
+    [Fact]
+    public async Task A_burst_of_negative_messages_on_one_topic_raises_one_spike_alert()
+    {
+        var app = Start(("SPIKE_CHECK_SECONDS", "60"), ("SLACK_WEBHOOK_URL", ""));
+        var client = app.Client();
+
+        // A quiet day: one billing complaint every three hours.
+        for (var hour = 0; hour < 24; hour += 3)
+        {
+            await client.PostFeedbackAsync(new { text = $"I was overcharged on my invoice again, this is unacceptable ({hour})." });
+            _time.Advance(TimeSpan.FromHours(3));
+        }
+
+        // Then twelve in twenty minutes.
+        for (var i = 0; i < 12; i++)
+        {
+            await client.PostFeedbackAsync(new { text = $"Refund me now, your billing charged my card {i + 2} times this morning, unacceptable." });
+            _time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        List<JsonElement> spikes = [];
+        for (var i = 0; i < 200 && spikes.Count == 0; i++)
+        {
+            await AdvanceAsync(TimeSpan.FromSeconds(30));
+            spikes = [.. (await AlertsAsync(app)).Where(g => g.GetProperty("kind").GetString() == "spike")];
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            await AdvanceAsync(TimeSpan.FromSeconds(61));
+        }
+
+        spikes = [.. (await AlertsAsync(app)).Where(g => g.GetProperty("kind").GetString() == "spike")];
+        var spike = spikes.ShouldHaveSingleItem();
+        spike.GetProperty("topic").GetString().ShouldBe("billing");
+        spike.GetProperty("summary").GetString()!.ShouldContain("Poisson");
+    }
+
+    [Fact]
+    public async Task A_thousand_complaints_during_a_one_minute_outage_lose_and_repeat_nothing()
+    {
+        var outageEnds = _time.GetUtcNow() + TimeSpan.FromMinutes(1);
+        _slack.Answer = () => _time.GetUtcNow() < outageEnds ? new ReceiverAnswer(503) : ReceiverAnswer.Ok;
+        var app = Start(("ALERT_SEND_INTERVAL_MS", "1000"));
+        var client = app.Client();
+        string[] areas = ["export", "login page", "search", "calendar sync", "invoice page", "photo upload", "dark mode", "checkout", "notifications", "settings screen"];
+        string[] problems = ["crashes the whole app", "throws an error", "freezes my phone", "loses my changes", "shows a blank screen", "logs me out", "eats my battery", "charges my card twice", "deletes my files", "hangs forever"];
+        string[] feelings = ["Terrible.", "I am furious.", "Unacceptable!", "So frustrating.", "Worst update ever.", "Fix it now.", "I want a refund.", "This is awful.", "Completely broken.", "I am done with this."];
+        var texts = (from a in areas from p in problems from f in feelings select $"The {a} {p} every time I use it. {f}").ToList();
+
+        var alerted = 0;
+        await Parallel.ForEachAsync(texts, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (text, _) =>
+        {
+            var body = await (await client.PostFeedbackAsync(new { text })).JsonAsync();
+            if (body.GetProperty("alert_triggered").GetBoolean())
+            {
+                Interlocked.Increment(ref alerted);
+            }
+        });
+
+        // First messages go out a second apart, the first minute into a refusing receiver; summaries fall due
+        // at the end of each group's window.
+        var initial = (int)app.Scalar("SELECT COUNT(*) FROM alert_deliveries WHERE kind = 'initial'");
+        await DeliveredAsync(app, initial, maxSteps: 5_000);
+        _time.Advance(TimeSpan.FromMinutes(11));
+        var expectedDeliveries = (int)app.Scalar("SELECT COUNT(*) FROM alert_deliveries");
+        await DeliveredAsync(app, expectedDeliveries, maxSteps: 5_000);
+        await Task.Delay(500, TestContext.Current.CancellationToken);
+
+        var accepted = _slack.Accepted.Select(r => r.Json["blocks"]![3]!.ToJsonString()).ToList();
+        var pending = app.Scalar("SELECT COUNT(*) FROM alert_deliveries WHERE state <> 'delivered'");
+        var alertsInGroups = app.Scalar("SELECT COUNT(*) FROM alerts WHERE group_id IS NOT NULL");
+        var groups = app.Scalar("SELECT COUNT(*) FROM alert_groups");
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"messages 1000, alerts {alerted}, groups {groups}, deliveries {expectedDeliveries}, receiver requests {_slack.Requests.Count}, " +
+            $"refused {_slack.Requests.Count(r => r.Status != 200)}, accepted {accepted.Count}, duplicated {accepted.Count - accepted.Distinct().Count()}, pending {pending}");
+
+        alerted.ShouldBeGreaterThan(500);
+        alertsInGroups.ShouldBe(alerted);
+        pending.ShouldBe(0);
+        accepted.Count.ShouldBe(expectedDeliveries);
+        accepted.Distinct().Count().ShouldBe(accepted.Count);
+        _slack.Requests.Count(r => r.Status != 200).ShouldBeGreaterThan(10);
+    }
+
     private FeedbackApp Start(params (string Key, string Value)[] settings)
     {
         var all = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -327,13 +412,12 @@ public sealed class AlertTests : IAsyncLifetime
         return [.. (await response.JsonAsync()).GetProperty("items").EnumerateArray()];
     }
 
-    /// <summary>Waits until <paramref name="count"/> deliveries are recorded as delivered.</summary>
-    private async Task DeliveredAsync(FeedbackApp app, int count)
+    /// <summary>Waits until <paramref name="count"/> deliveries are recorded as delivered, moving the clock a second at a time.</summary>
+    private async Task DeliveredAsync(FeedbackApp app, int count, int maxSteps = 400)
     {
-        for (var i = 0; i < 400; i++)
+        for (var i = 0; i < maxSteps; i++)
         {
-            var delivered = (await AlertsAsync(app)).Sum(g => g.GetProperty("deliveries").EnumerateArray().Count(d => d.GetProperty("state").GetString() == "delivered"));
-            if (delivered >= count)
+            if (app.Scalar("SELECT COUNT(*) FROM alert_deliveries WHERE state = 'delivered'") >= count)
             {
                 return;
             }

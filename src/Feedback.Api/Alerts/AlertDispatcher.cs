@@ -119,10 +119,14 @@ internal sealed partial class AlertDispatcher(
                 }
 
                 var message = await LoadAsync(delivery, stoppingToken);
+                if (message is null)
+                {
+                    // Delivered since it was queued (the feeder read it just before the last attempt was recorded).
+                    continue;
+                }
+
                 lastSent = time.GetTimestamp();
-                var result = message is null
-                    ? SendResult.Ok
-                    : await channel.SendAsync(message, stoppingToken);
+                var result = await channel.SendAsync(message, stoppingToken);
                 await RecordAsync(channel.Name, delivery, result);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -165,11 +169,19 @@ internal sealed partial class AlertDispatcher(
         return TimeSpan.FromSeconds(Math.Min(seconds, Math.Max(policy.Settings.MaxRetry.TotalSeconds, retryAfter?.TotalSeconds ?? 0)));
     }
 
-    /// <summary>The group as it is now (so a summary counts every alert that joined), or null when it is gone.</summary>
+    /// <summary>
+    /// The group as it is now (so a summary counts every alert that joined), or null when the delivery is no
+    /// longer pending or its group is gone.
+    /// </summary>
     private async Task<AlertMessage?> LoadAsync(AlertDelivery delivery, CancellationToken cancellationToken)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
+        if (!await db.AlertDeliveries.AnyAsync(d => d.Id == delivery.Id && d.State == "pending", cancellationToken))
+        {
+            return null;
+        }
+
         var alertGroup = await db.AlertGroups.AsNoTracking().FirstOrDefaultAsync(g => g.Id == delivery.GroupId, cancellationToken);
         if (alertGroup is null)
         {

@@ -85,6 +85,8 @@ internal static class ServiceRegistration
         }
 
         services.AddHostedService<AlertDispatcher>();
+        services.AddSingleton(settings.SpikeSettings);
+        services.AddHostedService<SpikeDetector>();
         return services;
     }
 

@@ -131,6 +131,19 @@ internal sealed class ServiceSettings
     [ConfigurationKeyName("ALERT_RULES_FILE")]
     public string? AlertRulesFile { get; set; }
 
+    [ConfigurationKeyName("SPIKE_CHECK_SECONDS")]
+    public int SpikeCheckSeconds { get; set; } = 300;
+
+    /// <summary>The fewest negative messages of one topic in an hour that can be a spike.</summary>
+    [ConfigurationKeyName("SPIKE_MIN_COUNT")]
+    public int SpikeMinCount { get; set; } = 10;
+
+    /// <summary>How unlikely the last hour must be under the topic's baseline (Poisson upper tail).</summary>
+    [ConfigurationKeyName("SPIKE_P_VALUE")]
+    public double SpikePValue { get; set; } = 0.001;
+
+    public SpikeSettings SpikeSettings => new(TimeSpan.FromSeconds(SpikeCheckSeconds), SpikeMinCount, SpikePValue, MinimumBaselinePerHour: 0.5);
+
     public bool AiConfigured =>
         AiProviderEnabled && (!string.IsNullOrWhiteSpace(OpenAiApiKey) || !string.IsNullOrWhiteSpace(OpenAiBaseUrl));
 
@@ -372,6 +385,11 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
         if (options.AlertPollSeconds <= 0)
         {
             failures.Add($"ALERT_POLL_SECONDS must be above 0 (got {options.AlertPollSeconds}).");
+        }
+
+        if (options.SpikeCheckSeconds < 1 || options.SpikeMinCount < 1 || options.SpikePValue is <= 0 or >= 1)
+        {
+            failures.Add("SPIKE_CHECK_SECONDS and SPIKE_MIN_COUNT must be 1 or more and SPIKE_P_VALUE between 0 and 1.");
         }
 
         if (!string.IsNullOrWhiteSpace(options.AlertRulesFile) && !File.Exists(options.AlertRulesFile))

@@ -1,0 +1,82 @@
+using Feedback.Api.Alerts;
+using Shouldly;
+
+namespace Feedback.Api.Tests;
+
+public sealed class AlertPolicyTests
+{
+    private static readonly AlertPolicy Policy = new(
+        new AlertSettings(TimeSpan.FromMinutes(10), 10, null, null, null, null, null, null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(5)),
+        SeverityRules.Load(null));
+
+    [Theory]
+    [InlineData("The app crashes when I open the camera (report 1).", "The app crashes when I open the camera (report 9).")]
+    [InlineData("The app crashes when I open the camera on my phone.", "the app crashes when i open the camera on my phone!!")]
+    [InlineData("Checkout fails with error 500 when I pay with PayPal.", "Checkout fails with an error when I pay with PayPal.")]
+    public void Near_duplicate_texts_are_the_same_complaint(string a, string b)
+    {
+        Policy.SameComplaint(AlertPolicy.Fingerprint(a), AlertPolicy.Fingerprint(b)).ShouldBeTrue();
+    }
+
+    [Theory]
+    [InlineData("The app crashes when I open the camera on my phone.", "I was charged twice for my subscription this month.")]
+    [InlineData("The app crashes when I open the camera on my phone.", "Sync deletes my calendar events and the widget crashes at night.")]
+    public void Different_texts_are_different_complaints(string a, string b)
+    {
+        Policy.SameComplaint(AlertPolicy.Fingerprint(a), AlertPolicy.Fingerprint(b)).ShouldBeFalse();
+    }
+
+    [Theory]
+    [InlineData("The whole site is down, a complete outage", "bug", 0.7, "critical")]
+    [InlineData("I was charged twice this month", "billing", 0.6, "critical")]
+    [InlineData("Somebody hacked my account and changed the email", "general", 0.6, "critical")]
+    [InlineData("The app crashes on start", "bug", 0.6, "high")]
+    [InlineData("The app is a bit slow today", "performance", 0.6, "medium")]
+    [InlineData("The colours are ugly", "ux", 0.6, "low")]
+    [InlineData("The colours are ugly", "ux", 0.95, "medium")]
+    public void Severity_follows_the_rules_file(string text, string topic, double confidence, string expected)
+    {
+        Policy.SeverityOf(text, topic, confidence).ShouldBe(expected);
+    }
+
+    [Theory]
+    [InlineData("low", 1, "low")]
+    [InlineData("low", 5, "medium")]
+    [InlineData("medium", 20, "critical")]
+    [InlineData("critical", 50, "critical")]
+    public void A_growing_group_becomes_more_severe(string severity, int size, string expected)
+    {
+        Policy.Escalate(severity, size).ShouldBe(expected);
+    }
+
+    [Fact]
+    public void Pagerduty_is_only_for_critical_groups_and_the_log_is_the_channel_of_last_resort()
+    {
+        var withPager = new AlertPolicy(
+            new AlertSettings(TimeSpan.FromMinutes(10), 10, "http://slack.test/x", null, null, null, "key", null, TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(5)),
+            SeverityRules.Load(null));
+
+        withPager.ChannelsFor("critical").ShouldBe(["slack", "pagerduty"]);
+        withPager.ChannelsFor("high").ShouldBe(["slack"]);
+        Policy.ChannelsFor("critical").ShouldBe(["log"]);
+    }
+
+    [Theory]
+    [InlineData(0, 2.0, 1.0)]
+    [InlineData(3, 2.0, 0.3233235838)]
+    [InlineData(10, 1.0, 1.1142547833e-7)]
+    public void The_poisson_upper_tail_is_exact(int k, double lambda, double expected)
+    {
+        SpikeDetector.PoissonUpperTail(k, lambda).ShouldBe(expected, expected * 1e-6);
+    }
+
+    [Fact]
+    public void A_rules_file_with_an_unknown_level_is_refused()
+    {
+        var path = Path.GetTempFileName();
+        File.WriteAllText(path, """{"topics": {"bug": "urgent"}}""");
+
+        Should.Throw<InvalidOperationException>(() => SeverityRules.Load(path)).Message.ShouldContain("urgent");
+        File.Delete(path);
+    }
+}
