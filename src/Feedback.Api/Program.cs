@@ -38,6 +38,11 @@ builder.Services.AddApiKeyAuthentication();
 builder.Services.AddAnalysis(settings);
 builder.Services.AddSqliteStore(settings);
 builder.Services.AddAlerts(settings);
+builder.Services.AddSingleton<FeedbackMetrics>();
+if (settings.MetricsEnabled)
+{
+    builder.Services.AddTelemetry(builder.Configuration);
+}
 
 var app = builder.Build();
 try
@@ -60,6 +65,11 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapHealth();
+if (settings.MetricsEnabled)
+{
+    app.MapMetrics();
+}
+
 app.MapGroup("/feedback").RequireAuthorization().MapSubmissions().MapQueries();
 app.MapGroup("/alerts").RequireAuthorization().MapAlerts();
 

@@ -144,6 +144,10 @@ internal sealed class ServiceSettings
 
     public SpikeSettings SpikeSettings => new(TimeSpan.FromSeconds(SpikeCheckSeconds), SpikeMinCount, SpikePValue, MinimumBaselinePerHour: 0.5);
 
+    /// <summary>Prometheus metrics at /metrics (and OTLP traces when OTEL_EXPORTER_OTLP_ENDPOINT is set).</summary>
+    [ConfigurationKeyName("METRICS_ENABLED")]
+    public bool MetricsEnabled { get; set; } = true;
+
     public bool AiConfigured =>
         AiProviderEnabled && (!string.IsNullOrWhiteSpace(OpenAiApiKey) || !string.IsNullOrWhiteSpace(OpenAiBaseUrl));
 

@@ -1,4 +1,5 @@
 using Feedback.Analysis;
+using Feedback.Api.Operations;
 using Feedback.Api.Queries;
 using Feedback.Api.Revisions;
 using Feedback.Api.Security;
@@ -32,9 +33,11 @@ internal static class SubmissionEndpoints
         AlertRule alertRule,
         FeedbackWriter writer,
         ProvisionalUpgrades upgrades,
+        FeedbackMetrics metrics,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
+        var started = time.GetTimestamp();
         string? idempotencyKey = null;
         if (context.Request.Headers.TryGetValue(IdempotencyHeader, out var keyValues))
         {
@@ -75,6 +78,10 @@ internal static class SubmissionEndpoints
         if (written.Outcome == WriteOutcome.Replayed)
         {
             context.Response.Headers["Idempotent-Replayed"] = "true";
+        }
+        else
+        {
+            metrics.Stored(record.Sentiment, record.Topic, record.ProcessingMethod, time.GetElapsedTime(started));
         }
 
         return TypedResults.Created($"/feedback/{written.Record.Id}", new FeedbackResult(written.Record));

@@ -1,0 +1,34 @@
+using System.Diagnostics.Metrics;
+
+namespace Feedback.Api.Operations;
+
+/// <summary>The API's own series: feedback_requests_total{sentiment,topic,processing_method} and feedback_latency_seconds.</summary>
+internal sealed class FeedbackMetrics
+{
+    public const string MeterName = "Feedback.Api";
+
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _latency;
+    private readonly Counter<long> _authFailures;
+
+    public FeedbackMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _requests = meter.CreateCounter<long>("feedback_requests", description: "Messages classified and stored, by answer.");
+        _latency = meter.CreateHistogram<double>(
+            "feedback_latency",
+            unit: "s",
+            description: "Time to answer POST /feedback, from the request to the committed row.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.35, 0.5, 1, 2.5, 5] });
+        _authFailures = meter.CreateCounter<long>("feedback_auth_failures", description: "Requests refused for a missing, wrong or under-scoped API key.");
+    }
+
+    public void Stored(string sentiment, string topic, string method, TimeSpan latency)
+    {
+        _requests.Add(1, new KeyValuePair<string, object?>("sentiment", sentiment), new KeyValuePair<string, object?>("topic", topic),
+            new KeyValuePair<string, object?>("processing_method", method));
+        _latency.Record(latency.TotalSeconds);
+    }
+
+    public void AuthFailed(string reason) => _authFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
+}

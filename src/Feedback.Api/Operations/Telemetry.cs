@@ -1,0 +1,38 @@
+using Feedback.Analysis;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Feedback.Api.Operations;
+
+internal static class Telemetry
+{
+    /// <summary>
+    /// Metrics for Prometheus at /metrics (the service's meters and ASP.NET Core's own), and traces sent over
+    /// OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    /// </summary>
+    public static IServiceCollection AddTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        var otel = services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("feedback"))
+            .WithMetrics(metrics => metrics
+                .AddMeter(FeedbackMetrics.MeterName, AnalysisMetrics.MeterName, "Feedback.Alerts")
+                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting")
+                .AddPrometheusExporter());
+        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            otel.WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(options => options.Filter = context => context.Request.Path != "/metrics")
+                .AddHttpClientInstrumentation()
+                .AddOtlpExporter());
+        }
+
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
+    {
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+        return app;
+    }
+}
