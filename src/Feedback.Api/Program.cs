@@ -3,6 +3,7 @@ using Feedback.Api.Hosting;
 using Feedback.Api.Operations;
 using Feedback.Api.Queries;
 using Feedback.Api.Security;
+using Feedback.Api.Stats;
 using Feedback.Api.Storage;
 using Feedback.Api.Submissions;
 using Microsoft.Data.Sqlite;
@@ -57,7 +58,8 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapHealth();
-app.MapGroup("/feedback").RequireAuthorization().MapSubmissions().MapQueries();
+app.MapGroup("/feedback").RequireAuthorization().MapSubmissions().MapQueries().MapBatch();
+app.MapGroup("/stats").RequireAuthorization().MapStats();
 
 await app.RunAsync();
 return 0;
