@@ -36,6 +36,7 @@ builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddAnalysis(settings);
 builder.Services.AddSqliteStore(settings);
+builder.Services.AddApiDocs();
 
 var app = builder.Build();
 try
@@ -58,6 +59,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapHealth();
+app.MapApiDocs();
 app.MapGroup("/feedback").RequireAuthorization().MapSubmissions().MapQueries().MapBatch();
 app.MapGroup("/stats").RequireAuthorization().MapStats();
 
