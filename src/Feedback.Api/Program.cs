@@ -1,4 +1,5 @@
 using Feedback.Api;
+using Feedback.Api.Dashboard;
 using Feedback.Api.Hosting;
 using Feedback.Api.Operations;
 using Feedback.Api.Queries;
@@ -34,6 +35,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddApiKeyAuthentication();
+builder.Services.AddDashboardSession();
 builder.Services.AddAnalysis(settings);
 builder.Services.AddSqliteStore(settings);
 builder.Services.AddApiDocs();
@@ -60,7 +62,8 @@ app.UseAuthorization();
 
 app.MapHealth();
 app.MapApiDocs();
-app.MapGroup("/feedback").RequireAuthorization().MapSubmissions().MapQueries().MapBatch();
+app.MapDashboard();
+app.MapGroup("/feedback").RequireAuthorization().MapSubmissions().MapQueries().MapBatch().MapRevisions();
 app.MapGroup("/stats").RequireAuthorization().MapStats();
 
 await app.RunAsync();
