@@ -54,6 +54,8 @@ public sealed class DashboardTests : IDisposable
         (await browser.GetAsync(new Uri("/feedback", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.OK);
         (await browser.GetAsync(new Uri("/stats", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.OK);
         (await browser.GetAsync(new Uri("/dashboard/alerts", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await (await browser.GetAsync(new Uri("/dashboard/session", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync())
+            .GetProperty("signed_in").GetBoolean().ShouldBeTrue();
     }
 
     [Fact]
@@ -89,7 +91,9 @@ public sealed class DashboardTests : IDisposable
         var signOut = await browser.DeleteAsync(new Uri("/dashboard/session", UriKind.Relative), TestContext.Current.CancellationToken);
 
         signOut.StatusCode.ShouldBe(HttpStatusCode.NoContent);
-        (await browser.GetAsync(new Uri("/dashboard/session", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        var session = await (await browser.GetAsync(new Uri("/dashboard/session", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+        session.GetProperty("signed_in").GetBoolean().ShouldBeFalse();
+        (await browser.GetAsync(new Uri("/feedback", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
     }
 
     [Fact]

@@ -101,10 +101,11 @@ internal static class DashboardSession
             .WithSummary("Exchanges an API key for an HttpOnly session cookie used by the dashboard.")
             .AllowAnonymous()
             .DisableAntiforgery();
-        group.MapGet("/session", (HttpContext context) => TypedResults.Ok(new SessionView(context.User.KeyId())))
+        // Anonymous and always 200, so the page can ask without the browser logging a failed request.
+        group.MapGet("/session", (HttpContext context) => TypedResults.Ok(new SessionView(context.User.Identity?.IsAuthenticated == true)))
             .WithName("DashboardSession")
-            .WithSummary("Whether the session cookie (or key) is valid.")
-            .RequireAuthorization();
+            .WithSummary("Whether this browser's session cookie (or key) is valid.")
+            .AllowAnonymous();
         group.MapDelete("/session", SignOut)
             .WithName("DashboardSignOut")
             .WithSummary("Ends the dashboard session.")
@@ -142,5 +143,5 @@ internal static class DashboardSession
 
     internal sealed record SignInRequest([property: JsonPropertyName("key")] string? Key);
 
-    internal sealed record SessionView([property: JsonPropertyName("key_id")] string KeyId);
+    internal sealed record SessionView([property: JsonPropertyName("signed_in")] bool SignedIn);
 }

@@ -108,11 +108,8 @@
     });
     source.addEventListener('error', async () => {
       setLive(false);
-      try {
-        await api('/dashboard/session');
-      } catch (error) {
-        handleError(error);
-      }
+      const session = await api('/dashboard/session').catch(() => null);
+      if (session && !session.signed_in) showLogin();
     });
   }
 
@@ -135,6 +132,7 @@
 
   async function refreshStats() {
     const stats = await api(`/stats?bucket=${state.range}`);
+    state.stats = stats;
     $('kpi-total').textContent = number.format(stats.total);
     $('kpi-negative').textContent = percent(stats.sentiment.negative + stats.sentiment.mixed, stats.total);
     $('kpi-ai').textContent = stats.total ? `${Math.round(stats.method_share.ai * 100)} %` : '–';
@@ -223,24 +221,25 @@
   // ---- charts --------------------------------------------------------------------------------------------
 
   function drawTimeline(stats) {
-    const width = 800;
-    const height = 220;
+    // Drawn at the size it is shown, so text is never stretched.
+    const width = Math.max(280, $('timeline').clientWidth || 800);
+    const height = width < 500 ? 180 : 220;
     const pad = { left: 34, right: 8, top: 10, bottom: 22 };
     const series = stats.series;
     const max = Math.max(1, ...series.map((b) => b.total));
     const step = (width - pad.left - pad.right) / Math.max(1, series.length);
     const scale = (height - pad.top - pad.bottom) / max;
-    const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none' });
+    const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height });
 
-    for (const fraction of [0, 0.5, 1]) {
-      const y = height - pad.bottom - fraction * max * scale;
+    for (const value of new Set([0, Math.round(max / 2), max])) {
+      const y = height - pad.bottom - value * scale;
       chart.append(svg('line', { class: 'gridline', x1: pad.left, x2: width - pad.right, y1: y, y2: y }));
       const tick = svg('text', { class: 'axis', x: pad.left - 6, y: y + 4, 'text-anchor': 'end' });
-      tick.textContent = number.format(Math.round(fraction * max));
+      tick.textContent = number.format(value);
       chart.append(tick);
     }
 
-    const every = Math.ceil(series.length / 8);
+    const every = Math.ceil(series.length / Math.max(2, Math.floor(width / 90)));
     series.forEach((bucket, index) => {
       let y = height - pad.bottom;
       const x = pad.left + index * step + step * 0.12;
@@ -342,7 +341,7 @@
     }));
     $('detail-warnings').replaceChildren(...item.warnings.map((w) => el('p', { class: 'muted', text: `Warning: ${w}` })));
     $('detail-revisions').replaceChildren(...(revisions.items.length === 0
-      ? [el('li', { class: 'muted', text: 'None: the first answer stands.' })]
+      ? [el('li', { class: 'muted none', text: 'None: the first answer stands.' })]
       : revisions.items.map((r) => el('li', {
         text: `${when(r.revised_at)}: ${r.previous.processing_method} ${r.previous.sentiment}/${label(r.previous.topic)} `
           + `(${Math.round(r.previous.confidence * 100)} %) → ${r.current.processing_method} ${r.current.sentiment}/${label(r.current.topic)} `
@@ -360,9 +359,12 @@
 
   // ---- start ---------------------------------------------------------------------------------------------
 
-  drawLegend();
-  api('/dashboard/session').then(start, (error) => {
-    if (error instanceof Unauthorized) showLogin();
-    else handleError(error);
+  let resizing = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => { if (state.stats) drawTimeline(state.stats); }, 150);
   });
+
+  drawLegend();
+  api('/dashboard/session').then((session) => (session.signed_in ? start() : showLogin())).catch(handleError);
 })();
