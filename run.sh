@@ -16,6 +16,9 @@ Usage: ./run.sh [command] [arguments]
   analyze TEXT      classify one message and print the result
   server            the HTTP API on port 8000 (PORT overrides) with a SQLite file under DATA_DIR
   test              build and run the whole test suite
+  import FILE       classify a CSV/JSONL file into the store (--text-column, --id-column, ...; idempotent)
+  export            stored messages as CSV or JSONL (--format csv|jsonl, --since DATE, --out FILE)
+  stats             counts by sentiment, topic and method, and open alerts, from the store
   eval FILE.csv     accuracy report of the local classifier on a labelled CSV (--json for JSON)
   bench             load benchmark (wrk) against a bare echo server, written to bench/RESULTS.md
   help              this text
@@ -75,7 +78,7 @@ command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
   "" | analyse | interactive) cli "$@" ;;
-  analyze | eval | train) cli "$command" "$@" ;;
+  analyze | eval | train | import | export | stats) cli "$command" "$@" ;;
   server | serve)
     require_sdk
     ensure_env

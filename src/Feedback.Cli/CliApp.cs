@@ -20,6 +20,9 @@ internal static class CliApp
             {
                 "" or "interactive" => Interactive(),
                 "analyze" or "analyse" => Analyze(rest),
+                "import" => Import.ImportCommand.Run(rest),
+                "export" => Export.ExportCommand.Run(rest),
+                "stats" => StatsCommand.Run(rest),
                 "help" or "--help" or "-h" => Help(),
                 _ => Unknown(command),
             };
@@ -167,6 +170,9 @@ internal static class CliApp
               (none)            interactive analyser (reads one message per line when input is piped)
               analyze [--json] TEXT
                                 classify one message
+              import FILE       classify a CSV or JSONL file into the store (idempotent; see 'import --help')
+              export            stored messages as CSV or JSONL (--format, --since, --out)
+              stats             counts by sentiment, topic and method, open alerts
             """);
         return 0;
     }
