@@ -1,7 +1,9 @@
 using Feedback.Api.Hosting;
 using Feedback.Api.Storage;
 using Microsoft.Data.Sqlite;
+using System.Reflection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Configuration;
 
 namespace Feedback.Cli.Store;
@@ -33,22 +35,50 @@ internal static class CliStore
             Directory.CreateDirectory(directory);
         }
 
-        var options = new DbContextOptionsBuilder<FeedbackDb>()
-            .UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history"))
-            .Options;
-        using (var db = new FeedbackDb(options))
-        {
-            if (db.Database.GetPendingMigrations().Any())
-            {
-                db.Database.Migrate();
-            }
-        }
-
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder(connectionString) { Pooling = false }.ToString());
         connection.Open();
-        using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
-        pragma.ExecuteNonQuery();
+        using (var pragma = connection.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+            pragma.ExecuteNonQuery();
+        }
+
+        if (!IsCurrent(connection))
+        {
+            var options = new DbContextOptionsBuilder<FeedbackDb>()
+                .UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history"))
+                .Options;
+            using var db = new FeedbackDb(options);
+            db.Database.Migrate();
+        }
+
         return connection;
+    }
+
+    /// <summary>
+    /// Whether every migration the API knows is applied, read straight from the history table: building the EF
+    /// model just to find nothing to do would cost most of a second at every start.
+    /// </summary>
+    private static bool IsCurrent(SqliteConnection connection)
+    {
+        var known = typeof(FeedbackDb).Assembly.GetTypes()
+            .Select(t => t.GetCustomAttribute<MigrationAttribute>()?.Id)
+            .OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '__ef_migrations_history'";
+        if ((long)command.ExecuteScalar()! == 0)
+        {
+            return false;
+        }
+
+        command.CommandText = "SELECT \"MigrationId\" FROM __ef_migrations_history";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            known.Remove(reader.GetString(0));
+        }
+
+        return known.Count == 0;
     }
 }
