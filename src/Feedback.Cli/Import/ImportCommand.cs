@@ -40,6 +40,12 @@ internal static class ImportCommand
 
     public static int Run(string[] args)
     {
+        if (args is ["--help" or "-h"])
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
         var options = ImportOptions.Parse(args, out var error);
         if (options is null)
         {
