@@ -20,6 +20,9 @@ Usage: ./run.sh [command] [arguments]
                     (--json, --classifier trained|vader, --split all|heldout|train)
   eval-all          both classifiers on every shared set's held-out split (--data DIR, --out bench/ACCURACY.md)
   train             rebuild the trained model bit for bit from the shared data (--data DIR, default ../shared/data)
+  import FILE       classify a CSV/JSONL file into the store (--text-column, --id-column, ...; idempotent)
+  export            stored messages as CSV or JSONL (--format csv|jsonl, --since DATE, --out FILE)
+  stats             counts by sentiment, topic and method, and open alerts, from the store
   bench             load benchmark (wrk) against a bare echo server, written to bench/RESULTS.md
   help              this text
 
@@ -78,7 +81,7 @@ command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
   "" | analyse | interactive) cli "$@" ;;
-  analyze | eval | eval-all | train) cli "$command" "$@" ;;
+  analyze | eval | eval-all | train | import | export | stats) cli "$command" "$@" ;;
   server | serve)
     require_sdk
     ensure_env

@@ -1,9 +1,11 @@
 using Feedback.Api;
 using Feedback.Api.Alerts;
+using Feedback.Api.Dashboard;
 using Feedback.Api.Hosting;
 using Feedback.Api.Operations;
 using Feedback.Api.Queries;
 using Feedback.Api.Security;
+using Feedback.Api.Stats;
 using Feedback.Api.Storage;
 using Feedback.Api.Submissions;
 using Microsoft.Data.Sqlite;
@@ -35,6 +37,7 @@ builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInf
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddApiKeyAuthentication();
+builder.Services.AddDashboardSession();
 builder.Services.AddAnalysis(settings);
 builder.Services.AddSqliteStore(settings);
 builder.Services.AddAlerts(settings);
@@ -43,6 +46,7 @@ if (settings.MetricsEnabled)
 {
     builder.Services.AddTelemetry(builder.Configuration);
 }
+builder.Services.AddApiDocs();
 
 var app = builder.Build();
 try
@@ -70,8 +74,11 @@ if (settings.MetricsEnabled)
     app.MapMetrics();
 }
 
-app.MapGroup("/feedback").RequireAuthorization().MapSubmissions().MapQueries();
+app.MapApiDocs();
+app.MapDashboard();
+app.MapGroup("/feedback").RequireAuthorization().MapSubmissions().MapQueries().MapBatch().MapRevisions();
 app.MapGroup("/alerts").RequireAuthorization().MapAlerts();
+app.MapGroup("/stats").RequireAuthorization().MapStats();
 
 await app.RunAsync();
 return 0;

@@ -26,6 +26,9 @@ internal static class CliApp
                 "eval" => Evaluate(rest),
                 "train" => Train(rest),
                 "eval-all" => EvaluateAll(rest),
+                "import" => Import.ImportCommand.Run(rest),
+                "export" => Export.ExportCommand.Run(rest),
+                "stats" => StatsCommand.Run(rest),
                 "help" or "--help" or "-h" => Help(),
                 _ => Unknown(command),
             };
@@ -302,6 +305,9 @@ internal static class CliApp
                                 held-out accuracy of both classifiers on every shared set (bench/ACCURACY.md)
               train [--data DIR] [--out FILE]
                                 retrain the local model from the shared data (default ../shared/data)
+              import FILE       classify a CSV or JSONL file into the store (idempotent; see 'import --help')
+              export            stored messages as CSV or JSONL (--format, --since, --out)
+              stats             counts by sentiment, topic and method, open alerts
             """);
         return 0;
     }

@@ -61,7 +61,7 @@ internal static class SubmissionEndpoints
 
         var (result, upgrade) = await analyzer.AnalyzeAsync(submission!.Text, cancellationToken);
         var alert = alertRule.Triggers(result);
-        var record = ToRecord(submission, result, alert, time.GetUtcNow().UtcDateTime, idempotencyKey);
+        var record = SubmissionRecords.ToRecord(submission, result, alert, time.GetUtcNow().UtcDateTime, idempotencyKey);
 
         // The row is written whatever happens to the request from here on: no cancellation token.
         var written = await writer.WriteAsync(new NewFeedback(record, alert), CancellationToken.None);
@@ -85,29 +85,5 @@ internal static class SubmissionEndpoints
         }
 
         return TypedResults.Created($"/feedback/{written.Record.Id}", new FeedbackResult(written.Record));
-    }
-
-    private static FeedbackRecord ToRecord(Submission submission, AnalysisResult result, bool alert, DateTime now, string? idempotencyKey)
-    {
-        var record = new FeedbackRecord
-        {
-            Text = submission.Text,
-            Source = submission.Source,
-            CustomerId = submission.CustomerId,
-            Metadata = submission.Metadata,
-            Sentiment = "",
-            Topic = "",
-            ConfidenceScore = "",
-            ProcessingMethod = "",
-            Language = "",
-            Model = "",
-            Status = "",
-            Warnings = "",
-            CreatedAt = now,
-            IdempotencyKey = idempotencyKey,
-            RequestHash = idempotencyKey is null ? null : submission.BodyHash,
-        };
-        record.Apply(result, alert);
-        return record;
     }
 }

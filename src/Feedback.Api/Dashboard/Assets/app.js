@@ -1,0 +1,370 @@
+'use strict';
+
+// The dashboard: reads the API with the session cookie set by POST /dashboard/session, and reloads what it
+// shows when /dashboard/events says something changed. Every value from the API is put on the page as text.
+(() => {
+  const SENTIMENTS = ['positive', 'negative', 'neutral', 'mixed'];
+  const TOPICS = ['bug', 'feature_request', 'billing', 'performance', 'ux', 'general'];
+  const PAGE = 25;
+  const $ = (id) => document.getElementById(id);
+
+  const state = { range: 'hour', cursor: null, latestSeen: 0, events: null, openDetail: null };
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (name === 'class') node.className = value;
+      else if (name === 'text') node.textContent = value;
+      else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value);
+    }
+    for (const child of children) {
+      if (child !== null && child !== undefined) node.append(child);
+    }
+    return node;
+  }
+
+  function svg(tag, attrs) {
+    const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, value);
+    return node;
+  }
+
+  class Unauthorized extends Error {}
+
+  async function api(path, options) {
+    const response = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' }, ...options });
+    if (response.status === 401) throw new Unauthorized();
+    if (!response.ok) throw new Error(`${path}: ${response.status}`);
+    return response.status === 204 ? null : response.json();
+  }
+
+  const number = new Intl.NumberFormat();
+  const percent = (part, whole) => (whole ? `${Math.round((100 * part) / whole)} %` : '–');
+  const when = (iso) => new Date(iso).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+  const label = (name) => name.replace('_', ' ');
+
+  function chip(text, cls) {
+    return el('span', { class: `chip ${cls || ''}`, text });
+  }
+
+  // ---- sign in / out -------------------------------------------------------------------------------------
+
+  function showLogin() {
+    stopEvents();
+    $('app').hidden = true;
+    $('top-actions').hidden = true;
+    $('login').hidden = false;
+    $('key').focus();
+  }
+
+  async function start() {
+    $('login').hidden = true;
+    $('app').hidden = false;
+    $('top-actions').hidden = false;
+    await refreshAll();
+    startEvents();
+  }
+
+  $('login-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    $('login-error').hidden = true;
+    try {
+      await api('/dashboard/session', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ key: $('key').value.trim() }),
+      });
+      $('key').value = '';
+      await start();
+    } catch (error) {
+      $('login-error').hidden = false;
+    }
+  });
+
+  $('sign-out').addEventListener('click', async () => {
+    await fetch('/dashboard/session', { method: 'DELETE', credentials: 'same-origin' });
+    showLogin();
+  });
+
+  // ---- live updates --------------------------------------------------------------------------------------
+
+  function setLive(on) {
+    $('live').dataset.state = on ? 'on' : 'off';
+    $('live').textContent = on ? 'live' : 'offline';
+  }
+
+  let pending = null;
+  function startEvents() {
+    stopEvents();
+    const source = new EventSource('/dashboard/events');
+    state.events = source;
+    source.addEventListener('open', () => setLive(true));
+    source.addEventListener('changed', () => {
+      setLive(true);
+      // Several notices in a burst cause one reload.
+      clearTimeout(pending);
+      pending = setTimeout(() => refreshAll().catch(handleError), 150);
+    });
+    source.addEventListener('error', async () => {
+      setLive(false);
+      const session = await api('/dashboard/session').catch(() => null);
+      if (session && !session.signed_in) showLogin();
+    });
+  }
+
+  function stopEvents() {
+    if (state.events) state.events.close();
+    state.events = null;
+    setLive(false);
+  }
+
+  function handleError(error) {
+    if (error instanceof Unauthorized) showLogin();
+    else console.warn(error);
+  }
+
+  // ---- data ----------------------------------------------------------------------------------------------
+
+  async function refreshAll() {
+    await Promise.all([refreshStats(), refreshAlerts(), refreshFeed()]);
+  }
+
+  async function refreshStats() {
+    const stats = await api(`/stats?bucket=${state.range}`);
+    state.stats = stats;
+    $('kpi-total').textContent = number.format(stats.total);
+    $('kpi-negative').textContent = percent(stats.sentiment.negative + stats.sentiment.mixed, stats.total);
+    $('kpi-ai').textContent = stats.total ? `${Math.round(stats.method_share.ai * 100)} %` : '–';
+    drawTimeline(stats);
+    drawTopics(stats);
+  }
+
+  async function refreshAlerts() {
+    const alerts = await api('/dashboard/alerts');
+    $('kpi-alerts').textContent = number.format(alerts.total);
+    $('alerts-count').textContent = alerts.total ? String(alerts.total) : '';
+    const list = $('alerts');
+    list.replaceChildren();
+    if (alerts.items.length === 0) {
+      list.append(el('li', { class: 'muted', text: 'No open alerts.' }));
+      return;
+    }
+    for (const alert of alerts.items) {
+      list.append(el('li', {},
+        el('button', { type: 'button', onclick: () => openDetail(alert.feedback_id) },
+          el('span', { text: alert.excerpt }),
+          el('small', { text: `${alert.sentiment} · ${label(alert.topic)} · ${Math.round(alert.confidence * 100)} % · ${when(alert.created_at)}` }))));
+    }
+  }
+
+  function filterQuery() {
+    const form = new FormData($('filters'));
+    const query = new URLSearchParams();
+    for (const [name, value] of form.entries()) {
+      if (String(value).trim() !== '') query.set(name, String(value).trim());
+    }
+    query.set('limit', String(PAGE));
+    return query;
+  }
+
+  async function refreshFeed() {
+    const page = await api(`/feedback?${filterQuery()}`);
+    const body = $('feed');
+    const previous = state.latestSeen;
+    body.replaceChildren(...page.items.map((item) => feedRow(item, previous > 0 && item.id > previous)));
+    if (page.items.length > 0) state.latestSeen = Math.max(state.latestSeen, page.items[0].id);
+    state.cursor = page.next_cursor;
+    $('more').hidden = !state.cursor;
+    $('feed-empty').hidden = page.items.length > 0;
+  }
+
+  $('more').addEventListener('click', async () => {
+    if (!state.cursor) return;
+    const query = filterQuery();
+    query.set('cursor', state.cursor);
+    const page = await api(`/feedback?${query}`).catch(handleError);
+    if (!page) return;
+    $('feed').append(...page.items.map((item) => feedRow(item, false)));
+    state.cursor = page.next_cursor;
+    $('more').hidden = !state.cursor;
+  });
+
+  function feedRow(item, fresh) {
+    const row = el('tr', { tabindex: '0', 'data-id': String(item.id), class: fresh ? 'fresh' : '' },
+      el('td', { class: 'when', text: when(item.created_at) }),
+      el('td', { class: 'msg', text: item.text }),
+      el('td', {}, chip(item.sentiment, `s-${item.sentiment}`)),
+      el('td', {}, chip(label(item.topic))),
+      el('td', { text: `${item.confidence_score} (${Math.round(item.confidence * 100)} %)` }),
+      el('td', { text: item.status === 'provisional' ? `${item.processing_method} …` : item.processing_method }),
+      el('td', {}, item.alert_triggered ? chip('alert', 'alert') : el('span', { class: 'muted', text: '–' })));
+    row.addEventListener('click', () => openDetail(item.id));
+    row.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') openDetail(item.id);
+    });
+    return row;
+  }
+
+  let typing = null;
+  $('filters').addEventListener('input', (event) => {
+    clearTimeout(typing);
+    typing = setTimeout(() => refreshFeed().catch(handleError), event.target.name === 'q' ? 300 : 0);
+  });
+  $('filters').addEventListener('reset', () => setTimeout(() => refreshFeed().catch(handleError), 0));
+  $('filters').addEventListener('submit', (event) => event.preventDefault());
+  $('range').addEventListener('change', () => {
+    state.range = $('range').value;
+    refreshStats().catch(handleError);
+  });
+
+  // ---- charts --------------------------------------------------------------------------------------------
+
+  function drawTimeline(stats) {
+    // Drawn at the size it is shown, so text is never stretched.
+    const width = Math.max(280, $('timeline').clientWidth || 800);
+    const height = width < 500 ? 180 : 220;
+    const pad = { left: 34, right: 8, top: 10, bottom: 22 };
+    const series = stats.series;
+    const max = Math.max(1, ...series.map((b) => b.total));
+    const step = (width - pad.left - pad.right) / Math.max(1, series.length);
+    const scale = (height - pad.top - pad.bottom) / max;
+    const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height });
+
+    for (const value of new Set([0, Math.round(max / 2), max])) {
+      const y = height - pad.bottom - value * scale;
+      chart.append(svg('line', { class: 'gridline', x1: pad.left, x2: width - pad.right, y1: y, y2: y }));
+      const tick = svg('text', { class: 'axis', x: pad.left - 6, y: y + 4, 'text-anchor': 'end' });
+      tick.textContent = number.format(value);
+      chart.append(tick);
+    }
+
+    const every = Math.ceil(series.length / Math.max(2, Math.floor(width / 90)));
+    series.forEach((bucket, index) => {
+      let y = height - pad.bottom;
+      const x = pad.left + index * step + step * 0.12;
+      const group = svg('g');
+      const title = svg('title');
+      title.textContent = `${when(bucket.start)}: ${bucket.total} messages (${SENTIMENTS.map((s) => `${s} ${bucket.sentiment[s]}`).join(', ')})`;
+      group.append(title);
+      for (const sentiment of SENTIMENTS) {
+        const h = bucket.sentiment[sentiment] * scale;
+        if (h <= 0) continue;
+        y -= h;
+        group.append(svg('rect', { class: `fill-${sentiment}`, x, y, width: Math.max(1, step * 0.76), height: h }));
+      }
+      chart.append(group);
+      if (index % every === 0) {
+        const tick = svg('text', { class: 'axis', x: pad.left + index * step + step / 2, y: height - 6, 'text-anchor': 'middle' });
+        const date = new Date(bucket.start);
+        tick.textContent = stats.bucket === 'hour'
+          ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+          : date.toLocaleDateString([], { month: 'short', day: 'numeric' });
+        chart.append(tick);
+      }
+    });
+    $('timeline').replaceChildren(chart);
+  }
+
+  function drawTopics(stats) {
+    const max = Math.max(1, ...TOPICS.map((t) => stats.topic[t]));
+    const rows = TOPICS.map((topic) => {
+      const bar = el('div', { class: 'topic-bar', title: SENTIMENTS.map((s) => `${s} ${stats.topic_sentiment[topic][s]}`).join(', ') });
+      for (const sentiment of SENTIMENTS) {
+        const count = stats.topic_sentiment[topic][sentiment];
+        if (!count) continue;
+        const segment = el('span', { class: `fill-${sentiment}` });
+        segment.style.width = `${(100 * count) / max}%`;
+        bar.append(segment);
+      }
+      return el('div', { class: 'topic-row' },
+        el('span', { text: label(topic) }), bar, el('span', { class: 'topic-count', text: number.format(stats.topic[topic]) }));
+    });
+    $('topics').replaceChildren(...rows);
+  }
+
+  function drawLegend() {
+    $('legend').replaceChildren(...SENTIMENTS.map((s) => el('li', { class: `s-${s}`, text: s })));
+  }
+
+  // ---- detail --------------------------------------------------------------------------------------------
+
+  function why(item) {
+    switch (item.processing_method) {
+      case 'ai':
+        return `An LLM (${item.model}) chose this label with prompt ${item.prompt_version ?? 'unknown'}.`;
+      case 'ml_fallback':
+        return item.status === 'provisional'
+          ? `The local classifier (${item.model}) answered within the time limit; the LLM's answer is still coming.`
+          : `The local classifier (${item.model}) chose this label: the LLM was not used, too slow or unavailable.`;
+      default:
+        return 'The message is too short to analyse, so input rules set neutral / general / low.';
+    }
+  }
+
+  async function openDetail(id) {
+    state.openDetail = id;
+    let item;
+    let revisions;
+    try {
+      [item, revisions] = await Promise.all([api(`/feedback/${id}`), api(`/feedback/${id}/revisions`)]);
+    } catch (error) {
+      handleError(error);
+      return;
+    }
+    $('detail-title').textContent = `Feedback #${item.id}`;
+    $('detail-text').textContent = item.text;
+    $('detail-labels').replaceChildren(...[
+      chip(item.sentiment, `s-${item.sentiment}`),
+      chip(label(item.topic)),
+      chip(`${item.confidence_score} confidence`),
+      item.alert_triggered ? chip('alert', 'alert') : null,
+    ].filter(Boolean));
+    $('detail-why').textContent = why(item);
+    const facts = [
+      ['Method', item.processing_method],
+      ['Model', item.model],
+      ['Prompt version', item.prompt_version ?? '–'],
+      ['Confidence', `${(item.confidence * 100).toFixed(1)} % (${item.confidence_score})`],
+      ['Status', item.status],
+      ['Language', item.language],
+      ['Received', when(item.created_at)],
+      ['Source', item.source ?? '–'],
+      ['Customer', item.customer_id ?? '–'],
+    ];
+    $('detail-facts').replaceChildren(...facts.flatMap(([name, value]) => [el('dt', { text: name }), el('dd', { text: String(value) })]));
+    $('detail-scores').replaceChildren(...SENTIMENTS.map((s) => {
+      const fill = el('span', { class: `fill-${s}` });
+      fill.style.width = `${item.scores[s] * 100}%`;
+      return el('div', { class: 'score' }, el('span', { text: s }), el('div', { class: 'score-track' }, fill),
+        el('span', { text: `${(item.scores[s] * 100).toFixed(1)} %` }));
+    }));
+    $('detail-warnings').replaceChildren(...item.warnings.map((w) => el('p', { class: 'muted', text: `Warning: ${w}` })));
+    $('detail-revisions').replaceChildren(...(revisions.items.length === 0
+      ? [el('li', { class: 'muted none', text: 'None: the first answer stands.' })]
+      : revisions.items.map((r) => el('li', {
+        text: `${when(r.revised_at)}: ${r.previous.processing_method} ${r.previous.sentiment}/${label(r.previous.topic)} `
+          + `(${Math.round(r.previous.confidence * 100)} %) → ${r.current.processing_method} ${r.current.sentiment}/${label(r.current.topic)} `
+          + `(${Math.round(r.current.confidence * 100)} %${r.current.model ? `, ${r.current.model}` : ''}`
+          + `${r.current.prompt_version ? `, prompt ${r.current.prompt_version}` : ''}): ${r.reason}`,
+      }))));
+    const dialog = $('detail');
+    if (!dialog.open) dialog.showModal();
+  }
+
+  $('detail').addEventListener('close', () => { state.openDetail = null; });
+  $('detail').addEventListener('click', (event) => {
+    if (event.target === $('detail')) $('detail').close();
+  });
+
+  // ---- start ---------------------------------------------------------------------------------------------
+
+  let resizing = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => { if (state.stats) drawTimeline(state.stats); }, 150);
+  });
+
+  drawLegend();
+  api('/dashboard/session').then((session) => (session.signed_in ? start() : showLogin())).catch(handleError);
+})();

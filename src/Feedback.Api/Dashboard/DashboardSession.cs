@@ -1,0 +1,147 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using System.Text.Json.Serialization;
+using Feedback.Api.Security;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Feedback.Api.Dashboard;
+
+/// <summary>
+/// The dashboard's login: the key is entered once and kept in an HttpOnly, SameSite=Strict session cookie,
+/// so the page's own script never holds it. The cookie carries the key encrypted and signed by ASP.NET Data
+/// Protection and is checked against the accepted keys on every request, so removing a key from API_KEY ends
+/// its sessions too. Keys are ephemeral: a restart asks for the key again.
+/// </summary>
+internal sealed class DashboardCookieHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    ApiKeyStore keys,
+    DashboardSessionProtector protector) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "DashboardCookie";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Cookies.TryGetValue(DashboardSessionProtector.CookieName, out var cookie) || string.IsNullOrEmpty(cookie))
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        var keyId = protector.Unprotect(cookie) is { } key ? keys.Identify(key) : null;
+        if (keyId is null)
+        {
+            return Task.FromResult(AuthenticateResult.Fail("invalid session"));
+        }
+
+        var identity = new ClaimsIdentity([new Claim(ApiKeyAuthenticationHandler.KeyIdClaim, keyId)], SchemeName);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+}
+
+/// <summary>Seals a key into the session cookie and opens it again.</summary>
+internal sealed class DashboardSessionProtector(IDataProtectionProvider provider)
+{
+    public const string CookieName = "feedback_session";
+    public static readonly TimeSpan Lifetime = TimeSpan.FromHours(12);
+
+    private readonly ITimeLimitedDataProtector _protector =
+        provider.CreateProtector("Feedback.Dashboard.Session").ToTimeLimitedDataProtector();
+
+    public string Protect(string key) => _protector.Protect(key, Lifetime);
+
+    public string? Unprotect(string cookie)
+    {
+        try
+        {
+            return _protector.Unprotect(cookie);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return null;
+        }
+    }
+}
+
+internal static class DashboardSession
+{
+    /// <summary>
+    /// Adds the cookie as a second way in. A policy scheme becomes the default: a request with an X-API-Key
+    /// header is judged by the key alone, one without by its session cookie; a challenge always answers as the
+    /// API key scheme does (401 problem details).
+    /// </summary>
+    public static IServiceCollection AddDashboardSession(this IServiceCollection services)
+    {
+        const string selector = "ApiKeyOrDashboardCookie";
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        services.AddSingleton<DashboardSessionProtector>();
+        services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, DashboardCookieHandler>(DashboardCookieHandler.SchemeName, null)
+            .AddPolicyScheme(selector, null, policy =>
+            {
+                policy.ForwardDefaultSelector = context =>
+                    !context.Request.Headers.ContainsKey(ApiKeyAuthenticationHandler.HeaderName)
+                    && context.Request.Cookies.ContainsKey(DashboardSessionProtector.CookieName)
+                        ? DashboardCookieHandler.SchemeName
+                        : ApiKeyAuthenticationHandler.SchemeName;
+                policy.ForwardChallenge = ApiKeyAuthenticationHandler.SchemeName;
+                policy.ForwardForbid = ApiKeyAuthenticationHandler.SchemeName;
+            });
+        services.Configure<AuthenticationOptions>(options => options.DefaultScheme = selector);
+        return services;
+    }
+
+    public static RouteGroupBuilder MapDashboardSession(this RouteGroupBuilder group)
+    {
+        group.MapPost("/session", SignIn)
+            .WithName("DashboardSignIn")
+            .WithSummary("Exchanges an API key for an HttpOnly session cookie used by the dashboard.")
+            .AllowAnonymous()
+            .DisableAntiforgery();
+        // Anonymous and always 200, so the page can ask without the browser logging a failed request.
+        group.MapGet("/session", (HttpContext context) => TypedResults.Ok(new SessionView(context.User.Identity?.IsAuthenticated == true)))
+            .WithName("DashboardSession")
+            .WithSummary("Whether this browser's session cookie (or key) is valid.")
+            .AllowAnonymous();
+        group.MapDelete("/session", SignOut)
+            .WithName("DashboardSignOut")
+            .WithSummary("Ends the dashboard session.")
+            .AllowAnonymous();
+        return group;
+    }
+
+    private static Results<NoContent, ProblemHttpResult> SignIn(
+        SignInRequest? body, HttpContext context, ApiKeyStore keys, DashboardSessionProtector protector)
+    {
+        if (body?.Key is not { Length: > 0 and <= 1024 } key || keys.Identify(key) is null)
+        {
+            return Problems.Unauthorized();
+        }
+
+        context.Response.Cookies.Append(DashboardSessionProtector.CookieName, protector.Protect(key), CookieOptions(context));
+        return TypedResults.NoContent();
+    }
+
+    private static NoContent SignOut(HttpContext context)
+    {
+        context.Response.Cookies.Delete(DashboardSessionProtector.CookieName, CookieOptions(context));
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>A session cookie (no Expires): it goes when the browser does, and the sealed value expires on its own.</summary>
+    private static CookieOptions CookieOptions(HttpContext context) => new()
+    {
+        HttpOnly = true,
+        SameSite = SameSiteMode.Strict,
+        Secure = context.Request.IsHttps,
+        Path = "/",
+        IsEssential = true,
+    };
+
+    internal sealed record SignInRequest([property: JsonPropertyName("key")] string? Key);
+
+    internal sealed record SessionView([property: JsonPropertyName("signed_in")] bool SignedIn);
+}

@@ -1,0 +1,218 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+using Feedback.Analysis;
+using Feedback.Api.Queries;
+using Feedback.Api.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Feedback.Api.Stats;
+
+/// <summary>GET /stats: what arrived in a time range, counted by label, by method and by hour or day.</summary>
+internal static class StatsEndpoints
+{
+    public const int MaxBuckets = 1000;
+
+    public static RouteGroupBuilder MapStats(this RouteGroupBuilder group)
+    {
+        group.MapGet("/", GetAsync)
+            .WithName("GetStats")
+            .WithSummary("Counts per sentiment, topic, method and time bucket, and alert counts, for [from, to).")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        return group;
+    }
+
+    private static async Task<Results<Ok<StatsView>, ProblemHttpResult>> GetAsync(
+        HttpRequest request, FeedbackDb db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (range, errors) = StatsRange.Parse(request.Query, time.GetUtcNow().UtcDateTime);
+        if (errors.Count > 0)
+        {
+            return Problems.BadRequest("One or more query parameters are not valid; see errors.", errors);
+        }
+
+        // One pass over the created_at index; the groups are few (buckets x labels), so the rest is done here.
+        var width = range!.Bucket == "hour" ? 13 : 10;
+        var rows = await db.Database.SqlQuery<StatsRow>($"""
+            SELECT substr(created_at, 1, {width}) AS Bucket, sentiment AS Sentiment, topic AS Topic,
+                   processing_method AS Method, alert_triggered AS Alert, count(*) AS Count
+            FROM feedback INDEXED BY ix_feedback_created_at
+            WHERE created_at >= {range.From} AND created_at < {range.To}
+            GROUP BY 1, 2, 3, 4, 5
+            """).ToListAsync(cancellationToken);
+        var alerts = await AlertReads.CountByStateAsync(db, range.From, range.To, cancellationToken);
+        return TypedResults.Ok(StatsView.Build(range, rows, alerts));
+    }
+
+    internal sealed record StatsRow(string Bucket, string Sentiment, string Topic, string Method, bool Alert, long Count);
+
+    internal sealed record StatsRange(DateTime From, DateTime To, string Bucket)
+    {
+        public TimeSpan Step => Bucket == "hour" ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
+
+        /// <summary>
+        /// Defaults: to = now, from = 48 hours (hour buckets) or 30 days (day buckets) earlier. Both ends are
+        /// widened to whole buckets, so every bucket in the series is complete.
+        /// </summary>
+        public static (StatsRange? Range, Dictionary<string, string[]> Errors) Parse(IQueryCollection query, DateTime now)
+        {
+            var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+            var bucket = query["bucket"].ToString() is { Length: > 0 } b ? b : "day";
+            if (bucket is not ("hour" or "day"))
+            {
+                errors["bucket"] = ["Must be hour or day."];
+                bucket = "day";
+            }
+
+            var step = bucket == "hour" ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
+            var to = ParseTime(query, "to", errors) ?? now;
+            var from = ParseTime(query, "from", errors) ?? to - (bucket == "hour" ? TimeSpan.FromHours(48) : TimeSpan.FromDays(30));
+            if (errors.Count > 0)
+            {
+                return (null, errors);
+            }
+
+            from = Floor(from, step);
+            to = Floor(to, step) == to ? to : Floor(to, step) + step;
+            if (to <= from)
+            {
+                errors["to"] = ["Must be later than from."];
+            }
+            else if ((to - from) / step > MaxBuckets)
+            {
+                errors["bucket"] = [$"The range holds more than {MaxBuckets} buckets of one {bucket}: use a shorter range or day buckets."];
+            }
+
+            return errors.Count > 0 ? (null, errors) : (new StatsRange(from, to, bucket), errors);
+        }
+
+        private static DateTime Floor(DateTime value, TimeSpan step) =>
+            new(value.Ticks - (value.Ticks % step.Ticks), DateTimeKind.Utc);
+
+        private static DateTime? ParseTime(IQueryCollection query, string name, Dictionary<string, string[]> errors)
+        {
+            if (query[name].ToString() is not { Length: > 0 } text)
+            {
+                return null;
+            }
+
+            if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
+                && value.UtcDateTime.Year is >= 1970 and <= 9998)
+            {
+                return value.UtcDateTime;
+            }
+
+            errors[name] = ["Must be an ISO 8601 date or time, e.g. 2026-11-24T10:30:00Z."];
+            return null;
+        }
+    }
+}
+
+internal sealed record StatsView(
+    [property: JsonPropertyName("from")] DateTime From,
+    [property: JsonPropertyName("to")] DateTime To,
+    [property: JsonPropertyName("bucket")] string Bucket,
+    [property: JsonPropertyName("total")] long Total,
+    [property: JsonPropertyName("sentiment")] IReadOnlyDictionary<string, long> Sentiment,
+    [property: JsonPropertyName("topic")] IReadOnlyDictionary<string, long> Topic,
+    [property: JsonPropertyName("topic_sentiment")] IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> TopicSentiment,
+    [property: JsonPropertyName("processing_method")] IReadOnlyDictionary<string, long> ProcessingMethod,
+    [property: JsonPropertyName("method_share")] IReadOnlyDictionary<string, double> MethodShare,
+    [property: JsonPropertyName("alerts")] AlertCounts Alerts,
+    [property: JsonPropertyName("series")] IReadOnlyList<StatsBucket> Series)
+{
+    private static readonly string[] Sentiments = [.. Enum.GetValues<Sentiment>().Select(WireNames.Of)];
+    private static readonly string[] Topics = [.. Enum.GetValues<Topic>().Select(WireNames.Of)];
+    private static readonly string[] Methods = [.. Enum.GetValues<ProcessingMethod>().Select(WireNames.Of)];
+
+    internal static StatsView Build(StatsEndpoints.StatsRange range, List<StatsEndpoints.StatsRow> rows, Dictionary<string, long> alertStates)
+    {
+        var sentiment = Zeroes(Sentiments);
+        var topic = Zeroes(Topics);
+        var method = Zeroes(Methods);
+        var topicSentiment = Topics.ToDictionary(t => t, _ => Zeroes(Sentiments), StringComparer.Ordinal);
+        var buckets = new Dictionary<string, StatsBucket>(StringComparer.Ordinal);
+        var format = range.Bucket == "hour" ? "yyyy-MM-dd HH" : "yyyy-MM-dd";
+        var series = new List<StatsBucket>();
+        for (var start = range.From; start < range.To; start += range.Step)
+        {
+            var bucket = new StatsBucket(start, Zeroes(Sentiments));
+            series.Add(bucket);
+            buckets[start.ToString(format, CultureInfo.InvariantCulture)] = bucket;
+        }
+
+        long total = 0, triggered = 0;
+        foreach (var row in rows)
+        {
+            total += row.Count;
+            Add(sentiment, row.Sentiment, row.Count);
+            Add(topic, row.Topic, row.Count);
+            Add(method, row.Method, row.Count);
+            if (topicSentiment.TryGetValue(row.Topic, out var byTopic))
+            {
+                Add(byTopic, row.Sentiment, row.Count);
+            }
+
+            if (row.Alert)
+            {
+                triggered += row.Count;
+            }
+
+            if (buckets.TryGetValue(row.Bucket, out var bucket))
+            {
+                bucket.Total += row.Count;
+                bucket.Alerts += row.Alert ? row.Count : 0;
+                Add(bucket.Sentiment, row.Sentiment, row.Count);
+            }
+        }
+
+        // Shares of the messages a classifier decided: validation (too short to analyse) is left out.
+        var classified = method["ai"] + method["ml_fallback"];
+        var share = new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            ["ai"] = classified == 0 ? 0 : Math.Round((double)method["ai"] / classified, 4),
+            ["ml_fallback"] = classified == 0 ? 0 : Math.Round((double)method["ml_fallback"] / classified, 4),
+        };
+        var alerts = new AlertCounts(
+            triggered,
+            alertStates.GetValueOrDefault("open"),
+            alertStates.GetValueOrDefault("resolved"),
+            alertStates.GetValueOrDefault("superseded"));
+        return new StatsView(
+            range.From, range.To, range.Bucket, total, sentiment, topic,
+            topicSentiment.ToDictionary(p => p.Key, p => (IReadOnlyDictionary<string, long>)p.Value, StringComparer.Ordinal),
+            method, share, alerts, series);
+    }
+
+    private static Dictionary<string, long> Zeroes(string[] names) => names.ToDictionary(n => n, _ => 0L, StringComparer.Ordinal);
+
+    private static void Add(Dictionary<string, long> counts, string name, long count)
+    {
+        if (counts.ContainsKey(name))
+        {
+            counts[name] += count;
+        }
+    }
+}
+
+/// <summary>Alerts in the range: how many messages triggered one, and the alerts raised by their state now.</summary>
+internal sealed record AlertCounts(
+    [property: JsonPropertyName("triggered")] long Triggered,
+    [property: JsonPropertyName("open")] long Open,
+    [property: JsonPropertyName("resolved")] long Resolved,
+    [property: JsonPropertyName("superseded")] long Superseded);
+
+internal sealed class StatsBucket(DateTime start, Dictionary<string, long> sentiment)
+{
+    [JsonPropertyName("start")]
+    public DateTime Start { get; } = start;
+
+    [JsonPropertyName("total")]
+    public long Total { get; set; }
+
+    [JsonPropertyName("alerts")]
+    public long Alerts { get; set; }
+
+    [JsonPropertyName("sentiment")]
+    public Dictionary<string, long> Sentiment { get; } = sentiment;
+}

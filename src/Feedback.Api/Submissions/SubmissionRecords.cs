@@ -1,0 +1,32 @@
+using Feedback.Analysis;
+using Feedback.Api.Storage;
+
+namespace Feedback.Api.Submissions;
+
+/// <summary>Turns a checked submission and its answer into the row to store (POST /feedback and its batch form).</summary>
+internal static class SubmissionRecords
+{
+    public static FeedbackRecord ToRecord(Submission submission, AnalysisResult result, bool alert, DateTime now, string? idempotencyKey)
+    {
+        var record = new FeedbackRecord
+        {
+            Text = submission.Text,
+            Source = submission.Source,
+            CustomerId = submission.CustomerId,
+            Metadata = submission.Metadata,
+            Sentiment = "",
+            Topic = "",
+            ConfidenceScore = "",
+            ProcessingMethod = "",
+            Language = "",
+            Model = "",
+            Status = "",
+            Warnings = "",
+            CreatedAt = now,
+            IdempotencyKey = idempotencyKey,
+            RequestHash = idempotencyKey is null ? null : submission.BodyHash,
+        };
+        record.Apply(result, alert);
+        return record;
+    }
+}

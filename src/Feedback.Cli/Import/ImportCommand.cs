@@ -1,0 +1,307 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.Channels;
+using Feedback.Analysis;
+using Feedback.Analysis.Local;
+using Feedback.Api.Storage;
+using Feedback.Cli.Store;
+using Microsoft.Data.Sqlite;
+using Spectre.Console;
+
+namespace Feedback.Cli.Import;
+
+/// <summary>
+/// import FILE: classifies every row with the local classifier and stores it in the API's SQLite file.
+/// Idempotent and resumable: each row gets the key <c>import:&lt;sha256&gt;</c> (of its id column when mapped,
+/// else of its text, source and customer) in the unique <c>idempotency_key</c> column, so a row already
+/// stored is skipped before it is classified and a second run of the same file adds nothing. Rows are
+/// committed in batches, so an interrupted import keeps what it committed and the next run carries on.
+/// </summary>
+internal static class ImportCommand
+{
+    public const string KeyPrefix = "import:";
+    private const int DefaultBatch = 5000;
+
+    public const string Usage = """
+        Usage: import FILE [options]
+          --format csv|jsonl      input format (default: from the file extension)
+          --text-column NAME      column or property holding the message (default: text)
+          --id-column NAME        the row's own id: re-imports are matched on it (default: a hash of text, source, customer)
+          --source-column NAME    (default: source)
+          --customer-column NAME  (default: customer_id)
+          --time-column NAME      when the message was received (default: now)
+          --metadata-column NAME  JSONL only: an object stored as the message's metadata (default: metadata)
+          --source VALUE          source for rows without one
+          --alerts                raise alerts for rows the alert rule matches (default: off; historic rows do not page anyone)
+          --batch N               rows per transaction (default: 5000)
+        """;
+
+    public static int Run(string[] args)
+    {
+        if (args is ["--help" or "-h"])
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
+        var options = ImportOptions.Parse(args, out var error);
+        if (options is null)
+        {
+            Console.Error.WriteLine(error);
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+
+        var settings = CliStore.Settings();
+        using var connection = CliStore.Open(settings);
+        var alertRule = settings.AlertRule;
+        var started = Stopwatch.GetTimestamp();
+        var summary = new ImportSummary();
+        using var input = ImportReader.Open(options.Path, options.Format, options.Columns);
+
+        if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
+        {
+            AnsiConsole.Progress()
+                .AutoClear(false)
+                .HideCompleted(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(progress =>
+                {
+                    var task = progress.AddTask("Importing", maxValue: Math.Max(1, input.Length));
+                    Import(input, options, connection, alertRule, summary, () =>
+                    {
+                        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                        task.Description = $"{summary.Read:N0} rows, {summary.Read / Math.Max(seconds, 0.001):N0} rows/s";
+                        task.Value = input.Position;
+                    });
+                    task.Value = task.MaxValue;
+                });
+        }
+        else
+        {
+            Import(input, options, connection, alertRule, summary, static () => { });
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Imported {options.Path}: {summary.Read:N0} rows read, {summary.Added:N0} added, {summary.Skipped:N0} already stored, " +
+            $"{summary.Invalid:N0} without text, in {elapsed.TotalSeconds:0.00} s ({summary.Read / Math.Max(elapsed.TotalSeconds, 0.001):N0} rows/s)."));
+        return 0;
+    }
+
+    /// <summary>
+    /// Three stages joined by small bounded channels: read and key rows, classify a batch on every core,
+    /// write the batch in one transaction. Reading and writing overlap the classification of the next batch.
+    /// </summary>
+    private static void Import(ImportReader input, ImportOptions options, SqliteConnection connection, AlertRule alertRule, ImportSummary summary, Action report)
+    {
+        var known = ImportWriter.LoadKnownKeys(connection);
+        var analyzer = new Analyzer(new LocalClassifier(), new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System));
+        var now = DateTime.UtcNow;
+        var toClassify = Channel.CreateBounded<List<PendingRow>>(2);
+        var toWrite = Channel.CreateBounded<List<PendingRow>>(2);
+
+        var reading = Task.Run(async () =>
+        {
+            try
+            {
+                var batch = new List<PendingRow>(options.Batch);
+                foreach (var row in input.Rows())
+                {
+                    Interlocked.Increment(ref summary.Read);
+                    if (string.IsNullOrWhiteSpace(row.Text))
+                    {
+                        Interlocked.Increment(ref summary.Invalid);
+                        continue;
+                    }
+
+                    var key = KeyFor(row);
+                    if (!known.Add(key))
+                    {
+                        Interlocked.Increment(ref summary.Skipped);
+                        continue;
+                    }
+
+                    batch.Add(new PendingRow(row, key));
+                    if (batch.Count == options.Batch)
+                    {
+                        await toClassify.Writer.WriteAsync(batch);
+                        batch = new List<PendingRow>(options.Batch);
+                    }
+                }
+
+                if (batch.Count > 0)
+                {
+                    await toClassify.Writer.WriteAsync(batch);
+                }
+            }
+            finally
+            {
+                toClassify.Writer.Complete();
+            }
+        });
+
+        var classifying = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var batch in toClassify.Reader.ReadAllAsync())
+                {
+                    Parallel.For(0, batch.Count, i =>
+                    {
+                        var pending = batch[i];
+                        var result = analyzer.Analyze(pending.Row.Text!);
+                        var alert = alertRule.Triggers(result);
+                        var record = new FeedbackRecord
+                        {
+                            Text = pending.Row.Text!,
+                            Source = pending.Row.Source ?? options.Source,
+                            CustomerId = pending.Row.CustomerId,
+                            Metadata = pending.Row.Metadata,
+                            Sentiment = "",
+                            Topic = "",
+                            ConfidenceScore = "",
+                            ProcessingMethod = "",
+                            Language = "",
+                            Model = "",
+                            Status = "",
+                            Warnings = "",
+                            CreatedAt = pending.Row.CreatedAt ?? now,
+                            IdempotencyKey = pending.Key,
+                        };
+                        record.Apply(result, alert);
+                        pending.Record = record;
+                    });
+                    await toWrite.Writer.WriteAsync(batch);
+                }
+            }
+            finally
+            {
+                toWrite.Writer.Complete();
+            }
+        });
+
+        using (var writer = new ImportWriter(connection, options.RaiseAlerts))
+        {
+            foreach (var batch in toWrite.Reader.ReadAllAsync().ToBlockingEnumerable())
+            {
+                var added = writer.Write(batch);
+                summary.Added += added;
+                summary.Skipped += batch.Count - added;
+                report();
+            }
+        }
+
+        Task.WaitAll(reading, classifying);
+        report();
+    }
+
+    /// <summary>The row's idempotency key: a hash of its own id when there is one, else of what it says and who said it.</summary>
+    internal static string KeyFor(ImportRow row)
+    {
+        var identity = row.SourceId is { Length: > 0 } id
+            ? "id\n" + id
+            : "content\n" + row.Text + "\n" + row.Source + "\n" + row.CustomerId;
+        return KeyPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)));
+    }
+
+    internal sealed class PendingRow(ImportRow row, string key)
+    {
+        public ImportRow Row { get; } = row;
+
+        public string Key { get; } = key;
+
+        public FeedbackRecord? Record { get; set; }
+    }
+
+    private sealed class ImportSummary
+    {
+        public long Read;
+        public long Added;
+        public long Skipped;
+        public long Invalid;
+    }
+
+    internal sealed record ImportOptions(string Path, string Format, ColumnMap Columns, string? Source, bool RaiseAlerts, int Batch)
+    {
+        public static ImportOptions? Parse(string[] args, out string error)
+        {
+            error = "";
+            string? path = null, format = null, source = null;
+            string text = "text", sourceColumn = "source", customer = "customer_id", metadata = "metadata";
+            string? id = null, time = null;
+            var alerts = false;
+            var batch = DefaultBatch;
+            for (var i = 0; i < args.Length; i++)
+            {
+                var arg = args[i];
+                if (arg == "--alerts")
+                {
+                    alerts = true;
+                    continue;
+                }
+
+                if (arg.StartsWith("--", StringComparison.Ordinal))
+                {
+                    if (i + 1 >= args.Length)
+                    {
+                        error = $"{arg} needs a value.";
+                        return null;
+                    }
+
+                    var value = args[++i];
+                    switch (arg)
+                    {
+                        case "--format": format = value; break;
+                        case "--text-column": text = value; break;
+                        case "--id-column": id = value; break;
+                        case "--source-column": sourceColumn = value; break;
+                        case "--customer-column": customer = value; break;
+                        case "--time-column": time = value; break;
+                        case "--metadata-column": metadata = value; break;
+                        case "--source": source = value; break;
+                        case "--batch" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is > 0 and <= 1_000_000:
+                            batch = n;
+                            break;
+                        default:
+                            error = $"Unknown option or bad value: {arg} {value}";
+                            return null;
+                    }
+
+                    continue;
+                }
+
+                if (path is not null)
+                {
+                    error = $"Only one FILE, got '{path}' and '{arg}'.";
+                    return null;
+                }
+
+                path = arg;
+            }
+
+            if (path is null)
+            {
+                error = "FILE is missing.";
+                return null;
+            }
+
+            if (!File.Exists(path))
+            {
+                error = $"There is no file '{path}'.";
+                return null;
+            }
+
+            format ??= System.IO.Path.GetExtension(path).ToLowerInvariant() is ".jsonl" or ".ndjson" or ".json" ? "jsonl" : "csv";
+            if (format is not ("csv" or "jsonl"))
+            {
+                error = $"--format must be csv or jsonl (got '{format}').";
+                return null;
+            }
+
+            return new ImportOptions(path, format, new ColumnMap(text, id, sourceColumn, customer, time, metadata), source, alerts, batch);
+        }
+    }
+}

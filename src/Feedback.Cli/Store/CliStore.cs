@@ -1,0 +1,84 @@
+using Feedback.Api.Hosting;
+using Feedback.Api.Storage;
+using Microsoft.Data.Sqlite;
+using System.Reflection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.Extensions.Configuration;
+
+namespace Feedback.Cli.Store;
+
+/// <summary>
+/// The same SQLite file the API uses (DATA_DIR or DATABASE_URL, from the environment or .env), with the API's
+/// own migrations applied first, so the CLI can run before the server ever has.
+/// </summary>
+internal static class CliStore
+{
+    public static ServiceSettings Settings()
+    {
+        var configuration = new ConfigurationBuilder()
+            .Add(new DotEnvSource(Path.Combine(Directory.GetCurrentDirectory(), ".env")))
+            .AddEnvironmentVariables()
+            .Build();
+        var settings = new ServiceSettings();
+        configuration.Bind(settings);
+        return settings;
+    }
+
+    /// <summary>Opens the store, creating it and applying pending migrations when needed.</summary>
+    public static SqliteConnection Open(ServiceSettings settings)
+    {
+        var connectionString = settings.SqliteConnectionString;
+        var path = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { Length: > 0 } directory)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder(connectionString) { Pooling = false }.ToString());
+        connection.Open();
+        using (var pragma = connection.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+            pragma.ExecuteNonQuery();
+        }
+
+        if (!IsCurrent(connection))
+        {
+            var options = new DbContextOptionsBuilder<FeedbackDb>()
+                .UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history"))
+                .Options;
+            using var db = new FeedbackDb(options);
+            db.Database.Migrate();
+        }
+
+        return connection;
+    }
+
+    /// <summary>
+    /// Whether every migration the API knows is applied, read straight from the history table: building the EF
+    /// model just to find nothing to do would cost most of a second at every start.
+    /// </summary>
+    private static bool IsCurrent(SqliteConnection connection)
+    {
+        var known = typeof(FeedbackDb).Assembly.GetTypes()
+            .Select(t => t.GetCustomAttribute<MigrationAttribute>()?.Id)
+            .OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '__ef_migrations_history'";
+        if ((long)command.ExecuteScalar()! == 0)
+        {
+            return false;
+        }
+
+        command.CommandText = "SELECT \"MigrationId\" FROM __ef_migrations_history";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            known.Remove(reader.GetString(0));
+        }
+
+        return known.Count == 0;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Net;
+using Feedback.Api.Tests.Infrastructure;
+using Shouldly;
+
+namespace Feedback.Api.Tests;
+
+public sealed class ApiDocsTests : IDisposable
+{
+    private readonly FeedbackApp _app = new();
+
+    public void Dispose() => _app.Dispose();
+
+    [Fact]
+    public async Task The_openapi_document_lists_every_route_without_a_key()
+    {
+        var response = await _app.Client(key: null).GetAsync(new Uri("/openapi/v1.json", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var paths = (await response.JsonAsync()).GetProperty("paths");
+        paths.GetProperty("/feedback").TryGetProperty("post", out _).ShouldBeTrue();
+        paths.GetProperty("/feedback").TryGetProperty("get", out _).ShouldBeTrue();
+        paths.GetProperty("/feedback/{id}").TryGetProperty("get", out _).ShouldBeTrue();
+        paths.GetProperty("/feedback/batch").TryGetProperty("post", out _).ShouldBeTrue();
+        paths.GetProperty("/stats").TryGetProperty("get", out _).ShouldBeTrue();
+        paths.GetProperty("/health").TryGetProperty("get", out _).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task The_openapi_document_declares_the_api_key_header_on_protected_operations_only()
+    {
+        var document = await (await _app.Client(key: null).GetAsync(new Uri("/openapi/v1.json", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
+        scheme.Str("type").ShouldBe("apiKey");
+        scheme.Str("in").ShouldBe("header");
+        scheme.Str("name").ShouldBe("X-API-Key");
+        var paths = document.GetProperty("paths");
+        paths.GetProperty("/feedback").GetProperty("post").GetProperty("security")[0].TryGetProperty("ApiKey", out _).ShouldBeTrue();
+        paths.GetProperty("/health").GetProperty("get").TryGetProperty("security", out _).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Post_feedback_is_documented_with_a_request_and_a_response_example()
+    {
+        var document = await (await _app.Client(key: null).GetAsync(new Uri("/openapi/v1.json", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+
+        var post = document.GetProperty("paths").GetProperty("/feedback").GetProperty("post");
+        var request = post.GetProperty("requestBody").GetProperty("content").GetProperty("application/json");
+        request.GetProperty("example").Str("text").ShouldNotBeNullOrWhiteSpace();
+        request.GetProperty("schema").GetProperty("required")[0].GetString().ShouldBe("text");
+        var created = post.GetProperty("responses").GetProperty("201").GetProperty("content").EnumerateObject().First().Value;
+        created.GetProperty("example").Str("sentiment").ShouldBe("negative");
+    }
+
+    [Fact]
+    public async Task The_reference_at_docs_is_served_locally()
+    {
+        var client = _app.Client(key: null);
+        var page = await client.GetAsync(new Uri("/docs", UriKind.Relative), TestContext.Current.CancellationToken);
+        var html = await page.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        page.StatusCode.ShouldBe(HttpStatusCode.OK);
+        html.ShouldContain("openapi/v1.json");
+        html.ShouldNotContain("cdn.jsdelivr.net");
+        var script = await client.GetAsync(new Uri("/docs/scalar.js", UriKind.Relative), TestContext.Current.CancellationToken);
+        script.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+}

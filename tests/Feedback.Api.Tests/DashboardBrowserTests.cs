@@ -1,0 +1,217 @@
+using System.Net;
+using System.Net.Http.Json;
+using Feedback.Api.Tests.Infrastructure;
+using Microsoft.Playwright;
+using Shouldly;
+
+namespace Feedback.Api.Tests;
+
+/// <summary>
+/// The dashboard in a real browser (Debian's Chromium driven by Playwright) against the real API as a child
+/// process. Screenshots go to artifacts/ in the test output directory and are attached to the test result.
+/// </summary>
+public sealed class DashboardBrowserTests : IAsyncLifetime
+{
+    private const string ChromiumPath = "/usr/bin/chromium";
+    private const string Key = "browser-test-key-0123456789";
+
+    private static readonly string[] ChromiumArgs =
+    [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+    ];
+
+    private readonly string _dataDir = Directory.CreateTempSubdirectory("feedback-browser-").FullName;
+    private readonly List<string> _consoleErrors = [];
+    private ServerProcess? _server;
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+    private HttpClient? _api;
+
+    public static string ArtifactsDirectory => Path.Combine(AppContext.BaseDirectory, "artifacts");
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            return;
+        }
+
+        _server = ServerProcess.Start(new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["API_KEY"] = Key,
+            ["DATA_DIR"] = _dataDir,
+            ["AI_PROVIDER_ENABLED"] = "false",
+        });
+        (await _server.WaitUntilReadyAsync(TimeSpan.FromSeconds(30))).ShouldBeTrue(_server.Output);
+        _api = new HttpClient { BaseAddress = _server.BaseAddress };
+        _api.DefaultRequestHeaders.Add("X-API-Key", Key);
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ChromiumArgs,
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        _api?.Dispose();
+        _server?.Dispose();
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task A_support_lead_signs_in_sees_new_feedback_arrive_live_filters_it_and_opens_why()
+    {
+        SkipWithoutChromium();
+        await PostAsync("I love the new reports page, it is wonderful and so easy to use. Thank you!");
+        var page = await OpenPageAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+
+        await page.GotoAsync(_server!.BaseAddress.ToString());
+        await page.GetByLabel("API key").FillAsync(Key);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Open the dashboard" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#feed tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#live")).ToHaveAttributeAsync("data-state", "on");
+
+        // Submitted through the API after the page loaded: it must show up without a reload.
+        await PostAsync("I was charged twice for Zanzibar this month, please refund me immediately. Unacceptable.");
+        await PostAsync("The app crashes every time I open it. Terrible, I lost all my data.");
+        var charged = page.Locator("#feed tr", new() { HasText = "charged twice for Zanzibar" });
+        await Assertions.Expect(charged).ToBeVisibleAsync(new() { Timeout = 10_000 });
+        await Assertions.Expect(page.Locator("#feed tr")).ToHaveCountAsync(3);
+        await Assertions.Expect(page.Locator("#kpi-total")).ToHaveTextAsync("3");
+        await Assertions.Expect(page.Locator("#alerts li")).ToHaveCountAsync(2);
+
+        await page.Locator("select[name=sentiment]").SelectOptionAsync("positive");
+        await Assertions.Expect(page.Locator("#feed tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#feed tr")).ToContainTextAsync("reports page");
+        await page.Locator("select[name=sentiment]").SelectOptionAsync("");
+        await page.Locator("select[name=topic]").SelectOptionAsync("billing");
+        await Assertions.Expect(page.Locator("#feed tr")).ToHaveCountAsync(1);
+        await page.Locator("select[name=topic]").SelectOptionAsync("");
+        await page.Locator("select[name=alert]").SelectOptionAsync("true");
+        await Assertions.Expect(page.Locator("#feed tr")).ToHaveCountAsync(2);
+        await page.Locator("select[name=alert]").SelectOptionAsync("");
+        await page.Locator("input[name=q]").FillAsync("zanzibar");
+        await Assertions.Expect(page.Locator("#feed tr")).ToHaveCountAsync(1);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Clear" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#feed tr")).ToHaveCountAsync(3);
+
+        await charged.ClickAsync();
+        var detail = page.Locator("#detail");
+        await Assertions.Expect(detail).ToBeVisibleAsync();
+        await Assertions.Expect(detail.Locator("#detail-text")).ToContainTextAsync("charged twice for Zanzibar");
+        await Assertions.Expect(detail.Locator("#detail-why")).ToContainTextAsync("local classifier");
+        await Assertions.Expect(detail.Locator("#detail-facts")).ToContainTextAsync("ml_fallback");
+        await Assertions.Expect(detail.Locator("#detail-labels")).ToContainTextAsync("billing");
+        await Assertions.Expect(detail.Locator("#detail-revisions")).ToContainTextAsync("first answer stands");
+        await SaveScreenshotAsync(page, "dashboard-detail-desktop.png");
+        await page.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(detail).ToBeHiddenAsync();
+        await SaveScreenshotAsync(page, "dashboard-desktop.png");
+
+        _consoleErrors.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task On_a_phone_the_dashboard_fits_the_screen_without_sideways_scrolling()
+    {
+        SkipWithoutChromium();
+        await PostAsync("The checkout page is confusing and the button is hidden on my phone.");
+        await PostAsync("Great support team, they fixed my billing issue in minutes.");
+        var page = await OpenPageAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = 390, Height = 844 },
+            DeviceScaleFactor = 2,
+            IsMobile = true,
+            HasTouch = true,
+        });
+
+        await page.GotoAsync(_server!.BaseAddress.ToString());
+        await page.GetByLabel("API key").FillAsync(Key);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Open the dashboard" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#feed tr")).ToHaveCountAsync(2);
+
+        var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
+        await SaveScreenshotAsync(page, "dashboard-phone.png");
+        overflow.ShouldBeLessThanOrEqualTo(0);
+        _consoleErrors.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task A_wrong_key_keeps_the_dashboard_closed()
+    {
+        SkipWithoutChromium();
+        var page = await OpenPageAsync(new BrowserNewContextOptions());
+
+        await page.GotoAsync(_server!.BaseAddress.ToString());
+        await page.GetByLabel("API key").FillAsync("not-the-key-0000000000");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Open the dashboard" }).ClickAsync();
+
+        await Assertions.Expect(page.Locator("#login-error")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#app")).ToBeHiddenAsync();
+    }
+
+    private static void SkipWithoutChromium()
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            Assert.Skip($"Chromium is not installed at {ChromiumPath} (apt-get install -y chromium; .ci/run does this).");
+        }
+    }
+
+    private async Task<IPage> OpenPageAsync(BrowserNewContextOptions options)
+    {
+        var context = await _browser!.NewContextAsync(options);
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(10_000);
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                lock (_consoleErrors)
+                {
+                    _consoleErrors.Add(message.Text);
+                }
+            }
+        };
+        page.PageError += (_, error) =>
+        {
+            lock (_consoleErrors)
+            {
+                _consoleErrors.Add(error);
+            }
+        };
+        return page;
+    }
+
+    private async Task PostAsync(string text)
+    {
+        var response = await _api!.PostAsJsonAsync(new Uri("/feedback", UriKind.Relative), new { text }, TestContext.Current.CancellationToken);
+        response.StatusCode.ShouldBe(HttpStatusCode.Created);
+    }
+
+    private static async Task SaveScreenshotAsync(IPage page, string name)
+    {
+        // The header is sticky: a full-page shot taken while scrolled would show it mid-page.
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        Directory.CreateDirectory(ArtifactsDirectory);
+        var path = Path.Combine(ArtifactsDirectory, name);
+        var bytes = await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        TestContext.Current.AddAttachment(name, bytes, "image/png");
+    }
+}

@@ -1,0 +1,146 @@
+using System.Net;
+using System.Net.Http.Json;
+using Feedback.Api.Tests.Infrastructure;
+using Shouldly;
+
+namespace Feedback.Api.Tests;
+
+public sealed class DashboardTests : IDisposable
+{
+    private readonly FeedbackApp _app = new();
+
+    public void Dispose() => _app.Dispose();
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/dashboard/assets/app.js")]
+    public async Task The_dashboard_is_served_without_a_key_and_with_strict_security_headers(string path)
+    {
+        var response = await _app.Client(key: null).GetAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var csp = response.Headers.GetValues("Content-Security-Policy").Single();
+        csp.ShouldContain("script-src 'self'");
+        csp.ShouldContain("frame-ancestors 'none'");
+        csp.ShouldNotContain("unsafe-inline");
+        response.Headers.GetValues("X-Content-Type-Options").Single().ShouldBe("nosniff");
+        response.Headers.GetValues("Referrer-Policy").Single().ShouldBe("no-referrer");
+    }
+
+    [Fact]
+    public async Task The_page_loads_nothing_from_another_origin()
+    {
+        var html = await _app.Client(key: null).GetStringAsync(new Uri("/", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        html.ShouldNotContain("http://");
+        html.ShouldNotContain("https://");
+        html.ShouldNotContain("<script>");
+        html.ShouldContain("<script src=\"/dashboard/assets/app.js\"");
+    }
+
+    [Fact]
+    public async Task A_valid_key_gives_an_http_only_strict_session_cookie_that_reads_the_api()
+    {
+        var browser = _app.Client(key: null);
+
+        var signIn = await browser.PostAsJsonAsync(new Uri("/dashboard/session", UriKind.Relative), new { key = FeedbackApp.Key }, TestContext.Current.CancellationToken);
+
+        signIn.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        var cookie = signIn.Headers.GetValues("Set-Cookie").Single();
+        cookie.ShouldStartWith("feedback_session=");
+        cookie.ShouldContain("httponly", Case.Insensitive);
+        cookie.ShouldContain("samesite=strict", Case.Insensitive);
+        cookie.ShouldNotContain(FeedbackApp.Key);
+        (await browser.GetAsync(new Uri("/feedback", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await browser.GetAsync(new Uri("/stats", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await browser.GetAsync(new Uri("/dashboard/alerts", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await (await browser.GetAsync(new Uri("/dashboard/session", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync())
+            .GetProperty("signed_in").GetBoolean().ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task A_wrong_key_gets_no_cookie_and_the_api_stays_closed()
+    {
+        var browser = _app.Client(key: null);
+
+        var signIn = await browser.PostAsJsonAsync(new Uri("/dashboard/session", UriKind.Relative), new { key = "not-a-key-at-all-0000" }, TestContext.Current.CancellationToken);
+
+        signIn.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        signIn.Headers.Contains("Set-Cookie").ShouldBeFalse();
+        (await browser.GetAsync(new Uri("/feedback", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_forged_session_cookie_is_401_with_the_usual_problem()
+    {
+        var browser = _app.Client(key: null);
+        browser.DefaultRequestHeaders.Add("Cookie", "feedback_session=forged-value");
+
+        var response = await browser.GetAsync(new Uri("/feedback", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await response.JsonAsync()).Str("type").ShouldBe("/problems/unauthorized");
+    }
+
+    [Fact]
+    public async Task Signing_out_closes_the_api_to_that_browser()
+    {
+        var browser = _app.Client(key: null);
+        await browser.PostAsJsonAsync(new Uri("/dashboard/session", UriKind.Relative), new { key = FeedbackApp.Key }, TestContext.Current.CancellationToken);
+
+        var signOut = await browser.DeleteAsync(new Uri("/dashboard/session", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        signOut.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        var session = await (await browser.GetAsync(new Uri("/dashboard/session", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+        session.GetProperty("signed_in").GetBoolean().ShouldBeFalse();
+        (await browser.GetAsync(new Uri("/feedback", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Open_alerts_list_only_alerts_still_open_with_an_excerpt()
+    {
+        var client = _app.Client();
+        await client.PostFeedbackAsync(new { text = "The app crashes every time I open it. Terrible, I lost all my data." });
+        await client.PostFeedbackAsync(new { text = "I was charged twice this month, refund me now. Unacceptable and awful." });
+        using (var db = _app.OpenDatabase())
+        using (var resolve = db.CreateCommand())
+        {
+            resolve.CommandText = "UPDATE alerts SET state = 'resolved' WHERE id = (SELECT min(id) FROM alerts)";
+            resolve.ExecuteNonQuery();
+        }
+
+        var alerts = await (await client.GetAsync(new Uri("/dashboard/alerts", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+
+        alerts.GetProperty("total").GetInt64().ShouldBe(1);
+        alerts.GetProperty("items").EnumerateArray().ShouldHaveSingleItem().Str("excerpt").ShouldContain("charged twice");
+    }
+
+    [Fact]
+    public async Task Revisions_of_a_message_are_listed_oldest_first_with_before_and_after()
+    {
+        var client = _app.Client();
+        var id = (await (await client.PostFeedbackAsync(new { text = "The export is slow and sometimes fails completely." })).JsonAsync()).GetProperty("id").GetInt64();
+        using (var db = _app.OpenDatabase())
+        using (var insert = db.CreateCommand())
+        {
+            insert.CommandText = $"""
+                INSERT INTO feedback_revisions (feedback_id, revised_at, previous_sentiment, previous_topic, previous_confidence, previous_method,
+                    sentiment, topic, confidence, method, prompt_version, model, reason)
+                VALUES ({id}, '2026-11-24 10:30:01', 'neutral', 'general', 0.55, 'ml_fallback', 'negative', 'performance', 0.91, 'ai', 'v2', 'gpt-4o-mini', 'the LLM answered after the deadline'),
+                       ({id}, '2026-11-24 10:31:00', 'negative', 'performance', 0.91, 'ai', 'negative', 'bug', 0.88, 'ai', 'v3', 'gpt-4o-mini', 'reclassified')
+                """;
+            insert.ExecuteNonQuery();
+        }
+
+        var revisions = await (await client.GetAsync(new Uri($"/feedback/{id}/revisions", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+        var missing = await client.GetAsync(new Uri("/feedback/999/revisions", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        var items = revisions.GetProperty("items").EnumerateArray().ToList();
+        items.Count.ShouldBe(2);
+        items[0].GetProperty("previous").Str("processing_method").ShouldBe("ml_fallback");
+        items[0].GetProperty("current").Str("prompt_version").ShouldBe("v2");
+        items[0].Str("reason").ShouldBe("the LLM answered after the deadline");
+        items[1].GetProperty("current").Str("topic").ShouldBe("bug");
+        missing.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+}
