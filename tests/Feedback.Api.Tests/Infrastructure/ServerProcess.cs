@@ -73,7 +73,7 @@ public sealed class ServerProcess : IDisposable
             return false;
         }
 
-        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
         while (DateTime.UtcNow < deadline && !_process.HasExited)
         {
             try
@@ -84,8 +84,9 @@ public sealed class ServerProcess : IDisposable
                     return true;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
             {
+                // Not listening yet, or too busy starting to answer: ask again.
             }
 
             await Task.Delay(100);
