@@ -13,6 +13,10 @@ internal static class Problems
         StatusCodes.Status401Unauthorized, "unauthorized", "Missing or invalid API key",
         "Send a valid key in the X-API-Key header.");
 
+    public static ProblemHttpResult Forbidden() => Make(
+        StatusCodes.Status403Forbidden, "forbidden", "This key may not do this",
+        "The API key is valid but lacks the scope this request needs (ingest, read or admin).");
+
     public static ProblemHttpResult InvalidJson(string detail) => Make(
         StatusCodes.Status400BadRequest, "invalid-json", "The body is not valid JSON", detail);
 

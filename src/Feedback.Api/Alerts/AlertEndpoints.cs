@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Feedback.Api.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Feedback.Api.Security;
 
 namespace Feedback.Api.Alerts;
 
@@ -10,9 +11,11 @@ internal static class AlertEndpoints
     public static RouteGroupBuilder MapAlerts(this RouteGroupBuilder group)
     {
         group.MapGet("/", ListAsync)
+            .RequireAuthorization(Scopes.Read)
             .WithName("ListAlerts")
             .WithSummary("Alert groups, newest first, with their feedback ids and delivery state per channel.");
         group.MapPost("/{id:long}/resolve", ResolveAsync)
+            .RequireAuthorization(Scopes.Admin)
             .WithName("ResolveAlert")
             .WithSummary("Close an alert group (PagerDuty incidents it opened are resolved too).");
         return group;

@@ -8,6 +8,7 @@ using Feedback.Api.Queries;
 using Feedback.Api.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Feedback.Api.Security;
 
 namespace Feedback.Api.Dashboard;
 
@@ -36,11 +37,11 @@ internal static class DashboardEndpoints
         group.MapGet("/alerts", OpenAlertsAsync)
             .WithName("DashboardOpenAlerts")
             .WithSummary("Open alerts, newest first, with an excerpt of the message.")
-            .RequireAuthorization();
+            .RequireAuthorization(Scopes.Read);
         group.MapGet("/events", Events)
             .WithName("DashboardEvents")
             .WithSummary("Server-sent events: a 'changed' notice whenever a message, a revision or an alert is stored.")
-            .RequireAuthorization();
+            .RequireAuthorization(Scopes.Read);
         return app;
     }
 

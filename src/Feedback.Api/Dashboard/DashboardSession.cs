@@ -31,14 +31,13 @@ internal sealed class DashboardCookieHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var keyId = protector.Unprotect(cookie) is { } key ? keys.Identify(key) : null;
-        if (keyId is null)
+        var apiKey = protector.Unprotect(cookie) is { } key ? keys.Identify(key) : null;
+        if (apiKey is null)
         {
             return Task.FromResult(AuthenticateResult.Fail("invalid session"));
         }
 
-        var identity = new ClaimsIdentity([new Claim(ApiKeyAuthenticationHandler.KeyIdClaim, keyId)], SchemeName);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(apiKey.Principal(SchemeName), SchemeName)));
     }
 }
 

@@ -13,6 +13,10 @@ internal sealed class ServiceSettings
     [ConfigurationKeyName("API_KEY")]
     public string ApiKey { get; set; } = "";
 
+    /// <summary>Named keys with scopes, one per line as NAME SCOPES sha256:HEX; re-read when it changes.</summary>
+    [ConfigurationKeyName("API_KEYS_FILE")]
+    public string? ApiKeysFile { get; set; }
+
     [ConfigurationKeyName("DATA_DIR")]
     public string DataDir { get; set; } = "./data";
 
@@ -236,13 +240,25 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
     public ValidateOptionsResult Validate(string? name, ServiceSettings options)
     {
         var failures = new List<string>();
-        if (options.ApiKeys.Count == 0)
+        if (options.ApiKeys.Count == 0 && string.IsNullOrWhiteSpace(options.ApiKeysFile))
         {
-            failures.Add("API_KEY is not set: give one or more keys, comma-separated (./run.sh creates .env with a fresh key).");
+            failures.Add("API_KEY is not set: give one or more keys, comma-separated, or API_KEYS_FILE (./run.sh creates .env with a fresh key).");
         }
         else if (options.ApiKeys.Any(k => k.Length < 16))
         {
             failures.Add("API_KEY: every key must be at least 16 characters long.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.ApiKeysFile))
+        {
+            try
+            {
+                Security.ApiKeyStore.ParseFile(File.ReadAllLines(options.ApiKeysFile));
+            }
+            catch (Exception exception) when (exception is IOException or FormatException or UnauthorizedAccessException)
+            {
+                failures.Add($"API_KEYS_FILE: {exception.Message}");
+            }
         }
 
         if (options.CacheMaxSize < 0)

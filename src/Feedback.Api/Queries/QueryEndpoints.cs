@@ -5,6 +5,7 @@ using Feedback.Analysis;
 using Feedback.Api.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Feedback.Api.Security;
 
 namespace Feedback.Api.Queries;
 
@@ -16,9 +17,11 @@ internal static class QueryEndpoints
     public static RouteGroupBuilder MapQueries(this RouteGroupBuilder group)
     {
         group.MapGet("/{id:long}", GetAsync)
+            .RequireAuthorization(Scopes.Read)
             .WithName("GetFeedback")
             .WithSummary("One stored message with its result.");
         group.MapGet("/", ListAsync)
+            .RequireAuthorization(Scopes.Read)
             .WithName("ListFeedback")
             .WithSummary("Stored messages, newest first, filtered, one page at a time (keyset cursor).");
         return group;

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Feedback.Api.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Feedback.Api.Security;
 
 namespace Feedback.Api.Queries;
 
@@ -11,6 +12,7 @@ internal static class RevisionQueries
     public static RouteGroupBuilder MapRevisions(this RouteGroupBuilder group)
     {
         group.MapGet("/{id:long}/revisions", ListAsync)
+            .RequireAuthorization(Scopes.Read)
             .WithName("ListFeedbackRevisions")
             .WithSummary("The history of one message's answer: each revision with the answer before and after, and why.")
             .ProducesProblem(StatusCodes.Status404NotFound);

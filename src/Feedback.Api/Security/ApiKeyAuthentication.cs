@@ -2,53 +2,22 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
-using Feedback.Api.Hosting;
+using Feedback.Api.Operations;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
 namespace Feedback.Api.Security;
 
-/// <summary>The accepted keys, held only as SHA-256 digests.</summary>
-internal sealed class ApiKeyStore
-{
-    private readonly byte[][] _digests;
-
-    public ApiKeyStore(IOptions<ServiceSettings> settings)
-    {
-        _digests = [.. settings.Value.ApiKeys.Select(Digest)];
-    }
-
-    /// <summary>
-    /// Compares the presented key with every accepted key in constant time, so neither the answer time nor an
-    /// early exit tells which keys exist or how much of one matched.
-    /// </summary>
-    public string? Identify(string presented)
-    {
-        var digest = Digest(presented);
-        string? match = null;
-        foreach (var accepted in _digests)
-        {
-            if (CryptographicOperations.FixedTimeEquals(digest, accepted))
-            {
-                match = Convert.ToHexStringLower(accepted.AsSpan(0, 6));
-            }
-        }
-
-        return match;
-    }
-
-    private static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
-}
-
-internal sealed class ApiKeyAuthenticationHandler(
+internal sealed partial class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ApiKeyStore keys) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    ApiKeyStore keys,
+    FeedbackMetrics metrics) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string HeaderName = "X-API-Key";
-    public const string KeyIdClaim = "key_id";
+    public const string KeyIdClaim = ApiKey.NameClaim;
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -57,22 +26,43 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var keyId = keys.Identify(values[0]!);
-        if (keyId is null)
+        var key = keys.Identify(values[0]!);
+        if (key is null)
         {
+            // Counted and logged without the key or any part of it.
+            metrics.AuthFailed("unknown_key");
+            LogUnknownKey(Logger, Context.Connection.RemoteIpAddress?.ToString() ?? "unknown", Request.Method, Request.Path);
             return Task.FromResult(AuthenticateResult.Fail("invalid key"));
         }
 
-        var identity = new ClaimsIdentity([new Claim(KeyIdClaim, keyId)], SchemeName);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(key.Principal(SchemeName), SchemeName)));
+    }
+
+    /// <summary>A known key without the scope: the same body whichever key and route.</summary>
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        metrics.AuthFailed("missing_scope");
+        LogMissingScope(Logger, Context.User.KeyId(), Request.Method, Request.Path);
+        return Problems.Forbidden().ExecuteAsync(Context);
     }
 
     /// <summary>The same body for a missing and a wrong key: nothing tells which keys exist.</summary>
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (!Request.Headers.ContainsKey(HeaderName))
+        {
+            metrics.AuthFailed("missing_key");
+        }
+
         Response.Headers.WWWAuthenticate = $"{SchemeName} header=\"{HeaderName}\"";
         return Problems.Unauthorized().ExecuteAsync(Context);
     }
+
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Warning, Message = "Refused an unknown API key from {RemoteAddress} for {Method} {Path}")]
+    private static partial void LogUnknownKey(ILogger logger, string remoteAddress, string method, string path);
+
+    [LoggerMessage(EventId = 4030, Level = LogLevel.Warning, Message = "Key {KeyName} lacks the scope for {Method} {Path}")]
+    private static partial void LogMissingScope(ILogger logger, string keyName, string method, string path);
 }
 
 internal static class ApiKeyAuthenticationExtensions
@@ -82,7 +72,10 @@ internal static class ApiKeyAuthenticationExtensions
         services.AddSingleton<ApiKeyStore>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        services.AddAuthorization();
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Scopes.Ingest, policy => policy.RequireClaim(ApiKey.ScopeClaim, Scopes.Ingest, Scopes.Admin))
+            .AddPolicy(Scopes.Read, policy => policy.RequireClaim(ApiKey.ScopeClaim, Scopes.Read, Scopes.Admin))
+            .AddPolicy(Scopes.Admin, policy => policy.RequireClaim(ApiKey.ScopeClaim, Scopes.Admin));
         return services;
     }
 

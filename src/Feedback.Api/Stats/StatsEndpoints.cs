@@ -5,6 +5,7 @@ using Feedback.Api.Queries;
 using Feedback.Api.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Feedback.Api.Security;
 
 namespace Feedback.Api.Stats;
 
@@ -16,6 +17,7 @@ internal static class StatsEndpoints
     public static RouteGroupBuilder MapStats(this RouteGroupBuilder group)
     {
         group.MapGet("/", GetAsync)
+            .RequireAuthorization(Scopes.Read)
             .WithName("GetStats")
             .WithSummary("Counts per sentiment, topic, method and time bucket, and alert counts, for [from, to).")
             .ProducesProblem(StatusCodes.Status400BadRequest);

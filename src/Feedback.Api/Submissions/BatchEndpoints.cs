@@ -9,6 +9,7 @@ using Feedback.Api.Revisions;
 using Feedback.Api.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Feedback.Api.Security;
 
 namespace Feedback.Api.Submissions;
 
@@ -25,6 +26,7 @@ internal static class BatchEndpoints
     public static RouteGroupBuilder MapBatch(this RouteGroupBuilder group)
     {
         group.MapPost("/batch", SubmitAsync)
+            .RequireAuthorization(Scopes.Ingest)
             .WithName("SubmitFeedbackBatch")
             .WithSummary($"Classify and store up to {MaxItems} messages in one transaction, with a result or an error per item.")
             .Accepts<BatchRequest>("application/json")

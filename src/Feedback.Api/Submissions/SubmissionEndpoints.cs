@@ -16,6 +16,7 @@ internal static class SubmissionEndpoints
     public static RouteGroupBuilder MapSubmissions(this RouteGroupBuilder group)
     {
         group.MapPost("/", SubmitAsync)
+            .RequireAuthorization(Scopes.Ingest)
             .WithName("SubmitFeedback")
             .WithSummary("Classify one message, store it and raise an alert when it needs a person.")
             .Produces<FeedbackResult>(StatusCodes.Status201Created)
