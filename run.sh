@@ -23,6 +23,7 @@ Usage: ./run.sh [command] [arguments]
   import FILE       classify a CSV/JSONL file into the store (--text-column, --id-column, ...; idempotent)
   export            stored messages as CSV or JSONL (--format csv|jsonl, --since DATE, --out FILE)
   stats             counts by sentiment, topic and method, and open alerts, from the store
+  key add NAME      a named API key with scopes (--scopes ingest,read,admin), printed once; key revoke NAME
   bench             load benchmark (wrk) against a bare echo server, written to bench/RESULTS.md
   help              this text
 
@@ -81,7 +82,7 @@ command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
   "" | analyse | interactive) cli "$@" ;;
-  analyze | eval | eval-all | train | import | export | stats) cli "$command" "$@" ;;
+  analyze | eval | eval-all | train | import | export | stats | key) cli "$command" "$@" ;;
   server | serve)
     require_sdk
     ensure_env

@@ -54,6 +54,8 @@ trap cleanup EXIT
 
 API_KEY="bench_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export API_KEY
+# One key sends all the load: its rate limit would be the only thing measured.
+export RATE_LIMIT_PER_MINUTE=0
 port=18080
 
 # start_server NAME DIR DLL [VAR=VALUE...]: starts the server on CPU 0 from its output folder (so it reads

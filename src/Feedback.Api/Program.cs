@@ -37,6 +37,8 @@ builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInf
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddApiKeyAuthentication();
+builder.Services.AddKeyRateLimits(settings);
+builder.Services.AddSingleton(settings);
 builder.Services.AddDashboardSession();
 builder.Services.AddAnalysis(settings);
 builder.Services.AddSqliteStore(settings);
@@ -65,8 +67,10 @@ app.UseStatusCodePages(context => Problems.Make(
         context.HttpContext.Response.StatusCode, "http-" + context.HttpContext.Response.StatusCode,
         Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode), "See the API reference for the routes and methods.")
     .ExecuteAsync(context.HttpContext));
+app.UseMiddleware<LoadShedding>();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 
 app.MapHealth();
 if (settings.MetricsEnabled)
@@ -76,9 +80,9 @@ if (settings.MetricsEnabled)
 
 app.MapApiDocs();
 app.MapDashboard();
-app.MapGroup("/feedback").RequireAuthorization().MapSubmissions().MapQueries().MapBatch().MapRevisions();
-app.MapGroup("/alerts").RequireAuthorization().MapAlerts();
-app.MapGroup("/stats").RequireAuthorization().MapStats();
+app.MapGroup("/feedback").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapSubmissions().MapQueries().MapBatch().MapRevisions();
+app.MapGroup("/alerts").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapAlerts();
+app.MapGroup("/stats").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapStats();
 
 await app.RunAsync();
 return 0;

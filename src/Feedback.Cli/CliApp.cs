@@ -29,6 +29,7 @@ internal static class CliApp
                 "import" => Import.ImportCommand.Run(rest),
                 "export" => Export.ExportCommand.Run(rest),
                 "stats" => StatsCommand.Run(rest),
+                "key" => KeyCommand.Run(rest),
                 "help" or "--help" or "-h" => Help(),
                 _ => Unknown(command),
             };
@@ -308,6 +309,8 @@ internal static class CliApp
               import FILE       classify a CSV or JSONL file into the store (idempotent; see 'import --help')
               export            stored messages as CSV or JSONL (--format, --since, --out)
               stats             counts by sentiment, topic and method, open alerts
+              key add NAME [--scopes ingest,read,admin] [--file PATH] | key revoke NAME
+                                a named API key: printed once, only its SHA-256 stored
             """);
         return 0;
     }

@@ -135,6 +135,7 @@ public sealed class ProcessTests : IDisposable
     {
         ["API_KEY"] = FeedbackApp.Key,
         ["DATA_DIR"] = _dataDir,
+        ["RATE_LIMIT_PER_MINUTE"] = "0",
     };
 
     private sealed record Created(long Id);

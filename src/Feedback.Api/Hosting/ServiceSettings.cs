@@ -17,6 +17,14 @@ internal sealed class ServiceSettings
     [ConfigurationKeyName("API_KEYS_FILE")]
     public string? ApiKeysFile { get; set; }
 
+    /// <summary>Requests a minute per API key (token bucket, same burst); 0 turns the limit off.</summary>
+    [ConfigurationKeyName("RATE_LIMIT_PER_MINUTE")]
+    public int RateLimitPerMinute { get; set; } = 100;
+
+    /// <summary>Requests in flight at most before new ones are answered 503; 0 turns shedding off.</summary>
+    [ConfigurationKeyName("MAX_CONCURRENT_REQUESTS")]
+    public int MaxConcurrentRequests { get; set; } = 512;
+
     [ConfigurationKeyName("DATA_DIR")]
     public string DataDir { get; set; } = "./data";
 
@@ -259,6 +267,16 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
             {
                 failures.Add($"API_KEYS_FILE: {exception.Message}");
             }
+        }
+
+        if (options.RateLimitPerMinute < 0)
+        {
+            failures.Add($"RATE_LIMIT_PER_MINUTE must be 0 (off) or more (got {options.RateLimitPerMinute}).");
+        }
+
+        if (options.MaxConcurrentRequests < 0)
+        {
+            failures.Add($"MAX_CONCURRENT_REQUESTS must be 0 (off) or more (got {options.MaxConcurrentRequests}).");
         }
 
         if (options.CacheMaxSize < 0)

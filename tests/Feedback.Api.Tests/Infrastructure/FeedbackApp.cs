@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace Feedback.Api.Tests.Infrastructure;
 
@@ -32,6 +33,8 @@ public sealed class FeedbackApp : WebApplicationFactory<Program>
         {
             ["API_KEY"] = $"{Key},{SecondKey}",
             ["DATA_DIR"] = DataDir,
+            // Tests send hundreds of requests with one key; the rate-limit tests set their own limit.
+            ["RATE_LIMIT_PER_MINUTE"] = "0",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Feedback"] = "Critical",
         };
@@ -42,6 +45,9 @@ public sealed class FeedbackApp : WebApplicationFactory<Program>
     }
 
     public string DataDir { get; }
+
+    /// <summary>Every log event the host wrote at the levels the settings let through.</summary>
+    public LogCapture Logs { get; } = new();
 
     public string DatabasePath => Path.Combine(DataDir, "feedback.db");
 
@@ -92,6 +98,7 @@ public sealed class FeedbackApp : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         if (_time is not null)
         {
             builder.ConfigureServices(services => services.Replace(ServiceDescriptor.Singleton(_time)));

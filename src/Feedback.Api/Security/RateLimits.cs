@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Feedback.Api.Hosting;
+
+namespace Feedback.Api.Security;
+
+/// <summary>
+/// A token bucket driven by a <see cref="TimeProvider"/>, so tests move its clock: <c>capacity</c> tokens,
+/// one more every <c>refillEvery</c>. Rejections carry the wait until the next token as Retry-After.
+/// </summary>
+internal sealed class ClockTokenBucket(TimeProvider time, int capacity, TimeSpan refillEvery) : RateLimiter
+{
+    private readonly Lock _gate = new();
+    private double _tokens = capacity;
+    private long _refilledAt = time.GetTimestamp();
+    private long? _fullSince;
+
+    public override TimeSpan? IdleDuration
+    {
+        get
+        {
+            lock (_gate)
+            {
+                Refill();
+                return _fullSince is { } since ? time.GetElapsedTime(since) : null;
+            }
+        }
+    }
+
+    public override RateLimiterStatistics GetStatistics()
+    {
+        lock (_gate)
+        {
+            Refill();
+            return new RateLimiterStatistics { CurrentAvailablePermits = (long)_tokens };
+        }
+    }
+
+    protected override RateLimitLease AttemptAcquireCore(int permitCount)
+    {
+        lock (_gate)
+        {
+            Refill();
+            if (_tokens >= permitCount)
+            {
+                _tokens -= permitCount;
+                _fullSince = null;
+                return Lease.Granted;
+            }
+
+            var wait = TimeSpan.FromTicks((long)Math.Ceiling((permitCount - _tokens) * refillEvery.Ticks));
+            return new Lease(false, wait);
+        }
+    }
+
+    protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(AttemptAcquireCore(permitCount));
+
+    private void Refill()
+    {
+        var now = time.GetTimestamp();
+        var gained = time.GetElapsedTime(_refilledAt, now) / refillEvery;
+        if (gained <= 0)
+        {
+            return;
+        }
+
+        _tokens = Math.Min(capacity, _tokens + gained);
+        _refilledAt = now;
+        if (_tokens >= capacity)
+        {
+            _fullSince ??= now;
+        }
+    }
+
+    private sealed class Lease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
+    {
+        public static readonly Lease Granted = new(true, null);
+
+        public override bool IsAcquired => acquired;
+
+        public override IEnumerable<string> MetadataNames => retryAfter is null ? [] : [MetadataName.RetryAfter.Name];
+
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        {
+            metadata = metadataName == MetadataName.RetryAfter.Name ? retryAfter : null;
+            return metadata is not null;
+        }
+    }
+}
+
+internal static class RateLimits
+{
+    public const string PerKey = "per-key";
+
+    /// <summary>
+    /// Per-key token buckets (RATE_LIMIT_PER_MINUTE, burst of the same size; 0 turns them off): 429 with
+    /// Retry-After and a problem body when a key is over its limit.
+    /// </summary>
+    public static IServiceCollection AddKeyRateLimits(this IServiceCollection services, ServiceSettings settings)
+    {
+        services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.AddPolicy(PerKey, context =>
+            {
+                var perMinute = settings.RateLimitPerMinute;
+                if (perMinute == 0)
+                {
+                    return RateLimitPartition.GetNoLimiter("unlimited");
+                }
+
+                var time = context.RequestServices.GetRequiredService<TimeProvider>();
+                return RateLimitPartition.Get(context.User.KeyId(), _ =>
+                    new ClockTokenBucket(time, perMinute, TimeSpan.FromMinutes(1) / perMinute));
+            });
+            options.OnRejected = async (context, cancellationToken) =>
+            {
+                var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 60;
+                context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                await Problems.Make(
+                        StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests for this key",
+                        $"This key may send {settings.RateLimitPerMinute} requests a minute. Retry after {seconds} s.")
+                    .ExecuteAsync(context.HttpContext);
+            };
+        });
+        return services;
+    }
+}
+
+/// <summary>
+/// Sheds load before latency collapses: past MAX_CONCURRENT_REQUESTS requests in flight, a request is answered
+/// 503 with Retry-After at once instead of queueing. Health and metrics are never shed.
+/// </summary>
+internal sealed class LoadShedding(RequestDelegate next, ServiceSettings settings)
+{
+    private int _inFlight;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (settings.MaxConcurrentRequests == 0 || context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments("/metrics"))
+        {
+            await next(context);
+            return;
+        }
+
+        if (Interlocked.Increment(ref _inFlight) > settings.MaxConcurrentRequests)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            context.Response.Headers.RetryAfter = "1";
+            await Problems.Make(
+                    StatusCodes.Status503ServiceUnavailable, "overloaded", "The service is at capacity",
+                    "Too many requests are in progress. Nothing was stored; retry after the time in Retry-After.")
+                .ExecuteAsync(context);
+            return;
+        }
+
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+}
