@@ -27,6 +27,18 @@ catch (Exception exception) when (exception is OptionsValidationException or Inv
 }
 
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+if (settings.LogFormat == "json")
+{
+    // One JSON object a line, for log shippers; the structured fields of every event become properties.
+    builder.Logging.ClearProviders();
+    builder.Logging.AddJsonConsole(json =>
+    {
+        json.IncludeScopes = true;
+        json.UseUtcTimestamp = true;
+        json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+    });
+}
+
 if (builder.Configuration["ASPNETCORE_URLS"] is null && builder.Configuration["urls"] is null)
 {
     builder.WebHost.UseUrls($"http://{builder.Configuration["HOST"] ?? "127.0.0.1"}:{builder.Configuration["PORT"] ?? "8000"}");
@@ -67,6 +79,7 @@ app.UseStatusCodePages(context => Problems.Make(
         context.HttpContext.Response.StatusCode, "http-" + context.HttpContext.Response.StatusCode,
         Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode), "See the API reference for the routes and methods.")
     .ExecuteAsync(context.HttpContext));
+app.UseMiddleware<RequestLogging>();
 app.UseMiddleware<LoadShedding>();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -25,6 +25,10 @@ internal sealed class ServiceSettings
     [ConfigurationKeyName("MAX_CONCURRENT_REQUESTS")]
     public int MaxConcurrentRequests { get; set; } = 512;
 
+    /// <summary>text (the console default) or json: one JSON object a line.</summary>
+    [ConfigurationKeyName("LOG_FORMAT")]
+    public string LogFormat { get; set; } = "text";
+
     [ConfigurationKeyName("DATA_DIR")]
     public string DataDir { get; set; } = "./data";
 
@@ -267,6 +271,11 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
             {
                 failures.Add($"API_KEYS_FILE: {exception.Message}");
             }
+        }
+
+        if (options.LogFormat is not ("text" or "json"))
+        {
+            failures.Add($"LOG_FORMAT must be text or json (got '{options.LogFormat}').");
         }
 
         if (options.RateLimitPerMinute < 0)

@@ -76,6 +76,8 @@ internal static class SubmissionEndpoints
             return Problems.IdempotencyKeyReused();
         }
 
+        context.Items[RequestLogging.FeedbackIdItem] = written.Record.Id;
+        context.Items[RequestLogging.CacheHitItem] = result.CacheHit;
         if (written.Outcome == WriteOutcome.Replayed)
         {
             context.Response.Headers["Idempotent-Replayed"] = "true";
