@@ -146,7 +146,7 @@ internal static class CliApp
 
     private static int Train(string[] args)
     {
-        var options = CommandLine.Parse(args, flags: [], valued: ["--data", "--out"]);
+        var options = CommandLine.Parse(args, flags: ["--check"], valued: ["--data", "--out"]);
         if (options.Positional.Count != 0 || options.Error is not null)
         {
             Console.Error.WriteLine(options.Error ?? "Usage: train [--data DIR] [--out FILE]");
@@ -167,6 +167,14 @@ internal static class CliApp
         }
 
         var result = new ModelTrainer(FeaturePipeline.Default, Console.Out).Train(rows);
+        if (options.Has("--check"))
+        {
+            // Development: the headline figures of the model just trained, without writing it anywhere.
+            var classifier = new LocalClassifier(FeaturePipeline.Default, result.Model);
+            Console.Write(AccuracyReport.Headline(data, "tests/Feedback.Analysis.Tests/Fixtures", classifier, new HashSet<string>(StringComparer.Ordinal) { "saas_feedback_check.csv" }));
+            return 0;
+        }
+
         File.WriteAllBytes(output, result.ModelBytes);
         Console.WriteLine($"wrote {output} ({result.ModelBytes.Length:N0} bytes, SHA-256 {Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(result.ModelBytes))})");
         return 0;

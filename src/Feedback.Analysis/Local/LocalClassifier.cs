@@ -11,7 +11,7 @@ namespace Feedback.Analysis.Local;
 public sealed class LocalClassifier : ILocalClassifier
 {
     /// <summary>Bump whenever the model, a lexicon or a rule changes what any text is classified as.</summary>
-    public const string CurrentVersion = "local-2";
+    public const string CurrentVersion = "local-3";
 
     private const int ReasonTextLength = 60;
     private const int MaxClauses = 64;
@@ -55,7 +55,7 @@ public sealed class LocalClassifier : ILocalClassifier
 
         Softmax(topicLogits, model.TopicTemperature);
         var topic = analysed.Tokens.Count == 0 ? Topic.General : (Topic)Argmax(topicLogits);
-        var topicConfidence = analysed.Tokens.Count == 0 ? 0.5 : topicLogits[(int)topic];
+        var topicConfidence = analysed.Tokens.Count == 0 ? 0.5 : model.TopicConfidence(topicLogits[(int)topic]);
 
         if (scores.Top() == Sentiment.Mixed && !HasPraiseClause(analysed))
         {
