@@ -41,6 +41,11 @@ public sealed class LocalClassifier : ILocalClassifier
     public Classification Classify(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+
+        // Long messages (support e-mails) are also read sentence by sentence, before the whole text: the
+        // per-thread buffers hold one message at a time.
+        Span<double> bySentence = stackalloc double[TrainedModel.SentimentCount];
+        var sentences = text.Length >= LongMessage ? SentenceAverage(text, bySentence) : 0;
         var analysed = pipeline.Run(text, model.Clauses);
         var features = analysed.Features;
         var isForeign = analysed.Language is not LanguageDetector.English and not LanguageDetector.Undetermined;
@@ -49,6 +54,14 @@ public sealed class LocalClassifier : ILocalClassifier
         Span<double> topicLogits = stackalloc double[TrainedModel.TopicCount];
         model.Logits(features, sentimentLogits, topicLogits);
         Softmax(sentimentLogits, model.SentimentTemperature);
+        if (sentences >= 2)
+        {
+            for (var c = 0; c < sentimentLogits.Length; c++)
+            {
+                sentimentLogits[c] = ((1 - SentenceShare) * sentimentLogits[c]) + (SentenceShare * bySentence[c]);
+            }
+        }
+
         var scores = analysed.Tokens.Count == 0
             ? NoWords
             : new SentimentScores(sentimentLogits[0], sentimentLogits[1], sentimentLogits[2], sentimentLogits[3]);
@@ -76,6 +89,55 @@ public sealed class LocalClassifier : ILocalClassifier
         {
             TopicConfidence = topicConfidence,
         };
+    }
+
+    internal static readonly int LongMessage = (int)Training.ModelTrainer.Knob("LONG", 200);
+    internal static readonly double SentenceShare = Training.ModelTrainer.Knob("SSHARE", 0.5);
+
+    /// <summary>
+    /// The mean sentiment probabilities of the message's sentences that say something (more than three words
+    /// and not only greetings or thanks); returns how many sentences were averaged.
+    /// </summary>
+    private int SentenceAverage(string text, Span<double> average)
+    {
+        average.Clear();
+        Span<double> sentiment = stackalloc double[TrainedModel.SentimentCount];
+        Span<double> topic = stackalloc double[TrainedModel.TopicCount];
+        var count = 0;
+        var start = 0;
+        for (var i = 0; i <= text.Length; i++)
+        {
+            var end = i == text.Length || ((text[i] is '.' or '!' or '?' or '\n') && (i + 1 == text.Length || char.IsWhiteSpace(text[i + 1])));
+            if (!end)
+            {
+                continue;
+            }
+
+            var sentence = text[start..Math.Min(i + 1, text.Length)];
+            start = i + 1;
+            var analysed = pipeline.Run(sentence, model.Clauses);
+            var tokens = analysed.Tokens;
+            if (tokens.Count <= 3 || FeatureExtractor.IsCourtesy(tokens, 0, tokens.Count - 1))
+            {
+                continue;
+            }
+
+            model.Logits(analysed.Features, sentiment, topic);
+            Softmax(sentiment, model.SentimentTemperature);
+            for (var c = 0; c < average.Length; c++)
+            {
+                average[c] += sentiment[c];
+            }
+
+            count++;
+        }
+
+        for (var c = 0; c < average.Length && count > 0; c++)
+        {
+            average[c] /= count;
+        }
+
+        return count;
     }
 
     private bool HasPraiseClause(AnalysedText analysed)

@@ -58,6 +58,11 @@ internal sealed class TrainedModel
 
     public float GeneralShift { get; }
 
+    internal static readonly float MixedShift = (float)Training.ModelTrainer.Knob("MSHIFT", 0.4);
+    internal static readonly float MixedPenalty = (float)Training.ModelTrainer.Knob("MPEN", 2);
+    internal static readonly float OpposedAbove = (float)Training.ModelTrainer.Knob("OPP", 0);
+    internal static readonly bool VaderCounts = Training.ModelTrainer.Knob("VOPP", 1) > 0;
+
     public float[] TopicConfidenceMap { get; }
 
     /// <summary>How often a topic answer with this (tempered) probability was right on held-out rows, interpolated between knots.</summary>
@@ -121,6 +126,9 @@ internal sealed class TrainedModel
         }
 
         sums[..SentimentCount].CopyTo(sentiment);
+        var dense = vector.Dense;
+        var opposed = dense[FeatureLayout.ClauseBoth] > OpposedAbove || (VaderCounts && dense[FeatureLayout.VaderBoth] > 0);
+        sentiment[(int)Analysis.Sentiment.Mixed] += opposed ? MixedShift : -MixedPenalty;
         sums[SentimentCount..].CopyTo(topic);
         AddTaxonomyPrior(vector.Dense, TaxonomyPrior, GeneralShift, topic);
     }

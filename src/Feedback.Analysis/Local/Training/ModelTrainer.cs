@@ -40,9 +40,9 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
     /// </summary>
     private static double SetFactor(string set) => set switch
     {
-        "tweeteval_sentiment_test" => Knob("TWEET", 1.0),
-        "se_github_sentiment" => Knob("GITHUB", 0.5),
-        "twitter_us_airline" or "sst2_dev" => Knob("AIRSST", 0.7),
+        "tweeteval_sentiment_test" => Knob("TWEET", 2.0),
+        "se_github_sentiment" => Knob("GITHUB", 1.0),
+        "twitter_us_airline" or "sst2_dev" => Knob("AIRSST", 1.0),
         "guzman_shah_app_reviews" => Knob("GUZ", 1.0),
         "vanvliet_p3_requirements" => Knob("VLIET", 1.0),
         "vu_appstore_reviews" => Knob("VU", 1.0),
