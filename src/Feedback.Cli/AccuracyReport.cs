@@ -107,9 +107,10 @@ internal static class AccuracyReport
 
     /// <summary>
     /// The headline figures of one classifier on one line per figure, for comparing training settings quickly
-    /// (`./run.sh train --check`). The fixtures named in <paramref name="skipFixtures"/> are not scored.
+    /// (`./run.sh train --check [--errors]`). The fixtures named in <paramref name="skipFixtures"/> are not scored;
+    /// <paramref name="listErrors"/> lists each fixture row the classifier gets wrong.
     /// </summary>
-    public static string Headline(string dataDirectory, string fixtureDirectory, ILocalClassifier classifier, IReadOnlySet<string> skipFixtures)
+    public static string Headline(string dataDirectory, string fixtureDirectory, ILocalClassifier classifier, IReadOnlySet<string> skipFixtures, bool listErrors)
     {
         var rows = TrainingData.Load(dataDirectory).Where(r => r.IsHeldOut).ToList();
         var text = new StringBuilder();
@@ -139,7 +140,7 @@ internal static class AccuracyReport
             }
 
             var r = Evaluator.Evaluate(fixture, classifier);
-            if (Environment.GetEnvironmentVariable("FBK_ROWS") == "1")
+            if (listErrors)
             {
                 using var reader = File.OpenText(fixture);
                 foreach (var record in CsvReader.ReadRecords(reader).Where(x => x.Length >= 3 && !x[0].StartsWith('#') && x[0] != "text"))

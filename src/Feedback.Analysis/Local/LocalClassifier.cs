@@ -91,8 +91,11 @@ public sealed class LocalClassifier : ILocalClassifier
         };
     }
 
-    internal static readonly int LongMessage = (int)Training.ModelTrainer.Knob("LONG", 200);
-    internal static readonly double SentenceShare = Training.ModelTrainer.Knob("SSHARE", 0.5);
+    /// <summary>Messages at least this long are also scored sentence by sentence.</summary>
+    private const int LongMessage = 200;
+
+    /// <summary>The sentences' mean probabilities count this much against the whole text's.</summary>
+    private const double SentenceShare = 0.5;
 
     /// <summary>
     /// The mean sentiment probabilities of the message's sentences that say something (more than three words

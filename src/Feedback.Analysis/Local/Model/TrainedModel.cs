@@ -58,10 +58,14 @@ internal sealed class TrainedModel
 
     public float GeneralShift { get; }
 
-    internal static readonly float MixedShift = (float)Training.ModelTrainer.Knob("MSHIFT", 0.4);
-    internal static readonly float MixedPenalty = (float)Training.ModelTrainer.Knob("MPEN", 2);
-    internal static readonly float OpposedAbove = (float)Training.ModelTrainer.Knob("OPP", 0);
-    internal static readonly bool VaderCounts = Training.ModelTrainer.Knob("VOPP", 1) > 0;
+    /// <summary>
+    /// Mixed is read at the clause level: with praise and complaint in different clauses (by the clause model
+    /// or by the lexicon) the mixed logit gets this nudge; without them it loses <see cref="MixedPenalty"/>, so
+    /// a tweet or a polite bug report is not called mixed on word statistics alone.
+    /// </summary>
+    public const float MixedShift = 0.4f;
+
+    public const float MixedPenalty = 2f;
 
     public float[] TopicConfidenceMap { get; }
 
@@ -127,7 +131,7 @@ internal sealed class TrainedModel
 
         sums[..SentimentCount].CopyTo(sentiment);
         var dense = vector.Dense;
-        var opposed = dense[FeatureLayout.ClauseBoth] > OpposedAbove || (VaderCounts && dense[FeatureLayout.VaderBoth] > 0);
+        var opposed = dense[FeatureLayout.ClauseBoth] > 0 || dense[FeatureLayout.VaderBoth] > 0;
         sentiment[(int)Analysis.Sentiment.Mixed] += opposed ? MixedShift : -MixedPenalty;
         sums[SentimentCount..].CopyTo(topic);
         AddTaxonomyPrior(vector.Dense, TaxonomyPrior, GeneralShift, topic);
