@@ -98,8 +98,8 @@ public sealed class LocalClassifier : ILocalClassifier
     private const double SentenceShare = 0.5;
 
     /// <summary>
-    /// The mean sentiment probabilities of the message's sentences that say something (more than three words
-    /// and not only greetings or thanks); returns how many sentences were averaged.
+    /// The sentiment of the message's sentences that say something (more than three words and not only
+    /// greetings or thanks), pooled; returns how many sentences were read.
     /// </summary>
     private int SentenceAverage(string text, Span<double> average)
     {
@@ -129,15 +129,30 @@ public sealed class LocalClassifier : ILocalClassifier
             Softmax(sentiment, model.SentimentTemperature);
             for (var c = 0; c < average.Length; c++)
             {
-                average[c] += sentiment[c];
+                var polar = c is (int)Sentiment.Positive or (int)Sentiment.Negative;
+                average[c] = polar ? Math.Max(average[c], sentiment[c]) : average[c] + sentiment[c];
             }
 
             count++;
         }
 
-        for (var c = 0; c < average.Length && count > 0; c++)
+        if (count == 0)
         {
-            average[c] /= count;
+            return 0;
+        }
+
+        // Positive and negative: the strongest sentence (one clear complaint makes a support e-mail negative,
+        // however many neutral sentences of context surround it); neutral and mixed: the mean.
+        var sum = 0.0;
+        for (var c = 0; c < average.Length; c++)
+        {
+            average[c] = c is (int)Sentiment.Positive or (int)Sentiment.Negative ? average[c] : average[c] / count;
+            sum += average[c];
+        }
+
+        for (var c = 0; c < average.Length; c++)
+        {
+            average[c] /= sum;
         }
 
         return count;

@@ -48,6 +48,7 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
     private static double SetFactor(string set) => set switch
     {
         "tweeteval_sentiment_test" => 2.0,
+        "vu_appstore_reviews" => 2.0, // manually labelled app reviews: the closest set to product feedback
         _ => 1.0,
     };
 
