@@ -150,10 +150,10 @@ internal static class CliApp
 
     private static int Train(string[] args)
     {
-        var options = CommandLine.Parse(args, flags: [], valued: ["--data", "--out"]);
+        var options = CommandLine.Parse(args, flags: ["--check", "--errors"], valued: ["--data", "--out"]);
         if (options.Positional.Count != 0 || options.Error is not null)
         {
-            Console.Error.WriteLine(options.Error ?? "Usage: train [--data DIR] [--out FILE]");
+            Console.Error.WriteLine(options.Error ?? "Usage: train [--data DIR] [--out FILE] [--check [--errors]]");
             return 2;
         }
 
@@ -171,6 +171,14 @@ internal static class CliApp
         }
 
         var result = new ModelTrainer(FeaturePipeline.Default, Console.Out).Train(rows);
+        if (options.Has("--check"))
+        {
+            // Development: the headline figures of the model just trained, without writing it anywhere.
+            var classifier = new LocalClassifier(FeaturePipeline.Default, result.Model);
+            Console.Write(AccuracyReport.Headline(data, "tests/Feedback.Analysis.Tests/Fixtures", classifier, new HashSet<string>(StringComparer.Ordinal) { "saas_feedback_check.csv" }, options.Has("--errors")));
+            return 0;
+        }
+
         File.WriteAllBytes(output, result.ModelBytes);
         Console.WriteLine($"wrote {output} ({result.ModelBytes.Length:N0} bytes, SHA-256 {Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(result.ModelBytes))})");
         return 0;
@@ -304,8 +312,9 @@ internal static class CliApp
                                 accuracy, macro-F1, per-class P/R, confusion, ECE and alerts on a labelled CSV
               eval-all [--data DIR] [--fixtures DIR] [--out FILE]
                                 held-out accuracy of both classifiers on every shared set (bench/ACCURACY.md)
-              train [--data DIR] [--out FILE]
-                                retrain the local model from the shared data (default ../shared/data)
+              train [--data DIR] [--out FILE] [--check [--errors]]
+                                retrain the local model from the shared data (default ../shared/data);
+                                --check prints the new model's headline figures instead of writing it
               import FILE       classify a CSV or JSONL file into the store (idempotent; see 'import --help')
               export            stored messages as CSV or JSONL (--format, --since, --out)
               stats             counts by sentiment, topic and method, open alerts

@@ -11,7 +11,7 @@ namespace Feedback.Analysis.Local;
 public sealed class LocalClassifier : ILocalClassifier
 {
     /// <summary>Bump whenever the model, a lexicon or a rule changes what any text is classified as.</summary>
-    public const string CurrentVersion = "local-2";
+    public const string CurrentVersion = "local-3";
 
     private const int ReasonTextLength = 60;
     private const int MaxClauses = 64;
@@ -41,6 +41,11 @@ public sealed class LocalClassifier : ILocalClassifier
     public Classification Classify(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+
+        // Long messages (support e-mails) are also read sentence by sentence, before the whole text: the
+        // per-thread buffers hold one message at a time.
+        Span<double> bySentence = stackalloc double[TrainedModel.SentimentCount];
+        var sentences = text.Length >= LongMessage ? SentenceAverage(text, bySentence) : 0;
         var analysed = pipeline.Run(text, model.Clauses);
         var features = analysed.Features;
         var isForeign = analysed.Language is not LanguageDetector.English and not LanguageDetector.Undetermined;
@@ -49,13 +54,21 @@ public sealed class LocalClassifier : ILocalClassifier
         Span<double> topicLogits = stackalloc double[TrainedModel.TopicCount];
         model.Logits(features, sentimentLogits, topicLogits);
         Softmax(sentimentLogits, model.SentimentTemperature);
+        if (sentences >= 2)
+        {
+            for (var c = 0; c < sentimentLogits.Length; c++)
+            {
+                sentimentLogits[c] = ((1 - SentenceShare) * sentimentLogits[c]) + (SentenceShare * bySentence[c]);
+            }
+        }
+
         var scores = analysed.Tokens.Count == 0
             ? NoWords
             : new SentimentScores(sentimentLogits[0], sentimentLogits[1], sentimentLogits[2], sentimentLogits[3]);
 
         Softmax(topicLogits, model.TopicTemperature);
         var topic = analysed.Tokens.Count == 0 ? Topic.General : (Topic)Argmax(topicLogits);
-        var topicConfidence = analysed.Tokens.Count == 0 ? 0.5 : topicLogits[(int)topic];
+        var topicConfidence = analysed.Tokens.Count == 0 ? 0.5 : model.TopicConfidence(topicLogits[(int)topic]);
 
         if (scores.Top() == Sentiment.Mixed && !HasPraiseClause(analysed))
         {
@@ -76,6 +89,73 @@ public sealed class LocalClassifier : ILocalClassifier
         {
             TopicConfidence = topicConfidence,
         };
+    }
+
+    /// <summary>Messages at least this long are also scored sentence by sentence.</summary>
+    private const int LongMessage = 200;
+
+    /// <summary>The sentences' mean probabilities count this much against the whole text's.</summary>
+    private const double SentenceShare = 0.5;
+
+    /// <summary>
+    /// The sentiment of the message's sentences that say something (more than three words and not only
+    /// greetings or thanks), pooled; returns how many sentences were read.
+    /// </summary>
+    private int SentenceAverage(string text, Span<double> average)
+    {
+        average.Clear();
+        Span<double> sentiment = stackalloc double[TrainedModel.SentimentCount];
+        Span<double> topic = stackalloc double[TrainedModel.TopicCount];
+        var count = 0;
+        var start = 0;
+        for (var i = 0; i <= text.Length; i++)
+        {
+            var end = i == text.Length || ((text[i] is '.' or '!' or '?' or '\n') && (i + 1 == text.Length || char.IsWhiteSpace(text[i + 1])));
+            if (!end)
+            {
+                continue;
+            }
+
+            var sentence = text[start..Math.Min(i + 1, text.Length)];
+            start = i + 1;
+            var analysed = pipeline.Run(sentence, model.Clauses);
+            var tokens = analysed.Tokens;
+            if (tokens.Count <= 3 || FeatureExtractor.IsCourtesy(tokens, 0, tokens.Count - 1))
+            {
+                continue;
+            }
+
+            model.Logits(analysed.Features, sentiment, topic);
+            Softmax(sentiment, model.SentimentTemperature);
+            for (var c = 0; c < average.Length; c++)
+            {
+                var polar = c is (int)Sentiment.Positive or (int)Sentiment.Negative;
+                average[c] = polar ? Math.Max(average[c], sentiment[c]) : average[c] + sentiment[c];
+            }
+
+            count++;
+        }
+
+        if (count == 0)
+        {
+            return 0;
+        }
+
+        // Positive and negative: the strongest sentence (one clear complaint makes a support e-mail negative,
+        // however many neutral sentences of context surround it); neutral and mixed: the mean.
+        var sum = 0.0;
+        for (var c = 0; c < average.Length; c++)
+        {
+            average[c] = c is (int)Sentiment.Positive or (int)Sentiment.Negative ? average[c] : average[c] / count;
+            sum += average[c];
+        }
+
+        for (var c = 0; c < average.Length; c++)
+        {
+            average[c] /= sum;
+        }
+
+        return count;
     }
 
     private bool HasPraiseClause(AnalysedText analysed)

@@ -73,6 +73,8 @@ internal static class FeatureExtractor
         "thanks", "thank", "thx", "you", "for", "the", "your", "this", "app", "product", "tool", "service", "hi", "hello",
         "hey", "team", "dear", "support", "regards", "best", "kind", "cheers", "in", "advance", "so", "much", "a", "lot",
         "again", "guys", "all", "everyone", "and", "please", "many", "sincerely",
+        // Openings of support e-mails: "Hi there, I hope you are well", "Good morning folks", "First of all".
+        "i", "hope", "are", "well", "doing", "morning", "afternoon", "evening", "there", "folks", "first", "of",
     };
 
     private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> CourtesyLookup = CourtesyWords.GetAlternateLookup<ReadOnlySpan<char>>();

@@ -19,7 +19,7 @@ internal sealed class TrainedModel
     public const string ResourceName = "local.model";
 
     private const string Magic = "FBM2";
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
 
     private static readonly Lazy<TrainedModel> Embedded = new(
         () =>
@@ -34,7 +34,9 @@ internal sealed class TrainedModel
     /// <param name="sentiment">Weights laid out [feature * 4 + sentiment], sentiments in enum order.</param>
     /// <param name="topic">Weights laid out [feature * 6 + topic], topics in enum order.</param>
     /// <param name="taxonomyPrior">How many logits one unit of taxonomy phrase score adds to its own topic.</param>
-    public TrainedModel(float[] sentiment, float[] topic, ClauseModel clauses, float taxonomyPrior, float sentimentTemperature, float topicTemperature)
+    /// <param name="generalShift">Logits taken off general: the data sets label most app reviews general, customers' messages far fewer.</param>
+    /// <param name="topicConfidence">Held-out accuracy at top topic probability 0.05, 0.15, ..., 0.95 (monotone); null for the identity.</param>
+    public TrainedModel(float[] sentiment, float[] topic, ClauseModel clauses, float taxonomyPrior, float sentimentTemperature, float topicTemperature, float generalShift = 0, float[]? topicConfidence = null)
     {
         weights = new float[FeatureLayout.Count * Stride];
         for (var f = 0; f < FeatureLayout.Count; f++)
@@ -47,6 +49,43 @@ internal sealed class TrainedModel
         TaxonomyPrior = taxonomyPrior;
         SentimentTemperature = sentimentTemperature;
         TopicTemperature = topicTemperature;
+        GeneralShift = generalShift;
+        TopicConfidenceMap = topicConfidence ?? [.. Enumerable.Range(0, ConfidenceKnots).Select(k => (k + 0.5f) / ConfidenceKnots)];
+    }
+
+    /// <summary>Knots of the topic confidence map, at the centres of ten equal bins of the top probability.</summary>
+    public const int ConfidenceKnots = 10;
+
+    public float GeneralShift { get; }
+
+    /// <summary>
+    /// Mixed is read at the clause level: with praise and complaint in different clauses (by the clause model
+    /// or by the lexicon) the mixed logit gets this nudge; without them it loses <see cref="MixedPenalty"/>, so
+    /// a tweet or a polite bug report is not called mixed on word statistics alone.
+    /// </summary>
+    public const float MixedShift = 0.4f;
+
+    public const float MixedPenalty = 2f;
+
+    public float[] TopicConfidenceMap { get; }
+
+    /// <summary>How often a topic answer with this (tempered) probability was right on held-out rows, interpolated between knots.</summary>
+    public double TopicConfidence(double probability)
+    {
+        var x = (probability * ConfidenceKnots) - 0.5;
+        if (x <= 0)
+        {
+            return TopicConfidenceMap[0];
+        }
+
+        if (x >= ConfidenceKnots - 1)
+        {
+            return TopicConfidenceMap[^1];
+        }
+
+        var k = (int)x;
+        var f = x - k;
+        return (TopicConfidenceMap[k] * (1 - f)) + (TopicConfidenceMap[k + 1] * f);
     }
 
     public static TrainedModel Default => Embedded.Value;
@@ -63,7 +102,10 @@ internal sealed class TrainedModel
     public long MemoryBytes => sizeof(float) * ((long)weights.Length + Clauses.Weights.Length);
 
     public TrainedModel WithTemperatures(float sentiment, float topic) =>
-        new(Sentiment(), Topic(), Clauses, TaxonomyPrior, sentiment, topic);
+        new(Sentiment(), Topic(), Clauses, TaxonomyPrior, sentiment, topic, GeneralShift, TopicConfidenceMap);
+
+    public TrainedModel WithTopicConfidence(float[] map) =>
+        new(Sentiment(), Topic(), Clauses, TaxonomyPrior, SentimentTemperature, TopicTemperature, GeneralShift, map);
 
     /// <summary>The sentiment weights of one feature (four, in enum order).</summary>
     public ReadOnlySpan<float> SentimentRow(int feature) => weights.AsSpan(feature * Stride, SentimentCount);
@@ -88,15 +130,18 @@ internal sealed class TrainedModel
         }
 
         sums[..SentimentCount].CopyTo(sentiment);
+        var dense = vector.Dense;
+        var opposed = dense[FeatureLayout.ClauseBoth] > 0 || dense[FeatureLayout.VaderBoth] > 0;
+        sentiment[(int)Analysis.Sentiment.Mixed] += opposed ? MixedShift : -MixedPenalty;
         sums[SentimentCount..].CopyTo(topic);
-        AddTaxonomyPrior(vector.Dense, TaxonomyPrior, topic);
+        AddTaxonomyPrior(vector.Dense, TaxonomyPrior, GeneralShift, topic);
     }
 
     /// <summary>
     /// The taxonomy's vote, added to the learned logits: it is what lets the model name topics the
     /// training data barely has (performance, ux) or lacks (billing).
     /// </summary>
-    public static void AddTaxonomyPrior(ReadOnlySpan<float> dense, float prior, Span<double> logits)
+    public static void AddTaxonomyPrior(ReadOnlySpan<float> dense, float prior, float generalShift, Span<double> logits)
     {
         for (var t = 0; t < FeatureLayout.TaxonomyTopics.Length; t++)
         {
@@ -104,7 +149,7 @@ internal sealed class TrainedModel
         }
 
         // The taxonomy's "general" baseline: a topic needs more than one weak phrase to beat it.
-        logits[(int)Analysis.Topic.General] += prior / 3;
+        logits[(int)Analysis.Topic.General] += (prior / 3) - generalShift;
     }
 
     private float[] Sentiment() => Slice(0, SentimentCount);
@@ -135,6 +180,12 @@ internal sealed class TrainedModel
         writer.Write(SentimentTemperature);
         writer.Write(TopicTemperature);
         writer.Write(Clauses.Bias);
+        writer.Write(GeneralShift);
+        foreach (var knot in TopicConfidenceMap)
+        {
+            writer.Write(knot);
+        }
+
         WriteWeights(writer, Sentiment());
         WriteWeights(writer, Topic());
         WriteWeights(writer, Clauses.Weights);
@@ -158,10 +209,17 @@ internal sealed class TrainedModel
         var sentimentTemperature = reader.ReadSingle();
         var topicTemperature = reader.ReadSingle();
         var clauseBias = reader.ReadSingle();
+        var generalShift = reader.ReadSingle();
+        var map = new float[ConfidenceKnots];
+        for (var k = 0; k < map.Length; k++)
+        {
+            map[k] = reader.ReadSingle();
+        }
+
         var sentiment = ReadWeights(reader, FeatureLayout.Count * SentimentCount);
         var topic = ReadWeights(reader, FeatureLayout.Count * TopicCount);
         var clauses = ReadWeights(reader, FeatureLayout.HashedCount);
-        return new TrainedModel(sentiment, topic, new ClauseModel(clauses, clauseBias), prior, sentimentTemperature, topicTemperature);
+        return new TrainedModel(sentiment, topic, new ClauseModel(clauses, clauseBias), prior, sentimentTemperature, topicTemperature, generalShift, map);
     }
 
     /// <summary>Quantises one array: a scale, then (gap, 16-bit value) pairs for the weights that do not round to zero.</summary>

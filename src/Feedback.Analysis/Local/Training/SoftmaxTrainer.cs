@@ -6,7 +6,9 @@ namespace Feedback.Analysis.Local.Training;
 /// <param name="Offsets">Fixed logits added before the softmax (the taxonomy prior); null for none.</param>
 internal sealed record TrainingExample(int[] Indices, float[] Values, int Label, int Mask, float Weight, float[]? Offsets);
 
-internal sealed record SoftmaxSettings(int Epochs, double LearningRate, double L2, int Seed);
+/// <param name="AverageFrom">From this epoch on, the weights at the end of each epoch are averaged into the result
+/// (Polyak averaging: steadier than the last epoch's weights); Epochs or more returns the last weights.</param>
+internal sealed record SoftmaxSettings(int Epochs, double LearningRate, double L2, int Seed, int AverageFrom = int.MaxValue);
 
 /// <summary>
 /// Multinomial logistic regression by AdaGrad stochastic gradient descent. Deterministic: one thread, a
@@ -23,6 +25,8 @@ internal static class SoftmaxTrainer
         var random = new Random(settings.Seed);
         Span<double> logits = stackalloc double[classes];
         Span<double> gradients = stackalloc double[classes];
+        var average = settings.AverageFrom < settings.Epochs ? new double[weights.Length] : null;
+        var averaged = 0;
         for (var epoch = 0; epoch < settings.Epochs; epoch++)
         {
             Shuffle(order, random);
@@ -53,9 +57,19 @@ internal static class SoftmaxTrainer
                     }
                 }
             }
+
+            if (average is not null && epoch >= settings.AverageFrom)
+            {
+                for (var i = 0; i < weights.Length; i++)
+                {
+                    average[i] += weights[i];
+                }
+
+                averaged++;
+            }
         }
 
-        return Array.ConvertAll(weights, w => (float)w);
+        return average is null ? Array.ConvertAll(weights, w => (float)w) : Array.ConvertAll(average, w => (float)(w / averaged));
     }
 
     /// <summary>Softmax over the example's allowed classes (others get 0), written into <paramref name="output"/>.</summary>
