@@ -32,6 +32,9 @@ internal static class Telemetry
 
     public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
     {
+        // The analysis meter (cache hits and misses among its series) is otherwise only created with the LLM
+        // client, so a deployment without an LLM would export no cache series at all.
+        app.ServiceProvider.GetRequiredService<AnalysisMetrics>();
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
     }

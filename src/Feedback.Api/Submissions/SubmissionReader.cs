@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 
@@ -44,6 +45,13 @@ internal static class SubmissionReader
 
     internal static (Submission? Submission, ProblemHttpResult? Problem) Parse(byte[] body)
     {
+        // The JSON reader checks UTF-8 only where it transcodes, so an invalid byte inside a string would
+        // surface later as an exception, not as a 400.
+        if (!Utf8.IsValid(body))
+        {
+            return (null, Problems.InvalidJson("The body is not valid UTF-8."));
+        }
+
         JsonDocument document;
         try
         {
@@ -57,61 +65,74 @@ internal static class SubmissionReader
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            try
             {
-                return (null, Problems.WrongTypes(new Dictionary<string, string[]>(StringComparer.Ordinal) { ["$"] = ["The body must be a JSON object."] }));
+                return Read(document.RootElement, body);
             }
-
-            var typeErrors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-            var text = ReadString(root, "text", typeErrors);
-            var source = ReadString(root, "source", typeErrors);
-            var customerId = ReadString(root, "customer_id", typeErrors);
-            string? metadata = null;
-            if (root.TryGetProperty("metadata", out var meta) && meta.ValueKind != JsonValueKind.Null)
+            catch (InvalidOperationException)
             {
-                if (meta.ValueKind == JsonValueKind.Object)
-                {
-                    metadata = meta.GetRawText();
-                }
-                else
-                {
-                    typeErrors["metadata"] = ["Must be a JSON object."];
-                }
+                // An escaped unpaired surrogate is valid JSON syntax but not text: the reader throws when it
+                // unescapes one, in a property name or in a value.
+                return (null, Problems.InvalidJson("The body contains an escaped unpaired surrogate (such as \\ud800), which is not text."));
             }
-
-            if (typeErrors.Count > 0)
-            {
-                return (null, Problems.WrongTypes(typeErrors));
-            }
-
-            var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-            if (text is null)
-            {
-                errors["text"] = ["Is required."];
-            }
-            else if (string.IsNullOrWhiteSpace(text))
-            {
-                errors["text"] = ["Must not be empty or only white space."];
-            }
-
-            if (source?.Length > MaxSourceLength)
-            {
-                errors["source"] = [$"Must be at most {MaxSourceLength} characters."];
-            }
-
-            if (customerId?.Length > MaxCustomerIdLength)
-            {
-                errors["customer_id"] = [$"Must be at most {MaxCustomerIdLength} characters."];
-            }
-
-            if (errors.Count > 0)
-            {
-                return (null, Problems.Validation(errors));
-            }
-
-            return (new Submission(text!, source, customerId, metadata, Convert.ToHexStringLower(SHA256.HashData(body))), null);
         }
+    }
+
+    private static (Submission? Submission, ProblemHttpResult? Problem) Read(JsonElement root, byte[] body)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return (null, Problems.WrongTypes(new Dictionary<string, string[]>(StringComparer.Ordinal) { ["$"] = ["The body must be a JSON object."] }));
+        }
+
+        var typeErrors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var text = ReadString(root, "text", typeErrors);
+        var source = ReadString(root, "source", typeErrors);
+        var customerId = ReadString(root, "customer_id", typeErrors);
+        string? metadata = null;
+        if (root.TryGetProperty("metadata", out var meta) && meta.ValueKind != JsonValueKind.Null)
+        {
+            if (meta.ValueKind == JsonValueKind.Object)
+            {
+                metadata = meta.GetRawText();
+            }
+            else
+            {
+                typeErrors["metadata"] = ["Must be a JSON object."];
+            }
+        }
+
+        if (typeErrors.Count > 0)
+        {
+            return (null, Problems.WrongTypes(typeErrors));
+        }
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (text is null)
+        {
+            errors["text"] = ["Is required."];
+        }
+        else if (string.IsNullOrWhiteSpace(text))
+        {
+            errors["text"] = ["Must not be empty or only white space."];
+        }
+
+        if (source?.Length > MaxSourceLength)
+        {
+            errors["source"] = [$"Must be at most {MaxSourceLength} characters."];
+        }
+
+        if (customerId?.Length > MaxCustomerIdLength)
+        {
+            errors["customer_id"] = [$"Must be at most {MaxCustomerIdLength} characters."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return (null, Problems.Validation(errors));
+        }
+
+        return (new Submission(text!, source, customerId, metadata, Convert.ToHexStringLower(SHA256.HashData(body))), null);
     }
 
     private static string? ReadString(JsonElement root, string name, Dictionary<string, string[]> typeErrors)

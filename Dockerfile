@@ -1,0 +1,47 @@
+# syntax=docker/dockerfile:1
+# The Feedback API as a container: build with the SDK image, run on the smaller ASP.NET Core runtime image.
+#   docker build -t feedback .
+#   docker run -p 8000:8000 -e API_KEY=<16+ characters> -v feedback-data:/data feedback
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /source
+
+# Restore from the project files alone, so the package layer is reused until a dependency changes.
+# .editorconfig takes part because the analyzers it configures run in the build (warnings are errors).
+COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY src/Feedback.Analysis/Feedback.Analysis.csproj src/Feedback.Analysis/
+COPY src/Feedback.Api/Feedback.Api.csproj src/Feedback.Api/
+RUN dotnet restore src/Feedback.Api/Feedback.Api.csproj
+
+COPY src/Feedback.Analysis/ src/Feedback.Analysis/
+COPY src/Feedback.Api/ src/Feedback.Api/
+RUN dotnet publish src/Feedback.Api/Feedback.Api.csproj \
+      --configuration Release --no-restore --output /app -p:UseAppHost=false
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+WORKDIR /app
+
+# The program binds HOST:PORT itself; the image's default ASPNETCORE_HTTP_PORTS=8080 is cleared so
+# Kestrel does not report two competing bindings.
+ENV HOST=0.0.0.0 \
+    PORT=8000 \
+    DATA_DIR=/data \
+    ASPNETCORE_HTTP_PORTS= \
+    DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+# The SQLite file lives in /data: owned by the image's non-root user "app" so a fresh named volume
+# (which copies this directory's ownership) is writable.
+RUN mkdir -p /data && chown "$APP_UID:$APP_UID" /data
+VOLUME ["/data"]
+
+COPY --from=build /app ./
+
+USER $APP_UID
+EXPOSE 8000
+
+# The runtime image has neither curl nor wget; bash's /dev/tcp speaks just enough HTTP/1.1 to read the
+# status line of GET /health (200 while the store takes writes, 503 when it cannot).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${PORT:-8000} && printf 'GET /health HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && read -r _ status _ <&3 && [ \"$status\" = 200 ]"]
+
+ENTRYPOINT ["dotnet", "Feedback.Api.dll"]
