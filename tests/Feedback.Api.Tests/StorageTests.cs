@@ -101,11 +101,11 @@ public sealed class StorageTests : IDisposable
             lockCommand.ExecuteNonQuery();
         }
 
-        var healthAfter = await (await client.GetAsync(new Uri("/health", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
         var accepted = await client.PostFeedbackAsync(new { text = "Written after the lock was released." });
+        var healthAfter = await (await client.GetAsync(new Uri("/health", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
 
-        healthAfter.Str("database").ShouldBe("ok");
         accepted.StatusCode.ShouldBe(HttpStatusCode.Created);
+        healthAfter.Str("database").ShouldBe("ok");
         _app.Scalar("SELECT COUNT(*) FROM feedback").ShouldBe(2);
     }
 }

@@ -7,7 +7,7 @@ namespace Feedback.Api.Operations;
 
 internal static class HealthEndpoints
 {
-    /// <summary>A write that succeeded this recently needs no probe.</summary>
+    /// <summary>A write this recent, committed or refused, answers for the store without a probe.</summary>
     private static readonly TimeSpan RecentWrite = TimeSpan.FromSeconds(10);
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
@@ -22,7 +22,7 @@ internal static class HealthEndpoints
     private static async Task<Results<Ok<HealthReport>, JsonHttpResult<HealthReport>>> CheckAsync(
         StoreHealth store, FeedbackWriter writer, Analyzer analyzer, CancellationToken cancellationToken)
     {
-        var database = store.KnownGood(RecentWrite) || await ProbeAsync(writer, cancellationToken);
+        var database = store.Recent(RecentWrite) ?? await ProbeAsync(writer, cancellationToken);
         var mlFallback = analyzer.LocalVersion.Length > 0;
         var report = new HealthReport(
             database && mlFallback && analyzer.Ai?.Circuit.IsOpen != true ? "ok" : "degraded",

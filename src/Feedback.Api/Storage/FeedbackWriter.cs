@@ -144,7 +144,14 @@ internal sealed partial class FeedbackWriter : BackgroundService
         try
         {
             var results = CommitOnce(batch);
-            _health.RecordSuccess();
+
+            // Only the writes that matter (messages, probes) speak for the store: a small bookkeeping update
+            // can still fit on a disk that refuses messages.
+            if (batch.Exists(p => p.Operation is NewFeedback or NewFeedbackBatch or null))
+            {
+                _health.RecordSuccess();
+            }
+
             if (_statements?.TakeAlertsWritten() == true)
             {
                 _signal.Notify();

@@ -53,12 +53,21 @@ internal sealed class StoreHealth(TimeProvider time)
         }
     }
 
-    /// <summary>True when a write succeeded within <paramref name="maxAge"/> and none failed since.</summary>
-    public bool KnownGood(TimeSpan maxAge)
+    /// <summary>
+    /// What the last write said, when it is younger than <paramref name="maxAge"/>: true (it committed), false (the
+    /// store refused it), or null (too old or none yet: probe). A recent refusal outweighs a probe, which may fit in
+    /// space a full disk still has for small writes.
+    /// </summary>
+    public bool? Recent(TimeSpan maxAge)
     {
         lock (_gate)
         {
-            return _failure is null && _checkedAt != long.MinValue && time.GetElapsedTime(_checkedAt) < maxAge;
+            if (_checkedAt == long.MinValue || time.GetElapsedTime(_checkedAt) >= maxAge)
+            {
+                return null;
+            }
+
+            return _failure is null;
         }
     }
 
