@@ -214,9 +214,25 @@ local function json_string(s)
   return '"' .. s:gsub('[%c"\\]', function(c) return string.format("\\u%04x", c:byte()) end) .. '"'
 end
 
+local threads = {}
+
 function setup(thread)
   counter = counter + 1
   thread:set("id", counter)
+  table.insert(threads, thread)
+end
+
+-- With BENCH_COUNT_METHOD=1 (the LLM checks), every response body is read and counted by status 201 and
+-- by "processing_method" ("ai" or "ml_fallback") and "status" ("provisional"). Off otherwise: wrk then
+-- skips the per-response callback and its cost.
+if os.getenv("BENCH_COUNT_METHOD") == "1" then
+  created, ai, ml_fallback, provisional = 0, 0, 0, 0
+  function response(status, headers, body)
+    if status == 201 then created = created + 1 end
+    if body:find('"processing_method":"ai"', 1, true) then ai = ai + 1
+    elseif body:find('"processing_method":"ml_fallback"', 1, true) then ml_fallback = ml_fallback + 1 end
+    if body:find('"status":"provisional"', 1, true) then provisional = provisional + 1 end
+  end
 end
 
 function init(args)
@@ -244,6 +260,14 @@ function done(summary, latency, requests)
     "BENCH requests=%d duration_us=%d rps=%.1f p50_us=%d p99_us=%d non2xx=%d socket_errors=%d\n",
     summary.requests, summary.duration, summary.requests / (summary.duration / 1e6),
     latency:percentile(50), latency:percentile(99), e.status, socket_errors))
+  if os.getenv("BENCH_COUNT_METHOD") == "1" then
+    local sums = { created = 0, ai = 0, ml_fallback = 0, provisional = 0 }
+    for _, thread in ipairs(threads) do
+      for name in pairs(sums) do sums[name] = sums[name] + (thread:get(name) or 0) end
+    end
+    io.write(string.format("COUNTS created=%d ai=%d ml_fallback=%d provisional=%d\n",
+      sums.created, sums.ai, sums.ml_fallback, sums.provisional))
+  end
   if e.status > 0 or socket_errors > 0 then
     io.stderr:write(string.format("FAILED: %d non-2xx responses and %d socket errors\n", e.status, socket_errors))
   end

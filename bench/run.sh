@@ -37,13 +37,20 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 echo "Building both servers (Release)..." >&2
 dotnet build src/Feedback.Api/Feedback.Api.csproj -c Release --nologo -v quiet -clp:ErrorsOnly >&2
 dotnet build bench/Feedback.Bench.Echo/Feedback.Bench.Echo.csproj -c Release --nologo -v quiet -clp:ErrorsOnly >&2
+dotnet build bench/Feedback.Bench.FakeLlm/Feedback.Bench.FakeLlm.csproj -c Release --nologo -v quiet -clp:ErrorsOnly >&2
 api_dir="$root/src/Feedback.Api/bin/Release/net10.0"
 echo_dir="$root/bench/Feedback.Bench.Echo/bin/Release/net10.0"
+fake_dir="$root/bench/Feedback.Bench.FakeLlm/bin/Release/net10.0"
 
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d)
 server_pid=""
+fake_pid=""
 cleanup() {
+  if [ -n "$fake_pid" ] && kill -0 "$fake_pid" 2>/dev/null; then
+    kill "$fake_pid" 2>/dev/null || true
+    wait "$fake_pid" 2>/dev/null || true
+  fi
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
@@ -88,6 +95,13 @@ stop_server() {
 run_wrk() {
   taskset -c "$client_cpu" wrk -t1 -c"$1" -d"$2" --timeout 5s -s bench/feedback.lua \
     "http://127.0.0.1:$port/feedback" | grep '^BENCH '
+}
+
+# run_wrk_counted CONNECTIONS DURATION: like run_wrk, and also reads every body (BENCH_COUNT_METHOD=1),
+# printing the BENCH line followed by the COUNTS line (201s, "ai", "ml_fallback", "provisional").
+run_wrk_counted() {
+  BENCH_COUNT_METHOD=1 taskset -c "$client_cpu" wrk -t1 -c"$1" -d"$2" --timeout 5s -s bench/feedback.lua \
+    "http://127.0.0.1:$port/feedback" | grep -E '^(BENCH|COUNTS) ' | tr '\n' ' '
 }
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
@@ -141,6 +155,80 @@ for mode in $sync_modes; do
   fi
 done
 
+# The LLM checks (issue 5): a fake OpenAI-compatible server answering after a fixed delay, on CPU 1
+# with wrk, and the API (metrics and logging as shipped, SQLITE_SYNCHRONOUS=FULL) on CPU 0.
+fake_port=18190
+start_fake() {
+  fake_port=$((fake_port + 1))
+  (cd "$fake_dir" && exec taskset -c "$client_cpu" dotnet Feedback.Bench.FakeLlm.dll --delay-ms "$1" --port "$fake_port") \
+    >"$work/fake-$1.log" 2>&1 &
+  fake_pid=$!
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$fake_port/" && return 0
+    kill -0 "$fake_pid" 2>/dev/null || { cat "$work/fake-$1.log" >&2; fail "fake LLM did not start"; }
+    sleep 0.1
+  done
+  fail "fake LLM did not answer within 10 s"
+}
+stop_fake() {
+  kill "$fake_pid"
+  wait "$fake_pid" 2>/dev/null || true
+  fake_pid=""
+}
+
+llm_connections=16
+llm_rows=()
+# llm_case NAME DELAY_MS: warm-up, then the measured run with every body counted.
+llm_case() {
+  local name=$1 delay=$2 line
+  echo "$name: POST /feedback with the fake LLM answering after $delay ms" >&2
+  start_fake "$delay"
+  start_server "$name" "$api_dir" Feedback.Api.dll DATA_DIR="$work/data-$name" \
+    OPENAI_BASE_URL="http://127.0.0.1:$fake_port/v1" OPENAI_API_KEY=bench OPENAI_MODEL=fake-model
+  run_wrk_counted "$llm_connections" "$warmup" >/dev/null
+  line=$(run_wrk_counted "$llm_connections" "$duration")
+  printf '  %-14s %3s conns: %s\n' "$name" "$llm_connections" "$line" >&2
+  stop_server
+  stop_fake
+  llm_rows+=("$name|$delay|$(field requests "$line")|$(field rps "$line")|$(field p50_us "$line")|$(field p99_us "$line")|$(field created "$line")|$(field ai "$line")|$(field ml_fallback "$line")|$(field provisional "$line")|$(field socket_errors "$line")")
+  llm_line=$line
+}
+
+# (a) A slow model (2 s): every request still gets its 201 within the 500 ms budget.
+llm_case llm-slow 2000
+slow_ok=yes
+if [ "$(field created "$llm_line")" != "$(field requests "$llm_line")" ] || [ "$(field socket_errors "$llm_line")" != 0 ] \
+  || [ "$(field p99_us "$llm_line")" -gt 500000 ]; then
+  echo "bench: FAILED: LLM at 2 s: not every response was a 201, or p99 > 500 ms" >&2
+  failures=$((failures + 1))
+  slow_ok=no
+fi
+# (b) A fast model (100 ms): every response is the LLM's.
+llm_case llm-fast 100
+fast_ok=yes
+if [ "$(field ml_fallback "$llm_line")" != 0 ] || [ "$(field ai "$llm_line")" != "$(field requests "$llm_line")" ]; then
+  echo "bench: FAILED: LLM at 100 ms: not every response was \"processing_method\":\"ai\"" >&2
+  failures=$((failures + 1))
+  fast_ok=no
+fi
+
+# (c) What metrics (METRICS_ENABLED) and Information-level logging cost on the full path (NORMAL, no LLM),
+# the four combinations one after the other in this run.
+overhead_configs="metrics-on/info metrics-off/info metrics-on/warning metrics-off/warning"
+overhead_connections=${BENCH_OVERHEAD_CONNECTIONS:-"16 64"}
+for cfg in $overhead_configs; do
+  metrics=true
+  [ "${cfg%%/*}" = metrics-off ] && metrics=false
+  level=Information
+  [ "${cfg##*/}" = warning ] && level=Warning
+  name="ovh-${cfg/\//-}"
+  echo "$name: POST /feedback (NORMAL) with METRICS_ENABLED=$metrics, Logging__LogLevel__Default=$level" >&2
+  start_server "$name" "$api_dir" Feedback.Api.dll DATA_DIR="$work/data-$name" SQLITE_SYNCHRONOUS=NORMAL \
+    METRICS_ENABLED="$metrics" Logging__LogLevel__Default="$level"
+  connections=$overhead_connections measure "$name"
+  stop_server
+done
+
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f %%", 100 * a / b; else print "n/a" }'; }
 mb() { awk -v kb="$1" 'BEGIN { printf "%.0f", kb / 1024 }'; }
@@ -160,6 +248,7 @@ runtime=$(dotnet --list-runtimes | awk '/Microsoft.AspNetCore.App/ { v = $2 } EN
   echo "|---|---:|---:|---:|---:|---:|---:|---:|"
   for row in "${rows[@]}"; do
     IFS='|' read -r name c rps p50 p99 non2xx socket_errors <<<"$row"
+    [ "${name#ovh-}" = "$name" ] || continue
     printf '| %s | %s | %.0f | %s | %s | %s | %s | %s |\n' "$name" "$c" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
       "$non2xx" "$socket_errors" "$(pct "$rps" "${rps_of[echo,$c]:-0}")"
   done
@@ -168,6 +257,39 @@ runtime=$(dotnet --list-runtimes | awk '/Microsoft.AspNetCore.App/ { v = $2 } EN
   echo
   for name in echo $(for mode in $sync_modes; do echo "full-$mode"; done); do
     echo "- $name: $(mb "${rss_of[$name]}") MB"
+  done
+  echo
+  echo "## LLM path (fake OpenAI-compatible server)"
+  echo
+  echo "The fake server (bench/Feedback.Bench.FakeLlm) answers every chat completion after a fixed delay; it runs on"
+  echo "CPU $client_cpu with wrk, the API on CPU $server_cpu with its defaults (AI_DEADLINE_MS=350, AI_MAX_CONCURRENCY=16,"
+  echo "SQLITE_SYNCHRONOUS=FULL, metrics on). $llm_connections connections, $warmup warm-up, $duration measured; every body is read"
+  echo "and counted by wrk's response callback."
+  echo
+  echo "| case | LLM delay ms | requests | requests/s | p50 ms | p99 ms | 201 | \"ai\" | \"ml_fallback\" | provisional | socket errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for row in "${llm_rows[@]}"; do
+    IFS='|' read -r name delay requests rps p50 p99 created ai mlf prov sock <<<"$row"
+    printf '| %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$delay" "$requests" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
+      "$created" "$ai" "$mlf" "$prov" "$sock"
+  done
+  echo
+  echo "- LLM at 2 s, target 100 % 201 and p99 ≤ 500 ms: **$([ "$slow_ok" = yes ] && echo met || echo MISSED)**"
+  echo "- LLM at 100 ms, target every response \"ai\": **$([ "$fast_ok" = yes ] && echo met || echo MISSED)**"
+  echo
+  echo "## Overhead of metrics and logging"
+  echo
+  echo "Full path, SQLITE_SYNCHRONOUS=NORMAL, no LLM; the four servers one after the other in this run. % is requests/s"
+  echo "over the metrics-off/warning server's at the same connection count."
+  echo
+  echo "| metrics / log level | connections | requests/s | p50 ms | p99 ms | non-2xx | socket errors | % of metrics-off/warning | peak RSS MB |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for row in "${rows[@]}"; do
+    IFS='|' read -r name c rps p50 p99 non2xx socket_errors <<<"$row"
+    [ "${name#ovh-}" != "$name" ] || continue
+    cfg=${name#ovh-}
+    printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "$cfg" "$c" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
+      "$non2xx" "$socket_errors" "$(pct "$rps" "${rps_of[ovh-metrics-off-warning,$c]:-0}")" "$(mb "${rss_of[$name]}")"
   done
   echo
   echo "Machine: $(nproc) CPUs, $cpu_model, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM,"
