@@ -170,11 +170,13 @@ internal sealed partial class FeedbackWriter
         /// <summary>Queues one delivery; a second of the same kind for the same group and channel is ignored (unique index).</summary>
         private void QueueDelivery(long groupId, string kind, string channel, DateTime due, DateTime now)
         {
-            Execute(
+            var added = Command(
                 "INSERT INTO alert_deliveries (group_id, kind, channel, state, attempts, next_attempt_at, created_at) " +
                 "VALUES ($group, $kind, $channel, 'pending', 0, $due, $now) ON CONFLICT (group_id, kind, channel) DO NOTHING",
-                ("$group", groupId), ("$kind", kind), ("$channel", channel), ("$due", due), ("$now", now));
-            _alertsWritten = true;
+                ("$group", groupId), ("$kind", kind), ("$channel", channel), ("$due", due), ("$now", now)).ExecuteNonQuery();
+
+            // Only a delivery that is really new is worth waking the dispatcher for (a summary queued already is not).
+            _alertsWritten |= added > 0;
         }
 
         private object? Execute(string sql, params (string Name, object? Value)[] parameters)
