@@ -49,7 +49,7 @@ internal static class BatchEndpoints
         CancellationToken cancellationToken)
     {
         var request = context.Request;
-        if (!request.HasJsonContentType())
+        if (!SubmissionReader.IsJson(request.ContentType))
         {
             return Problems.UnsupportedMediaType();
         }
@@ -59,7 +59,7 @@ internal static class BatchEndpoints
             return Problems.TooLarge(MaxBodyBytes);
         }
 
-        var body = await ReadBodyAsync(request.BodyReader, cancellationToken);
+        var body = await SubmissionReader.ReadBodyAsync(request.BodyReader, MaxBodyBytes, cancellationToken);
         if (body is null)
         {
             return Problems.TooLarge(MaxBodyBytes);
@@ -145,30 +145,6 @@ internal static class BatchEndpoints
 
     private static Dictionary<string, string[]> Error(string field, string message) =>
         new(StringComparer.Ordinal) { [field] = [message] };
-
-    /// <summary>Reads the whole body, or returns null as soon as it passes the limit.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(PipeReader reader, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var read = await reader.ReadAsync(cancellationToken);
-            var buffer = read.Buffer;
-            if (buffer.Length > MaxBodyBytes)
-            {
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                return null;
-            }
-
-            if (read.IsCompleted)
-            {
-                var bytes = buffer.ToArray();
-                reader.AdvanceTo(buffer.End);
-                return bytes;
-            }
-
-            reader.AdvanceTo(buffer.Start, buffer.End);
-        }
-    }
 }
 
 /// <summary>The body of POST /feedback/batch (documentation only: the body is read by hand).</summary>

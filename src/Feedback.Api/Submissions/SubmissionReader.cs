@@ -34,7 +34,7 @@ internal static class SubmissionReader
             return (null, Problems.TooLarge(MaxBodyBytes));
         }
 
-        var body = await ReadBodyAsync(request.BodyReader, cancellationToken);
+        var body = await ReadBodyAsync(request.BodyReader, MaxBodyBytes, cancellationToken);
         if (body is null)
         {
             return (null, Problems.TooLarge(MaxBodyBytes));
@@ -151,7 +151,8 @@ internal static class SubmissionReader
         return value.GetString();
     }
 
-    private static bool IsJson(string? contentType)
+    /// <summary>application/json or application/*+json, in UTF-8 when a charset is named.</summary>
+    internal static bool IsJson(string? contentType)
     {
         if (!MediaTypeHeaderValue.TryParse(contentType, out var media))
         {
@@ -168,14 +169,14 @@ internal static class SubmissionReader
             || (media.SubType.Value?.EndsWith("+json", StringComparison.OrdinalIgnoreCase) == true && media.Type.Equals("application", StringComparison.OrdinalIgnoreCase));
     }
 
-    /// <summary>Reads the whole body, or returns null as soon as it passes the limit.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(PipeReader reader, CancellationToken cancellationToken)
+    /// <summary>Reads the whole body, or returns null as soon as it passes <paramref name="limit"/> bytes.</summary>
+    internal static async Task<byte[]?> ReadBodyAsync(PipeReader reader, int limit, CancellationToken cancellationToken)
     {
         while (true)
         {
             var read = await reader.ReadAsync(cancellationToken);
             var buffer = read.Buffer;
-            if (buffer.Length > MaxBodyBytes)
+            if (buffer.Length > limit)
             {
                 reader.AdvanceTo(buffer.Start, buffer.End);
                 return null;
