@@ -17,7 +17,8 @@ Usage: ./run.sh [command] [arguments]
   server            the HTTP API on port 8000 (PORT overrides) with a SQLite file under DATA_DIR
   test              build and run the whole test suite
   eval FILE.csv     accuracy report of the local classifier on a labelled CSV
-                    (--json, --classifier trained|vader, --split all|heldout|train)
+                    (--json, --classifier trained|vader, --split all|heldout|train,
+                    --provider ai --prompt v2: the configured LLM with one prompt version)
   eval-all          both classifiers on every shared set's held-out split (--data DIR, --out bench/ACCURACY.md)
   train             rebuild the trained model bit for bit from the shared data (--data DIR, default ../shared/data)
   import FILE       classify a CSV/JSONL file into the store (--text-column, --id-column, ...; idempotent)

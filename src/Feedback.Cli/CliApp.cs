@@ -107,10 +107,10 @@ internal static class CliApp
 
     private static int Evaluate(string[] args)
     {
-        var options = CommandLine.Parse(args, flags: ["--json"], valued: ["--classifier", "--split"]);
+        var options = CommandLine.Parse(args, flags: ["--json"], valued: ["--classifier", "--split", "--provider", "--prompt", "--concurrency"]);
         if (options.Positional.Count != 1 || options.Error is not null)
         {
-            Console.Error.WriteLine(options.Error ?? "Usage: eval FILE.csv [--json] [--classifier trained|vader] [--split all|heldout|train]");
+            Console.Error.WriteLine(options.Error ?? "Usage: eval FILE.csv [--json] [--classifier trained|vader] [--split all|heldout|train] [--provider local|ai [--prompt v2] [--concurrency 8]]");
             return 2;
         }
 
@@ -126,6 +126,17 @@ internal static class CliApp
         {
             Console.Error.WriteLine($"No such file: {path}");
             return 1;
+        }
+
+        if (options.Value("--provider") is { } provider && provider != "local")
+        {
+            if (provider != "ai" || !int.TryParse(options.Value("--concurrency") ?? "8", System.Globalization.CultureInfo.InvariantCulture, out var concurrency) || concurrency is < 1 or > 64)
+            {
+                Console.Error.WriteLine("--provider is local or ai; --concurrency is 1 to 64.");
+                return 2;
+            }
+
+            return AiEvaluation.RunAsync(path, include, options.Value("--prompt") ?? "v2", concurrency, options.Has("--json")).GetAwaiter().GetResult();
         }
 
         EvaluationReport report;
@@ -309,7 +320,9 @@ internal static class CliApp
               analyze [--json] TEXT
                                 classify one message
               eval FILE.csv [--json] [--classifier trained|vader] [--split all|heldout|train]
-                                accuracy, macro-F1, per-class P/R, confusion, ECE and alerts on a labelled CSV
+                   [--provider local|ai [--prompt v2] [--concurrency 8]]
+                                accuracy, macro-F1, per-class P/R, confusion, ECE and alerts on a labelled CSV;
+                                --provider ai scores the configured LLM with one prompt version
               eval-all [--data DIR] [--fixtures DIR] [--out FILE]
                                 held-out accuracy of both classifiers on every shared set (bench/ACCURACY.md)
               train [--data DIR] [--out FILE] [--check [--errors]]

@@ -135,7 +135,7 @@ public sealed class AiProvider
     /// The model reports one probability; the rest is spread evenly so the scores sum to 1 and the chosen
     /// label stays the most probable (a confidence under 0.25 is raised to it).
     /// </summary>
-    private static Classification ToClassification(LlmAnswer answer, string language, PromptVersion prompt, TimeSpan took)
+    internal static Classification ToClassification(LlmAnswer answer, string language, PromptVersion prompt, TimeSpan took)
     {
         var p = Math.Max(answer.Confidence, 0.25);
         var rest = (1 - p) / 3;

@@ -1,7 +1,9 @@
 using System.ClientModel;
+using System.ClientModel.Primitives;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
+using OpenAI;
 
 namespace Feedback.Analysis.Llm;
 
@@ -47,6 +49,28 @@ public sealed class LlmClassifier(IChatClient client, string model)
         """).RootElement.Clone();
 
     public string Model { get; } = model;
+
+    /// <summary>
+    /// An OpenAI-compatible client over <paramref name="http"/> with the SDK's own retries off: a retry would spend
+    /// the latency budget, and the caller's circuit breaker decides when to stop calling.
+    /// </summary>
+    public static LlmClassifier Create(string? baseUrl, string? apiKey, string model, TimeSpan timeout, HttpClient http)
+    {
+        var options = new OpenAIClientOptions
+        {
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+            NetworkTimeout = timeout,
+            Transport = new HttpClientPipelineTransport(http),
+        };
+        if (!string.IsNullOrWhiteSpace(baseUrl))
+        {
+            options.Endpoint = new Uri(baseUrl);
+        }
+
+        // Local servers (Ollama, vLLM) take any key; the SDK insists on one.
+        var key = string.IsNullOrWhiteSpace(apiKey) ? "unused" : apiKey;
+        return new LlmClassifier(new OpenAIClient(new ApiKeyCredential(key), options).GetChatClient(model).AsIChatClient(), model);
+    }
 
     /// <summary>The user message: the customer's text, delimited, with the delimiters it contains neutralised.</summary>
     public static string UserMessage(string text) =>

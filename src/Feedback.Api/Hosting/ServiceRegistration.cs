@@ -1,13 +1,9 @@
 using Feedback.Analysis;
-using System.ClientModel;
-using System.ClientModel.Primitives;
 using Feedback.Analysis.Llm;
 using Feedback.Analysis.Local;
 using Feedback.Api.Alerts;
 using Feedback.Api.Alerts.Channels;
 using Feedback.Api.Revisions;
-using Microsoft.Extensions.AI;
-using OpenAI;
 using Microsoft.Extensions.Options;
 
 namespace Feedback.Api.Hosting;
@@ -90,32 +86,14 @@ internal static class ServiceRegistration
         return services;
     }
 
-    /// <summary>
-    /// The OpenAI client over a typed HttpClient, with the SDK's own retries off: a retry would spend the
-    /// latency budget, and the circuit breaker decides when to stop calling.
-    /// </summary>
+    /// <summary>The LLM over a typed HttpClient, guarded by <see cref="AiProvider"/>.</summary>
     private static void AddLlm(this IServiceCollection services, ServiceSettings settings)
     {
         var timeout = TimeSpan.FromMilliseconds(settings.AiTimeoutMs);
         services.AddHttpClient("llm", client => client.Timeout = timeout + TimeSpan.FromSeconds(1));
-        services.AddSingleton(sp =>
-        {
-            var options = new OpenAIClientOptions
-            {
-                RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-                NetworkTimeout = timeout,
-                Transport = new HttpClientPipelineTransport(sp.GetRequiredService<IHttpClientFactory>().CreateClient("llm")),
-            };
-            if (!string.IsNullOrWhiteSpace(settings.OpenAiBaseUrl))
-            {
-                options.Endpoint = new Uri(settings.OpenAiBaseUrl);
-            }
-
-            // Local servers (Ollama, vLLM) take any key; the SDK insists on one.
-            var key = string.IsNullOrWhiteSpace(settings.OpenAiApiKey) ? "unused" : settings.OpenAiApiKey;
-            var chat = new OpenAIClient(new ApiKeyCredential(key), options).GetChatClient(settings.OpenAiModel).AsIChatClient();
-            return new LlmClassifier(chat, settings.OpenAiModel);
-        });
+        services.AddSingleton(sp => LlmClassifier.Create(
+            settings.OpenAiBaseUrl, settings.OpenAiApiKey, settings.OpenAiModel, timeout,
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient("llm")));
         services.AddSingleton(sp =>
         {
             var canary = settings.Canary is { } c ? (PromptLibrary.Get(c.Name), c.Percent) : ((PromptVersion, int)?)null;

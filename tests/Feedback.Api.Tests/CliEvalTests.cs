@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Feedback.Api.Tests.Infrastructure;
+using Shouldly;
+
+namespace Feedback.Api.Tests;
+
+/// <summary><c>eval FILE --provider ai --prompt V</c>: a prompt version scored on labelled data through a real OpenAI-compatible server.</summary>
+public sealed class CliEvalTests : IAsyncLifetime
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("feedback-eval-").FullName;
+    private FakeOpenAiServer _llm = null!;
+
+    public async ValueTask InitializeAsync() => _llm = await FakeOpenAiServer.StartAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _llm.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task An_llm_prompt_is_scored_with_the_same_report_and_failures_fall_back_and_are_counted()
+    {
+        // A model that is right on two rows, wrong on one and answers garbage on the fourth.
+        _llm.Reply = request => request.User switch
+        {
+            var u when u.Contains("crashes", StringComparison.Ordinal) => FakeReply.Labels("negative", "bug", 0.95),
+            var u when u.Contains("love", StringComparison.Ordinal) => FakeReply.Labels("positive", "general", 0.9),
+            var u when u.Contains("dark mode", StringComparison.Ordinal) => FakeReply.Labels("negative", "ux", 0.6),
+            _ => new FakeReply.Answer("not json"),
+        };
+        var csv = Path.Combine(_directory, "labelled.csv");
+        File.WriteAllLines(csv,
+        [
+            "text,label,topic",
+            "\"The app crashes every time I open it\",negative,bug",
+            "\"I love the new design, great work\",positive,general",
+            "\"Please add dark mode to the app\",neutral,feature_request",
+            "\"Where can I download my invoices?\",neutral,billing",
+        ]);
+
+        var (exitCode, output) = await RunCliAsync("eval", csv, "--provider", "ai", "--prompt", "v1", "--json");
+        var (_, text) = await RunCliAsync("eval", csv, "--provider", "ai", "--prompt", "v1");
+
+        exitCode.ShouldBe(0, output);
+        var report = JsonDocument.Parse(output).RootElement;
+        report.GetProperty("rows").GetInt32().ShouldBe(4);
+        report.GetProperty("sentiment").GetProperty("accuracy").GetDouble().ShouldBeGreaterThanOrEqualTo(0.5);
+        report.GetProperty("sentiment").GetProperty("accuracy").GetDouble().ShouldBeLessThan(1.0);
+        report.GetProperty("topic").GetProperty("macro_f1").ValueKind.ShouldBe(JsonValueKind.Number);
+        _llm.Requests.ShouldAllBe(r => r.System == Feedback.Analysis.Llm.PromptLibrary.Get("v1").SystemPrompt);
+        text.ShouldContain("LLM answers: 3 of 4");
+        text.ShouldContain("InvalidAnswer 1");
+    }
+
+    [Fact]
+    public async Task Without_an_llm_configured_it_says_so()
+    {
+        var csv = Path.Combine(_directory, "one.csv");
+        File.WriteAllLines(csv, ["text,label", "\"The app crashes every time I open it\",negative"]);
+
+        var (exitCode, output) = await RunCliAsync(new Dictionary<string, string>(StringComparer.Ordinal), "eval", csv, "--provider", "ai");
+
+        exitCode.ShouldBe(1);
+        output.ShouldContain("OPENAI_API_KEY");
+    }
+
+    /// <summary>The CLI's build output for the same configuration: tests/X/bin/CONFIG/TFM → src/Feedback.Cli/bin/CONFIG/TFM.</summary>
+    private static string CliPath()
+    {
+        var tfm = new DirectoryInfo(AppContext.BaseDirectory);
+        var configuration = tfm.Parent!;
+        var root = configuration.Parent!.Parent!.Parent!.Parent!;
+        return Path.Combine(root.FullName, "src", "Feedback.Cli", "bin", configuration.Name, tfm.Name, "Feedback.Cli.dll");
+    }
+
+    private Task<(int ExitCode, string Output)> RunCliAsync(params string[] args) =>
+        RunCliAsync(new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["OPENAI_BASE_URL"] = _llm.BaseUrl.ToString(),
+            ["OPENAI_MODEL"] = "test-model",
+        }, args);
+
+    private async Task<(int ExitCode, string Output)> RunCliAsync(Dictionary<string, string> environment, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = _directory,
+        };
+        info.ArgumentList.Add(CliPath());
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var name in new[] { "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL" })
+        {
+            info.Environment.Remove(name);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
