@@ -9,18 +9,7 @@ internal sealed class FeedbackRecord
     /// <summary>A record holding only an answer's labels, for a revision.</summary>
     public static FeedbackRecord ForAnswer(AnalysisResult result, bool alert)
     {
-        var record = new FeedbackRecord
-        {
-            Text = "",
-            Sentiment = "",
-            Topic = "",
-            ConfidenceScore = "",
-            ProcessingMethod = "",
-            Language = "",
-            Model = "",
-            Status = "",
-            Warnings = "[]",
-        };
+        var record = new FeedbackRecord { Text = "" };
         record.Apply(result, alert);
         return record;
     }
@@ -57,13 +46,13 @@ internal sealed class FeedbackRecord
     /// <summary>The client's metadata object as JSON text, stored as sent.</summary>
     public string? Metadata { get; set; }
 
-    public required string Sentiment { get; set; }
+    public string Sentiment { get; set; } = "";
 
-    public required string Topic { get; set; }
+    public string Topic { get; set; } = "";
 
     public double Confidence { get; set; }
 
-    public required string ConfidenceScore { get; set; }
+    public string ConfidenceScore { get; set; } = "";
 
     public double ScorePositive { get; set; }
 
@@ -75,18 +64,18 @@ internal sealed class FeedbackRecord
 
     public bool AlertTriggered { get; set; }
 
-    public required string ProcessingMethod { get; set; }
+    public string ProcessingMethod { get; set; } = "";
 
-    public required string Language { get; set; }
+    public string Language { get; set; } = "";
 
     public string? PromptVersion { get; set; }
 
-    public required string Model { get; set; }
+    public string Model { get; set; } = "";
 
-    public required string Status { get; set; }
+    public string Status { get; set; } = "";
 
     /// <summary>JSON array of warning strings.</summary>
-    public required string Warnings { get; set; }
+    public string Warnings { get; set; } = "[]";
 
     public DateTime CreatedAt { get; set; }
 
