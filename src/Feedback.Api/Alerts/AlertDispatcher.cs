@@ -66,6 +66,14 @@ internal sealed partial class AlertDispatcher(
 
     private async Task FeedAsync(Dictionary<string, Channel<AlertDelivery>> queues, CancellationToken cancellationToken)
     {
+        // While every queue is full nothing read could be queued. Under a burst of alerts the writer wakes the feeder
+        // after nearly every commit, and each read of the due rows and count of the pending ones cost more CPU than
+        // the request that raised the alert; the pending gauge is refreshed on the next feed, after the next send.
+        if (queues.Count > 0 && queues.Values.All(queue => queue.Reader.Count >= QueueCapacity))
+        {
+            return;
+        }
+
         var now = time.GetUtcNow().UtcDateTime;
         List<AlertDelivery> due;
         int pending;

@@ -147,11 +147,16 @@ internal sealed partial class FeedbackWriter
 
         private static string Excerpt(string text) => text.Length <= 300 ? text : text[..297] + "...";
 
+        /// <summary>
+        /// The newest of the last 100 open groups of the topic that is the same complaint. Ordered by first_at (then id),
+        /// the order of the (state, topic, first_at) index: SQLite walks it backwards and stops after 100 rows. Ordered by
+        /// id alone it read and sorted every open group of the topic in the window, hundreds of rows per alert under load.
+        /// </summary>
         private (long Id, string Severity, int Count, DateTime FirstAt)? FindGroup(string topic, long fingerprint, DateTime since)
         {
             using var reader = Command(
                 "SELECT id, fingerprint, severity, count, first_at FROM alert_groups " +
-                "WHERE kind = 'feedback' AND state = 'open' AND topic = $topic AND first_at >= $since ORDER BY id DESC LIMIT 100",
+                "WHERE kind = 'feedback' AND state = 'open' AND topic = $topic AND first_at >= $since ORDER BY first_at DESC, id DESC LIMIT 100",
                 ("$topic", topic), ("$since", since)).ExecuteReader();
             while (reader.Read())
             {
