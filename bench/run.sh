@@ -106,6 +106,12 @@ run_wrk_counted() {
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
+# cpu_ticks: the server's user + system CPU time so far, in clock ticks (fields 14 and 15 of /proc/PID/stat).
+# Requests per second depend on how much of CPU 0 the other processes leave the server; CPU time per request
+# does much less, so runs on a busy machine stay comparable.
+clock_ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
+
 failures=0
 rows=()
 declare -A rps_of rss_of
@@ -116,7 +122,11 @@ measure() {
   for c in $connections; do
     line=$(run_wrk "$c" "$warmup")
     completed=$((completed + $(field requests "$line")))
+    local ticks_before cpu_us
+    ticks_before=$(cpu_ticks)
     line=$(run_wrk "$c" "$duration")
+    cpu_us=$(awk -v t="$(($(cpu_ticks) - ticks_before))" -v hz="$clock_ticks" -v n="$(field requests "$line")" \
+      'BEGIN { if (n > 0) printf "%.0f", t * 1000000 / hz / n; else print "n/a" }')
     completed=$((completed + $(field requests "$line")))
     local non2xx socket_errors
     non2xx=$(field non2xx "$line")
@@ -126,8 +136,8 @@ measure() {
       failures=$((failures + 1))
     fi
     rps_of[$name,$c]=$(field rps "$line")
-    rows+=("$name|$c|$(field rps "$line")|$(field p50_us "$line")|$(field p99_us "$line")|$non2xx|$socket_errors")
-    printf '  %-14s %3s conns: %s\n' "$name" "$c" "$line" >&2
+    rows+=("$name|$c|$(field rps "$line")|$(field p50_us "$line")|$(field p99_us "$line")|$non2xx|$socket_errors|$cpu_us")
+    printf '  %-14s %3s conns: %s cpu_us_per_request=%s\n' "$name" "$c" "$line" "$cpu_us" >&2
   done
   rss_of[$name]=$(awk '/VmHWM/ { print $2 }' "/proc/$server_pid/status")
   completed_of=$completed
@@ -244,13 +254,13 @@ runtime=$(dotnet --list-runtimes | awk '/Microsoft.AspNetCore.App/ { v = $2 } EN
   echo "Written by \`bench/run.sh\` (see bench/README.md). Server pinned to CPU $server_cpu, wrk (1 thread) to CPU $client_cpu;"
   echo "$warmup warm-up, then $duration measured at each connection count."
   echo
-  echo "| server | connections | requests/s | p50 ms | p99 ms | non-2xx | socket errors | % of echo req/s |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| server | connections | requests/s | p50 ms | p99 ms | non-2xx | socket errors | % of echo req/s | server CPU µs/request |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   for row in "${rows[@]}"; do
-    IFS='|' read -r name c rps p50 p99 non2xx socket_errors <<<"$row"
+    IFS='|' read -r name c rps p50 p99 non2xx socket_errors cpu_us <<<"$row"
     [ "${name#ovh-}" = "$name" ] || continue
-    printf '| %s | %s | %.0f | %s | %s | %s | %s | %s |\n' "$name" "$c" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
-      "$non2xx" "$socket_errors" "$(pct "$rps" "${rps_of[echo,$c]:-0}")"
+    printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "$name" "$c" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
+      "$non2xx" "$socket_errors" "$(pct "$rps" "${rps_of[echo,$c]:-0}")" "$cpu_us"
   done
   echo
   echo "Peak resident memory (VmHWM of the server process):"
@@ -282,14 +292,14 @@ runtime=$(dotnet --list-runtimes | awk '/Microsoft.AspNetCore.App/ { v = $2 } EN
   echo "Full path, SQLITE_SYNCHRONOUS=NORMAL, no LLM; the four servers one after the other in this run. % is requests/s"
   echo "over the metrics-off/warning server's at the same connection count."
   echo
-  echo "| metrics / log level | connections | requests/s | p50 ms | p99 ms | non-2xx | socket errors | % of metrics-off/warning | peak RSS MB |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| metrics / log level | connections | requests/s | p50 ms | p99 ms | non-2xx | socket errors | % of metrics-off/warning | peak RSS MB | server CPU µs/request |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for row in "${rows[@]}"; do
-    IFS='|' read -r name c rps p50 p99 non2xx socket_errors <<<"$row"
+    IFS='|' read -r name c rps p50 p99 non2xx socket_errors cpu_us <<<"$row"
     [ "${name#ovh-}" != "$name" ] || continue
     cfg=${name#ovh-}
-    printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "$cfg" "$c" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
-      "$non2xx" "$socket_errors" "$(pct "$rps" "${rps_of[ovh-metrics-off-warning,$c]:-0}")" "$(mb "${rss_of[$name]}")"
+    printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n' "$cfg" "$c" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
+      "$non2xx" "$socket_errors" "$(pct "$rps" "${rps_of[ovh-metrics-off-warning,$c]:-0}")" "$(mb "${rss_of[$name]}")" "$cpu_us"
   done
   echo
   echo "Machine: $(nproc) CPUs, $cpu_model, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM,"
