@@ -52,6 +52,7 @@ builder.Services.AddApiKeyAuthentication();
 builder.Services.AddKeyRateLimits(settings);
 builder.Services.AddSingleton(settings);
 builder.Services.AddDashboardSession();
+builder.Services.AddRedis(settings);
 builder.Services.AddAnalysis(settings);
 builder.Services.AddSqliteStore(settings);
 builder.Services.AddAlerts(settings);
