@@ -64,6 +64,9 @@ if (settings.MetricsEnabled)
 builder.Services.AddApiDocs();
 
 var app = builder.Build();
+
+// Connects to Redis (when REDIS_URL is set) now rather than on the first request; an unreachable one does not stop the start.
+app.Services.GetService<Feedback.Api.Redis.RedisLink>();
 try
 {
     SqliteStore.Migrate(app.Services);

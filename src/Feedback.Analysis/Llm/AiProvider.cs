@@ -109,6 +109,8 @@ public sealed class AiProvider
                 (var elsewhere, claimed) = await WaitForOtherInstanceAsync(aiKey);
                 if (elsewhere is not null)
                 {
+                    // The provider just answered another instance: that settles a trial call this one was let through for.
+                    Circuit.Succeeded();
                     _cache.Set(aiKey, elsewhere);
                     return elsewhere;
                 }

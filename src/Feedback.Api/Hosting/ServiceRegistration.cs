@@ -100,6 +100,7 @@ internal static class ServiceRegistration
             services.AddSingleton(sp => new RedisLink(
                 RedisLink.ParseUrl(settings.RedisUrl), settings.RedisKeyPrefix, sp.GetRequiredService<IMeterFactory>(),
                 sp.GetRequiredService<ILogger<RedisLink>>()));
+            services.AddSingleton<ISharedAnswers>(sp => new RedisAnswers(sp.GetRequiredService<RedisLink>(), TimeSpan.FromSeconds(settings.CacheTtlSeconds)));
         }
 
         return services;
@@ -128,11 +129,9 @@ internal static class ServiceRegistration
                 Canary = canary,
                 RedactPii = settings.RedactPii,
             };
-            var redis = sp.GetService<RedisLink>();
             return new AiProvider(
                 sp.GetRequiredService<LlmClassifier>(), options, sp.GetRequiredService<ClassificationCache>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AnalysisMetrics>(),
-                redis is null ? null : new RedisAnswers(redis, TimeSpan.FromSeconds(settings.CacheTtlSeconds)));
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AnalysisMetrics>(), sp.GetService<ISharedAnswers>());
         });
     }
 }

@@ -17,6 +17,12 @@ internal sealed partial class RedisLink : IDisposable
     /// <summary>After a failure, /health says degraded for this long even if the connection is back.</summary>
     private static readonly TimeSpan DegradedAfterFailure = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// After a failure nothing is sent for this long: a Redis that hangs (connected but silent) then costs one
+    /// timeout a second, not one per request.
+    /// </summary>
+    private static readonly TimeSpan PauseAfterFailure = TimeSpan.FromSeconds(1);
+
     private readonly ConnectionMultiplexer _connection;
     private readonly Counter<long> _fallbacks;
     private readonly ILogger<RedisLink> _logger;
@@ -41,7 +47,15 @@ internal sealed partial class RedisLink : IDisposable
     /// <summary>Put in front of every key, so several services or tests can share one Redis.</summary>
     public string KeyPrefix { get; }
 
-    public bool IsConnected => _connection.IsConnected;
+    /// <summary>Worth trying now: connected, and no failure in the last moment.</summary>
+    public bool Usable
+    {
+        get
+        {
+            var failedAt = Interlocked.Read(ref _failedAt);
+            return _connection.IsConnected && (failedAt == 0 || Stopwatch.GetElapsedTime(failedAt) > PauseAfterFailure);
+        }
+    }
 
     /// <summary>Connected, and no operation failed lately.</summary>
     public bool Healthy
@@ -55,13 +69,20 @@ internal sealed partial class RedisLink : IDisposable
 
     /// <summary>
     /// Runs one Redis operation; <c>Done</c> is false (and the fallback counted) when Redis is not connected or
-    /// the operation failed or timed out. While disconnected nothing is sent, so a dead Redis costs no waiting.
+    /// the operation failed or timed out. While disconnected, and for a moment after a failure, nothing is sent,
+    /// so a dead Redis costs no waiting and a hanging one little.
     /// </summary>
     public async ValueTask<(bool Done, T Value)> RunAsync<T>(string operation, Func<IDatabase, Task<T>> action)
     {
         if (!_connection.IsConnected)
         {
             MarkFailed(operation, null);
+            return (false, default!);
+        }
+
+        if (!Usable)
+        {
+            _fallbacks.Add(1, new KeyValuePair<string, object?>("operation", operation));
             return (false, default!);
         }
 

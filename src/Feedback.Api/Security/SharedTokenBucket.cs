@@ -54,7 +54,7 @@ internal sealed class SharedTokenBucket(
     /// when it is refused, so the Redis round trip is made there. While Redis is down the local bucket answers here.
     /// </summary>
     protected override RateLimitLease AttemptAcquireCore(int permitCount) =>
-        redis.IsConnected ? GoAsync : local.AttemptAcquire(permitCount);
+        redis.Usable ? GoAsync : local.AttemptAcquire(permitCount);
 
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
