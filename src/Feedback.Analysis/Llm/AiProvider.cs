@@ -178,6 +178,15 @@ public sealed class AiProvider
         {
             if (await _shared!.TryClaimAsync(aiKey, Options.CallTimeout + TimeSpan.FromSeconds(1)))
             {
+                // The holder shares its answer before it releases the mark, so a mark free since the last look
+                // may mean the answer is there now: one more look costs far less than a second LLM call.
+                if (await _shared.GetAsync(aiKey) is { } shared)
+                {
+                    await _shared.ReleaseAsync(aiKey);
+                    _metrics?.SharedCache(hit: true);
+                    return (shared, false);
+                }
+
                 return (null, true);
             }
 
