@@ -1,9 +1,9 @@
+using System.Diagnostics.Metrics;
 using Feedback.Analysis;
 using Feedback.Analysis.Llm;
 using Feedback.Analysis.Local;
 using Feedback.Api.Alerts;
 using Feedback.Api.Alerts.Channels;
-using System.Diagnostics.Metrics;
 using Feedback.Api.Redis;
 using Feedback.Api.Revisions;
 using Microsoft.Extensions.Options;

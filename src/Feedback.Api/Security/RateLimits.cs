@@ -73,7 +73,6 @@ internal sealed class ClockTokenBucket(TimeProvider time, int capacity, TimeSpan
             _fullSince ??= now;
         }
     }
-
 }
 
 /// <summary>A token bucket's answer: granted, or refused with the wait until enough tokens as Retry-After.</summary>
