@@ -10,6 +10,7 @@ public sealed class AnalysisMetrics
     private readonly Counter<long> _fallbacks;
     private readonly Counter<long> _tokens;
     private readonly Counter<long> _aiCalls;
+    private readonly Counter<long> _sharedCache;
 
     public AnalysisMetrics(IMeterFactory meterFactory, ClassificationCache cache)
     {
@@ -24,12 +25,17 @@ public sealed class AnalysisMetrics
         // ai_calls_total{outcome}
         _aiCalls = meter.CreateCounter<long>("ai_calls", description: "LLM calls, by outcome.");
 
+        // feedback_shared_cache_lookups_total{result}: LLM answers looked up in the cache shared by instances (REDIS_URL).
+        _sharedCache = meter.CreateCounter<long>("feedback_shared_cache_lookups", description: "Lookups of LLM answers in the cache shared by instances, by result.");
+
         // feedback_cache_hits_total / feedback_cache_misses_total
         meter.CreateObservableCounter("feedback_cache_hits", () => cache.Hits, description: "Classification cache hits.");
         meter.CreateObservableCounter("feedback_cache_misses", () => cache.Misses, description: "Classification cache misses.");
     }
 
     public void Fallback(string reason) => _fallbacks.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void SharedCache(bool hit) => _sharedCache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
 
     public void AiCall(string outcome) => _aiCalls.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 

@@ -19,9 +19,9 @@ public sealed record AnalysisResult(
 public sealed record AnalysisOutcome(AnalysisResult Result, Task<AnalysisResult?>? Upgrade);
 
 /// <summary>
-/// The policy: input rules first, then the cache, then the LLM within its deadline when one is configured,
-/// with the local classifier as the answer whenever the LLM is slow, down or wrong. Every caller (API, CLI,
-/// batch) goes through here so they all answer the same way.
+/// The policy: input rules first, then the cache (this instance's, then the one instances share), then the LLM
+/// within its deadline when one is configured, with the local classifier as the answer whenever the LLM is slow,
+/// down or wrong. Every caller (API, CLI, batch) goes through here so they all answer the same way.
 /// </summary>
 public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, AiProvider? ai = null)
 {
@@ -44,7 +44,8 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
         }
 
         var prompt = ai.PromptFor(prepared.Key);
-        if (ai.TryGetCached(prepared.Key, prompt, out var cached))
+        var cached = ai.TryGetCached(prepared.Key, prompt, out var known) ? known : await ai.GetSharedAsync(prepared.Key, prompt);
+        if (cached is not null)
         {
             return new AnalysisOutcome(AiResult(cached, prompt, localResult.Warnings, cacheHit: true), null);
         }
@@ -87,7 +88,8 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
         }
 
         var prompt = ai.PromptFor(prepared.Key);
-        if (ai.TryGetCached(prepared.Key, prompt, out var cached))
+        var cached = ai.TryGetCached(prepared.Key, prompt, out var known) ? known : await ai.GetSharedAsync(prepared.Key, prompt);
+        if (cached is not null)
         {
             return (true, AiResult(cached, prompt, prepared.Local.Warnings, cacheHit: true));
         }

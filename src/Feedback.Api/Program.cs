@@ -52,6 +52,7 @@ builder.Services.AddApiKeyAuthentication();
 builder.Services.AddKeyRateLimits(settings);
 builder.Services.AddSingleton(settings);
 builder.Services.AddDashboardSession();
+builder.Services.AddRedis(settings);
 builder.Services.AddAnalysis(settings);
 builder.Services.AddSqliteStore(settings);
 builder.Services.AddAlerts(settings);
@@ -63,6 +64,9 @@ if (settings.MetricsEnabled)
 builder.Services.AddApiDocs();
 
 var app = builder.Build();
+
+// Connects to Redis (when REDIS_URL is set) now rather than on the first request; an unreachable one does not stop the start.
+app.Services.GetService<Feedback.Api.Redis.RedisLink>();
 try
 {
     SqliteStore.Migrate(app.Services);

@@ -38,10 +38,13 @@ public sealed class AiProvider
     private readonly ClassificationCache _cache;
     private readonly AnalysisMetrics? _metrics;
     private readonly SemaphoreSlim _slots;
+    private readonly ISharedAnswers? _shared;
 
-    public AiProvider(LlmClassifier classifier, AiOptions options, ClassificationCache cache, TimeProvider time, AnalysisMetrics? metrics)
+    public AiProvider(
+        LlmClassifier classifier, AiOptions options, ClassificationCache cache, TimeProvider time, AnalysisMetrics? metrics, ISharedAnswers? shared = null)
     {
         _classifier = classifier;
+        _shared = shared;
         Options = options;
         _cache = cache;
         _metrics = metrics;
@@ -62,8 +65,30 @@ public sealed class AiProvider
     public PromptVersion PromptFor(CacheKey key) =>
         Options.Canary is { } canary && (int)(key.A % 100) < canary.Percent ? canary.Prompt : Options.Prompt;
 
+    /// <summary>How often an instance waiting for another instance's answer to the same text looks for it.</summary>
+    public static TimeSpan SharedPollInterval { get; } = TimeSpan.FromMilliseconds(20);
+
     public bool TryGetCached(CacheKey key, PromptVersion prompt, out Classification classification) =>
         _cache.TryGet(AiKey(key, prompt), out classification);
+
+    /// <summary>An answer another instance got from the LLM (null without a shared cache); kept locally too.</summary>
+    public async ValueTask<Classification?> GetSharedAsync(CacheKey key, PromptVersion prompt)
+    {
+        if (_shared is null)
+        {
+            return null;
+        }
+
+        var aiKey = AiKey(key, prompt);
+        var answer = await _shared.GetAsync(aiKey);
+        _metrics?.SharedCache(answer is not null);
+        if (answer is not null)
+        {
+            _cache.Set(aiKey, answer);
+        }
+
+        return answer;
+    }
 
     /// <summary>Takes a concurrency slot without waiting; the caller must pass it to <see cref="CallAsync"/>.</summary>
     public bool TryReserveSlot() => _slots.Wait(0);
@@ -75,8 +100,22 @@ public sealed class AiProvider
     public async Task<Classification?> CallAsync(string text, CacheKey key, PromptVersion prompt, string language)
     {
         var started = Stopwatch.GetTimestamp();
+        var aiKey = AiKey(key, prompt);
+        var claimed = false;
         try
         {
+            if (_shared is not null)
+            {
+                (var elsewhere, claimed) = await WaitForOtherInstanceAsync(aiKey);
+                if (elsewhere is not null)
+                {
+                    // The provider just answered another instance: that settles a trial call this one was let through for.
+                    Circuit.Succeeded();
+                    _cache.Set(aiKey, elsewhere);
+                    return elsewhere;
+                }
+            }
+
             using var timeout = new CancellationTokenSource(Options.CallTimeout, Time);
             var outbound = Options.RedactPii ? PiiRedactor.Redact(text) : text;
             var answer = await _classifier.ClassifyAsync(outbound, prompt, timeout.Token);
@@ -84,7 +123,12 @@ public sealed class AiProvider
             _metrics?.AiCall("ok");
             _metrics?.Tokens(answer.InputTokens, answer.OutputTokens);
             var classification = ToClassification(answer, language, prompt, Stopwatch.GetElapsedTime(started));
-            _cache.Set(AiKey(key, prompt), classification);
+            _cache.Set(aiKey, classification);
+            if (_shared is not null)
+            {
+                await _shared.SetAsync(aiKey, classification);
+            }
+
             return classification;
         }
         catch (OperationCanceledException)
@@ -114,6 +158,50 @@ public sealed class AiProvider
         finally
         {
             _slots.Release();
+            if (claimed)
+            {
+                // After the answer is shared, so an instance waiting on the mark finds the answer, not a free key.
+                await _shared!.ReleaseAsync(aiKey);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Claims the text for this instance, or, while another instance holds the claim, waits for its answer to
+    /// appear in the shared cache. A claim that lapses or is released without an answer (that instance's call
+    /// failed or it died) is taken over; after a whole call timeout of waiting, this instance asks the LLM itself.
+    /// </summary>
+    private async Task<(Classification? Answer, bool Claimed)> WaitForOtherInstanceAsync(CacheKey aiKey)
+    {
+        var started = Time.GetTimestamp();
+        while (true)
+        {
+            if (await _shared!.TryClaimAsync(aiKey, Options.CallTimeout + TimeSpan.FromSeconds(1)))
+            {
+                // The holder shares its answer before it releases the mark, so a mark free since the last look
+                // may mean the answer is there now: one more look costs far less than a second LLM call.
+                if (await _shared.GetAsync(aiKey) is { } shared)
+                {
+                    await _shared.ReleaseAsync(aiKey);
+                    _metrics?.SharedCache(hit: true);
+                    return (shared, false);
+                }
+
+                return (null, true);
+            }
+
+            if (await _shared.GetAsync(aiKey) is { } answer)
+            {
+                _metrics?.SharedCache(hit: true);
+                return (answer, false);
+            }
+
+            if (Time.GetElapsedTime(started) >= Options.CallTimeout)
+            {
+                return (null, false);
+            }
+
+            await Task.Delay(SharedPollInterval, Time);
         }
     }
 

@@ -1,8 +1,10 @@
+using System.Diagnostics.Metrics;
 using Feedback.Analysis;
 using Feedback.Analysis.Llm;
 using Feedback.Analysis.Local;
 using Feedback.Api.Alerts;
 using Feedback.Api.Alerts.Channels;
+using Feedback.Api.Redis;
 using Feedback.Api.Revisions;
 using Microsoft.Extensions.Options;
 
@@ -57,6 +59,7 @@ internal static class ServiceRegistration
         services.AddSingleton(alertSettings);
         services.AddSingleton(new AlertPolicy(alertSettings, SeverityRules.Load(settings.AlertRulesFile)));
         services.AddSingleton<AlertSignal>();
+        services.AddSingleton(sp => new SharedAlertGroups(sp.GetService<RedisLink>(), sp.GetRequiredService<AlertPolicy>()));
         services.AddSingleton<AlertMetrics>();
         services.AddSingleton<IAlertChannel, LogChannel>();
         foreach (var name in new[] { "slack", "webhook", "pagerduty" })
@@ -86,6 +89,23 @@ internal static class ServiceRegistration
         return services;
     }
 
+    /// <summary>
+    /// With REDIS_URL, the connection the shared cache, rate limits and alert grouping use; without it nothing is
+    /// registered and each of them works in-process.
+    /// </summary>
+    public static IServiceCollection AddRedis(this IServiceCollection services, ServiceSettings settings)
+    {
+        if (!string.IsNullOrWhiteSpace(settings.RedisUrl))
+        {
+            services.AddSingleton(sp => new RedisLink(
+                RedisLink.ParseUrl(settings.RedisUrl), settings.RedisKeyPrefix, sp.GetRequiredService<IMeterFactory>(),
+                sp.GetRequiredService<ILogger<RedisLink>>()));
+            services.AddSingleton<ISharedAnswers>(sp => new RedisAnswers(sp.GetRequiredService<RedisLink>(), TimeSpan.FromSeconds(settings.CacheTtlSeconds)));
+        }
+
+        return services;
+    }
+
     /// <summary>The LLM over a typed HttpClient, guarded by <see cref="AiProvider"/>.</summary>
     private static void AddLlm(this IServiceCollection services, ServiceSettings settings)
     {
@@ -111,7 +131,7 @@ internal static class ServiceRegistration
             };
             return new AiProvider(
                 sp.GetRequiredService<LlmClassifier>(), options, sp.GetRequiredService<ClassificationCache>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AnalysisMetrics>());
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AnalysisMetrics>(), sp.GetService<ISharedAnswers>());
         });
     }
 }

@@ -35,6 +35,17 @@ internal sealed class ServiceSettings
     [ConfigurationKeyName("DATABASE_URL")]
     public string? DatabaseUrl { get; set; }
 
+    /// <summary>
+    /// A Redis that several instances share (redis://[:password@]host:port[/db], or "host:port,options"): the LLM
+    /// answer cache, the rate limits and alert grouping then hold across instances. Empty: each instance alone.
+    /// </summary>
+    [ConfigurationKeyName("REDIS_URL")]
+    public string? RedisUrl { get; set; }
+
+    /// <summary>Put in front of every Redis key, so several deployments (or tests) can share one Redis.</summary>
+    [ConfigurationKeyName("REDIS_KEY_PREFIX")]
+    public string RedisKeyPrefix { get; set; } = "feedback:";
+
     [ConfigurationKeyName("CACHE_MAX_SIZE")]
     public int CacheMaxSize { get; set; } = 1000;
 
@@ -296,6 +307,18 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
         if (options.CacheTtlSeconds < 0)
         {
             failures.Add($"CACHE_TTL_SECONDS must be 0 or more (got {options.CacheTtlSeconds}).");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.RedisUrl))
+        {
+            try
+            {
+                Redis.RedisLink.ParseUrl(options.RedisUrl);
+            }
+            catch (FormatException exception)
+            {
+                failures.Add(exception.Message);
+            }
         }
 
         if (string.IsNullOrWhiteSpace(options.DataDir))

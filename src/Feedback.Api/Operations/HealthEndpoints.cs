@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Feedback.Analysis;
+using Feedback.Api.Redis;
 using Feedback.Api.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -20,15 +21,19 @@ internal static class HealthEndpoints
     }
 
     private static async Task<Results<Ok<HealthReport>, JsonHttpResult<HealthReport>>> CheckAsync(
-        StoreHealth store, FeedbackWriter writer, Analyzer analyzer, CancellationToken cancellationToken)
+        StoreHealth store, FeedbackWriter writer, Analyzer analyzer, IServiceProvider services, CancellationToken cancellationToken)
     {
         var database = store.Recent(RecentWrite) ?? await ProbeAsync(writer, cancellationToken);
         var mlFallback = analyzer.LocalVersion.Length > 0;
+
+        // Redis down is degraded, not down: every instance goes on answering alone.
+        var redis = services.GetService<RedisLink>();
         var report = new HealthReport(
-            database && mlFallback && analyzer.Ai?.Circuit.IsOpen != true ? "ok" : "degraded",
+            database && mlFallback && analyzer.Ai?.Circuit.IsOpen != true && redis?.Healthy != false ? "ok" : "degraded",
             analyzer.Ai is null ? "disabled" : analyzer.Ai.Circuit.IsOpen ? "degraded" : "healthy",
             mlFallback ? "available" : "unavailable",
-            database ? "ok" : "unavailable");
+            database ? "ok" : "unavailable",
+            redis is null ? "disabled" : redis.Healthy ? "ok" : "degraded");
         return database
             ? TypedResults.Ok(report)
             : TypedResults.Json(report, statusCode: StatusCodes.Status503ServiceUnavailable);
@@ -52,5 +57,6 @@ internal static class HealthEndpoints
         [property: JsonPropertyName("status")] string Status,
         [property: JsonPropertyName("ai_provider")] string AiProvider,
         [property: JsonPropertyName("ml_fallback")] string MlFallback,
-        [property: JsonPropertyName("database")] string Database);
+        [property: JsonPropertyName("database")] string Database,
+        [property: JsonPropertyName("redis")] string Redis);
 }

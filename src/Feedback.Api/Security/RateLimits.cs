@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Feedback.Api.Hosting;
+using Feedback.Api.Redis;
 
 namespace Feedback.Api.Security;
 
@@ -45,11 +46,11 @@ internal sealed class ClockTokenBucket(TimeProvider time, int capacity, TimeSpan
             {
                 _tokens -= permitCount;
                 _fullSince = null;
-                return Lease.Granted;
+                return BucketLease.Granted;
             }
 
             var wait = TimeSpan.FromTicks((long)Math.Ceiling((permitCount - _tokens) * refillEvery.Ticks));
-            return new Lease(false, wait);
+            return new BucketLease(false, wait);
         }
     }
 
@@ -72,20 +73,21 @@ internal sealed class ClockTokenBucket(TimeProvider time, int capacity, TimeSpan
             _fullSince ??= now;
         }
     }
+}
 
-    private sealed class Lease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
+/// <summary>A token bucket's answer: granted, or refused with the wait until enough tokens as Retry-After.</summary>
+internal sealed class BucketLease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
+{
+    public static readonly BucketLease Granted = new(true, null);
+
+    public override bool IsAcquired => acquired;
+
+    public override IEnumerable<string> MetadataNames => retryAfter is null ? [] : [MetadataName.RetryAfter.Name];
+
+    public override bool TryGetMetadata(string metadataName, out object? metadata)
     {
-        public static readonly Lease Granted = new(true, null);
-
-        public override bool IsAcquired => acquired;
-
-        public override IEnumerable<string> MetadataNames => retryAfter is null ? [] : [MetadataName.RetryAfter.Name];
-
-        public override bool TryGetMetadata(string metadataName, out object? metadata)
-        {
-            metadata = metadataName == MetadataName.RetryAfter.Name ? retryAfter : null;
-            return metadata is not null;
-        }
+        metadata = metadataName == MetadataName.RetryAfter.Name ? retryAfter : null;
+        return metadata is not null;
     }
 }
 
@@ -95,7 +97,8 @@ internal static class RateLimits
 
     /// <summary>
     /// Per-key token buckets (RATE_LIMIT_PER_MINUTE, burst of the same size; 0 turns them off): 429 with
-    /// Retry-After and a problem body when a key is over its limit.
+    /// Retry-After and a problem body when a key is over its limit. With REDIS_URL the bucket lives in Redis,
+    /// so the limit holds across instances; without Redis (or while it is down) each instance counts alone.
     /// </summary>
     public static IServiceCollection AddKeyRateLimits(this IServiceCollection services, ServiceSettings settings)
     {
@@ -111,8 +114,13 @@ internal static class RateLimits
                 }
 
                 var time = context.RequestServices.GetRequiredService<TimeProvider>();
-                return RateLimitPartition.Get(context.User.KeyId(), _ =>
-                    new ClockTokenBucket(time, perMinute, TimeSpan.FromMinutes(1) / perMinute));
+                var redis = context.RequestServices.GetService<RedisLink>();
+                var refillEvery = TimeSpan.FromMinutes(1) / perMinute;
+                return RateLimitPartition.Get(context.User.KeyId(), keyId =>
+                {
+                    var local = new ClockTokenBucket(time, perMinute, refillEvery);
+                    return redis is null ? local : new SharedTokenBucket(redis, keyId, local, time, perMinute, refillEvery);
+                });
             });
             options.OnRejected = async (context, cancellationToken) =>
             {

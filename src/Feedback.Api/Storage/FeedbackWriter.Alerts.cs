@@ -55,20 +55,35 @@ internal sealed partial class FeedbackWriter
         /// Stores an alert for a stored message and puts it in a group: the open group of the same topic whose first
         /// alert is within the window and whose text is a near-duplicate, or a new group whose first message is queued
         /// for every channel now. Joining a group queues one summary per channel for the end of its window.
+        /// With a <paramref name="shared"/> group (instances agreeing through Redis) the group is the row carrying its
+        /// key; a group another instance opened gets a row here too, but its first message is that instance's to send,
+        /// so this one queues only the summary.
         /// </summary>
-        public void InsertAlert(FeedbackRecord r)
+        public void InsertAlert(FeedbackRecord r, SharedGroup? shared = null)
         {
             var severity = _alerts.SeverityOf(r.Text, r.Topic, r.Confidence);
             var fingerprint = AlertPolicy.Fingerprint(r.Text);
-            var group = FindGroup(r.Topic, fingerprint, r.CreatedAt - _alerts.Window);
+            (long Id, string Severity, int Count, DateTime FirstAt)? group;
+            if (shared is not null && FindSharedGroup(shared.DedupKey, out var sharedRow))
+            {
+                group = sharedRow;
+            }
+            else
+            {
+                // A shared key whose row was resolved here already cannot be reused (unique key): group locally.
+                shared = null;
+                group = FindGroup(r.Topic, fingerprint, r.CreatedAt - _alerts.Window);
+            }
+
             long groupId;
             if (group is { } found)
             {
                 groupId = found.Id;
-                var escalated = _alerts.Escalate(AlertPolicy.Max(found.Severity, severity), found.Count + 1);
+                var size = Math.Max(found.Count + 1, shared?.Count ?? 0);
+                var escalated = _alerts.Escalate(AlertPolicy.Max(found.Severity, severity), size);
                 Execute(
-                    "UPDATE alert_groups SET count = count + 1, last_at = $at, severity = $severity WHERE id = $id",
-                    ("$at", r.CreatedAt), ("$severity", escalated), ("$id", groupId));
+                    "UPDATE alert_groups SET count = $count, last_at = $at, severity = $severity WHERE id = $id",
+                    ("$count", size), ("$at", r.CreatedAt), ("$severity", escalated), ("$id", groupId));
                 foreach (var channel in _alerts.ChannelsFor(escalated))
                 {
                     // The summary goes where the first message went; a group that became critical also pages now.
@@ -80,14 +95,19 @@ internal sealed partial class FeedbackWriter
             }
             else
             {
+                var openedElsewhere = shared is { First: false };
+                var firstAt = openedElsewhere ? shared!.FirstAt : r.CreatedAt;
+                var size = shared?.Count ?? 1;
+                severity = _alerts.Escalate(severity, size);
                 groupId = (long)Execute(
-                    "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, summary) " +
-                    "VALUES ('feedback', $topic, $severity, $fingerprint, $at, $at, 1, 'open', $summary) RETURNING id",
-                    ("$topic", r.Topic), ("$severity", severity), ("$fingerprint", fingerprint), ("$at", r.CreatedAt),
-                    ("$summary", Excerpt(r.Text)))!;
+                    "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
+                    "VALUES ('feedback', $topic, $severity, $fingerprint, $first, $at, $count, 'open', $dedup, $summary) RETURNING id",
+                    ("$topic", r.Topic), ("$severity", severity), ("$fingerprint", fingerprint), ("$first", firstAt), ("$at", r.CreatedAt),
+                    ("$count", size), ("$dedup", shared?.DedupKey), ("$summary", Excerpt(r.Text)))!;
                 foreach (var channel in _alerts.ChannelsFor(severity))
                 {
-                    QueueDelivery(groupId, "initial", channel, r.CreatedAt, r.CreatedAt);
+                    QueueDelivery(
+                        groupId, openedElsewhere ? "summary" : "initial", channel, openedElsewhere ? firstAt + _alerts.Window : r.CreatedAt, r.CreatedAt);
                 }
             }
 
@@ -167,6 +187,29 @@ internal sealed partial class FeedbackWriter
             }
 
             return null;
+        }
+
+        /// <summary>
+        /// True when the shared group's key can be used here: <paramref name="group"/> is its open row, or null when
+        /// it has no row yet. False when its row was resolved already (the key is taken and cannot be inserted again).
+        /// </summary>
+        private bool FindSharedGroup(string dedupKey, out (long Id, string Severity, int Count, DateTime FirstAt)? group)
+        {
+            group = null;
+            using var reader = Command(
+                "SELECT id, severity, count, first_at, state FROM alert_groups WHERE dedup_key = $dedup", ("$dedup", dedupKey)).ExecuteReader();
+            if (!reader.Read())
+            {
+                return true;
+            }
+
+            if (reader.GetString(4) != "open")
+            {
+                return false;
+            }
+
+            group = (reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), DateTime.SpecifyKind(reader.GetDateTime(3), DateTimeKind.Utc));
+            return true;
         }
 
         private bool HasDelivery(long groupId, string channel) =>

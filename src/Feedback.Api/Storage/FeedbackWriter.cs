@@ -5,8 +5,11 @@ using Microsoft.Data.Sqlite;
 
 namespace Feedback.Api.Storage;
 
-/// <summary>A message to store, with the alert it raises when <see cref="RaiseAlert"/> is set.</summary>
-internal sealed record NewFeedback(FeedbackRecord Record, bool RaiseAlert);
+/// <summary>
+/// A message to store, with the alert it raises when <see cref="RaiseAlert"/> is set, in the group instances
+/// agreed on in Redis when <see cref="Group"/> is set.
+/// </summary>
+internal sealed record NewFeedback(FeedbackRecord Record, bool RaiseAlert, SharedGroup? Group = null);
 
 /// <summary>Several messages committed in one transaction (POST /feedback/batch, imports).</summary>
 internal sealed record NewFeedbackBatch(IReadOnlyList<NewFeedback> Items);
@@ -240,7 +243,7 @@ internal sealed partial class FeedbackWriter : BackgroundService
             record.Id = statements.InsertFeedback(record);
             if (item.RaiseAlert)
             {
-                statements.InsertAlert(record);
+                statements.InsertAlert(record, item.Group);
             }
 
             return new WriteResult(WriteOutcome.Created, record);

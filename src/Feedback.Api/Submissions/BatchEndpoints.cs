@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Feedback.Analysis;
+using Feedback.Api.Alerts;
 using Feedback.Api.Queries;
 using Feedback.Api.Revisions;
 using Feedback.Api.Storage;
@@ -43,6 +44,7 @@ internal static class BatchEndpoints
         HttpContext context,
         Analyzer analyzer,
         AlertRule alertRule,
+        SharedAlertGroups alertGroups,
         FeedbackWriter writer,
         ProvisionalUpgrades upgrades,
         TimeProvider time,
@@ -83,7 +85,9 @@ internal static class BatchEndpoints
             if (parsed[i].Submission is { } submission && analyses[i] is { } analysis)
             {
                 var alert = alertRule.Triggers(analysis.Result);
-                toWrite.Add(new NewFeedback(SubmissionRecords.ToRecord(submission, analysis.Result, alert, now, idempotencyKey: null), alert));
+                var record = SubmissionRecords.ToRecord(submission, analysis.Result, alert, now, idempotencyKey: null);
+                var group = alert ? await alertGroups.JoinAsync(record.Topic, record.Text, now) : null;
+                toWrite.Add(new NewFeedback(record, alert, group));
             }
         }
 

@@ -1,4 +1,5 @@
 using Feedback.Analysis;
+using Feedback.Api.Alerts;
 using Feedback.Api.Operations;
 using Feedback.Api.Queries;
 using Feedback.Api.Revisions;
@@ -32,6 +33,7 @@ internal static class SubmissionEndpoints
         HttpContext context,
         Analyzer analyzer,
         AlertRule alertRule,
+        SharedAlertGroups alertGroups,
         FeedbackWriter writer,
         ProvisionalUpgrades upgrades,
         FeedbackMetrics metrics,
@@ -65,7 +67,8 @@ internal static class SubmissionEndpoints
         var record = SubmissionRecords.ToRecord(submission, result, alert, time.GetUtcNow().UtcDateTime, idempotencyKey);
 
         // The row is written whatever happens to the request from here on: no cancellation token.
-        var written = await writer.WriteAsync(new NewFeedback(record, alert), CancellationToken.None);
+        var group = alert ? await alertGroups.JoinAsync(record.Topic, record.Text, record.CreatedAt) : null;
+        var written = await writer.WriteAsync(new NewFeedback(record, alert, group), CancellationToken.None);
         if (upgrade is not null)
         {
             upgrades.Follow(written.Outcome == WriteOutcome.Created ? written.Record.Id : null, upgrade);

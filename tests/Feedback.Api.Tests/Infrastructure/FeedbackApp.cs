@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -45,6 +46,9 @@ public sealed class FeedbackApp : WebApplicationFactory<Program>
     }
 
     public string DataDir { get; }
+
+    /// <summary>Runs after the host's own registrations, for a test that watches a seam at a process boundary.</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
 
     /// <summary>Every log event the host wrote at the levels the settings let through.</summary>
     public LogCapture Logs { get; } = new();
@@ -102,6 +106,11 @@ public sealed class FeedbackApp : WebApplicationFactory<Program>
         if (_time is not null)
         {
             builder.ConfigureServices(services => services.Replace(ServiceDescriptor.Singleton(_time)));
+        }
+
+        if (TestServices is not null)
+        {
+            builder.ConfigureTestServices(TestServices);
         }
     }
 

@@ -1,0 +1,106 @@
+using System.Globalization;
+using Feedback.Api.Redis;
+using StackExchange.Redis;
+
+namespace Feedback.Api.Alerts;
+
+/// <summary>
+/// An alert group that instances sharing a Redis agree on. <see cref="First"/>: this alert opened it, so this
+/// instance sends the first message; otherwise another instance did and this one only adds to the summary.
+/// <see cref="Count"/> is the group's size across instances, this alert included.
+/// </summary>
+internal sealed record SharedGroup(string Key, bool First, DateTime FirstAt, int Count)
+{
+    /// <summary>What the group's row carries in alert_groups.dedup_key, so one store holds one row per shared group.</summary>
+    public string DedupKey => "shared:" + Key;
+}
+
+/// <summary>
+/// Groups similar alerts across instances (REDIS_URL). A group is claimed with keys per SimHash band: the 64 bits
+/// are cut into <c>ALERT_SIMILARITY_BITS + 1</c> bands, so two fingerprints at most that many bits apart agree
+/// exactly on at least one band (pigeonhole). One Lua script looks up the bands, checks the real distance and
+/// either joins the group found or claims the free bands for a new one (SET NX), all atomically, with the
+/// grouping window as time to live. Without Redis, or while it is down, <see cref="JoinAsync"/> answers null
+/// and the store groups alone, as on a single instance.
+/// </summary>
+internal sealed class SharedAlertGroups(RedisLink? redis, AlertPolicy policy)
+{
+    // KEYS: the band keys, then the counter key of the new group. ARGV: fingerprint high and low 32 bits,
+    // the most bits apart, the new group's key, window in ms, now in ms, the counter key prefix.
+    // Band values are "group|high|low|first_ms". Returns {opened 1/0, group, first_ms, count}.
+    // The counter of a group that is joined is named from its key (ARGV[7] .. group): fine on one Redis
+    // server, which is what REDIS_URL names; a cluster would need hash tags.
+    private const string Script = """
+        local hi = tonumber(ARGV[1])
+        local lo = tonumber(ARGV[2])
+        local most = tonumber(ARGV[3])
+        local bands = #KEYS - 1
+        local function ones(x)
+          local n = 0
+          while x ~= 0 do
+            x = bit.band(x, x - 1)
+            n = n + 1
+          end
+          return n
+        end
+        for i = 1, bands do
+          local value = redis.call('GET', KEYS[i])
+          if value then
+            local group, ghi, glo, first = string.match(value, '^([^|]+)|([^|]+)|([^|]+)|([^|]+)$')
+            if group and ones(bit.bxor(hi, tonumber(ghi))) + ones(bit.bxor(lo, tonumber(glo))) <= most then
+              local count = redis.call('INCR', ARGV[7] .. group)
+              return {0, group, first, count}
+            end
+          end
+        end
+        local value = ARGV[4] .. '|' .. ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[6]
+        for i = 1, bands do
+          redis.call('SET', KEYS[i], value, 'PX', ARGV[5], 'NX')
+        end
+        redis.call('SET', KEYS[#KEYS], 1, 'PX', ARGV[5])
+        return {1, ARGV[4], ARGV[6], 1}
+        """;
+
+    /// <summary>The shared group this alert belongs to, or null when alerts are grouped by this instance alone.</summary>
+    public async ValueTask<SharedGroup?> JoinAsync(string topic, string text, DateTime at)
+    {
+        if (redis is null)
+        {
+            return null;
+        }
+
+        var fingerprint = (ulong)AlertPolicy.Fingerprint(text);
+        var bits = Math.Clamp(policy.Settings.SimilarityBits, 0, 63);
+        var bandCount = bits + 1;
+        var keys = new RedisKey[bandCount + 1];
+        var start = 0;
+        for (var band = 0; band < bandCount; band++)
+        {
+            // Widths differ by at most one bit so that every band is as selective as it can be.
+            var width = (64 / bandCount) + (band < 64 % bandCount ? 1 : 0);
+            var value = width == 64 ? fingerprint : (fingerprint >> start) & ((1UL << width) - 1);
+            keys[band] = $"{redis.KeyPrefix}alert-band:{topic}:{band}:{value:x}";
+            start += width;
+        }
+
+        var groupKey = Guid.NewGuid().ToString("N");
+        var counterPrefix = $"{redis.KeyPrefix}alert-group:";
+        keys[bandCount] = counterPrefix + groupKey;
+        var now = new DateTimeOffset(at, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        var (done, result) = await redis.RunAsync("alert_group", db => db.ScriptEvaluateAsync(Script, keys,
+        [
+            (long)(fingerprint >> 32), (long)(fingerprint & 0xFFFF_FFFF), bits, groupKey,
+            Math.Max(1, (long)Math.Ceiling(policy.Window.TotalMilliseconds)), now, counterPrefix,
+        ]));
+        if (!done)
+        {
+            return null;
+        }
+
+        var answer = (RedisResult[])result!;
+        var firstAt = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse((string)answer[2]!, NumberStyles.None, CultureInfo.InvariantCulture)).UtcDateTime;
+        return (int)answer[0] == 1
+            ? new SharedGroup(groupKey, First: true, at, 1)
+            : new SharedGroup((string)answer[1]!, First: false, firstAt, (int)answer[3]);
+    }
+}
