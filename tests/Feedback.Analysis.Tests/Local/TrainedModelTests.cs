@@ -59,7 +59,7 @@ public sealed class TrainedModelTests
     }
 
     [Fact]
-    public void A_long_support_email_about_a_blocking_crash_is_a_bug_and_leans_negative()
+    public void A_long_support_email_about_a_blocking_crash_is_a_negative_bug_report()
     {
         const string Email = "Hello support, I hope you are well. Since Monday the desktop app crashes every time one of us "
             + "opens a shared board with attachments. We reinstalled it twice and tried another computer, with the same result. "
@@ -67,9 +67,7 @@ public sealed class TrainedModelTests
 
         var result = Classifier.Classify(Email);
 
-        // Known weakness: a factual crash report still reads as neutral more often than negative here.
-        result.Scores.Negative.ShouldBeGreaterThan(result.Scores.Positive);
-        result.Sentiment.ShouldNotBe(Sentiment.Positive);
+        result.Sentiment.ShouldBe(Sentiment.Negative);
         result.Topic.ShouldBe(Topic.Bug);
     }
 
@@ -101,6 +99,17 @@ public sealed class TrainedModelTests
         report.Rows.ShouldBe(60);
         report.Sentiment.ShouldNotBeNull().Accuracy.ShouldBeGreaterThanOrEqualTo(0.65);
         report.Topic.ShouldNotBeNull().Accuracy.ShouldBeGreaterThanOrEqualTo(0.6);
+    }
+
+    [Fact]
+    public void Hand_written_feedback_never_tuned_on_meets_the_issue_targets()
+    {
+        // Written before the local-4 tuning and kept out of it: the issue's bar for the hidden set.
+        var report = Evaluator.Evaluate(Fixture("product_feedback_holdout.csv"), Classifier);
+
+        report.Rows.ShouldBe(81);
+        report.Sentiment.ShouldNotBeNull().Accuracy.ShouldBeGreaterThanOrEqualTo(0.75);
+        report.Topic.ShouldNotBeNull().MacroF1.ShouldBeGreaterThanOrEqualTo(0.70);
     }
 
     [Fact]

@@ -54,17 +54,25 @@ internal static class FeatureExtractor
     private const int MaxCharText = 2048;
     private const int CharGram = 4;
 
+    /// <summary>
+    /// Clause-model log-odds above which a clause is praise for the cue priors: higher than the +1 the clause
+    /// counts use, because "Chrome works" after a failure report is context, not praise.
+    /// </summary>
+    private const float PraiseClause = 2f;
+
     /// <summary>Words that open a new clause: where praise turns into complaint and back.</summary>
     private static readonly HashSet<string> ClauseOpeners = new(StringComparer.Ordinal)
     {
         "but", "however", "although", "though", "yet", "while", "whereas", "except", "unfortunately", "sadly",
         "nevertheless", "nonetheless", "otherwise", "still",
+        // "but" in the other languages customers write in most: a short mixed message there is still two clauses.
+        "pero", "aber", "mais",
     };
 
     private static readonly HashSet<string> ContrastWords = new(StringComparer.Ordinal)
     {
         "but", "however", "although", "though", "yet", "whereas", "except", "unfortunately", "sadly",
-        "nevertheless", "nonetheless", "downside", "only",
+        "nevertheless", "nonetheless", "downside", "only", "pero", "aber", "mais",
     };
 
     /// <summary>Words of greetings and thanks: a clause made only of these is courtesy, not praise.</summary>
@@ -75,6 +83,8 @@ internal static class FeatureExtractor
         "again", "guys", "all", "everyone", "and", "please", "many", "sincerely",
         // Openings of support e-mails: "Hi there, I hope you are well", "Good morning folks", "First of all".
         "i", "hope", "are", "well", "doing", "morning", "afternoon", "evening", "there", "folks", "first", "of",
+        // Thanks for the exchange itself: "Thanks for the quick reply yesterday", "thank you for getting back to me".
+        "quick", "reply", "response", "help", "time", "getting", "back", "me", "yesterday",
     };
 
     private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> CourtesyLookup = CourtesyWords.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -126,10 +136,19 @@ internal static class FeatureExtractor
         }
 
         var request = false;
-        for (var i = 0; i < text.Count && !request; i++)
+        var requestClauses = 0UL;
+        for (var i = 0; i < text.Count; i++)
         {
-            request = text.Key(i).Length > 0 && RequestPhrases.TryMatch(text, i, out _);
+            if (text.Key(i).Length > 0 && RequestPhrases.TryMatch(text, i, out _))
+            {
+                request = true;
+                var clause = ProductCues.ClauseOf(vector, i);
+                requestClauses |= clause < 64 ? 1UL << clause : 0;
+            }
         }
+
+        var problems = ProductCues.FindProblems(text, vector, out var problemClauses);
+        vector.Priors = new CuePriors(problems, false, false);
 
         dense[FeatureLayout.Contrast] = contrast ? 1 : 0;
         dense[FeatureLayout.VaderBothWithContrast] = contrast ? Math.Min(praise, complaint) : 0;
@@ -147,7 +166,7 @@ internal static class FeatureExtractor
 
         if (clauses is not null)
         {
-            AddClauseFeatures(text, vector, clauses, contrast);
+            AddClauseFeatures(text, vector, clauses, contrast, problemClauses | requestClauses, problemClauses != 0, request);
         }
 
         vector.AppendDense();
@@ -162,12 +181,14 @@ internal static class FeatureExtractor
         return (indices, Enumerable.Repeat(value, indices.Length).ToArray());
     }
 
-    private static void AddClauseFeatures(TokenizedText text, FeatureVector vector, ClauseModel model, bool contrast)
+    /// <param name="notPraise">Clauses whose positive score is not praise: they report a problem or ask for something.</param>
+    private static void AddClauseFeatures(TokenizedText text, FeatureVector vector, ClauseModel model, bool contrast, ulong notPraise, bool problem, bool request)
     {
         Span<float> scores = stackalloc float[Math.Min(vector.ClauseCount, 64)];
         model.ScoreClauses(vector, scores);
         float max = float.MinValue, min = float.MaxValue;
         int positive = 0, negative = 0;
+        var praise = false;
         for (var c = 0; c < scores.Length; c++)
         {
             // "Thanks for the app." before a bug report is manners, not a second opinion.
@@ -176,12 +197,19 @@ internal static class FeatureExtractor
             min = Math.Min(min, s);
             positive += s > 1 ? 1 : 0;
             negative += s < -1 ? 1 : 0;
+            praise |= s > PraiseClause && (notPraise & (1UL << c)) == 0;
         }
 
         if (scores.Length == 0)
         {
             return;
         }
+
+        vector.Priors = vector.Priors with
+        {
+            PraiseAndComplaint = praise && (problem || negative > 0),
+            RequestWithoutPraise = request && !praise,
+        };
 
         var dense = vector.Dense;
         var both = Math.Min(Math.Max(max, 0), Math.Max(-min, 0));

@@ -43,6 +43,9 @@ internal sealed class FeatureVector
 
     public float[] Dense { get; } = new float[FeatureLayout.DenseCount];
 
+    /// <summary>The product-feedback cues the model applies as fixed shifts rather than learned weights.</summary>
+    public CuePriors Priors { get; set; }
+
     public static FeatureVector ForThisThread() => perThread ??= new FeatureVector();
 
     public void Clear()
@@ -50,6 +53,7 @@ internal sealed class FeatureVector
         Count = 0;
         WordCount = 0;
         ClauseCount = 0;
+        Priors = default;
         Array.Clear(Dense);
     }
 

@@ -67,6 +67,21 @@ internal sealed class TrainedModel
 
     public const float MixedPenalty = 2f;
 
+    // The cue priors' shifts in logits, set on the project's hand-written fixtures (product_feedback.csv,
+    // saas_feedback_check.csv, topic_examples.csv) while watching every shared set's held-out figures.
+
+    /// <summary>Taken off neutral per unresolved problem cue (at most two): a crash report is a complaint.</summary>
+    public const double ProblemNeutralShift = 1.5;
+
+    /// <summary>Taken off positive per unresolved problem cue (at most two): praise plus a live problem is mixed at best.</summary>
+    public const double ProblemPositiveShift = 0.8;
+
+    /// <summary>Added to mixed when one clause praises and another reports a problem or complains.</summary>
+    public const double ClauseMixedShift = 1.2;
+
+    /// <summary>Taken off positive for a request without praise: "it would be great if you added X" asks, it does not praise.</summary>
+    public const double RequestPositiveShift = 1.2;
+
     public float[] TopicConfidenceMap { get; }
 
     /// <summary>How often a topic answer with this (tempered) probability was right on held-out rows, interpolated between knots.</summary>
@@ -133,8 +148,33 @@ internal sealed class TrainedModel
         var dense = vector.Dense;
         var opposed = dense[FeatureLayout.ClauseBoth] > 0 || dense[FeatureLayout.VaderBoth] > 0;
         sentiment[(int)Analysis.Sentiment.Mixed] += opposed ? MixedShift : -MixedPenalty;
+        ApplyCuePriors(vector.Priors, sentiment);
         sums[SentimentCount..].CopyTo(topic);
         AddTaxonomyPrior(vector.Dense, TaxonomyPrior, GeneralShift, topic);
+    }
+
+    /// <summary>
+    /// The product-feedback cues' fixed shifts: an unresolved problem is neither neutral nor plain praise,
+    /// praise and a complaint in separate clauses lean mixed, and a request without praise is not positive.
+    /// </summary>
+    public static void ApplyCuePriors(CuePriors priors, Span<double> sentiment)
+    {
+        if (priors.Problems > 0)
+        {
+            var strength = Math.Min(priors.Problems, 2);
+            sentiment[(int)Analysis.Sentiment.Neutral] -= ProblemNeutralShift * strength;
+            sentiment[(int)Analysis.Sentiment.Positive] -= ProblemPositiveShift * strength;
+        }
+
+        if (priors.PraiseAndComplaint)
+        {
+            sentiment[(int)Analysis.Sentiment.Mixed] += ClauseMixedShift;
+        }
+
+        if (priors.RequestWithoutPraise)
+        {
+            sentiment[(int)Analysis.Sentiment.Positive] -= RequestPositiveShift;
+        }
     }
 
     /// <summary>

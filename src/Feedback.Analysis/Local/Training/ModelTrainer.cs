@@ -33,7 +33,7 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
     private const double TopicBalance = 0.5;
 
     private static readonly SoftmaxSettings ClauseSettings = new(Epochs: 6, LearningRate: 0.1, L2: 1e-6, Seed);
-    private static readonly SoftmaxSettings SentimentSettings = new(Epochs: 12, LearningRate: 0.1, L2: 1e-6, Seed + 1, AverageFrom: 6);
+    private static readonly SoftmaxSettings SentimentSettings = new(Epochs: 16, LearningRate: 0.06, L2: 1e-6, Seed + 1, AverageFrom: 8);
     private static readonly SoftmaxSettings TopicSettings = new(Epochs: 8, LearningRate: 0.1, L2: 1e-6, Seed + 2, AverageFrom: 4);
 
     private readonly List<string> report = [];
