@@ -43,7 +43,7 @@ internal static class BatchEndpoints
         HttpContext context,
         Analyzer analyzer,
         AlertRule alertRule,
-        FeedbackWriter writer,
+        IFeedbackStore writer,
         ProvisionalUpgrades upgrades,
         TimeProvider time,
         CancellationToken cancellationToken)

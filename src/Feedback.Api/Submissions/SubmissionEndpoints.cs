@@ -32,7 +32,7 @@ internal static class SubmissionEndpoints
         HttpContext context,
         Analyzer analyzer,
         AlertRule alertRule,
-        FeedbackWriter writer,
+        IFeedbackStore writer,
         ProvisionalUpgrades upgrades,
         FeedbackMetrics metrics,
         TimeProvider time,
