@@ -217,6 +217,13 @@ internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
     private async Task<List<WriteResult>> InsertAsync(Session session, List<NewFeedback> items)
     {
         var ids = new long?[items.Count];
+        foreach (var item in items)
+        {
+            // PostgreSQL keeps microseconds: the answer given now must equal the row a replay reads back later.
+            var at = Session.Utc(item.Record.CreatedAt);
+            item.Record.CreatedAt = at.AddTicks(-(at.Ticks % TimeSpan.TicksPerMicrosecond));
+        }
+
         await using (var insert = new NpgsqlBatch(session.Connection, session.Transaction))
         {
             foreach (var item in items)
