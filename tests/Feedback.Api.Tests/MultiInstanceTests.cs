@@ -177,7 +177,7 @@ public sealed class MultiInstanceTests : IAsyncLifetime
         var all = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["SLACK_WEBHOOK_URL"] = _slack.Url.ToString(),
-            ["ALERT_SEND_INTERVAL_MS"] = "20",
+            ["ALERT_SEND_INTERVAL_MS"] = "10",
             ["ALERT_POLL_SECONDS"] = "0.5",
 
             // Every complaint is an alert of its own (no two fingerprints match exactly), and a summary of a group that
