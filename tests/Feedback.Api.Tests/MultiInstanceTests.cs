@@ -131,6 +131,41 @@ public sealed class MultiInstanceTests : IAsyncLifetime
         (await read.JsonAsync()).Str("topic").ShouldBe(created.Str("topic"));
     }
 
+    [Fact]
+    public async Task Provisional_answers_left_by_a_stopped_instance_are_revised_once_by_the_others_after_its_lease()
+    {
+        await using var llm = await FakeOpenAiServer.StartAsync();
+        (string, string)[] ai = [("OPENAI_BASE_URL", llm.BaseUrl.ToString()), ("OPENAI_API_KEY", "sk-test"), ("OPENAI_MODEL", "test-model"),
+            ("AI_DEADLINE_MS", "50"), ("AI_TIMEOUT_MS", "4000"), ("AI_SWEEP_SECONDS", "1")];
+
+        // The LLM never answers while the first instance takes six messages: each is stored provisional, held by it
+        // for its call's timeout and 5 s more; it stops before any call times out, leaving them for the others.
+        llm.Reply = _ => new FakeReply.Gated(new TaskCompletionSource(), FakeReply.Labels("negative", "ux", 0.9));
+        var first = Start(ai);
+        var client = first.Client();
+        var ids = new List<long>();
+        for (var i = 0; i < 6; i++)
+        {
+            var body = await (await client.PostFeedbackAsync(new { text = $"The new settings page is confusing, I cannot find anything ({i})." })).JsonAsync();
+            body.Str("status").ShouldBe("provisional");
+            ids.Add(body.GetProperty("id").GetInt64());
+        }
+
+        await first.DisposeAsync();
+        _apps.Remove(first);
+        var asked = llm.Requests.Count;
+        llm.Reply = _ => FakeReply.Labels("negative", "ux", 0.9);
+        var second = Start(ai);
+        var third = Start(ai);
+        _ = third.Client();
+
+        await WaitUntilAsync(() => second.Scalar("SELECT COUNT(*) FROM feedback WHERE status = 'provisional'") == 0);
+
+        second.Scalar("SELECT COUNT(*) FROM feedback_revisions").ShouldBe(ids.Count);
+        second.Scalar("SELECT COUNT(*) FROM feedback WHERE processing_method = 'ai' AND topic = 'ux'").ShouldBe(ids.Count);
+        (llm.Requests.Count - asked).ShouldBe(ids.Count, "each row is asked about by one instance");
+    }
+
     /// <summary>1,000 different complaints (10 areas x 10 problems x 10 feelings).</summary>
     private static IEnumerable<string> Complaints()
     {

@@ -91,7 +91,7 @@ internal sealed partial class AlertDispatcher(
             return;
         }
 
-        var due = await claims.ClaimDeliveriesAsync(queues.Keys, now, Lease, room, cancellationToken);
+        var due = await claims.ClaimDeliveriesAsync(queues.Keys, [.. _queued.Keys], now, Lease, room, cancellationToken);
         var overflow = new List<long>();
         foreach (var delivery in due)
         {

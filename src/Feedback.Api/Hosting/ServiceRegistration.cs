@@ -41,7 +41,7 @@ internal static class ServiceRegistration
         services.AddSingleton(settings.AlertRule);
         services.AddSingleton<ProvisionalUpgrades>();
         services.AddSingleton(new SweepSettings(TimeSpan.FromSeconds(settings.AiSweepSeconds), BatchSize: 200, Parallelism: Math.Max(1, settings.AiMaxConcurrency / 2),
-            Lease: (2 * TimeSpan.FromMilliseconds(settings.AiTimeoutMs)) + TimeSpan.FromSeconds(30)));
+            Lease: (2 * TimeSpan.FromMilliseconds(settings.AiTimeoutMs)) + TimeSpan.FromSeconds(5)));
         services.AddSingleton<RevisionSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<RevisionSweeper>());
         if (settings.AiConfigured)

@@ -9,9 +9,12 @@ namespace Feedback.Api.Storage;
 /// </summary>
 internal interface IWorkClaims
 {
-    /// <summary>Pending deliveries due by <paramref name="now"/> to one of <paramref name="channels"/>, oldest first, claimed until now + lease.</summary>
+    /// <summary>
+    /// Pending deliveries due by <paramref name="now"/> to one of <paramref name="channels"/>, oldest first, claimed until
+    /// now + lease; none of <paramref name="held"/>, the ones this instance has queued already.
+    /// </summary>
     Task<IReadOnlyList<AlertDelivery>> ClaimDeliveriesAsync(
-        IReadOnlyCollection<string> channels, DateTime now, TimeSpan lease, int limit, CancellationToken cancellationToken);
+        IReadOnlyCollection<string> channels, IReadOnlyCollection<long> held, DateTime now, TimeSpan lease, int limit, CancellationToken cancellationToken);
 
     /// <summary>Gives claimed deliveries back unsent (a full queue, a stop), so another instance need not wait for the lease.</summary>
     Task ReleaseDeliveriesAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken);
@@ -25,12 +28,12 @@ internal interface IWorkClaims
 internal sealed class SqliteWorkClaims(IServiceScopeFactory scopes) : IWorkClaims
 {
     public async Task<IReadOnlyList<AlertDelivery>> ClaimDeliveriesAsync(
-        IReadOnlyCollection<string> channels, DateTime now, TimeSpan lease, int limit, CancellationToken cancellationToken)
+        IReadOnlyCollection<string> channels, IReadOnlyCollection<long> held, DateTime now, TimeSpan lease, int limit, CancellationToken cancellationToken)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
         return await db.AlertDeliveries.AsNoTracking()
-            .Where(d => d.State == "pending" && d.NextAttemptAt <= now && channels.Contains(d.Channel))
+            .Where(d => d.State == "pending" && d.NextAttemptAt <= now && channels.Contains(d.Channel) && !held.Contains(d.Id))
             .OrderBy(d => d.NextAttemptAt).ThenBy(d => d.Id)
             .Take(limit)
             .ToListAsync(cancellationToken);

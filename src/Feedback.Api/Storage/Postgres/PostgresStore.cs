@@ -79,8 +79,9 @@ internal static class PostgresFaults
 /// </summary>
 internal sealed class PostgresWorkClaims(NpgsqlDataSource dataSource, PostgresStoreSettings settings) : IWorkClaims
 {
+    /// <remarks>Rows this instance holds carry its unexpired lease, so the claim passes them over without <paramref name="held"/>.</remarks>
     public async Task<IReadOnlyList<AlertDelivery>> ClaimDeliveriesAsync(
-        IReadOnlyCollection<string> channels, DateTime now, TimeSpan lease, int limit, CancellationToken cancellationToken)
+        IReadOnlyCollection<string> channels, IReadOnlyCollection<long> held, DateTime now, TimeSpan lease, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """

@@ -48,7 +48,7 @@ internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
 
         // A provisional row belongs to the instance following its LLM call until that call has surely ended;
         // only then may another instance's sweeper ask the LLM again.
-        _provisionalLease = TimeSpan.FromMilliseconds(service.AiTimeoutMs) + TimeSpan.FromSeconds(30);
+        _provisionalLease = TimeSpan.FromMilliseconds(service.AiTimeoutMs) + TimeSpan.FromSeconds(5);
     }
 
     public async Task<WriteResult> WriteAsync(NewFeedback item, CancellationToken cancellationToken) =>
