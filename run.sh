@@ -15,7 +15,8 @@ Usage: ./run.sh [command] [arguments]
   (no command)      the interactive analyser: type a message, see how it is classified and why
   analyze TEXT      classify one message and print the result
   server            the HTTP API on port 8000 (PORT overrides) with a SQLite file under DATA_DIR
-  test              build and run the whole test suite
+  test              build and run the whole test suite, with throw-away PostgreSQL and Redis servers
+                    (scripts/test-servers.sh; FEEDBACK_SKIP_SERVERS=1 skips the tests that need them)
   eval FILE.csv     accuracy report of the local classifier on a labelled CSV
                     (--json, --classifier trained|vader, --split all|heldout|train,
                     --provider ai --prompt v2: the configured LLM with one prompt version)
@@ -93,6 +94,18 @@ case "$command" in
   test)
     require_sdk
     dotnet build Feedback.slnx -c "$config" --nologo -v quiet -clp:ErrorsOnly
+    # The PostgreSQL and Redis tests run on throw-away servers started here and stopped on any exit, unless some are
+    # given already (FEEDBACK_TEST_POSTGRES and FEEDBACK_TEST_REDIS) or FEEDBACK_SKIP_SERVERS=1 skips those tests on purpose.
+    if [ "${FEEDBACK_SKIP_SERVERS:-}" != "1" ] && { [ -z "${FEEDBACK_TEST_POSTGRES:-}" ] || [ -z "${FEEDBACK_TEST_REDIS:-}" ]; }; then
+      if servers=$(scripts/test-servers.sh env 2>/dev/null); then
+        # Started by hand before: used, and left running.
+        eval "$servers"
+      else
+        trap 'scripts/test-servers.sh stop' EXIT
+        servers=$(scripts/test-servers.sh start)
+        eval "$servers"
+      fi
+    fi
     log=$(mktemp)
     status=0
     dotnet test --solution Feedback.slnx -c "$config" --no-build "$@" 2>&1 | tee "$log" || status=$?

@@ -4,8 +4,11 @@
 # 64 connections. Writes bench/RESULTS.md; exits non-zero if any response was not 2xx.
 # See bench/README.md for what is measured and how to read it.
 #
+# Then the same POST /feedback on PostgreSQL (a throw-away durable server from scripts/test-servers.sh, unpinned)
+# with one API instance and with two instances sharing the database (both on CPU 0, each loaded by its own wrk).
+#
 # Settings (environment): BENCH_DURATION (10s), BENCH_WARMUP (3s), BENCH_CONNECTIONS ("1 16 64"),
-# BENCH_SYNCHRONOUS ("FULL NORMAL").
+# BENCH_SYNCHRONOUS ("FULL NORMAL"), BENCH_POSTGRES (1; 0 leaves PostgreSQL out), BENCH_RESULTS (bench/RESULTS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -16,7 +19,8 @@ connections=${BENCH_CONNECTIONS:-"1 16 64"}
 sync_modes=${BENCH_SYNCHRONOUS:-"FULL NORMAL"}
 server_cpu=0
 client_cpu=1
-results=bench/RESULTS.md
+results=${BENCH_RESULTS:-bench/RESULTS.md}
+with_postgres=${BENCH_POSTGRES:-1}
 
 fail() {
   echo "bench: $*" >&2
@@ -45,8 +49,17 @@ fake_dir="$root/bench/Feedback.Bench.FakeLlm/bin/Release/net10.0"
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d)
 server_pid=""
+second_pid=""
 fake_pid=""
+servers_started=""
 cleanup() {
+  if [ -n "$second_pid" ] && kill -0 "$second_pid" 2>/dev/null; then
+    kill "$second_pid" 2>/dev/null || true
+    wait "$second_pid" 2>/dev/null || true
+  fi
+  if [ -n "$servers_started" ]; then
+    FEEDBACK_TEST_SERVERS_DIR="$work/servers" scripts/test-servers.sh stop >/dev/null 2>&1 || true
+  fi
   if [ -n "$fake_pid" ] && kill -0 "$fake_pid" 2>/dev/null; then
     kill "$fake_pid" 2>/dev/null || true
     wait "$fake_pid" 2>/dev/null || true
@@ -165,6 +178,75 @@ for mode in $sync_modes; do
   fi
 done
 
+# PostgreSQL (issue 8): the same full path with DATABASE_URL on a throw-away server with fsync on (--durable), so a
+# commit costs what it costs in production. One instance, then two instances on one database, each instance loaded
+# by its own wrk with half the connections (a perfect balancer); the two-instance row sums both.
+if [ "$with_postgres" = 1 ]; then
+  echo "postgres: starting a throw-away durable server" >&2
+  servers_started=yes
+  eval "$(FEEDBACK_TEST_SERVERS_DIR="$work/servers" scripts/test-servers.sh start --durable)"
+  pg_port=$(sed -n 's/.*Port=\([0-9]*\).*/\1/p' <<<"$FEEDBACK_TEST_POSTGRES")
+  pg_sql() { psql -q -t -A -h 127.0.0.1 -p "$pg_port" -U postgres -d "$1" -c "$2"; }
+
+  pg_sql postgres "CREATE DATABASE bench_one"
+  name=pg-1
+  echo "$name: POST /feedback on PostgreSQL, one instance" >&2
+  start_server "$name" "$api_dir" Feedback.Api.dll DATA_DIR="$work/data-$name" \
+    DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/bench_one"
+  measure "$name"
+  stop_server
+  stored=$(pg_sql bench_one 'SELECT count(*) FROM feedback')
+  if [ "$stored" -lt "$completed_of" ]; then
+    echo "bench: FAILED: $name answered $completed_of requests but stored only $stored rows" >&2
+    failures=$((failures + 1))
+  fi
+
+  pg_sql postgres "CREATE DATABASE bench_two"
+  name=pg-2
+  echo "$name: POST /feedback on PostgreSQL, two instances on one database" >&2
+  start_server "$name-a" "$api_dir" Feedback.Api.dll DATA_DIR="$work/data-$name-a" \
+    DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/bench_two"
+  second_pid=$server_pid
+  second_port=$port
+  start_server "$name-b" "$api_dir" Feedback.Api.dll DATA_DIR="$work/data-$name-b" \
+    DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/bench_two"
+  completed=0
+  for c in $connections; do
+    half=$(( c / 2 > 0 ? c / 2 : 1 ))
+    for phase in "$warmup" "$duration"; do
+      run_wrk "$half" "$phase" >"$work/wrk-a" &
+      wrk_a=$!
+      (port=$second_port run_wrk "$half" "$phase") >"$work/wrk-b"
+      wait "$wrk_a"
+      a=$(cat "$work/wrk-a")
+      b=$(cat "$work/wrk-b")
+      completed=$((completed + $(field requests "$a") + $(field requests "$b")))
+    done
+    rps=$(awk -v x="$(field rps "$a")" -v y="$(field rps "$b")" 'BEGIN { printf "%.0f", x + y }')
+    p50=$(( $(field p50_us "$a") > $(field p50_us "$b") ? $(field p50_us "$a") : $(field p50_us "$b") ))
+    p99=$(( $(field p99_us "$a") > $(field p99_us "$b") ? $(field p99_us "$a") : $(field p99_us "$b") ))
+    non2xx=$(( $(field non2xx "$a") + $(field non2xx "$b") ))
+    socket_errors=$(( $(field socket_errors "$a") + $(field socket_errors "$b") ))
+    if [ "$non2xx" != 0 ] || [ "$socket_errors" != 0 ]; then
+      echo "bench: FAILED: $name at $((half * 2)) connections: $non2xx non-2xx responses, $socket_errors socket errors" >&2
+      failures=$((failures + 1))
+    fi
+    rows+=("$name|$((half * 2))|$rps|$p50|$p99|$non2xx|$socket_errors")
+    printf '  %-14s %3s conns: %s req/s (a: %s) (b: %s)\n' "$name" "$((half * 2))" "$rps" "$a" "$b" >&2
+  done
+  stop_server
+  kill "$second_pid"
+  wait "$second_pid" 2>/dev/null || true
+  second_pid=""
+  stored=$(pg_sql bench_two 'SELECT count(*) FROM feedback')
+  if [ "$stored" -lt "$completed" ]; then
+    echo "bench: FAILED: $name answered $completed requests but stored only $stored rows" >&2
+    failures=$((failures + 1))
+  fi
+  FEEDBACK_TEST_SERVERS_DIR="$work/servers" scripts/test-servers.sh stop >/dev/null
+  servers_started=""
+fi
+
 # The LLM checks (issue 5): a fake OpenAI-compatible server answering after a fixed delay, on CPU 1
 # with wrk, and the API (metrics and logging as shipped, SQLITE_SYNCHRONOUS=FULL) on CPU 0.
 fake_port=18190
@@ -252,7 +334,9 @@ runtime=$(dotnet --list-runtimes | awk '/Microsoft.AspNetCore.App/ { v = $2 } EN
   echo "# Load benchmark results"
   echo
   echo "Written by \`bench/run.sh\` (see bench/README.md). Server pinned to CPU $server_cpu, wrk (1 thread) to CPU $client_cpu;"
-  echo "$warmup warm-up, then $duration measured at each connection count."
+  echo "$warmup warm-up, then $duration measured at each connection count. pg-1 and pg-2: PostgreSQL $(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1) on"
+  echo "loopback (fsync on, unpinned: it shares both CPUs), one and two API instances (both on CPU $server_cpu); pg-2 is two wrk"
+  echo "runs at once, one per instance with half the connections: requests/s summed, p50/p99 the worse of the two."
   echo
   echo "| server | connections | requests/s | p50 ms | p99 ms | non-2xx | socket errors | % of echo req/s | server CPU µs/request |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks what deploy/ ships: the Prometheus config and alert rules (promtool check), the rules' unit tests
-# (promtool test rules), the Grafana dashboard's JSON, and every PromQL query in the dashboard.
-# Needs promtool (Debian/Ubuntu: apt-get install prometheus) and python3.
+# (promtool test rules), the Grafana dashboard's JSON, every PromQL query in the dashboard, and deploy/compose.yaml
+# (parsed, its services and their wiring; Docker itself does not run here).
+# Needs promtool (Debian/Ubuntu: apt-get install prometheus), python3 and python3-yaml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,3 +35,40 @@ for i, expr in enumerate(exprs):
 PY
 echo "$dashboard queries:"
 promtool check rules "$queries"
+
+# compose.yaml: valid YAML, the API twice behind nginx with PostgreSQL and Redis, every API instance in nginx's
+# upstream, health checks where compose waits on them.
+python3 - deploy/compose.yaml deploy/nginx/nginx.conf <<'PY'
+import re, sys
+import yaml
+compose = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
+nginx = open(sys.argv[2], encoding="utf-8").read()
+services = compose["services"]
+apis = sorted(name for name in services if name.startswith("api-"))
+problems = []
+if len(apis) < 2:
+    problems.append(f"want at least two API instances, found {apis}")
+for name in ("postgres", "redis", "nginx"):
+    if name not in services:
+        problems.append(f"no {name} service")
+for name in apis:
+    env = services[name].get("environment", {})
+    if not str(env.get("DATABASE_URL", "")).startswith("postgres://"):
+        problems.append(f"{name}: DATABASE_URL is not a postgres:// URL")
+    if not str(env.get("REDIS_URL", "")).startswith("redis://"):
+        problems.append(f"{name}: REDIS_URL is not a redis:// URL")
+    if f"server {name}:8000" not in nginx:
+        problems.append(f"{name} is not in nginx's upstream")
+for name, service in services.items():
+    for dependency, condition in (service.get("depends_on") or {}).items():
+        if condition.get("condition") == "service_healthy" and "healthcheck" not in services[dependency] and not dependency.startswith("api-"):
+            problems.append(f"{name} waits for {dependency} to be healthy, which has no health check")
+for mount in services["nginx"].get("volumes", []):
+    if "nginx.conf" in mount and not mount.startswith("./nginx/nginx.conf:"):
+        problems.append("nginx mounts a config other than deploy/nginx/nginx.conf")
+if not re.search(r"upstream\s+\w+\s*\{", nginx):
+    problems.append("nginx.conf has no upstream")
+if problems:
+    sys.exit("deploy/compose.yaml: " + "; ".join(problems))
+print(f"deploy/compose.yaml: {', '.join(apis)} behind nginx with postgres and redis")
+PY

@@ -10,6 +10,7 @@ using Feedback.Api.Storage;
 using Feedback.Api.Submissions;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddDotEnv(Path.Combine(Directory.GetCurrentDirectory(), ".env"));
@@ -54,7 +55,15 @@ builder.Services.AddSingleton(settings);
 builder.Services.AddDashboardSession();
 builder.Services.AddRedis(settings);
 builder.Services.AddAnalysis(settings);
-builder.Services.AddSqliteStore(settings);
+if (settings.PostgresConnectionString is { } postgres)
+{
+    builder.Services.AddPostgresStore(postgres);
+}
+else
+{
+    builder.Services.AddSqliteStore(settings);
+}
+
 builder.Services.AddAlerts(settings);
 builder.Services.AddSingleton<FeedbackMetrics>();
 if (settings.MetricsEnabled)
@@ -69,12 +78,25 @@ var app = builder.Build();
 app.Services.GetService<Feedback.Api.Redis.RedisLink>();
 try
 {
-    SqliteStore.Migrate(app.Services);
+    if (settings.PostgresConnectionString is null)
+    {
+        SqliteStore.Migrate(app.Services);
+    }
+    else
+    {
+        PostgresStore.Migrate(app.Services);
+    }
 }
 catch (SqliteException exception) when (StoreUnavailableException.IsStoreFault(exception))
 {
     await Console.Error.WriteLineAsync(
         $"Cannot open the store ({settings.SqliteConnectionString}): {StoreUnavailableException.Describe(exception)}. {exception.Message}");
+    return 3;
+}
+catch (NpgsqlException exception) when (PostgresFaults.IsStoreFault(exception))
+{
+    // The message names the server, never the password in DATABASE_URL.
+    await Console.Error.WriteLineAsync($"Cannot open the PostgreSQL store: {PostgresFaults.Describe(exception)}. {exception.Message}");
     return 3;
 }
 

@@ -7,11 +7,18 @@ using Shouldly;
 
 namespace Feedback.Api.Tests;
 
-public sealed class BatchTests : IDisposable
+/// <summary>POST /feedback/batch on each store.</summary>
+public abstract class BatchTests : IDisposable
 {
-    private readonly FeedbackApp _app = new();
+    private readonly FeedbackApp _app;
 
-    public void Dispose() => _app.Dispose();
+    protected BatchTests(StoreKind store) => _app = new FeedbackApp(store: store);
+
+    public void Dispose()
+    {
+        _app.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task A_batch_stores_every_valid_item_and_answers_in_input_order()
@@ -122,3 +129,7 @@ public sealed class BatchTests : IDisposable
             new StringContent(body, Encoding.UTF8, contentType),
             TestContext.Current.CancellationToken);
 }
+
+public sealed class BatchOnSqliteTests() : BatchTests(StoreKind.Sqlite);
+
+public sealed class BatchOnPostgresTests() : BatchTests(StoreKind.Postgres);

@@ -4,13 +4,20 @@ using Shouldly;
 
 namespace Feedback.Api.Tests;
 
-public sealed class IdempotencyTests : IDisposable
+/// <summary>Idempotency on each store (the PostgreSQL one also settles keys through its unique index).</summary>
+public abstract class IdempotencyTests : IDisposable
 {
     private const string Complaint = "I was charged twice for my subscription this month and nobody answers my emails.";
 
-    private readonly FeedbackApp _app = new();
+    private readonly FeedbackApp _app;
 
-    public void Dispose() => _app.Dispose();
+    protected IdempotencyTests(StoreKind store) => _app = new FeedbackApp(store: store);
+
+    public void Dispose()
+    {
+        _app.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task The_same_key_and_body_return_the_same_stored_result_without_a_second_row()
@@ -118,3 +125,7 @@ public sealed class IdempotencyTests : IDisposable
         _app.Scalar("SELECT COUNT(*) FROM feedback").ShouldBe(0);
     }
 }
+
+public sealed class IdempotencyOnSqliteTests() : IdempotencyTests(StoreKind.Sqlite);
+
+public sealed class IdempotencyOnPostgresTests() : IdempotencyTests(StoreKind.Postgres);

@@ -6,16 +6,21 @@ using Shouldly;
 
 namespace Feedback.Api.Tests;
 
-public sealed class QueryTests : IDisposable
+/// <summary>The read endpoints on each store.</summary>
+public abstract class QueryTests : IDisposable
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 1, 9, 0, 0, TimeSpan.Zero);
 
     private readonly FakeTimeProvider _time = new(Start);
     private readonly FeedbackApp _app;
 
-    public QueryTests() => _app = new FeedbackApp(time: _time);
+    protected QueryTests(StoreKind store) => _app = new FeedbackApp(time: _time, store: store);
 
-    public void Dispose() => _app.Dispose();
+    public void Dispose()
+    {
+        _app.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task An_unknown_id_is_a_404_problem()
@@ -159,3 +164,7 @@ public sealed class QueryTests : IDisposable
     private async Task<List<JsonElement>> ListAsync(string query) =>
         [.. (await GetPageAsync(query)).GetProperty("items").EnumerateArray()];
 }
+
+public sealed class QueryOnSqliteTests() : QueryTests(StoreKind.Sqlite);
+
+public sealed class QueryOnPostgresTests() : QueryTests(StoreKind.Postgres);

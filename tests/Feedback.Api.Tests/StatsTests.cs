@@ -6,16 +6,21 @@ using Shouldly;
 
 namespace Feedback.Api.Tests;
 
-public sealed class StatsTests : IDisposable
+/// <summary>GET /stats on each store.</summary>
+public abstract class StatsTests : IDisposable
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 1, 9, 15, 0, TimeSpan.Zero);
 
     private readonly FakeTimeProvider _time = new(Start);
     private readonly FeedbackApp _app;
 
-    public StatsTests() => _app = new FeedbackApp(time: _time);
+    protected StatsTests(StoreKind store) => _app = new FeedbackApp(time: _time, store: store);
 
-    public void Dispose() => _app.Dispose();
+    public void Dispose()
+    {
+        _app.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task Stats_count_messages_per_sentiment_topic_and_method()
@@ -115,3 +120,7 @@ public sealed class StatsTests : IDisposable
         return await response.JsonAsync();
     }
 }
+
+public sealed class StatsOnSqliteTests() : StatsTests(StoreKind.Sqlite);
+
+public sealed class StatsOnPostgresTests() : StatsTests(StoreKind.Postgres);

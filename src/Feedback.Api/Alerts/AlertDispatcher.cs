@@ -10,11 +10,14 @@ namespace Feedback.Api.Alerts;
 /// one sender per channel sends them no faster than one per <see cref="AlertSettings.SendInterval"/> and
 /// records each attempt. A failure is retried with exponential back-off and jitter (honouring Retry-After)
 /// until it succeeds; a crash between sending and recording means one more send of the same idempotency key,
-/// never a lost alert.
+/// never a lost alert. Rows are taken through <see cref="IWorkClaims"/>: with several instances on one database each
+/// delivery is claimed by one of them, a send once started is finished and recorded even while stopping, and what
+/// a stopping instance had queued but not sent is handed back for the others at once.
 /// </summary>
 internal sealed partial class AlertDispatcher(
     IServiceScopeFactory scopes,
-    FeedbackWriter writer,
+    IFeedbackStore writer,
+    IWorkClaims claims,
     AlertPolicy policy,
     AlertSignal signal,
     IEnumerable<IAlertChannel> channels,
@@ -26,6 +29,7 @@ internal sealed partial class AlertDispatcher(
 
     private readonly Dictionary<string, IAlertChannel> _channels = channels.ToDictionary(c => c.Name, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, bool> _queued = new();
+    private readonly ConcurrentDictionary<long, bool> _unsent = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -61,8 +65,15 @@ internal sealed partial class AlertDispatcher(
             }
 
             await Task.WhenAll(senders);
+            await ReleaseUnsentAsync();
         }
     }
+
+    /// <summary>
+    /// A claim lasts until every delivery it took could have been sent at the configured pace, with room to spare;
+    /// only a claimant that died leaves it to expire.
+    /// </summary>
+    private TimeSpan Lease => TimeSpan.FromMinutes(1) + (policy.Settings.SendInterval * QueueCapacity * 2);
 
     private async Task FeedAsync(Dictionary<string, Channel<AlertDelivery>> queues, CancellationToken cancellationToken)
     {
@@ -75,32 +86,52 @@ internal sealed partial class AlertDispatcher(
         }
 
         var now = time.GetUtcNow().UtcDateTime;
-        List<AlertDelivery> due;
-        int pending;
         using (var scope = scopes.CreateScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
-            due = await db.AlertDeliveries.AsNoTracking()
-                .Where(d => d.State == "pending" && d.NextAttemptAt <= now)
-                .OrderBy(d => d.NextAttemptAt).ThenBy(d => d.Id)
-                .Take(QueueCapacity * 4)
-                .ToListAsync(cancellationToken);
-            pending = await db.AlertDeliveries.CountAsync(d => d.State == "pending", cancellationToken);
+            metrics.Pending = await db.AlertDeliveries.CountAsync(d => d.State == "pending", cancellationToken);
         }
 
-        metrics.Pending = pending;
+        // Only channels configured here are claimed: a row for another channel waits for an instance that has it.
+        var room = queues.Sum(q => QueueCapacity - q.Value.Reader.Count);
+        if (room <= 0)
+        {
+            return;
+        }
+
+        var due = await claims.ClaimDeliveriesAsync(queues.Keys, [.. _queued.Keys], now, Lease, room, cancellationToken);
+        var overflow = new List<long>();
         foreach (var delivery in due)
         {
-            if (!queues.TryGetValue(delivery.Channel, out var queue))
+            if (!_queued.TryAdd(delivery.Id, true))
             {
-                // A channel that is no longer configured: the row waits until it is configured again.
                 continue;
             }
 
-            if (_queued.TryAdd(delivery.Id, true) && !queue.Writer.TryWrite(delivery))
+            if (queues[delivery.Channel].Writer.TryWrite(delivery))
+            {
+                _unsent[delivery.Id] = true;
+            }
+            else
             {
                 _queued.TryRemove(delivery.Id, out _);
+                overflow.Add(delivery.Id);
             }
+        }
+
+        await claims.ReleaseDeliveriesAsync(overflow, cancellationToken);
+    }
+
+    private async Task ReleaseUnsentAsync()
+    {
+        try
+        {
+            await claims.ReleaseDeliveriesAsync([.. _unsent.Keys], CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            // Their leases end on their own; another instance sends them then.
+            LogReleaseFailed(logger, _unsent.Count, exception);
         }
     }
 
@@ -130,11 +161,16 @@ internal sealed partial class AlertDispatcher(
                 if (message is null)
                 {
                     // Delivered since it was queued (the feeder read it just before the last attempt was recorded).
+                    _unsent.TryRemove(delivery.Id, out _);
                     continue;
                 }
 
                 lastSent = time.GetTimestamp();
-                var result = await channel.SendAsync(message, stoppingToken);
+
+                // Once a request may reach the receiver it is finished and recorded, stopping or not (the channels'
+                // HTTP timeout bounds it): cancelling it half-way would leave a sent alert pending, to be sent again.
+                _unsent.TryRemove(delivery.Id, out _);
+                var result = await channel.SendAsync(message, CancellationToken.None);
                 await RecordAsync(channel.Name, delivery, result);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -212,6 +248,9 @@ internal sealed partial class AlertDispatcher(
             DateTime.SpecifyKind(alertGroup.FirstAt, DateTimeKind.Utc), DateTime.SpecifyKind(alertGroup.LastAt, DateTimeKind.Utc),
             alertGroup.Summary, feedback, policy.Window, link);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Handing back {Count} unsent deliveries failed; their leases expire instead")]
+    private static partial void LogReleaseFailed(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading due alert deliveries failed; the next poll retries")]
     private static partial void LogFeedFailed(ILogger logger, Exception exception);

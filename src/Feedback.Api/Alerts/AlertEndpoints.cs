@@ -45,7 +45,7 @@ internal static class AlertEndpoints
     }
 
     private static async Task<Results<Ok<AlertGroupView>, ProblemHttpResult>> ResolveAsync(
-        long id, FeedbackDb db, FeedbackWriter writer, TimeProvider time, CancellationToken cancellationToken)
+        long id, FeedbackDb db, IFeedbackStore writer, TimeProvider time, CancellationToken cancellationToken)
     {
         var resolved = await writer.ResolveGroupAsync(new GroupResolution(id, time.GetUtcNow().UtcDateTime), cancellationToken);
         var alertGroup = await db.AlertGroups.AsNoTracking().FirstOrDefaultAsync(g => g.Id == id, cancellationToken);

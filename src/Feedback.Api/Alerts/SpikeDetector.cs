@@ -16,7 +16,7 @@ internal sealed record SpikeSettings(TimeSpan CheckInterval, int MinimumCount, d
 /// </summary>
 internal sealed partial class SpikeDetector(
     IServiceScopeFactory scopes,
-    FeedbackWriter writer,
+    IFeedbackStore writer,
     SpikeSettings settings,
     TimeProvider time,
     ILogger<SpikeDetector> logger) : BackgroundService

@@ -2,6 +2,7 @@ using Feedback.Api.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Feedback.Api.Hosting;
 
@@ -24,6 +25,10 @@ internal sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHa
                 break;
             case SqliteException sqlite when StoreUnavailableException.IsStoreFault(sqlite):
                 problem = Problems.StoreUnavailable(StoreUnavailableException.Describe(sqlite));
+                context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                break;
+            case NpgsqlException postgres when PostgresFaults.IsStoreFault(postgres):
+                problem = Problems.StoreUnavailable(PostgresFaults.Describe(postgres));
                 context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 break;
             case BadHttpRequestException bad:

@@ -42,7 +42,8 @@ internal static class ServiceRegistration
             sp.GetRequiredService<ILocalClassifier>(), sp.GetRequiredService<ClassificationCache>(), sp.GetService<AiProvider>()));
         services.AddSingleton(settings.AlertRule);
         services.AddSingleton<ProvisionalUpgrades>();
-        services.AddSingleton(new SweepSettings(TimeSpan.FromSeconds(settings.AiSweepSeconds), BatchSize: 200, Parallelism: Math.Max(1, settings.AiMaxConcurrency / 2)));
+        services.AddSingleton(new SweepSettings(TimeSpan.FromSeconds(settings.AiSweepSeconds), BatchSize: 200, Parallelism: Math.Max(1, settings.AiMaxConcurrency / 2),
+            Lease: (2 * TimeSpan.FromMilliseconds(settings.AiTimeoutMs)) + TimeSpan.FromSeconds(5)));
         services.AddSingleton<RevisionSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<RevisionSweeper>());
         if (settings.AiConfigured)

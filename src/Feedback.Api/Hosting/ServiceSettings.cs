@@ -197,6 +197,9 @@ internal sealed class ServiceSettings
     public IReadOnlyList<string> ApiKeys =>
         ApiKey.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
+    /// <summary>The Npgsql connection string when DATABASE_URL names a PostgreSQL server, else null (the SQLite file).</summary>
+    public string? PostgresConnectionString => Storage.PostgresUrl.TryParse(DatabaseUrl, out var connectionString, out _) ? connectionString : null;
+
     public string SqliteConnectionString
     {
         get
@@ -327,10 +330,19 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
         }
 
         var url = options.DatabaseUrl?.Trim();
-        if (!string.IsNullOrEmpty(url) && !url.StartsWith("sqlite://", StringComparison.OrdinalIgnoreCase)
+        if (Storage.PostgresUrl.IsPostgres(url))
+        {
+            if (!Storage.PostgresUrl.TryParse(url, out _, out var error))
+            {
+                failures.Add($"DATABASE_URL is not a usable PostgreSQL address: {error}");
+            }
+        }
+        else if (!string.IsNullOrEmpty(url) && !url.StartsWith("sqlite://", StringComparison.OrdinalIgnoreCase)
             && !url.StartsWith("Data Source=", StringComparison.OrdinalIgnoreCase))
         {
-            failures.Add("DATABASE_URL must be sqlite:///path/to/file.db or 'Data Source=path' (empty: a SQLite file under DATA_DIR).");
+            failures.Add(
+                "DATABASE_URL must be sqlite:///path/to/file.db, 'Data Source=path', postgres://user:password@host:port/database " +
+                "or 'Host=...;Username=...;Database=...' (empty: a SQLite file under DATA_DIR).");
         }
 
         foreach (var sentiment in options.AlertSentiments.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

@@ -21,7 +21,7 @@ internal static class HealthEndpoints
     }
 
     private static async Task<Results<Ok<HealthReport>, JsonHttpResult<HealthReport>>> CheckAsync(
-        StoreHealth store, FeedbackWriter writer, Analyzer analyzer, IServiceProvider services, CancellationToken cancellationToken)
+        StoreHealth store, IFeedbackStore writer, Analyzer analyzer, IServiceProvider services, CancellationToken cancellationToken)
     {
         var database = store.Recent(RecentWrite) ?? await ProbeAsync(writer, cancellationToken);
         var mlFallback = analyzer.LocalVersion.Length > 0;
@@ -39,7 +39,7 @@ internal static class HealthEndpoints
             : TypedResults.Json(report, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
-    private static async Task<bool> ProbeAsync(FeedbackWriter writer, CancellationToken cancellationToken)
+    private static async Task<bool> ProbeAsync(IFeedbackStore writer, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));

@@ -75,7 +75,10 @@ internal static class QueryEndpoints
             var pattern = "%" + search.Replace(@"\", @"\\", StringComparison.Ordinal)
                 .Replace("%", @"\%", StringComparison.Ordinal)
                 .Replace("_", @"\_", StringComparison.Ordinal) + "%";
-            query = query.Where(f => EF.Functions.Like(f.Text, pattern, @"\"));
+            // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE does the same there.
+            query = db.Database.IsNpgsql()
+                ? query.Where(f => EF.Functions.ILike(f.Text, pattern, @"\"))
+                : query.Where(f => EF.Functions.Like(f.Text, pattern, @"\"));
         }
 
         if (filter.BeforeId is { } beforeId)

@@ -10,7 +10,7 @@ namespace Feedback.Api.Revisions;
 /// <see cref="RevisionSweeper"/>, which asks the LLM again.
 /// </summary>
 internal sealed partial class ProvisionalUpgrades(
-    FeedbackWriter writer, AlertRule alertRule, TimeProvider time, ILogger<ProvisionalUpgrades> logger)
+    IFeedbackStore writer, AlertRule alertRule, TimeProvider time, ILogger<ProvisionalUpgrades> logger)
 {
     private readonly ConcurrentDictionary<long, Task> _inFlight = new();
 

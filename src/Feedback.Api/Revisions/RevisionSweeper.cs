@@ -1,16 +1,16 @@
 using Feedback.Analysis;
 using Feedback.Api.Storage;
-using Microsoft.EntityFrameworkCore;
 
 namespace Feedback.Api.Revisions;
 
 /// <summary>
 /// Finds provisional rows that nobody in this process is upgrading (left by a restart, or answered while
 /// every LLM slot was busy) and asks the LLM for them, a few at a time. Pending upgrades are rows, so a
-/// crash loses none.
+/// crash loses none. Rows are claimed through <see cref="IWorkClaims"/>, so with several instances on one database
+/// each provisional row is asked about by one of them.
 /// </summary>
 internal sealed partial class RevisionSweeper(
-    IServiceScopeFactory scopes,
+    IWorkClaims claims,
     Analyzer analyzer,
     ProvisionalUpgrades upgrades,
     SweepSettings settings,
@@ -34,42 +34,45 @@ internal sealed partial class RevisionSweeper(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    /// <summary>One pass: returns how many rows it revised.</summary>
+    /// <summary>
+    /// One pass over up to <see cref="SweepSettings.BatchSize"/> rows, claimed a few at a time (as many as are asked in
+    /// parallel) so another instance can take the rest meanwhile: returns how many rows it revised.
+    /// </summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
-        List<(long Id, string Text)> rows;
-        using (var scope = scopes.CreateScope())
+        var revised = 0;
+        var seen = 0;
+        var afterId = 0L;
+        while (seen < settings.BatchSize)
         {
-            var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
-            rows = (await db.Feedback.AsNoTracking()
-                    .Where(f => f.Status == "provisional")
-                    .OrderBy(f => f.Id)
-                    .Select(f => new { f.Id, f.Text })
-                    .Take(settings.BatchSize)
-                    .ToListAsync(cancellationToken))
-                .Where(r => !upgrades.IsFollowing(r.Id))
-                .Select(r => (r.Id, r.Text))
-                .ToList();
+            var claimed = await claims.ClaimProvisionalAsync(
+                afterId, time.GetUtcNow().UtcDateTime, settings.Lease, Math.Min(settings.Parallelism * 2, settings.BatchSize - seen), cancellationToken);
+            if (claimed.Count == 0)
+            {
+                break;
+            }
+
+            seen += claimed.Count;
+            afterId = claimed[^1].Id;
+            await Parallel.ForEachAsync(
+                claimed.Where(r => !upgrades.IsFollowing(r.Id)),
+                new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = cancellationToken },
+                async (row, _) =>
+                {
+                    var (attempted, answer) = await analyzer.UpgradeAsync(row.Text);
+                    if (!attempted && analyzer.Ai is not null)
+                    {
+                        return;
+                    }
+
+                    var reason = analyzer.Ai is null
+                        ? "no LLM is configured any more: the local answer stands"
+                        : answer is null ? "the LLM gave no usable answer: the local answer stands" : "the LLM answered on a later attempt";
+                    await upgrades.ApplyAsync(row.Id, answer, reason);
+                    Interlocked.Increment(ref revised);
+                });
         }
 
-        var revised = 0;
-        await Parallel.ForEachAsync(
-            rows,
-            new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = cancellationToken },
-            async (row, _) =>
-            {
-                var (attempted, answer) = await analyzer.UpgradeAsync(row.Text);
-                if (!attempted && analyzer.Ai is not null)
-                {
-                    return;
-                }
-
-                var reason = analyzer.Ai is null
-                    ? "no LLM is configured any more: the local answer stands"
-                    : answer is null ? "the LLM gave no usable answer: the local answer stands" : "the LLM answered on a later attempt";
-                await upgrades.ApplyAsync(row.Id, answer, reason);
-                Interlocked.Increment(ref revised);
-            });
         return revised;
     }
 
@@ -77,4 +80,5 @@ internal sealed partial class RevisionSweeper(
     private static partial void LogSweepFailed(ILogger logger, Exception exception);
 }
 
-internal sealed record SweepSettings(TimeSpan Interval, int BatchSize, int Parallelism);
+/// <param name="Lease">How long a claimed row is left to this instance: longer than one LLM call may take.</param>
+internal sealed record SweepSettings(TimeSpan Interval, int BatchSize, int Parallelism, TimeSpan Lease);

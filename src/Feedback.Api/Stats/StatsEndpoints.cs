@@ -35,7 +35,15 @@ internal static class StatsEndpoints
 
         // One pass over the created_at index; the groups are few (buckets x labels), so the rest is done here.
         var width = range!.Bucket == "hour" ? 13 : 10;
-        var rows = await db.Database.SqlQuery<StatsRow>($"""
+        var rows = db.Database.IsNpgsql()
+            ? await db.Database.SqlQuery<StatsRow>($"""
+                SELECT left(to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24'), {width}) AS "Bucket", sentiment AS "Sentiment",
+                       topic AS "Topic", processing_method AS "Method", alert_triggered AS "Alert", count(*) AS "Count"
+                FROM feedback
+                WHERE created_at >= {range.From} AND created_at < {range.To}
+                GROUP BY 1, 2, 3, 4, 5
+                """).ToListAsync(cancellationToken)
+            : await db.Database.SqlQuery<StatsRow>($"""
             SELECT substr(created_at, 1, {width}) AS Bucket, sentiment AS Sentiment, topic AS Topic,
                    processing_method AS Method, alert_triggered AS Alert, count(*) AS Count
             FROM feedback INDEXED BY ix_feedback_created_at

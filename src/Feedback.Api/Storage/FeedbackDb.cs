@@ -2,8 +2,19 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Feedback.Api.Storage;
 
-internal sealed class FeedbackDb(DbContextOptions<FeedbackDb> options) : DbContext(options)
+/// <summary>The store's model. SQLite uses it as it is; <see cref="PostgresFeedbackDb"/> extends it with its own migrations.</summary>
+internal class FeedbackDb : DbContext
 {
+    public FeedbackDb(DbContextOptions<FeedbackDb> options)
+        : base(options)
+    {
+    }
+
+    protected FeedbackDb(DbContextOptions options)
+        : base(options)
+    {
+    }
+
     public DbSet<FeedbackRecord> Feedback => Set<FeedbackRecord>();
 
     public DbSet<AlertRecord> Alerts => Set<AlertRecord>();

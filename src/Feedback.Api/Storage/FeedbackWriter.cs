@@ -41,7 +41,7 @@ internal sealed record WriteResult(WriteOutcome Outcome, FeedbackRecord Record);
 /// so a 201 is sent for committed rows only and concurrent requests share one fsync instead of
 /// fighting over the write lock (SQLITE_BUSY and its 150 ms retry sleep never happen in-process).
 /// </summary>
-internal sealed partial class FeedbackWriter : BackgroundService
+internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
 {
     private const int MaxBatch = 256;
 

@@ -21,6 +21,8 @@ internal static class SqliteStore
         services.AddSingleton<StoreHealth>();
         services.AddSingleton<FeedbackWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<FeedbackWriter>());
+        services.AddSingleton<IFeedbackStore>(sp => sp.GetRequiredService<FeedbackWriter>());
+        services.AddSingleton<IWorkClaims, SqliteWorkClaims>();
         services.AddDbContextPool<FeedbackDb>(options => options.UseSqlite(
             ReadConnectionString(store),
             sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history")));

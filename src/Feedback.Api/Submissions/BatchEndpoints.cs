@@ -45,7 +45,7 @@ internal static class BatchEndpoints
         Analyzer analyzer,
         AlertRule alertRule,
         SharedAlertGroups alertGroups,
-        FeedbackWriter writer,
+        IFeedbackStore writer,
         ProvisionalUpgrades upgrades,
         TimeProvider time,
         CancellationToken cancellationToken)

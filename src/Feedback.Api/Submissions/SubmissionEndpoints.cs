@@ -34,7 +34,7 @@ internal static class SubmissionEndpoints
         Analyzer analyzer,
         AlertRule alertRule,
         SharedAlertGroups alertGroups,
-        FeedbackWriter writer,
+        IFeedbackStore writer,
         ProvisionalUpgrades upgrades,
         FeedbackMetrics metrics,
         TimeProvider time,

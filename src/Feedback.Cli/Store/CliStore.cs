@@ -28,6 +28,14 @@ internal static class CliStore
     /// <summary>Opens the store, creating it and applying pending migrations when needed.</summary>
     public static SqliteConnection Open(ServiceSettings settings)
     {
+        if (settings.PostgresConnectionString is not null)
+        {
+            // Reported like an unreachable file (message only, exit 1), rather than read as a SQLite path.
+            throw new IOException(
+                "DATABASE_URL names a PostgreSQL server: import, export and stats work on the SQLite file only. " +
+                "Unset DATABASE_URL for a local file, or send messages through the API (POST /feedback/batch).");
+        }
+
         var connectionString = settings.SqliteConnectionString;
         var path = new SqliteConnectionStringBuilder(connectionString).DataSource;
         if (Path.GetDirectoryName(Path.GetFullPath(path)) is { Length: > 0 } directory)

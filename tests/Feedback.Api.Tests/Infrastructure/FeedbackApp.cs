@@ -13,8 +13,9 @@ using Microsoft.Extensions.Logging;
 namespace Feedback.Api.Tests.Infrastructure;
 
 /// <summary>
-/// The real API in-process over a real SQLite file in a fresh temporary directory. Each instance is a
-/// separate service with its own data; <see cref="Restart"/> starts a new host on the same directory.
+/// The real API in-process over a real SQLite file in a fresh temporary directory, or over a fresh database on the
+/// test PostgreSQL server. Each instance is a separate service with its own data; <see cref="Restart"/> starts a new
+/// host on the same data, and several instances can share one PostgreSQL database.
 /// </summary>
 public sealed class FeedbackApp : WebApplicationFactory<Program>
 {
@@ -24,9 +25,23 @@ public sealed class FeedbackApp : WebApplicationFactory<Program>
     private readonly Dictionary<string, string> _settings;
     private readonly TimeProvider? _time;
     private bool _ownsDirectory;
+    private bool _ownsDatabase;
 
-    public FeedbackApp(Dictionary<string, string>? settings = null, TimeProvider? time = null, string? dataDir = null)
+    public FeedbackApp(Dictionary<string, string>? settings = null, TimeProvider? time = null, string? dataDir = null, StoreKind store = StoreKind.Sqlite)
+        : this(settings, time, dataDir, store == StoreKind.Postgres ? PostgresDatabase.Create() : null)
     {
+        _ownsDatabase = Database is not null;
+    }
+
+    /// <summary>An instance on a database the caller owns: several of them share it, as behind a load balancer.</summary>
+    public FeedbackApp(PostgresDatabase database, Dictionary<string, string>? settings = null, TimeProvider? time = null)
+        : this(settings, time, null, database)
+    {
+    }
+
+    private FeedbackApp(Dictionary<string, string>? settings, TimeProvider? time, string? dataDir, PostgresDatabase? database)
+    {
+        Database = database;
         _ownsDirectory = dataDir is null;
         DataDir = dataDir ?? Directory.CreateTempSubdirectory("feedback-test-").FullName;
         _time = time;
@@ -43,7 +58,15 @@ public sealed class FeedbackApp : WebApplicationFactory<Program>
         {
             _settings[key] = value;
         }
+
+        if (database is not null)
+        {
+            _settings["DATABASE_URL"] = database.ConnectionString;
+        }
     }
+
+    /// <summary>The PostgreSQL database this app stores in, or null for the SQLite file.</summary>
+    public PostgresDatabase? Database { get; }
 
     public string DataDir { get; }
 
@@ -72,11 +95,13 @@ public sealed class FeedbackApp : WebApplicationFactory<Program>
     {
         var owned = _ownsDirectory;
         _ownsDirectory = false;
+        var ownsDatabase = _ownsDatabase;
+        _ownsDatabase = false;
         Dispose();
 
         // A real restart leaves no pooled connection behind.
         SqliteConnection.ClearAllPools();
-        return new FeedbackApp(_settings, _time, DataDir) { _ownsDirectory = owned };
+        return new FeedbackApp(_settings, _time, DataDir, Database) { _ownsDirectory = owned, _ownsDatabase = ownsDatabase };
     }
 
     /// <summary>A direct connection to the SQLite file, to check what was really committed.</summary>
@@ -89,6 +114,13 @@ public sealed class FeedbackApp : WebApplicationFactory<Program>
 
     public long Scalar(string sql)
     {
+        if (Database is not null)
+        {
+            using var postgres = Database.Open();
+            using var query = new Npgsql.NpgsqlCommand(sql, postgres);
+            return Convert.ToInt64(query.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         using var connection = OpenDatabase();
         using var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -117,6 +149,12 @@ public sealed class FeedbackApp : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
+        if (disposing && _ownsDatabase)
+        {
+            _ownsDatabase = false;
+            Database!.Dispose();
+        }
+
         if (disposing && _ownsDirectory)
         {
             SqliteConnection.ClearAllPools();

@@ -1,0 +1,296 @@
+using Feedback.Api.Alerts;
+using Npgsql;
+
+namespace Feedback.Api.Storage;
+
+internal sealed partial class PostgresWriter
+{
+    /// <summary>The statements of one group commit, on its connection and transaction.</summary>
+    private sealed class Session(NpgsqlConnection connection, NpgsqlTransaction transaction, AlertPolicy alerts)
+    {
+        private const string PagerDuty = "pagerduty";
+
+        public NpgsqlConnection Connection { get; } = connection;
+
+        public NpgsqlTransaction Transaction { get; } = transaction;
+
+        /// <summary>True when this transaction queued a delivery that did not exist before, worth waking the dispatcher for.</summary>
+        public bool AlertsQueued { get; private set; }
+
+        public static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
+
+        public async Task<Dictionary<string, FeedbackRecord>> FindByIdempotencyKeysAsync(string[] keys)
+        {
+            await using var command = Command(
+                $"SELECT id, {FeedbackColumns} FROM feedback WHERE idempotency_key = ANY(@keys)", ("keys", keys));
+            await using var reader = await command.ExecuteReaderAsync();
+            var found = new Dictionary<string, FeedbackRecord>(StringComparer.Ordinal);
+            while (await reader.ReadAsync())
+            {
+                var record = new FeedbackRecord
+                {
+                    Id = reader.GetInt64(0),
+                    Text = reader.GetString(1),
+                    Source = reader.IsDBNull(2) ? null : reader.GetString(2),
+                    CustomerId = reader.IsDBNull(3) ? null : reader.GetString(3),
+                    Metadata = reader.IsDBNull(4) ? null : reader.GetString(4),
+                    Sentiment = reader.GetString(5),
+                    Topic = reader.GetString(6),
+                    Confidence = reader.GetDouble(7),
+                    ConfidenceScore = reader.GetString(8),
+                    ScorePositive = reader.GetDouble(9),
+                    ScoreNegative = reader.GetDouble(10),
+                    ScoreNeutral = reader.GetDouble(11),
+                    ScoreMixed = reader.GetDouble(12),
+                    AlertTriggered = reader.GetBoolean(13),
+                    ProcessingMethod = reader.GetString(14),
+                    Language = reader.GetString(15),
+                    PromptVersion = reader.IsDBNull(16) ? null : reader.GetString(16),
+                    Model = reader.GetString(17),
+                    Status = reader.GetString(18),
+                    Warnings = reader.GetString(19),
+                    CreatedAt = reader.GetDateTime(20),
+                    IdempotencyKey = reader.GetString(21),
+                    RequestHash = reader.IsDBNull(22) ? null : reader.GetString(22),
+                };
+                found[record.IdempotencyKey] = record;
+            }
+
+            return found;
+        }
+
+        /// <summary>
+        /// Grouping reads the open groups of a topic and then joins or creates one; two instances doing that at once
+        /// would each create a group for the same complaint. A transaction-scoped advisory lock per topic makes them
+        /// take turns, and taking the locks in name order keeps two transactions from waiting on each other.
+        /// </summary>
+        public async Task LockTopicsAsync(IEnumerable<string> topics)
+        {
+            foreach (var topic in topics.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            {
+                await ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext('feedback.alert_groups:' || @topic))", ("topic", topic));
+            }
+        }
+
+        /// <summary>As <see cref="FeedbackWriter"/>: join the open near-duplicate group of the topic within the window, or start one.</summary>
+        public async Task InsertAlertAsync(FeedbackRecord r)
+        {
+            var severity = alerts.SeverityOf(r.Text, r.Topic, r.Confidence);
+            var fingerprint = AlertPolicy.Fingerprint(r.Text);
+            var at = Utc(r.CreatedAt);
+            var group = await FindGroupAsync(r.Topic, fingerprint, at - alerts.Window);
+            long groupId;
+            if (group is { } found)
+            {
+                groupId = found.Id;
+                var escalated = alerts.Escalate(AlertPolicy.Max(found.Severity, severity), found.Count + 1);
+                await ExecuteAsync(
+                    "UPDATE alert_groups SET count = count + 1, last_at = @at, severity = @severity WHERE id = @id",
+                    ("at", at), ("severity", escalated), ("id", groupId));
+                foreach (var channel in alerts.ChannelsFor(escalated))
+                {
+                    // The summary goes where the first message went; a group that became critical also pages now.
+                    var kind = channel == PagerDuty && !await HasDeliveryAsync(groupId, PagerDuty) ? "initial" : "summary";
+                    await QueueDeliveryAsync(groupId, kind, channel, kind == "initial" ? at : found.FirstAt + alerts.Window, at);
+                }
+
+                severity = escalated;
+            }
+            else
+            {
+                groupId = (long)(await ExecuteAsync(
+                    "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, summary) " +
+                    "VALUES ('feedback', @topic, @severity, @fingerprint, @at, @at, 1, 'open', @summary) RETURNING id",
+                    ("topic", r.Topic), ("severity", severity), ("fingerprint", fingerprint), ("at", at), ("summary", Excerpt(r.Text))))!;
+                foreach (var channel in alerts.ChannelsFor(severity))
+                {
+                    await QueueDeliveryAsync(groupId, "initial", channel, at, at);
+                }
+            }
+
+            await ExecuteAsync(
+                "INSERT INTO alerts (feedback_id, sentiment, topic, confidence, state, created_at, group_id, severity) " +
+                "VALUES (@feedback_id, @sentiment, @topic, @confidence, 'open', @created_at, @group_id, @severity)",
+                ("feedback_id", r.Id), ("sentiment", r.Sentiment), ("topic", r.Topic), ("confidence", r.Confidence),
+                ("created_at", at), ("group_id", groupId), ("severity", severity));
+        }
+
+        /// <summary>
+        /// Replaces a provisional answer, as <see cref="FeedbackWriter"/> does; the row is locked first, so two instances
+        /// revising it at once apply one revision and the other sees it final.
+        /// </summary>
+        public async Task<bool> ReviseAsync(Revision revision)
+        {
+            string previousSentiment, previousTopic, previousMethod, text;
+            double previousConfidence;
+            bool previousAlert;
+            await using (var current = Command(
+                "SELECT sentiment, topic, confidence, processing_method, alert_triggered, status, text FROM feedback WHERE id = @id FOR UPDATE",
+                ("id", revision.FeedbackId)))
+            await using (var reader = await current.ExecuteReaderAsync())
+            {
+                if (!await reader.ReadAsync() || reader.GetString(5) != "provisional")
+                {
+                    return false;
+                }
+
+                previousSentiment = reader.GetString(0);
+                previousTopic = reader.GetString(1);
+                previousConfidence = reader.GetDouble(2);
+                previousMethod = reader.GetString(3);
+                previousAlert = reader.GetBoolean(4);
+                text = reader.GetString(6);
+            }
+
+            var answer = revision.Answer;
+            if (answer is null)
+            {
+                await ExecuteAsync(
+                    "UPDATE feedback SET status = 'final', claimed_by = NULL, lease_until = NULL WHERE id = @id", ("id", revision.FeedbackId));
+            }
+            else
+            {
+                await ExecuteAsync(
+                    "UPDATE feedback SET sentiment = @sentiment, topic = @topic, confidence = @confidence, confidence_score = @confidence_score, " +
+                    "score_positive = @score_positive, score_negative = @score_negative, score_neutral = @score_neutral, score_mixed = @score_mixed, " +
+                    "processing_method = @processing_method, prompt_version = @prompt_version, model = @model, alert_triggered = @alert_triggered, " +
+                    "status = 'final', claimed_by = NULL, lease_until = NULL WHERE id = @id",
+                    ("sentiment", answer.Sentiment), ("topic", answer.Topic), ("confidence", answer.Confidence), ("confidence_score", answer.ConfidenceScore),
+                    ("score_positive", answer.ScorePositive), ("score_negative", answer.ScoreNegative), ("score_neutral", answer.ScoreNeutral),
+                    ("score_mixed", answer.ScoreMixed), ("processing_method", answer.ProcessingMethod), ("prompt_version", answer.PromptVersion),
+                    ("model", answer.Model), ("alert_triggered", revision.RaiseAlert), ("id", revision.FeedbackId));
+
+                if (revision.RaiseAlert && !previousAlert)
+                {
+                    answer.Id = revision.FeedbackId;
+                    answer.Text = text;
+                    answer.CreatedAt = revision.At;
+                    await LockTopicsAsync([answer.Topic]);
+                    await InsertAlertAsync(answer);
+                }
+                else if (!revision.RaiseAlert && previousAlert)
+                {
+                    await ExecuteAsync("UPDATE alerts SET state = 'superseded' WHERE feedback_id = @id AND state = 'open'", ("id", revision.FeedbackId));
+                }
+            }
+
+            await ExecuteAsync(
+                "INSERT INTO feedback_revisions (feedback_id, revised_at, previous_sentiment, previous_topic, previous_confidence, previous_method, " +
+                "sentiment, topic, confidence, method, prompt_version, model, reason) VALUES (@feedback_id, @revised_at, @previous_sentiment, " +
+                "@previous_topic, @previous_confidence, @previous_method, @sentiment, @topic, @confidence, @method, @prompt_version, @model, @reason)",
+                ("feedback_id", revision.FeedbackId), ("revised_at", Utc(revision.At)), ("previous_sentiment", previousSentiment),
+                ("previous_topic", previousTopic), ("previous_confidence", previousConfidence), ("previous_method", previousMethod),
+                ("sentiment", answer?.Sentiment ?? previousSentiment), ("topic", answer?.Topic ?? previousTopic),
+                ("confidence", answer?.Confidence ?? previousConfidence), ("method", answer?.ProcessingMethod ?? previousMethod),
+                ("prompt_version", answer?.PromptVersion), ("model", answer?.Model ?? ""), ("reason", revision.Reason));
+            return true;
+        }
+
+        /// <summary>Records an attempt and gives up the claim: a failed delivery is claimable again (by anyone) when it is due.</summary>
+        public async Task<bool> RecordAttemptAsync(DeliveryAttempt attempt) =>
+            await ExecuteAsync(
+                "UPDATE alert_deliveries SET attempts = attempts + 1, state = @state, next_attempt_at = @next, last_error = @error, " +
+                "delivered_at = @delivered, claimed_by = NULL, lease_until = NULL WHERE id = @id AND state = 'pending' RETURNING 1",
+                ("state", attempt.Delivered ? "delivered" : "pending"), ("next", Utc(attempt.NextAttemptAt)), ("error", attempt.Error),
+                ("delivered", attempt.Delivered ? Utc(attempt.At) : null), ("id", attempt.DeliveryId)) is not null;
+
+        public async Task<bool> ResolveGroupAsync(GroupResolution resolution)
+        {
+            var at = Utc(resolution.At);
+            var resolved = await ExecuteAsync(
+                "UPDATE alert_groups SET state = 'resolved', resolved_at = @at WHERE id = @id AND state = 'open' RETURNING id",
+                ("at", at), ("id", resolution.GroupId)) is not null;
+            if (!resolved)
+            {
+                return false;
+            }
+
+            await ExecuteAsync("UPDATE alerts SET state = 'resolved' WHERE group_id = @id AND state = 'open'", ("id", resolution.GroupId));
+            if (await HasDeliveryAsync(resolution.GroupId, PagerDuty))
+            {
+                await QueueDeliveryAsync(resolution.GroupId, "resolve", PagerDuty, at, at);
+            }
+
+            return true;
+        }
+
+        public async Task<bool> RaiseSpikeAsync(TopicSpike spike)
+        {
+            var at = Utc(spike.At);
+            var groupId = await ExecuteAsync(
+                "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
+                "VALUES ('spike', @topic, @severity, 0, @at, @at, 1, 'open', @dedup, @summary) ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+                ("topic", spike.Topic), ("severity", spike.Severity), ("at", at), ("dedup", spike.DedupKey), ("summary", spike.Summary));
+            if (groupId is not long id)
+            {
+                return false;
+            }
+
+            foreach (var channel in alerts.ChannelsFor(spike.Severity))
+            {
+                await QueueDeliveryAsync(id, "initial", channel, at, at);
+            }
+
+            return true;
+        }
+
+        public async Task<object?> HeartbeatAsync(DateTime at)
+        {
+            await ExecuteAsync(
+                "INSERT INTO store_heartbeat (id, at) VALUES (1, @at) ON CONFLICT (id) DO UPDATE SET at = excluded.at", ("at", Utc(at)));
+            return null;
+        }
+
+        private static string Excerpt(string text) => text.Length <= 300 ? text : text[..297] + "...";
+
+        private async Task<(long Id, string Severity, int Count, DateTime FirstAt)?> FindGroupAsync(string topic, long fingerprint, DateTime since)
+        {
+            await using var command = Command(
+                "SELECT id, fingerprint, severity, count, first_at FROM alert_groups " +
+                "WHERE kind = 'feedback' AND state = 'open' AND topic = @topic AND first_at >= @since ORDER BY id DESC LIMIT 100",
+                ("topic", topic), ("since", since));
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                if (alerts.SameComplaint(fingerprint, reader.GetInt64(1)))
+                {
+                    return (reader.GetInt64(0), reader.GetString(2), reader.GetInt32(3), reader.GetDateTime(4));
+                }
+            }
+
+            return null;
+        }
+
+        private async Task<bool> HasDeliveryAsync(long groupId, string channel) =>
+            await ExecuteAsync(
+                "SELECT 1 FROM alert_deliveries WHERE group_id = @group AND channel = @channel LIMIT 1", ("group", groupId), ("channel", channel)) is not null;
+
+        /// <summary>Queues one delivery; a second of the same kind for the same group and channel is ignored (unique index).</summary>
+        private async Task QueueDeliveryAsync(long groupId, string kind, string channel, DateTime due, DateTime now)
+        {
+            await using var command = Command(
+                "INSERT INTO alert_deliveries (group_id, kind, channel, state, attempts, next_attempt_at, created_at) " +
+                "VALUES (@group, @kind, @channel, 'pending', 0, @due, @now) ON CONFLICT (group_id, kind, channel) DO NOTHING",
+                ("group", groupId), ("kind", kind), ("channel", channel), ("due", Utc(due)), ("now", Utc(now)));
+            AlertsQueued |= await command.ExecuteNonQueryAsync() > 0;
+        }
+
+        private async Task<object?> ExecuteAsync(string sql, params (string Name, object? Value)[] parameters)
+        {
+            await using var command = Command(sql, parameters);
+            var result = await command.ExecuteScalarAsync();
+            return result is DBNull ? null : result;
+        }
+
+        private NpgsqlCommand Command(string sql, params (string Name, object? Value)[] parameters)
+        {
+            var command = new NpgsqlCommand(sql, Connection, Transaction);
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            }
+
+            return command;
+        }
+    }
+}

@@ -1,0 +1,327 @@
+using System.Threading.Channels;
+using Feedback.Api.Alerts;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Feedback.Api.Storage;
+
+/// <summary>
+/// The PostgreSQL writer, with <see cref="FeedbackWriter"/>'s contract: requests queue in a bounded channel, one loop
+/// takes everything waiting and commits it in one transaction, and each request completes only after the commit.
+/// The messages of a group commit go to the server as one <see cref="NpgsqlBatch"/> (one round trip); idempotency keys
+/// are settled by the unique index (ON CONFLICT), which holds across every instance writing to the same database.
+/// </summary>
+internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
+{
+    private const int MaxBatch = 256;
+
+    private const string FeedbackColumns =
+        "text, source, customer_id, metadata, sentiment, topic, confidence, confidence_score, " +
+        "score_positive, score_negative, score_neutral, score_mixed, alert_triggered, processing_method, " +
+        "language, prompt_version, model, status, warnings, created_at, idempotency_key, request_hash";
+
+    private static readonly string InsertFeedbackSql =
+        $"INSERT INTO feedback ({FeedbackColumns}, claimed_by, lease_until) VALUES (" +
+        string.Join(", ", Enumerable.Range(1, 24).Select(i => "$" + i)) + ") ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
+
+    private readonly Channel<PendingWrite> _queue = Channel.CreateBounded<PendingWrite>(
+        new BoundedChannelOptions(8192) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly PostgresStoreSettings _settings;
+    private readonly StoreHealth _health;
+    private readonly AlertPolicy _alerts;
+    private readonly AlertSignal _signal;
+    private readonly TimeSpan _provisionalLease;
+    private readonly ILogger<PostgresWriter> _logger;
+
+    public PostgresWriter(
+        NpgsqlDataSource dataSource, PostgresStoreSettings settings, StoreHealth health, AlertPolicy alerts, AlertSignal signal,
+        Hosting.ServiceSettings service, ILogger<PostgresWriter> logger)
+    {
+        _dataSource = dataSource;
+        _settings = settings;
+        _health = health;
+        _alerts = alerts;
+        _signal = signal;
+        _logger = logger;
+
+        // A provisional row belongs to the instance following its LLM call until that call has surely ended;
+        // only then may another instance's sweeper ask the LLM again.
+        _provisionalLease = TimeSpan.FromMilliseconds(service.AiTimeoutMs) + TimeSpan.FromSeconds(5);
+    }
+
+    public async Task<WriteResult> WriteAsync(NewFeedback item, CancellationToken cancellationToken) =>
+        (WriteResult)(await EnqueueAsync(item, cancellationToken))!;
+
+    public async Task<IReadOnlyList<WriteResult>> WriteBatchAsync(IReadOnlyList<NewFeedback> items, CancellationToken cancellationToken) =>
+        (IReadOnlyList<WriteResult>)(await EnqueueAsync(new NewFeedbackBatch(items), cancellationToken))!;
+
+    public async Task<bool> ReviseAsync(Revision revision, CancellationToken cancellationToken) =>
+        (bool)(await EnqueueAsync(revision, cancellationToken))!;
+
+    public async Task<bool> ProbeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await EnqueueAsync(null, cancellationToken).WaitAsync(cancellationToken);
+            return true;
+        }
+        catch (StoreUnavailableException)
+        {
+            return false;
+        }
+    }
+
+    public async Task<bool> RecordAttemptAsync(DeliveryAttempt attempt, CancellationToken cancellationToken) =>
+        (bool)(await EnqueueAsync(attempt, cancellationToken))!;
+
+    public async Task<bool> ResolveGroupAsync(GroupResolution resolution, CancellationToken cancellationToken) =>
+        (bool)(await EnqueueAsync(resolution, cancellationToken))!;
+
+    public async Task<bool> RaiseSpikeAsync(TopicSpike spike, CancellationToken cancellationToken) =>
+        (bool)(await EnqueueAsync(spike, cancellationToken))!;
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Finish what was accepted before stopping: every queued request gets its answer.
+        _queue.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        var batch = new List<PendingWrite>(MaxBatch);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (batch.Count < MaxBatch && reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+            }
+
+            await CommitAsync(batch);
+            batch.Clear();
+        }
+    }
+
+    private async Task<object?> EnqueueAsync(object? operation, CancellationToken cancellationToken)
+    {
+        var pending = new PendingWrite(operation);
+        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        return await pending.Completion.Task;
+    }
+
+    private async Task CommitAsync(List<PendingWrite> batch)
+    {
+        try
+        {
+            var (results, alertsQueued) = await CommitOnceAsync(batch);
+            if (batch.Exists(p => p.Operation is NewFeedback or NewFeedbackBatch or null))
+            {
+                _health.RecordSuccess();
+            }
+
+            if (alertsQueued)
+            {
+                _signal.Notify();
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Completion.TrySetResult(results[i]);
+            }
+        }
+        catch (Exception exception) when (PostgresFaults.IsStoreFault(exception))
+        {
+            var reason = PostgresFaults.Describe(exception);
+            LogStoreUnavailable(_logger, reason, (exception as PostgresException)?.SqlState ?? "none", exception);
+            _health.RecordFailure(reason);
+
+            // Connections the failure may have broken are not handed out again; the next write opens fresh ones.
+            _dataSource.Clear();
+            var failure = new StoreUnavailableException(reason, exception);
+            foreach (var pending in batch)
+            {
+                pending.Completion.TrySetException(failure);
+            }
+        }
+        catch (Exception exception) when (batch.Count > 1)
+        {
+            // One bad row must not fail the others: commit them one by one to find it.
+            LogBatchRetried(_logger, batch.Count, exception);
+            foreach (var pending in batch)
+            {
+                await CommitAsync([pending]);
+            }
+        }
+        catch (Exception exception)
+        {
+            LogWriteFailed(_logger, exception);
+            batch[0].Completion.TrySetException(exception);
+        }
+    }
+
+    private async Task<(object?[] Results, bool AlertsQueued)> CommitOnceAsync(List<PendingWrite> batch)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var session = new Session(connection, transaction, _alerts);
+        var results = new object?[batch.Count];
+
+        // Every message of the group commit, in queue order, inserted in one round trip.
+        var items = new List<NewFeedback>();
+        foreach (var pending in batch)
+        {
+            switch (pending.Operation)
+            {
+                case NewFeedback item:
+                    items.Add(item);
+                    break;
+                case NewFeedbackBatch many:
+                    items.AddRange(many.Items);
+                    break;
+            }
+        }
+
+        var written = items.Count == 0 ? [] : await InsertAsync(session, items);
+        var next = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var operation = batch[i].Operation;
+            results[i] = operation switch
+            {
+                NewFeedback => written[next++],
+                NewFeedbackBatch many => Take(many.Items.Count),
+                Revision revision => await session.ReviseAsync(revision),
+                DeliveryAttempt attempt => await session.RecordAttemptAsync(attempt),
+                GroupResolution resolution => await session.ResolveGroupAsync(resolution),
+                TopicSpike spike => await session.RaiseSpikeAsync(spike),
+                _ => await session.HeartbeatAsync(DateTime.UtcNow),
+            };
+        }
+
+        await transaction.CommitAsync();
+        return (results, session.AlertsQueued);
+
+        List<WriteResult> Take(int count)
+        {
+            var slice = written.GetRange(next, count);
+            next += count;
+            return slice;
+        }
+    }
+
+    /// <summary>Inserts the messages, settles replays against the rows their keys already name, and raises the alerts.</summary>
+    private async Task<List<WriteResult>> InsertAsync(Session session, List<NewFeedback> items)
+    {
+        var ids = new long?[items.Count];
+        foreach (var item in items)
+        {
+            // PostgreSQL keeps microseconds: the answer given now must equal the row a replay reads back later.
+            var at = Session.Utc(item.Record.CreatedAt);
+            item.Record.CreatedAt = at.AddTicks(-(at.Ticks % TimeSpan.TicksPerMicrosecond));
+        }
+
+        await using (var insert = new NpgsqlBatch(session.Connection, session.Transaction))
+        {
+            foreach (var item in items)
+            {
+                insert.BatchCommands.Add(InsertCommand(item.Record));
+            }
+
+            await using var reader = await insert.ExecuteReaderAsync();
+            for (var i = 0; i < items.Count; i++)
+            {
+                if (await reader.ReadAsync())
+                {
+                    ids[i] = reader.GetInt64(0);
+                }
+
+                await reader.NextResultAsync();
+            }
+        }
+
+        // A key that inserted nothing was used before: by an earlier request, another instance, or earlier in this batch.
+        var conflicts = items.Where((_, i) => ids[i] is null).Select(item => item.Record.IdempotencyKey!).Distinct(StringComparer.Ordinal).ToArray();
+        var earlier = conflicts.Length == 0 ? [] : await session.FindByIdempotencyKeysAsync(conflicts);
+        var results = new List<WriteResult>(items.Count);
+        for (var i = 0; i < items.Count; i++)
+        {
+            var record = items[i].Record;
+            if (ids[i] is not { } id)
+            {
+                var found = earlier[record.IdempotencyKey!];
+                results.Add(new WriteResult(found.RequestHash == record.RequestHash ? WriteOutcome.Replayed : WriteOutcome.KeyReused, found));
+                continue;
+            }
+
+            record.Id = id;
+            results.Add(new WriteResult(WriteOutcome.Created, record));
+        }
+
+        var alerted = items.Where((item, i) => ids[i] is not null && item.RaiseAlert).Select(item => item.Record).ToList();
+        if (alerted.Count > 0)
+        {
+            await session.LockTopicsAsync(alerted.Select(r => r.Topic));
+            foreach (var record in alerted)
+            {
+                await session.InsertAlertAsync(record);
+            }
+        }
+
+        return results;
+    }
+
+    private NpgsqlBatchCommand InsertCommand(FeedbackRecord r)
+    {
+        var provisional = r.Status == "provisional";
+        var command = new NpgsqlBatchCommand(InsertFeedbackSql);
+        var p = command.Parameters;
+        p.Add(new NpgsqlParameter<string> { TypedValue = r.Text });
+        p.Add(Text(r.Source));
+        p.Add(Text(r.CustomerId));
+        p.Add(Text(r.Metadata));
+        p.Add(new NpgsqlParameter<string> { TypedValue = r.Sentiment });
+        p.Add(new NpgsqlParameter<string> { TypedValue = r.Topic });
+        p.Add(new NpgsqlParameter<double> { TypedValue = r.Confidence });
+        p.Add(new NpgsqlParameter<string> { TypedValue = r.ConfidenceScore });
+        p.Add(new NpgsqlParameter<double> { TypedValue = r.ScorePositive });
+        p.Add(new NpgsqlParameter<double> { TypedValue = r.ScoreNegative });
+        p.Add(new NpgsqlParameter<double> { TypedValue = r.ScoreNeutral });
+        p.Add(new NpgsqlParameter<double> { TypedValue = r.ScoreMixed });
+        p.Add(new NpgsqlParameter<bool> { TypedValue = r.AlertTriggered });
+        p.Add(new NpgsqlParameter<string> { TypedValue = r.ProcessingMethod });
+        p.Add(new NpgsqlParameter<string> { TypedValue = r.Language });
+        p.Add(Text(r.PromptVersion));
+        p.Add(new NpgsqlParameter<string> { TypedValue = r.Model });
+        p.Add(new NpgsqlParameter<string> { TypedValue = r.Status });
+        p.Add(new NpgsqlParameter<string> { TypedValue = r.Warnings });
+        p.Add(new NpgsqlParameter<DateTime> { TypedValue = Session.Utc(r.CreatedAt) });
+        p.Add(Text(r.IdempotencyKey));
+        p.Add(Text(r.RequestHash));
+        p.Add(Text(provisional ? _settings.InstanceId : null));
+        p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = provisional ? Session.Utc(r.CreatedAt) + _provisionalLease : DBNull.Value });
+        return command;
+    }
+
+    private static NpgsqlParameter Text(string? value) => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Store unavailable: {Reason} (SQLSTATE {SqlState})")]
+    private static partial void LogStoreUnavailable(ILogger logger, string reason, string sqlState, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A group commit of {Count} writes failed; committing them one by one")]
+    private static partial void LogBatchRetried(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A write failed")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception);
+
+    /// <summary>One queued operation: a message, a batch, a revision, an alert bookkeeping write, or null for a heartbeat.</summary>
+    private sealed class PendingWrite(object? operation)
+    {
+        public object? Operation { get; } = operation;
+
+        public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,129 @@
+using System.Net;
+using Feedback.Api.Storage;
+using Feedback.Api.Tests.Infrastructure;
+using Npgsql;
+using Shouldly;
+
+namespace Feedback.Api.Tests;
+
+/// <summary>What is particular to the PostgreSQL store: DATABASE_URL's forms, its faults, and its plans.</summary>
+public sealed class PostgresStoreTests : IDisposable
+{
+    private FeedbackApp? _app;
+
+    public void Dispose() => _app?.Dispose();
+
+    [Theory]
+    [InlineData("postgres://feedback:s%40cret@db.internal:6432/feedback", "db.internal", 6432, "feedback", "feedback", "s@cret")]
+    [InlineData("postgresql://app@10.0.0.5/reviews", "10.0.0.5", 5432, "reviews", "app", null)]
+    [InlineData("Host=pg;Port=5433;Username=u;Password=p;Database=d", "pg", 5433, "d", "u", "p")]
+    public void Database_url_in_url_or_npgsql_form_names_the_server(string url, string host, int port, string database, string user, string? password)
+    {
+        PostgresUrl.TryParse(url, out var connectionString, out var error).ShouldBeTrue(error);
+
+        var parsed = new NpgsqlConnectionStringBuilder(connectionString);
+        parsed.Host.ShouldBe(host);
+        parsed.Port.ShouldBe(port);
+        parsed.Database.ShouldBe(database);
+        parsed.Username.ShouldBe(user);
+        parsed.Password.ShouldBe(password);
+    }
+
+    [Fact]
+    public void Sslmode_in_the_url_is_passed_on_and_an_unknown_option_is_refused()
+    {
+        PostgresUrl.TryParse("postgres://u:p@h/d?sslmode=require", out var connectionString, out _).ShouldBeTrue();
+        new NpgsqlConnectionStringBuilder(connectionString).SslMode.ShouldBe(SslMode.Require);
+
+        PostgresUrl.TryParse("postgres://u:p@h/d?no_such_option=1", out _, out var error).ShouldBeFalse();
+        error.ShouldNotBeNullOrWhiteSpace();
+        error.ShouldNotContain("u:p");
+    }
+
+    [Theory]
+    [InlineData("sqlite:///var/lib/feedback.db")]
+    [InlineData("Data Source=feedback.db")]
+    [InlineData("")]
+    public void Sqlite_forms_stay_on_sqlite(string url) => PostgresUrl.IsPostgres(url).ShouldBeFalse();
+
+    [Fact]
+    public async Task A_read_only_database_answers_503_with_retry_after_and_writes_again_once_it_is_writable()
+    {
+        _app = new FeedbackApp(store: StoreKind.Postgres);
+        var client = _app.Client();
+        (await client.PostFeedbackAsync(new { text = "Works fine before the failover." })).StatusCode.ShouldBe(HttpStatusCode.Created);
+
+        // As during a failover to a standby: every new transaction is read-only; the app's open connections are cut.
+        SetReadOnly(_app.Database!, true);
+        // The first write may meet a connection the server cut; the next one meets the read-only database itself.
+        var cut = await client.PostFeedbackAsync(new { text = "The export crashes every time, please fix it." });
+        var refused = await client.PostFeedbackAsync(new { text = "The export crashes every time, please fix it." });
+        var health = await client.GetAsync(new Uri("/health", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        cut.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+        refused.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+        refused.Headers.RetryAfter.ShouldNotBeNull();
+        (await refused.JsonAsync()).Str("detail").ShouldContain("read-only");
+        health.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+        (await health.JsonAsync()).Str("database").ShouldBe("unavailable");
+
+        SetReadOnly(_app.Database!, false);
+        var accepted = await client.PostFeedbackAsync(new { text = "The export crashes every time, please fix it." });
+
+        accepted.StatusCode.ShouldBe(HttpStatusCode.Created);
+        _app.Scalar("SELECT COUNT(*) FROM feedback").ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Listing_and_counting_a_large_table_use_the_indexes()
+    {
+        _app = new FeedbackApp(store: StoreKind.Postgres);
+        await _app.Client().PostFeedbackAsync(new { text = "One row, so the tables exist and migrations ran." });
+        using var connection = _app.Database!.Open();
+        Execute(connection, """
+            INSERT INTO feedback (text, sentiment, topic, confidence, confidence_score, score_positive, score_negative, score_neutral,
+                score_mixed, alert_triggered, processing_method, language, model, status, warnings, created_at)
+            SELECT 'row ' || i, (ARRAY['positive','negative','neutral','mixed'])[1 + i % 4], 'bug', 0.9, 'high', 0, 0.9, 0.1, 0,
+                false, 'ml_fallback', 'en', 'local-3', 'final', '[]', timestamptz '2026-01-01' + i * interval '1 minute'
+            FROM generate_series(1, 50000) AS i;
+            ANALYZE feedback;
+            """);
+
+        // The queries the endpoints send, as EF writes them: a page newest first by sentiment, a day of stats.
+        var page = Plan(connection, "SELECT * FROM feedback WHERE sentiment = 'negative' ORDER BY id DESC LIMIT 51");
+        var day = Plan(connection,
+            "SELECT sentiment, count(*) FROM feedback WHERE created_at >= '2026-01-10' AND created_at < '2026-01-11' GROUP BY sentiment");
+        var provisional = Plan(connection, "SELECT id, text FROM feedback WHERE status = 'provisional' AND id > 0 ORDER BY id LIMIT 4");
+
+        page.ShouldContain("Index Scan", customMessage: page);
+        day.ShouldContain("ix_feedback_created_at", customMessage: day);
+        provisional.ShouldContain("ix_feedback_provisional", customMessage: provisional);
+    }
+
+    private static void SetReadOnly(PostgresDatabase database, bool readOnly)
+    {
+        using var admin = new NpgsqlConnection(TestServers.Postgres);
+        admin.Open();
+        Execute(admin, $"ALTER DATABASE {database.Name} SET default_transaction_read_only = {(readOnly ? "on" : "off")}");
+        Execute(admin, $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database.Name}' AND pid <> pg_backend_pid()");
+    }
+
+    private static void Execute(NpgsqlConnection connection, string sql)
+    {
+        using var command = new NpgsqlCommand(sql, connection);
+        command.ExecuteNonQuery();
+    }
+
+    private static string Plan(NpgsqlConnection connection, string sql)
+    {
+        using var command = new NpgsqlCommand("EXPLAIN " + sql, connection);
+        using var reader = command.ExecuteReader();
+        var lines = new List<string>();
+        while (reader.Read())
+        {
+            lines.Add(reader.GetString(0));
+        }
+
+        return string.Join('\n', lines);
+    }
+}
