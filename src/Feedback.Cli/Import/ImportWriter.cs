@@ -6,13 +6,6 @@ namespace Feedback.Cli.Import;
 /// <summary>Inserts classified rows with prepared statements, one transaction per batch; a key already stored is skipped.</summary>
 internal sealed class ImportWriter : IDisposable
 {
-    private static readonly string[] Columns =
-    [
-        "text", "source", "customer_id", "metadata", "sentiment", "topic", "confidence", "confidence_score",
-        "score_positive", "score_negative", "score_neutral", "score_mixed", "alert_triggered", "processing_method",
-        "language", "prompt_version", "model", "status", "warnings", "created_at", "idempotency_key",
-    ];
-
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _insert;
     private readonly SqliteCommand? _alert;
@@ -29,14 +22,7 @@ internal sealed class ImportWriter : IDisposable
             pragma.ExecuteNonQuery();
         }
 
-        _insert = connection.CreateCommand();
-        _insert.CommandText =
-            $"INSERT INTO feedback ({string.Join(", ", Columns)}) VALUES ({string.Join(", ", Columns.Select(c => "$" + c))}) " +
-            "ON CONFLICT (idempotency_key) DO NOTHING" + (raiseAlerts ? " RETURNING id" : "");
-        foreach (var column in Columns)
-        {
-            _insert.Parameters.Add(new SqliteParameter("$" + column, null));
-        }
+        _insert = FeedbackRowBinding.CreateInsert(connection, "ON CONFLICT (idempotency_key) DO NOTHING" + (raiseAlerts ? " RETURNING id" : ""));
 
         if (raiseAlerts)
         {
@@ -83,27 +69,7 @@ internal sealed class ImportWriter : IDisposable
         foreach (var pending in batch)
         {
             var r = pending.Record!;
-            p[0].Value = r.Text;
-            p[1].Value = (object?)r.Source ?? DBNull.Value;
-            p[2].Value = (object?)r.CustomerId ?? DBNull.Value;
-            p[3].Value = (object?)r.Metadata ?? DBNull.Value;
-            p[4].Value = r.Sentiment;
-            p[5].Value = r.Topic;
-            p[6].Value = r.Confidence;
-            p[7].Value = r.ConfidenceScore;
-            p[8].Value = r.ScorePositive;
-            p[9].Value = r.ScoreNegative;
-            p[10].Value = r.ScoreNeutral;
-            p[11].Value = r.ScoreMixed;
-            p[12].Value = r.AlertTriggered;
-            p[13].Value = r.ProcessingMethod;
-            p[14].Value = r.Language;
-            p[15].Value = (object?)r.PromptVersion ?? DBNull.Value;
-            p[16].Value = r.Model;
-            p[17].Value = r.Status;
-            p[18].Value = r.Warnings;
-            p[19].Value = r.CreatedAt;
-            p[20].Value = r.IdempotencyKey;
+            FeedbackRowBinding.Bind(p, r);
             if (_alert is null)
             {
                 added += _insert.ExecuteNonQuery();
