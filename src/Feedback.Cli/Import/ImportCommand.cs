@@ -55,7 +55,12 @@ internal static class ImportCommand
         }
 
         var settings = CliStore.Settings();
+
+        // Loading the model (about half a second of CPU) overlaps opening the store, which on a new DATA_DIR
+        // builds the schema from the migrations (about a second); both used to run one after the other.
+        var loading = Task.Run(() => new LocalClassifier());
         using var connection = CliStore.Open(settings);
+        var classifier = loading.GetAwaiter().GetResult();
         var alertRule = settings.AlertRule;
         var started = Stopwatch.GetTimestamp();
         var summary = new ImportSummary();
@@ -70,7 +75,7 @@ internal static class ImportCommand
                 .Start(progress =>
                 {
                     var task = progress.AddTask("Importing", maxValue: Math.Max(1, input.Length));
-                    Import(input, options, connection, alertRule, summary, () =>
+                    Import(input, options, connection, classifier, alertRule, summary, () =>
                     {
                         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
                         task.Description = $"{summary.Read:N0} rows, {summary.Read / Math.Max(seconds, 0.001):N0} rows/s";
@@ -81,7 +86,7 @@ internal static class ImportCommand
         }
         else
         {
-            Import(input, options, connection, alertRule, summary, static () => { });
+            Import(input, options, connection, classifier, alertRule, summary, static () => { });
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
@@ -95,10 +100,11 @@ internal static class ImportCommand
     /// Three stages joined by small bounded channels: read and key rows, classify a batch on every core,
     /// write the batch in one transaction. Reading and writing overlap the classification of the next batch.
     /// </summary>
-    private static void Import(ImportReader input, ImportOptions options, SqliteConnection connection, AlertRule alertRule, ImportSummary summary, Action report)
+    private static void Import(
+        ImportReader input, ImportOptions options, SqliteConnection connection, LocalClassifier classifier, AlertRule alertRule, ImportSummary summary, Action report)
     {
         var known = ImportWriter.LoadKnownKeys(connection);
-        var analyzer = new Analyzer(new LocalClassifier(), new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System));
+        var analyzer = new Analyzer(classifier, new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System));
         var now = DateTime.UtcNow;
         var toClassify = Channel.CreateBounded<List<PendingRow>>(2);
         var toWrite = Channel.CreateBounded<List<PendingRow>>(2);
