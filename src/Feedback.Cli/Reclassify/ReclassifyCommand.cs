@@ -3,12 +3,10 @@ using System.Globalization;
 using Feedback.Analysis;
 using Feedback.Analysis.Llm;
 using Feedback.Analysis.Local;
-using Feedback.Api.Alerts;
 using Feedback.Api.Hosting;
 using Feedback.Api.Storage;
 using Feedback.Cli.Store;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
 
 namespace Feedback.Cli.Reclassify;
@@ -249,7 +247,7 @@ internal static class ReclassifyCommand
         }
     }
 
-    /// <summary>The server's <see cref="FeedbackWriter"/> on the same file, for revisions only; WAL and its busy timeout let it share the file with a running server.</summary>
+    /// <summary>The server's <see cref="FeedbackWriter"/> on the same file, for revisions only.</summary>
     private sealed class RevisionWriter : IAsyncDisposable
     {
         private const int Attempts = 3;
@@ -258,15 +256,7 @@ internal static class ReclassifyCommand
 
         private RevisionWriter(FeedbackWriter writer) => _writer = writer;
 
-        public static async Task<RevisionWriter> StartAsync(ServiceSettings settings)
-        {
-            var writer = new FeedbackWriter(
-                SqliteStoreSettings.From(settings), new StoreHealth(TimeProvider.System),
-                new AlertPolicy(settings.AlertSettings, SeverityRules.Load(settings.AlertRulesFile)), new AlertSignal(),
-                NullLogger<FeedbackWriter>.Instance);
-            await writer.StartAsync(CancellationToken.None);
-            return new RevisionWriter(writer);
-        }
+        public static async Task<RevisionWriter> StartAsync(ServiceSettings settings) => new(await CliStore.StartWriterAsync(settings));
 
         /// <summary>
         /// Queues every revision at once so the writer commits them together; a store busy with the server's own
@@ -288,11 +278,7 @@ internal static class ReclassifyCommand
             }
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await _writer.StopAsync(CancellationToken.None);
-            _writer.Dispose();
-        }
+        public async ValueTask DisposeAsync() => await CliStore.StopWriterAsync(_writer);
     }
 
     private sealed class ReclassifySummary
