@@ -190,17 +190,20 @@
       messages);
   }
 
-  // One chip per channel: delivered once every message to it was, else pending with its tries and last error.
+  // One chip per channel, naming each message to it (the first, the "+N similar" summary due at the end of the
+  // group's window, a resolve) and whether it went out; pending ones show their tries and last error on hover.
   function deliveryChips(deliveries) {
     if (deliveries.length === 0) return [el('small', { class: 'muted', text: 'no delivery queued' })];
     const channels = new Map();
     for (const d of deliveries) channels.set(d.channel, [...(channels.get(d.channel) || []), d]);
     return [...channels].map(([channel, list]) => {
-      const pending = list.filter((d) => d.state === 'pending');
-      const tries = pending.reduce((n, d) => n + d.attempts, 0);
-      const text = pending.length === 0 ? `${channel}: delivered` : `${channel}: pending${tries ? ` (${tries} ${tries === 1 ? 'try' : 'tries'})` : ''}`;
-      const node = chip(text, pending.length === 0 ? 'delivered' : 'pending');
-      node.title = list.map((d) => `${d.kind}: ${d.state}${d.last_error ? ` (${d.last_error})` : ''}`).join('\n');
+      const parts = list.map((d) => {
+        const kind = d.kind === 'initial' ? 'first' : d.kind;
+        if (d.state === 'delivered') return `${kind} sent`;
+        return d.attempts ? `${kind} pending (${d.attempts} ${d.attempts === 1 ? 'try' : 'tries'})` : `${kind} pending`;
+      });
+      const node = chip(`${channel}: ${parts.join(', ')}`, list.some((d) => d.state === 'pending') ? 'pending' : 'delivered');
+      node.title = list.filter((d) => d.last_error).map((d) => `${d.kind}: ${d.last_error}`).join('\n');
       return node;
     });
   }
