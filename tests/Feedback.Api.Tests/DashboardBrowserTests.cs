@@ -43,7 +43,17 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
             ["DATA_DIR"] = _dataDir,
             ["AI_PROVIDER_ENABLED"] = "false",
         });
-        (await _server.WaitUntilReadyAsync(TimeSpan.FromSeconds(30))).ShouldBeTrue(_server.Output);
+        // A server that never got ready is stopped here: after a failed InitializeAsync the class is not disposed
+        // (two such servers were found still running after a test run on a loaded machine).
+        // The wait is generous because a machine busy with parallel builds can take this long to start a process.
+        if (!await _server.WaitUntilReadyAsync(TimeSpan.FromSeconds(90)))
+        {
+            var output = _server.Output;
+            _server.Dispose();
+            _server = null;
+            Assert.Fail("The server did not start: " + output);
+        }
+
         _api = new HttpClient { BaseAddress = _server.BaseAddress };
         _api.DefaultRequestHeaders.Add("X-API-Key", Key);
         _playwright = await Playwright.CreateAsync();
