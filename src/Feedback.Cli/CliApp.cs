@@ -29,6 +29,7 @@ internal static class CliApp
                 "import" => Import.ImportCommand.Run(rest),
                 "export" => Export.ExportCommand.Run(rest),
                 "stats" => StatsCommand.Run(rest),
+                "reclassify" => await Reclassify.ReclassifyCommand.RunAsync(rest),
                 "key" => KeyCommand.Run(rest),
                 "help" or "--help" or "-h" => Help(),
                 _ => Unknown(command),
@@ -333,6 +334,7 @@ internal static class CliApp
                                 --check prints the new model's headline figures instead of writing it
               import FILE       classify a CSV or JSONL file into the store (idempotent; see 'import --help')
               export            stored messages as CSV or JSONL (--format, --since, --out)
+              reclassify        classify stored messages again, keeping history (--since, --until, --method ml|ai, --dry-run)
               stats             counts by sentiment, topic and method, open alerts
               key add NAME [--scopes ingest,read,admin] [--file PATH] | key revoke NAME
                                 a named API key: printed once, only its SHA-256 stored

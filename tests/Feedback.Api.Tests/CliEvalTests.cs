@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Feedback.Api.Tests.Infrastructure;
 using Shouldly;
@@ -66,15 +65,6 @@ public sealed class CliEvalTests : IAsyncLifetime
         output.ShouldContain("OPENAI_API_KEY");
     }
 
-    /// <summary>The CLI's build output for the same configuration: tests/X/bin/CONFIG/TFM → src/Feedback.Cli/bin/CONFIG/TFM.</summary>
-    private static string CliPath()
-    {
-        var tfm = new DirectoryInfo(AppContext.BaseDirectory);
-        var configuration = tfm.Parent!;
-        var root = configuration.Parent!.Parent!.Parent!.Parent!;
-        return Path.Combine(root.FullName, "src", "Feedback.Cli", "bin", configuration.Name, tfm.Name, "Feedback.Cli.dll");
-    }
-
     private Task<(int ExitCode, string Output)> RunCliAsync(params string[] args) =>
         RunCliAsync(new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -82,35 +72,6 @@ public sealed class CliEvalTests : IAsyncLifetime
             ["OPENAI_MODEL"] = "test-model",
         }, args);
 
-    private async Task<(int ExitCode, string Output)> RunCliAsync(Dictionary<string, string> environment, params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _directory,
-        };
-        info.ArgumentList.Add(CliPath());
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var name in new[] { "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL" })
-        {
-            info.Environment.Remove(name);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private Task<(int ExitCode, string Output)> RunCliAsync(Dictionary<string, string> environment, params string[] args) =>
+        CliProcess.RunAsync(_directory, environment, args);
 }

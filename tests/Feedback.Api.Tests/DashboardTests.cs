@@ -97,22 +97,31 @@ public sealed class DashboardTests : IDisposable
     }
 
     [Fact]
-    public async Task Open_alerts_list_only_alerts_still_open_with_an_excerpt()
+    public async Task Open_alert_groups_are_listed_with_their_size_first_message_messages_and_deliveries_until_resolved()
     {
         var client = _app.Client();
-        await client.PostFeedbackAsync(new { text = "The app crashes every time I open it. Terrible, I lost all my data." });
-        await client.PostFeedbackAsync(new { text = "I was charged twice this month, refund me now. Unacceptable and awful." });
-        using (var db = _app.OpenDatabase())
-        using (var resolve = db.CreateCommand())
-        {
-            resolve.CommandText = "UPDATE alerts SET state = 'resolved' WHERE id = (SELECT min(id) FROM alerts)";
-            resolve.ExecuteNonQuery();
-        }
+        var crash = await (await client.PostFeedbackAsync(new { text = "The app crashes every time I open it. Terrible, I lost all my data." })).JsonAsync();
+        var first = await (await client.PostFeedbackAsync(new { text = "I was charged twice this month, refund me now. Unacceptable and awful." })).JsonAsync();
+        var again = await (await client.PostFeedbackAsync(new { text = "I was charged twice this month!! Refund me now, unacceptable and awful." })).JsonAsync();
+        var crashGroup = (await (await client.GetAsync(new Uri("/alerts?state=open", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync())
+            .GetProperty("items").EnumerateArray().Single(g => g.GetProperty("feedback_ids").EnumerateArray().Any(i => i.GetInt64() == crash.GetProperty("id").GetInt64()));
+        var resolve = await client.PostAsync(new Uri($"/alerts/{crashGroup.GetProperty("id").GetInt64()}/resolve", UriKind.Relative), null, TestContext.Current.CancellationToken);
+        resolve.StatusCode.ShouldBe(HttpStatusCode.OK);
 
-        var alerts = await (await client.GetAsync(new Uri("/dashboard/alerts", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+        var groups = await (await client.GetAsync(new Uri("/dashboard/alerts", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
 
-        alerts.GetProperty("total").GetInt64().ShouldBe(1);
-        alerts.GetProperty("items").EnumerateArray().ShouldHaveSingleItem().Str("excerpt").ShouldContain("charged twice");
+        groups.GetProperty("total").GetInt64().ShouldBe(1);
+        var group = groups.GetProperty("items").EnumerateArray().ShouldHaveSingleItem();
+        group.Str("kind").ShouldBe("feedback");
+        group.Str("topic").ShouldBe("billing");
+        group.GetProperty("count").GetInt32().ShouldBe(2);
+        group.Str("summary").ShouldStartWith("I was charged twice this month, refund me now.");
+        group.Str("severity").ShouldBe("critical");
+        group.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("feedback_id").GetInt64())
+            .ShouldBe([again.GetProperty("id").GetInt64(), first.GetProperty("id").GetInt64()]);
+        group.GetProperty("messages")[0].Str("excerpt").ShouldContain("charged twice this month!!");
+        group.GetProperty("deliveries").EnumerateArray().ShouldContain(d => d.Str("channel") == "log" && d.Str("kind") == "initial");
+        (group.GetProperty("last_at").GetDateTime() >= group.GetProperty("first_at").GetDateTime()).ShouldBeTrue();
     }
 
     [Fact]

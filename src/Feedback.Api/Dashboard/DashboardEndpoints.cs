@@ -14,7 +14,7 @@ namespace Feedback.Api.Dashboard;
 
 /// <summary>
 /// The dashboard at /: a static page (HTML, CSS, plain JavaScript embedded in this assembly: no CDN, no build
-/// step) that reads the API with its session cookie, plus the two reads only it needs: open alerts and a
+/// step) that reads the API with its session cookie, plus the two reads only it needs: open alert groups and a
 /// stream of change notices.
 /// </summary>
 internal static class DashboardEndpoints
@@ -34,9 +34,9 @@ internal static class DashboardEndpoints
 
         var group = app.MapGroup("/dashboard").WithTags("Dashboard");
         group.MapDashboardSession();
-        group.MapGet("/alerts", OpenAlertsAsync)
+        group.MapGet("/alerts", OpenAlertGroupsAsync)
             .WithName("DashboardOpenAlerts")
-            .WithSummary("Open alerts, newest first, with an excerpt of the message.")
+            .WithSummary("Open alert groups, most recently active first, with their latest messages and delivery state per channel.")
             .RequireAuthorization(Scopes.Read);
         group.MapGet("/events", Events)
             .WithName("DashboardEvents")
@@ -70,16 +70,17 @@ internal static class DashboardEndpoints
         return Results.Bytes(asset.Content, asset.ContentType, entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue(asset.ETag));
     }
 
-    private static async Task<Ok<OpenAlerts>> OpenAlertsAsync(FeedbackDb db, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await AlertReads.OpenAsync(db, AlertReads.MaxOpen, cancellationToken));
+    private static async Task<Ok<OpenAlertGroups>> OpenAlertGroupsAsync(FeedbackDb db, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await AlertReads.OpenGroupsAsync(db, AlertReads.MaxOpen, cancellationToken));
 
     private static ServerSentEventsResult<ChangeNotice> Events(
         IServiceScopeFactory scopes, IHostApplicationLifetime lifetime, TimeProvider time, CancellationToken cancellationToken) =>
         TypedResults.ServerSentEvents(WatchAsync(scopes, lifetime, time, cancellationToken));
 
     /// <summary>
-    /// Looks at three cheap numbers once a second (highest feedback id, highest revision id, open alerts) and
-    /// sends a notice when one changed; the page then reloads what it shows. The first notice is sent at once.
+    /// Looks at a few cheap numbers once a second (highest feedback id, highest revision id, open alerts, open
+    /// alert groups, since a spike opens a group without an alert, and deliveries made) and sends a notice when
+    /// one changed; the page then reloads what it shows. The first notice is sent at once.
     /// </summary>
     private static async IAsyncEnumerable<SseItem<ChangeNotice>> WatchAsync(
         IServiceScopeFactory scopes, IHostApplicationLifetime lifetime, TimeProvider time, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -95,7 +96,9 @@ internal static class DashboardEndpoints
                 current = new ChangeNotice(
                     await db.Feedback.MaxAsync(f => (long?)f.Id, stop.Token) ?? 0,
                     await db.Revisions.MaxAsync(r => (long?)r.Id, stop.Token) ?? 0,
-                    await db.Alerts.LongCountAsync(a => a.State == "open", stop.Token));
+                    await db.Alerts.LongCountAsync(a => a.State == "open", stop.Token),
+                    await db.AlertGroups.LongCountAsync(g => g.State == "open", stop.Token),
+                    await db.AlertDeliveries.LongCountAsync(d => d.State == "delivered", stop.Token));
             }
 
             if (current != last)
@@ -148,4 +151,6 @@ internal static class DashboardEndpoints
 internal sealed record ChangeNotice(
     [property: JsonPropertyName("latest_feedback_id")] long LatestFeedbackId,
     [property: JsonPropertyName("latest_revision_id")] long LatestRevisionId,
-    [property: JsonPropertyName("open_alerts")] long OpenAlerts);
+    [property: JsonPropertyName("open_alerts")] long OpenAlerts,
+    [property: JsonPropertyName("open_alert_groups")] long OpenAlertGroups,
+    [property: JsonPropertyName("delivered_alerts")] long DeliveredAlerts);

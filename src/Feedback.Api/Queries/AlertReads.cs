@@ -5,12 +5,15 @@ using Microsoft.EntityFrameworkCore;
 namespace Feedback.Api.Queries;
 
 /// <summary>
-/// Every read of the <c>alerts</c> table that the stats and the dashboard make, in one place, so that a
-/// change to how alerts are stored (alert groups, deliveries) means changing this file only.
+/// Every read of the alert tables that the stats and the dashboard make, in one place, so that a change to
+/// how alerts are stored means changing this file only.
 /// </summary>
 internal static class AlertReads
 {
     public const int MaxOpen = 100;
+
+    /// <summary>The latest messages shown per group; <c>count</c> says how many it holds.</summary>
+    public const int MessagesPerGroup = 20;
 
     /// <summary>Alerts raised in [from, to), by state (open, resolved, superseded).</summary>
     public static async Task<Dictionary<string, long>> CountByStateAsync(FeedbackDb db, DateTime from, DateTime to, CancellationToken cancellationToken)
@@ -23,30 +26,72 @@ internal static class AlertReads
         return rows.ToDictionary(r => r.State, r => r.Count, StringComparer.Ordinal);
     }
 
-    /// <summary>The open alerts, newest first, with the message each was raised for.</summary>
-    public static async Task<OpenAlerts> OpenAsync(FeedbackDb db, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// The open alert groups, the most recently active first, each with its latest messages (an excerpt each) and
+    /// the state of its deliveries per channel.
+    /// </summary>
+    public static async Task<OpenAlertGroups> OpenGroupsAsync(FeedbackDb db, int limit, CancellationToken cancellationToken)
     {
-        var open = db.Alerts.AsNoTracking().Where(a => a.State == "open");
+        var open = db.AlertGroups.AsNoTracking().Where(g => g.State == "open");
         var total = await open.LongCountAsync(cancellationToken);
-        var items = await open
-            .OrderByDescending(a => a.CreatedAt).ThenByDescending(a => a.Id)
-            .Take(limit)
-            .Join(db.Feedback, a => a.FeedbackId, f => f.Id, (a, f) => new OpenAlert(
-                a.Id, a.FeedbackId, a.Sentiment, a.Topic, a.Confidence, a.CreatedAt, f.Text.Substring(0, 160)))
-            .ToListAsync(cancellationToken);
-        return new OpenAlerts(total, items.ConvertAll(a => a with { CreatedAt = DateTime.SpecifyKind(a.CreatedAt, DateTimeKind.Utc) }));
+        var groups = await open.OrderByDescending(g => g.LastAt).ThenByDescending(g => g.Id).Take(limit).ToListAsync(cancellationToken);
+        var ids = groups.ConvertAll(g => g.Id);
+
+        // Ids first (small), texts only for the few messages shown: a group of thousands stays one cheap read.
+        var members = (await db.Alerts.AsNoTracking()
+                .Where(a => a.GroupId != null && ids.Contains(a.GroupId.Value) && a.State != "superseded")
+                .Select(a => new { GroupId = a.GroupId!.Value, a.Id, a.FeedbackId })
+                .ToListAsync(cancellationToken))
+            .ToLookup(a => a.GroupId);
+        var shown = groups.SelectMany(g => members[g.Id].OrderByDescending(a => a.Id).Take(MessagesPerGroup)).Select(a => a.Id).ToList();
+        var messages = (await db.Alerts.AsNoTracking()
+                .Where(a => shown.Contains(a.Id))
+                .Join(db.Feedback, a => a.FeedbackId, f => f.Id, (a, f) => new { a.Id, a.FeedbackId, a.Sentiment, a.Confidence, f.CreatedAt, Excerpt = f.Text.Substring(0, 160) })
+                .ToListAsync(cancellationToken))
+            .ToDictionary(m => m.Id);
+        var deliveries = (await db.AlertDeliveries.AsNoTracking()
+                .Where(d => ids.Contains(d.GroupId))
+                .OrderBy(d => d.Id)
+                .ToListAsync(cancellationToken))
+            .ToLookup(d => d.GroupId);
+
+        return new OpenAlertGroups(total, groups.ConvertAll(g => new OpenAlertGroup(
+            g.Id, g.Kind, g.Topic, g.Severity, g.Count, Utc(g.FirstAt), Utc(g.LastAt), g.Summary,
+            [.. members[g.Id].OrderByDescending(a => a.Id).Take(MessagesPerGroup).Select(a => messages[a.Id]).Select(m =>
+                new AlertGroupMessage(m.FeedbackId, m.Sentiment, m.Confidence, Utc(m.CreatedAt), m.Excerpt))],
+            [.. deliveries[g.Id].Select(d => new AlertGroupDelivery(d.Channel, d.Kind, d.State, d.Attempts, d.LastError))])));
     }
+
+    private static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
 }
 
-internal sealed record OpenAlerts(
+internal sealed record OpenAlertGroups(
     [property: JsonPropertyName("total")] long Total,
-    [property: JsonPropertyName("items")] IReadOnlyList<OpenAlert> Items);
+    [property: JsonPropertyName("items")] IReadOnlyList<OpenAlertGroup> Items);
 
-internal sealed record OpenAlert(
+/// <summary>One open group: near-duplicate complaints of one topic (kind <c>feedback</c>) or a topic spike (kind <c>spike</c>).</summary>
+internal sealed record OpenAlertGroup(
     [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("kind")] string Kind,
+    [property: JsonPropertyName("topic")] string Topic,
+    [property: JsonPropertyName("severity")] string Severity,
+    [property: JsonPropertyName("count")] int Count,
+    [property: JsonPropertyName("first_at")] DateTime FirstAt,
+    [property: JsonPropertyName("last_at")] DateTime LastAt,
+    [property: JsonPropertyName("summary")] string Summary,
+    [property: JsonPropertyName("messages")] IReadOnlyList<AlertGroupMessage> Messages,
+    [property: JsonPropertyName("deliveries")] IReadOnlyList<AlertGroupDelivery> Deliveries);
+
+internal sealed record AlertGroupMessage(
     [property: JsonPropertyName("feedback_id")] long FeedbackId,
     [property: JsonPropertyName("sentiment")] string Sentiment,
-    [property: JsonPropertyName("topic")] string Topic,
     [property: JsonPropertyName("confidence")] double Confidence,
     [property: JsonPropertyName("created_at")] DateTime CreatedAt,
     [property: JsonPropertyName("excerpt")] string Excerpt);
+
+internal sealed record AlertGroupDelivery(
+    [property: JsonPropertyName("channel")] string Channel,
+    [property: JsonPropertyName("kind")] string Kind,
+    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("attempts")] int Attempts,
+    [property: JsonPropertyName("last_error")] string? LastError);

@@ -17,8 +17,10 @@ internal sealed record NewFeedbackBatch(IReadOnlyList<NewFeedback> Items);
 /// <summary>
 /// Replaces a provisional answer. <see cref="Answer"/> holds the new labels (sentiment, topic, scores,
 /// method, model, prompt version), or is null when the LLM gave no answer and the local one becomes final.
+/// <see cref="ReplacesFinal"/> lets it replace a final answer too (reclassify); otherwise a row no longer
+/// provisional is left alone, so a late LLM answer cannot overwrite a later one.
 /// </summary>
-internal sealed record Revision(long FeedbackId, FeedbackRecord? Answer, bool RaiseAlert, string Reason, DateTime At);
+internal sealed record Revision(long FeedbackId, FeedbackRecord? Answer, bool RaiseAlert, string Reason, DateTime At, bool ReplacesFinal = false);
 
 /// <summary>What became of a write.</summary>
 internal enum WriteOutcome
@@ -277,10 +279,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
     /// <summary>One connection and its prepared statements, reused across batches.</summary>
     private sealed partial class Statements : IDisposable
     {
-        private const string FeedbackColumns =
-            "text, source, customer_id, metadata, sentiment, topic, confidence, confidence_score, " +
-            "score_positive, score_negative, score_neutral, score_mixed, alert_triggered, processing_method, " +
-            "language, prompt_version, model, status, warnings, created_at, idempotency_key, request_hash";
+        private const string FeedbackColumns = FeedbackRowBinding.Columns;
 
         private readonly SqliteCommand _insertFeedback;
         private readonly SqliteCommand _findByKey;
@@ -370,7 +369,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
         /// <summary>
         /// Replaces a provisional answer and re-decides its alert: a new alert when the new answer needs a person
         /// and the old did not, the old alert superseded when the new answer no longer does. False when the row is
-        /// gone or no longer provisional.
+        /// gone or no longer provisional (and the revision does not replace final answers).
         /// </summary>
         public bool Revise(Revision revision)
         {
@@ -381,7 +380,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
             string text;
             using (var reader = _current.ExecuteReader())
             {
-                if (!reader.Read() || reader.GetString(5) != "provisional")
+                if (!reader.Read() || (!revision.ReplacesFinal && reader.GetString(5) != "provisional"))
                 {
                     return false;
                 }
@@ -452,29 +451,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
 
         public long InsertFeedback(FeedbackRecord r)
         {
-            var p = _insertFeedback.Parameters;
-            p[0].Value = r.Text;
-            p[1].Value = (object?)r.Source ?? DBNull.Value;
-            p[2].Value = (object?)r.CustomerId ?? DBNull.Value;
-            p[3].Value = (object?)r.Metadata ?? DBNull.Value;
-            p[4].Value = r.Sentiment;
-            p[5].Value = r.Topic;
-            p[6].Value = r.Confidence;
-            p[7].Value = r.ConfidenceScore;
-            p[8].Value = r.ScorePositive;
-            p[9].Value = r.ScoreNegative;
-            p[10].Value = r.ScoreNeutral;
-            p[11].Value = r.ScoreMixed;
-            p[12].Value = r.AlertTriggered;
-            p[13].Value = r.ProcessingMethod;
-            p[14].Value = r.Language;
-            p[15].Value = (object?)r.PromptVersion ?? DBNull.Value;
-            p[16].Value = r.Model;
-            p[17].Value = r.Status;
-            p[18].Value = r.Warnings;
-            p[19].Value = r.CreatedAt;
-            p[20].Value = (object?)r.IdempotencyKey ?? DBNull.Value;
-            p[21].Value = (object?)r.RequestHash ?? DBNull.Value;
+            FeedbackRowBinding.Bind(_insertFeedback.Parameters, r);
             return (long)_insertFeedback.ExecuteScalar()!;
         }
 

@@ -5,6 +5,7 @@ using System.Text;
 using System.Threading.Channels;
 using Feedback.Analysis;
 using Feedback.Analysis.Local;
+using Feedback.Api.Hosting;
 using Feedback.Api.Storage;
 using Feedback.Cli.Store;
 using Microsoft.Data.Sqlite;
@@ -55,9 +56,18 @@ internal static class ImportCommand
         }
 
         var settings = CliStore.Settings();
-        using var connection = CliStore.Open(settings);
-        var alertRule = settings.AlertRule;
         var started = Stopwatch.GetTimestamp();
+
+        // Loading the model (about half a second of CPU) and opening the store (about a second on a new DATA_DIR,
+        // where the migrations build the schema) run beside reading the file instead of before it. A store that
+        // does not exist yet holds no imported key, so only an existing one must be open before rows are keyed.
+        var existing = File.Exists(CliStore.DatabasePath(settings));
+        var model = Task.Run(() => new LocalClassifier());
+        var store = Task.Run(() => CliStore.Open(settings));
+        var known = existing
+            ? ImportWriter.LoadKnownKeys(store.GetAwaiter().GetResult())
+            : new HashSet<string>(StringComparer.Ordinal);
+        using var connection = new Deferred<SqliteConnection>(store);
         var summary = new ImportSummary();
         using var input = ImportReader.Open(options.Path, options.Format, options.Columns);
 
@@ -70,7 +80,7 @@ internal static class ImportCommand
                 .Start(progress =>
                 {
                     var task = progress.AddTask("Importing", maxValue: Math.Max(1, input.Length));
-                    Import(input, options, connection, alertRule, summary, () =>
+                    Import(input, options, known, connection, model, settings, summary, () =>
                     {
                         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
                         task.Description = $"{summary.Read:N0} rows, {summary.Read / Math.Max(seconds, 0.001):N0} rows/s";
@@ -81,7 +91,7 @@ internal static class ImportCommand
         }
         else
         {
-            Import(input, options, connection, alertRule, summary, static () => { });
+            Import(input, options, known, connection, model, settings, summary, static () => { });
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
@@ -95,10 +105,11 @@ internal static class ImportCommand
     /// Three stages joined by small bounded channels: read and key rows, classify a batch on every core,
     /// write the batch in one transaction. Reading and writing overlap the classification of the next batch.
     /// </summary>
-    private static void Import(ImportReader input, ImportOptions options, SqliteConnection connection, AlertRule alertRule, ImportSummary summary, Action report)
+    private static void Import(
+        ImportReader input, ImportOptions options, HashSet<string> known, Deferred<SqliteConnection> connection, Task<LocalClassifier> model,
+        ServiceSettings settings, ImportSummary summary, Action report)
     {
-        var known = ImportWriter.LoadKnownKeys(connection);
-        var analyzer = new Analyzer(new LocalClassifier(), new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System));
+        var alertRule = settings.AlertRule;
         var now = DateTime.UtcNow;
         var toClassify = Channel.CreateBounded<List<PendingRow>>(2);
         var toWrite = Channel.CreateBounded<List<PendingRow>>(2);
@@ -147,6 +158,7 @@ internal static class ImportCommand
         {
             try
             {
+                var analyzer = new Analyzer(await model, new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System));
                 await foreach (var batch in toClassify.Reader.ReadAllAsync())
                 {
                     Parallel.For(0, batch.Count, i =>
@@ -175,19 +187,55 @@ internal static class ImportCommand
             }
         });
 
-        using (var writer = new ImportWriter(connection, options.RaiseAlerts))
+        if (options.RaiseAlerts)
+        {
+            // Alerts take the server's own path: grouped with near-duplicates and queued for every channel.
+            connection.Wait();
+            var writer = CliStore.StartWriterAsync(settings).GetAwaiter().GetResult();
+            try
+            {
+                WriteAll(batch => writer.WriteBatchAsync(batch.ConvertAll(p => new NewFeedback(p.Record!, p.Record!.AlertTriggered)), CancellationToken.None)
+                    .GetAwaiter().GetResult().Count(r => r.Outcome == WriteOutcome.Created));
+            }
+            finally
+            {
+                CliStore.StopWriterAsync(writer).GetAwaiter().GetResult();
+            }
+        }
+        else
+        {
+            using var writer = new ImportWriter(connection.Wait());
+            WriteAll(writer.Write);
+        }
+
+        Task.WaitAll(reading, classifying);
+        report();
+
+        void WriteAll(Func<List<PendingRow>, int> write)
         {
             foreach (var batch in toWrite.Reader.ReadAllAsync().ToBlockingEnumerable())
             {
-                var added = writer.Write(batch);
+                var added = write(batch);
                 summary.Added += added;
                 summary.Skipped += batch.Count - added;
                 report();
             }
         }
+    }
 
-        Task.WaitAll(reading, classifying);
-        report();
+    /// <summary>A disposable value still being made: waited for where it is first needed, disposed if it was made.</summary>
+    private sealed class Deferred<T>(Task<T> making) : IDisposable
+        where T : IDisposable
+    {
+        public T Wait() => making.GetAwaiter().GetResult();
+
+        public void Dispose()
+        {
+            if (making.IsCompletedSuccessfully)
+            {
+                making.Result.Dispose();
+            }
+        }
     }
 
     /// <summary>The row's idempotency key: a hash of its own id when there is one, else of what it says and who said it.</summary>

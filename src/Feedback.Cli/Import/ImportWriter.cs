@@ -3,21 +3,17 @@ using Microsoft.Data.Sqlite;
 
 namespace Feedback.Cli.Import;
 
-/// <summary>Inserts classified rows with prepared statements, one transaction per batch; a key already stored is skipped.</summary>
+/// <summary>
+/// Inserts classified rows with one prepared statement, one transaction per batch; a key already stored is skipped.
+/// Rows that raise alerts take the server's writer instead (<see cref="ImportCommand"/>), which groups them and
+/// queues their deliveries.
+/// </summary>
 internal sealed class ImportWriter : IDisposable
 {
-    private static readonly string[] Columns =
-    [
-        "text", "source", "customer_id", "metadata", "sentiment", "topic", "confidence", "confidence_score",
-        "score_positive", "score_negative", "score_neutral", "score_mixed", "alert_triggered", "processing_method",
-        "language", "prompt_version", "model", "status", "warnings", "created_at", "idempotency_key",
-    ];
-
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _insert;
-    private readonly SqliteCommand? _alert;
 
-    public ImportWriter(SqliteConnection connection, bool raiseAlerts)
+    public ImportWriter(SqliteConnection connection)
     {
         _connection = connection;
         using (var pragma = connection.CreateCommand())
@@ -29,25 +25,7 @@ internal sealed class ImportWriter : IDisposable
             pragma.ExecuteNonQuery();
         }
 
-        _insert = connection.CreateCommand();
-        _insert.CommandText =
-            $"INSERT INTO feedback ({string.Join(", ", Columns)}) VALUES ({string.Join(", ", Columns.Select(c => "$" + c))}) " +
-            "ON CONFLICT (idempotency_key) DO NOTHING" + (raiseAlerts ? " RETURNING id" : "");
-        foreach (var column in Columns)
-        {
-            _insert.Parameters.Add(new SqliteParameter("$" + column, null));
-        }
-
-        if (raiseAlerts)
-        {
-            _alert = connection.CreateCommand();
-            _alert.CommandText =
-                "INSERT INTO alerts (feedback_id, sentiment, topic, confidence, state, created_at) VALUES ($id, $sentiment, $topic, $confidence, 'open', $created_at)";
-            foreach (var name in new[] { "$id", "$sentiment", "$topic", "$confidence", "$created_at" })
-            {
-                _alert.Parameters.Add(new SqliteParameter(name, null));
-            }
-        }
+        _insert = FeedbackRowBinding.CreateInsert(connection, "ON CONFLICT (idempotency_key) DO NOTHING");
     }
 
     /// <summary>Every key already imported, read once so that stored rows are skipped before they are classified.</summary>
@@ -72,69 +50,18 @@ internal sealed class ImportWriter : IDisposable
     {
         using var transaction = _connection.BeginTransaction(deferred: false);
         _insert.Transaction = transaction;
-        if (_alert is not null)
-        {
-            _alert.Transaction = transaction;
-        }
-
         _insert.Prepare();
         var added = 0;
         var p = _insert.Parameters;
         foreach (var pending in batch)
         {
-            var r = pending.Record!;
-            p[0].Value = r.Text;
-            p[1].Value = (object?)r.Source ?? DBNull.Value;
-            p[2].Value = (object?)r.CustomerId ?? DBNull.Value;
-            p[3].Value = (object?)r.Metadata ?? DBNull.Value;
-            p[4].Value = r.Sentiment;
-            p[5].Value = r.Topic;
-            p[6].Value = r.Confidence;
-            p[7].Value = r.ConfidenceScore;
-            p[8].Value = r.ScorePositive;
-            p[9].Value = r.ScoreNegative;
-            p[10].Value = r.ScoreNeutral;
-            p[11].Value = r.ScoreMixed;
-            p[12].Value = r.AlertTriggered;
-            p[13].Value = r.ProcessingMethod;
-            p[14].Value = r.Language;
-            p[15].Value = (object?)r.PromptVersion ?? DBNull.Value;
-            p[16].Value = r.Model;
-            p[17].Value = r.Status;
-            p[18].Value = r.Warnings;
-            p[19].Value = r.CreatedAt;
-            p[20].Value = r.IdempotencyKey;
-            if (_alert is null)
-            {
-                added += _insert.ExecuteNonQuery();
-                continue;
-            }
-
-            if (_insert.ExecuteScalar() is not long id)
-            {
-                continue;
-            }
-
-            added++;
-            if (r.AlertTriggered)
-            {
-                var a = _alert.Parameters;
-                a[0].Value = id;
-                a[1].Value = r.Sentiment;
-                a[2].Value = r.Topic;
-                a[3].Value = r.Confidence;
-                a[4].Value = r.CreatedAt;
-                _alert.ExecuteNonQuery();
-            }
+            FeedbackRowBinding.Bind(p, pending.Record!);
+            added += _insert.ExecuteNonQuery();
         }
 
         transaction.Commit();
         return added;
     }
 
-    public void Dispose()
-    {
-        _insert.Dispose();
-        _alert?.Dispose();
-    }
+    public void Dispose() => _insert.Dispose();
 }

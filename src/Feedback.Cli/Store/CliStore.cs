@@ -1,3 +1,4 @@
+using Feedback.Api.Alerts;
 using Feedback.Api.Hosting;
 using Feedback.Api.Storage;
 using Microsoft.Data.Sqlite;
@@ -5,6 +6,7 @@ using System.Reflection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Feedback.Cli.Store;
 
@@ -24,6 +26,10 @@ internal static class CliStore
         configuration.Bind(settings);
         return settings;
     }
+
+    /// <summary>The SQLite file the settings point at.</summary>
+    public static string DatabasePath(ServiceSettings settings) =>
+        Path.GetFullPath(new SqliteConnectionStringBuilder(settings.SqliteConnectionString).DataSource);
 
     /// <summary>Opens the store, creating it and applying pending migrations when needed.</summary>
     public static SqliteConnection Open(ServiceSettings settings)
@@ -61,6 +67,28 @@ internal static class CliStore
         }
 
         return connection;
+    }
+
+    /// <summary>
+    /// The server's own writer on the same file, for writes that must take the server's path (alert grouping and
+    /// the outbox, revisions). WAL and the writer's busy timeout let it share the file with a running server.
+    /// Stop it with <see cref="StopWriterAsync"/>.
+    /// </summary>
+    public static async Task<FeedbackWriter> StartWriterAsync(ServiceSettings settings)
+    {
+        var writer = new FeedbackWriter(
+            SqliteStoreSettings.From(settings), new StoreHealth(TimeProvider.System),
+            new AlertPolicy(settings.AlertSettings, SeverityRules.Load(settings.AlertRulesFile)), new AlertSignal(),
+            NullLogger<FeedbackWriter>.Instance);
+        await writer.StartAsync(CancellationToken.None);
+        return writer;
+    }
+
+    /// <summary>Lets the writer finish what it was given, then closes it.</summary>
+    public static async Task StopWriterAsync(FeedbackWriter writer)
+    {
+        await writer.StopAsync(CancellationToken.None);
+        writer.Dispose();
     }
 
     /// <summary>

@@ -8,7 +8,7 @@
   const PAGE = 25;
   const $ = (id) => document.getElementById(id);
 
-  const state = { range: 'hour', cursor: null, latestSeen: 0, events: null, openDetail: null };
+  const state = { range: 'hour', cursor: null, latestSeen: 0, events: null, openDetail: null, expanded: new Set() };
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -140,22 +140,90 @@
     drawTopics(stats);
   }
 
+  // One list item per open alert group: its size, severity, topic, when it started and was last joined, what the
+  // first message said, where it was delivered, its latest messages (folded) and a button to resolve it.
   async function refreshAlerts() {
-    const alerts = await api('/dashboard/alerts');
-    $('kpi-alerts').textContent = number.format(alerts.total);
-    $('alerts-count').textContent = alerts.total ? String(alerts.total) : '';
+    const groups = await api('/dashboard/alerts');
+    $('kpi-alerts').textContent = number.format(groups.total);
+    $('alerts-count').textContent = groups.total ? String(groups.total) : '';
     const list = $('alerts');
     list.replaceChildren();
-    if (alerts.items.length === 0) {
-      list.append(el('li', { class: 'muted', text: 'No open alerts.' }));
+    if (groups.items.length === 0) {
+      list.append(el('li', { class: 'muted', text: 'No open alert groups.' }));
       return;
     }
-    for (const alert of alerts.items) {
-      list.append(el('li', {},
-        el('button', { type: 'button', onclick: () => openDetail(alert.feedback_id) },
-          el('span', { text: alert.excerpt }),
-          el('small', { text: `${alert.sentiment} · ${label(alert.topic)} · ${Math.round(alert.confidence * 100)} % · ${when(alert.created_at)}` }))));
+    list.append(...groups.items.map(groupItem));
+  }
+
+  function groupItem(group) {
+    const open = state.expanded.has(group.id);
+    const messages = el('ul', { class: 'group-messages' }, ...group.messages.map((m) => el('li', {},
+      el('button', { type: 'button', onclick: () => openDetail(m.feedback_id) },
+        el('span', { text: m.excerpt }),
+        el('small', { text: `#${m.feedback_id} · ${m.sentiment} · ${Math.round(m.confidence * 100)} % · ${when(m.created_at)}` })))));
+    messages.hidden = !open;
+    const shown = group.messages.length < group.count ? `latest ${group.messages.length} of ${group.count}` : String(group.count);
+    const toggle = el('button', { type: 'button', class: 'link', 'aria-expanded': String(open), text: `Messages (${shown})` });
+    toggle.hidden = group.messages.length === 0;
+    toggle.addEventListener('click', () => {
+      const expand = messages.hidden;
+      messages.hidden = !expand;
+      toggle.setAttribute('aria-expanded', String(expand));
+      if (expand) state.expanded.add(group.id);
+      else state.expanded.delete(group.id);
+    });
+    const problem = el('p', { class: 'error', role: 'alert' });
+    problem.hidden = true;
+    const resolve = el('button', { type: 'button', class: 'small', text: 'Resolve' });
+    resolve.addEventListener('click', () => resolveGroup(group.id, resolve, problem));
+    const size = group.kind === 'spike' ? 'topic spike' : `${group.count} ${group.count === 1 ? 'message' : 'messages'}`;
+    return el('li', { class: `group sev-${group.severity}`, 'data-group-id': String(group.id) },
+      el('div', { class: 'chips' },
+        chip(group.severity, `sev sev-${group.severity}`),
+        chip(label(group.topic)),
+        el('strong', { class: 'group-size', text: size })),
+      el('p', { class: 'group-summary', text: group.summary }),
+      el('small', { class: 'muted', text: `first ${when(group.first_at)} · last ${when(group.last_at)}` }),
+      el('div', { class: 'chips deliveries' }, ...deliveryChips(group.deliveries)),
+      el('div', { class: 'group-actions' }, toggle, resolve),
+      problem,
+      messages);
+  }
+
+  // One chip per channel, naming each message to it (the first, the "+N similar" summary due at the end of the
+  // group's window, a resolve) and whether it went out; pending ones show their tries and last error on hover.
+  function deliveryChips(deliveries) {
+    if (deliveries.length === 0) return [el('small', { class: 'muted', text: 'no delivery queued' })];
+    const channels = new Map();
+    for (const d of deliveries) channels.set(d.channel, [...(channels.get(d.channel) || []), d]);
+    return [...channels].map(([channel, list]) => {
+      const parts = list.map((d) => {
+        const kind = d.kind === 'initial' ? 'first' : d.kind;
+        if (d.state === 'delivered') return `${kind} sent`;
+        return d.attempts ? `${kind} pending (${d.attempts} ${d.attempts === 1 ? 'try' : 'tries'})` : `${kind} pending`;
+      });
+      const node = chip(`${channel}: ${parts.join(', ')}`, list.some((d) => d.state === 'pending') ? 'pending' : 'delivered');
+      node.title = list.filter((d) => d.last_error).map((d) => `${d.kind}: ${d.last_error}`).join('\n');
+      return node;
+    });
+  }
+
+  async function resolveGroup(id, button, problem) {
+    button.disabled = true;
+    problem.hidden = true;
+    const response = await fetch(`/alerts/${id}/resolve`, { method: 'POST', credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (response.status === 401) {
+      showLogin();
+      return;
     }
+    if (!response.ok) {
+      button.disabled = false;
+      problem.textContent = response.status === 403 ? 'Resolving needs a key with the admin scope.' : `Could not resolve this group (${response.status}).`;
+      problem.hidden = false;
+      return;
+    }
+    state.expanded.delete(id);
+    await refreshAll().catch(handleError);
   }
 
   function filterQuery() {

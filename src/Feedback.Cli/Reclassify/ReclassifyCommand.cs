@@ -1,0 +1,403 @@
+using System.Diagnostics;
+using System.Globalization;
+using Feedback.Analysis;
+using Feedback.Analysis.Llm;
+using Feedback.Analysis.Local;
+using Feedback.Api.Hosting;
+using Feedback.Api.Storage;
+using Feedback.Cli.Store;
+using Microsoft.Data.Sqlite;
+using Spectre.Console;
+
+namespace Feedback.Cli.Reclassify;
+
+/// <summary>
+/// reclassify --since WHEN [--until WHEN] [--method ml|ai] [--dry-run]: asks the local classifier (or the configured
+/// LLM) again about stored messages and writes every changed answer through the server's own writer as a revision,
+/// so the history keeps the old answer and the alert is re-decided exactly as when an LLM answer replaces a
+/// provisional one. Rows still provisional are left to the server, which is about to revise them itself.
+/// </summary>
+internal static class ReclassifyCommand
+{
+    private const int Chunk = 2000;
+
+    public const string Usage = """
+        Usage: reclassify --since WHEN [options]
+          --since WHEN        messages received at or after WHEN: a date or time (2026-11-01, 2026-11-01T12:00Z)
+                              or a duration back from now (30m, 12h, 7d, 2w)
+          --until WHEN        and before WHEN (default: now)
+          --method ml|ai      the local classifier (default) or the configured LLM (OPENAI_*)
+          --concurrency N     LLM calls in flight with --method ai (default: 8)
+          --dry-run           count what would change and write nothing
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args is ["--help" or "-h"])
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
+        var now = DateTime.UtcNow;
+        var options = ReclassifyOptions.Parse(args, now, out var error);
+        if (options is null)
+        {
+            await Console.Error.WriteLineAsync(error);
+            await Console.Error.WriteLineAsync(Usage);
+            return 2;
+        }
+
+        var settings = CliStore.Settings();
+        if (options.UseLlm && !settings.AiConfigured)
+        {
+            await Console.Error.WriteLineAsync(settings.AiProviderEnabled
+                ? "No LLM is configured: set OPENAI_API_KEY or OPENAI_BASE_URL (and OPENAI_MODEL) to reclassify with --method ai."
+                : "The LLM is turned off (AI_PROVIDER_ENABLED=false): --method ai has nothing to ask.");
+            return 1;
+        }
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromMilliseconds(settings.AiTimeoutMs) + TimeSpan.FromSeconds(1) };
+        var classifier = options.UseLlm ? Classifier.Llm(settings, http, options.Concurrency) : Classifier.Local();
+        using var connection = CliStore.Open(settings);
+        var rows = new StoredRows(connection, options.From, options.To);
+        var total = rows.Count();
+        var summary = new ReclassifySummary();
+        var started = Stopwatch.GetTimestamp();
+
+        await using (var writer = options.DryRun ? null : await RevisionWriter.StartAsync(settings))
+        {
+            if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
+            {
+                await AnsiConsole.Progress()
+                    .AutoClear(false)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                    .StartAsync(async progress =>
+                    {
+                        var task = progress.AddTask("Reclassifying", maxValue: Math.Max(1, total));
+                        await ReclassifyAsync(rows, classifier, writer, settings.AlertRule, summary, options.Concurrency, () =>
+                        {
+                            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                            task.Description = $"{summary.Read:N0} rows, {summary.Read / Math.Max(seconds, 0.001):N0} rows/s, {summary.Changed:N0} changed";
+                            task.Value = summary.Read;
+                        });
+                        task.Value = task.MaxValue;
+                    });
+            }
+            else
+            {
+                await ReclassifyAsync(rows, classifier, writer, settings.AlertRule, summary, options.Concurrency, static () => { });
+            }
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        Console.WriteLine(summary.Describe(options, classifier.Name, elapsed));
+        return 0;
+    }
+
+    /// <summary>Reads the window in chunks of ids, classifies each chunk, and revises the rows whose answer changed.</summary>
+    private static async Task ReclassifyAsync(
+        StoredRows rows, Classifier classifier, RevisionWriter? writer, AlertRule alertRule, ReclassifySummary summary, int concurrency, Action report)
+    {
+        long after = 0;
+        while (rows.Next(after, Chunk) is { Count: > 0 } chunk)
+        {
+            after = chunk[^1].Id;
+            var answers = await classifier.ClassifyAsync(chunk, concurrency);
+            var revisions = new List<Revision>();
+            var at = DateTime.UtcNow;
+            for (var i = 0; i < chunk.Count; i++)
+            {
+                var stored = chunk[i];
+                if (answers[i] is not { } answer)
+                {
+                    summary.NoAnswer++;
+                    continue;
+                }
+
+                var alert = alertRule.Triggers(answer);
+                var record = FeedbackRecord.ForAnswer(answer, alert);
+                var sentimentChanged = record.Sentiment != stored.Sentiment;
+                var topicChanged = record.Topic != stored.Topic;
+                if (!sentimentChanged && !topicChanged && record.ConfidenceScore == stored.ConfidenceScore && record.ProcessingMethod == stored.Method)
+                {
+                    continue;
+                }
+
+                summary.Count(sentimentChanged, topicChanged, stored.Alert, alert);
+                revisions.Add(new Revision(stored.Id, record, alert, classifier.Reason, at, ReplacesFinal: true));
+            }
+
+            if (writer is not null)
+            {
+                await writer.WriteAsync(revisions);
+            }
+
+            summary.Read += chunk.Count;
+            report();
+        }
+    }
+
+    /// <summary>The stored answer a new one is compared with.</summary>
+    internal sealed record StoredRow(long Id, string Text, string Sentiment, string Topic, string ConfidenceScore, string Method, bool Alert);
+
+    /// <summary>The final rows received in [from, to), read in id order a chunk at a time.</summary>
+    private sealed class StoredRows(SqliteConnection connection, DateTime from, DateTime to)
+    {
+        private const string Window = "FROM feedback WHERE created_at >= $from AND created_at < $to AND status = 'final'";
+
+        public long Count()
+        {
+            using var command = Command($"SELECT count(*) {Window}");
+            return (long)command.ExecuteScalar()!;
+        }
+
+        public List<StoredRow> Next(long afterId, int limit)
+        {
+            using var command = Command(
+                $"SELECT id, text, sentiment, topic, confidence_score, processing_method, alert_triggered {Window} AND id > $after ORDER BY id LIMIT $limit");
+            command.Parameters.AddWithValue("$after", afterId);
+            command.Parameters.AddWithValue("$limit", limit);
+            using var reader = command.ExecuteReader();
+            var rows = new List<StoredRow>(limit);
+            while (reader.Read())
+            {
+                rows.Add(new StoredRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                    reader.GetString(4), reader.GetString(5), reader.GetBoolean(6)));
+            }
+
+            return rows;
+        }
+
+        private SqliteCommand Command(string sql)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            command.Parameters.AddWithValue("$from", from);
+            command.Parameters.AddWithValue("$to", to);
+            return command;
+        }
+    }
+
+    /// <summary>The local classifier or the LLM, each behind the same <see cref="Analyzer"/> the server answers with.</summary>
+    private sealed class Classifier
+    {
+        private readonly Analyzer _analyzer;
+        private readonly bool _llm;
+
+        private Classifier(Analyzer analyzer, bool llm, string name, string reason)
+        {
+            _analyzer = analyzer;
+            _llm = llm;
+            Name = name;
+            Reason = reason;
+        }
+
+        public string Name { get; }
+
+        /// <summary>Why the answer changed, as the revision history shows it.</summary>
+        public string Reason { get; }
+
+        public static Classifier Local()
+        {
+            var analyzer = new Analyzer(new LocalClassifier(), new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System));
+            return new Classifier(analyzer, llm: false, $"the local classifier ({analyzer.LocalVersion})",
+                $"reclassified with the local classifier {analyzer.LocalVersion}");
+        }
+
+        /// <summary>The LLM as the server configures it (model, prompt, canary, redaction, timeout, circuit), with <paramref name="concurrency"/> calls in flight.</summary>
+        public static Classifier Llm(ServiceSettings settings, HttpClient http, int concurrency)
+        {
+            var timeout = TimeSpan.FromMilliseconds(settings.AiTimeoutMs);
+            var llm = LlmClassifier.Create(settings.OpenAiBaseUrl, settings.OpenAiApiKey, settings.OpenAiModel, timeout, http);
+            var cache = new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System);
+            var options = new AiOptions
+            {
+                Model = settings.OpenAiModel,
+                CallTimeout = timeout,
+                MaxConcurrency = concurrency,
+                CircuitFailures = settings.AiCircuitFailures,
+                CircuitBreak = TimeSpan.FromSeconds(settings.AiCircuitBreakSeconds),
+                Prompt = PromptLibrary.Get(settings.PromptVersion),
+                Canary = settings.Canary is { } c ? (PromptLibrary.Get(c.Name), c.Percent) : null,
+                RedactPii = settings.RedactPii,
+            };
+            var analyzer = new Analyzer(new LocalClassifier(), cache, new AiProvider(llm, options, cache, TimeProvider.System, metrics: null));
+            return new Classifier(analyzer, llm: true, $"the LLM ({settings.OpenAiModel}, prompt {options.Prompt.Name})",
+                $"reclassified by the LLM {settings.OpenAiModel}");
+        }
+
+        /// <summary>One answer per row, or null where the LLM gave none (the stored answer then stands).</summary>
+        public async Task<AnalysisResult?[]> ClassifyAsync(List<StoredRow> rows, int concurrency)
+        {
+            var answers = new AnalysisResult?[rows.Count];
+            if (!_llm)
+            {
+                Parallel.For(0, rows.Count, i => answers[i] = _analyzer.Analyze(rows[i].Text));
+                return answers;
+            }
+
+            await Parallel.ForAsync(0, rows.Count, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, _) =>
+            {
+                // Text too short to analyse is decided by the input rules, whoever is asked.
+                var local = _analyzer.Analyze(rows[i].Text);
+                answers[i] = local.Method == ProcessingMethod.Validation ? local : (await _analyzer.UpgradeAsync(rows[i].Text)).Result;
+            });
+            return answers;
+        }
+    }
+
+    /// <summary>The server's <see cref="FeedbackWriter"/> on the same file, for revisions only.</summary>
+    private sealed class RevisionWriter : IAsyncDisposable
+    {
+        private const int Attempts = 3;
+
+        private readonly FeedbackWriter _writer;
+
+        private RevisionWriter(FeedbackWriter writer) => _writer = writer;
+
+        public static async Task<RevisionWriter> StartAsync(ServiceSettings settings) => new(await CliStore.StartWriterAsync(settings));
+
+        /// <summary>
+        /// Queues every revision at once so the writer commits them together; a store busy with the server's own
+        /// writes past the busy timeout is tried again.
+        /// </summary>
+        public async Task WriteAsync(List<Revision> revisions)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await Task.WhenAll(revisions.Select(r => _writer.ReviseAsync(r, CancellationToken.None)));
+                    return;
+                }
+                catch (StoreUnavailableException) when (attempt < Attempts)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(attempt));
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync() => await CliStore.StopWriterAsync(_writer);
+    }
+
+    private sealed class ReclassifySummary
+    {
+        public long Read;
+        public long Changed;
+        public long SentimentChanged;
+        public long TopicChanged;
+        public long AlertsRaised;
+        public long AlertsWithdrawn;
+        public long NoAnswer;
+
+        public void Count(bool sentiment, bool topic, bool alertBefore, bool alertNow)
+        {
+            Changed++;
+            SentimentChanged += sentiment ? 1 : 0;
+            TopicChanged += topic ? 1 : 0;
+            AlertsRaised += alertNow && !alertBefore ? 1 : 0;
+            AlertsWithdrawn += alertBefore && !alertNow ? 1 : 0;
+        }
+
+        public string Describe(ReclassifyOptions options, string classifier, TimeSpan elapsed)
+        {
+            var verb = options.DryRun ? "would change" : "changed";
+            var text = string.Create(CultureInfo.InvariantCulture,
+                $"Reclassified {Read:N0} rows received {options.From:yyyy-MM-dd HH:mm} to {options.To:yyyy-MM-dd HH:mm} UTC with {classifier}: " +
+                $"{verb} {Changed:N0} ({SentimentChanged:N0} sentiment, {TopicChanged:N0} topic; alerts {AlertsRaised:N0} raised, {AlertsWithdrawn:N0} withdrawn), " +
+                $"{Read - Changed - NoAnswer:N0} unchanged");
+            if (NoAnswer > 0)
+            {
+                text += string.Create(CultureInfo.InvariantCulture, $", {NoAnswer:N0} kept (the LLM gave no answer)");
+            }
+
+            text += string.Create(CultureInfo.InvariantCulture, $", in {elapsed.TotalSeconds:0.00} s ({Read / Math.Max(elapsed.TotalSeconds, 0.001):N0} rows/s).");
+            return options.DryRun ? text + " Dry run: nothing was written." : text;
+        }
+    }
+
+    internal sealed record ReclassifyOptions(DateTime From, DateTime To, bool UseLlm, int Concurrency, bool DryRun)
+    {
+        public static ReclassifyOptions? Parse(string[] args, DateTime now, out string error)
+        {
+            var parsed = CommandLine.Parse(args, flags: ["--dry-run"], valued: ["--since", "--until", "--method", "--concurrency"]);
+            error = parsed.Error ?? "";
+            if (parsed.Error is not null)
+            {
+                return null;
+            }
+
+            if (parsed.Positional.Count > 0)
+            {
+                error = $"Unexpected argument '{parsed.Positional[0]}'.";
+                return null;
+            }
+
+            if (parsed.Value("--since") is not { } since)
+            {
+                error = "--since is required.";
+                return null;
+            }
+
+            if (!TryParseWhen(since, now, out var from) || !TryParseWhen(parsed.Value("--until") ?? "0m", now, out var to))
+            {
+                error = "--since and --until take a date or time (2026-11-01, 2026-11-01T12:00Z) or a duration (30m, 12h, 7d, 2w).";
+                return null;
+            }
+
+            if (from >= to)
+            {
+                error = "--since must be before --until.";
+                return null;
+            }
+
+            var method = parsed.Value("--method") ?? "ml";
+            if (method is not ("ml" or "ai"))
+            {
+                error = $"--method is ml or ai (got '{method}').";
+                return null;
+            }
+
+            var concurrency = 8;
+            if (parsed.Value("--concurrency") is { } value &&
+                (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out concurrency) || concurrency is < 1 or > 64))
+            {
+                error = "--concurrency is 1 to 64.";
+                return null;
+            }
+
+            return new ReclassifyOptions(from, to, method == "ai", concurrency, parsed.Has("--dry-run"));
+        }
+
+        /// <summary>A date or time (UTC unless it says otherwise), or a duration before <paramref name="now"/>.</summary>
+        internal static bool TryParseWhen(string text, DateTime now, out DateTime when)
+        {
+            when = default;
+            if (text.Length >= 2 && long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
+            {
+                TimeSpan? span = text[^1] switch
+                {
+                    'm' => TimeSpan.FromMinutes(amount),
+                    'h' => TimeSpan.FromHours(amount),
+                    'd' => TimeSpan.FromDays(amount),
+                    'w' => TimeSpan.FromDays(7 * amount),
+                    _ => null,
+                };
+                if (span is { } ago)
+                {
+                    when = now - ago;
+                    return true;
+                }
+            }
+
+            if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
+            {
+                when = value.UtcDateTime;
+                return true;
+            }
+
+            return false;
+        }
+    }
+}
