@@ -5,14 +5,26 @@ using Shouldly;
 
 namespace Feedback.Api.Tests;
 
-public sealed class SubmissionTests : IDisposable
+/// <summary>The POST and GET contract on each store: what is stored and what is refused is the store's behaviour too.</summary>
+public abstract class SubmissionTests : IDisposable
 {
     private const string Complaint = "The app crashes every time I open it and I lost all my work. This is terrible.";
     private const string Praise = "I love this app, it is fast, beautiful and makes my day so much easier. Great job!";
 
-    private readonly FeedbackApp _app = new();
+    private readonly StoreKind _store;
+    private readonly FeedbackApp _app;
 
-    public void Dispose() => _app.Dispose();
+    protected SubmissionTests(StoreKind store)
+    {
+        _store = store;
+        _app = new FeedbackApp(store: store);
+    }
+
+    public void Dispose()
+    {
+        _app.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task Valid_feedback_is_created_with_a_location_and_every_contract_field()
@@ -73,7 +85,7 @@ public sealed class SubmissionTests : IDisposable
     [Fact]
     public async Task The_alert_rule_is_configurable()
     {
-        using var app = new FeedbackApp(new Dictionary<string, string>(StringComparer.Ordinal) { ["ALERT_SENTIMENTS"] = "positive", ["ALERT_MIN_CONFIDENCE"] = "low" });
+        using var app = new FeedbackApp(new Dictionary<string, string>(StringComparer.Ordinal) { ["ALERT_SENTIMENTS"] = "positive", ["ALERT_MIN_CONFIDENCE"] = "low" }, store: _store);
 
         var praise = await (await app.Client().PostFeedbackAsync(new { text = Praise })).JsonAsync();
         var complaint = await (await app.Client().PostFeedbackAsync(new { text = Complaint })).JsonAsync();
@@ -300,3 +312,7 @@ public sealed class SubmissionTests : IDisposable
         }
     }
 }
+
+public sealed class SubmissionOnSqliteTests() : SubmissionTests(StoreKind.Sqlite);
+
+public sealed class SubmissionOnPostgresTests() : SubmissionTests(StoreKind.Postgres);
