@@ -19,6 +19,9 @@ internal sealed partial class ProvisionalUpgrades(
 
     public int Count => _inFlight.Count;
 
+    /// <summary>The ids being followed now, for the sweeper to give back at a stop.</summary>
+    public IReadOnlyCollection<long> Following => [.. _inFlight.Keys];
+
     /// <summary>Follows an upgrade; <paramref name="id"/> is null when no new row was written (an idempotent replay).</summary>
     public void Follow(long? id, Task<AnalysisResult?> upgrade)
     {

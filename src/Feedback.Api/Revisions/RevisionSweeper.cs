@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Feedback.Analysis;
 using Feedback.Api.Storage;
 
@@ -17,6 +18,27 @@ internal sealed partial class RevisionSweeper(
     TimeProvider time,
     ILogger<RevisionSweeper> logger) : BackgroundService
 {
+    private readonly ConcurrentDictionary<long, bool> _asking = new();
+
+    /// <summary>
+    /// A graceful stop gives back the rows this instance holds, so the next instance (or this one restarted) revises them
+    /// at its next sweep instead of after the lease.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        long[] held = [.. _asking.Keys, .. upgrades.Following];
+        try
+        {
+            await claims.ReleaseProvisionalAsync(held, CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            // Their leases end on their own; a sweep takes them then.
+            LogReleaseFailed(logger, held.Length, exception);
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(settings.Interval, time);
@@ -54,23 +76,36 @@ internal sealed partial class RevisionSweeper(
 
             seen += claimed.Count;
             afterId = claimed[^1].Id;
+            var unasked = new ConcurrentBag<long>();
             await Parallel.ForEachAsync(
                 claimed.Where(r => !upgrades.IsFollowing(r.Id)),
                 new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = cancellationToken },
                 async (row, _) =>
                 {
-                    var (attempted, answer) = await analyzer.UpgradeAsync(row.Text);
-                    if (!attempted && analyzer.Ai is not null)
+                    _asking[row.Id] = true;
+                    try
                     {
-                        return;
-                    }
+                        var (attempted, answer) = await analyzer.UpgradeAsync(row.Text);
+                        if (!attempted && analyzer.Ai is not null)
+                        {
+                            unasked.Add(row.Id);
+                            return;
+                        }
 
-                    var reason = analyzer.Ai is null
-                        ? "no LLM is configured any more: the local answer stands"
-                        : answer is null ? "the LLM gave no usable answer: the local answer stands" : "the LLM answered on a later attempt";
-                    await upgrades.ApplyAsync(row.Id, answer, reason);
-                    Interlocked.Increment(ref revised);
+                        var reason = analyzer.Ai is null
+                            ? "no LLM is configured any more: the local answer stands"
+                            : answer is null ? "the LLM gave no usable answer: the local answer stands" : "the LLM answered on a later attempt";
+                        await upgrades.ApplyAsync(row.Id, answer, reason);
+                        Interlocked.Increment(ref revised);
+                    }
+                    finally
+                    {
+                        _asking.TryRemove(KeyValuePair.Create(row.Id, true));
+                    }
                 });
+
+            // Rows that found every LLM slot busy go back at once: held under a lease, the next sweep would pass them over.
+            await claims.ReleaseProvisionalAsync([.. unasked], cancellationToken);
         }
 
         return revised;
@@ -78,6 +113,9 @@ internal sealed partial class RevisionSweeper(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A sweep of provisional answers failed; the next one retries")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not give back {Count} provisional rows at the stop; their leases end on their own")]
+    private static partial void LogReleaseFailed(ILogger logger, int count, Exception exception);
 }
 
 /// <param name="Lease">How long a claimed row is left to this instance: longer than one LLM call may take.</param>

@@ -7,9 +7,10 @@ namespace Feedback.Api.Storage;
 
 /// <summary>
 /// A message to store, with the alert it raises when <see cref="RaiseAlert"/> is set, in the group instances
-/// agreed on in Redis when <see cref="Group"/> is set.
+/// agreed on in Redis when <see cref="Group"/> is set. <see cref="Followed"/> says this instance follows the LLM call
+/// of a provisional answer, so no other instance's sweep should ask again while that call may still answer.
 /// </summary>
-internal sealed record NewFeedback(FeedbackRecord Record, bool RaiseAlert, SharedGroup? Group = null);
+internal sealed record NewFeedback(FeedbackRecord Record, bool RaiseAlert, SharedGroup? Group = null, bool Followed = false);
 
 /// <summary>Several messages committed in one transaction (POST /feedback/batch, imports).</summary>
 internal sealed record NewFeedbackBatch(IReadOnlyList<NewFeedback> Items);

@@ -22,6 +22,9 @@ internal interface IWorkClaims
     /// <summary>Provisional rows after <paramref name="afterId"/> that nobody holds, in id order, claimed until now + lease.</summary>
     Task<IReadOnlyList<(long Id, string Text)>> ClaimProvisionalAsync(
         long afterId, DateTime now, TimeSpan lease, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Gives claimed provisional rows back unasked (no free LLM slot, a stop), so nobody waits for the lease.</summary>
+    Task ReleaseProvisionalAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken);
 }
 
 /// <summary>One process owns the SQLite file, so nothing is claimed: the dispatcher and the sweeper dedupe in memory.</summary>
@@ -40,6 +43,8 @@ internal sealed class SqliteWorkClaims(IServiceScopeFactory scopes) : IWorkClaim
     }
 
     public Task ReleaseDeliveriesAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task ReleaseProvisionalAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task<IReadOnlyList<(long Id, string Text)>> ClaimProvisionalAsync(
         long afterId, DateTime now, TimeSpan lease, int limit, CancellationToken cancellationToken)

@@ -87,7 +87,7 @@ internal static class BatchEndpoints
                 var alert = alertRule.Triggers(analysis.Result);
                 var record = SubmissionRecords.ToRecord(submission, analysis.Result, alert, now, idempotencyKey: null);
                 var group = alert ? await alertGroups.JoinAsync(record.Topic, record.Text, now) : null;
-                toWrite.Add(new NewFeedback(record, alert, group));
+                toWrite.Add(new NewFeedback(record, alert, group, Followed: analysis.Upgrade is not null));
             }
         }
 

@@ -68,7 +68,7 @@ internal static class SubmissionEndpoints
 
         // The row is written whatever happens to the request from here on: no cancellation token.
         var group = alert ? await alertGroups.JoinAsync(record.Topic, record.Text, record.CreatedAt) : null;
-        var written = await writer.WriteAsync(new NewFeedback(record, alert, group), CancellationToken.None);
+        var written = await writer.WriteAsync(new NewFeedback(record, alert, group, Followed: upgrade is not null), CancellationToken.None);
         if (upgrade is not null)
         {
             upgrades.Follow(written.Outcome == WriteOutcome.Created ? written.Record.Id : null, upgrade);

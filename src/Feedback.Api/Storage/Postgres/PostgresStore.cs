@@ -162,5 +162,19 @@ internal sealed class PostgresWorkClaims(NpgsqlDataSource dataSource, PostgresSt
         return rows;
     }
 
+    public async Task ReleaseProvisionalAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = dataSource.CreateCommand(
+            "UPDATE feedback SET claimed_by = NULL, lease_until = NULL WHERE id = ANY(@ids) AND claimed_by = @me");
+        command.Parameters.AddWithValue("ids", ids.ToArray());
+        command.Parameters.AddWithValue("me", settings.InstanceId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     private static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
 }

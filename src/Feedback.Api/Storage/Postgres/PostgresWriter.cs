@@ -228,7 +228,7 @@ internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
         {
             foreach (var item in items)
             {
-                insert.BatchCommands.Add(InsertCommand(item.Record));
+                insert.BatchCommands.Add(InsertCommand(item.Record, item.Followed));
             }
 
             await using var reader = await insert.ExecuteReaderAsync();
@@ -274,9 +274,13 @@ internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
         return results;
     }
 
-    private NpgsqlBatchCommand InsertCommand(FeedbackRecord r)
+    /// <remarks>
+    /// Only a followed provisional row is leased: one left provisional because every LLM slot was busy has no call to
+    /// wait for, and the next sweep of any instance may take it.
+    /// </remarks>
+    private NpgsqlBatchCommand InsertCommand(FeedbackRecord r, bool followed)
     {
-        var provisional = r.Status == "provisional";
+        var leased = followed && r.Status == "provisional";
         var command = new NpgsqlBatchCommand(InsertFeedbackSql);
         var p = command.Parameters;
         p.Add(new NpgsqlParameter<string> { TypedValue = r.Text });
@@ -301,8 +305,8 @@ internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
         p.Add(new NpgsqlParameter<DateTime> { TypedValue = Session.Utc(r.CreatedAt) });
         p.Add(Text(r.IdempotencyKey));
         p.Add(Text(r.RequestHash));
-        p.Add(Text(provisional ? _settings.InstanceId : null));
-        p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = provisional ? Session.Utc(r.CreatedAt) + _provisionalLease : DBNull.Value });
+        p.Add(Text(leased ? _settings.InstanceId : null));
+        p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = leased ? Session.Utc(r.CreatedAt) + _provisionalLease : DBNull.Value });
         return command;
     }
 
