@@ -8,8 +8,11 @@ using Shouldly;
 
 namespace Feedback.Api.Tests;
 
-/// <summary>Alert delivery against real webhook receivers on loopback, with a fake clock for windows and back-off.</summary>
-public sealed class AlertTests : IAsyncLifetime
+/// <summary>
+/// Alert delivery against real webhook receivers on loopback, with a fake clock for windows and back-off, on each store:
+/// the alert rows, their groups and the delivery queue live in the store.
+/// </summary>
+public abstract class AlertTests(StoreKind store) : IAsyncLifetime
 {
     private static readonly string[] Complaints =
     [
@@ -34,6 +37,7 @@ public sealed class AlertTests : IAsyncLifetime
         }
 
         await _slack.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 
     [Fact]
@@ -393,7 +397,7 @@ public sealed class AlertTests : IAsyncLifetime
             all[key] = value;
         }
 
-        var app = new FeedbackApp(all, _time);
+        var app = new FeedbackApp(all, _time, store: store);
         _apps.Add(app);
         return app;
     }
@@ -431,3 +435,7 @@ public sealed class AlertTests : IAsyncLifetime
         throw new TimeoutException($"Fewer than {count} deliveries were recorded as delivered.");
     }
 }
+
+public sealed class AlertOnSqliteTests() : AlertTests(StoreKind.Sqlite);
+
+public sealed class AlertOnPostgresTests() : AlertTests(StoreKind.Postgres);

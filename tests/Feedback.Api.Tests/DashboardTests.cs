@@ -95,6 +95,20 @@ public sealed class DashboardTests : IDisposable
         session.GetProperty("signed_in").GetBoolean().ShouldBeFalse();
         (await browser.GetAsync(new Uri("/feedback", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
     }
+}
+
+/// <summary>The dashboard's reads of alert groups and revisions on each store.</summary>
+public abstract class DashboardReadTests : IDisposable
+{
+    private readonly FeedbackApp _app;
+
+    protected DashboardReadTests(StoreKind store) => _app = new FeedbackApp(store: store);
+
+    public void Dispose()
+    {
+        _app.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task Open_alert_groups_are_listed_with_their_size_first_message_messages_and_deliveries_until_resolved()
@@ -129,17 +143,12 @@ public sealed class DashboardTests : IDisposable
     {
         var client = _app.Client();
         var id = (await (await client.PostFeedbackAsync(new { text = "The export is slow and sometimes fails completely." })).JsonAsync()).GetProperty("id").GetInt64();
-        using (var db = _app.OpenDatabase())
-        using (var insert = db.CreateCommand())
-        {
-            insert.CommandText = $"""
-                INSERT INTO feedback_revisions (feedback_id, revised_at, previous_sentiment, previous_topic, previous_confidence, previous_method,
-                    sentiment, topic, confidence, method, prompt_version, model, reason)
-                VALUES ({id}, '2026-11-24 10:30:01', 'neutral', 'general', 0.55, 'ml_fallback', 'negative', 'performance', 0.91, 'ai', 'v2', 'gpt-4o-mini', 'the LLM answered after the deadline'),
-                       ({id}, '2026-11-24 10:31:00', 'negative', 'performance', 0.91, 'ai', 'negative', 'bug', 0.88, 'ai', 'v3', 'gpt-4o-mini', 'reclassified')
-                """;
-            insert.ExecuteNonQuery();
-        }
+        _app.Execute($"""
+            INSERT INTO feedback_revisions (feedback_id, revised_at, previous_sentiment, previous_topic, previous_confidence, previous_method,
+                sentiment, topic, confidence, method, prompt_version, model, reason)
+            VALUES ({id}, '2026-11-24 10:30:01', 'neutral', 'general', 0.55, 'ml_fallback', 'negative', 'performance', 0.91, 'ai', 'v2', 'gpt-4o-mini', 'the LLM answered after the deadline'),
+                   ({id}, '2026-11-24 10:31:00', 'negative', 'performance', 0.91, 'ai', 'negative', 'bug', 0.88, 'ai', 'v3', 'gpt-4o-mini', 'reclassified')
+            """);
 
         var revisions = await (await client.GetAsync(new Uri($"/feedback/{id}/revisions", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
         var missing = await client.GetAsync(new Uri("/feedback/999/revisions", UriKind.Relative), TestContext.Current.CancellationToken);
@@ -153,3 +162,7 @@ public sealed class DashboardTests : IDisposable
         missing.StatusCode.ShouldBe(HttpStatusCode.NotFound);
     }
 }
+
+public sealed class DashboardReadsOnSqliteTests() : DashboardReadTests(StoreKind.Sqlite);
+
+public sealed class DashboardReadsOnPostgresTests() : DashboardReadTests(StoreKind.Postgres);

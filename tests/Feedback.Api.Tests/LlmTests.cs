@@ -5,8 +5,11 @@ using Shouldly;
 
 namespace Feedback.Api.Tests;
 
-/// <summary>The LLM path against an OpenAI-compatible server on loopback that answers, answers late, hangs or fails.</summary>
-public sealed class LlmTests : IAsyncLifetime
+/// <summary>
+/// The LLM path against an OpenAI-compatible server on loopback that answers, answers late, hangs or fails, on each
+/// store: provisional rows, their revisions and the restart sweep are the store's.
+/// </summary>
+public abstract class LlmTests(StoreKind store) : IAsyncLifetime
 {
     private const string Complaint = "The app crashes every time I upload a photo and I lost my whole album.";
     private const string Praise = "I love this app, it is fast, beautiful and makes my day so much easier. Great job!";
@@ -24,6 +27,7 @@ public sealed class LlmTests : IAsyncLifetime
         }
 
         await _llm.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 
     [Fact]
@@ -332,7 +336,7 @@ public sealed class LlmTests : IAsyncLifetime
     [Fact]
     public async Task Without_a_key_or_base_url_the_provider_is_disabled()
     {
-        var app = new FeedbackApp();
+        var app = new FeedbackApp(store: store);
         _apps.Add(app);
 
         var health = await (await app.Client().GetAsync(new Uri("/health", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
@@ -357,7 +361,7 @@ public sealed class LlmTests : IAsyncLifetime
             all[key] = value;
         }
 
-        var app = new FeedbackApp(all);
+        var app = new FeedbackApp(all, store: store);
         _apps.Add(app);
         return app;
     }
@@ -380,3 +384,7 @@ public sealed class LlmTests : IAsyncLifetime
         throw new TimeoutException($"Feedback {id} never reached the expected state.");
     }
 }
+
+public sealed class LlmOnSqliteTests() : LlmTests(StoreKind.Sqlite);
+
+public sealed class LlmOnPostgresTests() : LlmTests(StoreKind.Postgres);

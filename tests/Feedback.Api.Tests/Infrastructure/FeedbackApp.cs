@@ -127,6 +127,23 @@ public sealed class FeedbackApp : WebApplicationFactory<Program>
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Runs a statement on the store directly, to set up rows that no endpoint writes.</summary>
+    public void Execute(string sql)
+    {
+        if (Database is not null)
+        {
+            using var postgres = Database.Open();
+            using var statement = new Npgsql.NpgsqlCommand(sql, postgres);
+            statement.ExecuteNonQuery();
+            return;
+        }
+
+        using var connection = OpenDatabase();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in _settings)
