@@ -197,7 +197,17 @@ public abstract class AlertTests(StoreKind store) : IAsyncLifetime
         await Task.Delay(300, TestContext.Current.CancellationToken);
         _slack.Requests.Count.ShouldBe(1);
 
-        await _slack.WaitForAsync(r => r.Count >= 2, () => AdvanceAsync(TimeSpan.FromMilliseconds(1000)));
+        // The clock moves one interval in all, in small steps: a slow second send must not let the loop move it
+        // on far enough to allow a third.
+        var advanced = TimeSpan.Zero;
+        await _slack.WaitForAsync(r => r.Count >= 2, async () =>
+        {
+            if (advanced < TimeSpan.FromMilliseconds(1000))
+            {
+                advanced += TimeSpan.FromMilliseconds(100);
+                await AdvanceAsync(TimeSpan.FromMilliseconds(100));
+            }
+        });
         await Task.Delay(200, TestContext.Current.CancellationToken);
         _slack.Requests.Count.ShouldBe(2);
     }

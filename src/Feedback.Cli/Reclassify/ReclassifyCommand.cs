@@ -59,7 +59,7 @@ internal static class ReclassifyCommand
 
         using var http = new HttpClient { Timeout = TimeSpan.FromMilliseconds(settings.AiTimeoutMs) + TimeSpan.FromSeconds(1) };
         var classifier = options.UseLlm ? Classifier.Llm(settings, http, options.Concurrency) : Classifier.Local();
-        using var connection = CliStore.Open(settings);
+        using var connection = options.DryRun ? CliStore.OpenReadOnly(settings) : CliStore.Open(settings);
         var rows = new StoredRows(connection, options.From, options.To);
         var total = rows.Count();
         var summary = new ReclassifySummary();

@@ -32,7 +32,15 @@ internal static class CliStore
         Path.GetFullPath(new SqliteConnectionStringBuilder(settings.SqliteConnectionString).DataSource);
 
     /// <summary>Opens the store, creating it and applying pending migrations when needed.</summary>
-    public static SqliteConnection Open(ServiceSettings settings)
+    public static SqliteConnection Open(ServiceSettings settings) => Open(settings, readOnly: false);
+
+    /// <summary>
+    /// Opens an existing store for reading only (a dry run): nothing is created or migrated, and closing the last
+    /// connection cannot checkpoint the WAL into the file, so the file is left exactly as it was.
+    /// </summary>
+    public static SqliteConnection OpenReadOnly(ServiceSettings settings) => Open(settings, readOnly: true);
+
+    private static SqliteConnection Open(ServiceSettings settings, bool readOnly)
     {
         if (settings.PostgresConnectionString is not null)
         {
@@ -47,6 +55,25 @@ internal static class CliStore
         if (Path.GetDirectoryName(Path.GetFullPath(path)) is { Length: > 0 } directory)
         {
             Directory.CreateDirectory(directory);
+        }
+
+        if (readOnly)
+        {
+            if (!File.Exists(path))
+            {
+                throw new IOException($"There is no store at {Path.GetFullPath(path)} yet: nothing to read.");
+            }
+
+            var reader = new SqliteConnection(new SqliteConnectionStringBuilder(connectionString)
+            {
+                Pooling = false,
+                Mode = SqliteOpenMode.ReadOnly,
+            }.ToString());
+            reader.Open();
+            using var timeout = reader.CreateCommand();
+            timeout.CommandText = "PRAGMA busy_timeout = 5000;";
+            timeout.ExecuteNonQuery();
+            return reader;
         }
 
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder(connectionString) { Pooling = false }.ToString());
