@@ -47,6 +47,37 @@ public sealed class PostgresStoreTests : IDisposable
     public void Sqlite_forms_stay_on_sqlite(string url) => PostgresUrl.IsPostgres(url).ShouldBeFalse();
 
     [Fact]
+    public async Task Only_a_provisional_row_whose_llm_call_is_followed_is_leased_to_this_instance()
+    {
+        await using var llm = await FakeOpenAiServer.StartAsync();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        llm.Reply = _ => new FakeReply.Gated(gate, FakeReply.Labels("negative", "bug", 0.9));
+        _app = new FeedbackApp(
+            new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["OPENAI_BASE_URL"] = llm.BaseUrl.ToString(),
+                ["OPENAI_API_KEY"] = "sk-test",
+                ["OPENAI_MODEL"] = "test-model",
+                ["AI_DEADLINE_MS"] = "100",
+                ["AI_MAX_CONCURRENCY"] = "1",
+
+                // No sweep during the test: the leases seen are the ones the writes set.
+                ["AI_SWEEP_SECONDS"] = "3600",
+            },
+            store: StoreKind.Postgres);
+        var client = _app.Client();
+
+        var followed = await (await client.PostFeedbackAsync(new { text = "The export crashes every time and I lost my work." })).JsonAsync();
+        var busy = await (await client.PostFeedbackAsync(new { text = "The login page is slow and then logs me out again." })).JsonAsync();
+
+        followed.Str("status").ShouldBe("provisional");
+        busy.Str("status").ShouldBe("provisional");
+        _app.Scalar($"SELECT COUNT(*) FROM feedback WHERE id = {followed.GetProperty("id").GetInt64()} AND lease_until IS NOT NULL").ShouldBe(1);
+        _app.Scalar($"SELECT COUNT(*) FROM feedback WHERE id = {busy.GetProperty("id").GetInt64()} AND lease_until IS NULL AND claimed_by IS NULL").ShouldBe(1);
+        gate.SetResult();
+    }
+
+    [Fact]
     public async Task A_read_only_database_answers_503_with_retry_after_and_writes_again_once_it_is_writable()
     {
         _app = new FeedbackApp(store: StoreKind.Postgres);
