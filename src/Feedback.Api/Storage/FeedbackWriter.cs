@@ -465,32 +465,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
                 return null;
             }
 
-            return new FeedbackRecord
-            {
-                Id = reader.GetInt64(0),
-                Text = reader.GetString(1),
-                Source = reader.IsDBNull(2) ? null : reader.GetString(2),
-                CustomerId = reader.IsDBNull(3) ? null : reader.GetString(3),
-                Metadata = reader.IsDBNull(4) ? null : reader.GetString(4),
-                Sentiment = reader.GetString(5),
-                Topic = reader.GetString(6),
-                Confidence = reader.GetDouble(7),
-                ConfidenceScore = reader.GetString(8),
-                ScorePositive = reader.GetDouble(9),
-                ScoreNegative = reader.GetDouble(10),
-                ScoreNeutral = reader.GetDouble(11),
-                ScoreMixed = reader.GetDouble(12),
-                AlertTriggered = reader.GetBoolean(13),
-                ProcessingMethod = reader.GetString(14),
-                Language = reader.GetString(15),
-                PromptVersion = reader.IsDBNull(16) ? null : reader.GetString(16),
-                Model = reader.GetString(17),
-                Status = reader.GetString(18),
-                Warnings = reader.GetString(19),
-                CreatedAt = DateTime.SpecifyKind(reader.GetDateTime(20), DateTimeKind.Utc),
-                IdempotencyKey = reader.IsDBNull(21) ? null : reader.GetString(21),
-                RequestHash = reader.IsDBNull(22) ? null : reader.GetString(22),
-            };
+            return FeedbackRowBinding.Read(reader);
         }
 
         public object? Heartbeat(DateTime at)

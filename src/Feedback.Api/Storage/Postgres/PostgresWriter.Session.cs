@@ -27,33 +27,8 @@ internal sealed partial class PostgresWriter
             var found = new Dictionary<string, FeedbackRecord>(StringComparer.Ordinal);
             while (await reader.ReadAsync())
             {
-                var record = new FeedbackRecord
-                {
-                    Id = reader.GetInt64(0),
-                    Text = reader.GetString(1),
-                    Source = reader.IsDBNull(2) ? null : reader.GetString(2),
-                    CustomerId = reader.IsDBNull(3) ? null : reader.GetString(3),
-                    Metadata = reader.IsDBNull(4) ? null : reader.GetString(4),
-                    Sentiment = reader.GetString(5),
-                    Topic = reader.GetString(6),
-                    Confidence = reader.GetDouble(7),
-                    ConfidenceScore = reader.GetString(8),
-                    ScorePositive = reader.GetDouble(9),
-                    ScoreNegative = reader.GetDouble(10),
-                    ScoreNeutral = reader.GetDouble(11),
-                    ScoreMixed = reader.GetDouble(12),
-                    AlertTriggered = reader.GetBoolean(13),
-                    ProcessingMethod = reader.GetString(14),
-                    Language = reader.GetString(15),
-                    PromptVersion = reader.IsDBNull(16) ? null : reader.GetString(16),
-                    Model = reader.GetString(17),
-                    Status = reader.GetString(18),
-                    Warnings = reader.GetString(19),
-                    CreatedAt = reader.GetDateTime(20),
-                    IdempotencyKey = reader.GetString(21),
-                    RequestHash = reader.IsDBNull(22) ? null : reader.GetString(22),
-                };
-                found[record.IdempotencyKey] = record;
+                var record = FeedbackRowBinding.Read(reader);
+                found[record.IdempotencyKey!] = record;
             }
 
             return found;

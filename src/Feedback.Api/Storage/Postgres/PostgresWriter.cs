@@ -15,10 +15,7 @@ internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
 {
     private const int MaxBatch = 256;
 
-    private const string FeedbackColumns =
-        "text, source, customer_id, metadata, sentiment, topic, confidence, confidence_score, " +
-        "score_positive, score_negative, score_neutral, score_mixed, alert_triggered, processing_method, " +
-        "language, prompt_version, model, status, warnings, created_at, idempotency_key, request_hash";
+    private const string FeedbackColumns = FeedbackRowBinding.Columns;
 
     private static readonly string InsertFeedbackSql =
         $"INSERT INTO feedback ({FeedbackColumns}, claimed_by, lease_until) VALUES (" +
