@@ -120,19 +120,8 @@ internal sealed class PostgresWorkClaims(NpgsqlDataSource dataSource, PostgresSt
         return claimed;
     }
 
-    public async Task ReleaseDeliveriesAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
-    {
-        if (ids.Count == 0)
-        {
-            return;
-        }
-
-        await using var command = dataSource.CreateCommand(
-            "UPDATE alert_deliveries SET claimed_by = NULL, lease_until = NULL WHERE id = ANY(@ids) AND claimed_by = @me");
-        command.Parameters.AddWithValue("ids", ids.ToArray());
-        command.Parameters.AddWithValue("me", settings.InstanceId);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    public Task ReleaseDeliveriesAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken) =>
+        ReleaseAsync("alert_deliveries", ids, cancellationToken);
 
     public async Task<IReadOnlyList<(long Id, string Text)>> ClaimProvisionalAsync(
         long afterId, DateTime now, TimeSpan lease, int limit, CancellationToken cancellationToken)
@@ -162,7 +151,11 @@ internal sealed class PostgresWorkClaims(NpgsqlDataSource dataSource, PostgresSt
         return rows;
     }
 
-    public async Task ReleaseProvisionalAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    public Task ReleaseProvisionalAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken) =>
+        ReleaseAsync("feedback", ids, cancellationToken);
+
+    /// <summary>Gives back this instance's claims on the rows, so another sweep or instance can take them now.</summary>
+    private async Task ReleaseAsync(string table, IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
     {
         if (ids.Count == 0)
         {
@@ -170,7 +163,7 @@ internal sealed class PostgresWorkClaims(NpgsqlDataSource dataSource, PostgresSt
         }
 
         await using var command = dataSource.CreateCommand(
-            "UPDATE feedback SET claimed_by = NULL, lease_until = NULL WHERE id = ANY(@ids) AND claimed_by = @me");
+            $"UPDATE {table} SET claimed_by = NULL, lease_until = NULL WHERE id = ANY(@ids) AND claimed_by = @me");
         command.Parameters.AddWithValue("ids", ids.ToArray());
         command.Parameters.AddWithValue("me", settings.InstanceId);
         await command.ExecuteNonQueryAsync(cancellationToken);

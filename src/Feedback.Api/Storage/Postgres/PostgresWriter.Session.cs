@@ -104,7 +104,7 @@ internal sealed partial class PostgresWriter
                 ("id", revision.FeedbackId)))
             await using (var reader = await current.ExecuteReaderAsync())
             {
-                if (!await reader.ReadAsync() || reader.GetString(5) != "provisional")
+                if (!await reader.ReadAsync() || (!revision.ReplacesFinal && reader.GetString(5) != "provisional"))
                 {
                     return false;
                 }
