@@ -31,6 +31,12 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
 
     public AiProvider? Ai => ai;
 
+    /// <summary>
+    /// False for bulk work that stores no reasons (the import): the same labels and probabilities, without the cost of
+    /// explaining them. The cache then holds answers without reasons, so such an analyzer needs a cache of its own.
+    /// </summary>
+    public bool Explain { get; init; } = true;
+
     /// <summary>The local answer only: what the CLI and the evaluation use, and the fallback of every request.</summary>
     public AnalysisResult Analyze(string text) => Prepare(text).Local;
 
@@ -120,14 +126,14 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
     {
         ArgumentNullException.ThrowIfNull(text);
         var trimmed = text.Trim();
-        if (TextRules.Length(trimmed) < TextRules.MinAnalysedLength)
+        if (TextRules.IsShorterThan(trimmed, TextRules.MinAnalysedLength))
         {
             return new Prepared(TooShort, trimmed, default);
         }
 
         IReadOnlyList<string> warnings = [];
         var analysed = trimmed;
-        if (TextRules.Length(trimmed) > TextRules.MaxAnalysedLength)
+        if (TextRules.IsLongerThan(trimmed, TextRules.MaxAnalysedLength))
         {
             analysed = TextRules.Truncate(trimmed, TextRules.MaxAnalysedLength);
             warnings = [$"text is longer than {TextRules.MaxAnalysedLength} characters: it was stored whole and analysed on the first {TextRules.MaxAnalysedLength}"];
@@ -138,7 +144,7 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
         var hit = cache.TryGet(key, out var classification);
         if (!hit)
         {
-            classification = local.Classify(normalised);
+            classification = Explain ? local.Classify(normalised) : local.ClassifyWithoutReasons(normalised);
             cache.Set(key, classification);
         }
 

@@ -16,6 +16,34 @@ public static class TextRules
     /// <summary>Length in user-perceived characters (text elements), so an emoji counts once.</summary>
     public static int Length(string text) => new StringInfo(text).LengthInTextElements;
 
+    /// <summary>
+    /// Whether <paramref name="text"/> has fewer than <paramref name="count"/> text elements. A text element is at
+    /// least one char, so only the first <paramref name="count"/> elements are ever segmented, not the whole text.
+    /// </summary>
+    public static bool IsShorterThan(string text, int count)
+    {
+        if (text.Length < count)
+        {
+            return true;
+        }
+
+        var rest = text.AsSpan();
+        for (var seen = 0; seen < count; seen++)
+        {
+            if (rest.IsEmpty)
+            {
+                return true;
+            }
+
+            rest = rest[StringInfo.GetNextTextElementLength(rest)..];
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="text"/> has more than <paramref name="count"/> text elements; no segmenting when it has no more chars.</summary>
+    public static bool IsLongerThan(string text, int count) => text.Length > count && Length(text) > count;
+
     /// <summary>The first <paramref name="max"/> characters, never splitting a character in two.</summary>
     public static string Truncate(string text, int max)
     {
@@ -35,6 +63,12 @@ public static class TextRules
     public static string Normalise(string text)
     {
         var composed = text.Normalize(NormalizationForm.FormC);
+        if (IsFolded(composed))
+        {
+            // Most messages are already in this form: the same string, without copying it.
+            return composed;
+        }
+
         var builder = new StringBuilder(composed.Length);
         var pendingSpace = false;
         foreach (var c in composed)
@@ -55,6 +89,21 @@ public static class TextRules
         }
 
         return builder.ToString();
+    }
+
+    /// <summary>No white space but single spaces between other characters: what <see cref="Normalise"/> would make of it.</summary>
+    private static bool IsFolded(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsWhiteSpace(text[i])
+                && (text[i] != ' ' || i == 0 || i == text.Length - 1 || char.IsWhiteSpace(text[i - 1]) || char.IsWhiteSpace(text[i + 1])))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>SHA-256 over the classifier version and the normalised text: the raw text is never a key.</summary>

@@ -38,7 +38,11 @@ public sealed class LocalClassifier : ILocalClassifier
 
     public string Version => CurrentVersion;
 
-    public Classification Classify(string text)
+    public Classification Classify(string text) => Classify(text, explain: true);
+
+    public Classification ClassifyWithoutReasons(string text) => Classify(text, explain: false);
+
+    private Classification Classify(string text, bool explain)
     {
         ArgumentNullException.ThrowIfNull(text);
 
@@ -84,7 +88,7 @@ public sealed class LocalClassifier : ILocalClassifier
         }
 
         var sentiment = scores.Top();
-        var reasons = Reasons(analysed, sentiment, scores, topic, topicConfidence, isForeign);
+        IReadOnlyList<string> reasons = explain ? Reasons(analysed, sentiment, scores, topic, topicConfidence, isForeign) : [];
         return new Classification(sentiment, topic, scores[sentiment], scores, analysed.Language, reasons)
         {
             TopicConfidence = topicConfidence,

@@ -15,6 +15,8 @@ internal sealed class TopicClassifier
 
     private static readonly Topic[] Scored = [Topic.Bug, Topic.FeatureRequest, Topic.Billing, Topic.Performance, Topic.Ux];
 
+    private static readonly int TopicCount = Enum.GetValues<Topic>().Length;
+
     private readonly PhraseTable<(Topic Topic, double Weight)> phrases;
     private readonly Topic[] tieOrder;
     private readonly double generalWeight;
@@ -30,7 +32,7 @@ internal sealed class TopicClassifier
 
     public TopicDecision Classify(TokenizedText text)
     {
-        Span<double> scores = stackalloc double[Enum.GetValues<Topic>().Length];
+        Span<double> scores = stackalloc double[TopicCount];
         var matches = new List<TopicMatch>();
         var i = 0;
         while (i < text.Count)
