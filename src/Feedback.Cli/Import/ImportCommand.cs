@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Threading.Channels;
 using Feedback.Analysis;
 using Feedback.Analysis.Local;
@@ -22,8 +20,13 @@ namespace Feedback.Cli.Import;
 /// </summary>
 internal static class ImportCommand
 {
-    public const string KeyPrefix = "import:";
     private const int DefaultBatch = 5000;
+
+    /// <summary>Rows classified by one task: small enough that a few chunks in flight keep every core busy at little memory.</summary>
+    private const int ChunkRows = 256;
+
+    /// <summary>Chunks read ahead of the writer: each core can classify one while the next ones wait their turn.</summary>
+    private static readonly int InFlightChunks = 4 * Environment.ProcessorCount;
 
     public const string Usage = """
         Usage: import FILE [options]
@@ -64,9 +67,7 @@ internal static class ImportCommand
         var existing = File.Exists(CliStore.DatabasePath(settings));
         var model = Task.Run(() => new LocalClassifier());
         var store = Task.Run(() => CliStore.Open(settings));
-        var known = existing
-            ? ImportWriter.LoadKnownKeys(store.GetAwaiter().GetResult())
-            : new HashSet<string>(StringComparer.Ordinal);
+        var known = existing ? ImportWriter.LoadKnownKeys(store.GetAwaiter().GetResult()) : [];
         using var connection = new Deferred<SqliteConnection>(store);
         var summary = new ImportSummary();
         using var input = ImportReader.Open(options.Path, options.Format, options.Columns);
@@ -102,23 +103,28 @@ internal static class ImportCommand
     }
 
     /// <summary>
-    /// Three stages joined by small bounded channels: read and key rows, classify a batch on every core,
-    /// write the batch in one transaction. Reading and writing overlap the classification of the next batch.
+    /// Reads and keys rows on one thread, classifies chunks of them on every core, and writes them in file order on this
+    /// thread. A chunk is classified by one task, and the writer takes those tasks in the order the chunks were read,
+    /// so the order holds without a barrier between batches; the bound keeps only a few chunks in memory.
     /// </summary>
     private static void Import(
-        ImportReader input, ImportOptions options, HashSet<string> known, Deferred<SqliteConnection> connection, Task<LocalClassifier> model,
+        ImportReader input, ImportOptions options, HashSet<ImportKey> known, Deferred<SqliteConnection> connection, Task<LocalClassifier> model,
         ServiceSettings settings, ImportSummary summary, Action report)
     {
         var alertRule = settings.AlertRule;
         var now = DateTime.UtcNow;
-        var toClassify = Channel.CreateBounded<List<PendingRow>>(2);
-        var toWrite = Channel.CreateBounded<List<PendingRow>>(2);
+        var chunks = Channel.CreateBounded<Task<List<PendingRow>>>(InFlightChunks);
+
+        // The import stores no reasons, and its own cache answers the file's repeated texts.
+        var analyzer = model.ContinueWith(
+            m => new Analyzer(m.Result, new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System)) { Explain = false },
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         var reading = Task.Run(async () =>
         {
             try
             {
-                var batch = new List<PendingRow>(options.Batch);
+                var chunk = new List<PendingRow>(ChunkRows);
                 foreach (var row in input.Rows())
                 {
                     Interlocked.Increment(ref summary.Read);
@@ -128,62 +134,29 @@ internal static class ImportCommand
                         continue;
                     }
 
-                    var key = KeyFor(row);
+                    var key = ImportKey.For(row);
                     if (!known.Add(key))
                     {
                         Interlocked.Increment(ref summary.Skipped);
                         continue;
                     }
 
-                    batch.Add(new PendingRow(row, key));
-                    if (batch.Count == options.Batch)
+                    chunk.Add(new PendingRow(row, key));
+                    if (chunk.Count == ChunkRows)
                     {
-                        await toClassify.Writer.WriteAsync(batch);
-                        batch = new List<PendingRow>(options.Batch);
+                        await chunks.Writer.WriteAsync(Classify(chunk));
+                        chunk = new List<PendingRow>(ChunkRows);
                     }
                 }
 
-                if (batch.Count > 0)
+                if (chunk.Count > 0)
                 {
-                    await toClassify.Writer.WriteAsync(batch);
+                    await chunks.Writer.WriteAsync(Classify(chunk));
                 }
             }
             finally
             {
-                toClassify.Writer.Complete();
-            }
-        });
-
-        var classifying = Task.Run(async () =>
-        {
-            try
-            {
-                var analyzer = new Analyzer(await model, new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System));
-                await foreach (var batch in toClassify.Reader.ReadAllAsync())
-                {
-                    Parallel.For(0, batch.Count, i =>
-                    {
-                        var pending = batch[i];
-                        var result = analyzer.Analyze(pending.Row.Text!);
-                        var alert = alertRule.Triggers(result);
-                        var record = new FeedbackRecord
-                        {
-                            Text = pending.Row.Text!,
-                            Source = pending.Row.Source ?? options.Source,
-                            CustomerId = pending.Row.CustomerId,
-                            Metadata = pending.Row.Metadata,
-                            CreatedAt = pending.Row.CreatedAt ?? now,
-                            IdempotencyKey = pending.Key,
-                        };
-                        record.Apply(result, alert);
-                        pending.Record = record;
-                    });
-                    await toWrite.Writer.WriteAsync(batch);
-                }
-            }
-            finally
-            {
-                toWrite.Writer.Complete();
+                chunks.Writer.Complete();
             }
         });
 
@@ -194,7 +167,7 @@ internal static class ImportCommand
             var writer = CliStore.StartWriterAsync(settings).GetAwaiter().GetResult();
             try
             {
-                WriteAll(batch => writer.WriteBatchAsync(batch.ConvertAll(p => new NewFeedback(p.Record!, p.Record!.AlertTriggered)), CancellationToken.None)
+                WriteAll(chunk => writer.WriteBatchAsync(chunk.ConvertAll(p => new NewFeedback(p.Record!, p.Record!.AlertTriggered)), CancellationToken.None)
                     .GetAwaiter().GetResult().Count(r => r.Outcome == WriteOutcome.Created));
             }
             finally
@@ -204,20 +177,44 @@ internal static class ImportCommand
         }
         else
         {
-            using var writer = new ImportWriter(connection.Wait());
+            using var writer = new ImportWriter(connection.Wait(), options.Batch);
             WriteAll(writer.Write);
+            writer.Commit();
         }
 
-        Task.WaitAll(reading, classifying);
+        reading.GetAwaiter().GetResult();
         report();
+
+        Task<List<PendingRow>> Classify(List<PendingRow> chunk) => Task.Run(async () =>
+        {
+            var classify = await analyzer;
+            foreach (var pending in chunk)
+            {
+                var result = classify.Analyze(pending.Row.Text!);
+                var record = new FeedbackRecord
+                {
+                    Text = pending.Row.Text!,
+                    Source = pending.Row.Source ?? options.Source,
+                    CustomerId = pending.Row.CustomerId,
+                    Metadata = pending.Row.Metadata,
+                    CreatedAt = pending.Row.CreatedAt ?? now,
+                    IdempotencyKey = pending.Key.ToString(),
+                };
+                record.Apply(result, alertRule.Triggers(result));
+                pending.Record = record;
+            }
+
+            return chunk;
+        });
 
         void WriteAll(Func<List<PendingRow>, int> write)
         {
-            foreach (var batch in toWrite.Reader.ReadAllAsync().ToBlockingEnumerable())
+            foreach (var classified in chunks.Reader.ReadAllAsync().ToBlockingEnumerable())
             {
-                var added = write(batch);
+                var chunk = classified.GetAwaiter().GetResult();
+                var added = write(chunk);
                 summary.Added += added;
-                summary.Skipped += batch.Count - added;
+                summary.Skipped += chunk.Count - added;
                 report();
             }
         }
@@ -238,20 +235,11 @@ internal static class ImportCommand
         }
     }
 
-    /// <summary>The row's idempotency key: a hash of its own id when there is one, else of what it says and who said it.</summary>
-    internal static string KeyFor(ImportRow row)
-    {
-        var identity = row.SourceId is { Length: > 0 } id
-            ? "id\n" + id
-            : "content\n" + row.Text + "\n" + row.Source + "\n" + row.CustomerId;
-        return KeyPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)));
-    }
-
-    internal sealed class PendingRow(ImportRow row, string key)
+    internal sealed class PendingRow(ImportRow row, ImportKey key)
     {
         public ImportRow Row { get; } = row;
 
-        public string Key { get; } = key;
+        public ImportKey Key { get; } = key;
 
         public FeedbackRecord? Record { get; set; }
     }

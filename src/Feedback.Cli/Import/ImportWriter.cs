@@ -4,18 +4,22 @@ using Microsoft.Data.Sqlite;
 namespace Feedback.Cli.Import;
 
 /// <summary>
-/// Inserts classified rows with one prepared statement, one transaction per batch; a key already stored is skipped.
-/// Rows that raise alerts take the server's writer instead (<see cref="ImportCommand"/>), which groups them and
-/// queues their deliveries.
+/// Inserts classified rows in file order with one prepared statement, committing every <c>rowsPerTransaction</c>
+/// rows whatever the size of the pieces it is handed; a key already stored is skipped. Rows that raise alerts take
+/// the server's writer instead (<see cref="ImportCommand"/>), which groups them and queues their deliveries.
 /// </summary>
 internal sealed class ImportWriter : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _insert;
+    private readonly int _rowsPerTransaction;
+    private SqliteTransaction? _transaction;
+    private int _inTransaction;
 
-    public ImportWriter(SqliteConnection connection)
+    public ImportWriter(SqliteConnection connection, int rowsPerTransaction)
     {
         _connection = connection;
+        _rowsPerTransaction = rowsPerTransaction;
         using (var pragma = connection.CreateCommand())
         {
             // A crash loses at most the batch being written (WAL is still atomic); an fsync per batch buys nothing here.
@@ -29,39 +33,63 @@ internal sealed class ImportWriter : IDisposable
     }
 
     /// <summary>Every key already imported, read once so that stored rows are skipped before they are classified.</summary>
-    public static HashSet<string> LoadKnownKeys(SqliteConnection connection)
+    public static HashSet<ImportKey> LoadKnownKeys(SqliteConnection connection)
     {
-        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var keys = new HashSet<ImportKey>();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT idempotency_key FROM feedback WHERE idempotency_key >= $from AND idempotency_key < $to";
-        command.Parameters.AddWithValue("$from", ImportCommand.KeyPrefix);
-        command.Parameters.AddWithValue("$to", ImportCommand.KeyPrefix[..^1] + (char)(ImportCommand.KeyPrefix[^1] + 1));
+        command.Parameters.AddWithValue("$from", ImportKey.Prefix);
+        command.Parameters.AddWithValue("$to", ImportKey.Prefix[..^1] + (char)(ImportKey.Prefix[^1] + 1));
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            keys.Add(reader.GetString(0));
+            if (ImportKey.TryParse(reader.GetString(0), out var key))
+            {
+                keys.Add(key);
+            }
         }
 
         return keys;
     }
 
-    /// <summary>Writes a batch in one transaction and returns how many rows were new.</summary>
-    public int Write(List<ImportCommand.PendingRow> batch)
+    /// <summary>Inserts the rows, committing whenever a transaction is full, and returns how many were new.</summary>
+    public int Write(IReadOnlyList<ImportCommand.PendingRow> rows)
     {
-        using var transaction = _connection.BeginTransaction(deferred: false);
-        _insert.Transaction = transaction;
-        _insert.Prepare();
         var added = 0;
         var p = _insert.Parameters;
-        foreach (var pending in batch)
+        foreach (var pending in rows)
         {
+            if (_transaction is null)
+            {
+                _transaction = _connection.BeginTransaction(deferred: false);
+                _insert.Transaction = _transaction;
+                _insert.Prepare();
+            }
+
             FeedbackRowBinding.Bind(p, pending.Record!);
             added += _insert.ExecuteNonQuery();
+            if (++_inTransaction == _rowsPerTransaction)
+            {
+                Commit();
+            }
         }
 
-        transaction.Commit();
         return added;
     }
 
-    public void Dispose() => _insert.Dispose();
+    /// <summary>Commits the rows written since the last commit.</summary>
+    public void Commit()
+    {
+        _transaction?.Commit();
+        _transaction?.Dispose();
+        _transaction = null;
+        _inTransaction = 0;
+    }
+
+    /// <summary>Rows not committed yet are rolled back: the next import carries on from the last commit.</summary>
+    public void Dispose()
+    {
+        _transaction?.Dispose();
+        _insert.Dispose();
+    }
 }
