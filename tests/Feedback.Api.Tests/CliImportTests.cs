@@ -1,3 +1,8 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Feedback.Analysis;
+using Feedback.Analysis.Local;
 using Feedback.Api.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Shouldly;
@@ -51,11 +56,92 @@ public sealed class CliImportTests : IDisposable
         Query("SELECT count(*) FROM alert_deliveries WHERE channel = 'log' AND kind = 'initial'").ShouldBe(1L);
     }
 
-    private string WriteCsv(IEnumerable<string> rows)
+    [Fact]
+    public async Task Rows_classified_in_parallel_chunks_are_stored_once_each_in_file_order_with_their_own_labels()
     {
-        var path = Path.Combine(_directory, "in.csv");
+        // Several chunks of rows and transactions that end mid-chunk: every row must get its own text's answer.
+        string[] templates =
+        [
+            "Ticket {0}: the app crashes every time I open the settings page.",
+            "Ticket {0}: I love the new dashboard, it is fast and beautiful.",
+            "Ticket {0}: please add an option to export reports as CSV.",
+            "Ticket {0}: I was charged twice this month and want a refund.",
+            "Ticket {0}: the editor is great but syncing keeps failing.",
+        ];
+        var texts = Enumerable.Range(1, 1300).Select(i => string.Format(CultureInfo.InvariantCulture, templates[i * 7 % templates.Length], i)).ToList();
+        var csv = WriteCsv(texts.Select((t, i) => $"r{i + 1},\"{t}\""));
+
+        var (exitCode, output) = await ImportAsync(csv, "--id-column", "id", "--batch", "300");
+
+        exitCode.ShouldBe(0, output);
+        output.ShouldContain("1,300 rows read, 1,300 added, 0 already stored");
+        var stored = Labels();
+        stored.Select(r => r.Text).ShouldBe(texts);
+        var analyzer = new Analyzer(new LocalClassifier(), new ClassificationCache(0, TimeSpan.Zero, TimeProvider.System));
+        foreach (var row in stored)
+        {
+            var expected = analyzer.Analyze(row.Text).Classification;
+            (row.Sentiment, row.Topic, row.Positive, row.Negative).ShouldBe(
+                (WireNames.Of(expected.Sentiment), WireNames.Of(expected.Topic), expected.Scores.Positive, expected.Scores.Negative), row.Text);
+        }
+
+        stored.Select(r => r.Sentiment).Distinct().Count().ShouldBeGreaterThan(1);
+    }
+
+    [Fact]
+    public async Task An_import_cut_short_is_carried_on_by_the_next_run_without_duplicates()
+    {
+        var texts = Enumerable.Range(1, 900).Select(i => $"Row {i}: search results load slowly on the mobile app.").ToList();
+        var rows = texts.Select((t, i) => $"r{i + 1},\"{t}\"").ToList();
+        var firstPart = WriteCsv(rows.Take(610), "part.csv");
+        var whole = WriteCsv(rows);
+
+        var (partExit, part) = await ImportAsync(firstPart, "--id-column", "id");
+        var (exitCode, output) = await ImportAsync(whole, "--id-column", "id", "--batch", "100");
+
+        partExit.ShouldBe(0, part);
+        exitCode.ShouldBe(0, output);
+        output.ShouldContain("900 rows read, 290 added, 610 already stored");
+        Texts().ShouldBe(texts);
+    }
+
+    [Fact]
+    public async Task Stored_keys_are_the_hash_of_the_id_or_of_the_content_as_earlier_imports_wrote_them()
+    {
+        // A key format that drifted would import a store's rows a second time.
+        var byId = WriteCsv([$"t-1,\"{Love}\""], "by-id.csv");
+        var byContent = Path.Combine(_directory, "by-content.csv");
+        File.WriteAllLines(byContent, ["text,source", $"\"{Charged}\",email"]);
+
+        (await ImportAsync(byId, "--id-column", "id")).ExitCode.ShouldBe(0);
+        (await ImportAsync(byContent)).ExitCode.ShouldBe(0);
+
+        Query("SELECT idempotency_key FROM feedback WHERE id = 1").ShouldBe("import:" + Sha256Hex("id\nt-1"));
+        Query("SELECT idempotency_key FROM feedback WHERE id = 2").ShouldBe("import:" + Sha256Hex($"content\n{Charged}\nemail\n"));
+    }
+
+    private static string Sha256Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    private string WriteCsv(IEnumerable<string> rows, string name = "in.csv")
+    {
+        var path = Path.Combine(_directory, name);
         File.WriteAllLines(path, ["id,text", .. rows]);
         return path;
+    }
+
+    private List<(string Text, string Sentiment, string Topic, double Positive, double Negative)> Labels()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT text, sentiment, topic, score_positive, score_negative FROM feedback ORDER BY id";
+        using var reader = command.ExecuteReader();
+        var rows = new List<(string, string, string, double, double)>();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetDouble(3), reader.GetDouble(4)));
+        }
+
+        return rows;
     }
 
     private Task<(int ExitCode, string Output)> ImportAsync(string csv, params string[] options) =>

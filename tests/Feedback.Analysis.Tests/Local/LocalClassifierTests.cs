@@ -181,6 +181,24 @@ public sealed class LocalClassifierTests
         result.ConfidenceLevel.ShouldBe(expected);
     }
 
+    [Theory]
+    [InlineData("The new editor is not good at all")]
+    [InlineData("I love the design but the app crashes every time I upload a photo.")]
+    [InlineData("La aplicación se cierra cada vez que intento pagar, no funciona.")]
+    [InlineData("Hi team, thanks for the quick reply yesterday. The export to PDF still fails with an error after the update. "
+        + "I tried reinstalling and clearing the cache. It worked for a day and then it broke again. Could you please look into it?")]
+    public void Without_reasons_the_labels_and_probabilities_are_the_same_to_the_bit(string text)
+    {
+        var explained = Classifier.Classify(text);
+
+        var bare = Classifier.ClassifyWithoutReasons(text);
+
+        explained.Reasons.ShouldNotBeEmpty();
+        bare.Reasons.ShouldBeEmpty();
+        bare.ShouldBe(explained with { Reasons = bare.Reasons });
+        bare.TopicConfidence.ShouldBe(explained.TopicConfidence);
+    }
+
     [Fact]
     public void Version_names_the_local_model()
     {
