@@ -1,5 +1,8 @@
 using System.Data.Common;
+using System.Globalization;
+using System.Text;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Feedback.Api.Storage;
 
@@ -45,13 +48,19 @@ internal static class FeedbackRowBinding
         RequestHash = reader.IsDBNull(22) ? null : reader.GetString(22),
     };
 
+    /// <summary>How Microsoft.Data.Sqlite writes a <see cref="DateTime"/> as text; the raw binding writes it the same way.</summary>
+    private const string DateTimeFormat = @"yyyy\-MM\-dd HH\:mm\:ss.FFFFFFF";
+
     /// <summary>An INSERT of every column from <c>$column</c> parameters, followed by <paramref name="tail"/> (a conflict clause, RETURNING).</summary>
+    public static string InsertSql(string tail) =>
+        $"INSERT INTO feedback ({Columns}) VALUES ({string.Join(", ", Columns.Split(", ").Select(n => "$" + n))}) {tail}";
+
+    /// <summary>A command for <see cref="InsertSql"/>, its parameters in the order <see cref="Bind(SqliteParameterCollection, FeedbackRecord)"/> fills them.</summary>
     public static SqliteCommand CreateInsert(SqliteConnection connection, string tail)
     {
-        var names = Columns.Split(", ");
         var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO feedback ({Columns}) VALUES ({string.Join(", ", names.Select(n => "$" + n))}) {tail}";
-        foreach (var name in names)
+        command.CommandText = InsertSql(tail);
+        foreach (var name in Columns.Split(", "))
         {
             command.Parameters.Add(new SqliteParameter("$" + name, null));
         }
@@ -84,5 +93,79 @@ internal static class FeedbackRowBinding
         p[19].Value = r.CreatedAt;
         p[20].Value = (object?)r.IdempotencyKey ?? DBNull.Value;
         p[21].Value = (object?)r.RequestHash ?? DBNull.Value;
+    }
+
+    /// <summary>
+    /// Binds a record to a statement prepared from <see cref="InsertSql"/> through SQLite's own API, for the bulk import:
+    /// no boxed values, no parameter looked up by name and no UTF-8 copy left for the GC, which halves the cost of an
+    /// insert. The stored values are exactly those of <see cref="Bind(SqliteParameterCollection, FeedbackRecord)"/>
+    /// (a test compares the two); <paramref name="utf8"/> is the caller's scratch buffer, grown when a text needs more.
+    /// </summary>
+    public static void Bind(sqlite3_stmt statement, FeedbackRecord r, ref byte[] utf8)
+    {
+        Text(statement, 1, r.Text, ref utf8);
+        Text(statement, 2, r.Source, ref utf8);
+        Text(statement, 3, r.CustomerId, ref utf8);
+        Text(statement, 4, r.Metadata, ref utf8);
+        Text(statement, 5, r.Sentiment, ref utf8);
+        Text(statement, 6, r.Topic, ref utf8);
+        Check(statement, raw.sqlite3_bind_double(statement, 7, r.Confidence));
+        Text(statement, 8, r.ConfidenceScore, ref utf8);
+        Check(statement, raw.sqlite3_bind_double(statement, 9, r.ScorePositive));
+        Check(statement, raw.sqlite3_bind_double(statement, 10, r.ScoreNegative));
+        Check(statement, raw.sqlite3_bind_double(statement, 11, r.ScoreNeutral));
+        Check(statement, raw.sqlite3_bind_double(statement, 12, r.ScoreMixed));
+        Check(statement, raw.sqlite3_bind_int64(statement, 13, r.AlertTriggered ? 1 : 0));
+        Text(statement, 14, r.ProcessingMethod, ref utf8);
+        Text(statement, 15, r.Language, ref utf8);
+        Text(statement, 16, r.PromptVersion, ref utf8);
+        Text(statement, 17, r.Model, ref utf8);
+        Text(statement, 18, r.Status, ref utf8);
+        Text(statement, 19, r.Warnings, ref utf8);
+        Span<char> createdAt = stackalloc char[32];
+        r.CreatedAt.TryFormat(createdAt, out var length, DateTimeFormat, CultureInfo.InvariantCulture);
+        Text(statement, 20, createdAt[..length], ref utf8);
+        Text(statement, 21, r.IdempotencyKey, ref utf8);
+        Text(statement, 22, r.RequestHash, ref utf8);
+    }
+
+    /// <summary>Binds text as UTF-8 made by .NET's encoder, as Microsoft.Data.Sqlite does (a lone surrogate becomes U+FFFD either way); null as NULL.</summary>
+    private static void Text(sqlite3_stmt statement, int index, ReadOnlySpan<char> value, ref byte[] utf8) =>
+        Text(statement, index, value, isNull: false, ref utf8);
+
+    private static void Text(sqlite3_stmt statement, int index, string? value, ref byte[] utf8) =>
+        Text(statement, index, value, value is null, ref utf8);
+
+    private static void Text(sqlite3_stmt statement, int index, ReadOnlySpan<char> value, bool isNull, ref byte[] utf8)
+    {
+        if (isNull)
+        {
+            Check(statement, raw.sqlite3_bind_null(statement, index));
+            return;
+        }
+
+        if (value.IsEmpty)
+        {
+            // An empty span has no address, and SQLite reads text without an address as NULL.
+            Check(statement, raw.sqlite3_bind_text(statement, index, ""));
+            return;
+        }
+
+        var most = Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (utf8.Length < most)
+        {
+            utf8 = new byte[Math.Max(most, utf8.Length * 2)];
+        }
+
+        var length = Encoding.UTF8.GetBytes(value, utf8);
+        Check(statement, raw.sqlite3_bind_text(statement, index, utf8.AsSpan(0, length)));
+    }
+
+    private static void Check(sqlite3_stmt statement, int result)
+    {
+        if (result != raw.SQLITE_OK)
+        {
+            throw new SqliteException(raw.sqlite3_errmsg(raw.sqlite3_db_handle(statement)).utf8_to_string(), result);
+        }
     }
 }

@@ -1,5 +1,6 @@
 using Feedback.Api.Storage;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Feedback.Cli.Import;
 
@@ -11,10 +12,11 @@ namespace Feedback.Cli.Import;
 internal sealed class ImportWriter : IDisposable
 {
     private readonly SqliteConnection _connection;
-    private readonly SqliteCommand _insert;
+    private readonly sqlite3_stmt _insert;
     private readonly int _rowsPerTransaction;
     private SqliteTransaction? _transaction;
     private int _inTransaction;
+    private byte[] _utf8 = new byte[4096];
 
     public ImportWriter(SqliteConnection connection, int rowsPerTransaction)
     {
@@ -29,7 +31,10 @@ internal sealed class ImportWriter : IDisposable
             pragma.ExecuteNonQuery();
         }
 
-        _insert = FeedbackRowBinding.CreateInsert(connection, "ON CONFLICT (idempotency_key) DO NOTHING");
+        // The statement is driven through SQLite's own API (FeedbackRowBinding.Bind): half the cost of an insert
+        // through a SqliteCommand, on the one thread every row has to pass.
+        var prepared = raw.sqlite3_prepare_v2(connection.Handle, FeedbackRowBinding.InsertSql("ON CONFLICT (idempotency_key) DO NOTHING"), out _insert);
+        SqliteException.ThrowExceptionForRC(prepared, connection.Handle);
     }
 
     /// <summary>Every key already imported, read once so that stored rows are skipped before they are classified.</summary>
@@ -56,18 +61,18 @@ internal sealed class ImportWriter : IDisposable
     public int Write(IReadOnlyList<ImportCommand.PendingRow> rows)
     {
         var added = 0;
-        var p = _insert.Parameters;
         foreach (var pending in rows)
         {
-            if (_transaction is null)
+            _transaction ??= _connection.BeginTransaction(deferred: false);
+            FeedbackRowBinding.Bind(_insert, pending.Record!, ref _utf8);
+            var stepped = raw.sqlite3_step(_insert);
+            if (stepped != raw.SQLITE_DONE)
             {
-                _transaction = _connection.BeginTransaction(deferred: false);
-                _insert.Transaction = _transaction;
-                _insert.Prepare();
+                SqliteException.ThrowExceptionForRC(stepped, _connection.Handle);
             }
 
-            FeedbackRowBinding.Bind(p, pending.Record!);
-            added += _insert.ExecuteNonQuery();
+            added += raw.sqlite3_changes(_connection.Handle);
+            raw.sqlite3_reset(_insert);
             if (++_inTransaction == _rowsPerTransaction)
             {
                 Commit();
