@@ -1,0 +1,167 @@
+CREATE TABLE IF NOT EXISTS "__ef_migrations_history" (
+    "MigrationId" TEXT NOT NULL CONSTRAINT "PK___ef_migrations_history" PRIMARY KEY,
+    "ProductVersion" TEXT NOT NULL
+);
+
+CREATE TABLE "feedback" (
+    "id" INTEGER NOT NULL CONSTRAINT "PK_feedback" PRIMARY KEY AUTOINCREMENT,
+    "text" TEXT NOT NULL,
+    "source" TEXT NULL,
+    "customer_id" TEXT NULL,
+    "metadata" TEXT NULL,
+    "sentiment" TEXT NOT NULL,
+    "topic" TEXT NOT NULL,
+    "confidence" REAL NOT NULL,
+    "confidence_score" TEXT NOT NULL,
+    "score_positive" REAL NOT NULL,
+    "score_negative" REAL NOT NULL,
+    "score_neutral" REAL NOT NULL,
+    "score_mixed" REAL NOT NULL,
+    "alert_triggered" INTEGER NOT NULL,
+    "processing_method" TEXT NOT NULL,
+    "language" TEXT NOT NULL,
+    "prompt_version" TEXT NULL,
+    "model" TEXT NOT NULL,
+    "status" TEXT NOT NULL,
+    "warnings" TEXT NOT NULL,
+    "created_at" TEXT NOT NULL,
+    "idempotency_key" TEXT NULL,
+    "request_hash" TEXT NULL
+);
+
+CREATE TABLE "store_heartbeat" (
+    "id" INTEGER NOT NULL CONSTRAINT "PK_store_heartbeat" PRIMARY KEY,
+    "at" TEXT NOT NULL
+);
+
+CREATE TABLE "alerts" (
+    "id" INTEGER NOT NULL CONSTRAINT "PK_alerts" PRIMARY KEY AUTOINCREMENT,
+    "feedback_id" INTEGER NOT NULL,
+    "sentiment" TEXT NOT NULL,
+    "topic" TEXT NOT NULL,
+    "confidence" REAL NOT NULL,
+    "state" TEXT NOT NULL,
+    "created_at" TEXT NOT NULL,
+    CONSTRAINT "FK_alerts_feedback_feedback_id" FOREIGN KEY ("feedback_id") REFERENCES "feedback" ("id") ON DELETE CASCADE
+);
+
+CREATE INDEX "ix_alerts_feedback_id" ON "alerts" ("feedback_id");
+
+CREATE INDEX "ix_alerts_state_created_at" ON "alerts" ("state", "created_at");
+
+CREATE INDEX "ix_feedback_alert_triggered" ON "feedback" ("alert_triggered");
+
+CREATE INDEX "ix_feedback_created_at" ON "feedback" ("created_at");
+
+CREATE INDEX "ix_feedback_sentiment" ON "feedback" ("sentiment");
+
+CREATE INDEX "ix_feedback_topic" ON "feedback" ("topic");
+
+CREATE UNIQUE INDEX "ux_feedback_idempotency_key" ON "feedback" ("idempotency_key");
+
+INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
+VALUES ('20261125204031_Initial', '10.0.15');
+
+CREATE TABLE "feedback_revisions" (
+    "id" INTEGER NOT NULL CONSTRAINT "PK_feedback_revisions" PRIMARY KEY AUTOINCREMENT,
+    "feedback_id" INTEGER NOT NULL,
+    "revised_at" TEXT NOT NULL,
+    "previous_sentiment" TEXT NOT NULL,
+    "previous_topic" TEXT NOT NULL,
+    "previous_confidence" REAL NOT NULL,
+    "previous_method" TEXT NOT NULL,
+    "sentiment" TEXT NOT NULL,
+    "topic" TEXT NOT NULL,
+    "confidence" REAL NOT NULL,
+    "method" TEXT NOT NULL,
+    "prompt_version" TEXT NULL,
+    "model" TEXT NOT NULL,
+    "reason" TEXT NOT NULL,
+    CONSTRAINT "FK_feedback_revisions_feedback_feedback_id" FOREIGN KEY ("feedback_id") REFERENCES "feedback" ("id") ON DELETE CASCADE
+);
+
+CREATE INDEX "ix_feedback_provisional" ON "feedback" ("status") WHERE status = 'provisional';
+
+CREATE INDEX "ix_feedback_revisions_feedback_id" ON "feedback_revisions" ("feedback_id");
+
+INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
+VALUES ('20261125205926_LlmRevisions', '10.0.15');
+
+ALTER TABLE "alerts" ADD "group_id" INTEGER NULL;
+
+ALTER TABLE "alerts" ADD "severity" TEXT NULL;
+
+CREATE TABLE "alert_groups" (
+    "id" INTEGER NOT NULL CONSTRAINT "PK_alert_groups" PRIMARY KEY AUTOINCREMENT,
+    "kind" TEXT NOT NULL,
+    "topic" TEXT NOT NULL,
+    "severity" TEXT NOT NULL,
+    "fingerprint" INTEGER NOT NULL,
+    "first_at" TEXT NOT NULL,
+    "last_at" TEXT NOT NULL,
+    "count" INTEGER NOT NULL,
+    "state" TEXT NOT NULL,
+    "resolved_at" TEXT NULL,
+    "dedup_key" TEXT NULL,
+    "summary" TEXT NOT NULL
+);
+
+CREATE TABLE "alert_deliveries" (
+    "id" INTEGER NOT NULL CONSTRAINT "PK_alert_deliveries" PRIMARY KEY AUTOINCREMENT,
+    "group_id" INTEGER NOT NULL,
+    "kind" TEXT NOT NULL,
+    "channel" TEXT NOT NULL,
+    "state" TEXT NOT NULL,
+    "attempts" INTEGER NOT NULL,
+    "next_attempt_at" TEXT NOT NULL,
+    "last_error" TEXT NULL,
+    "created_at" TEXT NOT NULL,
+    "delivered_at" TEXT NULL,
+    CONSTRAINT "FK_alert_deliveries_alert_groups_group_id" FOREIGN KEY ("group_id") REFERENCES "alert_groups" ("id") ON DELETE CASCADE
+);
+
+CREATE INDEX "ix_alerts_group_id" ON "alerts" ("group_id");
+
+CREATE INDEX "ix_alert_deliveries_state_next_attempt_at" ON "alert_deliveries" ("state", "next_attempt_at");
+
+CREATE UNIQUE INDEX "ux_alert_deliveries_group_kind_channel" ON "alert_deliveries" ("group_id", "kind", "channel");
+
+CREATE INDEX "ix_alert_groups_state_topic_first_at" ON "alert_groups" ("state", "topic", "first_at");
+
+CREATE UNIQUE INDEX "ux_alert_groups_dedup_key" ON "alert_groups" ("dedup_key");
+
+CREATE TABLE "ef_temp_alerts" (
+    "id" INTEGER NOT NULL CONSTRAINT "PK_alerts" PRIMARY KEY AUTOINCREMENT,
+    "confidence" REAL NOT NULL,
+    "created_at" TEXT NOT NULL,
+    "feedback_id" INTEGER NOT NULL,
+    "group_id" INTEGER NULL,
+    "sentiment" TEXT NOT NULL,
+    "severity" TEXT NULL,
+    "state" TEXT NOT NULL,
+    "topic" TEXT NOT NULL,
+    CONSTRAINT "FK_alerts_alert_groups_group_id" FOREIGN KEY ("group_id") REFERENCES "alert_groups" ("id") ON DELETE SET NULL,
+    CONSTRAINT "FK_alerts_feedback_feedback_id" FOREIGN KEY ("feedback_id") REFERENCES "feedback" ("id") ON DELETE CASCADE
+);
+
+INSERT INTO "ef_temp_alerts" ("id", "confidence", "created_at", "feedback_id", "group_id", "sentiment", "severity", "state", "topic")
+SELECT "id", "confidence", "created_at", "feedback_id", "group_id", "sentiment", "severity", "state", "topic"
+FROM "alerts";
+
+PRAGMA foreign_keys = 0;
+
+DROP TABLE "alerts";
+
+ALTER TABLE "ef_temp_alerts" RENAME TO "alerts";
+
+PRAGMA foreign_keys = 1;
+
+CREATE INDEX "ix_alerts_feedback_id" ON "alerts" ("feedback_id");
+
+CREATE INDEX "ix_alerts_group_id" ON "alerts" ("group_id");
+
+CREATE INDEX "ix_alerts_state_created_at" ON "alerts" ("state", "created_at");
+
+INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
+VALUES ('20261125211505_AlertDelivery', '10.0.15');
+
