@@ -30,6 +30,9 @@ internal sealed class AlertPolicy(AlertSettings settings, SeverityRules rules)
 {
     public static readonly string[] Levels = ["low", "medium", "high", "critical"];
 
+    private const ulong FnvOffset = 14695981039346656037UL;
+    private const ulong FnvPrime = 1099511628211UL;
+
     public AlertSettings Settings => settings;
 
     public TimeSpan Window => settings.GroupWindow;
@@ -79,19 +82,45 @@ internal sealed class AlertPolicy(AlertSettings settings, SeverityRules rules)
 
     /// <summary>
     /// SimHash over word unigrams and bigrams of the lower-cased text (digits dropped, so "report 3" and
-    /// "report 4" match): near-duplicate texts get fingerprints a few bits apart.
+    /// "report 4" match): near-duplicate texts get fingerprints a few bits apart. Words are letters and
+    /// apostrophes; a bigram is two neighbouring words joined by a space. Fingerprints are stored with their
+    /// groups, so this must give the same value for the same text in every version.
     /// </summary>
     public static long Fingerprint(string text)
     {
-        var words = Words(text);
+        // FNV-1a 64 (stable across processes and machines, unlike string.GetHashCode) of each word, and of the
+        // bigram ending with it, computed as the characters go by rather than from built strings: this runs for
+        // every alerting message inside the writer's commit.
         Span<int> weights = stackalloc int[64];
-        for (var i = 0; i < words.Count; i++)
+        ulong word = 0, bigram = 0, previous = 0;
+        bool inWord = false, hasPrevious = false;
+        foreach (var c in text)
         {
-            Add(weights, words[i]);
-            if (i + 1 < words.Count)
+            if (char.IsLetter(c) || c == '\'')
             {
-                Add(weights, words[i] + " " + words[i + 1]);
+                if (!inWord)
+                {
+                    inWord = true;
+                    word = FnvOffset;
+                    bigram = hasPrevious ? (previous ^ ' ') * FnvPrime : 0;
+                }
+
+                var lower = char.ToLowerInvariant(c);
+                word = (word ^ lower) * FnvPrime;
+                bigram = (bigram ^ lower) * FnvPrime;
             }
+            else if (inWord)
+            {
+                EndWord(weights, word, bigram, hasPrevious);
+                inWord = false;
+                hasPrevious = true;
+                previous = word;
+            }
+        }
+
+        if (inWord)
+        {
+            EndWord(weights, word, bigram, hasPrevious);
         }
 
         ulong fingerprint = 0;
@@ -106,40 +135,17 @@ internal sealed class AlertPolicy(AlertSettings settings, SeverityRules rules)
         return (long)fingerprint;
     }
 
-    private static List<string> Words(string text)
+    private static void EndWord(Span<int> weights, ulong word, ulong bigram, bool hasPrevious)
     {
-        var words = new List<string>();
-        var current = new System.Text.StringBuilder();
-        foreach (var c in text)
+        Add(weights, word);
+        if (hasPrevious)
         {
-            if (char.IsLetter(c) || c == '\'')
-            {
-                current.Append(char.ToLowerInvariant(c));
-            }
-            else if (current.Length > 0)
-            {
-                words.Add(current.ToString());
-                current.Clear();
-            }
+            Add(weights, bigram);
         }
-
-        if (current.Length > 0)
-        {
-            words.Add(current.ToString());
-        }
-
-        return words;
     }
 
-    private static void Add(Span<int> weights, string feature)
+    private static void Add(Span<int> weights, ulong hash)
     {
-        // FNV-1a 64: stable across processes and machines, unlike string.GetHashCode.
-        var hash = 14695981039346656037UL;
-        foreach (var c in feature)
-        {
-            hash = (hash ^ c) * 1099511628211UL;
-        }
-
         for (var bit = 0; bit < 64; bit++)
         {
             weights[bit] += ((hash >> bit) & 1) == 1 ? 1 : -1;
