@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Feedback.Analysis;
@@ -32,6 +33,8 @@ internal sealed class AlertPolicy(AlertSettings settings, SeverityRules rules)
 
     private const ulong FnvOffset = 14695981039346656037UL;
     private const ulong FnvPrime = 1099511628211UL;
+
+    private static readonly Vector256<int>[] ByteBits = ExpandBits();
 
     public AlertSettings Settings => settings;
 
@@ -90,8 +93,10 @@ internal sealed class AlertPolicy(AlertSettings settings, SeverityRules rules)
     {
         // FNV-1a 64 (stable across processes and machines, unlike string.GetHashCode) of each word, and of the
         // bigram ending with it, computed as the characters go by rather than from built strings: this runs for
-        // every alerting message inside the writer's commit.
-        Span<int> weights = stackalloc int[64];
+        // every alerting message inside the writer's commit. A bit of the SimHash is set when more features have it
+        // set than not: when its count of ones is over half the features.
+        Span<Vector256<int>> ones = stackalloc Vector256<int>[8];
+        var features = 0;
         ulong word = 0, bigram = 0, previous = 0;
         bool inWord = false, hasPrevious = false;
         foreach (var c in text)
@@ -111,7 +116,7 @@ internal sealed class AlertPolicy(AlertSettings settings, SeverityRules rules)
             }
             else if (inWord)
             {
-                EndWord(weights, word, bigram, hasPrevious);
+                features += EndWord(ones, word, bigram, hasPrevious);
                 inWord = false;
                 hasPrevious = true;
                 previous = word;
@@ -120,36 +125,61 @@ internal sealed class AlertPolicy(AlertSettings settings, SeverityRules rules)
 
         if (inWord)
         {
-            EndWord(weights, word, bigram, hasPrevious);
+            features += EndWord(ones, word, bigram, hasPrevious);
         }
 
         ulong fingerprint = 0;
-        for (var bit = 0; bit < 64; bit++)
+        for (var octet = 0; octet < 8; octet++)
         {
-            if (weights[bit] > 0)
+            for (var bit = 0; bit < 8; bit++)
             {
-                fingerprint |= 1UL << bit;
+                if (2 * ones[octet][bit] > features)
+                {
+                    fingerprint |= 1UL << ((8 * octet) + bit);
+                }
             }
         }
 
         return (long)fingerprint;
     }
 
-    private static void EndWord(Span<int> weights, ulong word, ulong bigram, bool hasPrevious)
+    private static int EndWord(Span<Vector256<int>> ones, ulong word, ulong bigram, bool hasPrevious)
     {
-        Add(weights, word);
+        Add(ones, word);
         if (hasPrevious)
         {
-            Add(weights, bigram);
+            Add(ones, bigram);
+            return 2;
+        }
+
+        return 1;
+    }
+
+    /// <summary>Counts the set bits of <paramref name="hash"/> per position, eight positions (one byte) per vector add.</summary>
+    private static void Add(Span<Vector256<int>> ones, ulong hash)
+    {
+        for (var octet = 0; octet < 8; octet++)
+        {
+            ones[octet] += ByteBits[(int)(hash >> (8 * octet)) & 0xFF];
         }
     }
 
-    private static void Add(Span<int> weights, ulong hash)
+    /// <summary>For each byte value, its eight bits as eight lanes of 0 or 1, lowest bit first.</summary>
+    private static Vector256<int>[] ExpandBits()
     {
-        for (var bit = 0; bit < 64; bit++)
+        var table = new Vector256<int>[256];
+        Span<int> lanes = stackalloc int[8];
+        for (var value = 0; value < 256; value++)
         {
-            weights[bit] += ((hash >> bit) & 1) == 1 ? 1 : -1;
+            for (var bit = 0; bit < 8; bit++)
+            {
+                lanes[bit] = (value >> bit) & 1;
+            }
+
+            table[value] = Vector256.Create<int>(lanes);
         }
+
+        return table;
     }
 }
 
