@@ -282,21 +282,28 @@ internal sealed partial class FeedbackWriter
             return result is DBNull ? null : result;
         }
 
-        /// <summary>A prepared command per statement text, reused across batches with fresh parameter values.</summary>
+        /// <summary>
+        /// A prepared command per statement text, reused across batches with fresh parameter values. A statement text
+        /// always comes with the same parameters in the same order, so they are created once and only their values set.
+        /// </summary>
         private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
         {
             if (!_commands.TryGetValue(sql, out var command))
             {
                 command = Connection.CreateCommand();
                 command.CommandText = sql;
+                foreach (var (name, _) in parameters)
+                {
+                    command.Parameters.Add(new SqliteParameter(name, null));
+                }
+
                 _commands[sql] = command;
             }
 
             command.Transaction = _transaction;
-            command.Parameters.Clear();
-            foreach (var (name, value) in parameters)
+            for (var i = 0; i < parameters.Length; i++)
             {
-                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+                command.Parameters[i].Value = parameters[i].Value ?? DBNull.Value;
             }
 
             return command;
