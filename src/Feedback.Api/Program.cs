@@ -40,6 +40,8 @@ if (settings.LogFormat == "json")
     });
 }
 
+builder.Logging.UseBufferedConsole();
+
 if (builder.Configuration["ASPNETCORE_URLS"] is null && builder.Configuration["urls"] is null)
 {
     builder.WebHost.UseUrls($"http://{builder.Configuration["HOST"] ?? "127.0.0.1"}:{builder.Configuration["PORT"] ?? "8000"}");

@@ -19,6 +19,18 @@ public sealed class AlertPolicyTests
     }
 
     [Theory]
+    [InlineData("The app crashes when I open the camera on my phone.")]
+    [InlineData("  Don't CHARGE me twice!!! 42 times, über-annoying; ça suffit.  ")]
+    [InlineData("word")]
+    [InlineData("123 456 ...")]
+    [InlineData("")]
+    [InlineData("Ünïcödé wörds and O'Brien's 'quoted' text\twith\ttabs\nand lines")]
+    public void The_fingerprint_is_the_simhash_of_words_and_bigrams_stored_groups_were_made_with(string text)
+    {
+        AlertPolicy.Fingerprint(text).ShouldBe(ReferenceFingerprint(text));
+    }
+
+    [Theory]
     [InlineData("The app crashes when I open the camera on my phone.", "I was charged twice for my subscription this month.")]
     [InlineData("The app crashes when I open the camera on my phone.", "Sync deletes my calendar events and the widget crashes at night.")]
     public void Different_texts_are_different_complaints(string a, string b)
@@ -78,5 +90,45 @@ public sealed class AlertPolicyTests
 
         Should.Throw<InvalidOperationException>(() => SeverityRules.Load(path)).Message.ShouldContain("urgent");
         File.Delete(path);
+    }
+
+    /// <summary>
+    /// The fingerprint as first defined (words split out as strings, bigrams joined with a space, FNV-1a 64 of each,
+    /// SimHash of the lot): the values in stored alert groups were made this way, so the fast one must agree.
+    /// </summary>
+    private static long ReferenceFingerprint(string text)
+    {
+        var words = new List<string>();
+        var current = new System.Text.StringBuilder();
+        foreach (var c in text + " ")
+        {
+            if (char.IsLetter(c) || c == '\'')
+            {
+                current.Append(char.ToLowerInvariant(c));
+            }
+            else if (current.Length > 0)
+            {
+                words.Add(current.ToString());
+                current.Clear();
+            }
+        }
+
+        var features = words.Concat(words.Zip(words.Skip(1), (a, b) => a + " " + b));
+        var weights = new int[64];
+        foreach (var feature in features)
+        {
+            var hash = 14695981039346656037UL;
+            foreach (var c in feature)
+            {
+                hash = (hash ^ c) * 1099511628211UL;
+            }
+
+            for (var bit = 0; bit < 64; bit++)
+            {
+                weights[bit] += ((hash >> bit) & 1) == 1 ? 1 : -1;
+            }
+        }
+
+        return (long)Enumerable.Range(0, 64).Where(bit => weights[bit] > 0).Aggregate(0UL, (f, bit) => f | (1UL << bit));
     }
 }

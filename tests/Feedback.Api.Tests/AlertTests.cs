@@ -307,6 +307,39 @@ public abstract class AlertTests(StoreKind store) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_complaint_like_one_whose_group_was_resolved_opens_a_new_group()
+    {
+        var app = Start();
+        var client = app.Client();
+        await client.PostFeedbackAsync(new { text = "The app crashes every time I open the camera, so frustrating (report 1)." });
+        var first = (await AlertsAsync(app, "?state=open")).ShouldHaveSingleItem().GetProperty("id").GetInt64();
+        (await client.PostAsync(new Uri($"/alerts/{first}/resolve", UriKind.Relative), null, TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        await client.PostFeedbackAsync(new { text = "The app crashes every time I open the camera, so frustrating (report 2)." });
+
+        var open = (await AlertsAsync(app, "?state=open")).ShouldHaveSingleItem();
+        open.GetProperty("id").GetInt64().ShouldNotBe(first);
+        open.GetProperty("count").GetInt32().ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_group_closed_by_another_process_on_the_same_store_is_not_joined()
+    {
+        var app = Start();
+        var client = app.Client();
+        await client.PostFeedbackAsync(new { text = "The app crashes every time I open the camera, so frustrating (report 1)." });
+        var first = (await AlertsAsync(app, "?state=open")).ShouldHaveSingleItem().GetProperty("id").GetInt64();
+
+        // As an operator's script or a second process on the same store would: not through this server's writer.
+        app.Execute($"UPDATE alert_groups SET state = 'resolved' WHERE id = {first}");
+        await client.PostFeedbackAsync(new { text = "The app crashes every time I open the camera, so frustrating (report 2)." });
+
+        var open = (await AlertsAsync(app, "?state=open")).ShouldHaveSingleItem();
+        open.GetProperty("id").GetInt64().ShouldNotBe(first);
+        open.GetProperty("count").GetInt32().ShouldBe(1);
+    }
+
+    [Fact]
     public async Task A_burst_of_negative_messages_on_one_topic_raises_one_spike_alert()
     {
         var app = Start(("SPIKE_CHECK_SECONDS", "60"), ("SPIKE_MIN_COUNT", "10"), ("SLACK_WEBHOOK_URL", ""));

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Feedback.Analysis;
@@ -29,6 +30,11 @@ internal sealed record AlertSettings(
 internal sealed class AlertPolicy(AlertSettings settings, SeverityRules rules)
 {
     public static readonly string[] Levels = ["low", "medium", "high", "critical"];
+
+    private const ulong FnvOffset = 14695981039346656037UL;
+    private const ulong FnvPrime = 1099511628211UL;
+
+    private static readonly Vector256<int>[] ByteBits = ExpandBits();
 
     public AlertSettings Settings => settings;
 
@@ -79,71 +85,101 @@ internal sealed class AlertPolicy(AlertSettings settings, SeverityRules rules)
 
     /// <summary>
     /// SimHash over word unigrams and bigrams of the lower-cased text (digits dropped, so "report 3" and
-    /// "report 4" match): near-duplicate texts get fingerprints a few bits apart.
+    /// "report 4" match): near-duplicate texts get fingerprints a few bits apart. Words are letters and
+    /// apostrophes; a bigram is two neighbouring words joined by a space. Fingerprints are stored with their
+    /// groups, so this must give the same value for the same text in every version.
     /// </summary>
     public static long Fingerprint(string text)
     {
-        var words = Words(text);
-        Span<int> weights = stackalloc int[64];
-        for (var i = 0; i < words.Count; i++)
+        // FNV-1a 64 (stable across processes and machines, unlike string.GetHashCode) of each word, and of the
+        // bigram ending with it, computed as the characters go by rather than from built strings: this runs for
+        // every alerting message inside the writer's commit. A bit of the SimHash is set when more features have it
+        // set than not: when its count of ones is over half the features.
+        Span<Vector256<int>> ones = stackalloc Vector256<int>[8];
+        var features = 0;
+        ulong word = 0, bigram = 0, previous = 0;
+        bool inWord = false, hasPrevious = false;
+        foreach (var c in text)
         {
-            Add(weights, words[i]);
-            if (i + 1 < words.Count)
+            if (char.IsLetter(c) || c == '\'')
             {
-                Add(weights, words[i] + " " + words[i + 1]);
+                if (!inWord)
+                {
+                    inWord = true;
+                    word = FnvOffset;
+                    bigram = hasPrevious ? (previous ^ ' ') * FnvPrime : 0;
+                }
+
+                var lower = char.ToLowerInvariant(c);
+                word = (word ^ lower) * FnvPrime;
+                bigram = (bigram ^ lower) * FnvPrime;
+            }
+            else if (inWord)
+            {
+                features += EndWord(ones, word, bigram, hasPrevious);
+                inWord = false;
+                hasPrevious = true;
+                previous = word;
             }
         }
 
-        ulong fingerprint = 0;
-        for (var bit = 0; bit < 64; bit++)
+        if (inWord)
         {
-            if (weights[bit] > 0)
+            features += EndWord(ones, word, bigram, hasPrevious);
+        }
+
+        ulong fingerprint = 0;
+        for (var octet = 0; octet < 8; octet++)
+        {
+            for (var bit = 0; bit < 8; bit++)
             {
-                fingerprint |= 1UL << bit;
+                if (2 * ones[octet][bit] > features)
+                {
+                    fingerprint |= 1UL << ((8 * octet) + bit);
+                }
             }
         }
 
         return (long)fingerprint;
     }
 
-    private static List<string> Words(string text)
+    private static int EndWord(Span<Vector256<int>> ones, ulong word, ulong bigram, bool hasPrevious)
     {
-        var words = new List<string>();
-        var current = new System.Text.StringBuilder();
-        foreach (var c in text)
+        Add(ones, word);
+        if (hasPrevious)
         {
-            if (char.IsLetter(c) || c == '\'')
-            {
-                current.Append(char.ToLowerInvariant(c));
-            }
-            else if (current.Length > 0)
-            {
-                words.Add(current.ToString());
-                current.Clear();
-            }
+            Add(ones, bigram);
+            return 2;
         }
 
-        if (current.Length > 0)
-        {
-            words.Add(current.ToString());
-        }
-
-        return words;
+        return 1;
     }
 
-    private static void Add(Span<int> weights, string feature)
+    /// <summary>Counts the set bits of <paramref name="hash"/> per position, eight positions (one byte) per vector add.</summary>
+    private static void Add(Span<Vector256<int>> ones, ulong hash)
     {
-        // FNV-1a 64: stable across processes and machines, unlike string.GetHashCode.
-        var hash = 14695981039346656037UL;
-        foreach (var c in feature)
+        for (var octet = 0; octet < 8; octet++)
         {
-            hash = (hash ^ c) * 1099511628211UL;
+            ones[octet] += ByteBits[(int)(hash >> (8 * octet)) & 0xFF];
+        }
+    }
+
+    /// <summary>For each byte value, its eight bits as eight lanes of 0 or 1, lowest bit first.</summary>
+    private static Vector256<int>[] ExpandBits()
+    {
+        var table = new Vector256<int>[256];
+        Span<int> lanes = stackalloc int[8];
+        for (var value = 0; value < 256; value++)
+        {
+            for (var bit = 0; bit < 8; bit++)
+            {
+                lanes[bit] = (value >> bit) & 1;
+            }
+
+            table[value] = Vector256.Create<int>(lanes);
         }
 
-        for (var bit = 0; bit < 64; bit++)
-        {
-            weights[bit] += ((hash >> bit) & 1) == 1 ? 1 : -1;
-        }
+        return table;
     }
 }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -19,6 +20,14 @@ internal sealed partial class ApiKeyAuthenticationHandler(
     public const string HeaderName = "X-API-Key";
     public const string KeyIdClaim = ApiKey.NameClaim;
 
+    /// <summary>
+    /// Each key's principal, built on its first request and handed to every later one instead of a new identity and
+    /// claims per request: nothing in this service changes a request's principal (no claims transformation is
+    /// registered). Keyed by the <see cref="ApiKey"/> instance, so a key reloaded from API_KEYS_FILE gets a fresh one
+    /// and a revoked key's entry goes with it.
+    /// </summary>
+    private static readonly ConditionalWeakTable<ApiKey, ClaimsPrincipal> Principals = [];
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Headers.TryGetValue(HeaderName, out var values) || values.Count != 1 || string.IsNullOrEmpty(values[0]))
@@ -35,7 +44,8 @@ internal sealed partial class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail("invalid key"));
         }
 
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(key.Principal(SchemeName), SchemeName)));
+        var principal = Principals.GetValue(key, static k => k.Principal(SchemeName));
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }
 
     /// <summary>A known key without the scope: the same body whichever key and route.</summary>

@@ -40,6 +40,7 @@ internal sealed partial class FeedbackWriter
 
         private readonly AlertPolicy _alerts;
         private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+        private readonly OpenGroups _openGroups = new();
         private SqliteTransaction? _transaction;
         private bool _alertsWritten;
 
@@ -84,6 +85,7 @@ internal sealed partial class FeedbackWriter
                 Execute(
                     "UPDATE alert_groups SET count = $count, last_at = $at, severity = $severity WHERE id = $id",
                     ("$count", size), ("$at", r.CreatedAt), ("$severity", escalated), ("$id", groupId));
+                _openGroups.Update(r.Topic, groupId, size, escalated);
                 foreach (var channel in _alerts.ChannelsFor(escalated))
                 {
                     // The summary goes where the first message went; a group that became critical also pages now.
@@ -104,6 +106,7 @@ internal sealed partial class FeedbackWriter
                     "VALUES ('feedback', $topic, $severity, $fingerprint, $first, $at, $count, 'open', $dedup, $summary) RETURNING id",
                     ("$topic", r.Topic), ("$severity", severity), ("$fingerprint", fingerprint), ("$first", firstAt), ("$at", r.CreatedAt),
                     ("$count", size), ("$dedup", shared?.DedupKey), ("$summary", Excerpt(r.Text)))!;
+                _openGroups.Add(r.Topic, new OpenGroup(groupId, fingerprint, severity, size, firstAt));
                 foreach (var channel in _alerts.ChannelsFor(severity))
                 {
                     QueueDelivery(
@@ -138,6 +141,9 @@ internal sealed partial class FeedbackWriter
             }
 
             Execute("UPDATE alerts SET state = 'resolved' WHERE group_id = $id AND state = 'open'", ("$id", resolution.GroupId));
+
+            // A resolved group leaves the newest open ones, and an older one may take its place: read them again.
+            _openGroups.Clear();
             if (HasDelivery(resolution.GroupId, PagerDuty))
             {
                 QueueDelivery(resolution.GroupId, "resolve", PagerDuty, resolution.At, resolution.At);
@@ -168,25 +174,68 @@ internal sealed partial class FeedbackWriter
         private static string Excerpt(string text) => text.Length <= 300 ? text : text[..297] + "...";
 
         /// <summary>
-        /// The newest of the last 100 open groups of the topic that is the same complaint. Ordered by first_at (then id),
-        /// the order of the (state, topic, first_at) index: SQLite walks it backwards and stops after 100 rows. Ordered by
-        /// id alone it read and sorted every open group of the topic in the window, hundreds of rows per alert under load.
+        /// Forgets the open groups held in memory when another connection (the CLI's writer on the same file, an import)
+        /// committed since this one last looked: SQLite's data_version changes only for other connections' commits.
+        /// Called inside each group commit's transaction, which holds the write lock, so nothing can change in between.
+        /// </summary>
+        public void CheckOpenGroups()
+        {
+            if (_openGroups.IsEmpty)
+            {
+                return;
+            }
+
+            var version = (long)Command("PRAGMA data_version").ExecuteScalar()!;
+            if (version != _openGroups.DataVersion)
+            {
+                _openGroups.Clear();
+            }
+        }
+
+        /// <summary>
+        /// The newest of the last 100 open groups of the topic (by first_at, then id) that is the same complaint and
+        /// started at <paramref name="since"/> or later. Those 100 are held in memory per topic, read once from the
+        /// (state, topic, first_at) index and kept up to date by this writer, instead of a query per alerting message.
         /// </summary>
         private (long Id, string Severity, int Count, DateTime FirstAt)? FindGroup(string topic, long fingerprint, DateTime since)
         {
-            using var reader = Command(
-                "SELECT id, fingerprint, severity, count, first_at FROM alert_groups " +
-                "WHERE kind = 'feedback' AND state = 'open' AND topic = $topic AND first_at >= $since ORDER BY first_at DESC, id DESC LIMIT 100",
-                ("$topic", topic), ("$since", since)).ExecuteReader();
-            while (reader.Read())
+            var groups = _openGroups.Of(topic) ?? LoadGroups(topic);
+            for (var i = groups.Count - 1; i >= 0 && groups[i].FirstAt >= since; i--)
             {
-                if (_alerts.SameComplaint(fingerprint, reader.GetInt64(1)))
+                var candidate = groups[i];
+                if (_alerts.SameComplaint(fingerprint, candidate.Fingerprint))
                 {
-                    return (reader.GetInt64(0), reader.GetString(2), reader.GetInt32(3), DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc));
+                    return (candidate.Id, candidate.Severity, candidate.Count, candidate.FirstAt);
                 }
             }
 
             return null;
+        }
+
+        private List<OpenGroup> LoadGroups(string topic)
+        {
+            if (_openGroups.IsEmpty)
+            {
+                _openGroups.DataVersion = (long)Command("PRAGMA data_version").ExecuteScalar()!;
+            }
+
+            var groups = new List<OpenGroup>(OpenGroups.PerTopic);
+            using (var reader = Command(
+                "SELECT id, fingerprint, severity, count, first_at FROM alert_groups " +
+                $"WHERE kind = 'feedback' AND state = 'open' AND topic = $topic ORDER BY first_at DESC, id DESC LIMIT {OpenGroups.PerTopic}",
+                ("$topic", topic)).ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    groups.Add(new OpenGroup(
+                        reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3),
+                        DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc)));
+                }
+            }
+
+            groups.Reverse();
+            _openGroups.Set(topic, groups);
+            return groups;
         }
 
         /// <summary>
@@ -233,24 +282,105 @@ internal sealed partial class FeedbackWriter
             return result is DBNull ? null : result;
         }
 
-        /// <summary>A prepared command per statement text, reused across batches with fresh parameter values.</summary>
+        /// <summary>
+        /// A prepared command per statement text, reused across batches with fresh parameter values. A statement text
+        /// always comes with the same parameters in the same order, so they are created once and only their values set.
+        /// </summary>
         private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
         {
             if (!_commands.TryGetValue(sql, out var command))
             {
                 command = Connection.CreateCommand();
                 command.CommandText = sql;
+                foreach (var (name, _) in parameters)
+                {
+                    command.Parameters.Add(new SqliteParameter(name, null));
+                }
+
                 _commands[sql] = command;
             }
 
             command.Transaction = _transaction;
-            command.Parameters.Clear();
-            foreach (var (name, value) in parameters)
+            for (var i = 0; i < parameters.Length; i++)
             {
-                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+                command.Parameters[i].Value = parameters[i].Value ?? DBNull.Value;
             }
 
             return command;
+        }
+
+
+        /// <summary>An open feedback group as the writer holds it in memory.</summary>
+        private sealed class OpenGroup(long id, long fingerprint, string severity, int count, DateTime firstAt)
+        {
+            public long Id { get; } = id;
+
+            public long Fingerprint { get; } = fingerprint;
+
+            public DateTime FirstAt { get; } = firstAt;
+
+            public string Severity { get; set; } = severity;
+
+            public int Count { get; set; } = count;
+        }
+
+        /// <summary>
+        /// Per topic, the newest <see cref="PerTopic"/> open feedback groups by (first_at, id), oldest first: the only ones
+        /// <see cref="FindGroup"/> may pick, since whatever the window, it looks at most at that many of the newest.
+        /// A topic not read yet is read from the store on its first alert. Part of <see cref="Statements"/>, so a failed
+        /// commit (which drops the connection) drops what it changed here too.
+        /// </summary>
+        private sealed class OpenGroups
+        {
+            public const int PerTopic = 100;
+
+            private readonly Dictionary<string, List<OpenGroup>> _byTopic = new(StringComparer.Ordinal);
+
+            public bool IsEmpty => _byTopic.Count == 0;
+
+            /// <summary>The store's data_version when the first topic was read.</summary>
+            public long DataVersion { get; set; }
+
+            public List<OpenGroup>? Of(string topic) => _byTopic.GetValueOrDefault(topic);
+
+            public void Set(string topic, List<OpenGroup> groups) => _byTopic[topic] = groups;
+
+            public void Clear() => _byTopic.Clear();
+
+            /// <summary>A new group, in (first_at, id) order; it is the newest id, so only an older first_at moves it back.</summary>
+            public void Add(string topic, OpenGroup group)
+            {
+                if (Of(topic) is not { } groups)
+                {
+                    return;
+                }
+
+                var at = groups.Count;
+                while (at > 0 && groups[at - 1].FirstAt > group.FirstAt)
+                {
+                    at--;
+                }
+
+                if (at == 0 && groups.Count == PerTopic)
+                {
+                    return;
+                }
+
+                groups.Insert(at, group);
+                if (groups.Count > PerTopic)
+                {
+                    groups.RemoveAt(0);
+                }
+            }
+
+            public void Update(string topic, long id, int count, string severity)
+            {
+                if (Of(topic)?.Find(g => g.Id == id) is { } group)
+                {
+                    group.Count = count;
+                    group.Severity = severity;
+                }
+            }
         }
     }
 }

@@ -365,6 +365,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
             _finalise.Transaction = transaction;
             _recordRevision.Transaction = transaction;
             _supersedeAlerts.Transaction = transaction;
+            CheckOpenGroups();
         }
 
         /// <summary>
