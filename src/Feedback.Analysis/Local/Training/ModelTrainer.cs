@@ -18,18 +18,11 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
     /// <summary>A set with more labelled training rows than this counts as this many, so no set dominates.</summary>
     private const double RowCap = 2500;
 
-    /// <summary>
-    /// How strongly one unit of taxonomy score votes for its topic (a 2.0 phrase is close to two logits). At 4.5 one
-    /// ux or performance phrase ("button", "battery") outvoted what the model learned from app reviews labelled
-    /// bug or feature request; at 2.5 learned words began to outvote billing phrases, and billing has nothing else.
-    /// </summary>
-    private const float TaxonomyPrior = 2.75f;
+    /// <summary>How strongly one unit of taxonomy score votes for its topic (a 2.0 phrase is two logits).</summary>
+    private const float TaxonomyPrior = 4.5f;
 
-    /// <summary>
-    /// Logits taken off general at inference (see <see cref="TrainedModel.GeneralShift"/>); a little more than at
-    /// the 4.5 prior, whose larger general baseline (a third of the prior) the learned general weights had adapted to.
-    /// </summary>
-    private const float GeneralShift = 0.9f;
+    /// <summary>Logits taken off general at inference (see <see cref="TrainedModel.GeneralShift"/>).</summary>
+    private const float GeneralShift = 0.75f;
 
     /// <summary>How far below general an untrained topic starts: one strong taxonomy phrase (2.0) lifts it above.</summary>
     private const float UntrainedTopicMargin = 0.5f;
@@ -47,12 +40,12 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
     private readonly Stopwatch clock = Stopwatch.StartNew();
 
     /// <summary>
-    /// How much one row of a set counts for sentiment and the clause model (before the row cap). Every set counts
-    /// fully; tweets count 2.2, because TweetEval's three classes are a target of their own and its tweets are
-    /// unlike every other set (at half weight the model learned too little of them). Laptop reviews count double:
-    /// one product's features praised and faulted sentence by sentence, like product feedback, in a set of 1,500
-    /// rows that the 5,000-row sets outweighed (doubling them raised TweetEval and the binary average too).
-    /// Sets without a class (TweetEval never says mixed) do not push that class down: the loss is masked per set.
+    /// How much one row of a set counts (before the row cap). Every set counts fully; tweets count 2.2,
+    /// because TweetEval's three classes are a target of their own and its tweets are unlike every other set
+    /// (at half weight the model learned too little of them). Laptop reviews count double: one product's
+    /// features praised and faulted sentence by sentence, like product feedback, in a set of 1,500 rows that the
+    /// 5,000-row sets outweighed (doubling them raised TweetEval and the binary average too). Sets without a
+    /// class (TweetEval never says mixed) do not push that class down: the loss is masked per set.
     /// </summary>
     private static double SetFactor(string set) => set switch
     {
@@ -62,14 +55,6 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
         _ => 1.0,
     };
 
-    /// <summary>
-    /// How much one row of a set counts for topic. The VU app reviews count five times their sentiment weight:
-    /// they are the one topic set labelled by hand per review with feature requests as a class of their own
-    /// (CLAP's and Guzman's are mostly "general"), and at twice the weight the other sets' general-heavy rows
-    /// decided most of its bug / feature request / general boundary.
-    /// </summary>
-    private static double TopicSetFactor(string set) => set == "vu_appstore_reviews" ? 5 * SetFactor(set) : SetFactor(set);
-
     public TrainingResult Train(IReadOnlyList<LabelledRow> rows)
     {
         var training = rows.Where(r => !r.IsHeldOut).ToList();
@@ -77,8 +62,8 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
         Note($"{rows.Count} labelled rows: {training.Count} for training, {heldOut.Count} held out");
 
         var (foldA, foldB, clauses) = TrainClauseModels(training);
-        var sentimentWeights = BalancedWeights(training, r => r.Sentiment is { } s ? (int)s : -1, SentimentBalance, SetFactor);
-        var topicWeights = BalancedWeights(training, r => r.Topic is { } t ? (int)t : -1, TopicBalance, TopicSetFactor);
+        var sentimentWeights = BalancedWeights(training, r => r.Sentiment is { } s ? (int)s : -1, SentimentBalance);
+        var topicWeights = BalancedWeights(training, r => r.Topic is { } t ? (int)t : -1, TopicBalance);
         var sentimentMasks = Masks(training, r => r.Sentiment is { } s ? (int)s : -1);
         var topicMasks = Masks(training, r => r.Topic is { } t ? (int)t : -1);
 
@@ -121,7 +106,7 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
 
     private (ClauseModel FoldA, ClauseModel FoldB, ClauseModel All) TrainClauseModels(List<LabelledRow> training)
     {
-        var weights = RowWeights(training, r => r.Sentiment is Sentiment.Positive or Sentiment.Negative, SetFactor);
+        var weights = RowWeights(training, r => r.Sentiment is Sentiment.Positive or Sentiment.Negative);
         var examples = new List<(int Fold, TrainingExample Example)>();
         foreach (var row in training)
         {
@@ -307,18 +292,18 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
         }
     }
 
-    private static Dictionary<string, double> RowWeights(List<LabelledRow> rows, Func<LabelledRow, bool> counts, Func<string, double> setFactor) =>
+    private static Dictionary<string, double> RowWeights(List<LabelledRow> rows, Func<LabelledRow, bool> counts) =>
         rows.Where(counts).GroupBy(r => r.Set, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => setFactor(g.Key) * Math.Min(1, RowCap / g.Count()), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => SetFactor(g.Key) * Math.Min(1, RowCap / g.Count()), StringComparer.Ordinal);
 
     /// <summary>
     /// Set weights times a partial class balance, sqrt(rows / (classes * rows of this class)) within each set:
     /// customers write far more mixed, neutral and topical messages than the data sets' mostly-general,
     /// rarely-mixed label distributions suggest, so rare classes count more without drowning the rest.
     /// </summary>
-    private static Dictionary<(string Set, int Label), double> BalancedWeights(List<LabelledRow> rows, Func<LabelledRow, int> label, double power, Func<string, double> setFactor)
+    private static Dictionary<(string Set, int Label), double> BalancedWeights(List<LabelledRow> rows, Func<LabelledRow, int> label, double power)
     {
-        var setWeights = RowWeights(rows, r => label(r) >= 0, setFactor);
+        var setWeights = RowWeights(rows, r => label(r) >= 0);
         var weights = new Dictionary<(string, int), double>();
         foreach (var set in rows.Where(r => label(r) >= 0).GroupBy(r => r.Set, StringComparer.Ordinal))
         {
