@@ -11,7 +11,7 @@ namespace Feedback.Analysis.Local;
 public sealed class LocalClassifier : ILocalClassifier
 {
     /// <summary>Bump whenever the model, a lexicon or a rule changes what any text is classified as.</summary>
-    public const string CurrentVersion = "local-4";
+    public const string CurrentVersion = "local-5";
 
     private const int ReasonTextLength = 60;
     private const int MaxClauses = 64;

@@ -59,6 +59,28 @@ public sealed class TrainedModelTests
     }
 
     [Fact]
+    public void A_contrast_word_without_opposed_clauses_costs_mixed_less_than_no_contrast_but_still_costs()
+    {
+        var dense = new float[FeatureLayout.DenseCount];
+        var plain = TrainedModel.MixedPrior(dense);
+        dense[FeatureLayout.Contrast] = 1;
+        var contrast = TrainedModel.MixedPrior(dense);
+        dense[FeatureLayout.ClauseBoth] = 0.5f;
+        var opposed = TrainedModel.MixedPrior(dense);
+
+        plain.ShouldBe(-TrainedModel.MixedPenalty);
+        contrast.ShouldBeGreaterThan(plain);
+        contrast.ShouldBeLessThan(0);
+        opposed.ShouldBe(TrainedModel.MixedShift);
+    }
+
+    [Fact]
+    public void A_complaint_after_a_contrast_word_is_negative_not_mixed()
+    {
+        Classifier.Classify("I tried restarting it, but the sync still fails every single time.").Sentiment.ShouldBe(Sentiment.Negative);
+    }
+
+    [Fact]
     public void A_long_support_email_about_a_blocking_crash_is_a_negative_bug_report()
     {
         const string Email = "Hello support, I hope you are well. Since Monday the desktop app crashes every time one of us "

@@ -67,6 +67,13 @@ internal sealed class TrainedModel
 
     public const float MixedPenalty = 2f;
 
+    /// <summary>
+    /// The smaller loss when a contrast word ("but", "however", "unfortunately") marks a turn the clause scores
+    /// missed: "the keyboard is alright, but the plate around it is cheap plastic" has no clause the clause model
+    /// calls praise, yet the writer weighs two sides.
+    /// </summary>
+    public const float MixedPenaltyWithContrast = 1f;
+
     // The cue priors' shifts in logits, set on the project's hand-written fixtures (product_feedback.csv,
     // saas_feedback_check.csv, topic_examples.csv) while watching every shared set's held-out figures.
 
@@ -145,12 +152,21 @@ internal sealed class TrainedModel
         }
 
         sums[..SentimentCount].CopyTo(sentiment);
-        var dense = vector.Dense;
-        var opposed = dense[FeatureLayout.ClauseBoth] > 0 || dense[FeatureLayout.VaderBoth] > 0;
-        sentiment[(int)Analysis.Sentiment.Mixed] += opposed ? MixedShift : -MixedPenalty;
+        sentiment[(int)Analysis.Sentiment.Mixed] += MixedPrior(vector.Dense);
         ApplyCuePriors(vector.Priors, sentiment);
         sums[SentimentCount..].CopyTo(topic);
         AddTaxonomyPrior(vector.Dense, TaxonomyPrior, GeneralShift, topic);
+    }
+
+    /// <summary>What the clause-level reading adds to the mixed logit (see <see cref="MixedShift"/>).</summary>
+    public static float MixedPrior(ReadOnlySpan<float> dense)
+    {
+        if (dense[FeatureLayout.ClauseBoth] > 0 || dense[FeatureLayout.VaderBoth] > 0)
+        {
+            return MixedShift;
+        }
+
+        return dense[FeatureLayout.Contrast] > 0 ? -MixedPenaltyWithContrast : -MixedPenalty;
     }
 
     /// <summary>
