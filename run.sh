@@ -57,28 +57,17 @@ ensure_env() {
   printf 'Created .env with a new API key (shown only this once; it stays in .env):\n\n  %s\n\n' "$key"
 }
 
-# The CLI is compiled ahead of time for this machine (ReadyToRun), so a command such as an import does not spend its
-# start in the JIT (about 0.4 CPU-seconds of each run; bench/RESULTS-import.md). The compiler comes as a NuGet package;
-# where it cannot be had, the plain build does the same work a little slower.
-build_cli() {
-  rm -rf "$out/cli"
-  dotnet publish src/Feedback.Cli/Feedback.Cli.csproj -c "$config" -o "$out/cli" --nologo \
-      --use-current-runtime --self-contained false -p:PublishReadyToRun=true ||
-    { echo "ReadyToRun publish failed; building the CLI without it." && rm -rf "$out/cli" &&
-      dotnet build src/Feedback.Cli/Feedback.Cli.csproj -c "$config" -o "$out/cli" --nologo; }
-}
-
 # Builds once; later calls start from the built output unless a source file changed since.
 ensure_built() {
   local stamp="$out/.stamp"
-  if [ -f "$stamp" ] && [ -z "$(find src Directory.Build.props Directory.Packages.props global.json -newer "$stamp" -type f -print -quit 2>/dev/null)" ]; then
+  if [ -f "$stamp" ] && [ -z "$(find src Directory.Build.props Directory.Packages.props global.json \( -name bin -o -name obj \) -prune -o -newer "$stamp" -type f -print -quit 2>/dev/null)" ]; then
     return 0
   fi
   echo "Building ($config, once; later runs start from the build)..." >&2
   mkdir -p "$out"
   local log="$out/build.log"
   if ! { dotnet build src/Feedback.Api/Feedback.Api.csproj -c "$config" -o "$out/api" --nologo &&
-         build_cli; } >"$log" 2>&1; then
+         dotnet build src/Feedback.Cli/Feedback.Cli.csproj -c "$config" -o "$out/cli" --nologo; } >"$log" 2>&1; then
     grep -E 'error|Error' "$log" >&2 || cat "$log" >&2
     echo "Build failed; the full log is in $log" >&2
     exit 1
