@@ -38,8 +38,11 @@ internal static class ServiceRegistration
         services.AddSingleton(sp => new ClassificationCache(
             settings.CacheMaxSize, TimeSpan.FromSeconds(settings.CacheTtlSeconds), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<AnalysisMetrics>();
+        // The API neither stores nor returns the reasons text (only the CLI's analyser shows it), so the local classifier
+        // skips building it: the same labels and probabilities for less work per message. The cache is this analyzer's own.
         services.AddSingleton(sp => new Analyzer(
-            sp.GetRequiredService<ILocalClassifier>(), sp.GetRequiredService<ClassificationCache>(), sp.GetService<AiProvider>()));
+            sp.GetRequiredService<ILocalClassifier>(), sp.GetRequiredService<ClassificationCache>(), sp.GetService<AiProvider>())
+        { Explain = false });
         services.AddSingleton(settings.AlertRule);
         services.AddSingleton<ProvisionalUpgrades>();
         services.AddSingleton(new SweepSettings(TimeSpan.FromSeconds(settings.AiSweepSeconds), BatchSize: 200, Parallelism: Math.Max(1, settings.AiMaxConcurrency / 2),

@@ -200,7 +200,8 @@ internal static class ReclassifyCommand
 
         public static Classifier Local()
         {
-            var analyzer = new Analyzer(new LocalClassifier(), new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System));
+            // A revision stores labels and scores, not the reasons text: the classifier skips building it.
+            var analyzer = new Analyzer(new LocalClassifier(), new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System)) { Explain = false };
             return new Classifier(analyzer, llm: false, $"the local classifier ({analyzer.LocalVersion})",
                 $"reclassified with the local classifier {analyzer.LocalVersion}");
         }
