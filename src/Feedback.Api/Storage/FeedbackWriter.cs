@@ -304,7 +304,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
                 "INSERT INTO store_heartbeat (id, at) VALUES (1, $at) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
                 ["at"]);
             _current = Prepare(
-                "SELECT sentiment, topic, confidence, processing_method, alert_triggered, status, text FROM feedback WHERE id = $id",
+                $"SELECT {RevisedAnswer.Columns} FROM feedback WHERE id = $id",
                 ["id"]);
             _applyRevision = Prepare(
                 "UPDATE feedback SET sentiment = $sentiment, topic = $topic, confidence = $confidence, confidence_score = $confidence_score, " +
@@ -376,23 +376,15 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
         public bool Revise(Revision revision)
         {
             _current.Parameters[0].Value = revision.FeedbackId;
-            string previousSentiment, previousTopic, previousMethod;
-            double previousConfidence;
-            bool previousAlert;
-            string text;
+            RevisedAnswer? previous;
             using (var reader = _current.ExecuteReader())
             {
-                if (!reader.Read() || (!revision.ReplacesFinal && reader.GetString(5) != "provisional"))
-                {
-                    return false;
-                }
+                previous = reader.Read() ? RevisedAnswer.Read(reader) : null;
+            }
 
-                previousSentiment = reader.GetString(0);
-                previousTopic = reader.GetString(1);
-                previousConfidence = reader.GetDouble(2);
-                previousMethod = reader.GetString(3);
-                previousAlert = reader.GetBoolean(4);
-                text = reader.GetString(6);
+            if (previous is null || !previous.Accepts(revision))
+            {
+                return false;
             }
 
             var answer = revision.Answer;
@@ -419,14 +411,14 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
                 p[12].Value = revision.FeedbackId;
                 _applyRevision.ExecuteNonQuery();
 
-                if (revision.RaiseAlert && !previousAlert)
+                if (revision.RaiseAlert && !previous.Alert)
                 {
                     answer.Id = revision.FeedbackId;
-                    answer.Text = text;
+                    answer.Text = previous.Text;
                     answer.CreatedAt = revision.At;
                     InsertAlert(answer);
                 }
-                else if (!revision.RaiseAlert && previousAlert)
+                else if (!revision.RaiseAlert && previous.Alert)
                 {
                     _supersedeAlerts.Parameters[0].Value = revision.FeedbackId;
                     _supersedeAlerts.ExecuteNonQuery();
@@ -436,14 +428,14 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
             var r = _recordRevision.Parameters;
             r[0].Value = revision.FeedbackId;
             r[1].Value = revision.At;
-            r[2].Value = previousSentiment;
-            r[3].Value = previousTopic;
-            r[4].Value = previousConfidence;
-            r[5].Value = previousMethod;
-            r[6].Value = answer?.Sentiment ?? previousSentiment;
-            r[7].Value = answer?.Topic ?? previousTopic;
-            r[8].Value = answer?.Confidence ?? previousConfidence;
-            r[9].Value = answer?.ProcessingMethod ?? previousMethod;
+            r[2].Value = previous.Sentiment;
+            r[3].Value = previous.Topic;
+            r[4].Value = previous.Confidence;
+            r[5].Value = previous.Method;
+            r[6].Value = answer?.Sentiment ?? previous.Sentiment;
+            r[7].Value = answer?.Topic ?? previous.Topic;
+            r[8].Value = answer?.Confidence ?? previous.Confidence;
+            r[9].Value = answer?.ProcessingMethod ?? previous.Method;
             r[10].Value = (object?)answer?.PromptVersion ?? DBNull.Value;
             r[11].Value = answer?.Model ?? "";
             r[12].Value = revision.Reason;

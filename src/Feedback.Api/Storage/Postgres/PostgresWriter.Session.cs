@@ -96,25 +96,18 @@ internal sealed partial class PostgresWriter
         /// </summary>
         public async Task<bool> ReviseAsync(Revision revision)
         {
-            string previousSentiment, previousTopic, previousMethod, text;
-            double previousConfidence;
-            bool previousAlert;
+            RevisedAnswer? previous;
             await using (var current = Command(
-                "SELECT sentiment, topic, confidence, processing_method, alert_triggered, status, text FROM feedback WHERE id = @id FOR UPDATE",
+                $"SELECT {RevisedAnswer.Columns} FROM feedback WHERE id = @id FOR UPDATE",
                 ("id", revision.FeedbackId)))
             await using (var reader = await current.ExecuteReaderAsync())
             {
-                if (!await reader.ReadAsync() || (!revision.ReplacesFinal && reader.GetString(5) != "provisional"))
-                {
-                    return false;
-                }
+                previous = await reader.ReadAsync() ? RevisedAnswer.Read(reader) : null;
+            }
 
-                previousSentiment = reader.GetString(0);
-                previousTopic = reader.GetString(1);
-                previousConfidence = reader.GetDouble(2);
-                previousMethod = reader.GetString(3);
-                previousAlert = reader.GetBoolean(4);
-                text = reader.GetString(6);
+            if (previous is null || !previous.Accepts(revision))
+            {
+                return false;
             }
 
             var answer = revision.Answer;
@@ -135,15 +128,15 @@ internal sealed partial class PostgresWriter
                     ("score_mixed", answer.ScoreMixed), ("processing_method", answer.ProcessingMethod), ("prompt_version", answer.PromptVersion),
                     ("model", answer.Model), ("alert_triggered", revision.RaiseAlert), ("id", revision.FeedbackId));
 
-                if (revision.RaiseAlert && !previousAlert)
+                if (revision.RaiseAlert && !previous.Alert)
                 {
                     answer.Id = revision.FeedbackId;
-                    answer.Text = text;
+                    answer.Text = previous.Text;
                     answer.CreatedAt = revision.At;
                     await LockTopicsAsync([answer.Topic]);
                     await InsertAlertAsync(answer);
                 }
-                else if (!revision.RaiseAlert && previousAlert)
+                else if (!revision.RaiseAlert && previous.Alert)
                 {
                     await ExecuteAsync("UPDATE alerts SET state = 'superseded' WHERE feedback_id = @id AND state = 'open'", ("id", revision.FeedbackId));
                 }
@@ -153,10 +146,10 @@ internal sealed partial class PostgresWriter
                 "INSERT INTO feedback_revisions (feedback_id, revised_at, previous_sentiment, previous_topic, previous_confidence, previous_method, " +
                 "sentiment, topic, confidence, method, prompt_version, model, reason) VALUES (@feedback_id, @revised_at, @previous_sentiment, " +
                 "@previous_topic, @previous_confidence, @previous_method, @sentiment, @topic, @confidence, @method, @prompt_version, @model, @reason)",
-                ("feedback_id", revision.FeedbackId), ("revised_at", Utc(revision.At)), ("previous_sentiment", previousSentiment),
-                ("previous_topic", previousTopic), ("previous_confidence", previousConfidence), ("previous_method", previousMethod),
-                ("sentiment", answer?.Sentiment ?? previousSentiment), ("topic", answer?.Topic ?? previousTopic),
-                ("confidence", answer?.Confidence ?? previousConfidence), ("method", answer?.ProcessingMethod ?? previousMethod),
+                ("feedback_id", revision.FeedbackId), ("revised_at", Utc(revision.At)), ("previous_sentiment", previous.Sentiment),
+                ("previous_topic", previous.Topic), ("previous_confidence", previous.Confidence), ("previous_method", previous.Method),
+                ("sentiment", answer?.Sentiment ?? previous.Sentiment), ("topic", answer?.Topic ?? previous.Topic),
+                ("confidence", answer?.Confidence ?? previous.Confidence), ("method", answer?.ProcessingMethod ?? previous.Method),
                 ("prompt_version", answer?.PromptVersion), ("model", answer?.Model ?? ""), ("reason", revision.Reason));
             return true;
         }
