@@ -103,38 +103,41 @@ internal static class FeedbackRowBinding
     /// </summary>
     public static void Bind(sqlite3_stmt statement, FeedbackRecord r, ref byte[] utf8)
     {
-        Text(statement, 1, r.Text, ref utf8);
-        Text(statement, 2, r.Source, ref utf8);
-        Text(statement, 3, r.CustomerId, ref utf8);
-        Text(statement, 4, r.Metadata, ref utf8);
-        Text(statement, 5, r.Sentiment, ref utf8);
-        Text(statement, 6, r.Topic, ref utf8);
+        BindText(statement, 1, r.Text, ref utf8);
+        BindText(statement, 2, r.Source, ref utf8);
+        BindText(statement, 3, r.CustomerId, ref utf8);
+        BindText(statement, 4, r.Metadata, ref utf8);
+        BindText(statement, 5, r.Sentiment, ref utf8);
+        BindText(statement, 6, r.Topic, ref utf8);
         Check(statement, raw.sqlite3_bind_double(statement, 7, r.Confidence));
-        Text(statement, 8, r.ConfidenceScore, ref utf8);
+        BindText(statement, 8, r.ConfidenceScore, ref utf8);
         Check(statement, raw.sqlite3_bind_double(statement, 9, r.ScorePositive));
         Check(statement, raw.sqlite3_bind_double(statement, 10, r.ScoreNegative));
         Check(statement, raw.sqlite3_bind_double(statement, 11, r.ScoreNeutral));
         Check(statement, raw.sqlite3_bind_double(statement, 12, r.ScoreMixed));
         Check(statement, raw.sqlite3_bind_int64(statement, 13, r.AlertTriggered ? 1 : 0));
-        Text(statement, 14, r.ProcessingMethod, ref utf8);
-        Text(statement, 15, r.Language, ref utf8);
-        Text(statement, 16, r.PromptVersion, ref utf8);
-        Text(statement, 17, r.Model, ref utf8);
-        Text(statement, 18, r.Status, ref utf8);
-        Text(statement, 19, r.Warnings, ref utf8);
-        Span<char> createdAt = stackalloc char[32];
-        r.CreatedAt.TryFormat(createdAt, out var length, DateTimeFormat, CultureInfo.InvariantCulture);
-        Text(statement, 20, createdAt[..length], ref utf8);
-        Text(statement, 21, r.IdempotencyKey, ref utf8);
-        Text(statement, 22, r.RequestHash, ref utf8);
+        BindText(statement, 14, r.ProcessingMethod, ref utf8);
+        BindText(statement, 15, r.Language, ref utf8);
+        BindText(statement, 16, r.PromptVersion, ref utf8);
+        BindText(statement, 17, r.Model, ref utf8);
+        BindText(statement, 18, r.Status, ref utf8);
+        BindText(statement, 19, r.Warnings, ref utf8);
+        BindDateTime(statement, 20, r.CreatedAt, ref utf8);
+        BindText(statement, 21, r.IdempotencyKey, ref utf8);
+        BindText(statement, 22, r.RequestHash, ref utf8);
     }
 
     /// <summary>Binds text as UTF-8 made by .NET's encoder, as Microsoft.Data.Sqlite does (a lone surrogate becomes U+FFFD either way); null as NULL.</summary>
-    private static void Text(sqlite3_stmt statement, int index, ReadOnlySpan<char> value, ref byte[] utf8) =>
-        Text(statement, index, value, isNull: false, ref utf8);
-
-    private static void Text(sqlite3_stmt statement, int index, string? value, ref byte[] utf8) =>
+    public static void BindText(sqlite3_stmt statement, int index, string? value, ref byte[] utf8) =>
         Text(statement, index, value, value is null, ref utf8);
+
+    /// <summary>Binds a time as the text Microsoft.Data.Sqlite writes for it, so rows compare and read back alike.</summary>
+    public static void BindDateTime(sqlite3_stmt statement, int index, DateTime value, ref byte[] utf8)
+    {
+        Span<char> text = stackalloc char[32];
+        value.TryFormat(text, out var length, DateTimeFormat, CultureInfo.InvariantCulture);
+        Text(statement, index, text[..length], isNull: false, ref utf8);
+    }
 
     private static void Text(sqlite3_stmt statement, int index, ReadOnlySpan<char> value, bool isNull, ref byte[] utf8)
     {

@@ -39,10 +39,25 @@ internal sealed partial class FeedbackWriter
         private const string PagerDuty = "pagerduty";
 
         private readonly AlertPolicy _alerts;
-        private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
         private readonly OpenGroups _openGroups = new();
-        private SqliteTransaction? _transaction;
+
+        // A group joined by several alerts of one commit is written once, before the commit (or before anything reads
+        // the groups table): the row ends as it would after one update per alert, for one update.
+        private readonly Dictionary<long, OpenGroup> _joinedGroups = [];
         private bool _alertsWritten;
+
+        private RawStatement _insertAlert = null!;
+        private RawStatement _insertGroup = null!;
+        private RawStatement _updateGroup = null!;
+        private RawStatement _queueDelivery = null!;
+        private RawStatement _hasDelivery = null!;
+        private RawStatement _dataVersion = null!;
+        private RawStatement _findSharedGroup = null!;
+        private RawStatement _loadGroups = null!;
+        private RawStatement _recordAttempt = null!;
+        private RawStatement _resolveGroup = null!;
+        private RawStatement _resolveAlerts = null!;
+        private RawStatement _raiseSpike = null!;
 
         /// <summary>True once after a commit that queued deliveries, so the dispatcher can be woken.</summary>
         public bool TakeAlertsWritten()
@@ -64,7 +79,7 @@ internal sealed partial class FeedbackWriter
         {
             var severity = _alerts.SeverityOf(r.Text, r.Topic, r.Confidence);
             var fingerprint = AlertPolicy.Fingerprint(r.Text);
-            (long Id, string Severity, int Count, DateTime FirstAt)? group;
+            OpenGroup? group;
             if (shared is not null && FindSharedGroup(shared.DedupKey, out var sharedRow))
             {
                 group = sharedRow;
@@ -77,20 +92,24 @@ internal sealed partial class FeedbackWriter
             }
 
             long groupId;
-            if (group is { } found)
+            if (group is not null)
             {
-                groupId = found.Id;
-                var size = Math.Max(found.Count + 1, shared?.Count ?? 0);
-                var escalated = _alerts.Escalate(AlertPolicy.Max(found.Severity, severity), size);
-                Execute(
-                    "UPDATE alert_groups SET count = $count, last_at = $at, severity = $severity WHERE id = $id",
-                    ("$count", size), ("$at", r.CreatedAt), ("$severity", escalated), ("$id", groupId));
-                _openGroups.Update(r.Topic, groupId, size, escalated);
+                groupId = group.Id;
+                var size = Math.Max(group.Count + 1, shared?.Count ?? 0);
+                var escalated = _alerts.Escalate(AlertPolicy.Max(group.Severity, severity), size);
+                group.Join(size, escalated, r.CreatedAt);
+                if (shared is not null)
+                {
+                    // The shared group's row was read afresh: the copy held for its topic, if any, follows it.
+                    _openGroups.Of(r.Topic)?.Find(g => g.Id == groupId)?.Join(size, escalated, r.CreatedAt);
+                }
+
+                _joinedGroups[groupId] = group;
                 foreach (var channel in _alerts.ChannelsFor(escalated))
                 {
                     // The summary goes where the first message went; a group that became critical also pages now.
-                    var kind = channel == PagerDuty && !HasDelivery(groupId, PagerDuty) ? "initial" : "summary";
-                    QueueDelivery(groupId, kind, channel, kind == "initial" ? r.CreatedAt : found.FirstAt + _alerts.Window, r.CreatedAt);
+                    var kind = channel == PagerDuty && !HasDelivery(group, PagerDuty) ? "initial" : "summary";
+                    QueueDelivery(group, kind, channel, kind == "initial" ? r.CreatedAt : group.FirstAt + _alerts.Window, r.CreatedAt);
                 }
 
                 severity = escalated;
@@ -101,52 +120,58 @@ internal sealed partial class FeedbackWriter
                 var firstAt = openedElsewhere ? shared!.FirstAt : r.CreatedAt;
                 var size = shared?.Count ?? 1;
                 severity = _alerts.Escalate(severity, size);
-                groupId = (long)Execute(
-                    "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
-                    "VALUES ('feedback', $topic, $severity, $fingerprint, $first, $at, $count, 'open', $dedup, $summary) RETURNING id",
-                    ("$topic", r.Topic), ("$severity", severity), ("$fingerprint", fingerprint), ("$first", firstAt), ("$at", r.CreatedAt),
-                    ("$count", size), ("$dedup", shared?.DedupKey), ("$summary", Excerpt(r.Text)))!;
-                _openGroups.Add(r.Topic, new OpenGroup(groupId, fingerprint, severity, size, firstAt));
+                groupId = _insertGroup
+                    .Bind(1, r.Topic).Bind(2, severity).Bind(3, fingerprint).Bind(4, firstAt).Bind(5, r.CreatedAt)
+                    .Bind(6, size).Bind(7, shared?.DedupKey).Bind(8, Excerpt(r.Text))
+                    .Insert();
+                var opened = new OpenGroup(groupId, fingerprint, severity, size, firstAt);
+                _openGroups.Add(r.Topic, opened);
                 foreach (var channel in _alerts.ChannelsFor(severity))
                 {
                     QueueDelivery(
-                        groupId, openedElsewhere ? "summary" : "initial", channel, openedElsewhere ? firstAt + _alerts.Window : r.CreatedAt, r.CreatedAt);
+                        opened, openedElsewhere ? "summary" : "initial", channel, openedElsewhere ? firstAt + _alerts.Window : r.CreatedAt, r.CreatedAt);
                 }
             }
 
-            Execute(
-                "INSERT INTO alerts (feedback_id, sentiment, topic, confidence, state, created_at, group_id, severity) " +
-                "VALUES ($feedback_id, $sentiment, $topic, $confidence, 'open', $created_at, $group_id, $severity)",
-                ("$feedback_id", r.Id), ("$sentiment", r.Sentiment), ("$topic", r.Topic), ("$confidence", r.Confidence),
-                ("$created_at", r.CreatedAt), ("$group_id", groupId), ("$severity", severity));
+            _insertAlert
+                .Bind(1, r.Id).Bind(2, r.Sentiment).Bind(3, r.Topic).Bind(4, r.Confidence).Bind(5, r.CreatedAt).Bind(6, groupId).Bind(7, severity)
+                .Execute();
+        }
+
+        /// <summary>Writes the groups joined since the last write: their count, last alert and severity.</summary>
+        public void WriteJoinedGroups()
+        {
+            foreach (var group in _joinedGroups.Values)
+            {
+                _updateGroup.Bind(1, group.Count).Bind(2, group.LastAt).Bind(3, group.Severity).Bind(4, group.Id).Execute();
+            }
+
+            _joinedGroups.Clear();
         }
 
         public bool RecordAttempt(DeliveryAttempt attempt)
         {
-            return Execute(
-                "UPDATE alert_deliveries SET attempts = attempts + 1, state = $state, next_attempt_at = $next, last_error = $error, " +
-                "delivered_at = $delivered WHERE id = $id AND state = 'pending' RETURNING 1",
-                ("$state", attempt.Delivered ? "delivered" : "pending"), ("$next", attempt.NextAttemptAt), ("$error", attempt.Error),
-                ("$delivered", attempt.Delivered ? (object)attempt.At : null), ("$id", attempt.DeliveryId)) is not null;
+            return _recordAttempt
+                .Bind(1, attempt.Delivered ? "delivered" : "pending").Bind(2, attempt.NextAttemptAt).Bind(3, attempt.Error)
+                .Bind(4, attempt.Delivered ? attempt.At : null).Bind(5, attempt.DeliveryId)
+                .ScalarInt64() is not null;
         }
 
         public bool ResolveGroup(GroupResolution resolution)
         {
-            var resolved = Execute(
-                "UPDATE alert_groups SET state = 'resolved', resolved_at = $at WHERE id = $id AND state = 'open' RETURNING id",
-                ("$at", resolution.At), ("$id", resolution.GroupId)) is not null;
+            var resolved = _resolveGroup.Bind(1, resolution.At).Bind(2, resolution.GroupId).ScalarInt64() is not null;
             if (!resolved)
             {
                 return false;
             }
 
-            Execute("UPDATE alerts SET state = 'resolved' WHERE group_id = $id AND state = 'open'", ("$id", resolution.GroupId));
+            _resolveAlerts.Bind(1, resolution.GroupId).Execute();
 
             // A resolved group leaves the newest open ones, and an older one may take its place: read them again.
             _openGroups.Clear();
-            if (HasDelivery(resolution.GroupId, PagerDuty))
+            if (HasDelivery(null, resolution.GroupId, PagerDuty))
             {
-                QueueDelivery(resolution.GroupId, "resolve", PagerDuty, resolution.At, resolution.At);
+                QueueDelivery(null, resolution.GroupId, "resolve", PagerDuty, resolution.At, resolution.At);
             }
 
             return true;
@@ -154,10 +179,9 @@ internal sealed partial class FeedbackWriter
 
         public bool RaiseSpike(TopicSpike spike)
         {
-            var groupId = Execute(
-                "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
-                "VALUES ('spike', $topic, $severity, 0, $at, $at, 1, 'open', $dedup, $summary) ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
-                ("$topic", spike.Topic), ("$severity", spike.Severity), ("$at", spike.At), ("$dedup", spike.DedupKey), ("$summary", spike.Summary));
+            var groupId = _raiseSpike
+                .Bind(1, spike.Topic).Bind(2, spike.Severity).Bind(3, spike.At).Bind(4, spike.DedupKey).Bind(5, spike.Summary)
+                .ScalarInt64();
             if (groupId is not long id)
             {
                 return false;
@@ -165,7 +189,7 @@ internal sealed partial class FeedbackWriter
 
             foreach (var channel in _alerts.ChannelsFor(spike.Severity))
             {
-                QueueDelivery(id, "initial", channel, spike.At, spike.At);
+                QueueDelivery(null, id, "initial", channel, spike.At, spike.At);
             }
 
             return true;
@@ -185,11 +209,38 @@ internal sealed partial class FeedbackWriter
                 return;
             }
 
-            var version = (long)Command("PRAGMA data_version").ExecuteScalar()!;
-            if (version != _openGroups.DataVersion)
+            if (_dataVersion.ScalarInt64() != _openGroups.DataVersion)
             {
                 _openGroups.Clear();
             }
+        }
+
+        private void PrepareAlertStatements()
+        {
+            _insertAlert = Raw(
+                "INSERT INTO alerts (feedback_id, sentiment, topic, confidence, state, created_at, group_id, severity) " +
+                "VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7)");
+            _insertGroup = Raw(
+                "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
+                "VALUES ('feedback', ?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?8)");
+            _updateGroup = Raw("UPDATE alert_groups SET count = ?1, last_at = ?2, severity = ?3 WHERE id = ?4");
+            _queueDelivery = Raw(
+                "INSERT INTO alert_deliveries (group_id, kind, channel, state, attempts, next_attempt_at, created_at) " +
+                "VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5) ON CONFLICT (group_id, kind, channel) DO NOTHING");
+            _hasDelivery = Raw("SELECT 1 FROM alert_deliveries WHERE group_id = ?1 AND channel = ?2 LIMIT 1");
+            _dataVersion = Raw("PRAGMA data_version");
+            _findSharedGroup = Raw("SELECT id, fingerprint, severity, count, first_at, state FROM alert_groups WHERE dedup_key = ?1");
+            _loadGroups = Raw(
+                "SELECT id, fingerprint, severity, count, first_at FROM alert_groups " +
+                $"WHERE kind = 'feedback' AND state = 'open' AND topic = ?1 ORDER BY first_at DESC, id DESC LIMIT {OpenGroups.PerTopic}");
+            _recordAttempt = Raw(
+                "UPDATE alert_deliveries SET attempts = attempts + 1, state = ?1, next_attempt_at = ?2, last_error = ?3, " +
+                "delivered_at = ?4 WHERE id = ?5 AND state = 'pending' RETURNING 1");
+            _resolveGroup = Raw("UPDATE alert_groups SET state = 'resolved', resolved_at = ?1 WHERE id = ?2 AND state = 'open' RETURNING id");
+            _resolveAlerts = Raw("UPDATE alerts SET state = 'resolved' WHERE group_id = ?1 AND state = 'open'");
+            _raiseSpike = Raw(
+                "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
+                "VALUES ('spike', ?1, ?2, 0, ?3, ?3, 1, 'open', ?4, ?5) ON CONFLICT (dedup_key) DO NOTHING RETURNING id");
         }
 
         /// <summary>
@@ -197,7 +248,7 @@ internal sealed partial class FeedbackWriter
         /// started at <paramref name="since"/> or later. Those 100 are held in memory per topic, read once from the
         /// (state, topic, first_at) index and kept up to date by this writer, instead of a query per alerting message.
         /// </summary>
-        private (long Id, string Severity, int Count, DateTime FirstAt)? FindGroup(string topic, long fingerprint, DateTime since)
+        private OpenGroup? FindGroup(string topic, long fingerprint, DateTime since)
         {
             var groups = _openGroups.Of(topic) ?? LoadGroups(topic);
             for (var i = groups.Count - 1; i >= 0 && groups[i].FirstAt >= since; i--)
@@ -205,7 +256,7 @@ internal sealed partial class FeedbackWriter
                 var candidate = groups[i];
                 if (_alerts.SameComplaint(fingerprint, candidate.Fingerprint))
                 {
-                    return (candidate.Id, candidate.Severity, candidate.Count, candidate.FirstAt);
+                    return candidate;
                 }
             }
 
@@ -216,21 +267,23 @@ internal sealed partial class FeedbackWriter
         {
             if (_openGroups.IsEmpty)
             {
-                _openGroups.DataVersion = (long)Command("PRAGMA data_version").ExecuteScalar()!;
+                _openGroups.DataVersion = _dataVersion.ScalarInt64()!.Value;
             }
 
+            WriteJoinedGroups();
             var groups = new List<OpenGroup>(OpenGroups.PerTopic);
-            using (var reader = Command(
-                "SELECT id, fingerprint, severity, count, first_at FROM alert_groups " +
-                $"WHERE kind = 'feedback' AND state = 'open' AND topic = $topic ORDER BY first_at DESC, id DESC LIMIT {OpenGroups.PerTopic}",
-                ("$topic", topic)).ExecuteReader())
+            try
             {
-                while (reader.Read())
+                _loadGroups.Bind(1, topic);
+                while (_loadGroups.Step())
                 {
                     groups.Add(new OpenGroup(
-                        reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3),
-                        DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc)));
+                        _loadGroups.Int64(0), _loadGroups.Int64(1), _loadGroups.Text(2), (int)_loadGroups.Int64(3), _loadGroups.DateTime(4)));
                 }
+            }
+            finally
+            {
+                _loadGroups.Reset();
             }
 
             groups.Reverse();
@@ -241,87 +294,104 @@ internal sealed partial class FeedbackWriter
         /// <summary>
         /// True when the shared group's key can be used here: <paramref name="group"/> is its open row, or null when
         /// it has no row yet. False when its row was resolved already (the key is taken and cannot be inserted again).
+        /// The group read here is not the one held in memory for its topic: it is written back by id all the same.
         /// </summary>
-        private bool FindSharedGroup(string dedupKey, out (long Id, string Severity, int Count, DateTime FirstAt)? group)
+        private bool FindSharedGroup(string dedupKey, out OpenGroup? group)
         {
             group = null;
-            using var reader = Command(
-                "SELECT id, severity, count, first_at, state FROM alert_groups WHERE dedup_key = $dedup", ("$dedup", dedupKey)).ExecuteReader();
-            if (!reader.Read())
+            WriteJoinedGroups();
+            try
+            {
+                if (!_findSharedGroup.Bind(1, dedupKey).Step())
+                {
+                    return true;
+                }
+
+                if (_findSharedGroup.Text(5) != "open")
+                {
+                    return false;
+                }
+
+                group = new OpenGroup(
+                    _findSharedGroup.Int64(0), _findSharedGroup.Int64(1), _findSharedGroup.Text(2), (int)_findSharedGroup.Int64(3),
+                    _findSharedGroup.DateTime(4));
+                return true;
+            }
+            finally
+            {
+                _findSharedGroup.Reset();
+            }
+        }
+
+        private bool HasDelivery(OpenGroup group, string channel) => HasDelivery(group, group.Id, channel);
+
+        /// <summary>Whether the group has a delivery on the channel; a group held in memory remembers the ones it knows of.</summary>
+        private bool HasDelivery(OpenGroup? group, long groupId, string channel)
+        {
+            if (group?.HasQueued(channel) == true)
             {
                 return true;
             }
 
-            if (reader.GetString(4) != "open")
-            {
-                return false;
-            }
-
-            group = (reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), DateTime.SpecifyKind(reader.GetDateTime(3), DateTimeKind.Utc));
-            return true;
+            return _hasDelivery.Bind(1, groupId).Bind(2, channel).ScalarInt64() is not null;
         }
 
-        private bool HasDelivery(long groupId, string channel) =>
-            Execute("SELECT 1 FROM alert_deliveries WHERE group_id = $group AND channel = $channel LIMIT 1", ("$group", groupId), ("$channel", channel)) is not null;
+        private void QueueDelivery(OpenGroup group, string kind, string channel, DateTime due, DateTime now) =>
+            QueueDelivery(group, group.Id, kind, channel, due, now);
 
-        /// <summary>Queues one delivery; a second of the same kind for the same group and channel is ignored (unique index).</summary>
-        private void QueueDelivery(long groupId, string kind, string channel, DateTime due, DateTime now)
+        /// <summary>
+        /// Queues one delivery; a second of the same kind for the same group and channel is ignored (unique index).
+        /// A group held in memory remembers the deliveries it has, so the summary every later alert of a group would
+        /// queue again costs no statement: rows of the outbox are never deleted, so one known to exist stays.
+        /// </summary>
+        private void QueueDelivery(OpenGroup? group, long groupId, string kind, string channel, DateTime due, DateTime now)
         {
-            var added = Command(
-                "INSERT INTO alert_deliveries (group_id, kind, channel, state, attempts, next_attempt_at, created_at) " +
-                "VALUES ($group, $kind, $channel, 'pending', 0, $due, $now) ON CONFLICT (group_id, kind, channel) DO NOTHING",
-                ("$group", groupId), ("$kind", kind), ("$channel", channel), ("$due", due), ("$now", now)).ExecuteNonQuery();
+            if (group?.HasQueued(kind, channel) == true)
+            {
+                return;
+            }
+
+            var added = _queueDelivery.Bind(1, groupId).Bind(2, kind).Bind(3, channel).Bind(4, due).Bind(5, now).Execute();
+            group?.Queued(kind, channel);
 
             // Only a delivery that is really new is worth waking the dispatcher for (a summary queued already is not).
             _alertsWritten |= added > 0;
         }
 
-        private object? Execute(string sql, params (string Name, object? Value)[] parameters)
-        {
-            var result = Command(sql, parameters).ExecuteScalar();
-            return result is DBNull ? null : result;
-        }
-
-        /// <summary>
-        /// A prepared command per statement text, reused across batches with fresh parameter values. A statement text
-        /// always comes with the same parameters in the same order, so they are created once and only their values set.
-        /// </summary>
-        private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
-        {
-            if (!_commands.TryGetValue(sql, out var command))
-            {
-                command = Connection.CreateCommand();
-                command.CommandText = sql;
-                foreach (var (name, _) in parameters)
-                {
-                    command.Parameters.Add(new SqliteParameter(name, null));
-                }
-
-                _commands[sql] = command;
-            }
-
-            command.Transaction = _transaction;
-            for (var i = 0; i < parameters.Length; i++)
-            {
-                command.Parameters[i].Value = parameters[i].Value ?? DBNull.Value;
-            }
-
-            return command;
-        }
-
-
         /// <summary>An open feedback group as the writer holds it in memory.</summary>
         private sealed class OpenGroup(long id, long fingerprint, string severity, int count, DateTime firstAt)
         {
+            private List<(string Kind, string Channel)>? _deliveries;
+
             public long Id { get; } = id;
 
             public long Fingerprint { get; } = fingerprint;
 
             public DateTime FirstAt { get; } = firstAt;
 
-            public string Severity { get; set; } = severity;
+            public string Severity { get; private set; } = severity;
 
-            public int Count { get; set; } = count;
+            public int Count { get; private set; } = count;
+
+            /// <summary>When its newest alert was raised; written to the row only after a join has set it.</summary>
+            public DateTime LastAt { get; private set; } = firstAt;
+
+            public void Join(int count, string severity, DateTime at)
+            {
+                Count = count;
+                Severity = severity;
+                LastAt = at;
+            }
+
+            /// <summary>Whether the group is known to have a delivery of that kind on that channel.</summary>
+            public bool HasQueued(string kind, string channel) =>
+                _deliveries?.Contains((kind, channel)) == true;
+
+            /// <summary>Whether the group is known to have any delivery on that channel.</summary>
+            public bool HasQueued(string channel) =>
+                _deliveries?.Exists(d => d.Channel == channel) == true;
+
+            public void Queued(string kind, string channel) => (_deliveries ??= []).Add((kind, channel));
         }
 
         /// <summary>
@@ -370,15 +440,6 @@ internal sealed partial class FeedbackWriter
                 if (groups.Count > PerTopic)
                 {
                     groups.RemoveAt(0);
-                }
-            }
-
-            public void Update(string topic, long id, int count, string severity)
-            {
-                if (Of(topic)?.Find(g => g.Id == id) is { } group)
-                {
-                    group.Count = count;
-                    group.Severity = severity;
                 }
             }
         }

@@ -225,6 +225,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
             };
         }
 
+        statements.WriteJoinedGroups();
         transaction.Commit();
         return results;
 
@@ -282,9 +283,13 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
     {
         private const string FeedbackColumns = FeedbackRowBinding.Columns;
 
-        private readonly SqliteCommand _insertFeedback;
+        // Every message and heartbeat runs these: SQLite's own API, a statement prepared once per connection.
+        private readonly List<RawStatement> _raw = [];
+        private readonly RawStatement _insertFeedback;
+        private readonly RawStatement _heartbeat;
+
+        // Replays and revisions are rare next to new messages: they keep the commands and readers they share with the PostgreSQL writer.
         private readonly SqliteCommand _findByKey;
-        private readonly SqliteCommand _heartbeat;
         private readonly SqliteCommand _current;
         private readonly SqliteCommand _applyRevision;
         private readonly SqliteCommand _finalise;
@@ -295,14 +300,19 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
         {
             Connection = connection;
             _alerts = alerts;
-            _insertFeedback = Prepare(
-                $"INSERT INTO feedback ({FeedbackColumns}) VALUES (" +
-                string.Join(", ", FeedbackColumns.Split(", ").Select(c => "$" + c)) + ") RETURNING id",
-                FeedbackColumns.Split(", "));
+            try
+            {
+                _insertFeedback = Raw(FeedbackRowBinding.InsertSql(""));
+                _heartbeat = Raw("INSERT INTO store_heartbeat (id, at) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET at = excluded.at");
+                PrepareAlertStatements();
+            }
+            catch
+            {
+                DisposeRaw();
+                throw;
+            }
+
             _findByKey = Prepare($"SELECT id, {FeedbackColumns} FROM feedback WHERE idempotency_key = $key", ["key"]);
-            _heartbeat = Prepare(
-                "INSERT INTO store_heartbeat (id, at) VALUES (1, $at) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
-                ["at"]);
             _current = Prepare(
                 $"SELECT {RevisedAnswer.Columns} FROM feedback WHERE id = $id",
                 ["id"]);
@@ -356,10 +366,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
 
         public void Enlist(SqliteTransaction transaction)
         {
-            _insertFeedback.Transaction = transaction;
-            _transaction = transaction;
             _findByKey.Transaction = transaction;
-            _heartbeat.Transaction = transaction;
             _current.Transaction = transaction;
             _applyRevision.Transaction = transaction;
             _finalise.Transaction = transaction;
@@ -445,8 +452,8 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
 
         public long InsertFeedback(FeedbackRecord r)
         {
-            FeedbackRowBinding.Bind(_insertFeedback.Parameters, r);
-            return (long)_insertFeedback.ExecuteScalar()!;
+            FeedbackRowBinding.Bind(_insertFeedback.Handle, r, ref _insertFeedback.Scratch);
+            return _insertFeedback.Insert();
         }
 
         public FeedbackRecord? FindByIdempotencyKey(string key)
@@ -463,27 +470,38 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
 
         public object? Heartbeat(DateTime at)
         {
-            _heartbeat.Parameters[0].Value = at;
-            _heartbeat.ExecuteNonQuery();
+            _heartbeat.Bind(1, at).Execute();
             return null;
         }
 
         public void Dispose()
         {
-            _insertFeedback.Dispose();
-            foreach (var command in _commands.Values)
-            {
-                command.Dispose();
-            }
-
+            DisposeRaw();
             _findByKey.Dispose();
-            _heartbeat.Dispose();
             _current.Dispose();
             _applyRevision.Dispose();
             _finalise.Dispose();
             _recordRevision.Dispose();
             _supersedeAlerts.Dispose();
             Connection.Dispose();
+        }
+
+        private RawStatement Raw(string sql)
+        {
+            var statement = RawStatement.Prepare(Connection, sql);
+            _raw.Add(statement);
+            return statement;
+        }
+
+        /// <summary>Finalizes the raw statements before the connection closes, which SQLite needs to close it at once.</summary>
+        private void DisposeRaw()
+        {
+            foreach (var statement in _raw)
+            {
+                statement.Dispose();
+            }
+
+            _raw.Clear();
         }
 
         private SqliteCommand Prepare(string sql, string[] parameters)
