@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -171,6 +172,61 @@ public abstract class AlertTests(StoreKind store) : IAsyncLifetime
         group.GetProperty("count").GetInt32().ShouldBe(10);
         group.GetProperty("feedback_ids").GetArrayLength().ShouldBe(10);
         group.GetProperty("severity").GetString().ShouldBe("critical");
+    }
+
+    [Fact]
+    public async Task Similar_complaints_committed_together_leave_the_same_group_and_outbox_as_one_by_one()
+    {
+        // The writer holds a group joined several times in one commit, and the deliveries it already has, in memory
+        // until the commit: the stored group and outbox must be what one commit per message leaves.
+        await using var pagerDuty = await RecordingReceiver.StartAsync();
+        (string, string)[] paging = [("PAGERDUTY_ROUTING_KEY", "R0UT1NGKEY0123456789012345678901"), ("PAGERDUTY_URL", pagerDuty.Url.ToString())];
+        var oneByOne = Start(paging);
+        var together = Start(paging);
+        var reports = Enumerable.Range(1, 10)
+            .Select(i => new { text = $"The app crashes every time I open the camera, so frustrating (report {i})." }).ToList();
+
+        foreach (var report in reports)
+        {
+            (await oneByOne.Client().PostFeedbackAsync(report)).StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        var batch = await together.Client().PostAsJsonAsync(
+            new Uri("/feedback/batch", UriKind.Relative), new { items = reports }, TestContext.Current.CancellationToken);
+        batch.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await batch.JsonAsync()).GetProperty("created").GetInt32().ShouldBe(10);
+
+        var expected = await GroupAsync(oneByOne);
+        expected.Count.ShouldBe(10);
+        expected.Alerts.ShouldBe(10);
+        expected.Severity.ShouldBe("critical");
+        expected.Deliveries.ShouldContain("pagerduty/initial");
+        expected.Deliveries.ShouldContain("slack/summary");
+        (await GroupAsync(together)).ShouldBe(expected);
+
+        // A later commit joins the same group again: its row moves on, and no delivery is queued twice.
+        _time.Advance(TimeSpan.FromSeconds(5));
+        var later = new { text = "The app crashes every time I open the camera, so frustrating (report 11)." };
+        (await oneByOne.Client().PostFeedbackAsync(later)).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await together.Client().PostFeedbackAsync(later)).StatusCode.ShouldBe(HttpStatusCode.Created);
+
+        var afterOne = await GroupAsync(oneByOne);
+        afterOne.Count.ShouldBe(11);
+        afterOne.LastAt.ShouldBe(_time.GetUtcNow().UtcDateTime);
+        afterOne.Deliveries.ShouldBe(expected.Deliveries);
+        (await GroupAsync(together)).ShouldBe(afterOne);
+
+        static async Task<GroupState> GroupAsync(FeedbackApp app)
+        {
+            var group = (await AlertsAsync(app)).ShouldHaveSingleItem();
+            return new GroupState(
+                group.GetProperty("count").GetInt32(),
+                group.GetProperty("feedback_ids").GetArrayLength(),
+                group.Str("severity"),
+                group.GetProperty("first_at").GetDateTime(),
+                group.GetProperty("last_at").GetDateTime(),
+                string.Join(", ", group.GetProperty("deliveries").EnumerateArray().Select(d => $"{d.Str("channel")}/{d.Str("kind")}").Order(StringComparer.Ordinal)));
+        }
     }
 
     [Fact]
@@ -478,6 +534,9 @@ public abstract class AlertTests(StoreKind store) : IAsyncLifetime
         throw new TimeoutException($"Fewer than {count} deliveries were recorded as delivered.");
     }
 }
+
+/// <summary>What a test compares of an alert group; deliveries as sorted "channel/kind" pairs.</summary>
+internal sealed record GroupState(int Count, int Alerts, string Severity, DateTime FirstAt, DateTime LastAt, string Deliveries);
 
 public sealed class AlertOnSqliteTests() : AlertTests(StoreKind.Sqlite);
 

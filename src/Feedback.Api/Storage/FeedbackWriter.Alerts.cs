@@ -30,7 +30,7 @@ internal sealed partial class FeedbackWriter
     {
         var pending = new PendingWrite(operation);
         await _queue.Writer.WriteAsync(pending, cancellationToken);
-        return await pending.Completion.Task;
+        return await pending.Task;
     }
 
     /// <summary>The alert half of the writer's statements: grouping, the outbox, resolutions and spikes.</summary>
@@ -139,7 +139,7 @@ internal sealed partial class FeedbackWriter
         }
 
         /// <summary>Writes the groups joined since the last write: their count, last alert and severity.</summary>
-        public void WriteJoinedGroups()
+        private void WriteJoinedGroups()
         {
             foreach (var group in _joinedGroups.Values)
             {

@@ -1,4 +1,3 @@
-using System.Data;
 using System.Threading.Channels;
 using Feedback.Api.Alerts;
 using Microsoft.Data.Sqlite;
@@ -77,7 +76,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
     {
         var pending = new PendingWrite(item);
         await _queue.Writer.WriteAsync(pending, cancellationToken);
-        return (WriteResult)(await pending.Completion.Task)!;
+        return (WriteResult)(await pending.Task)!;
     }
 
     /// <summary>Writes many messages in one transaction: all are committed, or none.</summary>
@@ -85,7 +84,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
     {
         var pending = new PendingWrite(new NewFeedbackBatch(items));
         await _queue.Writer.WriteAsync(pending, cancellationToken);
-        return (IReadOnlyList<WriteResult>)(await pending.Completion.Task)!;
+        return (IReadOnlyList<WriteResult>)(await pending.Task)!;
     }
 
     /// <summary>Applies a revision; false when the row was no longer provisional (already revised).</summary>
@@ -93,7 +92,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
     {
         var pending = new PendingWrite(revision);
         await _queue.Writer.WriteAsync(pending, cancellationToken);
-        return (bool)(await pending.Completion.Task)!;
+        return (bool)(await pending.Task)!;
     }
 
     /// <summary>Commits a tiny heartbeat row, proving the store takes writes now.</summary>
@@ -103,7 +102,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
         await _queue.Writer.WriteAsync(pending, cancellationToken);
         try
         {
-            await pending.Completion.Task.WaitAsync(cancellationToken);
+            await pending.Task.WaitAsync(cancellationToken);
             return true;
         }
         catch (StoreUnavailableException)
@@ -165,7 +164,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
 
             for (var i = 0; i < batch.Count; i++)
             {
-                batch[i].Completion.TrySetResult(results[i]);
+                batch[i].TrySetResult(results[i]);
             }
         }
         catch (SqliteException exception) when (StoreUnavailableException.IsStoreFault(exception))
@@ -177,7 +176,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
             var failure = new StoreUnavailableException(reason, exception);
             foreach (var pending in batch)
             {
-                pending.Completion.TrySetException(failure);
+                pending.TrySetException(failure);
             }
         }
         catch (Exception exception) when (batch.Count > 1)
@@ -194,7 +193,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
         {
             LogWriteFailed(_logger, exception);
             ResetConnection();
-            batch[0].Completion.TrySetException(exception);
+            batch[0].TrySetException(exception);
         }
     }
 
@@ -202,8 +201,8 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
     {
         var statements = _statements ??= Statements.Open(_connectionString, _synchronous, _busyTimeoutMs, _alerts);
         var results = new object?[batch.Count];
-        using var transaction = statements.Connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
-        statements.Enlist(transaction);
+        // A failure anywhere below drops the connection (every catch in Commit resets it), which rolls the transaction back.
+        statements.Begin();
         Dictionary<string, FeedbackRecord>? keysInBatch = null;
         for (var i = 0; i < batch.Count; i++)
         {
@@ -225,8 +224,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
             };
         }
 
-        statements.WriteJoinedGroups();
-        transaction.Commit();
+        statements.Commit();
         return results;
 
         WriteResult Insert(NewFeedback item)
@@ -269,13 +267,13 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
     [LoggerMessage(Level = LogLevel.Error, Message = "A write failed")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception);
 
-    /// <summary>One queued operation: a <see cref="NewFeedback"/>, a <see cref="NewFeedbackBatch"/>, a <see cref="Revision"/>, or null for a heartbeat.</summary>
-    private sealed class PendingWrite(object? operation)
+    /// <summary>
+    /// One queued operation: a <see cref="NewFeedback"/>, a <see cref="NewFeedbackBatch"/>, a <see cref="Revision"/>, or null
+    /// for a heartbeat. It is its own completion, one object per request instead of two.
+    /// </summary>
+    private sealed class PendingWrite(object? operation) : TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         public object? Operation { get; } = operation;
-
-        public TaskCompletionSource<object?> Completion { get; } =
-            new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>One connection and its prepared statements, reused across batches.</summary>
@@ -287,6 +285,8 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
         private readonly List<RawStatement> _raw = [];
         private readonly RawStatement _insertFeedback;
         private readonly RawStatement _heartbeat;
+        private readonly RawStatement _begin;
+        private readonly RawStatement _commit;
 
         // Replays and revisions are rare next to new messages: they keep the commands and readers they share with the PostgreSQL writer.
         private readonly SqliteCommand _findByKey;
@@ -304,6 +304,8 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
             {
                 _insertFeedback = Raw(FeedbackRowBinding.InsertSql(""));
                 _heartbeat = Raw("INSERT INTO store_heartbeat (id, at) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET at = excluded.at");
+                _begin = Raw("BEGIN IMMEDIATE");
+                _commit = Raw("COMMIT");
                 PrepareAlertStatements();
             }
             catch
@@ -364,15 +366,21 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
             }
         }
 
-        public void Enlist(SqliteTransaction transaction)
+        /// <summary>
+        /// Starts a group commit's transaction, taking the write lock at once. It is SQLite's own, not a SqliteTransaction:
+        /// the commands below run inside it all the same (the connection has no transaction of its own to match).
+        /// </summary>
+        public void Begin()
         {
-            _findByKey.Transaction = transaction;
-            _current.Transaction = transaction;
-            _applyRevision.Transaction = transaction;
-            _finalise.Transaction = transaction;
-            _recordRevision.Transaction = transaction;
-            _supersedeAlerts.Transaction = transaction;
+            _begin.Execute();
             CheckOpenGroups();
+        }
+
+        /// <summary>Writes what was held back for the end of the commit (the joined groups) and commits.</summary>
+        public void Commit()
+        {
+            WriteJoinedGroups();
+            _commit.Execute();
         }
 
         /// <summary>
