@@ -287,6 +287,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
         private readonly RawStatement _heartbeat;
         private readonly RawStatement _begin;
         private readonly RawStatement _commit;
+        private readonly RawStatement _keyExists;
 
         // Replays and revisions are rare next to new messages: they keep the commands and readers they share with the PostgreSQL writer.
         private readonly SqliteCommand _findByKey;
@@ -306,6 +307,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
                 _heartbeat = Raw("INSERT INTO store_heartbeat (id, at) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET at = excluded.at");
                 _begin = Raw("BEGIN IMMEDIATE");
                 _commit = Raw("COMMIT");
+                _keyExists = Raw("SELECT 1 FROM feedback WHERE idempotency_key = ?1");
                 PrepareAlertStatements();
             }
             catch
@@ -466,6 +468,12 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
 
         public FeedbackRecord? FindByIdempotencyKey(string key)
         {
+            // Nearly every key is new: a probe through the raw statement answers those, and only a replay reads its row.
+            if (_keyExists.Bind(1, key).ScalarInt64() is null)
+            {
+                return null;
+            }
+
             _findByKey.Parameters[0].Value = key;
             using var reader = _findByKey.ExecuteReader();
             if (!reader.Read())
