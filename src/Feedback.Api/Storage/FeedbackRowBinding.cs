@@ -96,8 +96,8 @@ internal static class FeedbackRowBinding
     }
 
     /// <summary>
-    /// Binds a record to a statement prepared from <see cref="InsertSql"/> through SQLite's own API, for the bulk import:
-    /// no boxed values, no parameter looked up by name and no UTF-8 copy left for the GC, which halves the cost of an
+    /// Binds a record to a statement prepared from <see cref="InsertSql"/> through SQLite's own API, for the bulk import and
+    /// the server's writer: no boxed values, no parameter looked up by name and no UTF-8 copy left for the GC, which halves the cost of an
     /// insert. The stored values are exactly those of <see cref="Bind(SqliteParameterCollection, FeedbackRecord)"/>
     /// (a test compares the two); <paramref name="utf8"/> is the caller's scratch buffer, grown when a text needs more.
     /// </summary>
