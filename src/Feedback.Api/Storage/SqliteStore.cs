@@ -22,7 +22,9 @@ internal static class SqliteStore
         services.AddSingleton<FeedbackWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<FeedbackWriter>());
         services.AddSingleton<IFeedbackStore>(sp => sp.GetRequiredService<FeedbackWriter>());
+        services.AddSingleton<SqliteReadConnections>();
         services.AddSingleton<IWorkClaims, SqliteWorkClaims>();
+        services.AddSingleton<IBackgroundReads, SqliteBackgroundReads>();
         services.AddDbContextPool<FeedbackDb>(options => options.UseSqlite(
             ReadConnectionString(store),
             sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history")));
@@ -55,6 +57,6 @@ internal static class SqliteStore
     }
 
     /// <summary>Reads never block on the writer in WAL mode; a short timeout keeps a broken store from hanging them.</summary>
-    private static string ReadConnectionString(SqliteStoreSettings store) =>
+    public static string ReadConnectionString(SqliteStoreSettings store) =>
         new SqliteConnectionStringBuilder(store.ConnectionString) { DefaultTimeout = 5 }.ToString();
 }
