@@ -2,8 +2,6 @@ using Feedback.Api.Storage;
 using Feedback.Api.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
 using Shouldly;
 
 namespace Feedback.Api.Tests;
@@ -14,18 +12,6 @@ public sealed class CliStoreTests : IDisposable
     private readonly string _directory = Directory.CreateTempSubdirectory("feedback-store-").FullName;
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
-
-    [Fact]
-    public void The_clis_schema_script_is_the_script_of_every_sqlite_migration()
-    {
-        using var db = Migrations(Path.Combine(_directory, "unused.db"));
-        var expected = db.GetService<IMigrator>().GenerateScript(options: MigrationsSqlGenerationOptions.NoTransactions);
-
-        var script = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Feedback.Cli", "Store", "schema.sql"));
-
-        // After a new migration: write this script to src/Feedback.Cli/Store/schema.sql (IMigrator.GenerateScript, no transactions).
-        script.ReplaceLineEndings().ShouldBe(expected.ReplaceLineEndings());
-    }
 
     [Fact]
     public async Task A_new_store_made_by_the_cli_has_the_tables_indexes_and_history_the_migrations_make()
@@ -95,7 +81,4 @@ public sealed class CliStoreTests : IDisposable
 
         return values;
     }
-
-    /// <summary>tests/X/bin/CONFIG/TFM → the repository root.</summary>
-    private static string RepositoryRoot() => new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
 }

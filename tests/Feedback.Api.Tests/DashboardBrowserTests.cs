@@ -56,6 +56,10 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
 
         _api = new HttpClient { BaseAddress = _server.BaseAddress };
         _api.DefaultRequestHeaders.Add("X-API-Key", Key);
+
+        // A SQLite server loads EF Core at its first read (nothing before it uses EF): seconds on a machine busy with
+        // parallel builds, more than the page's five-second expectations allow. One read first keeps those about the page.
+        (await _api.GetAsync(new Uri("/alerts?state=open", UriKind.Relative))).EnsureSuccessStatusCode();
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Feedback.Api.Storage;
-using Microsoft.EntityFrameworkCore;
 
 namespace Feedback.Api.Alerts;
 
@@ -15,9 +14,9 @@ namespace Feedback.Api.Alerts;
 /// a stopping instance had queued but not sent is handed back for the others at once.
 /// </summary>
 internal sealed partial class AlertDispatcher(
-    IServiceScopeFactory scopes,
     IFeedbackStore writer,
     IWorkClaims claims,
+    IBackgroundReads reads,
     AlertPolicy policy,
     AlertSignal signal,
     IEnumerable<IAlertChannel> channels,
@@ -86,11 +85,7 @@ internal sealed partial class AlertDispatcher(
         }
 
         var now = time.GetUtcNow().UtcDateTime;
-        using (var scope = scopes.CreateScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
-            metrics.Pending = await db.AlertDeliveries.CountAsync(d => d.State == "pending", cancellationToken);
-        }
+        metrics.Pending = await reads.CountPendingDeliveriesAsync(cancellationToken);
 
         // Only channels configured here are claimed: a row for another channel waits for an instance that has it.
         var room = queues.Sum(q => QueueCapacity - q.Value.Reader.Count);
@@ -219,27 +214,11 @@ internal sealed partial class AlertDispatcher(
     /// </summary>
     private async Task<AlertMessage?> LoadAsync(AlertDelivery delivery, CancellationToken cancellationToken)
     {
-        using var scope = scopes.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
-        if (!await db.AlertDeliveries.AnyAsync(d => d.Id == delivery.Id && d.State == "pending", cancellationToken))
+        if (await reads.LoadDeliveryAsync(delivery.Id, delivery.GroupId, cancellationToken) is not var (alertGroup, feedback))
         {
             return null;
         }
 
-        var alertGroup = await db.AlertGroups.AsNoTracking().FirstOrDefaultAsync(g => g.Id == delivery.GroupId, cancellationToken);
-        if (alertGroup is null)
-        {
-            return null;
-        }
-
-        var feedback = await (
-                from alert in db.Alerts.AsNoTracking()
-                join row in db.Feedback.AsNoTracking() on alert.FeedbackId equals row.Id
-                where alert.GroupId == alertGroup.Id
-                orderby alert.Id
-                select new AlertedFeedback(row.Id, row.Sentiment, row.Topic, row.Confidence, row.ConfidenceScore))
-            .Take(200)
-            .ToListAsync(cancellationToken);
         var link = policy.Settings.PublicUrl is { Length: > 0 } publicUrl
             ? new Uri(new Uri(publicUrl.TrimEnd('/') + "/"), feedback.Count > 0 ? $"feedback/{feedback[0].Id}" : $"alerts?group={alertGroup.Id}")
             : null;

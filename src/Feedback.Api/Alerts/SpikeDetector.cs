@@ -1,6 +1,5 @@
 using System.Globalization;
 using Feedback.Api.Storage;
-using Microsoft.EntityFrameworkCore;
 
 namespace Feedback.Api.Alerts;
 
@@ -15,14 +14,12 @@ internal sealed record SpikeSettings(TimeSpan CheckInterval, int MinimumCount, d
 /// p below <see cref="SpikeSettings.MaximumPValue"/>; λ is floored so a new topic still needs a real burst.
 /// </summary>
 internal sealed partial class SpikeDetector(
-    IServiceScopeFactory scopes,
+    IBackgroundReads reads,
     IFeedbackStore writer,
     SpikeSettings settings,
     TimeProvider time,
     ILogger<SpikeDetector> logger) : BackgroundService
 {
-    private static readonly string[] Negative = ["negative", "mixed"];
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(settings.CheckInterval, time);
@@ -44,20 +41,9 @@ internal sealed partial class SpikeDetector(
         var now = time.GetUtcNow().UtcDateTime;
         var hourAgo = now.AddHours(-1);
         var dayBefore = hourAgo.AddHours(-24);
-        List<(string Topic, int Recent, int Baseline)> counts;
-        using (var scope = scopes.CreateScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
-            var recent = await db.Feedback.AsNoTracking()
-                .Where(f => f.CreatedAt >= hourAgo && f.CreatedAt < now && Negative.Contains(f.Sentiment))
-                .GroupBy(f => f.Topic).Select(g => new { Topic = g.Key, Count = g.Count() })
-                .ToListAsync(cancellationToken);
-            var baseline = await db.Feedback.AsNoTracking()
-                .Where(f => f.CreatedAt >= dayBefore && f.CreatedAt < hourAgo && Negative.Contains(f.Sentiment))
-                .GroupBy(f => f.Topic).Select(g => new { Topic = g.Key, Count = g.Count() })
-                .ToDictionaryAsync(g => g.Topic, g => g.Count, StringComparer.Ordinal, cancellationToken);
-            counts = recent.ConvertAll(r => (r.Topic, r.Count, baseline.GetValueOrDefault(r.Topic)));
-        }
+        var recentByTopic = await reads.CountNegativeByTopicAsync(hourAgo, now, cancellationToken);
+        var baselineByTopic = await reads.CountNegativeByTopicAsync(dayBefore, hourAgo, cancellationToken);
+        var counts = recentByTopic.Select(r => (Topic: r.Key, Recent: r.Value, Baseline: baselineByTopic.GetValueOrDefault(r.Key))).ToList();
 
         var raised = 0;
         foreach (var (topic, recent, baselineCount) in counts)

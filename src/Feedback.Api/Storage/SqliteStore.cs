@@ -22,14 +22,19 @@ internal static class SqliteStore
         services.AddSingleton<FeedbackWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<FeedbackWriter>());
         services.AddSingleton<IFeedbackStore>(sp => sp.GetRequiredService<FeedbackWriter>());
+        services.AddSingleton<SqliteReadConnections>();
         services.AddSingleton<IWorkClaims, SqliteWorkClaims>();
+        services.AddSingleton<IBackgroundReads, SqliteBackgroundReads>();
         services.AddDbContextPool<FeedbackDb>(options => options.UseSqlite(
             ReadConnectionString(store),
             sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history")));
         return services;
     }
 
-    /// <summary>Creates the folder and the file, switches it to WAL and applies pending migrations.</summary>
+    /// <summary>
+    /// Creates the folder and the file, switches it to WAL and brings it to the migrations' schema (EF's migrator only
+    /// for a file with migrations pending: <see cref="SqliteSchema"/>).
+    /// </summary>
     public static void Migrate(IServiceProvider services)
     {
         var store = services.GetRequiredService<SqliteStoreSettings>();
@@ -40,19 +45,18 @@ internal static class SqliteStore
             Directory.CreateDirectory(directory);
         }
 
-        using (var connection = new SqliteConnection(store.ConnectionString))
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder(store.ConnectionString) { Pooling = false }.ToString());
+        connection.Open();
+        using (var pragma = connection.CreateCommand())
         {
-            connection.Open();
-            using var wal = connection.CreateCommand();
-            wal.CommandText = "PRAGMA journal_mode = WAL;";
-            wal.ExecuteNonQuery();
+            pragma.CommandText = $"PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {store.BusyTimeoutMs};";
+            pragma.ExecuteNonQuery();
         }
 
-        using var scope = services.CreateScope();
-        scope.ServiceProvider.GetRequiredService<FeedbackDb>().Database.Migrate();
+        SqliteSchema.Apply(connection, store.ConnectionString);
     }
 
     /// <summary>Reads never block on the writer in WAL mode; a short timeout keeps a broken store from hanging them.</summary>
-    private static string ReadConnectionString(SqliteStoreSettings store) =>
+    public static string ReadConnectionString(SqliteStoreSettings store) =>
         new SqliteConnectionStringBuilder(store.ConnectionString) { DefaultTimeout = 5 }.ToString();
 }

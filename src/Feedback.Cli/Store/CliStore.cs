@@ -2,10 +2,6 @@ using Feedback.Api.Alerts;
 using Feedback.Api.Hosting;
 using Feedback.Api.Storage;
 using Microsoft.Data.Sqlite;
-using System.Reflection;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -85,15 +81,7 @@ internal static class CliStore
             pragma.ExecuteNonQuery();
         }
 
-        if (!IsCurrent(connection) && !(CreateNew(connection) && IsCurrent(connection)))
-        {
-            var options = new DbContextOptionsBuilder<FeedbackDb>()
-                .UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history"))
-                .Options;
-            using var db = new FeedbackDb(options);
-            db.Database.Migrate();
-        }
-
+        SqliteSchema.Apply(connection, connectionString);
         return connection;
     }
 
@@ -117,62 +105,5 @@ internal static class CliStore
     {
         await writer.StopAsync(CancellationToken.None);
         writer.Dispose();
-    }
-
-    /// <summary>
-    /// Gives a file without any table the schema from the migrations' own SQL (<c>schema.sql</c>, which a test keeps equal
-    /// to EF Core's script of every migration) instead of through EF's migrator, whose model and services cost about a
-    /// CPU-second of a first import. False when the file has tables already (another process made them); when the script
-    /// lags behind a newer migration, the caller's check finds it missing and the migrator applies it.
-    /// </summary>
-    private static bool CreateNew(SqliteConnection connection)
-    {
-        using var transaction = connection.BeginTransaction(deferred: false);
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT count(*) FROM sqlite_master";
-        if ((long)command.ExecuteScalar()! != 0)
-        {
-            return false;
-        }
-
-        using (var script = new StreamReader(typeof(CliStore).Assembly.GetManifestResourceStream("Feedback.Cli.schema.sql")!))
-        {
-            command.CommandText = script.ReadToEnd();
-        }
-
-        command.ExecuteNonQuery();
-        transaction.Commit();
-        return true;
-    }
-
-    /// <summary>
-    /// Whether every migration the API knows is applied, read straight from the history table: building the EF
-    /// model just to find nothing to do would cost most of a second at every start.
-    /// </summary>
-    private static bool IsCurrent(SqliteConnection connection)
-    {
-        // Only the SQLite context's migrations: the PostgreSQL context's live in the same assembly, and counting them
-        // made every store look out of date, so every CLI start ran the migrator.
-        var known = typeof(FeedbackDb).Assembly.GetTypes()
-            .Where(t => t.GetCustomAttribute<DbContextAttribute>()?.ContextType == typeof(FeedbackDb))
-            .Select(t => t.GetCustomAttribute<MigrationAttribute>()?.Id)
-            .OfType<string>()
-            .ToHashSet(StringComparer.Ordinal);
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '__ef_migrations_history'";
-        if ((long)command.ExecuteScalar()! == 0)
-        {
-            return false;
-        }
-
-        command.CommandText = "SELECT \"MigrationId\" FROM __ef_migrations_history";
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            known.Remove(reader.GetString(0));
-        }
-
-        return known.Count == 0;
     }
 }

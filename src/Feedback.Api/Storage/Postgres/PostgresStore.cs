@@ -26,6 +26,7 @@ internal static class PostgresStore
         services.AddHostedService(sp => sp.GetRequiredService<PostgresWriter>());
         services.AddSingleton<IFeedbackStore>(sp => sp.GetRequiredService<PostgresWriter>());
         services.AddSingleton<IWorkClaims, PostgresWorkClaims>();
+        services.AddSingleton<IBackgroundReads, EfBackgroundReads>();
         services.AddDbContextPool<FeedbackDb, PostgresFeedbackDb>((sp, options) => options.UseNpgsql(
             sp.GetRequiredService<NpgsqlDataSource>(),
             npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history")));
