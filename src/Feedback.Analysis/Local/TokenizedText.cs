@@ -139,7 +139,9 @@ internal sealed class TokenizedText
 
         // VADER keeps tokens whose stripped form is two characters or fewer; that loses "ok." and "no!",
         // so we strip any token that keeps a letter or digit unless the whole token is itself an entry.
-        var useWhole = trimStart == trimEnd || (lexicon is not null && lexicon.Contains(whole));
+        // A token with no punctuation at its edges is the same either way, so only a trimmed one is looked up.
+        var trimmed = trimStart != start || trimEnd != end;
+        var useWhole = trimStart == trimEnd || (trimmed && lexicon is not null && lexicon.Contains(whole));
         int sourceStart = useWhole ? start : trimStart, sourceEnd = useWhole ? end : trimEnd;
         var length = sourceEnd - sourceStart;
         if (!useWhole && trimStart != start)

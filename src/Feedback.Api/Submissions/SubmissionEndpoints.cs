@@ -5,7 +5,8 @@ using Feedback.Api.Queries;
 using Feedback.Api.Revisions;
 using Feedback.Api.Security;
 using Feedback.Api.Storage;
-using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 
 namespace Feedback.Api.Submissions;
 
@@ -29,7 +30,7 @@ internal static class SubmissionEndpoints
         return group;
     }
 
-    private static async Task<Results<Created<FeedbackResult>, ProblemHttpResult>> SubmitAsync(
+    private static async Task SubmitAsync(
         HttpContext context,
         Analyzer analyzer,
         AlertRule alertRule,
@@ -38,6 +39,7 @@ internal static class SubmissionEndpoints
         ProvisionalUpgrades upgrades,
         FeedbackMetrics metrics,
         TimeProvider time,
+        IOptions<JsonOptions> json,
         CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
@@ -47,9 +49,11 @@ internal static class SubmissionEndpoints
             var key = keyValues.Count == 1 ? keyValues[0] : null;
             if (string.IsNullOrWhiteSpace(key) || key.Length > MaxIdempotencyKeyLength || key.Any(c => c is < ' ' or > '~'))
             {
-                return Problems.BadRequest(
-                    $"{IdempotencyHeader} must be one value of 1 to {MaxIdempotencyKeyLength} printable ASCII characters.",
-                    new Dictionary<string, string[]>(StringComparer.Ordinal) { [IdempotencyHeader] = ["Not a valid key."] });
+                await Problems.BadRequest(
+                        $"{IdempotencyHeader} must be one value of 1 to {MaxIdempotencyKeyLength} printable ASCII characters.",
+                        new Dictionary<string, string[]>(StringComparer.Ordinal) { [IdempotencyHeader] = ["Not a valid key."] })
+                    .ExecuteAsync(context);
+                return;
             }
 
             // Keys are scoped to the API key that sent them, so two clients cannot collide.
@@ -59,7 +63,8 @@ internal static class SubmissionEndpoints
         var (submission, problem) = await SubmissionReader.ReadAsync(context.Request, cancellationToken);
         if (problem is not null)
         {
-            return problem;
+            await problem.ExecuteAsync(context);
+            return;
         }
 
         var (result, upgrade) = await analyzer.AnalyzeAsync(submission!.Text, cancellationToken);
@@ -76,7 +81,8 @@ internal static class SubmissionEndpoints
 
         if (written.Outcome == WriteOutcome.KeyReused)
         {
-            return Problems.IdempotencyKeyReused();
+            await Problems.IdempotencyKeyReused().ExecuteAsync(context);
+            return;
         }
 
         context.Items[RequestLogging.FeedbackIdItem] = written.Record.Id;
@@ -90,6 +96,6 @@ internal static class SubmissionEndpoints
             metrics.Stored(record.Sentiment, record.Topic, record.ProcessingMethod, time.GetElapsedTime(started));
         }
 
-        return TypedResults.Created($"/feedback/{written.Record.Id}", new FeedbackResult(written.Record));
+        CreatedFeedback.Write(context.Response, new FeedbackResult(written.Record), json.Value.SerializerOptions);
     }
 }

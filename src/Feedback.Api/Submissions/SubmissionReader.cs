@@ -9,7 +9,11 @@ using Microsoft.Net.Http.Headers;
 namespace Feedback.Api.Submissions;
 
 /// <summary>A parsed POST /feedback body.</summary>
-internal sealed record Submission(string Text, string? Source, string? CustomerId, string? Metadata, string BodyHash);
+internal sealed record Submission(string Text, string? Source, string? CustomerId, string? Metadata, byte[] Body)
+{
+    /// <summary>SHA-256 of the body, computed only for a request with an Idempotency-Key: it tells a replay from a reused key.</summary>
+    public string BodyHash => Convert.ToHexStringLower(SHA256.HashData(Body));
+}
 
 /// <summary>
 /// Reads and checks a POST /feedback body by hand rather than through model binding, so that each way a
@@ -132,7 +136,7 @@ internal static class SubmissionReader
             return (null, Problems.Validation(errors));
         }
 
-        return (new Submission(text!, source, customerId, metadata, Convert.ToHexStringLower(SHA256.HashData(body))), null);
+        return (new Submission(text!, source, customerId, metadata, body), null);
     }
 
     private static string? ReadString(JsonElement root, string name, Dictionary<string, string[]> typeErrors)
@@ -154,6 +158,12 @@ internal static class SubmissionReader
     /// <summary>application/json or application/*+json, in UTF-8 when a charset is named.</summary>
     internal static bool IsJson(string? contentType)
     {
+        // What nearly every client sends, answered without parsing the header.
+        if (string.Equals(contentType, "application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
         if (!MediaTypeHeaderValue.TryParse(contentType, out var media))
         {
             return false;
