@@ -204,7 +204,7 @@ internal sealed class SeverityRules
         using var stream = string.IsNullOrWhiteSpace(path)
             ? typeof(SeverityRules).Assembly.GetManifestResourceStream("Feedback.Api.alert-rules.json")!
             : File.OpenRead(path);
-        var rules = JsonSerializer.Deserialize(stream, AlertRulesJsonContext.Default.SeverityRules)
+        var rules = JsonSerializer.Deserialize<SeverityRules>(stream)
             ?? throw new InvalidOperationException("ALERT_RULES_FILE is empty.");
         var unknown = rules.Topics.Values.Concat(rules.Phrases.Keys).Concat(rules.FromConfidence.Select(r => r.Level))
             .Where(level => !AlertPolicy.Levels.Contains(level)).ToList();
@@ -240,10 +240,3 @@ internal sealed class SeverityRules
         [property: JsonPropertyName("at_least")] double AtLeast,
         [property: JsonPropertyName("level")] string Level);
 }
-
-/// <summary>
-/// The rules file's reader made at build time: reflection-based reading would emit IL for its constructors at
-/// start, loading System.Reflection.Emit and compiling that code in every server for one small file.
-/// </summary>
-[JsonSerializable(typeof(SeverityRules))]
-internal sealed partial class AlertRulesJsonContext : JsonSerializerContext;
