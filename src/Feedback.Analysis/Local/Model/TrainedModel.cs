@@ -37,14 +37,14 @@ internal sealed class TrainedModel
     /// <param name="generalShift">Logits taken off general: the data sets label most app reviews general, customers' messages far fewer.</param>
     /// <param name="topicConfidence">Held-out accuracy at top topic probability 0.05, 0.15, ..., 0.95 (monotone); null for the identity.</param>
     public TrainedModel(float[] sentiment, float[] topic, ClauseModel clauses, float taxonomyPrior, float sentimentTemperature, float topicTemperature, float generalShift = 0, float[]? topicConfidence = null)
+        : this(Interleave(sentiment, topic), clauses, taxonomyPrior, sentimentTemperature, topicTemperature, generalShift, topicConfidence)
     {
-        weights = new float[FeatureLayout.Count * Stride];
-        for (var f = 0; f < FeatureLayout.Count; f++)
-        {
-            sentiment.AsSpan(f * SentimentCount, SentimentCount).CopyTo(weights.AsSpan(f * Stride));
-            topic.AsSpan(f * TopicCount, TopicCount).CopyTo(weights.AsSpan((f * Stride) + SentimentCount));
-        }
+    }
 
+    /// <param name="interleaved">Weights laid out [feature * Stride + class], four sentiments then six topics.</param>
+    private TrainedModel(float[] interleaved, ClauseModel clauses, float taxonomyPrior, float sentimentTemperature, float topicTemperature, float generalShift, float[]? topicConfidence)
+    {
+        weights = interleaved;
         Clauses = clauses;
         TaxonomyPrior = taxonomyPrior;
         SentimentTemperature = sentimentTemperature;
@@ -208,6 +208,18 @@ internal sealed class TrainedModel
         logits[(int)Analysis.Topic.General] += (prior / 3) - generalShift;
     }
 
+    private static float[] Interleave(float[] sentiment, float[] topic)
+    {
+        var interleaved = new float[FeatureLayout.Count * Stride];
+        for (var f = 0; f < FeatureLayout.Count; f++)
+        {
+            sentiment.AsSpan(f * SentimentCount, SentimentCount).CopyTo(interleaved.AsSpan(f * Stride));
+            topic.AsSpan(f * TopicCount, TopicCount).CopyTo(interleaved.AsSpan((f * Stride) + SentimentCount));
+        }
+
+        return interleaved;
+    }
+
     private float[] Sentiment() => Slice(0, SentimentCount);
 
     private float[] Topic() => Slice(SentimentCount, TopicCount);
@@ -280,10 +292,14 @@ internal sealed class TrainedModel
             map[k] = reader.ReadSingle();
         }
 
-        var sentiment = ReadWeights(reader, FeatureLayout.Count * SentimentCount);
-        var topic = ReadWeights(reader, FeatureLayout.Count * TopicCount);
-        var clauses = ReadWeights(reader, FeatureLayout.HashedCount);
-        return new TrainedModel(sentiment, topic, new ClauseModel(clauses, clauseBias), prior, sentimentTemperature, topicTemperature, generalShift, map);
+        // Read straight into the interleaved rows: separate sentiment and topic arrays would be 10 MB of garbage
+        // at every start, which the GC keeps committed for a while (issue #3's resident memory).
+        var rows = new float[FeatureLayout.Count * Stride];
+        ReadWeights(reader, rows, Stride, 0, SentimentCount);
+        ReadWeights(reader, rows, Stride, SentimentCount, TopicCount);
+        var clauses = new float[FeatureLayout.HashedCount];
+        ReadWeights(reader, clauses, 1, 0, 1);
+        return new TrainedModel(rows, new ClauseModel(clauses, clauseBias), prior, sentimentTemperature, topicTemperature, generalShift, map);
     }
 
     /// <summary>Quantises one array: a scale, then (gap, 16-bit value) pairs for the weights that do not round to zero.</summary>
@@ -321,8 +337,13 @@ internal sealed class TrainedModel
     /// <summary>Quantised weights smaller than this (of 32,767) are dropped: they cannot move a decision.</summary>
     private const int PruneBelow = 8;
 
-    private static float[] ReadWeights(BinaryReader reader, int expectedLength)
+    /// <summary>
+    /// Reads one array written by <see cref="WriteWeights"/>, laid out [feature * width + class], into
+    /// <paramref name="destination"/>'s rows of <paramref name="stride"/> values from column <paramref name="offset"/>.
+    /// </summary>
+    private static void ReadWeights(BinaryReader reader, float[] destination, int stride, int offset, int width)
     {
+        var expectedLength = destination.Length / stride * width;
         var length = reader.ReadInt32();
         if (length != expectedLength)
         {
@@ -330,15 +351,17 @@ internal sealed class TrainedModel
         }
 
         var scale = reader.ReadSingle();
-        var result = new float[length];
         var count = reader.ReadInt32();
         var index = 0;
         for (var k = 0; k < count; k++)
         {
             index += reader.Read7BitEncodedInt();
-            result[index] = reader.ReadInt16() * scale;
-        }
+            if ((uint)index >= (uint)length)
+            {
+                throw new InvalidDataException($"A weight index {index} is past the array's {length} entries.");
+            }
 
-        return result;
+            destination[(index / width * stride) + offset + (index % width)] = reader.ReadInt16() * scale;
+        }
     }
 }
