@@ -263,7 +263,7 @@ internal sealed class TrainedModel
     {
         // Inflated in one go: the weights are read a few bytes at a time, and from the gzip stream every such read was
         // a call into the inflater (about a third of a second at each start of the CLI or the server).
-        using var inflated = new MemoryStream();
+        using var inflated = new MemoryStream(InflatedLength(source));
         using (var gzip = new GZipStream(source, CompressionMode.Decompress))
         {
             gzip.CopyTo(inflated);
@@ -300,6 +300,25 @@ internal sealed class TrainedModel
         var clauses = new float[FeatureLayout.HashedCount];
         ReadWeights(reader, clauses, 1, 0, 1);
         return new TrainedModel(rows, new ClauseModel(clauses, clauseBias), prior, sentimentTemperature, topicTemperature, generalShift, map);
+    }
+
+    /// <summary>
+    /// gzip's last four bytes: the inflated length (mod 4 GB), so the buffer is made once at its size instead of
+    /// doubling up to it (8 MB of large-object garbage at every start); 0, a growing buffer, for a stream that cannot seek.
+    /// </summary>
+    private static int InflatedLength(Stream source)
+    {
+        if (!source.CanSeek || source.Length - source.Position < 18)
+        {
+            return 0;
+        }
+
+        var start = source.Position;
+        source.Seek(-4, SeekOrigin.End);
+        Span<byte> trailer = stackalloc byte[4];
+        source.ReadExactly(trailer);
+        source.Position = start;
+        return Math.Max(0, System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(trailer));
     }
 
     /// <summary>Quantises one array: a scale, then (gap, 16-bit value) pairs for the weights that do not round to zero.</summary>
