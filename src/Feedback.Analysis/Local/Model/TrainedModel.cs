@@ -25,7 +25,10 @@ internal sealed class TrainedModel
         () =>
         {
             using var stream = EmbeddedData.Open(ResourceName);
-            return Read(stream);
+            var mapped = EmbeddedData.MappedRange(stream);
+            var model = Read(stream);
+            EmbeddedData.ReleasePages(mapped);
+            return model;
         },
         LazyThreadSafetyMode.ExecutionAndPublication);
 
