@@ -10,7 +10,6 @@ using Feedback.Api.Storage;
 using Feedback.Api.Submissions;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddDotEnv(Path.Combine(Directory.GetCurrentDirectory(), ".env"));
@@ -95,7 +94,8 @@ catch (SqliteException exception) when (StoreUnavailableException.IsStoreFault(e
         $"Cannot open the store ({settings.SqliteConnectionString}): {StoreUnavailableException.Describe(exception)}. {exception.Message}");
     return 3;
 }
-catch (NpgsqlException exception) when (PostgresFaults.IsStoreFault(exception))
+// Filtered on Exception, not NpgsqlException: a catch clause naming an Npgsql type loads Npgsql into every server.
+catch (Exception exception) when (settings.PostgresConnectionString is not null && PostgresFaults.IsStoreFault(exception))
 {
     // The message names the server, never the password in DATABASE_URL.
     await Console.Error.WriteLineAsync($"Cannot open the PostgreSQL store: {PostgresFaults.Describe(exception)}. {exception.Message}");

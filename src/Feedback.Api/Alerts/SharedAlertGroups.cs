@@ -62,13 +62,16 @@ internal sealed class SharedAlertGroups(RedisLink? redis, AlertPolicy policy)
         """;
 
     /// <summary>The shared group this alert belongs to, or null when alerts are grouped by this instance alone.</summary>
-    public async ValueTask<SharedGroup?> JoinAsync(string topic, string text, DateTime at)
-    {
-        if (redis is null)
-        {
-            return null;
-        }
+    public ValueTask<SharedGroup?> JoinAsync(string topic, string text, DateTime at) =>
+        redis is null ? ValueTask.FromResult<SharedGroup?>(null) : JoinSharedAsync(redis, topic, text, at);
 
+    /// <summary>
+    /// Apart from <see cref="JoinAsync"/>: compiling a method that names StackExchange.Redis's types loads that
+    /// assembly, so a server without Redis would map it at its first alert if this sat in JoinAsync (or were inlined).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private async ValueTask<SharedGroup?> JoinSharedAsync(RedisLink redis, string topic, string text, DateTime at)
+    {
         var fingerprint = (ulong)AlertPolicy.Fingerprint(text);
         var bits = Math.Clamp(policy.Settings.SimilarityBits, 0, 63);
         var bandCount = bits + 1;

@@ -90,6 +90,18 @@ internal static class DashboardSession
                 policy.ForwardForbid = ApiKeyAuthenticationHandler.SchemeName;
             });
         services.Configure<AuthenticationOptions>(options => options.DefaultScheme = selector);
+
+        // The ephemeral provider keeps its key in memory and never reads the key ring, but Data Protection's hosted
+        // service would still load (and on a new machine create) the default ring's XML key files at every start,
+        // mapping System.Private.Xml (about 3 MB resident) for keys nothing uses. Removed after AddAuthentication,
+        // which would otherwise register it again.
+        var keyRingLoader = services.FirstOrDefault(descriptor => descriptor.ServiceType == typeof(IHostedService) && !descriptor.IsKeyedService
+            && descriptor.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService");
+        if (keyRingLoader is not null)
+        {
+            services.Remove(keyRingLoader);
+        }
+
         return services;
     }
 

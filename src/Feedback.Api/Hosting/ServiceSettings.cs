@@ -263,6 +263,13 @@ internal sealed class ServiceSettings
 
 internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSettings>
 {
+    /// <summary>
+    /// Its own method, never inlined: compiling a method whose body names StackExchange.Redis's types loads that
+    /// assembly, so a server without REDIS_URL would map it (about 1 MB) for nothing if the parse sat in Validate.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void CheckRedisUrl(string url) => Redis.RedisLink.ParseUrl(url);
+
     public ValidateOptionsResult Validate(string? name, ServiceSettings options)
     {
         var failures = new List<string>();
@@ -316,7 +323,7 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
         {
             try
             {
-                Redis.RedisLink.ParseUrl(options.RedisUrl);
+                CheckRedisUrl(options.RedisUrl);
             }
             catch (FormatException exception)
             {

@@ -50,6 +50,45 @@ public sealed class TrainedModelTests
         TrainedModel.Default.TopicConfidence(0.99).ShouldBeGreaterThan(TrainedModel.Default.TopicConfidence(0.3));
     }
 
+    /// <summary>
+    /// The reader fills the interleaved rows straight from the file's separate sentiment, topic and clause arrays:
+    /// every weight must come back in its own feature and class, to the bit. The weights sit on the file's 16-bit
+    /// grid (multiples of 1/1024 up to 32,767/1024), so writing them loses nothing.
+    /// </summary>
+    [Fact]
+    public void A_written_model_reads_back_every_weight_in_its_own_feature_and_class()
+    {
+        var random = new Random(20261126);
+        float Weight() => random.Next(8, 32767) * (random.Next(2) == 0 ? -1 : 1) / 1024f;
+        var sentiment = new float[FeatureLayout.Count * TrainedModel.SentimentCount];
+        var topic = new float[FeatureLayout.Count * TrainedModel.TopicCount];
+        var clauses = new float[FeatureLayout.HashedCount];
+        foreach (var weights in new[] { sentiment, topic, clauses })
+        {
+            for (var k = 0; k < 5000; k++)
+            {
+                weights[random.Next(weights.Length)] = Weight();
+            }
+
+            weights[^1] = 32767 / 1024f;
+        }
+
+        var model = new TrainedModel(sentiment, topic, new ClauseModel(clauses, 0.25f), 1.5f, 1.1f, 0.9f, 0.3f);
+        using var file = new MemoryStream();
+        model.Write(file);
+        file.Position = 0;
+        var read = TrainedModel.Read(file);
+
+        for (var f = 0; f < FeatureLayout.Count; f++)
+        {
+            read.SentimentRow(f).ToArray().ShouldBe(sentiment.AsSpan(f * TrainedModel.SentimentCount, TrainedModel.SentimentCount).ToArray());
+            read.TopicRow(f).ToArray().ShouldBe(topic.AsSpan(f * TrainedModel.TopicCount, TrainedModel.TopicCount).ToArray());
+        }
+
+        read.Clauses.Weights.ShouldBe(clauses);
+        read.Clauses.Bias.ShouldBe(0.25f);
+    }
+
     [Theory]
     [InlineData("Sad to see the match end like that, what a game #football")]
     [InlineData("The app crashes when I open the reports tab. Please fix it.")]

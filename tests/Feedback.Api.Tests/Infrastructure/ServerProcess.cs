@@ -36,6 +36,8 @@ public sealed class ServerProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     public static ServerProcess Start(IReadOnlyDictionary<string, string> environment, string? workingDirectory = null)

@@ -25,7 +25,10 @@ internal sealed class TrainedModel
         () =>
         {
             using var stream = EmbeddedData.Open(ResourceName);
-            return Read(stream);
+            var mapped = EmbeddedData.MappedRange(stream);
+            var model = Read(stream);
+            EmbeddedData.ReleasePages(mapped);
+            return model;
         },
         LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -37,14 +40,14 @@ internal sealed class TrainedModel
     /// <param name="generalShift">Logits taken off general: the data sets label most app reviews general, customers' messages far fewer.</param>
     /// <param name="topicConfidence">Held-out accuracy at top topic probability 0.05, 0.15, ..., 0.95 (monotone); null for the identity.</param>
     public TrainedModel(float[] sentiment, float[] topic, ClauseModel clauses, float taxonomyPrior, float sentimentTemperature, float topicTemperature, float generalShift = 0, float[]? topicConfidence = null)
+        : this(Interleave(sentiment, topic), clauses, taxonomyPrior, sentimentTemperature, topicTemperature, generalShift, topicConfidence)
     {
-        weights = new float[FeatureLayout.Count * Stride];
-        for (var f = 0; f < FeatureLayout.Count; f++)
-        {
-            sentiment.AsSpan(f * SentimentCount, SentimentCount).CopyTo(weights.AsSpan(f * Stride));
-            topic.AsSpan(f * TopicCount, TopicCount).CopyTo(weights.AsSpan((f * Stride) + SentimentCount));
-        }
+    }
 
+    /// <param name="interleaved">Weights laid out [feature * Stride + class], four sentiments then six topics.</param>
+    private TrainedModel(float[] interleaved, ClauseModel clauses, float taxonomyPrior, float sentimentTemperature, float topicTemperature, float generalShift, float[]? topicConfidence)
+    {
+        weights = interleaved;
         Clauses = clauses;
         TaxonomyPrior = taxonomyPrior;
         SentimentTemperature = sentimentTemperature;
@@ -208,6 +211,18 @@ internal sealed class TrainedModel
         logits[(int)Analysis.Topic.General] += (prior / 3) - generalShift;
     }
 
+    private static float[] Interleave(float[] sentiment, float[] topic)
+    {
+        var interleaved = new float[FeatureLayout.Count * Stride];
+        for (var f = 0; f < FeatureLayout.Count; f++)
+        {
+            sentiment.AsSpan(f * SentimentCount, SentimentCount).CopyTo(interleaved.AsSpan(f * Stride));
+            topic.AsSpan(f * TopicCount, TopicCount).CopyTo(interleaved.AsSpan((f * Stride) + SentimentCount));
+        }
+
+        return interleaved;
+    }
+
     private float[] Sentiment() => Slice(0, SentimentCount);
 
     private float[] Topic() => Slice(SentimentCount, TopicCount);
@@ -251,7 +266,7 @@ internal sealed class TrainedModel
     {
         // Inflated in one go: the weights are read a few bytes at a time, and from the gzip stream every such read was
         // a call into the inflater (about a third of a second at each start of the CLI or the server).
-        using var inflated = new MemoryStream();
+        using var inflated = new MemoryStream(InflatedLength(source));
         using (var gzip = new GZipStream(source, CompressionMode.Decompress))
         {
             gzip.CopyTo(inflated);
@@ -280,10 +295,33 @@ internal sealed class TrainedModel
             map[k] = reader.ReadSingle();
         }
 
-        var sentiment = ReadWeights(reader, FeatureLayout.Count * SentimentCount);
-        var topic = ReadWeights(reader, FeatureLayout.Count * TopicCount);
-        var clauses = ReadWeights(reader, FeatureLayout.HashedCount);
-        return new TrainedModel(sentiment, topic, new ClauseModel(clauses, clauseBias), prior, sentimentTemperature, topicTemperature, generalShift, map);
+        // Read straight into the interleaved rows: separate sentiment and topic arrays would be 10 MB of garbage
+        // at every start, which the GC keeps committed for a while (issue #3's resident memory).
+        var rows = new float[FeatureLayout.Count * Stride];
+        ReadWeights(reader, rows, Stride, 0, SentimentCount);
+        ReadWeights(reader, rows, Stride, SentimentCount, TopicCount);
+        var clauses = new float[FeatureLayout.HashedCount];
+        ReadWeights(reader, clauses, 1, 0, 1);
+        return new TrainedModel(rows, new ClauseModel(clauses, clauseBias), prior, sentimentTemperature, topicTemperature, generalShift, map);
+    }
+
+    /// <summary>
+    /// gzip's last four bytes: the inflated length (mod 4 GB), so the buffer is made once at its size instead of
+    /// doubling up to it (8 MB of large-object garbage at every start); 0, a growing buffer, for a stream that cannot seek.
+    /// </summary>
+    private static int InflatedLength(Stream source)
+    {
+        if (!source.CanSeek || source.Length - source.Position < 18)
+        {
+            return 0;
+        }
+
+        var start = source.Position;
+        source.Seek(-4, SeekOrigin.End);
+        Span<byte> trailer = stackalloc byte[4];
+        source.ReadExactly(trailer);
+        source.Position = start;
+        return Math.Max(0, System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(trailer));
     }
 
     /// <summary>Quantises one array: a scale, then (gap, 16-bit value) pairs for the weights that do not round to zero.</summary>
@@ -321,8 +359,13 @@ internal sealed class TrainedModel
     /// <summary>Quantised weights smaller than this (of 32,767) are dropped: they cannot move a decision.</summary>
     private const int PruneBelow = 8;
 
-    private static float[] ReadWeights(BinaryReader reader, int expectedLength)
+    /// <summary>
+    /// Reads one array written by <see cref="WriteWeights"/>, laid out [feature * width + class], into
+    /// <paramref name="destination"/>'s rows of <paramref name="stride"/> values from column <paramref name="offset"/>.
+    /// </summary>
+    private static void ReadWeights(BinaryReader reader, float[] destination, int stride, int offset, int width)
     {
+        var expectedLength = destination.Length / stride * width;
         var length = reader.ReadInt32();
         if (length != expectedLength)
         {
@@ -330,15 +373,17 @@ internal sealed class TrainedModel
         }
 
         var scale = reader.ReadSingle();
-        var result = new float[length];
         var count = reader.ReadInt32();
         var index = 0;
         for (var k = 0; k < count; k++)
         {
             index += reader.Read7BitEncodedInt();
-            result[index] = reader.ReadInt16() * scale;
-        }
+            if ((uint)index >= (uint)length)
+            {
+                throw new InvalidDataException($"A weight index {index} is past the array's {length} entries.");
+            }
 
-        return result;
+            destination[(index / width * stride) + offset + (index % width)] = reader.ReadInt16() * scale;
+        }
     }
 }

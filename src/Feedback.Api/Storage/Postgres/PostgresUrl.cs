@@ -37,7 +37,17 @@ internal static class PostgresUrl
             return false;
         }
 
-        url = url.Trim();
+        return TryBuild(url.Trim(), out connectionString, out error);
+    }
+
+    /// <summary>
+    /// Apart from <see cref="TryParse"/>, never inlined: compiling a method that names an Npgsql type loads Npgsql,
+    /// and every server asks TryParse about DATABASE_URL, a SQLite one included.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static bool TryBuild(string url, [NotNullWhen(true)] out string? connectionString, [NotNullWhen(false)] out string? error)
+    {
+        connectionString = null;
         try
         {
             var builder = url.Contains("://", StringComparison.Ordinal) ? FromUrl(url) : new NpgsqlConnectionStringBuilder(url);
