@@ -3,6 +3,7 @@ using Feedback.Api.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Shouldly;
+using static Feedback.Api.Tests.Infrastructure.StoreFiles;
 
 namespace Feedback.Api.Tests;
 
@@ -55,30 +56,5 @@ public sealed class CliStoreTests : IDisposable
         var csv = Path.Combine(_directory, "one.csv");
         File.WriteAllLines(csv, ["id,text", "r1,\"The export to PDF fails every time since the update.\""]);
         return CliProcess.RunAsync(_directory, new Dictionary<string, string>(StringComparer.Ordinal) { ["DATA_DIR"] = dataDir }, ["import", csv, "--id-column", "id"]);
-    }
-
-    private static FeedbackDb Migrations(string path) => new(new DbContextOptionsBuilder<FeedbackDb>()
-        .UseSqlite($"Data Source={path};Pooling=False", sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history"))
-        .Options);
-
-    private static SqliteConnection Open(string path)
-    {
-        var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-        connection.Open();
-        return connection;
-    }
-
-    private static List<string> Strings(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var values = new List<string>();
-        while (reader.Read())
-        {
-            values.Add(reader.GetString(0));
-        }
-
-        return values;
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Shouldly;
+using static Feedback.Api.Tests.Infrastructure.StoreFiles;
 
 namespace Feedback.Api.Tests;
 
@@ -133,36 +134,11 @@ public sealed class SqliteSchemaTests : IDisposable
         }
     }
 
-    private static FeedbackDb Migrations(string path) => new(new DbContextOptionsBuilder<FeedbackDb>()
-        .UseSqlite($"Data Source={path};Pooling=False", sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history"))
-        .Options);
-
-    private static SqliteConnection Open(string path)
-    {
-        var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-        connection.Open();
-        return connection;
-    }
-
     private static void Execute(SqliteConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
-    }
-
-    private static List<string> Strings(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var values = new List<string>();
-        while (reader.Read())
-        {
-            values.Add(Convert.ToString(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture)!);
-        }
-
-        return values;
     }
 
     /// <summary>tests/X/bin/CONFIG/TFM → the repository root.</summary>
