@@ -1,4 +1,6 @@
 using System.IO.Compression;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Text;
 
 namespace Feedback.Analysis.Local.Model;
@@ -142,23 +144,70 @@ internal sealed class TrainedModel
     public void Logits(FeatureVector vector, Span<double> sentiment, Span<double> topic)
     {
         Span<double> sums = stackalloc double[Stride];
-        var indices = vector.Indices;
-        var values = vector.Values;
-        for (var k = 0; k < indices.Length; k++)
-        {
-            var row = weights.AsSpan(indices[k] * Stride, Stride);
-            var v = values[k];
-            for (var c = 0; c < Stride; c++)
-            {
-                sums[c] += row[c] * v;
-            }
-        }
-
+        Accumulate(vector.Indices, vector.Values, sums);
         sums[..SentimentCount].CopyTo(sentiment);
         sentiment[(int)Analysis.Sentiment.Mixed] += MixedPrior(vector.Dense);
         ApplyCuePriors(vector.Priors, sentiment);
         sums[SentimentCount..].CopyTo(topic);
         AddTaxonomyPrior(vector.Dense, TaxonomyPrior, GeneralShift, topic);
+    }
+
+    /// <summary>Which feature ahead of the current one has its row fetched into the cache while this one is added.</summary>
+    private const int PrefetchDistance = 8;
+
+    /// <summary>
+    /// Adds each feature's ten weights times its value to <paramref name="sums"/>. Each product is rounded to a float
+    /// and then added in double, feature by feature, exactly as a scalar loop would: the vectors only do the ten
+    /// classes side by side, so every answer stays the same to the bit. The rows are scattered over 10 MB, so the
+    /// cost is waiting for memory; the prefetch asks for a row several features before it is needed.
+    /// </summary>
+    private unsafe void Accumulate(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, Span<double> sums)
+    {
+        var sentimentLow = Vector128<double>.Zero;
+        var sentimentHigh = Vector128<double>.Zero;
+        var topicLow = Vector128<double>.Zero;
+        var topicHigh = Vector128<double>.Zero;
+        double topic4 = 0, topic5 = 0;
+        fixed (float* rows = weights)
+        fixed (int* index = indices)
+        fixed (float* value = values)
+        {
+            var count = indices.Length;
+            for (var k = 0; k < count; k++)
+            {
+                if (Sse.IsSupported && k + PrefetchDistance < count)
+                {
+                    var ahead = rows + ((nint)index[k + PrefetchDistance] * Stride);
+                    Sse.Prefetch0(ahead);
+                    Sse.Prefetch0(ahead + Stride - 1);
+                }
+
+                var feature = index[k];
+                if ((uint)feature >= (uint)FeatureLayout.Count)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(indices), feature, "A feature index is past the model's weights.");
+                }
+
+                var row = rows + ((nint)feature * Stride);
+                var v = value[k];
+                var scale = Vector128.Create(v);
+                var (first, second) = Vector128.Widen(Vector128.Load(row) * scale);
+                sentimentLow += first;
+                sentimentHigh += second;
+                (first, second) = Vector128.Widen(Vector128.Load(row + 4) * scale);
+                topicLow += first;
+                topicHigh += second;
+                topic4 += row[8] * v;
+                topic5 += row[9] * v;
+            }
+        }
+
+        sentimentLow.CopyTo(sums);
+        sentimentHigh.CopyTo(sums[2..]);
+        topicLow.CopyTo(sums[4..]);
+        topicHigh.CopyTo(sums[6..]);
+        sums[8] = topic4;
+        sums[9] = topic5;
     }
 
     /// <summary>What the clause-level reading adds to the mixed logit (see <see cref="MixedShift"/>).</summary>
