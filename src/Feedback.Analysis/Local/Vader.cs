@@ -39,7 +39,7 @@ internal sealed class Vader(SentimentLexicon lexicon)
     public const double NegationScalar = -0.74;
     public const double Alpha = 15;
 
-    private static readonly HashSet<string> Negations = new(StringComparer.Ordinal)
+    internal static readonly HashSet<string> Negations = new(StringComparer.Ordinal)
     {
         "aint", "arent", "cannot", "cant", "couldnt", "darent", "didnt", "doesnt",
         "ain't", "aren't", "can't", "couldn't", "daren't", "didn't", "doesn't",
@@ -51,7 +51,7 @@ internal sealed class Vader(SentimentLexicon lexicon)
         "without", "wont", "wouldnt", "won't", "wouldn't", "rarely", "seldom", "despite",
     };
 
-    private static readonly Dictionary<string, double> Boosters = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, double> Boosters = new(StringComparer.Ordinal)
     {
         ["absolutely"] = BoosterIncrement, ["amazingly"] = BoosterIncrement, ["awfully"] = BoosterIncrement,
         ["completely"] = BoosterIncrement, ["considerable"] = BoosterIncrement, ["considerably"] = BoosterIncrement,
@@ -98,14 +98,16 @@ internal sealed class Vader(SentimentLexicon lexicon)
         [(["just", "enough"], BoosterDecrement), (["kind", "of"], BoosterDecrement), (["sort", "of"], BoosterDecrement)];
 
     /// <summary>Words that open a new clause: the contrast markers a mixed message turns on.</summary>
-    private static readonly HashSet<string> ClauseOpeners = new(StringComparer.Ordinal)
+    internal static readonly HashSet<string> ClauseOpeners = new(StringComparer.Ordinal)
     {
         "but", "however", "although", "though", "yet", "whereas", "except", "nevertheless", "nonetheless", "otherwise", "unfortunately", "sadly",
     };
 
-    private static readonly Dictionary<string, double>.AlternateLookup<ReadOnlySpan<char>> BoosterLookup = Boosters.GetAlternateLookup<ReadOnlySpan<char>>();
     private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> NegationLookup = Negations.GetAlternateLookup<ReadOnlySpan<char>>();
-    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> ClauseOpenerLookup = ClauseOpeners.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>Each token's facts, looked up once per analysis; per thread, like the tokens.</summary>
+    [ThreadStatic]
+    private static WordFacts[]? perThreadFacts;
 
     public SentimentLexicon Lexicon => lexicon;
 
@@ -119,6 +121,7 @@ internal sealed class Vader(SentimentLexicon lexicon)
         var count = text.Count;
         var sentiments = text.Scratch;
         var phraseLengths = text.PhraseLengths;
+        var facts = FactsOf(text);
         MarkPhrases(text);
 
         for (var i = 0; i < count; i++)
@@ -131,20 +134,40 @@ internal sealed class Vader(SentimentLexicon lexicon)
 
             if (phraseLengths[i] == 0)
             {
-                var word = text.Word(i);
-                if (BoosterLookup.ContainsKey(word) || (word.SequenceEqual("kind") && text.WordIs(i + 1, "of")))
+                if (facts[i].Is(WordKinds.Booster) || (text.Word(i).SequenceEqual("kind") && text.WordIs(i + 1, "of")))
                 {
                     continue;
                 }
             }
 
-            sentiments[i] = Valence(text, i);
+            sentiments[i] = Valence(text, facts, i);
         }
 
         var cues = Cues(text, sentiments);
-        var clauses = Clauses(text, sentiments);
+        var clauses = Clauses(text, facts, sentiments);
         ApplyButRule(text, sentiments);
         return new SentimentEvidence(Score(text, sentiments), clauses, cues);
+    }
+
+    private WordFacts[] FactsOf(TokenizedText text)
+    {
+        var facts = perThreadFacts;
+        if (facts is null || facts.Length < text.Count)
+        {
+            facts = perThreadFacts = new WordFacts[Math.Max(text.Count, 96)];
+        }
+
+        for (var i = 0; i < text.Count; i++)
+        {
+            var word = text.Word(i);
+            facts[i] = lexicon.Facts(word);
+            if (!facts[i].Is(WordKinds.Negation) && word.IndexOf("n't", StringComparison.Ordinal) >= 0)
+            {
+                facts[i] = facts[i] with { Kinds = facts[i].Kinds | WordKinds.Negation };
+            }
+        }
+
+        return facts;
     }
 
     private void MarkPhrases(TokenizedText text)
@@ -170,7 +193,7 @@ internal sealed class Vader(SentimentLexicon lexicon)
         }
     }
 
-    private double Valence(TokenizedText text, int i)
+    private double Valence(TokenizedText text, WordFacts[] facts, int i)
     {
         double baseValence;
         if (text.PhraseLengths[i] > 0)
@@ -178,13 +201,17 @@ internal sealed class Vader(SentimentLexicon lexicon)
             lexicon.Phrases.TryMatch(text, i, out var phrase);
             baseValence = phrase.Value;
         }
-        else if (!lexicon.TryGetValence(text.Word(i), out baseValence))
+        else if (facts[i].Is(WordKinds.Lexicon))
+        {
+            baseValence = facts[i].Valence;
+        }
+        else
         {
             return 0;
         }
 
         var valence = baseValence;
-        if (text.WordIs(i, "no") && i != text.Count - 1 && InLexicon(text, i + 1))
+        if (text.WordIs(i, "no") && i != text.Count - 1 && facts[i + 1].Is(WordKinds.Lexicon))
         {
             // "no" directly before a sentiment word negates it instead of scoring on its own.
             valence = 0;
@@ -204,29 +231,29 @@ internal sealed class Vader(SentimentLexicon lexicon)
         for (var distance = 0; distance < 3; distance++)
         {
             var j = i - (distance + 1);
-            if (j < 0 || InLexicon(text, j))
+            if (j < 0 || facts[j].Is(WordKinds.Lexicon))
             {
                 continue;
             }
 
-            var scalar = ScalarIncDec(text, j, valence);
+            var scalar = ScalarIncDec(text, facts[j], j, valence);
             scalar *= distance switch { 1 => 0.95, 2 => 0.9, _ => 1 };
             valence += scalar;
-            valence = NegationCheck(text, valence, distance, i);
+            valence = NegationCheck(text, facts, valence, distance, i);
         }
 
         valence = SpecialIdioms(text, valence, i);
-        return LeastCheck(text, valence, i);
+        return LeastCheck(text, facts, valence, i);
     }
 
-    private bool InLexicon(TokenizedText text, int index) => lexicon.Contains(text.Word(index));
-
-    private static double ScalarIncDec(TokenizedText text, int index, double valence)
+    private static double ScalarIncDec(TokenizedText text, WordFacts facts, int index, double valence)
     {
-        if (!BoosterLookup.TryGetValue(text.Word(index), out var scalar))
+        if (!facts.Is(WordKinds.Booster))
         {
             return 0;
         }
+
+        var scalar = facts.BoosterScalar;
 
         if (valence < 0)
         {
@@ -244,14 +271,14 @@ internal sealed class Vader(SentimentLexicon lexicon)
     internal static bool IsNegation(ReadOnlySpan<char> word) =>
         NegationLookup.Contains(word) || word.IndexOf("n't", StringComparison.Ordinal) >= 0;
 
-    private static double NegationCheck(TokenizedText text, double valence, int distance, int i)
+    private static double NegationCheck(TokenizedText text, WordFacts[] facts, double valence, int distance, int i)
     {
         static bool SoOrThis(TokenizedText t, int k) => t.WordIs(k, "so") || t.WordIs(k, "this");
 
         switch (distance)
         {
             case 0:
-                return IsNegation(text.Word(i - 1)) ? valence * NegationScalar : valence;
+                return facts[i - 1].Is(WordKinds.Negation) ? valence * NegationScalar : valence;
             case 1:
                 if (text.WordIs(i - 2, "never") && SoOrThis(text, i - 1))
                 {
@@ -263,7 +290,7 @@ internal sealed class Vader(SentimentLexicon lexicon)
                     return valence;
                 }
 
-                return IsNegation(text.Word(i - 2)) ? valence * NegationScalar : valence;
+                return facts[i - 2].Is(WordKinds.Negation) ? valence * NegationScalar : valence;
             default:
                 if (text.WordIs(i - 3, "never") && (SoOrThis(text, i - 2) || SoOrThis(text, i - 1)))
                 {
@@ -275,7 +302,7 @@ internal sealed class Vader(SentimentLexicon lexicon)
                     return valence;
                 }
 
-                return IsNegation(text.Word(i - 3)) ? valence * NegationScalar : valence;
+                return facts[i - 3].Is(WordKinds.Negation) ? valence * NegationScalar : valence;
         }
     }
 
@@ -345,9 +372,9 @@ internal sealed class Vader(SentimentLexicon lexicon)
         return true;
     }
 
-    private double LeastCheck(TokenizedText text, double valence, int i)
+    private static double LeastCheck(TokenizedText text, WordFacts[] facts, double valence, int i)
     {
-        if (i > 0 && text.WordIs(i - 1, "least") && !InLexicon(text, i - 1))
+        if (i > 0 && text.WordIs(i - 1, "least") && !facts[i - 1].Is(WordKinds.Lexicon))
         {
             // "at least good" and "very least" keep their polarity; "least favourite" flips it.
             if (i == 1 || !(text.WordIs(i - 2, "at") || text.WordIs(i - 2, "very")))
@@ -445,14 +472,14 @@ internal sealed class Vader(SentimentLexicon lexicon)
         return cues;
     }
 
-    private static List<ClauseScore> Clauses(TokenizedText text, double[] sentiments)
+    private static List<ClauseScore> Clauses(TokenizedText text, WordFacts[] facts, double[] sentiments)
     {
         var clauses = new List<ClauseScore>(2);
         var first = 0;
         var sum = 0.0;
         for (var k = 0; k < text.Count; k++)
         {
-            if (k > first && (text[k - 1].EndsClause || ClauseOpenerLookup.Contains(text.Word(k))))
+            if (k > first && (text[k - 1].EndsClause || facts[k].Is(WordKinds.ClauseOpener)))
             {
                 AddClause(text, clauses, first, k - 1, sum);
                 first = k;
