@@ -26,6 +26,13 @@ internal sealed partial class AlertDispatcher(
 {
     private const int QueueCapacity = 64;
 
+    /// <summary>
+    /// The least time between two feeds woken by the writer. Under a burst nearly every group commit notifies, and each
+    /// wake-up is a thread hand-off that finds the queues full; a delivery waits at most this long for it (its
+    /// sender paces sends a second apart anyway). Real time, not <see cref="TimeProvider"/>'s: it only spaces CPU work.
+    /// </summary>
+    private static readonly TimeSpan MinFeedGap = TimeSpan.FromMilliseconds(50);
+
     private readonly Dictionary<string, IAlertChannel> _channels = channels.ToDictionary(c => c.Name, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, bool> _queued = new();
     private readonly ConcurrentDictionary<long, bool> _unsent = new();
@@ -37,10 +44,14 @@ internal sealed partial class AlertDispatcher(
             _ => Channel.CreateBounded<AlertDelivery>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true }),
             StringComparer.Ordinal);
         var senders = queues.Select(q => SendLoopAsync(_channels[q.Key], q.Value.Reader, stoppingToken)).ToList();
+
+        // One periodic timer for the polls (retries falling due, other instances' rows) instead of one per wait.
+        var poll = time.CreateTimer(static state => ((AlertSignal)state!).Notify(), signal, policy.Settings.PollInterval, policy.Settings.PollInterval);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                var fedAt = TimeProvider.System.GetTimestamp();
                 try
                 {
                     await FeedAsync(queues, stoppingToken);
@@ -50,7 +61,12 @@ internal sealed partial class AlertDispatcher(
                     LogFeedFailed(logger, exception);
                 }
 
-                await signal.WaitAsync(policy.Settings.PollInterval, time, stoppingToken);
+                await signal.WaitAsync(stoppingToken);
+                var sinceFeed = TimeProvider.System.GetElapsedTime(fedAt);
+                if (sinceFeed < MinFeedGap)
+                {
+                    await Task.Delay(MinFeedGap - sinceFeed, TimeProvider.System, stoppingToken);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -58,6 +74,7 @@ internal sealed partial class AlertDispatcher(
         }
         finally
         {
+            await poll.DisposeAsync();
             foreach (var queue in queues.Values)
             {
                 queue.Writer.TryComplete();
