@@ -115,6 +115,11 @@ case "$command" in
     passed=$(awk '/^  succeeded: /{s+=$2} END{print s+0}' "$log")
     failed=$(awk '/^  failed: /{s+=$2} END{print s+0}' "$log")
     skipped=$(awk '/^  skipped: /{s+=$2} END{print s+0}' "$log")
+    if [ "$failed" -gt 0 ]; then
+      # Repeated at the end, where a truncated CI log still shows them: each failed test and its first lines.
+      echo "Failed tests:"
+      awk '/^failed /{n=10} n>0{print "  " $0; n--}' "$log"
+    fi
     rm -f "$log"
     echo "Tests: $passed passed, $failed failed, $skipped skipped"
     if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
