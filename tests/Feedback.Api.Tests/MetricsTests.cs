@@ -83,6 +83,10 @@ public sealed class MetricsTests : IAsyncLifetime
             ["alerts_retried_total"] = "counter",
             ["alerts_pending"] = "gauge",
             ["http_server_request_duration_seconds"] = "histogram",
+            ["dotnet_gc_heap_total_allocated_bytes_total"] = "counter",
+            ["dotnet_gc_pause_time_seconds_total"] = "counter",
+            ["dotnet_process_memory_working_set_bytes"] = "gauge",
+            ["dotnet_thread_pool_queue_length_total"] = "counter",
         };
         foreach (var (name, type) in expectedTypes)
         {
@@ -114,6 +118,7 @@ public sealed class MetricsTests : IAsyncLifetime
         scrape.Sum("http_server_request_duration_seconds_count", ("http_route", "/feedback/"), ("http_request_method", "POST"), ("http_response_status_code", "201"))
             .ShouldBe(8);
         scrape.Series("alerts_pending").ShouldHaveSingleItem().Value.ShouldBeGreaterThanOrEqualTo(0);
+        scrape.Sum("dotnet_gc_heap_total_allocated_bytes_total").ShouldBeGreaterThan(0);
     }
 
     [Fact]

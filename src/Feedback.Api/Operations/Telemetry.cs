@@ -18,6 +18,13 @@ internal static class Telemetry
             .WithMetrics(metrics => metrics
                 .AddMeter(FeedbackMetrics.MeterName, AnalysisMetrics.MeterName, "Feedback.Alerts")
                 .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting")
+                // The runtime's own meter: heap size, allocations, GC pauses, thread pool queue; read only when scraped. Three
+                // of its gauges end in "_count" once in Prometheus form, which the exposition format keeps for histograms
+                // and summaries (promtool refuses them); they are the least useful ones, so they are left out.
+                .AddMeter("System.Runtime")
+                .AddView("dotnet.assembly.count", MetricStreamConfiguration.Drop)
+                .AddView("dotnet.process.cpu.count", MetricStreamConfiguration.Drop)
+                .AddView("dotnet.timer.count", MetricStreamConfiguration.Drop)
                 .AddPrometheusExporter());
         if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
