@@ -11,6 +11,10 @@ internal struct Token
     public int SourceLength;
     public bool IsAllCaps;
     public bool EndsClause;
+
+    /// <summary><see cref="WordHash"/> of the word and of the key: every table probes with these instead of hashing again.</summary>
+    public uint WordHash;
+    public uint KeyHash;
 }
 
 /// <summary>
@@ -150,6 +154,8 @@ internal sealed class TokenizedText
         }
 
         var keyLength = 0;
+        var wordHash = Local.WordHash.Empty;
+        var keyHash = Local.WordHash.Empty;
         var hasCased = false;
         var hasLower = false;
         for (var k = 0; k < length; k++)
@@ -165,9 +171,11 @@ internal sealed class TokenizedText
             }
 
             var c = words[wordPos + k];
+            wordHash = Local.WordHash.Add(wordHash, c);
             if (c != '\'')
             {
                 keys[keyPos + keyLength++] = c;
+                keyHash = Local.WordHash.Add(keyHash, c);
             }
         }
 
@@ -195,6 +203,8 @@ internal sealed class TokenizedText
             SourceLength = length,
             IsAllCaps = isAllCaps,
             EndsClause = last is ',' or ';' or '.' or '!' or '?' or ':' || (rawLength == 1 && last is '-' or '\u2013' or '\u2014'),
+            WordHash = wordHash,
+            KeyHash = keyHash,
         };
         wordPos += length;
         keyPos += keyLength;

@@ -103,7 +103,7 @@ internal sealed class Vader(SentimentLexicon lexicon)
         "but", "however", "although", "though", "yet", "whereas", "except", "nevertheless", "nonetheless", "otherwise", "unfortunately", "sadly",
     };
 
-    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> NegationLookup = Negations.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly WordTable<bool> NegationTable = WordHash.Set(Negations);
 
     /// <summary>Each token's facts, looked up once per analysis; per thread, like the tokens.</summary>
     [ThreadStatic]
@@ -159,9 +159,8 @@ internal sealed class Vader(SentimentLexicon lexicon)
 
         for (var i = 0; i < text.Count; i++)
         {
-            var word = text.Word(i);
-            facts[i] = lexicon.Facts(word);
-            if (!facts[i].Is(WordKinds.Negation) && word.IndexOf("n't", StringComparison.Ordinal) >= 0)
+            facts[i] = lexicon.Facts(text, i);
+            if (!facts[i].Is(WordKinds.Negation) && text.Word(i).IndexOf("n't", StringComparison.Ordinal) >= 0)
             {
                 facts[i] = facts[i] with { Kinds = facts[i].Kinds | WordKinds.Negation };
             }
@@ -268,8 +267,12 @@ internal sealed class Vader(SentimentLexicon lexicon)
         return scalar;
     }
 
-    internal static bool IsNegation(ReadOnlySpan<char> word) =>
-        NegationLookup.Contains(word) || word.IndexOf("n't", StringComparison.Ordinal) >= 0;
+    /// <summary>Whether token <paramref name="index"/> is a negation ("not", "never", any word with "n't").</summary>
+    internal static bool IsNegation(TokenizedText text, int index)
+    {
+        var word = text.Word(index);
+        return NegationTable.Contains(text[index].WordHash, word) || word.IndexOf("n't", StringComparison.Ordinal) >= 0;
+    }
 
     private static double NegationCheck(TokenizedText text, WordFacts[] facts, double valence, int distance, int i)
     {
