@@ -84,6 +84,13 @@ internal sealed class LanguageDetector
         int letters = 0, cyrillic = 0, greek = 0, arabic = 0, hebrew = 0, han = 0, kana = 0, hangul = 0, thai = 0, devanagari = 0;
         foreach (var c in text)
         {
+            // Most text is ASCII, which is Latin or no letter at all.
+            if (char.IsAscii(c))
+            {
+                letters += char.IsAsciiLetter(c) ? 1 : 0;
+                continue;
+            }
+
             if (!char.IsLetter(c))
             {
                 continue;

@@ -15,6 +15,12 @@ internal sealed class PhraseTable<T>
     /// <summary>Which lengths some one-word prefix has: only those are probed.</summary>
     private readonly bool[] prefixLengths;
 
+    /// <summary>
+    /// The one-word prefixes cut to the shortest one's length: a key whose start is not among them has no prefix
+    /// in the table, which settles most tokens with one probe.
+    /// </summary>
+    private readonly WordTable<bool> prefixStems;
+
     public PhraseTable(IEnumerable<KeyValuePair<string, T>> phrases)
     {
         var grouped = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
@@ -78,6 +84,8 @@ internal sealed class PhraseTable<T>
             prefixLengths[prefix.Length] = true;
         }
 
+        prefixStems = WordHash.Set(oneWordPrefixes.Keys.Select(p => p[..shortestPrefix]));
+
         Count = ordered.Values.Sum(e => e.Length) + oneWordPrefixes.Count;
     }
 
@@ -113,6 +121,11 @@ internal sealed class PhraseTable<T>
             for (var k = 0; k < upTo; k++)
             {
                 hashes[k + 1] = WordHash.Add(hashes[k], key[k]);
+                if (k + 1 == shortestPrefix && !prefixStems.Contains(hashes[k + 1], key[..shortestPrefix]))
+                {
+                    match = default;
+                    return false;
+                }
             }
 
             for (var length = upTo; length >= shortestPrefix; length--)

@@ -105,6 +105,9 @@ internal sealed class Vader(SentimentLexicon lexicon)
 
     private static readonly WordTable<bool> NegationTable = WordHash.Set(Negations);
 
+    /// <summary>The words the idioms and phrase boosters start with: any other word starts none of them.</summary>
+    private static readonly WordTable<bool> IdiomStarts = WordHash.Set(SpecialCases.Concat(PhraseBoosters).Select(c => c.Words[0]));
+
     /// <summary>Each token's facts, looked up once per analysis; per thread, like the tokens.</summary>
     [ThreadStatic]
     private static WordFacts[]? perThreadFacts;
@@ -346,7 +349,7 @@ internal sealed class Vader(SentimentLexicon lexicon)
 
     private static bool TryFind(TokenizedText text, (string[] Words, double Valence)[] table, int start, int length, out double valence)
     {
-        if (start >= 0 && start + length <= text.Count)
+        if (start >= 0 && start + length <= text.Count && IdiomStarts.Contains(text[start].WordHash, text.Word(start)))
         {
             foreach (var (words, value) in table)
             {

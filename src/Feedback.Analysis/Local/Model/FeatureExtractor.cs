@@ -259,10 +259,10 @@ internal static class FeatureExtractor
                 continue;
             }
 
-            var unigram = Hash(negated ? NegatedSpace : UnigramSpace, key);
+            var word = Hash(UnigramSpace, key);
+            var unigram = negated ? Hash(NegatedSpace, key) : word;
             vector.Add(Index(unigram), 1);
             vector.AddWord(Index(unigram), i, clause);
-            var word = Hash(UnigramSpace, key);
             if (hasPrevious)
             {
                 var bigram = Mix(Mix(Mix(FnvOffset, BigramSpace), previous), word);
