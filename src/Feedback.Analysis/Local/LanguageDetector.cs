@@ -50,12 +50,9 @@ internal sealed class LanguageDetector
         {
             if (membership.TryGetValue(text[i].KeyHash, text.Key(i), out var mask))
             {
-                for (var l = 0; l < languages.Length; l++)
+                for (var bits = (uint)mask; bits != 0; bits &= bits - 1)
                 {
-                    if ((mask & (1 << l)) != 0)
-                    {
-                        hits[l]++;
-                    }
+                    hits[System.Numerics.BitOperations.TrailingZeroCount(bits)]++;
                 }
             }
         }

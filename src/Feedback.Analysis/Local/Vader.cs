@@ -16,9 +16,48 @@ internal readonly record struct SentimentCue(int Start, int Length, double Valen
 
 internal sealed record SentimentEvidence(PolarityScores Overall, IReadOnlyList<ClauseScore> Clauses, IReadOnlyList<SentimentCue> Cues)
 {
-    public double StrongestPraise => Clauses.Count == 0 ? 0 : Math.Max(0, Clauses.Max(c => c.Compound));
+    public double StrongestPraise => Clauses.Count == 0 ? 0 : Math.Max(0, HighestCompound());
 
-    public double StrongestComplaint => Clauses.Count == 0 ? 0 : Math.Max(0, -Clauses.Min(c => c.Compound));
+    public double StrongestComplaint => Clauses.Count == 0 ? 0 : Math.Max(0, -LowestCompound());
+
+    // Loops rather than LINQ's Max and Min, which box the list's enumerator on every message; NaN is handled as
+    // LINQ does (Max passes over it, Min returns it), so the answers stay the same.
+    private double HighestCompound()
+    {
+        var highest = Clauses[0].Compound;
+        for (var c = 1; c < Clauses.Count; c++)
+        {
+            var compound = Clauses[c].Compound;
+            if (compound > highest || double.IsNaN(highest))
+            {
+                highest = compound;
+            }
+        }
+
+        return highest;
+    }
+
+    private double LowestCompound()
+    {
+        var lowest = Clauses[0].Compound;
+        if (double.IsNaN(lowest))
+        {
+            return lowest;
+        }
+
+        for (var c = 1; c < Clauses.Count; c++)
+        {
+            var compound = Clauses[c].Compound;
+            if (double.IsNaN(compound))
+            {
+                return compound;
+            }
+
+            lowest = compound < lowest ? compound : lowest;
+        }
+
+        return lowest;
+    }
 }
 
 /// <summary>
@@ -459,9 +498,10 @@ internal sealed class Vader(SentimentLexicon lexicon)
         return new PolarityScores(Normalize(sum), Math.Abs(positive / total), Math.Abs(negative / total), Math.Abs(neutral / total));
     }
 
-    private static List<SentimentCue> Cues(TokenizedText text, double[] sentiments)
+    private static IReadOnlyList<SentimentCue> Cues(TokenizedText text, double[] sentiments)
     {
-        var cues = new List<SentimentCue>(4);
+        // Made at the first cue: many messages have no lexicon word.
+        List<SentimentCue>? cues = null;
         for (var k = 0; k < text.Count; k++)
         {
             if (sentiments[k] == 0)
@@ -471,7 +511,12 @@ internal sealed class Vader(SentimentLexicon lexicon)
 
             var last = k + Math.Max(text.PhraseLengths[k], 1) - 1;
             var start = text[k].SourceStart;
-            cues.Add(new SentimentCue(start, text[last].SourceStart + text[last].SourceLength - start, sentiments[k]));
+            (cues ??= new List<SentimentCue>(4)).Add(new SentimentCue(start, text[last].SourceStart + text[last].SourceLength - start, sentiments[k]));
+        }
+
+        if (cues is null)
+        {
+            return [];
         }
 
         cues.Sort(static (a, b) => Math.Abs(b.Valence).CompareTo(Math.Abs(a.Valence)) is var c and not 0 ? c : a.Start.CompareTo(b.Start));
