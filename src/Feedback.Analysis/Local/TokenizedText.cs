@@ -62,6 +62,9 @@ internal sealed class TokenizedText
     /// <summary>Lower-cased token without apostrophes: the form phrases, topics and stop words match on.</summary>
     public ReadOnlySpan<char> Key(int index) => keys.AsSpan(tokens[index].KeyStart, tokens[index].KeyLength);
 
+    /// <summary>Whether the word has an apostrophe (its key dropped some): only such a word can hold "n't".</summary>
+    public bool HasApostrophe(int index) => tokens[index].WordLength != tokens[index].KeyLength;
+
     public bool WordIs(int index, string value) =>
         index >= 0 && index < Count && Word(index).SequenceEqual(value);
 
@@ -161,7 +164,12 @@ internal sealed class TokenizedText
         for (var k = 0; k < length; k++)
         {
             var original = text[sourceStart + k];
-            if (char.IsLower(original))
+            if (char.IsAscii(original))
+            {
+                hasLower |= char.IsAsciiLetterLower(original);
+                hasCased |= char.IsAsciiLetterUpper(original);
+            }
+            else if (char.IsLower(original))
             {
                 hasLower = true;
             }
@@ -211,7 +219,7 @@ internal sealed class TokenizedText
     }
 
     /// <summary>Lower-cases and folds typographic quotes so "don’t" and "don't" look up the same.</summary>
-    private static char Fold(char c) => c switch
+    private static char Fold(char c) => char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : c < 128 ? c : c switch
     {
         '\u2018' or '\u2019' or '\u02BC' => '\'',
         '\u201C' or '\u201D' => '"',

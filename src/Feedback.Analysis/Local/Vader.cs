@@ -202,7 +202,7 @@ internal sealed class Vader(SentimentLexicon lexicon)
         for (var i = 0; i < text.Count; i++)
         {
             facts[i] = lexicon.Facts(text, i);
-            if (!facts[i].Is(WordKinds.Negation) && text.Word(i).IndexOf("n't", StringComparison.Ordinal) >= 0)
+            if (!facts[i].Is(WordKinds.Negation) && text.HasApostrophe(i) && text.Word(i).IndexOf("n't", StringComparison.Ordinal) >= 0)
             {
                 facts[i] = facts[i] with { Kinds = facts[i].Kinds | WordKinds.Negation };
             }
@@ -313,7 +313,7 @@ internal sealed class Vader(SentimentLexicon lexicon)
     internal static bool IsNegation(TokenizedText text, int index)
     {
         var word = text.Word(index);
-        return NegationTable.Contains(text[index].WordHash, word) || word.IndexOf("n't", StringComparison.Ordinal) >= 0;
+        return NegationTable.Contains(text[index].WordHash, word) || (text.HasApostrophe(index) && word.IndexOf("n't", StringComparison.Ordinal) >= 0);
     }
 
     private static double NegationCheck(TokenizedText text, WordFacts[] facts, double valence, int distance, int i)
