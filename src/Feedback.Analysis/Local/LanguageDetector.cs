@@ -12,8 +12,7 @@ internal sealed class LanguageDetector
     private static readonly Lazy<LanguageDetector> Embedded = new(LoadEmbedded, LazyThreadSafetyMode.ExecutionAndPublication);
 
     private readonly string[] languages;
-    private readonly Dictionary<string, int> membership;
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup;
+    private readonly WordTable<int> membership;
 
     /// <param name="stopWords">Function words per ISO 639-1 code; the first language wins ties.</param>
     public LanguageDetector(IReadOnlyList<KeyValuePair<string, IReadOnlyList<string>>> stopWords)
@@ -24,17 +23,17 @@ internal sealed class LanguageDetector
         }
 
         languages = stopWords.Select(p => p.Key).ToArray();
-        membership = new Dictionary<string, int>(StringComparer.Ordinal);
+        var masks = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var l = 0; l < stopWords.Count; l++)
         {
             foreach (var word in stopWords[l].Value)
             {
                 var key = string.Concat(PhraseTable<int>.Normalise(word));
-                membership[key] = membership.GetValueOrDefault(key) | (1 << l);
+                masks[key] = masks.GetValueOrDefault(key) | (1 << l);
             }
         }
 
-        lookup = membership.GetAlternateLookup<ReadOnlySpan<char>>();
+        membership = new WordTable<int>(masks);
     }
 
     public static LanguageDetector Default => Embedded.Value;
@@ -49,14 +48,11 @@ internal sealed class LanguageDetector
         Span<int> hits = stackalloc int[languages.Length];
         for (var i = 0; i < text.Count; i++)
         {
-            if (lookup.TryGetValue(text.Key(i), out var mask))
+            if (membership.TryGetValue(text[i].KeyHash, text.Key(i), out var mask))
             {
-                for (var l = 0; l < languages.Length; l++)
+                for (var bits = (uint)mask; bits != 0; bits &= bits - 1)
                 {
-                    if ((mask & (1 << l)) != 0)
-                    {
-                        hits[l]++;
-                    }
+                    hits[System.Numerics.BitOperations.TrailingZeroCount(bits)]++;
                 }
             }
         }
@@ -85,6 +81,13 @@ internal sealed class LanguageDetector
         int letters = 0, cyrillic = 0, greek = 0, arabic = 0, hebrew = 0, han = 0, kana = 0, hangul = 0, thai = 0, devanagari = 0;
         foreach (var c in text)
         {
+            // Most text is ASCII, which is Latin or no letter at all.
+            if (char.IsAscii(c))
+            {
+                letters += char.IsAsciiLetter(c) ? 1 : 0;
+                continue;
+            }
+
             if (!char.IsLetter(c))
             {
                 continue;

@@ -7,16 +7,24 @@ namespace Feedback.Analysis.Local;
 /// </summary>
 internal sealed class PhraseTable<T>
 {
-    private readonly Dictionary<string, Entry[]> byFirstWord;
-    private readonly Dictionary<string, Entry[]>.AlternateLookup<ReadOnlySpan<char>> firstWordLookup;
-    private readonly Dictionary<string, Entry> prefixes;
-    private readonly Dictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> prefixLookup;
+    private readonly WordTable<Entry[]> byFirstWord;
+    private readonly WordTable<Entry> prefixes;
     private readonly int shortestPrefix;
+    private readonly int longestPrefix;
+
+    /// <summary>Which lengths some one-word prefix has: only those are probed.</summary>
+    private readonly bool[] prefixLengths;
+
+    /// <summary>
+    /// The one-word prefixes cut to the shortest one's length: a key whose start is not among them has no prefix
+    /// in the table, which settles most tokens with one probe.
+    /// </summary>
+    private readonly WordTable<bool> prefixStems;
 
     public PhraseTable(IEnumerable<KeyValuePair<string, T>> phrases)
     {
         var grouped = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
-        prefixes = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        var oneWordPrefixes = new Dictionary<string, Entry>(StringComparer.Ordinal);
         shortestPrefix = int.MaxValue;
         foreach (var (text, value) in phrases)
         {
@@ -37,10 +45,10 @@ internal sealed class PhraseTable<T>
                 throw new InvalidDataException($"Phrase '{text}': only the last word may end with '*'.");
             }
 
-            var entry = new Entry(text, words, isPrefix, value);
+            var entry = new Entry(text, words, isPrefix, value) { WordHashes = [.. words.Select(w => WordHash.Of(w))] };
             if (isPrefix && words.Length == 1)
             {
-                if (!prefixes.TryAdd(words[0], entry))
+                if (!oneWordPrefixes.TryAdd(words[0], entry))
                 {
                     throw new InvalidDataException($"Phrase '{text}' is listed twice.");
                 }
@@ -63,13 +71,22 @@ internal sealed class PhraseTable<T>
         }
 
         // Longest first, so "keeps crashing" wins over "crashing" and matching is greedy.
-        byFirstWord = grouped.ToDictionary(
+        var ordered = grouped.ToDictionary(
             g => g.Key,
             g => g.Value.OrderByDescending(e => e.Words.Length).ThenBy(e => e.IsPrefix).ToArray(),
             StringComparer.Ordinal);
-        firstWordLookup = byFirstWord.GetAlternateLookup<ReadOnlySpan<char>>();
-        prefixLookup = prefixes.GetAlternateLookup<ReadOnlySpan<char>>();
-        Count = byFirstWord.Values.Sum(e => e.Length) + prefixes.Count;
+        byFirstWord = new WordTable<Entry[]>(ordered);
+        prefixes = new WordTable<Entry>(oneWordPrefixes);
+        longestPrefix = oneWordPrefixes.Count == 0 ? 0 : oneWordPrefixes.Keys.Max(p => p.Length);
+        prefixLengths = new bool[longestPrefix + 1];
+        foreach (var prefix in oneWordPrefixes.Keys)
+        {
+            prefixLengths[prefix.Length] = true;
+        }
+
+        prefixStems = WordHash.Set(oneWordPrefixes.Keys.Select(p => p[..shortestPrefix]));
+
+        Count = ordered.Values.Sum(e => e.Length) + oneWordPrefixes.Count;
     }
 
     public int Count { get; }
@@ -77,7 +94,8 @@ internal sealed class PhraseTable<T>
     /// <summary>The longest phrase that starts at token <paramref name="index"/>, if any.</summary>
     public bool TryMatch(TokenizedText text, int index, out Entry match)
     {
-        if (firstWordLookup.TryGetValue(text.Key(index), out var candidates))
+        var key = text.Key(index);
+        if (byFirstWord.TryGetValue(text[index].KeyHash, key, out var candidates))
         {
             foreach (var candidate in candidates)
             {
@@ -89,13 +107,33 @@ internal sealed class PhraseTable<T>
             }
         }
 
-        var key = text.Key(index);
-        for (var length = key.Length; length >= shortestPrefix; length--)
+        return TryMatchPrefix(key, out match);
+    }
+
+    /// <summary>The longest one-word prefix of <paramref name="key"/>; the hashes of all its prefixes come from one pass.</summary>
+    private bool TryMatchPrefix(ReadOnlySpan<char> key, out Entry match)
+    {
+        var upTo = Math.Min(key.Length, longestPrefix);
+        if (upTo >= shortestPrefix)
         {
-            if (prefixLookup.TryGetValue(key[..length], out var prefix))
+            Span<uint> hashes = upTo < 128 ? stackalloc uint[upTo + 1] : new uint[upTo + 1];
+            hashes[0] = WordHash.Empty;
+            for (var k = 0; k < upTo; k++)
             {
-                match = prefix;
-                return true;
+                hashes[k + 1] = WordHash.Add(hashes[k], key[k]);
+                if (k + 1 == shortestPrefix && !prefixStems.Contains(hashes[k + 1], key[..shortestPrefix]))
+                {
+                    match = default;
+                    return false;
+                }
+            }
+
+            for (var length = upTo; length >= shortestPrefix; length--)
+            {
+                if (prefixLengths[length] && prefixes.TryGetValue(hashes[length], key[..length], out match))
+                {
+                    return true;
+                }
             }
         }
 
@@ -122,7 +160,9 @@ internal sealed class PhraseTable<T>
         {
             var key = text.Key(index + k);
             var isLast = k == words.Length - 1;
-            var ok = isLast && candidate.IsPrefix ? key.StartsWith(words[k]) : key.SequenceEqual(words[k]);
+            var ok = isLast && candidate.IsPrefix
+                ? key.StartsWith(words[k])
+                : text[index + k].KeyHash == candidate.WordHashes[k] && key.SequenceEqual(words[k]);
             if (!ok)
             {
                 return false;
@@ -135,5 +175,8 @@ internal sealed class PhraseTable<T>
     internal readonly record struct Entry(string Text, string[] Words, bool IsPrefix, T Value)
     {
         public int Length => Words.Length;
+
+        /// <summary><see cref="WordHash"/> of each word, compared before the words themselves.</summary>
+        public required uint[] WordHashes { get; init; }
     }
 }

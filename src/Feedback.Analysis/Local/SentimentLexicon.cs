@@ -30,14 +30,13 @@ internal sealed class SentimentLexicon
 {
     private static readonly Lazy<SentimentLexicon> Embedded = new(LoadEmbedded, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    // One table for the lexicon, VADER's boosters, negations and clause openers: each token is hashed once
-    // instead of once per table (string hashing was about a quarter of the classifier's time).
-    private readonly Dictionary<string, WordFacts> words;
-    private readonly Dictionary<string, WordFacts>.AlternateLookup<ReadOnlySpan<char>> lookup;
+    // One table for the lexicon, VADER's boosters, negations and clause openers: one probe per token,
+    // with the hash the tokenizer computed.
+    private readonly WordTable<WordFacts> lookup;
 
     public SentimentLexicon(IEnumerable<KeyValuePair<string, double>> wordValences, IEnumerable<KeyValuePair<string, double>> phraseValences)
     {
-        words = new Dictionary<string, WordFacts>(StringComparer.Ordinal);
+        var words = new Dictionary<string, WordFacts>(StringComparer.Ordinal);
         foreach (var (word, valence) in wordValences)
         {
             // Later entries win, as in VADER's dictionary load; that is how domain words override.
@@ -51,9 +50,9 @@ internal sealed class SentimentLexicon
             words[word] = known with { Kinds = known.Kinds | WordKinds.Booster, BoosterScalar = scalar };
         }
 
-        Mark(Vader.Negations, WordKinds.Negation);
-        Mark(Vader.ClauseOpeners, WordKinds.ClauseOpener);
-        lookup = words.GetAlternateLookup<ReadOnlySpan<char>>();
+        Mark(words, Vader.Negations, WordKinds.Negation);
+        Mark(words, Vader.ClauseOpeners, WordKinds.ClauseOpener);
+        lookup = new WordTable<WordFacts>(words);
         Phrases = new PhraseTable<double>(phraseValences);
     }
 
@@ -68,7 +67,11 @@ internal sealed class SentimentLexicon
     /// <summary>Everything VADER knows about <paramref name="word"/>; no kinds for an unknown word.</summary>
     public WordFacts Facts(ReadOnlySpan<char> word) => lookup.TryGetValue(word, out var facts) ? facts : default;
 
-    private void Mark(IEnumerable<string> list, WordKinds kind)
+    /// <summary>The facts of token <paramref name="index"/>'s word, probed with the hash its tokenizer computed.</summary>
+    public WordFacts Facts(TokenizedText text, int index) =>
+        lookup.TryGetValue(text[index].WordHash, text.Word(index), out var facts) ? facts : default;
+
+    private static void Mark(Dictionary<string, WordFacts> words, IEnumerable<string> list, WordKinds kind)
     {
         foreach (var word in list)
         {

@@ -11,6 +11,10 @@ internal struct Token
     public int SourceLength;
     public bool IsAllCaps;
     public bool EndsClause;
+
+    /// <summary><see cref="WordHash"/> of the word and of the key: every table probes with these instead of hashing again.</summary>
+    public uint WordHash;
+    public uint KeyHash;
 }
 
 /// <summary>
@@ -57,6 +61,9 @@ internal sealed class TokenizedText
 
     /// <summary>Lower-cased token without apostrophes: the form phrases, topics and stop words match on.</summary>
     public ReadOnlySpan<char> Key(int index) => keys.AsSpan(tokens[index].KeyStart, tokens[index].KeyLength);
+
+    /// <summary>Whether the word has an apostrophe (its key dropped some): only such a word can hold "n't".</summary>
+    public bool HasApostrophe(int index) => tokens[index].WordLength != tokens[index].KeyLength;
 
     public bool WordIs(int index, string value) =>
         index >= 0 && index < Count && Word(index).SequenceEqual(value);
@@ -150,12 +157,19 @@ internal sealed class TokenizedText
         }
 
         var keyLength = 0;
+        var wordHash = Local.WordHash.Empty;
+        var keyHash = Local.WordHash.Empty;
         var hasCased = false;
         var hasLower = false;
         for (var k = 0; k < length; k++)
         {
             var original = text[sourceStart + k];
-            if (char.IsLower(original))
+            if (char.IsAscii(original))
+            {
+                hasLower |= char.IsAsciiLetterLower(original);
+                hasCased |= char.IsAsciiLetterUpper(original);
+            }
+            else if (char.IsLower(original))
             {
                 hasLower = true;
             }
@@ -165,9 +179,11 @@ internal sealed class TokenizedText
             }
 
             var c = words[wordPos + k];
+            wordHash = Local.WordHash.Add(wordHash, c);
             if (c != '\'')
             {
                 keys[keyPos + keyLength++] = c;
+                keyHash = Local.WordHash.Add(keyHash, c);
             }
         }
 
@@ -195,13 +211,15 @@ internal sealed class TokenizedText
             SourceLength = length,
             IsAllCaps = isAllCaps,
             EndsClause = last is ',' or ';' or '.' or '!' or '?' or ':' || (rawLength == 1 && last is '-' or '\u2013' or '\u2014'),
+            WordHash = wordHash,
+            KeyHash = keyHash,
         };
         wordPos += length;
         keyPos += keyLength;
     }
 
     /// <summary>Lower-cases and folds typographic quotes so "don’t" and "don't" look up the same.</summary>
-    private static char Fold(char c) => c switch
+    private static char Fold(char c) => char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : c < 128 ? c : c switch
     {
         '\u2018' or '\u2019' or '\u02BC' => '\'',
         '\u201C' or '\u201D' => '"',

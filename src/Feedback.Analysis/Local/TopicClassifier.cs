@@ -33,7 +33,8 @@ internal sealed class TopicClassifier
     public TopicDecision Classify(TokenizedText text)
     {
         Span<double> scores = stackalloc double[TopicCount];
-        var matches = new List<TopicMatch>();
+        // Most messages match no phrase: the list is made at the first match.
+        List<TopicMatch>? matches = null;
         var i = 0;
         while (i < text.Count)
         {
@@ -41,7 +42,7 @@ internal sealed class TopicClassifier
             {
                 var (topic, weight) = match.Value;
                 scores[(int)topic] += weight;
-                matches.Add(new TopicMatch(topic, match.Text, weight));
+                (matches ??= []).Add(new TopicMatch(topic, match.Text, weight));
                 i += match.Length;
             }
             else
@@ -69,8 +70,8 @@ internal sealed class TopicClassifier
             sum += Math.Exp(Sharpness * (score - max));
         }
 
-        matches.Sort((a, b) => b.Weight.CompareTo(a.Weight));
-        return new TopicDecision(best, 1 / sum, matches);
+        matches?.Sort((a, b) => b.Weight.CompareTo(a.Weight));
+        return new TopicDecision(best, 1 / sum, matches is null ? [] : matches);
     }
 
     private static TopicClassifier LoadEmbedded()

@@ -16,9 +16,48 @@ internal readonly record struct SentimentCue(int Start, int Length, double Valen
 
 internal sealed record SentimentEvidence(PolarityScores Overall, IReadOnlyList<ClauseScore> Clauses, IReadOnlyList<SentimentCue> Cues)
 {
-    public double StrongestPraise => Clauses.Count == 0 ? 0 : Math.Max(0, Clauses.Max(c => c.Compound));
+    public double StrongestPraise => Clauses.Count == 0 ? 0 : Math.Max(0, HighestCompound());
 
-    public double StrongestComplaint => Clauses.Count == 0 ? 0 : Math.Max(0, -Clauses.Min(c => c.Compound));
+    public double StrongestComplaint => Clauses.Count == 0 ? 0 : Math.Max(0, -LowestCompound());
+
+    // Loops rather than LINQ's Max and Min, which box the list's enumerator on every message; NaN is handled as
+    // LINQ does (Max passes over it, Min returns it), so the answers stay the same.
+    private double HighestCompound()
+    {
+        var highest = Clauses[0].Compound;
+        for (var c = 1; c < Clauses.Count; c++)
+        {
+            var compound = Clauses[c].Compound;
+            if (compound > highest || double.IsNaN(highest))
+            {
+                highest = compound;
+            }
+        }
+
+        return highest;
+    }
+
+    private double LowestCompound()
+    {
+        var lowest = Clauses[0].Compound;
+        if (double.IsNaN(lowest))
+        {
+            return lowest;
+        }
+
+        for (var c = 1; c < Clauses.Count; c++)
+        {
+            var compound = Clauses[c].Compound;
+            if (double.IsNaN(compound))
+            {
+                return compound;
+            }
+
+            lowest = compound < lowest ? compound : lowest;
+        }
+
+        return lowest;
+    }
 }
 
 /// <summary>
@@ -103,7 +142,10 @@ internal sealed class Vader(SentimentLexicon lexicon)
         "but", "however", "although", "though", "yet", "whereas", "except", "nevertheless", "nonetheless", "otherwise", "unfortunately", "sadly",
     };
 
-    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> NegationLookup = Negations.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly WordTable<bool> NegationTable = WordHash.Set(Negations);
+
+    /// <summary>The words the idioms and phrase boosters start with: any other word starts none of them.</summary>
+    private static readonly WordTable<bool> IdiomStarts = WordHash.Set(SpecialCases.Concat(PhraseBoosters).Select(c => c.Words[0]));
 
     /// <summary>Each token's facts, looked up once per analysis; per thread, like the tokens.</summary>
     [ThreadStatic]
@@ -159,9 +201,8 @@ internal sealed class Vader(SentimentLexicon lexicon)
 
         for (var i = 0; i < text.Count; i++)
         {
-            var word = text.Word(i);
-            facts[i] = lexicon.Facts(word);
-            if (!facts[i].Is(WordKinds.Negation) && word.IndexOf("n't", StringComparison.Ordinal) >= 0)
+            facts[i] = lexicon.Facts(text, i);
+            if (!facts[i].Is(WordKinds.Negation) && text.HasApostrophe(i) && text.Word(i).IndexOf("n't", StringComparison.Ordinal) >= 0)
             {
                 facts[i] = facts[i] with { Kinds = facts[i].Kinds | WordKinds.Negation };
             }
@@ -268,8 +309,12 @@ internal sealed class Vader(SentimentLexicon lexicon)
         return scalar;
     }
 
-    internal static bool IsNegation(ReadOnlySpan<char> word) =>
-        NegationLookup.Contains(word) || word.IndexOf("n't", StringComparison.Ordinal) >= 0;
+    /// <summary>Whether token <paramref name="index"/> is a negation ("not", "never", any word with "n't").</summary>
+    internal static bool IsNegation(TokenizedText text, int index)
+    {
+        var word = text.Word(index);
+        return NegationTable.Contains(text[index].WordHash, word) || (text.HasApostrophe(index) && word.IndexOf("n't", StringComparison.Ordinal) >= 0);
+    }
 
     private static double NegationCheck(TokenizedText text, WordFacts[] facts, double valence, int distance, int i)
     {
@@ -343,7 +388,7 @@ internal sealed class Vader(SentimentLexicon lexicon)
 
     private static bool TryFind(TokenizedText text, (string[] Words, double Valence)[] table, int start, int length, out double valence)
     {
-        if (start >= 0 && start + length <= text.Count)
+        if (start >= 0 && start + length <= text.Count && IdiomStarts.Contains(text[start].WordHash, text.Word(start)))
         {
             foreach (var (words, value) in table)
             {
@@ -453,9 +498,10 @@ internal sealed class Vader(SentimentLexicon lexicon)
         return new PolarityScores(Normalize(sum), Math.Abs(positive / total), Math.Abs(negative / total), Math.Abs(neutral / total));
     }
 
-    private static List<SentimentCue> Cues(TokenizedText text, double[] sentiments)
+    private static IReadOnlyList<SentimentCue> Cues(TokenizedText text, double[] sentiments)
     {
-        var cues = new List<SentimentCue>(4);
+        // Made at the first cue: many messages have no lexicon word.
+        List<SentimentCue>? cues = null;
         for (var k = 0; k < text.Count; k++)
         {
             if (sentiments[k] == 0)
@@ -465,7 +511,12 @@ internal sealed class Vader(SentimentLexicon lexicon)
 
             var last = k + Math.Max(text.PhraseLengths[k], 1) - 1;
             var start = text[k].SourceStart;
-            cues.Add(new SentimentCue(start, text[last].SourceStart + text[last].SourceLength - start, sentiments[k]));
+            (cues ??= new List<SentimentCue>(4)).Add(new SentimentCue(start, text[last].SourceStart + text[last].SourceLength - start, sentiments[k]));
+        }
+
+        if (cues is null)
+        {
+            return [];
         }
 
         cues.Sort(static (a, b) => Math.Abs(b.Valence).CompareTo(Math.Abs(a.Valence)) is var c and not 0 ? c : a.Start.CompareTo(b.Start));

@@ -87,10 +87,10 @@ internal static class FeatureExtractor
         "quick", "reply", "response", "help", "time", "getting", "back", "me", "yesterday",
     };
 
-    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> CourtesyLookup = CourtesyWords.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly WordTable<bool> CourtesyTable = WordHash.Set(CourtesyWords);
 
-    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> OpenerLookup = ClauseOpeners.GetAlternateLookup<ReadOnlySpan<char>>();
-    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> ContrastLookup = ContrastWords.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly WordTable<bool> OpenerTable = WordHash.Set(ClauseOpeners);
+    private static readonly WordTable<bool> ContrastTable = WordHash.Set(ContrastWords);
 
     /// <summary>How people ask for something politely; a request is not a complaint.</summary>
     private static readonly PhraseTable<int> RequestPhrases = new(new[]
@@ -132,7 +132,7 @@ internal static class FeatureExtractor
         var contrast = false;
         for (var i = 0; i < text.Count && !contrast; i++)
         {
-            contrast = ContrastLookup.Contains(text.Key(i));
+            contrast = ContrastTable.Contains(text[i].KeyHash, text.Key(i));
         }
 
         var request = false;
@@ -225,7 +225,7 @@ internal static class FeatureExtractor
     {
         for (var i = first; i <= last; i++)
         {
-            if (text.Key(i).Length > 0 && !CourtesyLookup.Contains(text.Key(i)))
+            if (text.Key(i).Length > 0 && !CourtesyTable.Contains(text[i].KeyHash, text.Key(i)))
             {
                 return false;
             }
@@ -245,7 +245,7 @@ internal static class FeatureExtractor
         for (var i = 0; i < text.Count; i++)
         {
             var key = text.Key(i);
-            if (i > clauseStart && (text[i - 1].EndsClause || OpenerLookup.Contains(key)))
+            if (i > clauseStart && (text[i - 1].EndsClause || OpenerTable.Contains(text[i].KeyHash, key)))
             {
                 vector.AddClause(clauseStart, i - 1);
                 clause++;
@@ -259,10 +259,10 @@ internal static class FeatureExtractor
                 continue;
             }
 
-            var unigram = Hash(negated ? NegatedSpace : UnigramSpace, key);
+            var word = Hash(UnigramSpace, key);
+            var unigram = negated ? Hash(NegatedSpace, key) : word;
             vector.Add(Index(unigram), 1);
             vector.AddWord(Index(unigram), i, clause);
-            var word = Hash(UnigramSpace, key);
             if (hasPrevious)
             {
                 var bigram = Mix(Mix(Mix(FnvOffset, BigramSpace), previous), word);
@@ -272,7 +272,7 @@ internal static class FeatureExtractor
 
             previous = word;
             hasPrevious = true;
-            if (Vader.IsNegation(text.Word(i)))
+            if (Vader.IsNegation(text, i))
             {
                 negated = true;
             }

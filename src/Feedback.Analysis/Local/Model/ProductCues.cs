@@ -52,7 +52,7 @@ internal static class ProductCues
         "fixed", "fixing", "resolved", "solved", "gone", "anymore", "sorted", "disappeared",
     };
 
-    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> ResolvedLookup = Resolved.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly WordTable<bool> ResolvedTable = WordHash.Set(Resolved);
 
     /// <summary>Counts unresolved, unnegated problem cues; sets a bit per clause (up to 64) that has one.</summary>
     public static int FindProblems(TokenizedText text, FeatureVector vector, out ulong clauses)
@@ -108,7 +108,7 @@ internal static class ProductCues
     {
         for (var i = first; i <= last; i++)
         {
-            if (ResolvedLookup.Contains(text.Key(i)) || (text.Key(i).SequenceEqual("no") && i < last && text.Key(i + 1).SequenceEqual("more")))
+            if (ResolvedTable.Contains(text[i].KeyHash, text.Key(i)) || (text.Key(i).SequenceEqual("no") && i < last && text.Key(i + 1).SequenceEqual("more")))
             {
                 return true;
             }
@@ -121,7 +121,7 @@ internal static class ProductCues
     {
         for (var i = Math.Max(clauseStart, at - NegationReach); i < at; i++)
         {
-            if (Vader.IsNegation(text.Word(i)) || text.Key(i).SequenceEqual("no"))
+            if (Vader.IsNegation(text, i) || text.Key(i).SequenceEqual("no"))
             {
                 return true;
             }
