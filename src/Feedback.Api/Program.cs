@@ -51,6 +51,7 @@ builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInf
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.AddApiKeyAuthentication();
+builder.Services.AddAccessControl();
 builder.Services.AddKeyRateLimits(settings);
 builder.Services.AddSingleton(settings);
 builder.Services.AddDashboardSession();
@@ -109,8 +110,7 @@ app.UseStatusCodePages(context => Problems.Make(
     .ExecuteAsync(context.HttpContext));
 app.UseMiddleware<RequestLogging>();
 app.UseMiddleware<LoadShedding>();
-app.UseAuthentication();
-app.UseAuthorization();
+app.UseAccessControl();
 if (settings.RateLimitPerMinute > 0)
 {
     // With no limit (0) the middleware would still look up a policy and take a no-limit lease on every request: ~4 % of a request's CPU.

@@ -30,22 +30,41 @@ internal sealed partial class ApiKeyAuthenticationHandler(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (!Request.Headers.TryGetValue(HeaderName, out var values) || values.Count != 1 || string.IsNullOrEmpty(values[0]))
+        if (!Request.Headers.ContainsKey(HeaderName))
         {
             return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        var principal = Authenticate(Context, keys, metrics, Logger, out var refused);
+        return Task.FromResult(
+            principal is not null ? AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName))
+            : refused ? AuthenticateResult.Fail("invalid key")
+            : AuthenticateResult.NoResult());
+    }
+
+    /// <summary>
+    /// The key's principal, or null when the request has no usable key: none, several, empty, or one that is not
+    /// accepted (<paramref name="refused"/>: counted and logged, without the key or any part of it). Shared with
+    /// <see cref="AccessControl"/>, which runs it for every request without this handler.
+    /// </summary>
+    public static ClaimsPrincipal? Authenticate(HttpContext context, ApiKeyStore keys, FeedbackMetrics metrics, ILogger logger, out bool refused)
+    {
+        refused = false;
+        if (!context.Request.Headers.TryGetValue(HeaderName, out var values) || values.Count != 1 || string.IsNullOrEmpty(values[0]))
+        {
+            return null;
         }
 
         var key = keys.Identify(values[0]!);
         if (key is null)
         {
-            // Counted and logged without the key or any part of it.
             metrics.AuthFailed("unknown_key");
-            LogUnknownKey(Logger, Context.Connection.RemoteIpAddress?.ToString() ?? "unknown", Request.Method, Request.Path);
-            return Task.FromResult(AuthenticateResult.Fail("invalid key"));
+            LogUnknownKey(logger, context.Connection.RemoteIpAddress?.ToString() ?? "unknown", context.Request.Method, context.Request.Path);
+            refused = true;
+            return null;
         }
 
-        var principal = Principals.GetValue(key, static k => k.Principal(SchemeName));
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
+        return Principals.GetValue(key, static k => k.Principal(SchemeName));
     }
 
     /// <summary>A known key without the scope: the same body whichever key and route.</summary>
