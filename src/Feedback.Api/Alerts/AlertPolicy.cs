@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Text.Json;
@@ -219,18 +220,33 @@ internal sealed class SeverityRules
     public string SeverityOf(string text, string topic, double confidence)
     {
         var level = Topics.GetValueOrDefault(topic, "low");
-        foreach (var rule in FromConfidence.Where(r => confidence >= r.AtLeast))
+        foreach (var rule in FromConfidence)
         {
-            level = AlertPolicy.Max(level, rule.Level);
+            if (confidence >= rule.AtLeast)
+            {
+                level = AlertPolicy.Max(level, rule.Level);
+            }
         }
 
-        var lower = text.ToLowerInvariant();
+        // The text lower-cased into a buffer of its own (every alert runs this), the same mapping as ToLowerInvariant.
+        char[]? rented = null;
+        var lower = text.Length <= 512 ? stackalloc char[text.Length] : (rented = ArrayPool<char>.Shared.Rent(text.Length)).AsSpan(0, text.Length);
+        text.AsSpan().ToLowerInvariant(lower);
         foreach (var (phraseLevel, phrases) in Phrases)
         {
-            if (phrases.Any(p => lower.Contains(p, StringComparison.Ordinal)))
+            foreach (var phrase in phrases)
             {
-                level = AlertPolicy.Max(level, phraseLevel);
+                if (lower.Contains(phrase, StringComparison.Ordinal))
+                {
+                    level = AlertPolicy.Max(level, phraseLevel);
+                    break;
+                }
             }
+        }
+
+        if (rented is not null)
+        {
+            ArrayPool<char>.Shared.Return(rented);
         }
 
         return level;

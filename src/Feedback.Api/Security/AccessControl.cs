@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using Feedback.Api.Dashboard;
 using Feedback.Api.Operations;
@@ -32,11 +33,13 @@ internal sealed class AccessControl(
 
     public Task InvokeAsync(HttpContext context)
     {
+        ApiKey? key = null;
         if (context.Request.Headers.ContainsKey(ApiKeyAuthenticationHandler.HeaderName))
         {
-            if (ApiKeyAuthenticationHandler.Authenticate(context, keys, metrics, logger, out _) is { } principal)
+            key = ApiKeyAuthenticationHandler.Identify(context, keys, metrics, logger, out _);
+            if (key is not null)
             {
-                context.User = principal;
+                context.User = ApiKeyAuthenticationHandler.PrincipalOf(key);
             }
         }
         else if (context.Request.Cookies.ContainsKey(DashboardSessionProtector.CookieName))
@@ -44,7 +47,7 @@ internal sealed class AccessControl(
             return AuthenticateSessionThenAuthorizeAsync(context);
         }
 
-        return AuthorizeAsync(context);
+        return AuthorizeAsync(context, key);
     }
 
     private async Task AuthenticateSessionThenAuthorizeAsync(HttpContext context)
@@ -55,10 +58,11 @@ internal sealed class AccessControl(
             context.User = result.Principal;
         }
 
-        await AuthorizeAsync(context);
+        await AuthorizeAsync(context, key: null);
     }
 
-    private Task AuthorizeAsync(HttpContext context)
+    /// <param name="key">The key the caller was identified by, if any: its principal is always the same, so the decision is kept per key.</param>
+    private Task AuthorizeAsync(HttpContext context, ApiKey? key)
     {
         var endpoint = context.GetEndpoint();
         if (endpoint is null)
@@ -67,12 +71,12 @@ internal sealed class AccessControl(
         }
 
         var access = _access.GetOrAdd(endpoint, static (e, p) => EndpointAccess.CombineAsync(e, p), policies);
-        return access.IsCompletedSuccessfully ? Authorize(context, access.Result) : AuthorizeLaterAsync(context, access);
+        return access.IsCompletedSuccessfully ? Authorize(context, access.Result, key) : AuthorizeLaterAsync(context, access, key);
     }
 
-    private async Task AuthorizeLaterAsync(HttpContext context, Task<EndpointAccess> access) => await Authorize(context, await access);
+    private async Task AuthorizeLaterAsync(HttpContext context, Task<EndpointAccess> access, ApiKey? key) => await Authorize(context, await access, key);
 
-    private Task Authorize(HttpContext context, EndpointAccess access)
+    private Task Authorize(HttpContext context, EndpointAccess access, ApiKey? key)
     {
         if (access.Policy is not { } policy)
         {
@@ -84,7 +88,7 @@ internal sealed class AccessControl(
             return AuthorizeWithFrameworkAsync(context, policy);
         }
 
-        if (Satisfies(context.User, policy))
+        if (key is not null ? access.Allows(key, context.User) : Satisfies(context.User, policy))
         {
             return next(context);
         }
@@ -156,6 +160,25 @@ internal sealed class AccessControl(
     /// <summary>An endpoint's combined policy (null when it needs none) and whether only claims decide it.</summary>
     private sealed record EndpointAccess(AuthorizationPolicy? Policy, bool OnlyClaims)
     {
+        private static readonly object Allowed = true;
+        private static readonly object Refused = false;
+
+        // Per key, whether its principal satisfies the policy: the claims are walked once per key, not per request.
+        // Weak, so a key revoked from API_KEYS_FILE leaves with its entry.
+        private readonly ConditionalWeakTable<ApiKey, object> _decisions = [];
+
+        /// <summary>Whether <paramref name="principal"/>, the principal of <paramref name="key"/>, satisfies the (claims-only) policy.</summary>
+        public bool Allows(ApiKey key, ClaimsPrincipal principal)
+        {
+            if (!_decisions.TryGetValue(key, out var decision))
+            {
+                decision = Policy is null || Satisfies(principal, Policy) ? Allowed : Refused;
+                _decisions.AddOrUpdate(key, decision);
+            }
+
+            return ReferenceEquals(decision, Allowed);
+        }
+
         public static async Task<EndpointAccess> CombineAsync(Endpoint endpoint, IAuthorizationPolicyProvider policies)
         {
             var metadata = endpoint.Metadata;

@@ -44,10 +44,16 @@ internal sealed partial class ApiKeyAuthenticationHandler(
 
     /// <summary>
     /// The key's principal, or null when the request has no usable key: none, several, empty, or one that is not
-    /// accepted (<paramref name="refused"/>: counted and logged, without the key or any part of it). Shared with
+    /// accepted (<paramref name="refused"/>: counted and logged, without the key or any part of it).
+    /// </summary>
+    public static ClaimsPrincipal? Authenticate(HttpContext context, ApiKeyStore keys, FeedbackMetrics metrics, ILogger logger, out bool refused) =>
+        Identify(context, keys, metrics, logger, out refused) is { } key ? PrincipalOf(key) : null;
+
+    /// <summary>
+    /// The accepted key the request carries, or null as for <see cref="Authenticate"/>. Shared with
     /// <see cref="AccessControl"/>, which runs it for every request without this handler.
     /// </summary>
-    public static ClaimsPrincipal? Authenticate(HttpContext context, ApiKeyStore keys, FeedbackMetrics metrics, ILogger logger, out bool refused)
+    public static ApiKey? Identify(HttpContext context, ApiKeyStore keys, FeedbackMetrics metrics, ILogger logger, out bool refused)
     {
         refused = false;
         if (!context.Request.Headers.TryGetValue(HeaderName, out var values) || values.Count != 1 || string.IsNullOrEmpty(values[0]))
@@ -61,11 +67,13 @@ internal sealed partial class ApiKeyAuthenticationHandler(
             metrics.AuthFailed("unknown_key");
             LogUnknownKey(logger, context.Connection.RemoteIpAddress?.ToString() ?? "unknown", context.Request.Method, context.Request.Path);
             refused = true;
-            return null;
         }
 
-        return Principals.GetValue(key, static k => k.Principal(SchemeName));
+        return key;
     }
+
+    /// <summary>The one principal of a key, made on its first request.</summary>
+    public static ClaimsPrincipal PrincipalOf(ApiKey key) => Principals.GetValue(key, static k => k.Principal(SchemeName));
 
     /// <summary>A known key without the scope: the same body whichever key and route.</summary>
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -65,13 +66,26 @@ internal sealed partial class ApiKeyStore
     /// </summary>
     public ApiKey? Identify(string presented)
     {
-        var digest = Digest(presented);
-        ApiKey? match = null;
-        foreach (var accepted in Current())
+        // Every request runs this: the UTF-8 bytes and the digest stay on the stack for any key a header can sensibly hold.
+        var length = Encoding.UTF8.GetByteCount(presented);
+        byte[]? rented = null;
+        var utf8 = length <= 512 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        Encoding.UTF8.GetBytes(presented, utf8);
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(utf8, digest);
+        if (rented is not null)
         {
-            if (CryptographicOperations.FixedTimeEquals(digest, accepted.Digest))
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        ApiKey? match = null;
+        var accepted = Current();
+        for (var i = 0; i < accepted.Count; i++)
+        {
+            // Every key is compared, in constant time, so the time taken says nothing about which one matched.
+            if (CryptographicOperations.FixedTimeEquals(digest, accepted[i].Digest))
             {
-                match = accepted;
+                match = accepted[i];
             }
         }
 

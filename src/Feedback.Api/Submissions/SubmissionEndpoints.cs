@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Feedback.Analysis;
 using Feedback.Api.Alerts;
 using Feedback.Api.Operations;
@@ -17,7 +18,11 @@ internal static class SubmissionEndpoints
 
     public static RouteGroupBuilder MapSubmissions(this RouteGroupBuilder group)
     {
-        group.MapPost("/", SubmitAsync)
+        // The handler's services are all singletons, taken from the root provider once: resolved per request, each
+        // POST would open a request scope (a scope, its feature and dictionary) only to look them up.
+        var root = ((IEndpointRouteBuilder)group).ServiceProvider;
+        var services = new Lazy<Services>(() => Services.From(root));
+        group.MapPost("/", (HttpContext context, CancellationToken cancellationToken) => SubmitAsync(context, services.Value, cancellationToken))
             .RequireAuthorization(Scopes.Ingest)
             .WithName("SubmitFeedback")
             .WithSummary("Classify one message, store it and raise an alert when it needs a person.")
@@ -30,18 +35,9 @@ internal static class SubmissionEndpoints
         return group;
     }
 
-    private static async Task SubmitAsync(
-        HttpContext context,
-        Analyzer analyzer,
-        AlertRule alertRule,
-        SharedAlertGroups alertGroups,
-        IFeedbackStore writer,
-        ProvisionalUpgrades upgrades,
-        FeedbackMetrics metrics,
-        TimeProvider time,
-        IOptions<JsonOptions> json,
-        CancellationToken cancellationToken)
+    private static async Task SubmitAsync(HttpContext context, Services services, CancellationToken cancellationToken)
     {
+        var (analyzer, alertRule, alertGroups, writer, upgrades, metrics, time, json) = services;
         var started = time.GetTimestamp();
         string? idempotencyKey = null;
         if (context.Request.Headers.TryGetValue(IdempotencyHeader, out var keyValues))
@@ -96,6 +92,27 @@ internal static class SubmissionEndpoints
             metrics.Stored(record.Sentiment, record.Topic, record.ProcessingMethod, time.GetElapsedTime(started));
         }
 
-        CreatedFeedback.Write(context.Response, new FeedbackResult(written.Record), json.Value.SerializerOptions);
+        CreatedFeedback.Write(context.Response, new FeedbackResult(written.Record), json);
+    }
+
+    private sealed record Services(
+        Analyzer Analyzer,
+        AlertRule AlertRule,
+        SharedAlertGroups AlertGroups,
+        IFeedbackStore Writer,
+        ProvisionalUpgrades Upgrades,
+        FeedbackMetrics Metrics,
+        TimeProvider Time,
+        JsonSerializerOptions Json)
+    {
+        public static Services From(IServiceProvider provider) => new(
+            provider.GetRequiredService<Analyzer>(),
+            provider.GetRequiredService<AlertRule>(),
+            provider.GetRequiredService<SharedAlertGroups>(),
+            provider.GetRequiredService<IFeedbackStore>(),
+            provider.GetRequiredService<ProvisionalUpgrades>(),
+            provider.GetRequiredService<FeedbackMetrics>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions);
     }
 }
