@@ -89,10 +89,11 @@ internal static class SubmissionReader
             return (null, Problems.WrongTypes(new Dictionary<string, string[]>(StringComparer.Ordinal) { ["$"] = ["The body must be a JSON object."] }));
         }
 
-        var typeErrors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var text = ReadString(root, "text", typeErrors);
-        var source = ReadString(root, "source", typeErrors);
-        var customerId = ReadString(root, "customer_id", typeErrors);
+        // Made only when there is something to report: a valid body (nearly every request) needs neither dictionary.
+        Dictionary<string, string[]>? typeErrors = null;
+        var text = ReadString(root, "text", ref typeErrors);
+        var source = ReadString(root, "source", ref typeErrors);
+        var customerId = ReadString(root, "customer_id", ref typeErrors);
         string? metadata = null;
         if (root.TryGetProperty("metadata", out var meta) && meta.ValueKind != JsonValueKind.Null)
         {
@@ -102,36 +103,36 @@ internal static class SubmissionReader
             }
             else
             {
-                typeErrors["metadata"] = ["Must be a JSON object."];
+                (typeErrors ??= NewErrors())["metadata"] = ["Must be a JSON object."];
             }
         }
 
-        if (typeErrors.Count > 0)
+        if (typeErrors is not null)
         {
             return (null, Problems.WrongTypes(typeErrors));
         }
 
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        Dictionary<string, string[]>? errors = null;
         if (text is null)
         {
-            errors["text"] = ["Is required."];
+            (errors ??= NewErrors())["text"] = ["Is required."];
         }
         else if (string.IsNullOrWhiteSpace(text))
         {
-            errors["text"] = ["Must not be empty or only white space."];
+            (errors ??= NewErrors())["text"] = ["Must not be empty or only white space."];
         }
 
         if (source?.Length > MaxSourceLength)
         {
-            errors["source"] = [$"Must be at most {MaxSourceLength} characters."];
+            (errors ??= NewErrors())["source"] = [$"Must be at most {MaxSourceLength} characters."];
         }
 
         if (customerId?.Length > MaxCustomerIdLength)
         {
-            errors["customer_id"] = [$"Must be at most {MaxCustomerIdLength} characters."];
+            (errors ??= NewErrors())["customer_id"] = [$"Must be at most {MaxCustomerIdLength} characters."];
         }
 
-        if (errors.Count > 0)
+        if (errors is not null)
         {
             return (null, Problems.Validation(errors));
         }
@@ -139,7 +140,9 @@ internal static class SubmissionReader
         return (new Submission(text!, source, customerId, metadata, body), null);
     }
 
-    private static string? ReadString(JsonElement root, string name, Dictionary<string, string[]> typeErrors)
+    private static Dictionary<string, string[]> NewErrors() => new(StringComparer.Ordinal);
+
+    private static string? ReadString(JsonElement root, string name, ref Dictionary<string, string[]>? typeErrors)
     {
         if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
@@ -148,7 +151,7 @@ internal static class SubmissionReader
 
         if (value.ValueKind != JsonValueKind.String)
         {
-            typeErrors[name] = [$"Must be a string, not {value.ValueKind.ToString().ToLowerInvariant()}."];
+            (typeErrors ??= NewErrors())[name] = [$"Must be a string, not {value.ValueKind.ToString().ToLowerInvariant()}."];
             return null;
         }
 
