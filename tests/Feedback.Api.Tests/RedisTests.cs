@@ -61,9 +61,12 @@ public sealed class RedisTests : IAsyncLifetime
         var first = Start(LlmSettings(llm));
         var second = Start(LlmSettings(llm), services: services => WatchClaims(services, refused));
 
-        var fromFirst = first.Client().PostFeedbackAsync(new { text = Complaint });
+        // Both hosts start before the first request: the first one's LLM wait (its deadline is the longest allowed) then
+        // spans only the second request, not a host start that a busy machine can stretch past the deadline.
+        var (firstClient, secondClient) = (first.Client(), second.Client());
+        var fromFirst = firstClient.PostFeedbackAsync(new { text = Complaint });
         await WaitUntilAsync(() => llm.Requests.Count == 1);
-        var fromSecond = second.Client().PostFeedbackAsync(new { text = Complaint });
+        var fromSecond = secondClient.PostFeedbackAsync(new { text = Complaint });
 
         // The second instance found no answer and the first one's "asking" mark: without the mark it would
         // now call the LLM too. (A missing mark fails here, after the wait gives up.)
