@@ -62,7 +62,9 @@ public sealed partial class ConsoleLogTests
         var logger = provider.CreateLogger("Test");
         Log.Listening(logger, "http://127.0.0.1:8000");
 
-        for (var i = 0; i < 500 && !output.Text.Contains("Now listening on: http://127.0.0.1:8000", StringComparison.Ordinal); i++)
+        // The writer thread takes the line whenever it is scheduled; the bound (a minute) only ends a hung test, while a
+        // writer that keeps lines until shutdown still fails here because the provider is not disposed before the check.
+        for (var i = 0; i < 6000 && !output.Text.Contains("Now listening on: http://127.0.0.1:8000", StringComparison.Ordinal); i++)
         {
             await Task.Delay(10, TestContext.Current.CancellationToken);
         }

@@ -60,6 +60,9 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         // A SQLite server loads EF Core at its first read (nothing before it uses EF): seconds on a machine busy with
         // parallel builds, more than the page's five-second expectations allow. One read first keeps those about the page.
         (await _api.GetAsync(new Uri("/alerts?state=open", UriKind.Relative))).EnsureSuccessStatusCode();
+        // Every expectation retries until it holds; its limit (Playwright's default is 5 s) only ends a broken page's
+        // test, and a browser sharing two cores with parallel builds can take longer than 5 s to show a change.
+        Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -105,7 +108,7 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         await PostAsync("I was charged twice for Zanzibar this month, please refund me immediately. Unacceptable.");
         await PostAsync("The app crashes every time I open it. Terrible, I lost all my data.");
         var charged = page.Locator("#feed tr", new() { HasText = "charged twice for Zanzibar" });
-        await Assertions.Expect(charged).ToBeVisibleAsync(new() { Timeout = 10_000 });
+        await Assertions.Expect(charged).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#feed tr")).ToHaveCountAsync(3);
         await Assertions.Expect(page.Locator("#kpi-total")).ToHaveTextAsync("3");
         await Assertions.Expect(page.Locator("#alerts > li.group")).ToHaveCountAsync(2);
@@ -235,7 +238,7 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     {
         var context = await _browser!.NewContextAsync(options);
         var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(10_000);
+        page.SetDefaultTimeout(30_000);
         page.Console += (_, message) =>
         {
             if (message.Type == "error")

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Feedback.Api.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using Shouldly;
 
 namespace Feedback.Api.Tests;
@@ -116,13 +117,20 @@ public abstract class LlmTests(StoreKind store) : IAsyncLifetime
     [Fact]
     public async Task A_model_that_hangs_past_its_timeout_leaves_the_local_answer_final()
     {
+        // The call's timeout runs on a fake clock, so it ends the call only when the test moves the clock, after the
+        // request has answered: on real time a busy machine let the timeout pass before the request saw its deadline,
+        // and the answer came back final at once. A zero deadline answers provisional as soon as the call is under way.
+        // The timeout is the longest allowed so the HTTP client's own (real-time) limit cannot end the call first.
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
         _llm.Reply = _ => new FakeReply.Gated(new TaskCompletionSource(), FakeReply.Labels("positive", "general", 0.9));
-        var app = Start(("AI_DEADLINE_MS", "50"), ("AI_TIMEOUT_MS", "400"));
+        var app = Start(time, ("AI_DEADLINE_MS", "0"), ("AI_TIMEOUT_MS", "300000"));
 
         var body = await (await app.Client().PostFeedbackAsync(new { text = Complaint })).JsonAsync();
+        body.Str("status").ShouldBe("provisional");
+
+        time.Advance(TimeSpan.FromMilliseconds(300_000));
         var final = await EventuallyAsync(app, body.GetProperty("id").GetInt64(), r => r.Str("status") == "final");
 
-        body.Str("status").ShouldBe("provisional");
         final.Str("processing_method").ShouldBe("ml_fallback");
         final.Str("sentiment").ShouldBe(body.Str("sentiment"));
     }
@@ -347,7 +355,9 @@ public abstract class LlmTests(StoreKind store) : IAsyncLifetime
         _llm.Requests.ShouldBeEmpty();
     }
 
-    private FeedbackApp Start(params (string Key, string Value)[] settings)
+    private FeedbackApp Start(params (string Key, string Value)[] settings) => Start(null, settings);
+
+    private FeedbackApp Start(TimeProvider? time, params (string Key, string Value)[] settings)
     {
         var all = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -361,7 +371,7 @@ public abstract class LlmTests(StoreKind store) : IAsyncLifetime
             all[key] = value;
         }
 
-        var app = new FeedbackApp(all, store: store);
+        var app = new FeedbackApp(all, time, store: store);
         _apps.Add(app);
         return app;
     }

@@ -276,7 +276,8 @@ public sealed class MetricsTests : IAsyncLifetime
         for (var attempt = 0; ; attempt++)
         {
             var scrape = await ScrapeAsync(app);
-            if (condition(scrape) || attempt == 200)
+            // A minute of 100 ms pauses: background work has no fixed duration, and the bound only ends a hung test.
+            if (condition(scrape) || attempt == 600)
             {
                 return scrape;
             }

@@ -136,10 +136,12 @@ public sealed class MultiInstanceTests : IAsyncLifetime
     {
         await using var llm = await FakeOpenAiServer.StartAsync();
         (string, string)[] ai = [("OPENAI_BASE_URL", llm.BaseUrl.ToString()), ("OPENAI_API_KEY", "sk-test"), ("OPENAI_MODEL", "test-model"),
-            ("AI_DEADLINE_MS", "50"), ("AI_TIMEOUT_MS", "4000"), ("AI_SWEEP_SECONDS", "1")];
+            ("AI_DEADLINE_MS", "50"), ("AI_TIMEOUT_MS", "120000"), ("AI_SWEEP_SECONDS", "1")];
 
-        // The LLM never answers while the first instance takes six messages: each is stored provisional, held by it
-        // for its call's timeout and 5 s more; it stops before any call times out, leaving them for the others.
+        // The LLM never answers while the first instance takes six messages: each is stored provisional and held by it
+        // while its call runs; it stops with every call still running, leaving the rows to the others. The timeout is
+        // minutes, not seconds, so no call of the stopped instance can time out and settle a row with the local answer
+        // before the others revise it, however slowly a busy machine starts them.
         llm.Reply = _ => new FakeReply.Gated(new TaskCompletionSource(), FakeReply.Labels("negative", "ux", 0.9));
         var first = Start(ai);
         var client = first.Client();

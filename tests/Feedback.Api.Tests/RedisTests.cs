@@ -61,9 +61,12 @@ public sealed class RedisTests : IAsyncLifetime
         var first = Start(LlmSettings(llm));
         var second = Start(LlmSettings(llm), services: services => WatchClaims(services, refused));
 
-        var fromFirst = first.Client().PostFeedbackAsync(new { text = Complaint });
+        // Both hosts start before the first request: the first one's LLM wait (its deadline is the longest allowed) then
+        // spans only the second request, not a host start that a busy machine can stretch past the deadline.
+        var (firstClient, secondClient) = (first.Client(), second.Client());
+        var fromFirst = firstClient.PostFeedbackAsync(new { text = Complaint });
         await WaitUntilAsync(() => llm.Requests.Count == 1);
-        var fromSecond = second.Client().PostFeedbackAsync(new { text = Complaint });
+        var fromSecond = secondClient.PostFeedbackAsync(new { text = Complaint });
 
         // The second instance found no answer and the first one's "asking" mark: without the mark it would
         // now call the LLM too. (A missing mark fails here, after the wait gives up.)
@@ -193,10 +196,14 @@ public sealed class RedisTests : IAsyncLifetime
     public async Task Redis_holds_digests_and_counters_but_never_the_submitted_text()
     {
         var llm = await StartLlmAsync();
-        var app = Start([.. LlmSettings(llm), ("RATE_LIMIT_PER_MINUTE", "100")]);
-        await app.Client().PostFeedbackAsync(new { text = Complaint });
 
+        // A bucket key expires (in Redis's own time) once the bucket would be full again: at 100 a minute that was
+        // 0.6 s after the request, and a busy machine often listed the keys later than that. At one a minute the key
+        // lives a minute, and the connection that lists the keys is opened before the request.
         await using var redis = await ConnectionMultiplexer.ConnectAsync(TestRedis.Address());
+        var app = Start([.. LlmSettings(llm), ("RATE_LIMIT_PER_MINUTE", "1")]);
+        (await app.Client().PostFeedbackAsync(new { text = Complaint })).StatusCode.ShouldBe(HttpStatusCode.Created);
+
         var server = redis.GetServer(redis.GetEndPoints()[0]);
         var keys = server.Keys(pattern: _prefix + "*").ToList();
         var values = new List<string>();
