@@ -117,35 +117,11 @@ internal sealed class AccessControl(
         return true;
     }
 
-    private static bool IsAuthenticated(ClaimsPrincipal user)
-    {
-        foreach (var identity in user.Identities)
-        {
-            if (identity.IsAuthenticated)
-            {
-                return true;
-            }
-        }
+    private static bool IsAuthenticated(ClaimsPrincipal user) => user.Identities.Any(identity => identity.IsAuthenticated);
 
-        return false;
-    }
-
-    private static bool HasClaim(ClaimsPrincipal user, ClaimsAuthorizationRequirement requirement)
-    {
-        foreach (var identity in user.Identities)
-        {
-            foreach (var claim in identity.Claims)
-            {
-                if (string.Equals(claim.Type, requirement.ClaimType, StringComparison.OrdinalIgnoreCase)
-                    && (requirement.AllowedValues is null || !requirement.AllowedValues.Any() || requirement.AllowedValues.Contains(claim.Value, StringComparer.Ordinal)))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
+    private static bool HasClaim(ClaimsPrincipal user, ClaimsAuthorizationRequirement requirement) =>
+        user.HasClaim(claim => string.Equals(claim.Type, requirement.ClaimType, StringComparison.OrdinalIgnoreCase)
+            && (requirement.AllowedValues is null || !requirement.AllowedValues.Any() || requirement.AllowedValues.Contains(claim.Value, StringComparer.Ordinal)));
 
     /// <summary>What ASP.NET Core's authorization middleware does, for a policy this class does not check itself.</summary>
     private async Task AuthorizeWithFrameworkAsync(HttpContext context, AuthorizationPolicy policy)

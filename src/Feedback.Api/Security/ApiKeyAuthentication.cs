@@ -30,27 +30,16 @@ internal sealed partial class ApiKeyAuthenticationHandler(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (!Request.Headers.ContainsKey(HeaderName))
-        {
-            return Task.FromResult(AuthenticateResult.NoResult());
-        }
-
-        var principal = Authenticate(Context, keys, metrics, Logger, out var refused);
+        var key = Identify(Context, keys, metrics, Logger, out var refused);
         return Task.FromResult(
-            principal is not null ? AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName))
+            key is not null ? AuthenticateResult.Success(new AuthenticationTicket(PrincipalOf(key), SchemeName))
             : refused ? AuthenticateResult.Fail("invalid key")
             : AuthenticateResult.NoResult());
     }
 
     /// <summary>
-    /// The key's principal, or null when the request has no usable key: none, several, empty, or one that is not
-    /// accepted (<paramref name="refused"/>: counted and logged, without the key or any part of it).
-    /// </summary>
-    public static ClaimsPrincipal? Authenticate(HttpContext context, ApiKeyStore keys, FeedbackMetrics metrics, ILogger logger, out bool refused) =>
-        Identify(context, keys, metrics, logger, out refused) is { } key ? PrincipalOf(key) : null;
-
-    /// <summary>
-    /// The accepted key the request carries, or null as for <see cref="Authenticate"/>. Shared with
+    /// The accepted key the request carries, or null when it has no usable key: none, several, empty, or one that is
+    /// not accepted (<paramref name="refused"/>: counted and logged, without the key or any part of it). Shared with
     /// <see cref="AccessControl"/>, which runs it for every request without this handler.
     /// </summary>
     public static ApiKey? Identify(HttpContext context, ApiKeyStore keys, FeedbackMetrics metrics, ILogger logger, out bool refused)

@@ -66,18 +66,9 @@ internal sealed partial class ApiKeyStore
     /// </summary>
     public ApiKey? Identify(string presented)
     {
-        // Every request runs this: the UTF-8 bytes and the digest stay on the stack for any key a header can sensibly hold.
-        var length = Encoding.UTF8.GetByteCount(presented);
-        byte[]? rented = null;
-        var utf8 = length <= 512 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
-        Encoding.UTF8.GetBytes(presented, utf8);
+        // Every request runs this: the digest stays on the stack.
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(utf8, digest);
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-
+        Digest(presented, digest);
         ApiKey? match = null;
         var accepted = Current();
         for (var i = 0; i < accepted.Count; i++)
@@ -92,7 +83,26 @@ internal sealed partial class ApiKeyStore
         return match;
     }
 
-    public static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+    public static byte[] Digest(string key)
+    {
+        var digest = new byte[SHA256.HashSizeInBytes];
+        Digest(key, digest);
+        return digest;
+    }
+
+    /// <summary>SHA-256 of the key's UTF-8 bytes, which stay on the stack for any key a header can sensibly hold.</summary>
+    private static void Digest(string key, Span<byte> digest)
+    {
+        var length = Encoding.UTF8.GetByteCount(key);
+        byte[]? rented = null;
+        var utf8 = length <= 512 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        Encoding.UTF8.GetBytes(key, utf8);
+        SHA256.HashData(utf8, digest);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
 
     /// <summary>
     /// Lines of <c>NAME SCOPES sha256:HEX</c> (scopes comma-separated), blank lines and # comments allowed.
