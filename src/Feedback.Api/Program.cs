@@ -40,6 +40,7 @@ if (settings.LogFormat == "json")
 }
 
 builder.Logging.UseBufferedConsole();
+HostingDiagnostics.SwitchOffWhenUnused(builder.Logging, builder.Configuration, settings);
 
 if (builder.Configuration["ASPNETCORE_URLS"] is null && builder.Configuration["urls"] is null)
 {

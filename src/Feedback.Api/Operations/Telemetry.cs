@@ -8,6 +8,9 @@ namespace Feedback.Api.Operations;
 
 internal static class Telemetry
 {
+    /// <summary>Traces are exported over OTLP when this setting names a collector.</summary>
+    public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
     private const int MaxSeriesPerMetric = 500;
 
     /// <summary>
@@ -25,7 +28,7 @@ internal static class Telemetry
                 .AddMeter("System.Runtime")
                 .AddView(StreamFor)
                 .AddPrometheusExporter());
-        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (!string.IsNullOrWhiteSpace(configuration[OtlpEndpointSetting]))
         {
             otel.WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(options => options.Filter = context => context.Request.Path != "/metrics")
