@@ -110,30 +110,44 @@ internal sealed class PhraseTable<T>
         return TryMatchPrefix(key, out match);
     }
 
-    /// <summary>The longest one-word prefix of <paramref name="key"/>; the hashes of all its prefixes come from one pass.</summary>
+    /// <summary>The longest one-word prefix of <paramref name="key"/>.</summary>
+    /// <remarks>
+    /// Most keys fail at the stem, which needs only the hash of the first few characters; the hashes of the longer
+    /// prefixes are made in <see cref="TryMatchLongestPrefix"/>, apart, so this test stays small and free of stack
+    /// buffers (a method with stackalloc is compiled once without the profile-guided tier).
+    /// </remarks>
     private bool TryMatchPrefix(ReadOnlySpan<char> key, out Entry match)
     {
         var upTo = Math.Min(key.Length, longestPrefix);
         if (upTo >= shortestPrefix)
         {
-            Span<uint> hashes = upTo < 128 ? stackalloc uint[upTo + 1] : new uint[upTo + 1];
-            hashes[0] = WordHash.Empty;
-            for (var k = 0; k < upTo; k++)
+            var stem = key[..shortestPrefix];
+            var hash = WordHash.Of(stem);
+            if (prefixStems.Contains(hash, stem))
             {
-                hashes[k + 1] = WordHash.Add(hashes[k], key[k]);
-                if (k + 1 == shortestPrefix && !prefixStems.Contains(hashes[k + 1], key[..shortestPrefix]))
-                {
-                    match = default;
-                    return false;
-                }
+                return TryMatchLongestPrefix(key, upTo, hash, out match);
             }
+        }
 
-            for (var length = upTo; length >= shortestPrefix; length--)
+        match = default;
+        return false;
+    }
+
+    /// <param name="stemHash">The hash of the key's first <see cref="shortestPrefix"/> characters; the longer prefixes' hashes extend it.</param>
+    private bool TryMatchLongestPrefix(ReadOnlySpan<char> key, int upTo, uint stemHash, out Entry match)
+    {
+        Span<uint> hashes = upTo < 128 ? stackalloc uint[upTo + 1] : new uint[upTo + 1];
+        hashes[shortestPrefix] = stemHash;
+        for (var k = shortestPrefix; k < upTo; k++)
+        {
+            hashes[k + 1] = WordHash.Add(hashes[k], key[k]);
+        }
+
+        for (var length = upTo; length >= shortestPrefix; length--)
+        {
+            if (prefixLengths[length] && prefixes.TryGetValue(hashes[length], key[..length], out match))
             {
-                if (prefixLengths[length] && prefixes.TryGetValue(hashes[length], key[..length], out match))
-                {
-                    return true;
-                }
+                return true;
             }
         }
 
