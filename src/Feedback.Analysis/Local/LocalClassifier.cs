@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Feedback.Analysis.Local.Model;
 
@@ -183,7 +184,14 @@ public sealed class LocalClassifier : ILocalClassifier
     {
         for (var i = start; i < text.Length; i++)
         {
-            if ((text[i] is '.' or '!' or '?' or '\n') && (i + 1 == text.Length || char.IsWhiteSpace(text[i + 1])))
+            var mark = text.AsSpan(i).IndexOfAny(SentenceMarks);
+            if (mark < 0)
+            {
+                break;
+            }
+
+            i += mark;
+            if (i + 1 == text.Length || char.IsWhiteSpace(text[i + 1]))
             {
                 return i + 1;
             }
@@ -191,6 +199,8 @@ public sealed class LocalClassifier : ILocalClassifier
 
         return text.Length;
     }
+
+    private static readonly SearchValues<char> SentenceMarks = SearchValues.Create(".!?\n");
 
     /// <summary>Whether <paramref name="text"/>[start..end] has more than three runs of non-space characters, its tokens.</summary>
     private static bool HasMoreThanThreeWords(string text, int start, int end)
