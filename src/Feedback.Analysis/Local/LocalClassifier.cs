@@ -141,7 +141,7 @@ public sealed class LocalClassifier : ILocalClassifier
 
             var analysed = pipeline.Run(text[start..end], model.Clauses, detectLanguage: false);
             var tokens = analysed.Tokens;
-            if (FeatureExtractor.IsCourtesy(tokens, 0, tokens.Count - 1))
+            if (FeatureExtractor.IsCourtesy(analysed.Features, 0, tokens.Count - 1))
             {
                 continue;
             }
@@ -224,7 +224,7 @@ public sealed class LocalClassifier : ILocalClassifier
         model.Clauses.ScoreClauses(features, clauseScores);
         for (var c = 0; c < clauseScores.Length; c++)
         {
-            if (clauseScores[c] > 0 && !FeatureExtractor.IsCourtesy(analysed.Tokens, features.ClauseFirstToken(c), features.ClauseLastToken(c)))
+            if (clauseScores[c] > 0 && !FeatureExtractor.IsCourtesy(features, features.ClauseFirstToken(c), features.ClauseLastToken(c)))
             {
                 return true;
             }

@@ -37,6 +37,27 @@ internal static class FeatureLayout
     public static readonly Topic[] TaxonomyTopics = [Topic.Bug, Topic.FeatureRequest, Topic.Billing, Topic.Performance, Topic.Ux];
 }
 
+/// <summary>What the feature extractor's word lists say about one token, from one look-up of its key.</summary>
+[Flags]
+internal enum TokenKinds : byte
+{
+    None = 0,
+    ClauseOpener = 1,
+    Contrast = 2,
+
+    /// <summary>A word of greetings and thanks, or a token with no key (only apostrophes), which no clause counts.</summary>
+    Courtesy = 4,
+
+    /// <summary>A word that says a problem is over (<see cref="ProductCues"/>).</summary>
+    Resolved = 8,
+
+    /// <summary>The key "no", which negates a problem cue and opens "no more".</summary>
+    No = 16,
+
+    /// <summary>A negation by VADER's rules (<see cref="Vader.IsNegation"/>), which looks at the word, apostrophes kept.</summary>
+    Negation = 32,
+}
+
 /// <summary>
 /// Turns tokenised text into the model's features: word unigrams and bigrams with negation scope marked
 /// ("not good" is the feature NOT_good), character 3-5-grams, and dense lexicon features. Each n-gram
@@ -87,10 +108,11 @@ internal static class FeatureExtractor
         "quick", "reply", "response", "help", "time", "getting", "back", "me", "yesterday",
     };
 
-    private static readonly WordTable<bool> CourtesyTable = WordHash.Set(CourtesyWords);
-
-    private static readonly WordTable<bool> OpenerTable = WordHash.Set(ClauseOpeners);
-    private static readonly WordTable<bool> ContrastTable = WordHash.Set(ContrastWords);
+    /// <summary>
+    /// The word lists above and <see cref="ProductCues.Resolved"/> in one table: each token's key is looked up once per
+    /// message instead of once per list and per pass over the clauses.
+    /// </summary>
+    private static readonly WordTable<TokenKinds> KindTable = BuildKindTable();
 
     /// <summary>How people ask for something politely; a request is not a complaint.</summary>
     private static readonly PhraseTable<int> RequestPhrases = new(new[]
@@ -115,6 +137,12 @@ internal static class FeatureExtractor
     {
         var vector = FeatureVector.ForThisThread();
         vector.Clear();
+        var kinds = vector.KindsFor(text.Count);
+        for (var i = 0; i < kinds.Length; i++)
+        {
+            kinds[i] = KindOf(text, i);
+        }
+
         AddWords(text, vector);
         AddCharacters(text, vector);
 
@@ -130,9 +158,9 @@ internal static class FeatureExtractor
         dense[FeatureLayout.VaderBoth] = Math.Min(praise, complaint);
 
         var contrast = false;
-        for (var i = 0; i < text.Count && !contrast; i++)
+        for (var i = 0; i < kinds.Length && !contrast; i++)
         {
-            contrast = ContrastTable.Contains(text[i].KeyHash, text.Key(i));
+            contrast = (kinds[i] & TokenKinds.Contrast) != TokenKinds.None;
         }
 
         var request = false;
@@ -192,7 +220,7 @@ internal static class FeatureExtractor
         for (var c = 0; c < scores.Length; c++)
         {
             // "Thanks for the app." before a bug report is manners, not a second opinion.
-            var s = IsCourtesy(text, vector.ClauseFirstToken(c), vector.ClauseLastToken(c)) ? Math.Min(scores[c], 0) : scores[c];
+            var s = IsCourtesy(vector, vector.ClauseFirstToken(c), vector.ClauseLastToken(c)) ? Math.Min(scores[c], 0) : scores[c];
             max = Math.Max(max, s);
             min = Math.Min(min, s);
             positive += s > 1 ? 1 : 0;
@@ -221,17 +249,44 @@ internal static class FeatureExtractor
         dense[FeatureLayout.NegativeClauses] = Math.Min(negative, 3) / 3f;
     }
 
-    public static bool IsCourtesy(TokenizedText text, int first, int last)
+    /// <summary>Whether tokens <paramref name="first"/> to <paramref name="last"/> of the message <paramref name="vector"/> was extracted from are only greetings and thanks.</summary>
+    public static bool IsCourtesy(FeatureVector vector, int first, int last)
     {
         for (var i = first; i <= last; i++)
         {
-            if (text.Key(i).Length > 0 && !CourtesyTable.Contains(text[i].KeyHash, text.Key(i)))
+            if ((vector.KindsOf(i) & TokenKinds.Courtesy) == TokenKinds.None)
             {
                 return false;
             }
         }
 
         return true;
+    }
+
+    private static TokenKinds KindOf(TokenizedText text, int i)
+    {
+        var key = text.Key(i);
+        var kinds = key.Length == 0 ? TokenKinds.Courtesy : KindTable.TryGetValue(text[i].KeyHash, key, out var known) ? known : TokenKinds.None;
+        return Vader.IsNegation(text, i) ? kinds | TokenKinds.Negation : kinds;
+    }
+
+    private static WordTable<TokenKinds> BuildKindTable()
+    {
+        var kinds = new Dictionary<string, TokenKinds>(StringComparer.Ordinal);
+        void Mark(IEnumerable<string> words, TokenKinds kind)
+        {
+            foreach (var word in words)
+            {
+                kinds[word] = kinds.GetValueOrDefault(word) | kind;
+            }
+        }
+
+        Mark(ClauseOpeners, TokenKinds.ClauseOpener);
+        Mark(ContrastWords, TokenKinds.Contrast);
+        Mark(CourtesyWords, TokenKinds.Courtesy);
+        Mark(ProductCues.Resolved, TokenKinds.Resolved);
+        Mark(["no"], TokenKinds.No);
+        return new WordTable<TokenKinds>(kinds);
     }
 
     private static void AddWords(TokenizedText text, FeatureVector vector)
@@ -245,7 +300,7 @@ internal static class FeatureExtractor
         for (var i = 0; i < text.Count; i++)
         {
             var key = text.Key(i);
-            if (i > clauseStart && (text[i - 1].EndsClause || OpenerTable.Contains(text[i].KeyHash, key)))
+            if (i > clauseStart && (text[i - 1].EndsClause || (vector.KindsOf(i) & TokenKinds.ClauseOpener) != TokenKinds.None))
             {
                 vector.AddClause(clauseStart, i - 1);
                 clause++;
@@ -272,7 +327,7 @@ internal static class FeatureExtractor
 
             previous = word;
             hasPrevious = true;
-            if (Vader.IsNegation(text, i))
+            if ((vector.KindsOf(i) & TokenKinds.Negation) != TokenKinds.None)
             {
                 negated = true;
             }

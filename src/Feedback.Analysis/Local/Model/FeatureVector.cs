@@ -17,6 +17,7 @@ internal sealed class FeatureVector
     private int[] clauseOf = new int[256];
     private int[] clauseFirstToken = new int[32];
     private int[] clauseLastToken = new int[32];
+    private TokenKinds[] tokenKinds = new TokenKinds[96];
 
     public int Count { get; private set; }
 
@@ -40,6 +41,20 @@ internal sealed class FeatureVector
     public int ClauseFirstToken(int clause) => clauseFirstToken[clause];
 
     public int ClauseLastToken(int clause) => clauseLastToken[clause];
+
+    /// <summary>What the extractor's word lists say about token <paramref name="token"/>; see <see cref="FeatureExtractor.Extract"/>.</summary>
+    public TokenKinds KindsOf(int token) => tokenKinds[token];
+
+    /// <summary>Room for the kinds of <paramref name="tokens"/> tokens, filled once per message before the features.</summary>
+    public Span<TokenKinds> KindsFor(int tokens)
+    {
+        if (tokenKinds.Length < tokens)
+        {
+            tokenKinds = new TokenKinds[Math.Max(tokens, tokenKinds.Length * 2)];
+        }
+
+        return tokenKinds.AsSpan(0, tokens);
+    }
 
     public float[] Dense { get; } = new float[FeatureLayout.DenseCount];
 
