@@ -76,6 +76,7 @@ internal sealed class PhraseTable<T>
             g => g.Value.OrderByDescending(e => e.Words.Length).ThenBy(e => e.IsPrefix).ToArray(),
             StringComparer.Ordinal);
         byFirstWord = new WordTable<Entry[]>(ordered);
+        FirstWords = [.. ordered.Keys];
         prefixes = new WordTable<Entry>(oneWordPrefixes);
         longestPrefix = oneWordPrefixes.Count == 0 ? 0 : oneWordPrefixes.Keys.Max(p => p.Length);
         prefixLengths = new bool[longestPrefix + 1];
@@ -90,6 +91,9 @@ internal sealed class PhraseTable<T>
     }
 
     public int Count { get; }
+
+    /// <summary>The words the phrases start with, one-word prefixes aside: a key that is none of them can match only a prefix.</summary>
+    public IReadOnlyList<string> FirstWords { get; }
 
     /// <summary>The longest phrase that starts at token <paramref name="index"/>, if any.</summary>
     public bool TryMatch(TokenizedText text, int index, out Entry match)
@@ -110,13 +114,13 @@ internal sealed class PhraseTable<T>
         return TryMatchPrefix(key, out match);
     }
 
-    /// <summary>The longest one-word prefix of <paramref name="key"/>.</summary>
+    /// <summary>The longest one-word prefix of <paramref name="key"/>: what <see cref="TryMatch"/> finds for a key that is not one of the <see cref="FirstWords"/>.</summary>
     /// <remarks>
     /// Most keys fail at the stem, which needs only the hash of the first few characters; the hashes of the longer
     /// prefixes are made in <see cref="TryMatchLongestPrefix"/>, apart, so this test stays small and free of stack
     /// buffers (a method with stackalloc is compiled once without the profile-guided tier).
     /// </remarks>
-    private bool TryMatchPrefix(ReadOnlySpan<char> key, out Entry match)
+    public bool TryMatchPrefix(ReadOnlySpan<char> key, out Entry match)
     {
         var upTo = Math.Min(key.Length, longestPrefix);
         if (upTo >= shortestPrefix)

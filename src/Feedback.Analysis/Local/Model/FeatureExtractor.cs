@@ -56,6 +56,12 @@ internal enum TokenKinds : byte
 
     /// <summary>A negation by VADER's rules (<see cref="Vader.IsNegation"/>), which looks at the word, apostrophes kept.</summary>
     Negation = 32,
+
+    /// <summary>The first word of a polite request phrase ("please add", "would be great").</summary>
+    RequestStart = 64,
+
+    /// <summary>The first word of a problem phrase (<see cref="ProductCues"/>) other than a one-word prefix such as "crash*".</summary>
+    ProblemStart = 128,
 }
 
 /// <summary>
@@ -108,12 +114,6 @@ internal static class FeatureExtractor
         "quick", "reply", "response", "help", "time", "getting", "back", "me", "yesterday",
     };
 
-    /// <summary>
-    /// The word lists above and <see cref="ProductCues.Resolved"/> in one table: each token's key is looked up once per
-    /// message instead of once per list and per pass over the clauses.
-    /// </summary>
-    private static readonly WordTable<TokenKinds> KindTable = BuildKindTable();
-
     /// <summary>How people ask for something politely; a request is not a complaint.</summary>
     private static readonly PhraseTable<int> RequestPhrases = new(new[]
     {
@@ -127,6 +127,12 @@ internal static class FeatureExtractor
         "is there any way", "is there a way", "any chance", "would it be possible", "it would be", "need an option",
         "option to", "ability to",
     }.Select(p => new KeyValuePair<string, int>(p, 1)));
+
+    /// <summary>
+    /// The word lists above, <see cref="ProductCues.Resolved"/> and the first words of the request and problem phrases in
+    /// one table: each token's key is looked up once per message instead of once per list and per pass over the clauses.
+    /// </summary>
+    private static readonly WordTable<TokenKinds> KindTable = BuildKindTable();
 
     [ThreadStatic]
     private static char[]? charBuffer;
@@ -167,7 +173,8 @@ internal static class FeatureExtractor
         var requestClauses = 0UL;
         for (var i = 0; i < text.Count; i++)
         {
-            if (text.Key(i).Length > 0 && RequestPhrases.TryMatch(text, i, out _))
+            // Request phrases have no one-word prefixes, so only a token that starts one can match.
+            if ((kinds[i] & TokenKinds.RequestStart) != TokenKinds.None && RequestPhrases.TryMatch(text, i, out _))
             {
                 request = true;
                 var clause = ProductCues.ClauseOf(vector, i);
@@ -286,6 +293,8 @@ internal static class FeatureExtractor
         Mark(CourtesyWords, TokenKinds.Courtesy);
         Mark(ProductCues.Resolved, TokenKinds.Resolved);
         Mark(["no"], TokenKinds.No);
+        Mark(RequestPhrases.FirstWords, TokenKinds.RequestStart);
+        Mark(ProductCues.ProblemFirstWords, TokenKinds.ProblemStart);
         return new WordTable<TokenKinds>(kinds);
     }
 

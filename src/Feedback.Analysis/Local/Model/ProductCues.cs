@@ -68,7 +68,7 @@ internal static class ProductCues
             var i = first;
             while (i <= last)
             {
-                if (text.Key(i).Length > 0 && Problems.TryMatch(text, i, out var match) && i + match.Length - 1 <= last)
+                if (text.Key(i).Length > 0 && MatchesProblem(text, vector, i, out var match) && i + match.Length - 1 <= last)
                 {
                     if (!IsNegated(vector, first, i))
                     {
@@ -87,6 +87,12 @@ internal static class ProductCues
 
         return count;
     }
+
+    /// <summary>The first words of the problem phrases (<see cref="TokenKinds.ProblemStart"/>).</summary>
+    public static IReadOnlyList<string> ProblemFirstWords => Problems.FirstWords;
+
+    private static bool MatchesProblem(TokenizedText text, FeatureVector vector, int i, out PhraseTable<int>.Entry match) =>
+        (vector.KindsOf(i) & TokenKinds.ProblemStart) != TokenKinds.None ? Problems.TryMatch(text, i, out match) : Problems.TryMatchPrefix(text.Key(i), out match);
 
     /// <summary>The clause (up to 64) that holds token <paramref name="token"/>.</summary>
     public static int ClauseOf(FeatureVector vector, int token)
