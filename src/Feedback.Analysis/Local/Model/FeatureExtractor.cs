@@ -372,25 +372,24 @@ internal static class FeatureExtractor
             buffer[length++] = ' ';
         }
 
-        var from = vector.Count;
-        for (var start = 0; start + CharGram <= length; start++)
+        // Every n-gram counts 1, scaled by 1/sqrt(their number): that is the value of each, known before the loop.
+        var grams = length - CharGram + 1;
+        if (grams <= 0)
         {
-            var hash = Mix(FnvOffset, CharSpace);
-            for (var k = 0; k < CharGram && start + k < length; k++)
-            {
-                hash = (hash ^ buffer[start + k]) * FnvPrime;
-            }
-
-            if (start + CharGram <= length)
-            {
-                vector.Add(Index(hash), 1);
-            }
+            return;
         }
 
-        var grams = vector.Count - from;
-        if (grams > 0)
+        var indices = vector.AddRange(grams, 1 / MathF.Sqrt(grams));
+        var joined = buffer.AsSpan(0, length);
+        for (var start = 0; start < indices.Length; start++)
         {
-            vector.Scale(from, 1 / MathF.Sqrt(grams));
+            var hash = Mix(FnvOffset, CharSpace);
+            foreach (var c in joined.Slice(start, CharGram))
+            {
+                hash = Mix(hash, c);
+            }
+
+            indices[start] = Index(hash);
         }
     }
 

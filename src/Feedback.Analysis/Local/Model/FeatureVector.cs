@@ -33,7 +33,7 @@ internal sealed class FeatureVector
     /// <summary>The token each word feature ends on (for explanations).</summary>
     public ReadOnlySpan<int> WordTokens => wordTokens.AsSpan(0, WordCount);
 
-    /// <summary>The clause each word feature belongs to.</summary>
+    /// <summary>The clause each word feature belongs to; never decreasing, as the features follow the tokens.</summary>
     public ReadOnlySpan<int> ClauseOf => clauseOf.AsSpan(0, WordCount);
 
     public int ClauseCount { get; private set; }
@@ -82,6 +82,22 @@ internal sealed class FeatureVector
 
         indices[Count] = index;
         values[Count++] = value;
+    }
+
+    /// <summary>Appends <paramref name="count"/> features of one value; the caller fills in their indices.</summary>
+    public Span<int> AddRange(int count, float value)
+    {
+        if (Count + count > indices.Length)
+        {
+            var capacity = Math.Max(Count + count, indices.Length * 2);
+            Array.Resize(ref indices, capacity);
+            Array.Resize(ref values, capacity);
+        }
+
+        var from = Count;
+        Count += count;
+        values.AsSpan(from, count).Fill(value);
+        return indices.AsSpan(from, count);
     }
 
     /// <summary>Multiplies the values added since <paramref name="from"/> by <paramref name="scale"/>.</summary>
