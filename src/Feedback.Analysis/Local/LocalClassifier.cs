@@ -134,10 +134,13 @@ public sealed class LocalClassifier : ILocalClassifier
                 continue;
             }
 
-            if (count + left-- < 2)
+            // Even if this and every later sentence counted, fewer than two would.
+            if (count + left < 2)
             {
                 return 0;
             }
+
+            left--;
 
             var analysed = pipeline.Run(text[start..end], model.Clauses, detectLanguage: false);
             var tokens = analysed.Tokens;
