@@ -129,8 +129,9 @@ internal static class FeatureExtractor
     }.Select(p => new KeyValuePair<string, int>(p, 1)));
 
     /// <summary>
-    /// The word lists above, <see cref="ProductCues.Resolved"/> and the first words of the request and problem phrases in
-    /// one table: each token's key is looked up once per message instead of once per list and per pass over the clauses.
+    /// The word lists above, <see cref="ProductCues.Resolved"/>, VADER's negations without an apostrophe and the first words
+    /// of the request and problem phrases in one table: each token's key is looked up once per message instead of once per
+    /// list and per pass over the clauses.
     /// </summary>
     private static readonly WordTable<TokenKinds> KindTable = BuildKindTable();
 
@@ -274,7 +275,14 @@ internal static class FeatureExtractor
     {
         var key = text.Key(i);
         var kinds = key.Length == 0 ? TokenKinds.Courtesy : KindTable.TryGetValue(text[i].KeyHash, key, out var known) ? known : TokenKinds.None;
-        return Vader.IsNegation(text, i) ? kinds | TokenKinds.Negation : kinds;
+        if (!text.HasApostrophe(i))
+        {
+            // The word is its own key, so the table's negations settle it.
+            return kinds;
+        }
+
+        // VADER reads negations on the word, apostrophes kept ("don't", any "n't"): "do'nt" has the key "dont" but is none.
+        return Vader.IsNegation(text, i) ? kinds | TokenKinds.Negation : kinds & ~TokenKinds.Negation;
     }
 
     private static WordTable<TokenKinds> BuildKindTable()
@@ -293,6 +301,7 @@ internal static class FeatureExtractor
         Mark(CourtesyWords, TokenKinds.Courtesy);
         Mark(ProductCues.Resolved, TokenKinds.Resolved);
         Mark(["no"], TokenKinds.No);
+        Mark(Vader.Negations.Where(w => !w.Contains('\'', StringComparison.Ordinal)), TokenKinds.Negation);
         Mark(RequestPhrases.FirstWords, TokenKinds.RequestStart);
         Mark(ProductCues.ProblemFirstWords, TokenKinds.ProblemStart);
         return new WordTable<TokenKinds>(kinds);
