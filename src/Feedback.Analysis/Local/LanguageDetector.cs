@@ -78,10 +78,15 @@ internal sealed class LanguageDetector
     /// <summary>Languages told apart by their script alone; null for Latin script (or no letters).</summary>
     private static string? ScriptLanguage(string text)
     {
+        // Most text is ASCII, which is Latin or no letter at all: one vectorised check settles it.
+        if (System.Text.Ascii.IsValid(text))
+        {
+            return null;
+        }
+
         int letters = 0, cyrillic = 0, greek = 0, arabic = 0, hebrew = 0, han = 0, kana = 0, hangul = 0, thai = 0, devanagari = 0;
         foreach (var c in text)
         {
-            // Most text is ASCII, which is Latin or no letter at all.
             if (char.IsAscii(c))
             {
                 letters += char.IsAsciiLetter(c) ? 1 : 0;

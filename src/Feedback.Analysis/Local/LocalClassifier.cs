@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Feedback.Analysis.Local.Model;
 
@@ -108,23 +109,42 @@ public sealed class LocalClassifier : ILocalClassifier
     private int SentenceAverage(string text, Span<double> average)
     {
         average.Clear();
+
+        // The average counts only when two or more sentences of over three words are read, so they are counted
+        // first (a word is what the tokenizer makes a token: a run of non-space characters) and no sentence is
+        // analysed when too few are left to reach two: a long message of one sentence is read once, not twice.
+        var left = 0;
+        for (var (start, end) = (0, NextSentenceEnd(text, 0)); start < text.Length; (start, end) = (end, NextSentenceEnd(text, end)))
+        {
+            left += HasMoreThanThreeWords(text, start, end) ? 1 : 0;
+        }
+
+        if (left < 2)
+        {
+            return 0;
+        }
+
         Span<double> sentiment = stackalloc double[TrainedModel.SentimentCount];
         Span<double> topic = stackalloc double[TrainedModel.TopicCount];
         var count = 0;
-        var start = 0;
-        for (var i = 0; i <= text.Length; i++)
+        for (var (start, end) = (0, NextSentenceEnd(text, 0)); start < text.Length; (start, end) = (end, NextSentenceEnd(text, end)))
         {
-            var end = i == text.Length || ((text[i] is '.' or '!' or '?' or '\n') && (i + 1 == text.Length || char.IsWhiteSpace(text[i + 1])));
-            if (!end)
+            if (!HasMoreThanThreeWords(text, start, end))
             {
                 continue;
             }
 
-            var sentence = text[start..Math.Min(i + 1, text.Length)];
-            start = i + 1;
-            var analysed = pipeline.Run(sentence, model.Clauses);
+            // Even if this and every later sentence counted, fewer than two would.
+            if (count + left < 2)
+            {
+                return 0;
+            }
+
+            left--;
+
+            var analysed = pipeline.Run(text[start..end], model.Clauses, detectLanguage: false);
             var tokens = analysed.Tokens;
-            if (tokens.Count <= 3 || FeatureExtractor.IsCourtesy(tokens, 0, tokens.Count - 1))
+            if (FeatureExtractor.IsCourtesy(analysed.Features, 0, tokens.Count - 1))
             {
                 continue;
             }
@@ -162,6 +182,44 @@ public sealed class LocalClassifier : ILocalClassifier
         return count;
     }
 
+    /// <summary>Where the sentence from <paramref name="start"/> ends: after a '.', '!', '?' or line break that is followed by a space or the end.</summary>
+    private static int NextSentenceEnd(string text, int start)
+    {
+        for (var i = start; i < text.Length; i++)
+        {
+            var mark = text.AsSpan(i).IndexOfAny(SentenceMarks);
+            if (mark < 0)
+            {
+                break;
+            }
+
+            i += mark;
+            if (i + 1 == text.Length || char.IsWhiteSpace(text[i + 1]))
+            {
+                return i + 1;
+            }
+        }
+
+        return text.Length;
+    }
+
+    private static readonly SearchValues<char> SentenceMarks = SearchValues.Create(".!?\n");
+
+    /// <summary>Whether <paramref name="text"/>[start..end] has more than three runs of non-space characters, its tokens.</summary>
+    private static bool HasMoreThanThreeWords(string text, int start, int end)
+    {
+        var words = 0;
+        var inWord = false;
+        for (var i = start; i < end && words <= 3; i++)
+        {
+            var isSpace = char.IsWhiteSpace(text[i]);
+            words += !isSpace && !inWord ? 1 : 0;
+            inWord = !isSpace;
+        }
+
+        return words > 3;
+    }
+
     private bool HasPraiseClause(AnalysedText analysed)
     {
         var features = analysed.Features;
@@ -169,7 +227,7 @@ public sealed class LocalClassifier : ILocalClassifier
         model.Clauses.ScoreClauses(features, clauseScores);
         for (var c = 0; c < clauseScores.Length; c++)
         {
-            if (clauseScores[c] > 0 && !FeatureExtractor.IsCourtesy(analysed.Tokens, features.ClauseFirstToken(c), features.ClauseLastToken(c)))
+            if (clauseScores[c] > 0 && !FeatureExtractor.IsCourtesy(features, features.ClauseFirstToken(c), features.ClauseLastToken(c)))
             {
                 return true;
             }

@@ -76,6 +76,7 @@ internal sealed class PhraseTable<T>
             g => g.Value.OrderByDescending(e => e.Words.Length).ThenBy(e => e.IsPrefix).ToArray(),
             StringComparer.Ordinal);
         byFirstWord = new WordTable<Entry[]>(ordered);
+        FirstWords = [.. ordered.Keys];
         prefixes = new WordTable<Entry>(oneWordPrefixes);
         longestPrefix = oneWordPrefixes.Count == 0 ? 0 : oneWordPrefixes.Keys.Max(p => p.Length);
         prefixLengths = new bool[longestPrefix + 1];
@@ -90,6 +91,9 @@ internal sealed class PhraseTable<T>
     }
 
     public int Count { get; }
+
+    /// <summary>The words the phrases start with, one-word prefixes aside: a key that is none of them can match only a prefix.</summary>
+    public IReadOnlyList<string> FirstWords { get; }
 
     /// <summary>The longest phrase that starts at token <paramref name="index"/>, if any.</summary>
     public bool TryMatch(TokenizedText text, int index, out Entry match)
@@ -110,30 +114,44 @@ internal sealed class PhraseTable<T>
         return TryMatchPrefix(key, out match);
     }
 
-    /// <summary>The longest one-word prefix of <paramref name="key"/>; the hashes of all its prefixes come from one pass.</summary>
-    private bool TryMatchPrefix(ReadOnlySpan<char> key, out Entry match)
+    /// <summary>The longest one-word prefix of <paramref name="key"/>: what <see cref="TryMatch"/> finds for a key that is not one of the <see cref="FirstWords"/>.</summary>
+    /// <remarks>
+    /// Most keys fail at the stem, which needs only the hash of the first few characters; the hashes of the longer
+    /// prefixes are made in <see cref="TryMatchLongestPrefix"/>, apart, so this test stays small and free of stack
+    /// buffers (a method with stackalloc is compiled once without the profile-guided tier).
+    /// </remarks>
+    public bool TryMatchPrefix(ReadOnlySpan<char> key, out Entry match)
     {
         var upTo = Math.Min(key.Length, longestPrefix);
         if (upTo >= shortestPrefix)
         {
-            Span<uint> hashes = upTo < 128 ? stackalloc uint[upTo + 1] : new uint[upTo + 1];
-            hashes[0] = WordHash.Empty;
-            for (var k = 0; k < upTo; k++)
+            var stem = key[..shortestPrefix];
+            var hash = WordHash.Of(stem);
+            if (prefixStems.Contains(hash, stem))
             {
-                hashes[k + 1] = WordHash.Add(hashes[k], key[k]);
-                if (k + 1 == shortestPrefix && !prefixStems.Contains(hashes[k + 1], key[..shortestPrefix]))
-                {
-                    match = default;
-                    return false;
-                }
+                return TryMatchLongestPrefix(key, upTo, hash, out match);
             }
+        }
 
-            for (var length = upTo; length >= shortestPrefix; length--)
+        match = default;
+        return false;
+    }
+
+    /// <param name="stemHash">The hash of the key's first <see cref="shortestPrefix"/> characters; the longer prefixes' hashes extend it.</param>
+    private bool TryMatchLongestPrefix(ReadOnlySpan<char> key, int upTo, uint stemHash, out Entry match)
+    {
+        Span<uint> hashes = upTo < 128 ? stackalloc uint[upTo + 1] : new uint[upTo + 1];
+        hashes[shortestPrefix] = stemHash;
+        for (var k = shortestPrefix; k < upTo; k++)
+        {
+            hashes[k + 1] = WordHash.Add(hashes[k], key[k]);
+        }
+
+        for (var length = upTo; length >= shortestPrefix; length--)
+        {
+            if (prefixLengths[length] && prefixes.TryGetValue(hashes[length], key[..length], out match))
             {
-                if (prefixLengths[length] && prefixes.TryGetValue(hashes[length], key[..length], out match))
-                {
-                    return true;
-                }
+                return true;
             }
         }
 

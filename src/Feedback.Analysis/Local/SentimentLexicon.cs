@@ -12,6 +12,9 @@ internal enum WordKinds : byte
     Booster = 2,
     Negation = 4,
     ClauseOpener = 8,
+
+    /// <summary>The first word of a VADER idiom or phrase booster ("the bomb", "kind of"): any other word starts none.</summary>
+    IdiomStart = 16,
 }
 
 /// <param name="Valence">The lexicon valence (when <see cref="WordKinds.Lexicon"/>).</param>
@@ -30,7 +33,7 @@ internal sealed class SentimentLexicon
 {
     private static readonly Lazy<SentimentLexicon> Embedded = new(LoadEmbedded, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    // One table for the lexicon, VADER's boosters, negations and clause openers: one probe per token,
+    // One table for the lexicon, VADER's boosters, negations, clause openers and idiom starts: one probe per token,
     // with the hash the tokenizer computed.
     private readonly WordTable<WordFacts> lookup;
 
@@ -52,6 +55,7 @@ internal sealed class SentimentLexicon
 
         Mark(words, Vader.Negations, WordKinds.Negation);
         Mark(words, Vader.ClauseOpeners, WordKinds.ClauseOpener);
+        Mark(words, Vader.IdiomStarts, WordKinds.IdiomStart);
         lookup = new WordTable<WordFacts>(words);
         Phrases = new PhraseTable<double>(phraseValences);
     }

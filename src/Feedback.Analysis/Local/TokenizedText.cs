@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Feedback.Analysis.Local;
 
 /// <summary>One whitespace-delimited token; offsets point into the owning <see cref="TokenizedText"/> buffers.</summary>
@@ -219,7 +221,11 @@ internal sealed class TokenizedText
     }
 
     /// <summary>Lower-cases and folds typographic quotes so "don’t" and "don't" look up the same.</summary>
-    private static char Fold(char c) => char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : c < 128 ? c : c switch
+    /// <remarks>Runs for every character: the ASCII case is inlined, the rest is a call.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static char Fold(char c) => char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : c < 128 ? c : FoldNonAscii(c);
+
+    private static char FoldNonAscii(char c) => c switch
     {
         '\u2018' or '\u2019' or '\u02BC' => '\'',
         '\u201C' or '\u201D' => '"',
@@ -227,6 +233,7 @@ internal sealed class TokenizedText
     };
 
     /// <summary>Python's string.punctuation, which VADER strips from word edges, plus typographic quotes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsAsciiPunctuation(char c) =>
         (c < 128 && char.IsAsciiLetterOrDigit(c) is false && c > ' ' && c != 127)
         || c is '\u2018' or '\u2019' or '\u201C' or '\u201D' or '\u2026';

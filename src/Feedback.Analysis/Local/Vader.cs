@@ -144,8 +144,8 @@ internal sealed class Vader(SentimentLexicon lexicon)
 
     private static readonly WordTable<bool> NegationTable = WordHash.Set(Negations);
 
-    /// <summary>The words the idioms and phrase boosters start with: any other word starts none of them.</summary>
-    private static readonly WordTable<bool> IdiomStarts = WordHash.Set(SpecialCases.Concat(PhraseBoosters).Select(c => c.Words[0]));
+    /// <summary>The words the idioms and phrase boosters start with (<see cref="WordKinds.IdiomStart"/> in the lexicon's facts).</summary>
+    internal static readonly string[] IdiomStarts = [.. SpecialCases.Concat(PhraseBoosters).Select(c => c.Words[0]).Distinct(StringComparer.Ordinal)];
 
     /// <summary>Each token's facts, looked up once per analysis; per thread, like the tokens.</summary>
     [ThreadStatic]
@@ -283,7 +283,7 @@ internal sealed class Vader(SentimentLexicon lexicon)
             valence = NegationCheck(text, facts, valence, distance, i);
         }
 
-        valence = SpecialIdioms(text, valence, i);
+        valence = SpecialIdioms(text, facts, valence, i);
         return LeastCheck(text, facts, valence, i);
     }
 
@@ -351,25 +351,25 @@ internal sealed class Vader(SentimentLexicon lexicon)
         }
     }
 
-    private static double SpecialIdioms(TokenizedText text, double valence, int i)
+    private static double SpecialIdioms(TokenizedText text, WordFacts[] facts, double valence, int i)
     {
         // The order of the windows is VADER's: the first preceding match wins, following ones override.
         ReadOnlySpan<(int Start, int Length)> preceding = [(i - 1, 2), (i - 2, 3), (i - 2, 2), (i - 3, 3), (i - 3, 2)];
         foreach (var (start, length) in preceding)
         {
-            if (TryFind(text, SpecialCases, start, length, out var special))
+            if (TryFind(text, facts, SpecialCases, start, length, out var special))
             {
                 valence = special;
                 break;
             }
         }
 
-        if (TryFind(text, SpecialCases, i, 2, out var following))
+        if (TryFind(text, facts, SpecialCases, i, 2, out var following))
         {
             valence = following;
         }
 
-        if (TryFind(text, SpecialCases, i, 3, out following))
+        if (TryFind(text, facts, SpecialCases, i, 3, out following))
         {
             valence = following;
         }
@@ -377,7 +377,7 @@ internal sealed class Vader(SentimentLexicon lexicon)
         ReadOnlySpan<(int Start, int Length)> boosterWindows = [(i - 3, 3), (i - 3, 2), (i - 2, 2)];
         foreach (var (start, length) in boosterWindows)
         {
-            if (TryFind(text, PhraseBoosters, start, length, out var booster))
+            if (TryFind(text, facts, PhraseBoosters, start, length, out var booster))
             {
                 valence += booster;
             }
@@ -386,9 +386,9 @@ internal sealed class Vader(SentimentLexicon lexicon)
         return valence;
     }
 
-    private static bool TryFind(TokenizedText text, (string[] Words, double Valence)[] table, int start, int length, out double valence)
+    private static bool TryFind(TokenizedText text, WordFacts[] facts, (string[] Words, double Valence)[] table, int start, int length, out double valence)
     {
-        if (start >= 0 && start + length <= text.Count && IdiomStarts.Contains(text[start].WordHash, text.Word(start)))
+        if (start >= 0 && start + length <= text.Count && facts[start].Is(WordKinds.IdiomStart))
         {
             foreach (var (words, value) in table)
             {

@@ -12,25 +12,29 @@ internal sealed class ClauseModel(float[] weights, float bias)
     public float Bias { get; } = bias;
 
     /// <summary>One score (log-odds of positive) per clause, each clause scaled by 1/sqrt(its word features).</summary>
+    /// <remarks>
+    /// The word features come in clause order, so each clause's weights are summed in one run, in feature order,
+    /// with no per-clause counters: a stack buffer would keep this method out of the profile-guided tier.
+    /// </remarks>
     public void ScoreClauses(FeatureVector vector, Span<float> scores)
     {
-        Span<int> counts = stackalloc int[scores.Length];
         scores.Clear();
+        var byFeature = Weights;
         var indices = vector.WordIndices;
         var clauses = vector.ClauseOf;
-        for (var k = 0; k < indices.Length; k++)
+        var k = 0;
+        while (k < indices.Length && clauses[k] < scores.Length)
         {
             var c = clauses[k];
-            if (c < scores.Length)
+            var sum = 0f;
+            var count = 0;
+            for (; k < indices.Length && clauses[k] == c; k++)
             {
-                scores[c] += Weights[indices[k]];
-                counts[c]++;
+                sum += byFeature[indices[k]];
+                count++;
             }
-        }
 
-        for (var c = 0; c < scores.Length; c++)
-        {
-            scores[c] = counts[c] == 0 ? 0 : Bias + (scores[c] / MathF.Sqrt(counts[c]));
+            scores[c] = Bias + (sum / MathF.Sqrt(count));
         }
     }
 }

@@ -37,6 +37,33 @@ internal static class FeatureLayout
     public static readonly Topic[] TaxonomyTopics = [Topic.Bug, Topic.FeatureRequest, Topic.Billing, Topic.Performance, Topic.Ux];
 }
 
+/// <summary>What the feature extractor's word lists say about one token, from one look-up of its key.</summary>
+[Flags]
+internal enum TokenKinds : byte
+{
+    None = 0,
+    ClauseOpener = 1,
+    Contrast = 2,
+
+    /// <summary>A word of greetings and thanks, or a token with no key (only apostrophes), which no clause counts.</summary>
+    Courtesy = 4,
+
+    /// <summary>A word that says a problem is over (<see cref="ProductCues"/>).</summary>
+    Resolved = 8,
+
+    /// <summary>The key "no", which negates a problem cue and opens "no more".</summary>
+    No = 16,
+
+    /// <summary>A negation by VADER's rules (<see cref="Vader.IsNegation"/>), which looks at the word, apostrophes kept.</summary>
+    Negation = 32,
+
+    /// <summary>The first word of a polite request phrase ("please add", "would be great").</summary>
+    RequestStart = 64,
+
+    /// <summary>The first word of a problem phrase (<see cref="ProductCues"/>) other than a one-word prefix such as "crash*".</summary>
+    ProblemStart = 128,
+}
+
 /// <summary>
 /// Turns tokenised text into the model's features: word unigrams and bigrams with negation scope marked
 /// ("not good" is the feature NOT_good), character 3-5-grams, and dense lexicon features. Each n-gram
@@ -87,11 +114,6 @@ internal static class FeatureExtractor
         "quick", "reply", "response", "help", "time", "getting", "back", "me", "yesterday",
     };
 
-    private static readonly WordTable<bool> CourtesyTable = WordHash.Set(CourtesyWords);
-
-    private static readonly WordTable<bool> OpenerTable = WordHash.Set(ClauseOpeners);
-    private static readonly WordTable<bool> ContrastTable = WordHash.Set(ContrastWords);
-
     /// <summary>How people ask for something politely; a request is not a complaint.</summary>
     private static readonly PhraseTable<int> RequestPhrases = new(new[]
     {
@@ -106,6 +128,13 @@ internal static class FeatureExtractor
         "option to", "ability to",
     }.Select(p => new KeyValuePair<string, int>(p, 1)));
 
+    /// <summary>
+    /// The word lists above, <see cref="ProductCues.Resolved"/>, VADER's negations without an apostrophe and the first words
+    /// of the request and problem phrases in one table: each token's key is looked up once per message instead of once per
+    /// list and per pass over the clauses.
+    /// </summary>
+    private static readonly WordTable<TokenKinds> KindTable = BuildKindTable();
+
     [ThreadStatic]
     private static char[]? charBuffer;
 
@@ -115,6 +144,12 @@ internal static class FeatureExtractor
     {
         var vector = FeatureVector.ForThisThread();
         vector.Clear();
+        var kinds = vector.KindsFor(text.Count);
+        for (var i = 0; i < kinds.Length; i++)
+        {
+            kinds[i] = KindOf(text, i);
+        }
+
         AddWords(text, vector);
         AddCharacters(text, vector);
 
@@ -130,16 +165,17 @@ internal static class FeatureExtractor
         dense[FeatureLayout.VaderBoth] = Math.Min(praise, complaint);
 
         var contrast = false;
-        for (var i = 0; i < text.Count && !contrast; i++)
+        for (var i = 0; i < kinds.Length && !contrast; i++)
         {
-            contrast = ContrastTable.Contains(text[i].KeyHash, text.Key(i));
+            contrast = (kinds[i] & TokenKinds.Contrast) != TokenKinds.None;
         }
 
         var request = false;
         var requestClauses = 0UL;
         for (var i = 0; i < text.Count; i++)
         {
-            if (text.Key(i).Length > 0 && RequestPhrases.TryMatch(text, i, out _))
+            // Request phrases have no one-word prefixes, so only a token that starts one can match.
+            if ((kinds[i] & TokenKinds.RequestStart) != TokenKinds.None && RequestPhrases.TryMatch(text, i, out _))
             {
                 request = true;
                 var clause = ProductCues.ClauseOf(vector, i);
@@ -192,7 +228,7 @@ internal static class FeatureExtractor
         for (var c = 0; c < scores.Length; c++)
         {
             // "Thanks for the app." before a bug report is manners, not a second opinion.
-            var s = IsCourtesy(text, vector.ClauseFirstToken(c), vector.ClauseLastToken(c)) ? Math.Min(scores[c], 0) : scores[c];
+            var s = IsCourtesy(vector, vector.ClauseFirstToken(c), vector.ClauseLastToken(c)) ? Math.Min(scores[c], 0) : scores[c];
             max = Math.Max(max, s);
             min = Math.Min(min, s);
             positive += s > 1 ? 1 : 0;
@@ -221,17 +257,54 @@ internal static class FeatureExtractor
         dense[FeatureLayout.NegativeClauses] = Math.Min(negative, 3) / 3f;
     }
 
-    public static bool IsCourtesy(TokenizedText text, int first, int last)
+    /// <summary>Whether tokens <paramref name="first"/> to <paramref name="last"/> of the message <paramref name="vector"/> was extracted from are only greetings and thanks.</summary>
+    public static bool IsCourtesy(FeatureVector vector, int first, int last)
     {
         for (var i = first; i <= last; i++)
         {
-            if (text.Key(i).Length > 0 && !CourtesyTable.Contains(text[i].KeyHash, text.Key(i)))
+            if ((vector.KindsOf(i) & TokenKinds.Courtesy) == TokenKinds.None)
             {
                 return false;
             }
         }
 
         return true;
+    }
+
+    private static TokenKinds KindOf(TokenizedText text, int i)
+    {
+        var key = text.Key(i);
+        var kinds = key.Length == 0 ? TokenKinds.Courtesy : KindTable.TryGetValue(text[i].KeyHash, key, out var known) ? known : TokenKinds.None;
+        if (!text.HasApostrophe(i))
+        {
+            // The word is its own key, so the table's negations settle it.
+            return kinds;
+        }
+
+        // VADER reads negations on the word, apostrophes kept ("don't", any "n't"): "do'nt" has the key "dont" but is none.
+        return Vader.IsNegation(text, i) ? kinds | TokenKinds.Negation : kinds & ~TokenKinds.Negation;
+    }
+
+    private static WordTable<TokenKinds> BuildKindTable()
+    {
+        var kinds = new Dictionary<string, TokenKinds>(StringComparer.Ordinal);
+        void Mark(IEnumerable<string> words, TokenKinds kind)
+        {
+            foreach (var word in words)
+            {
+                kinds[word] = kinds.GetValueOrDefault(word) | kind;
+            }
+        }
+
+        Mark(ClauseOpeners, TokenKinds.ClauseOpener);
+        Mark(ContrastWords, TokenKinds.Contrast);
+        Mark(CourtesyWords, TokenKinds.Courtesy);
+        Mark(ProductCues.Resolved, TokenKinds.Resolved);
+        Mark(["no"], TokenKinds.No);
+        Mark(Vader.Negations.Where(w => !w.Contains('\'', StringComparison.Ordinal)), TokenKinds.Negation);
+        Mark(RequestPhrases.FirstWords, TokenKinds.RequestStart);
+        Mark(ProductCues.ProblemFirstWords, TokenKinds.ProblemStart);
+        return new WordTable<TokenKinds>(kinds);
     }
 
     private static void AddWords(TokenizedText text, FeatureVector vector)
@@ -245,7 +318,7 @@ internal static class FeatureExtractor
         for (var i = 0; i < text.Count; i++)
         {
             var key = text.Key(i);
-            if (i > clauseStart && (text[i - 1].EndsClause || OpenerTable.Contains(text[i].KeyHash, key)))
+            if (i > clauseStart && (text[i - 1].EndsClause || (vector.KindsOf(i) & TokenKinds.ClauseOpener) != TokenKinds.None))
             {
                 vector.AddClause(clauseStart, i - 1);
                 clause++;
@@ -272,7 +345,7 @@ internal static class FeatureExtractor
 
             previous = word;
             hasPrevious = true;
-            if (Vader.IsNegation(text, i))
+            if ((vector.KindsOf(i) & TokenKinds.Negation) != TokenKinds.None)
             {
                 negated = true;
             }
@@ -308,25 +381,24 @@ internal static class FeatureExtractor
             buffer[length++] = ' ';
         }
 
-        var from = vector.Count;
-        for (var start = 0; start + CharGram <= length; start++)
+        // Every n-gram counts 1, scaled by 1/sqrt(their number): that is the value of each, known before the loop.
+        var grams = length - CharGram + 1;
+        if (grams <= 0)
         {
-            var hash = Mix(FnvOffset, CharSpace);
-            for (var k = 0; k < CharGram && start + k < length; k++)
-            {
-                hash = (hash ^ buffer[start + k]) * FnvPrime;
-            }
-
-            if (start + CharGram <= length)
-            {
-                vector.Add(Index(hash), 1);
-            }
+            return;
         }
 
-        var grams = vector.Count - from;
-        if (grams > 0)
+        var indices = vector.AddRange(grams, 1 / MathF.Sqrt(grams));
+        var joined = buffer.AsSpan(0, length);
+        for (var start = 0; start < indices.Length; start++)
         {
-            vector.Scale(from, 1 / MathF.Sqrt(grams));
+            var hash = Mix(FnvOffset, CharSpace);
+            foreach (var c in joined.Slice(start, CharGram))
+            {
+                hash = Mix(hash, c);
+            }
+
+            indices[start] = Index(hash);
         }
     }
 

@@ -16,10 +16,11 @@ internal sealed class FeaturePipeline(SentimentLexicon lexicon, TopicClassifier 
 
     public static FeaturePipeline Default { get; } = new(SentimentLexicon.Default, TopicClassifier.Default, LanguageDetector.Default);
 
-    public AnalysedText Run(string text, ClauseModel? clauses)
+    /// <param name="detectLanguage">False leaves the language <see cref="LanguageDetector.Undetermined"/>: the sentences of a long message are scored for sentiment only.</param>
+    public AnalysedText Run(string text, ClauseModel? clauses, bool detectLanguage = true)
     {
         var tokens = TokenizedText.For(text, lexicon);
-        var language = languages.Detect(tokens);
+        var language = detectLanguage ? languages.Detect(tokens) : LanguageDetector.Undetermined;
         var taxonomy = topics.Classify(tokens);
         var evidence = vader.Analyze(tokens);
         Span<float> scores = stackalloc float[FeatureLayout.TaxonomyTopics.Length];

@@ -17,6 +17,7 @@ internal sealed class FeatureVector
     private int[] clauseOf = new int[256];
     private int[] clauseFirstToken = new int[32];
     private int[] clauseLastToken = new int[32];
+    private TokenKinds[] tokenKinds = new TokenKinds[96];
 
     public int Count { get; private set; }
 
@@ -32,7 +33,7 @@ internal sealed class FeatureVector
     /// <summary>The token each word feature ends on (for explanations).</summary>
     public ReadOnlySpan<int> WordTokens => wordTokens.AsSpan(0, WordCount);
 
-    /// <summary>The clause each word feature belongs to.</summary>
+    /// <summary>The clause each word feature belongs to; never decreasing, as the features follow the tokens.</summary>
     public ReadOnlySpan<int> ClauseOf => clauseOf.AsSpan(0, WordCount);
 
     public int ClauseCount { get; private set; }
@@ -40,6 +41,20 @@ internal sealed class FeatureVector
     public int ClauseFirstToken(int clause) => clauseFirstToken[clause];
 
     public int ClauseLastToken(int clause) => clauseLastToken[clause];
+
+    /// <summary>What the extractor's word lists say about token <paramref name="token"/>; see <see cref="FeatureExtractor.Extract"/>.</summary>
+    public TokenKinds KindsOf(int token) => tokenKinds[token];
+
+    /// <summary>Room for the kinds of <paramref name="tokens"/> tokens, filled once per message before the features.</summary>
+    public Span<TokenKinds> KindsFor(int tokens)
+    {
+        if (tokenKinds.Length < tokens)
+        {
+            tokenKinds = new TokenKinds[Math.Max(tokens, tokenKinds.Length * 2)];
+        }
+
+        return tokenKinds.AsSpan(0, tokens);
+    }
 
     public float[] Dense { get; } = new float[FeatureLayout.DenseCount];
 
@@ -67,6 +82,22 @@ internal sealed class FeatureVector
 
         indices[Count] = index;
         values[Count++] = value;
+    }
+
+    /// <summary>Appends <paramref name="count"/> features of one value; the caller fills in their indices.</summary>
+    public Span<int> AddRange(int count, float value)
+    {
+        if (Count + count > indices.Length)
+        {
+            var capacity = Math.Max(Count + count, indices.Length * 2);
+            Array.Resize(ref indices, capacity);
+            Array.Resize(ref values, capacity);
+        }
+
+        var from = Count;
+        Count += count;
+        values.AsSpan(from, count).Fill(value);
+        return indices.AsSpan(from, count);
     }
 
     /// <summary>Multiplies the values added since <paramref name="from"/> by <paramref name="scale"/>.</summary>

@@ -47,12 +47,10 @@ internal static class ProductCues
     }.Select(p => new KeyValuePair<string, int>(p, 1)));
 
     /// <summary>Words that say the problem in the clause is over: "the crash is fixed", "no more lag".</summary>
-    private static readonly HashSet<string> Resolved = new(StringComparer.Ordinal)
+    internal static readonly HashSet<string> Resolved = new(StringComparer.Ordinal)
     {
         "fixed", "fixing", "resolved", "solved", "gone", "anymore", "sorted", "disappeared",
     };
-
-    private static readonly WordTable<bool> ResolvedTable = WordHash.Set(Resolved);
 
     /// <summary>Counts unresolved, unnegated problem cues; sets a bit per clause (up to 64) that has one.</summary>
     public static int FindProblems(TokenizedText text, FeatureVector vector, out ulong clauses)
@@ -62,7 +60,7 @@ internal static class ProductCues
         for (var c = 0; c < vector.ClauseCount; c++)
         {
             int first = vector.ClauseFirstToken(c), last = vector.ClauseLastToken(c);
-            if (IsResolved(text, first, last))
+            if (IsResolved(text, vector, first, last))
             {
                 continue;
             }
@@ -70,9 +68,9 @@ internal static class ProductCues
             var i = first;
             while (i <= last)
             {
-                if (text.Key(i).Length > 0 && Problems.TryMatch(text, i, out var match) && i + match.Length - 1 <= last)
+                if (text.Key(i).Length > 0 && MatchesProblem(text, vector, i, out var match) && i + match.Length - 1 <= last)
                 {
-                    if (!IsNegated(text, first, i))
+                    if (!IsNegated(vector, first, i))
                     {
                         count++;
                         clauses |= c < 64 ? 1UL << c : 0;
@@ -90,6 +88,12 @@ internal static class ProductCues
         return count;
     }
 
+    /// <summary>The first words of the problem phrases (<see cref="TokenKinds.ProblemStart"/>).</summary>
+    public static IReadOnlyList<string> ProblemFirstWords => Problems.FirstWords;
+
+    private static bool MatchesProblem(TokenizedText text, FeatureVector vector, int i, out PhraseTable<int>.Entry match) =>
+        (vector.KindsOf(i) & TokenKinds.ProblemStart) != TokenKinds.None ? Problems.TryMatch(text, i, out match) : Problems.TryMatchPrefix(text.Key(i), out match);
+
     /// <summary>The clause (up to 64) that holds token <paramref name="token"/>.</summary>
     public static int ClauseOf(FeatureVector vector, int token)
     {
@@ -104,11 +108,12 @@ internal static class ProductCues
         return Math.Max(0, vector.ClauseCount - 1);
     }
 
-    private static bool IsResolved(TokenizedText text, int first, int last)
+    private static bool IsResolved(TokenizedText text, FeatureVector vector, int first, int last)
     {
         for (var i = first; i <= last; i++)
         {
-            if (ResolvedTable.Contains(text[i].KeyHash, text.Key(i)) || (text.Key(i).SequenceEqual("no") && i < last && text.Key(i + 1).SequenceEqual("more")))
+            var kinds = vector.KindsOf(i);
+            if ((kinds & TokenKinds.Resolved) != TokenKinds.None || ((kinds & TokenKinds.No) != TokenKinds.None && i < last && text.Key(i + 1).SequenceEqual("more")))
             {
                 return true;
             }
@@ -117,11 +122,11 @@ internal static class ProductCues
         return false;
     }
 
-    private static bool IsNegated(TokenizedText text, int clauseStart, int at)
+    private static bool IsNegated(FeatureVector vector, int clauseStart, int at)
     {
         for (var i = Math.Max(clauseStart, at - NegationReach); i < at; i++)
         {
-            if (Vader.IsNegation(text, i) || text.Key(i).SequenceEqual("no"))
+            if ((vector.KindsOf(i) & (TokenKinds.Negation | TokenKinds.No)) != TokenKinds.None)
             {
                 return true;
             }

@@ -163,6 +163,12 @@ internal sealed class TrainedModel
     /// </summary>
     private unsafe void Accumulate(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, Span<double> sums)
     {
+        if (Avx.IsSupported)
+        {
+            AccumulateWide(indices, values, sums);
+            return;
+        }
+
         var sentimentLow = Vector128<double>.Zero;
         var sentimentHigh = Vector128<double>.Zero;
         var topicLow = Vector128<double>.Zero;
@@ -208,6 +214,51 @@ internal sealed class TrainedModel
         topicHigh.CopyTo(sums[6..]);
         sums[8] = topic4;
         sums[9] = topic5;
+    }
+
+    /// <summary>
+    /// <see cref="Accumulate"/> with four doubles to a register: each feature is three loads of four weights, three
+    /// float products and three conversions and additions, where the 16-byte registers need six of each plus two
+    /// scalar products. The third load (weights 6 to 9) sums topics 2 and 3 a second time in its low half, which is
+    /// dropped: its high half is topics 4 and 5. Every sum is the same, added in the same order, to the bit.
+    /// </summary>
+    private unsafe void AccumulateWide(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, Span<double> sums)
+    {
+        var sentiment = Vector256<double>.Zero;
+        var topicLow = Vector256<double>.Zero;
+        var topicHigh = Vector256<double>.Zero;
+        fixed (float* rows = weights)
+        fixed (int* index = indices)
+        fixed (float* value = values)
+        {
+            var count = indices.Length;
+            for (var k = 0; k < count; k++)
+            {
+                if (k + PrefetchDistance < count)
+                {
+                    var ahead = rows + ((nint)index[k + PrefetchDistance] * Stride);
+                    Sse.Prefetch0(ahead);
+                    Sse.Prefetch0(ahead + Stride - 1);
+                }
+
+                var feature = index[k];
+                if ((uint)feature >= (uint)FeatureLayout.Count)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(indices), feature, "A feature index is past the model's weights.");
+                }
+
+                var row = rows + ((nint)feature * Stride);
+                var scale = Vector128.Create(value[k]);
+                sentiment += Avx.ConvertToVector256Double(Vector128.Load(row) * scale);
+                topicLow += Avx.ConvertToVector256Double(Vector128.Load(row + 4) * scale);
+                topicHigh += Avx.ConvertToVector256Double(Vector128.Load(row + 6) * scale);
+            }
+        }
+
+        sentiment.CopyTo(sums);
+        topicLow.CopyTo(sums[4..]);
+        sums[8] = topicHigh[2];
+        sums[9] = topicHigh[3];
     }
 
     /// <summary>What the clause-level reading adds to the mixed logit (see <see cref="MixedShift"/>).</summary>
