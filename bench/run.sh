@@ -9,7 +9,7 @@
 #
 # Settings (environment): BENCH_DURATION (10s), BENCH_WARMUP (3s), BENCH_CONNECTIONS ("1 16 64"),
 # BENCH_SYNCHRONOUS ("FULL NORMAL"), BENCH_POSTGRES (1; 0 leaves PostgreSQL out), BENCH_RESULTS (bench/RESULTS.md),
-# BENCH_TARGET_ROUNDS (3: alternating echo / full-FULL rounds at 64 connections that decide issue 3's targets),
+# BENCH_TARGET_ROUNDS (5: alternating echo / full-FULL rounds at 64 connections that decide issue 3's targets),
 # BENCH_TARGET_WARMUP (25s: each of those servers' warm-up).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -185,7 +185,7 @@ done
 # and every round's full/echo ratio is taken between neighbours.
 # Each server gets a longer warm-up here than in the table above (where the 64-connection phase comes after the 1- and
 # 16-connection ones): a fresh echo server measured 39-42 us per request for its first 25 s of load and 33 us after.
-target_rounds=${BENCH_TARGET_ROUNDS:-3}
+target_rounds=${BENCH_TARGET_ROUNDS:-5}
 target_warmup=${BENCH_TARGET_WARMUP:-25s}
 target_connections=64
 target_rows=()
@@ -209,12 +209,12 @@ target_run() {
 for round in $(seq 1 "$target_rounds"); do
   echo "target round $round of $target_rounds: echo, then full-FULL, at $target_connections connections" >&2
   target_run "echo-r$round" "$echo_dir" Feedback.Bench.Echo.dll
-  read -r e_rps _ _ _ <<<"$target_result"
+  read -r e_rps _ e_cpu _ <<<"$target_result"
   target_run "full-r$round" "$api_dir" Feedback.Api.dll DATA_DIR="$work/data-target-$round" SQLITE_SYNCHRONOUS=FULL
   read -r f_rps f_p99 f_cpu f_hwm <<<"$target_result"
-  printf '  round %s: echo %s req/s; full %s req/s, p99 %s us, %s us/request, VmHWM %s kB\n' \
-    "$round" "$e_rps" "$f_rps" "$f_p99" "$f_cpu" "$f_hwm" >&2
-  target_rows+=("$round|$e_rps|$f_rps|$f_p99|$f_cpu|$f_hwm")
+  printf '  round %s: echo %s req/s, %s us/request; full %s req/s, p99 %s us, %s us/request, VmHWM %s kB\n' \
+    "$round" "$e_rps" "$e_cpu" "$f_rps" "$f_p99" "$f_cpu" "$f_hwm" >&2
+  target_rows+=("$round|$e_rps|$f_rps|$f_p99|$f_cpu|$f_hwm|$e_cpu")
 done
 # median COLUMN: the median of one column of target_rows (1-based, the round number being column 1).
 median() {
@@ -406,11 +406,11 @@ runtime=$(dotnet --list-runtimes | awk '/Microsoft.AspNetCore.App/ { v = $2 } EN
   echo "Each round starts a fresh echo server, then a fresh full-path server (SQLITE_SYNCHRONOUS=FULL), $target_warmup warm-up"
   echo "and $duration measured each; the ratio is taken within a round. The verdicts use the medians over the rounds."
   echo
-  echo "| round | echo req/s | full req/s | full/echo | full p99 ms | full CPU µs/request | full peak RSS MB |"
-  echo "|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| round | echo req/s | echo CPU µs/request | full req/s | full/echo | full p99 ms | full CPU µs/request | full peak RSS MB |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
   for row in "${target_rows[@]}"; do
-    IFS='|' read -r round e_rps f_rps f_p99 f_cpu f_hwm <<<"$row"
-    printf '| %s | %.0f | %.0f | %s | %s | %s | %s |\n' "$round" "$e_rps" "$f_rps" "$(pct "$f_rps" "$e_rps")" "$(ms "$f_p99")" \
+    IFS='|' read -r round e_rps f_rps f_p99 f_cpu f_hwm e_cpu <<<"$row"
+    printf '| %s | %.0f | %s | %.0f | %s | %s | %s | %s |\n' "$round" "$e_rps" "$e_cpu" "$f_rps" "$(pct "$f_rps" "$e_rps")" "$(ms "$f_p99")" \
       "$f_cpu" "$(mb "$f_hwm")"
   done
   share=$(ratio_median)
