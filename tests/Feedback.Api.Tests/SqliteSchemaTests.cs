@@ -69,6 +69,28 @@ public sealed class SqliteSchemaTests : IDisposable
     }
 
     [Fact]
+    public async Task The_idempotency_key_index_leaves_out_rows_without_a_key_and_serves_the_writers_lookup()
+    {
+        var server = Path.Combine(_directory, "server");
+        await StartAndStopAsync(server);
+        using var store = Open(Path.Combine(server, "feedback.db"));
+
+        // The writer's probe for a key is answered from the index alone (the plan's detail is its fourth column).
+        using (var plan = store.CreateCommand())
+        {
+            plan.CommandText = "EXPLAIN QUERY PLAN SELECT 1 FROM feedback WHERE idempotency_key = $key";
+            plan.Parameters.AddWithValue("$key", "key:1");
+            using var reader = plan.ExecuteReader();
+            reader.Read().ShouldBeTrue();
+            reader.GetString(3).ShouldContain("COVERING INDEX ux_feedback_idempotency_key");
+        }
+
+        // A partial index cannot list every row: SQLite finds no plan that reads the whole table through it.
+        var everyRow = Should.Throw<SqliteException>(() => Strings(store, "SELECT id FROM feedback INDEXED BY ux_feedback_idempotency_key"));
+        everyRow.Message.ShouldContain("no query solution");
+    }
+
+    [Fact]
     public async Task A_store_with_migrations_pending_is_migrated_at_start_and_keeps_its_rows()
     {
         var data = Path.Combine(_directory, "old");

@@ -59,7 +59,9 @@ internal class FeedbackDb : DbContext
         feedback.HasIndex(f => f.Topic).HasDatabaseName("ix_feedback_topic");
         feedback.HasIndex(f => f.CreatedAt).HasDatabaseName("ix_feedback_created_at");
         feedback.HasIndex(f => f.AlertTriggered).HasDatabaseName("ix_feedback_alert_triggered");
-        feedback.HasIndex(f => f.IdempotencyKey).IsUnique().HasDatabaseName("ux_feedback_idempotency_key");
+        // Only rows sent with an Idempotency-Key are in it (unique keys treat NULLs as distinct anyway): most rows have
+        // none, and each would cost every group commit an index insert for nothing. A lookup by key still uses it.
+        feedback.HasIndex(f => f.IdempotencyKey).IsUnique().HasFilter("idempotency_key IS NOT NULL").HasDatabaseName("ux_feedback_idempotency_key");
 
         var alerts = modelBuilder.Entity<AlertRecord>();
         alerts.ToTable("alerts");

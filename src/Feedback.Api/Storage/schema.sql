@@ -165,3 +165,10 @@ CREATE INDEX "ix_alerts_state_created_at" ON "alerts" ("state", "created_at");
 INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
 VALUES ('20261125211505_AlertDelivery', '10.0.15');
 
+DROP INDEX "ux_feedback_idempotency_key";
+
+CREATE UNIQUE INDEX "ux_feedback_idempotency_key" ON "feedback" ("idempotency_key") WHERE idempotency_key IS NOT NULL;
+
+INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
+VALUES ('20261126104918_PartialIdempotencyKeyIndex', '10.0.15');
+

@@ -339,7 +339,8 @@ namespace Feedback.Api.Storage.Migrations
 
                     b.HasIndex("IdempotencyKey")
                         .IsUnique()
-                        .HasDatabaseName("ux_feedback_idempotency_key");
+                        .HasDatabaseName("ux_feedback_idempotency_key")
+                        .HasFilter("idempotency_key IS NOT NULL");
 
                     b.HasIndex("Sentiment")
                         .HasDatabaseName("ix_feedback_sentiment");

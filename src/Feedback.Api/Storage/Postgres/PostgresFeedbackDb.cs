@@ -22,6 +22,10 @@ internal sealed class PostgresFeedbackDb(DbContextOptions<PostgresFeedbackDb> op
         var feedback = modelBuilder.Entity<FeedbackRecord>();
         feedback.Property<string?>(ClaimedBy).HasColumnName(ClaimedBy).HasMaxLength(100);
         feedback.Property<DateTime?>(LeaseUntil).HasColumnName(LeaseUntil);
+
+        // The whole column stays indexed here: the writer's ON CONFLICT (idempotency_key) infers this index as its
+        // arbiter, which a partial index would need its predicate repeated for.
+        feedback.HasIndex(f => f.IdempotencyKey).HasFilter(null);
     }
 }
 
