@@ -5,6 +5,12 @@ namespace Feedback.Api.Storage;
 /// <summary>The store's model. SQLite uses it as it is; <see cref="PostgresFeedbackDb"/> extends it with its own migrations.</summary>
 internal class FeedbackDb : DbContext
 {
+    /// <summary>
+    /// The rows the unique idempotency-key index holds on SQLite. An upsert against that index names this condition
+    /// in its conflict target, which is how SQLite matches a partial index.
+    /// </summary>
+    public const string KeyedRows = "idempotency_key IS NOT NULL";
+
     public FeedbackDb(DbContextOptions<FeedbackDb> options)
         : base(options)
     {
@@ -61,7 +67,7 @@ internal class FeedbackDb : DbContext
         feedback.HasIndex(f => f.AlertTriggered).HasDatabaseName("ix_feedback_alert_triggered");
         // Only rows sent with an Idempotency-Key are in it (unique keys treat NULLs as distinct anyway): most rows have
         // none, and each would cost every group commit an index insert for nothing. A lookup by key still uses it.
-        feedback.HasIndex(f => f.IdempotencyKey).IsUnique().HasFilter("idempotency_key IS NOT NULL").HasDatabaseName("ux_feedback_idempotency_key");
+        feedback.HasIndex(f => f.IdempotencyKey).IsUnique().HasFilter(KeyedRows).HasDatabaseName("ux_feedback_idempotency_key");
 
         var alerts = modelBuilder.Entity<AlertRecord>();
         alerts.ToTable("alerts");

@@ -32,10 +32,10 @@ internal sealed class ImportWriter : IDisposable
         }
 
         // The statement is driven through SQLite's own API (FeedbackRowBinding.Bind): half the cost of an insert
-        // through a SqliteCommand, on the one thread every row has to pass. The conflict target repeats the key index's
-        // condition (it holds only rows with a key), which is how SQLite matches a partial unique index.
+        // through a SqliteCommand, on the one thread every row has to pass. The conflict target names the key index's
+        // condition (it holds only rows with a key).
         var prepared = raw.sqlite3_prepare_v2(
-            connection.Handle, FeedbackRowBinding.InsertSql("ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"), out _insert);
+            connection.Handle, FeedbackRowBinding.InsertSql($"ON CONFLICT (idempotency_key) WHERE {FeedbackDb.KeyedRows} DO NOTHING"), out _insert);
         SqliteException.ThrowExceptionForRC(prepared, connection.Handle);
     }
 
