@@ -126,6 +126,10 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 # does much less, so runs on a busy machine stay comparable.
 clock_ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
+# io_count KEY: a counter of /proc/PID/io so far: syscw (write system calls, pwrite included, socket sends not) or wchar
+# (bytes they passed). Unlike CPU time these do not depend on the VM's speed: a change to how the store writes shows there
+# at once, where CPU per request needs many runs to tell it from the noise.
+io_count() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$server_pid/io"; }
 
 failures=0
 rows=()
@@ -190,20 +194,26 @@ target_warmup=${BENCH_TARGET_WARMUP:-25s}
 target_connections=64
 target_rows=()
 # target_run NAME DIR DLL [VAR=VALUE...]: a fresh server, warm-up, one measured run; sets target_result to
-# "rps p99_us cpu_us hwm_kb" (not printed: a command substitution's subshell would lose the server's pid and the failures).
+# "rps p99_us cpu_us hwm_kb writes_per_request kb_per_request" (not printed: a command substitution's subshell would lose the server's pid and the failures).
 target_run() {
-  local name=$1 line ticks_before cpu_us
+  local name=$1 line ticks_before cpu_us calls_before bytes_before writes kb
   start_server "$@"
   run_wrk "$target_connections" "$target_warmup" >/dev/null
   ticks_before=$(cpu_ticks)
+  calls_before=$(io_count syscw)
+  bytes_before=$(io_count wchar)
   line=$(run_wrk "$target_connections" "$duration")
   cpu_us=$(awk -v t="$(($(cpu_ticks) - ticks_before))" -v hz="$clock_ticks" -v n="$(field requests "$line")" \
     'BEGIN { if (n > 0) printf "%.0f", t * 1000000 / hz / n; else print 0 }')
+  writes=$(awk -v w="$(($(io_count syscw) - calls_before))" -v n="$(field requests "$line")" \
+    'BEGIN { if (n > 0) printf "%.2f", w / n; else print 0 }')
+  kb=$(awk -v b="$(($(io_count wchar) - bytes_before))" -v n="$(field requests "$line")" \
+    'BEGIN { if (n > 0) printf "%.1f", b / 1024 / n; else print 0 }')
   if [ "$(field non2xx "$line")" != 0 ] || [ "$(field socket_errors "$line")" != 0 ]; then
     echo "bench: FAILED: $name (target round): $(field non2xx "$line") non-2xx, $(field socket_errors "$line") socket errors" >&2
     failures=$((failures + 1))
   fi
-  target_result="$(field rps "$line") $(field p99_us "$line") $cpu_us $(awk '/VmHWM/ { print $2 }' "/proc/$server_pid/status")"
+  target_result="$(field rps "$line") $(field p99_us "$line") $cpu_us $(awk '/VmHWM/ { print $2 }' "/proc/$server_pid/status") $writes $kb"
   stop_server
 }
 for round in $(seq 1 "$target_rounds"); do
@@ -211,10 +221,10 @@ for round in $(seq 1 "$target_rounds"); do
   target_run "echo-r$round" "$echo_dir" Feedback.Bench.Echo.dll
   read -r e_rps _ e_cpu _ <<<"$target_result"
   target_run "full-r$round" "$api_dir" Feedback.Api.dll DATA_DIR="$work/data-target-$round" SQLITE_SYNCHRONOUS=FULL
-  read -r f_rps f_p99 f_cpu f_hwm <<<"$target_result"
-  printf '  round %s: echo %s req/s, %s us/request; full %s req/s, p99 %s us, %s us/request, VmHWM %s kB\n' \
-    "$round" "$e_rps" "$e_cpu" "$f_rps" "$f_p99" "$f_cpu" "$f_hwm" >&2
-  target_rows+=("$round|$e_rps|$f_rps|$f_p99|$f_cpu|$f_hwm|$e_cpu")
+  read -r f_rps f_p99 f_cpu f_hwm f_writes f_kb <<<"$target_result"
+  printf '  round %s: echo %s req/s, %s us/request; full %s req/s, p99 %s us, %s us/request, VmHWM %s kB, %s writes and %s KB/request\n' \
+    "$round" "$e_rps" "$e_cpu" "$f_rps" "$f_p99" "$f_cpu" "$f_hwm" "$f_writes" "$f_kb" >&2
+  target_rows+=("$round|$e_rps|$f_rps|$f_p99|$f_cpu|$f_hwm|$e_cpu|$f_writes|$f_kb")
 done
 # median COLUMN: the median of one column of target_rows (1-based, the round number being column 1).
 median() {
@@ -405,13 +415,15 @@ runtime=$(dotnet --list-runtimes | awk '/Microsoft.AspNetCore.App/ { v = $2 } EN
   echo
   echo "Each round starts a fresh echo server, then a fresh full-path server (SQLITE_SYNCHRONOUS=FULL), $target_warmup warm-up"
   echo "and $duration measured each; the ratio is taken within a round. The verdicts use the medians over the rounds."
+  echo "File writes and KB written are the full server's write system calls (SQLite's WAL and checkpoints, the log) and"
+  echo "their bytes, from /proc/PID/io, per request: unlike CPU time they do not move with the VM's speed."
   echo
-  echo "| round | echo req/s | echo CPU µs/request | full req/s | full/echo | full p99 ms | full CPU µs/request | full peak RSS MB |"
-  echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| round | echo req/s | echo CPU µs/request | full req/s | full/echo | full p99 ms | full CPU µs/request | full peak RSS MB | full file writes/request | full KB written/request |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for row in "${target_rows[@]}"; do
-    IFS='|' read -r round e_rps f_rps f_p99 f_cpu f_hwm e_cpu <<<"$row"
-    printf '| %s | %.0f | %s | %.0f | %s | %s | %s | %s |\n' "$round" "$e_rps" "$e_cpu" "$f_rps" "$(pct "$f_rps" "$e_rps")" "$(ms "$f_p99")" \
-      "$f_cpu" "$(mb "$f_hwm")"
+    IFS='|' read -r round e_rps f_rps f_p99 f_cpu f_hwm e_cpu f_writes f_kb <<<"$row"
+    printf '| %s | %.0f | %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "$round" "$e_rps" "$e_cpu" "$f_rps" "$(pct "$f_rps" "$e_rps")" "$(ms "$f_p99")" \
+      "$f_cpu" "$(mb "$f_hwm")" "$f_writes" "$f_kb"
   done
   share=$(ratio_median)
   p99_median=$(median 4)
