@@ -44,7 +44,14 @@ HostingDiagnostics.SwitchOffWhenUnused(builder.Logging, builder.Configuration, s
 
 if (builder.Configuration["ASPNETCORE_URLS"] is null && builder.Configuration["urls"] is null)
 {
-    builder.WebHost.UseUrls($"http://{builder.Configuration["HOST"] ?? "127.0.0.1"}:{builder.Configuration["PORT"] ?? "8000"}");
+    var listenUrl = ListenAddress.Build(builder.Configuration["HOST"], builder.Configuration["PORT"], out var listenError);
+    if (listenUrl is null)
+    {
+        await Console.Error.WriteLineAsync($"Configuration error: {listenError}");
+        return 2;
+    }
+
+    builder.WebHost.UseUrls(listenUrl);
 }
 
 builder.Services.AddSingleton(TimeProvider.System);

@@ -79,6 +79,9 @@ public sealed class ProcessTests : IDisposable
     [InlineData("ALERT_MIN_CONFIDENCE", "very")]
     [InlineData("DATABASE_URL", "mysql://localhost/feedback")]
     [InlineData("API_KEY", "short")]
+    [InlineData("PORT", "eighty")]
+    [InlineData("PORT", "70000")]
+    [InlineData("HOST", "")]
     public async Task An_invalid_setting_stops_the_start_with_a_message_naming_it(string name, string value)
     {
         var settings = Settings();
