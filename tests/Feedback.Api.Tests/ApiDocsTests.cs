@@ -53,6 +53,32 @@ public sealed class ApiDocsTests : IDisposable
     }
 
     [Fact]
+    public async Task Reads_document_their_query_parameters_and_keyed_operations_their_401()
+    {
+        var document = await (await _app.Client(key: null).GetAsync(new Uri("/openapi/v1.json", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+
+        var paths = document.GetProperty("paths");
+        var list = paths.GetProperty("/feedback").GetProperty("get");
+        ParameterNames(list, "query").ShouldBe(["sentiment", "topic", "alert", "from", "to", "q", "limit", "cursor"], ignoreOrder: true);
+        list.GetProperty("responses").TryGetProperty("400", out _).ShouldBeTrue();
+        ParameterNames(paths.GetProperty("/stats").GetProperty("get"), "query").ShouldBe(["from", "to", "bucket"], ignoreOrder: true);
+        paths.GetProperty("/feedback/{id}").GetProperty("get").GetProperty("responses").TryGetProperty("404", out _).ShouldBeTrue();
+        ParameterNames(paths.GetProperty("/feedback").GetProperty("post"), "header").ShouldContain("Idempotency-Key");
+
+        var keyed = paths.EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(operation => (Name: $"{operation.Name} {path.Name}", Operation: operation.Value)))
+            .Where(entry => entry.Operation.TryGetProperty("security", out _))
+            .ToList();
+        keyed.ShouldNotBeEmpty();
+        keyed.Where(entry => !entry.Operation.GetProperty("responses").TryGetProperty("401", out _)).Select(entry => entry.Name).ShouldBeEmpty();
+    }
+
+    private static List<string> ParameterNames(System.Text.Json.JsonElement operation, string location) =>
+        operation.TryGetProperty("parameters", out var parameters)
+            ? [.. parameters.EnumerateArray().Where(p => p.Str("in") == location).Select(p => p.Str("name"))]
+            : [];
+
+    [Fact]
     public async Task The_reference_at_docs_is_served_locally()
     {
         var client = _app.Client(key: null);

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Feedback.Api.Security;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 
@@ -41,11 +42,40 @@ internal static class ApiDocs
                 {
                     operation.Security ??= [];
                     operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeId, context.Document)] = [] });
+                    AddProblem(operation, "401", "Missing or wrong X-API-Key (the same body for both).");
                 }
 
-                if (operation.OperationId == "SubmitFeedback")
+                if (metadata.OfType<EnableRateLimitingAttribute>().Any())
                 {
-                    DescribeSubmission(operation);
+                    AddProblem(operation, "429", "This key is over its rate limit; see Retry-After.");
+                }
+
+                // These handlers read the query string (and POST /feedback its headers) by hand, so nothing describes them otherwise.
+                switch (operation.OperationId)
+                {
+                    case "SubmitFeedback":
+                        DescribeSubmission(operation);
+                        AddParameter(operation, ParameterLocation.Header, "Idempotency-Key", "1 to 255 printable ASCII characters. The same key with the same body returns the stored result again; with another body, 422.");
+                        break;
+                    case "ListFeedback":
+                        AddParameter(operation, ParameterLocation.Query, "sentiment", "positive, negative, neutral or mixed.");
+                        AddParameter(operation, ParameterLocation.Query, "topic", "bug, feature_request, billing, performance, ux or general.");
+                        AddParameter(operation, ParameterLocation.Query, "alert", "true or false.");
+                        AddParameter(operation, ParameterLocation.Query, "from", "ISO 8601; messages created at or after it.");
+                        AddParameter(operation, ParameterLocation.Query, "to", "ISO 8601; messages created before it.");
+                        AddParameter(operation, ParameterLocation.Query, "q", "Text the message contains (ASCII letters in any case).");
+                        AddParameter(operation, ParameterLocation.Query, "limit", "1 to 200 (default 50).");
+                        AddParameter(operation, ParameterLocation.Query, "cursor", "The next_cursor of the previous page.");
+                        AddProblem(operation, "400", "A query parameter is not valid; see errors.");
+                        break;
+                    case "GetFeedback":
+                        AddProblem(operation, "404", "There is no feedback with this id.");
+                        break;
+                    case "GetStats":
+                        AddParameter(operation, ParameterLocation.Query, "from", "ISO 8601, widened to the start of its bucket (default: 30 days or 48 hours before to).");
+                        AddParameter(operation, ParameterLocation.Query, "to", "ISO 8601, exclusive, widened to the end of its bucket (default: now).");
+                        AddParameter(operation, ParameterLocation.Query, "bucket", "hour or day (default day).");
+                        break;
                 }
 
                 return Task.CompletedTask;
@@ -104,6 +134,28 @@ internal static class ApiDocs
             {"type": "/problems/validation", "title": "The request is not valid", "status": 422,
              "detail": "One or more fields are not valid; see errors.", "errors": {"text": ["Must not be empty or only white space."]}}
             """);
+    }
+
+    private static void AddParameter(OpenApiOperation operation, ParameterLocation location, string name, string description)
+    {
+        operation.Parameters ??= [];
+        operation.Parameters.Add(new OpenApiParameter
+        {
+            Name = name,
+            In = location,
+            Description = description,
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+        });
+    }
+
+    private static void AddProblem(OpenApiOperation operation, string status, string description)
+    {
+        operation.Responses ??= [];
+        operation.Responses.TryAdd(status, new OpenApiResponse
+        {
+            Description = description,
+            Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal) { ["application/problem+json"] = new() },
+        });
     }
 
     private static void SetExample(OpenApiOperation operation, string status, string json)
