@@ -103,6 +103,13 @@ catch (SqliteException exception) when (StoreUnavailableException.IsStoreFault(e
         $"Cannot open the store ({settings.SqliteConnectionString}): {StoreUnavailableException.Describe(exception)}. {exception.Message}");
     return 3;
 }
+// The folder for the SQLite file could not be made: DATA_DIR (or the path in DATABASE_URL) is a file, or not writable.
+catch (Exception exception) when (settings.PostgresConnectionString is null && exception is IOException or UnauthorizedAccessException)
+{
+    var variable = string.IsNullOrWhiteSpace(settings.DatabaseUrl) ? "DATA_DIR" : "DATABASE_URL";
+    await Console.Error.WriteLineAsync($"Configuration error: {variable} cannot hold the SQLite file ({settings.SqliteConnectionString}): {exception.Message}");
+    return 2;
+}
 // Filtered on Exception, not NpgsqlException: a catch clause naming an Npgsql type loads Npgsql into every server.
 catch (Exception exception) when (settings.PostgresConnectionString is not null && PostgresFaults.IsStoreFault(exception))
 {

@@ -96,6 +96,22 @@ public sealed class ProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task A_data_dir_that_is_a_file_stops_the_start_with_a_message_naming_it()
+    {
+        var file = Path.Combine(_dataDir, "not-a-folder");
+        File.WriteAllText(file, "");
+        var settings = Settings();
+        settings["DATA_DIR"] = file;
+
+        using var server = ServerProcess.Start(settings);
+        var exitCode = await server.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        exitCode.ShouldNotBe(0);
+        server.Output.ShouldContain("DATA_DIR");
+        server.Output.ShouldNotContain("   at ");
+    }
+
+    [Fact]
     public async Task A_damaged_database_file_stops_the_start_with_a_clear_message()
     {
         File.WriteAllBytes(Path.Combine(_dataDir, "feedback.db"), [.. Enumerable.Repeat((byte)0x5A, 8192)]);
