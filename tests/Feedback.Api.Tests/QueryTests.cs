@@ -141,6 +141,16 @@ public abstract class QueryTests : IDisposable
         (await response.JsonAsync()).GetProperty("errors").TryGetProperty(parameter, out _).ShouldBeTrue();
     }
 
+    [Fact]
+    public async Task Empty_parameters_as_in_the_contract_template_filter_nothing()
+    {
+        var ids = await PostAllAsync("First message about the product.", "The app crashes every time I open it. Terrible.");
+
+        var items = await ListAsync("?sentiment=&topic=&alert=&from=&to=&q=&limit=&cursor=");
+
+        items.Select(i => i.GetProperty("id").GetInt64()).ShouldBe(ids.Reverse());
+    }
+
     private async Task<long[]> PostAllAsync(params string[] texts)
     {
         var ids = new List<long>();

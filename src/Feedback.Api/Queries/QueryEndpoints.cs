@@ -107,13 +107,14 @@ internal static class QueryEndpoints
         public static (ListFilter Filter, Dictionary<string, string[]> Errors) Parse(IQueryCollection query)
         {
             var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-            string? sentiment = query["sentiment"];
+            // An empty value means no filter, as for the other parameters (the contract writes them as ?sentiment=&topic=&...).
+            var sentiment = query["sentiment"].ToString() is { Length: > 0 } s ? s : null;
             if (sentiment is not null && !WireNames.TryParseSentiment(sentiment, out _))
             {
                 errors["sentiment"] = ["Must be positive, negative, neutral or mixed."];
             }
 
-            string? topic = query["topic"];
+            var topic = query["topic"].ToString() is { Length: > 0 } t ? t : null;
             if (topic is not null && !WireNames.TryParseTopic(topic, out _))
             {
                 errors["topic"] = ["Must be bug, feature_request, billing, performance, ux or general."];
