@@ -237,6 +237,7 @@ public sealed class RedisTests : IAsyncLifetime
     [Theory]
     [InlineData("redis://cache.internal:6379/zero")]
     [InlineData("redis://")]
+    [InlineData("http://cache.internal:6379")]
     public void A_bad_redis_url_stops_the_start_with_a_message_naming_it(string url)
     {
         var settings = new ServiceSettings { ApiKey = FeedbackApp.Key, RedisUrl = url };

@@ -143,6 +143,13 @@ internal sealed partial class RedisLink : IDisposable
         }
         else
         {
+            // Only the first endpoint is looked at: an option such as password=... may hold any characters.
+            if (text.Split(',')[0].Contains("://", StringComparison.Ordinal))
+            {
+                // StackExchange.Redis would read http://host:6379 as a host named "http" and the start would only warn.
+                throw new FormatException("REDIS_URL must look like redis://[:password@]host:port[/db] (rediss:// for TLS) or host:port,options.");
+            }
+
             try
             {
                 options = ConfigurationOptions.Parse(text);
