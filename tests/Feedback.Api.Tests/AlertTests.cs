@@ -511,6 +511,27 @@ public abstract class AlertTests(StoreKind store) : IAsyncLifetime
     private static List<string> AcceptedKeys(IReadOnlyList<ReceivedRequest> requests) =>
         [.. requests.Where(r => r.Status == 200).Select(r => r.Json["blocks"]![3]!.ToJsonString())];
 
+    [Theory]
+    [InlineData("?limit=many", "limit")]
+    [InlineData("?limit=0", "limit")]
+    [InlineData("?state=closed", "state")]
+    public async Task A_bad_alerts_query_is_a_400_naming_the_parameter(string query, string parameter)
+    {
+        var response = await Start().Client().GetAsync(new Uri("/alerts" + query, UriKind.Relative), TestContext.Current.CancellationToken);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await response.JsonAsync()).GetProperty("errors").TryGetProperty(parameter, out _).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Empty_alerts_parameters_filter_nothing()
+    {
+        var app = Start();
+        (await app.Client().PostFeedbackAsync(new { text = Complaints[0] })).StatusCode.ShouldBe(HttpStatusCode.Created);
+
+        (await AlertsAsync(app, "?state=&limit=")).ShouldHaveSingleItem();
+    }
+
     private static async Task<List<JsonElement>> AlertsAsync(FeedbackApp app, string query = "")
     {
         var response = await app.Client().GetAsync(new Uri("/alerts" + query, UriKind.Relative), TestContext.Current.CancellationToken);

@@ -22,14 +22,19 @@ internal static class AlertEndpoints
     }
 
     private static async Task<Results<Ok<AlertGroupList>, ProblemHttpResult>> ListAsync(
-        string? state, int? limit, FeedbackDb db, CancellationToken cancellationToken)
+        string? state, string? limit, FeedbackDb db, CancellationToken cancellationToken)
     {
+        // Both are read as text: an empty value means no filter, and a limit that is not a number gets the same
+        // problem naming it as one out of range (bound as int?, it was a bare 400 without errors).
+        state = string.IsNullOrEmpty(state) ? null : state;
         if (state is not (null or "open" or "resolved"))
         {
             return Problems.BadRequest("state must be open or resolved.", new Dictionary<string, string[]>(StringComparer.Ordinal) { ["state"] = ["Must be open or resolved."] });
         }
 
-        if (limit is < 1 or > 200)
+        var count = 50;
+        if (!string.IsNullOrEmpty(limit)
+            && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count is < 1 or > 200))
         {
             return Problems.BadRequest("limit must be from 1 to 200.", new Dictionary<string, string[]>(StringComparer.Ordinal) { ["limit"] = ["Must be a whole number from 1 to 200."] });
         }
@@ -40,7 +45,7 @@ internal static class AlertEndpoints
             query = query.Where(g => g.State == state);
         }
 
-        var groups = await query.OrderByDescending(g => g.Id).Take(limit ?? 50).ToListAsync(cancellationToken);
+        var groups = await query.OrderByDescending(g => g.Id).Take(count).ToListAsync(cancellationToken);
         return TypedResults.Ok(new AlertGroupList(await ViewsAsync(db, groups, cancellationToken)));
     }
 
