@@ -145,6 +145,38 @@ public sealed class RedisTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_request_sent_again_with_its_idempotency_key_does_not_count_in_the_shared_group_again()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+        var (first, second) = (Start([], time), Start([], time));
+        var complaint = new { text = "The app crashes every time I open the camera, so frustrating." };
+
+        var stored = await first.Client().PostFeedbackAsync(complaint, "camera-report-1");
+        stored.StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await stored.JsonAsync()).GetProperty("alert_triggered").GetBoolean().ShouldBeTrue();
+        for (var again = 0; again < 3; again++)
+        {
+            var replayed = await first.Client().PostFeedbackAsync(complaint, "camera-report-1");
+            replayed.StatusCode.ShouldBe(HttpStatusCode.Created);
+            replayed.Headers.GetValues("Idempotent-Replayed").ShouldBe(["true"]);
+        }
+
+        // The key reused with another body is refused, and counts no more than a replay.
+        var reused = await first.Client().PostFeedbackAsync(new { text = "The app crashes when I open the camera, really frustrating." }, "camera-report-1");
+        reused.StatusCode.ShouldBe(HttpStatusCode.UnprocessableEntity);
+
+        time.Advance(TimeSpan.FromSeconds(5));
+        var similar = await (await second.Client().PostFeedbackAsync(new { text = "The app crashes every time I open the camera, so annoying." })).JsonAsync();
+        similar.GetProperty("alert_triggered").GetBoolean().ShouldBeTrue();
+
+        // Two messages were stored, one on each instance, in one group: the second instance's row counts both.
+        first.Scalar("SELECT count(*) FROM feedback").ShouldBe(1);
+        second.Scalar("SELECT count(*) FROM feedback").ShouldBe(1);
+        SharedKey(first).ShouldBe(SharedKey(second));
+        second.Scalar("SELECT count FROM alert_groups WHERE topic = 'bug'").ShouldBe(2);
+    }
+
+    [Fact]
     public async Task With_redis_stopped_the_api_answers_alone_and_health_says_redis_is_degraded()
     {
         using var redis = await OwnRedisServer.StartAsync();

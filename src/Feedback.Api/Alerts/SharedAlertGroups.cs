@@ -61,6 +61,9 @@ internal sealed class SharedAlertGroups(RedisLink? redis, AlertPolicy policy)
         return {1, ARGV[4], ARGV[6], 1}
         """;
 
+    /// <summary>Whether alerts are grouped with other instances (REDIS_URL is set).</summary>
+    public bool IsShared => redis is not null;
+
     /// <summary>The shared group this alert belongs to, or null when alerts are grouped by this instance alone.</summary>
     public ValueTask<SharedGroup?> JoinAsync(string topic, string text, DateTime at) =>
         redis is null ? ValueTask.FromResult<SharedGroup?>(null) : JoinSharedAsync(redis, topic, text, at);

@@ -7,6 +7,7 @@ using Feedback.Api.Revisions;
 using Feedback.Api.Security;
 using Feedback.Api.Storage;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Feedback.Api.Submissions;
@@ -68,7 +69,9 @@ internal static class SubmissionEndpoints
         var record = SubmissionRecords.ToRecord(submission, result, alert, time.GetUtcNow().UtcDateTime, idempotencyKey);
 
         // The row is written whatever happens to the request from here on: no cancellation token.
-        var group = alert ? await alertGroups.JoinAsync(record.Topic, record.Text, record.CreatedAt) : null;
+        var group = alert && !await StoredBeforeAsync(context, alertGroups, idempotencyKey)
+            ? await alertGroups.JoinAsync(record.Topic, record.Text, record.CreatedAt)
+            : null;
         var written = await writer.WriteAsync(new NewFeedback(record, alert, group, Followed: upgrade is not null), CancellationToken.None);
         if (upgrade is not null)
         {
@@ -93,6 +96,23 @@ internal static class SubmissionEndpoints
         }
 
         CreatedFeedback.Write(context.Response, new FeedbackResult(written.Record), json);
+    }
+
+    /// <summary>
+    /// Whether a row with this Idempotency-Key is stored already, asked only before joining a group shared through Redis:
+    /// joining counts the alert in the group on every instance, and a request sent again is answered with the stored row
+    /// (or refused, with another body), so it must not count a second time. One read by the key's unique index, for
+    /// alerting requests that carry a key; without Redis the writer decides alone, inside its transaction.
+    /// </summary>
+    private static ValueTask<bool> StoredBeforeAsync(HttpContext context, SharedAlertGroups alertGroups, string? idempotencyKey)
+    {
+        if (idempotencyKey is null || !alertGroups.IsShared)
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        var db = context.RequestServices.GetRequiredService<FeedbackDb>();
+        return new ValueTask<bool>(db.Feedback.AsNoTracking().AnyAsync(f => f.IdempotencyKey == idempotencyKey, CancellationToken.None));
     }
 
     private sealed record Services(
