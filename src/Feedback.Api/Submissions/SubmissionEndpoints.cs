@@ -111,9 +111,16 @@ internal static class SubmissionEndpoints
             return ValueTask.FromResult(false);
         }
 
-        var db = context.RequestServices.GetRequiredService<FeedbackDb>();
-        return new ValueTask<bool>(db.Feedback.AsNoTracking().AnyAsync(f => f.IdempotencyKey == idempotencyKey, CancellationToken.None));
+        return new ValueTask<bool>(HasRowAsync(context.RequestServices.GetRequiredService<FeedbackDb>(), idempotencyKey));
     }
+
+    /// <summary>
+    /// Apart from <see cref="StoredBeforeAsync"/>: the query's lambda is an expression tree, and compiling a method that
+    /// builds one loads System.Linq.Expressions, which a server without Redis would otherwise map at its first alert.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Task<bool> HasRowAsync(FeedbackDb db, string idempotencyKey) =>
+        db.Feedback.AsNoTracking().AnyAsync(f => f.IdempotencyKey == idempotencyKey, CancellationToken.None);
 
     private sealed record Services(
         Analyzer Analyzer,
