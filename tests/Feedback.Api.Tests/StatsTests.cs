@@ -89,6 +89,7 @@ public abstract class StatsTests : IDisposable
     [InlineData("?from=yesterday", "from")]
     [InlineData("?to=soon", "to")]
     [InlineData("?from=2026-11-05&to=2026-11-01", "to")]
+    [InlineData("?from=2999-01-01", "from")]
     [InlineData("?from=2020-01-01&to=2026-01-01&bucket=hour", "bucket")]
     public async Task Invalid_stats_parameters_are_400_naming_the_parameter(string query, string parameter)
     {

@@ -86,7 +86,15 @@ internal static class StatsEndpoints
             to = Floor(to, step) == to ? to : Floor(to, step) + step;
             if (to <= from)
             {
-                errors["to"] = ["Must be later than from."];
+                // The error goes on the parameter the client sent: without to, the range ends now, and from is what is wrong.
+                if (query["to"].ToString().Length > 0)
+                {
+                    errors["to"] = ["Must be later than from."];
+                }
+                else
+                {
+                    errors["from"] = ["Must be earlier than now (to, when it is not given)."];
+                }
             }
             else if ((to - from) / step > MaxBuckets)
             {
