@@ -53,7 +53,7 @@ public sealed class ApiDocsTests : IDisposable
     }
 
     [Fact]
-    public async Task Reads_document_their_query_parameters_and_keyed_operations_their_401()
+    public async Task Reads_document_their_query_parameters_and_keyed_operations_their_401_and_403()
     {
         var document = await (await _app.Client(key: null).GetAsync(new Uri("/openapi/v1.json", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
 
@@ -71,6 +71,10 @@ public sealed class ApiDocsTests : IDisposable
             .ToList();
         keyed.ShouldNotBeEmpty();
         keyed.Where(entry => !entry.Operation.GetProperty("responses").TryGetProperty("401", out _)).Select(entry => entry.Name).ShouldBeEmpty();
+        keyed.Where(entry => !entry.Operation.GetProperty("responses").TryGetProperty("403", out _)).Select(entry => entry.Name).ShouldBeEmpty();
+        var resolve = paths.GetProperty("/alerts/{id}/resolve").GetProperty("post").GetProperty("responses");
+        resolve.TryGetProperty("404", out _).ShouldBeTrue();
+        resolve.TryGetProperty("409", out _).ShouldBeTrue();
     }
 
     private static List<string> ParameterNames(System.Text.Json.JsonElement operation, string location) =>

@@ -43,6 +43,7 @@ internal static class ApiDocs
                     operation.Security ??= [];
                     operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeId, context.Document)] = [] });
                     AddProblem(operation, "401", "Missing or wrong X-API-Key (the same body for both).");
+                    AddProblem(operation, "403", "The key does not have the scope this operation needs (ingest, read or admin).");
                 }
 
                 if (metadata.OfType<EnableRateLimitingAttribute>().Any())
@@ -70,6 +71,10 @@ internal static class ApiDocs
                         break;
                     case "GetFeedback":
                         AddProblem(operation, "404", "There is no feedback with this id.");
+                        break;
+                    case "ResolveAlert":
+                        AddProblem(operation, "404", "There is no alert group with this id.");
+                        AddProblem(operation, "409", "The group is in a state that cannot be resolved; resolving a resolved group again answers 200.");
                         break;
                     case "GetStats":
                         AddParameter(operation, ParameterLocation.Query, "from", "ISO 8601, widened to the start of its bucket (default: 30 days or 48 hours before to).");
