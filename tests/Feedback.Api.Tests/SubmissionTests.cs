@@ -233,6 +233,21 @@ public abstract class SubmissionTests : IDisposable
     }
 
     [Theory]
+    [InlineData("""{"text": "The first text, which a proxy would read.", "text": "The second text, which we would store."}""")]
+    [InlineData("""{"text": "The app crashes when I upload a photo.", "metadata": {"plan": "pro", "plan": "free"}}""")]
+    public async Task A_name_twice_in_one_object_is_400_and_nothing_is_stored(string body)
+    {
+        var response = await _app.Client().PostRawAsync(body);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        var problem = await response.JsonAsync();
+        problem.Str("detail").ShouldContain("same property name twice");
+        problem.GetRawText().ShouldNotContain("text, which");
+        _app.Scalar("SELECT count(*) FROM feedback").ShouldBe(0);
+    }
+
+    [Theory]
     [InlineData("""{"text": 42}""", "text")]
     [InlineData("""{"text": ["a", "b"]}""", "text")]
     [InlineData("""{"text": "The app is fine overall", "source": 7}""", "source")]

@@ -59,12 +59,16 @@ internal static class SubmissionReader
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxDepth });
+            // A name twice in one object is refused: which of the two values counts differs from one JSON reader to
+            // the next, so a proxy or a log that read the first could see another text than the one stored.
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxDepth, AllowDuplicateProperties = false });
         }
         catch (JsonException exception)
         {
             // The reader's message names the position, never the content.
-            return (null, Problems.InvalidJson($"The body could not be parsed as JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1})."));
+            return (null, Problems.InvalidJson(HasDuplicateName(body)
+                ? $"The body has the same property name twice in one object (line {exception.LineNumber + 1}); each name may appear once."
+                : $"The body could not be parsed as JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1})."));
         }
 
         using (document)
@@ -79,6 +83,20 @@ internal static class SubmissionReader
                 // unescapes one, in a property name or in a value.
                 return (null, Problems.InvalidJson("The body contains an escaped unpaired surrogate (such as \\ud800), which is not text."));
             }
+        }
+    }
+
+    /// <summary>Whether a body refused by the parser is well-formed JSON but for a repeated name (asked only on that error path).</summary>
+    private static bool HasDuplicateName(byte[] body)
+    {
+        try
+        {
+            using var lenient = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxDepth, AllowDuplicateProperties = true });
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
         }
     }
 
