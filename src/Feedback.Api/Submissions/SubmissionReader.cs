@@ -25,6 +25,7 @@ internal static class SubmissionReader
     public const int MaxSourceLength = 100;
     public const int MaxCustomerIdLength = 200;
     private const int MaxDepth = 32;
+    private const string UnpairedSurrogate = "The body contains an escaped unpaired surrogate (such as \\ud800), which is not text.";
 
     public static async Task<(Submission? Submission, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -70,6 +71,11 @@ internal static class SubmissionReader
                 ? $"The body has the same property name twice in one object (line {exception.LineNumber + 1}); each name may appear once."
                 : $"The body could not be parsed as JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1})."));
         }
+        catch (InvalidOperationException)
+        {
+            // Comparing names unescapes them, so a name with an escaped unpaired surrogate fails here, as values do below.
+            return (null, Problems.InvalidJson(UnpairedSurrogate));
+        }
 
         using (document)
         {
@@ -81,7 +87,7 @@ internal static class SubmissionReader
             {
                 // An escaped unpaired surrogate is valid JSON syntax but not text: the reader throws when it
                 // unescapes one, in a property name or in a value.
-                return (null, Problems.InvalidJson("The body contains an escaped unpaired surrogate (such as \\ud800), which is not text."));
+                return (null, Problems.InvalidJson(UnpairedSurrogate));
             }
         }
     }
@@ -94,7 +100,7 @@ internal static class SubmissionReader
             using var lenient = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxDepth, AllowDuplicateProperties = true });
             return true;
         }
-        catch (JsonException)
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
         {
             return false;
         }
