@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Feedback.Api.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Feedback.Api.Queries;
 using Feedback.Api.Security;
 
 namespace Feedback.Api.Alerts;
@@ -32,11 +33,10 @@ internal static class AlertEndpoints
             return Problems.BadRequest("state must be open or resolved.", new Dictionary<string, string[]>(StringComparer.Ordinal) { ["state"] = ["Must be open or resolved."] });
         }
 
-        var count = 50;
-        if (!string.IsNullOrEmpty(limit)
-            && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count is < 1 or > 200))
+        if (!QueryEndpoints.TryParseLimit(limit, out var count))
         {
-            return Problems.BadRequest("limit must be from 1 to 200.", new Dictionary<string, string[]>(StringComparer.Ordinal) { ["limit"] = ["Must be a whole number from 1 to 200."] });
+            return Problems.BadRequest(
+                $"limit must be from 1 to {QueryEndpoints.MaxLimit}.", new Dictionary<string, string[]>(StringComparer.Ordinal) { ["limit"] = [QueryEndpoints.LimitRule] });
         }
 
         var query = db.AlertGroups.AsNoTracking();

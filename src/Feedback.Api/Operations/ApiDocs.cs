@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Feedback.Api.Queries;
 using Feedback.Api.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
@@ -65,7 +66,7 @@ internal static class ApiDocs
                         AddParameter(operation, ParameterLocation.Query, "from", "ISO 8601; messages created at or after it.");
                         AddParameter(operation, ParameterLocation.Query, "to", "ISO 8601; messages created before it.");
                         AddParameter(operation, ParameterLocation.Query, "q", "Text the message contains (ASCII letters in any case).");
-                        AddParameter(operation, ParameterLocation.Query, "limit", "1 to 200 (default 50).");
+                        AddParameter(operation, ParameterLocation.Query, "limit", $"1 to {QueryEndpoints.MaxLimit} (default {QueryEndpoints.DefaultLimit}).");
                         AddParameter(operation, ParameterLocation.Query, "cursor", "The next_cursor of the previous page.");
                         AddProblem(operation, "400", "A query parameter is not valid; see errors.");
                         break;

@@ -101,6 +101,20 @@ internal static class QueryEndpoints
         [property: JsonPropertyName("items")] IReadOnlyList<FeedbackDetails> Items,
         [property: JsonPropertyName("next_cursor")] string? NextCursor);
 
+    /// <summary>What a limit must be, as the lists' 400 answers say it.</summary>
+    public static readonly string LimitRule = $"Must be a whole number from 1 to {MaxLimit}.";
+
+    /// <summary>
+    /// A list's page size: <see cref="DefaultLimit"/> when the parameter is absent or empty, else a whole number from 1 to
+    /// <see cref="MaxLimit"/>; false for anything else. GET /feedback and GET /alerts share this rule.
+    /// </summary>
+    public static bool TryParseLimit(string? text, out int limit)
+    {
+        limit = DefaultLimit;
+        return string.IsNullOrEmpty(text)
+            || (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) && limit is >= 1 and <= MaxLimit);
+    }
+
     internal sealed record ListFilter(
         string? Sentiment, string? Topic, bool? Alert, DateTime? From, DateTime? To, string? Search, long? BeforeId, int Limit)
     {
@@ -135,11 +149,9 @@ internal static class QueryEndpoints
 
             var from = ParseTime(query, "from", errors);
             var to = ParseTime(query, "to", errors);
-            var limit = DefaultLimit;
-            if (query["limit"].ToString() is { Length: > 0 } limitText
-                && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
+            if (!TryParseLimit(query["limit"], out var limit))
             {
-                errors["limit"] = [$"Must be a whole number from 1 to {MaxLimit}."];
+                errors["limit"] = [LimitRule];
             }
 
             long? beforeId = null;
