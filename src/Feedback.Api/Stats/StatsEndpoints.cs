@@ -75,7 +75,8 @@ internal static class StatsEndpoints
             }
 
             var step = bucket == "hour" ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
-            var to = ParseTime(query, "to", errors) ?? now;
+            var givenTo = ParseTime(query, "to", errors);
+            var to = givenTo ?? now;
             var from = ParseTime(query, "from", errors) ?? to - (bucket == "hour" ? TimeSpan.FromHours(48) : TimeSpan.FromDays(30));
             if (errors.Count > 0)
             {
@@ -87,7 +88,7 @@ internal static class StatsEndpoints
             if (to <= from)
             {
                 // The error goes on the parameter the client sent: without to, the range ends now, and from is what is wrong.
-                if (query["to"].ToString().Length > 0)
+                if (givenTo is not null)
                 {
                     errors["to"] = ["Must be later than from."];
                 }
