@@ -27,6 +27,13 @@ internal static class SubmissionReader
     private const int MaxDepth = 32;
     private const string UnpairedSurrogate = "The body contains an escaped unpaired surrogate (such as \\ud800), which is not text.";
 
+    // A name twice in one object is refused: which of the two values counts differs from one JSON reader to the next,
+    // so a proxy or a log that read the first could see another text than the one stored.
+    private static readonly JsonDocumentOptions Strict = new() { MaxDepth = MaxDepth, AllowDuplicateProperties = false };
+
+    /// <summary>The same but for repeated names: only to tell that error from others.</summary>
+    private static readonly JsonDocumentOptions Lenient = Strict with { AllowDuplicateProperties = true };
+
     public static async Task<(Submission? Submission, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (!IsJson(request.ContentType))
@@ -60,9 +67,7 @@ internal static class SubmissionReader
         JsonDocument document;
         try
         {
-            // A name twice in one object is refused: which of the two values counts differs from one JSON reader to
-            // the next, so a proxy or a log that read the first could see another text than the one stored.
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxDepth, AllowDuplicateProperties = false });
+            document = JsonDocument.Parse(body, Strict);
         }
         catch (JsonException exception)
         {
@@ -97,7 +102,7 @@ internal static class SubmissionReader
     {
         try
         {
-            using var lenient = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxDepth, AllowDuplicateProperties = true });
+            using var lenient = JsonDocument.Parse(body, Lenient);
             return true;
         }
         catch (Exception exception) when (exception is JsonException or InvalidOperationException)
