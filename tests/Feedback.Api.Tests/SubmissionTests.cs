@@ -248,6 +248,33 @@ public abstract class SubmissionTests : IDisposable
     }
 
     [Theory]
+    [InlineData(31, HttpStatusCode.Created)]
+    [InlineData(32, HttpStatusCode.BadRequest)]
+    [InlineData(500, HttpStatusCode.BadRequest)]
+    public async Task Metadata_may_nest_32_levels_and_deeper_is_400_saying_so(int depth, HttpStatusCode expected)
+    {
+        // The body is depth 0 and metadata depth 1; each nested object below it is one level more.
+        var nested = string.Concat(Enumerable.Repeat("""{"a": """, depth - 1)) + "{}" + new string('}', depth - 1);
+        var response = await _app.Client().PostRawAsync($$"""{"text": "The export button does nothing on the reports page.", "metadata": {{nested}}}""");
+
+        response.StatusCode.ShouldBe(expected);
+        if (expected == HttpStatusCode.BadRequest)
+        {
+            (await response.JsonAsync()).Str("detail").ShouldContain("more than 32 levels deep");
+            _app.Scalar("SELECT count(*) FROM feedback").ShouldBe(0);
+        }
+    }
+
+    [Fact]
+    public async Task A_body_too_deep_and_also_broken_is_reported_as_not_json()
+    {
+        var response = await _app.Client().PostRawAsync(new string('[', 40) + "1,]");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await response.JsonAsync()).Str("detail").ShouldContain("could not be parsed as JSON");
+    }
+
+    [Theory]
     [InlineData("""{"text": 42}""", "text")]
     [InlineData("""{"text": ["a", "b"]}""", "text")]
     [InlineData("""{"text": "The app is fine overall", "source": 7}""", "source")]

@@ -72,9 +72,12 @@ internal static class SubmissionReader
         catch (JsonException exception)
         {
             // The reader's message names the position, never the content.
-            return (null, Problems.InvalidJson(HasDuplicateName(body)
-                ? $"The body has the same property name twice in one object (line {exception.LineNumber + 1}); each name may appear once."
-                : $"The body could not be parsed as JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1})."));
+            return (null, Problems.InvalidJson(
+                HasDuplicateName(body)
+                    ? $"The body has the same property name twice in one object (line {exception.LineNumber + 1}); each name may appear once."
+                    : IsTooDeep(body)
+                        ? $"The body nests objects or arrays more than {MaxDepth} levels deep (line {exception.LineNumber + 1}); {MaxDepth} is the limit."
+                        : $"The body could not be parsed as JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1})."));
         }
         catch (InvalidOperationException)
         {
@@ -106,6 +109,29 @@ internal static class SubmissionReader
             return true;
         }
         catch (Exception exception) when (exception is JsonException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Whether a body refused by the parser is well-formed JSON but for its depth (asked only on that error path). No body
+    /// within the size limit can nest deeper than it has bytes, so that bound lets the reader check the syntax alone.
+    /// </summary>
+    private static bool IsTooDeep(byte[] body)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = Math.Max(body.Length, MaxDepth + 1) });
+        var deepest = 0;
+        try
+        {
+            while (reader.Read())
+            {
+                deepest = Math.Max(deepest, reader.CurrentDepth);
+            }
+
+            return deepest >= MaxDepth;
+        }
+        catch (JsonException)
         {
             return false;
         }
