@@ -122,6 +122,35 @@ public sealed class MetricsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_configured_channel_has_its_delivery_series_at_zero_before_any_alert()
+    {
+        var app = Track(new FeedbackApp(new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["SLACK_WEBHOOK_URL"] = _slack.Url.ToString(),
+            ["ALERT_WEBHOOK_URL"] = _webhook.Url.ToString(),
+        }));
+
+        var scrape = await ScrapeAsync(app);
+
+        foreach (var name in new[] { "alerts_sent_total", "alerts_failed_total", "alerts_retried_total" })
+        {
+            scrape.Series(name).Select(s => s.Label("channel")).Order(StringComparer.Ordinal).ToArray().ShouldBe(["slack", "webhook"], name);
+            scrape.Sum(name).ShouldBe(0, name);
+        }
+    }
+
+    [Fact]
+    public async Task With_no_channel_the_delivery_series_are_the_logs()
+    {
+        var app = Track(new FeedbackApp());
+
+        var scrape = await ScrapeAsync(app);
+
+        scrape.Series("alerts_failed_total").ShouldHaveSingleItem().Label("channel").ShouldBe("log");
+        scrape.Sum("alerts_failed_total").ShouldBe(0);
+    }
+
+    [Fact]
     public async Task Without_an_llm_the_scrape_still_has_the_cache_counters_and_no_ai_series()
     {
         var app = Track(new FeedbackApp());

@@ -10,13 +10,23 @@ internal sealed class AlertMetrics
     private readonly Counter<long> _retried;
     private long _pending;
 
-    public AlertMetrics(IMeterFactory meterFactory)
+    public AlertMetrics(IMeterFactory meterFactory, AlertPolicy policy)
     {
         var meter = meterFactory.Create("Feedback.Alerts");
         _sent = meter.CreateCounter<long>("alerts_sent", description: "Alert messages delivered, by channel.");
         _failed = meter.CreateCounter<long>("alerts_failed", description: "Failed delivery attempts, by channel.");
         _retried = meter.CreateCounter<long>("alerts_retried", description: "Deliveries scheduled for another attempt, by channel.");
         meter.CreateObservableGauge("alerts_pending", () => Interlocked.Read(ref _pending), description: "Deliveries not yet delivered.");
+
+        // Every channel a delivery can take has its series from the start, at 0: a rate or an alert rule on
+        // alerts_failed_total then sees the first failure as a rise, not as a series that appears out of nothing.
+        foreach (var channel in policy.ChannelsFor(AlertPolicy.Levels[^1]))
+        {
+            var tag = new KeyValuePair<string, object?>("channel", channel);
+            _sent.Add(0, tag);
+            _failed.Add(0, tag);
+            _retried.Add(0, tag);
+        }
     }
 
     public long Pending
