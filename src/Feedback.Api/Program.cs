@@ -51,6 +51,11 @@ if (builder.Configuration["ASPNETCORE_URLS"] is null && builder.Configuration["u
         return 2;
     }
 
+    if (ListenAddress.Warning(builder.Configuration["HOST"]) is { } listenWarning)
+    {
+        await Console.Error.WriteLineAsync($"Warning: {listenWarning}");
+    }
+
     builder.WebHost.UseUrls(listenUrl);
 }
 

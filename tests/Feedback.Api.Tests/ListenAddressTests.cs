@@ -29,4 +29,25 @@ public sealed class ListenAddressTests
         ListenAddress.Build(host, port, out var error).ShouldBeNull();
         error.ShouldNotBeNull().ShouldStartWith(variable + " ");
     }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("127.0.0.1")]
+    [InlineData("0.0.0.0")]
+    [InlineData("::")]
+    [InlineData("localhost")]
+    [InlineData("LocalHost")]
+    [InlineData("*")]
+    public void An_address_or_localhost_listens_where_it_says_and_needs_no_warning(string? host)
+    {
+        ListenAddress.Warning(host).ShouldBeNull();
+    }
+
+    [Theory]
+    [InlineData("api.internal")]
+    [InlineData("myhost")]
+    public void A_host_name_is_warned_about_because_kestrel_then_listens_on_every_interface(string host)
+    {
+        ListenAddress.Warning(host).ShouldNotBeNull().ShouldContain("every network interface");
+    }
 }

@@ -35,4 +35,17 @@ internal static class ListenAddress
 
         return $"http://{host}:{number.ToString(CultureInfo.InvariantCulture)}";
     }
+
+    /// <summary>
+    /// A note for a HOST that is a host name other than localhost: Kestrel does not resolve it but listens on every
+    /// interface, which someone who wrote a name to narrow where the API answers would not expect.
+    /// </summary>
+    public static string? Warning(string? host)
+    {
+        host = (host ?? DefaultHost).Trim();
+        return IPAddress.TryParse(host, out _) || host is "*" or "+" || host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            ? null
+            : $"HOST '{host}' is a host name, so the server listens on every network interface (0.0.0.0 and ::). " +
+              "Set HOST to an IP address, such as 127.0.0.1, to listen on one interface.";
+    }
 }
