@@ -177,6 +177,31 @@ public sealed class RedisTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task One_idempotency_key_joins_a_shared_group_once_even_when_its_sends_overlap()
+    {
+        // Two sends of one key both in flight: neither is stored yet when they join, so the store cannot tell
+        // that the second is a replay. Redis does: the key is claimed with the first answer.
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+        var app = Start([], time);
+        app.Client();
+        var groups = app.Services.GetRequiredService<Feedback.Api.Alerts.SharedAlertGroups>();
+        var at = time.GetUtcNow().UtcDateTime;
+        const string text = "The app crashes every time I open the camera, so frustrating.";
+
+        var first = await groups.JoinAsync("bug", text, at, "key-1:camera-report-1");
+        var again = await groups.JoinAsync("bug", text, at.AddMilliseconds(5), "key-1:camera-report-1");
+        var other = await groups.JoinAsync("bug", text, at.AddMilliseconds(9), "key-1:camera-report-2");
+        var unkeyed = await groups.JoinAsync("bug", text, at.AddMilliseconds(12));
+
+        first.ShouldNotBeNull().First.ShouldBeTrue();
+        again.ShouldBe(first);
+        other.ShouldNotBeNull().Key.ShouldBe(first.Key);
+        other.First.ShouldBeFalse();
+        other.Count.ShouldBe(2);
+        unkeyed.ShouldNotBeNull().Count.ShouldBe(3);
+    }
+
+    [Fact]
     public async Task With_redis_stopped_the_api_answers_alone_and_health_says_redis_is_degraded()
     {
         using var redis = await OwnRedisServer.StartAsync();

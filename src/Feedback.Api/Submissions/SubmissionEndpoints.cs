@@ -70,7 +70,7 @@ internal static class SubmissionEndpoints
 
         // The row is written whatever happens to the request from here on: no cancellation token.
         var group = alert && !await StoredBeforeAsync(context, alertGroups, idempotencyKey)
-            ? await alertGroups.JoinAsync(record.Topic, record.Text, record.CreatedAt)
+            ? await alertGroups.JoinAsync(record.Topic, record.Text, record.CreatedAt, idempotencyKey)
             : null;
         var written = await writer.WriteAsync(new NewFeedback(record, alert, group, Followed: upgrade is not null), CancellationToken.None);
         if (upgrade is not null)
@@ -102,7 +102,8 @@ internal static class SubmissionEndpoints
     /// Whether a row with this Idempotency-Key is stored already, asked only before joining a group shared through Redis:
     /// joining counts the alert in the group on every instance, and a request sent again is answered with the stored row
     /// (or refused, with another body), so it must not count a second time. One read by the key's unique index, for
-    /// alerting requests that carry a key; without Redis the writer decides alone, inside its transaction.
+    /// alerting requests that carry a key; without Redis the writer decides alone, inside its transaction. Two sends of one
+    /// key in flight together both find no row here; the join itself tells them apart (<see cref="SharedAlertGroups"/>).
     /// </summary>
     private static ValueTask<bool> StoredBeforeAsync(HttpContext context, SharedAlertGroups alertGroups, string? idempotencyKey)
     {
