@@ -44,14 +44,15 @@ HostingDiagnostics.SwitchOffWhenUnused(builder.Logging, builder.Configuration, s
 
 if (builder.Configuration["ASPNETCORE_URLS"] is null && builder.Configuration["urls"] is null)
 {
-    var listenUrl = ListenAddress.Build(builder.Configuration["HOST"], builder.Configuration["PORT"], out var listenError);
+    var host = builder.Configuration["HOST"];
+    var listenUrl = ListenAddress.Build(host, builder.Configuration["PORT"], out var listenError);
     if (listenUrl is null)
     {
         await Console.Error.WriteLineAsync($"Configuration error: {listenError}");
         return 2;
     }
 
-    if (ListenAddress.Warning(builder.Configuration["HOST"]) is { } listenWarning)
+    if (ListenAddress.Warning(host) is { } listenWarning)
     {
         await Console.Error.WriteLineAsync($"Warning: {listenWarning}");
     }

@@ -16,7 +16,7 @@ internal static class ListenAddress
     /// <summary>The URL for UseUrls, or null with an error that names the variable.</summary>
     public static string? Build(string? host, string? port, out string? error)
     {
-        host = (host ?? DefaultHost).Trim();
+        host = Normalise(host);
         port = (port ?? DefaultPort).Trim();
         error = null;
         if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number > IPEndPoint.MaxPort)
@@ -27,7 +27,7 @@ internal static class ListenAddress
         }
 
         // Kestrel's own wildcards (* and +) and any IP address or DNS name; nothing that would change the URL's shape.
-        if (host is not ("*" or "+") && !IPAddress.TryParse(host, out _) && Uri.CheckHostName(host) != UriHostNameType.Dns)
+        if (!IsAddressOrWildcard(host) && Uri.CheckHostName(host) != UriHostNameType.Dns)
         {
             error = $"HOST must be an IP address or a host name, e.g. 127.0.0.1 or 0.0.0.0 (got '{host}').";
             return null;
@@ -42,10 +42,14 @@ internal static class ListenAddress
     /// </summary>
     public static string? Warning(string? host)
     {
-        host = (host ?? DefaultHost).Trim();
-        return IPAddress.TryParse(host, out _) || host is "*" or "+" || host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        host = Normalise(host);
+        return IsAddressOrWildcard(host) || host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
             ? null
             : $"HOST '{host}' is a host name, so the server listens on every network interface (0.0.0.0 and ::). " +
               "Set HOST to an IP address, such as 127.0.0.1, to listen on one interface.";
     }
+
+    private static string Normalise(string? host) => (host ?? DefaultHost).Trim();
+
+    private static bool IsAddressOrWildcard(string host) => host is "*" or "+" || IPAddress.TryParse(host, out _);
 }
