@@ -36,14 +36,21 @@ internal sealed partial class FeedbackWriter
     /// <summary>The alert half of the writer's statements: grouping, the outbox, resolutions and spikes.</summary>
     private sealed partial class Statements
     {
-        private const string PagerDuty = "pagerduty";
+        /// <summary>
+        /// Whether a group has a PagerDuty delivery. Only a critical group can have one (PagerDuty is queued for critical
+        /// groups only, and a group's severity never falls), so the others are spared the lookup.
+        /// </summary>
+        private const string PagedColumn =
+            "CASE WHEN severity = 'critical' THEN EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.group_id = alert_groups.id " +
+            $"AND d.channel = '{AlertGrouping.PagerDuty}') ELSE 0 END";
 
         private readonly AlertPolicy _alerts;
+        private readonly AlertGrouping _grouping;
         private readonly OpenGroups _openGroups = new();
 
         // A group joined by several alerts of one commit is written once, before the commit (or before anything reads
         // the groups table): the row ends as it would after one update per alert, for one update.
-        private readonly Dictionary<long, OpenGroup> _joinedGroups = [];
+        private readonly Dictionary<long, AlertJoinsGroup> _joinedGroups = [];
         private bool _alertsWritten;
 
         private RawStatement _insertAlert = null!;
@@ -68,82 +75,49 @@ internal sealed partial class FeedbackWriter
         }
 
         /// <summary>
-        /// Stores an alert for a stored message and puts it in a group: the open group of the same topic whose first
-        /// alert is within the window and whose text is a near-duplicate, or a new group whose first message is queued
-        /// for every channel now. Joining a group queues one summary per channel for the end of its window.
-        /// With a <paramref name="shared"/> group (instances agreeing through Redis) the group is the row carrying its
-        /// key; a group another instance opened gets a row here too, but its first message is that instance's to send,
-        /// so this one queues only the summary.
+        /// Stores an alert for a stored message where <see cref="AlertGrouping"/> puts it, with the deliveries it names.
+        /// The groups it may join are the topic's open ones held in memory (read on the topic's first alert), or, with a
+        /// <paramref name="shared"/> group (instances agreeing through Redis), the row carrying its key.
         /// </summary>
         public void InsertAlert(FeedbackRecord r, SharedGroup? shared = null)
         {
-            var severity = _alerts.SeverityOf(r.Text, r.Topic, r.Confidence);
-            var fingerprint = AlertPolicy.Fingerprint(r.Text);
-            OpenGroup? group;
-            if (shared is not null && FindSharedGroup(shared.DedupKey, out var sharedRow))
-            {
-                group = sharedRow;
-            }
-            else
-            {
-                // A shared key whose row was resolved here already cannot be reused (unique key): group locally.
-                shared = null;
-                group = FindGroup(r.Topic, fingerprint, r.CreatedAt - _alerts.Window);
-            }
-
+            var stored = shared is null ? null : FindSharedGroup(shared);
+            var recent = AlertGrouping.GroupsAlone(stored) ? _openGroups.Of(r.Topic) ?? LoadGroups(r.Topic) : [];
+            var decision = _grouping.Decide(new RaisedAlert(r.Topic, r.Text, r.Confidence, r.CreatedAt), stored, recent);
             long groupId;
-            if (group is not null)
+            if (decision is AlertJoinsGroup join)
             {
-                groupId = group.Id;
-                var size = Math.Max(group.Count + 1, shared?.Count ?? 0);
-                var escalated = _alerts.Escalate(AlertPolicy.Max(group.Severity, severity), size);
-                group.Join(size, escalated, r.CreatedAt);
-                if (shared is not null)
-                {
-                    // The shared group's row was read afresh: the copy held for its topic, if any, follows it.
-                    _openGroups.Of(r.Topic)?.Find(g => g.Id == groupId)?.Join(size, escalated, r.CreatedAt);
-                }
-
-                _joinedGroups[groupId] = group;
-                foreach (var channel in _alerts.ChannelsFor(escalated))
-                {
-                    // The summary goes where the first message went; a group that became critical also pages now.
-                    var kind = channel == PagerDuty && !HasDelivery(group, PagerDuty) ? "initial" : "summary";
-                    QueueDelivery(group, kind, channel, kind == "initial" ? r.CreatedAt : group.FirstAt + _alerts.Window, r.CreatedAt);
-                }
-
-                severity = escalated;
+                groupId = join.Group.Id;
+                _openGroups.Replace(join.Group);
+                _joinedGroups[groupId] = join;
             }
             else
             {
-                var openedElsewhere = shared is { First: false };
-                var firstAt = openedElsewhere ? shared!.FirstAt : r.CreatedAt;
-                var size = shared?.Count ?? 1;
-                severity = _alerts.Escalate(severity, size);
+                var open = (AlertOpensGroup)decision;
                 groupId = _insertGroup
-                    .Bind(1, r.Topic).Bind(2, severity).Bind(3, fingerprint).Bind(4, firstAt).Bind(5, r.CreatedAt)
-                    .Bind(6, size).Bind(7, shared?.DedupKey).Bind(8, Excerpt(r.Text))
+                    .Bind(1, open.Topic).Bind(2, open.Severity).Bind(3, open.Fingerprint).Bind(4, open.FirstAt).Bind(5, open.At)
+                    .Bind(6, open.Count).Bind(7, open.DedupKey).Bind(8, open.Summary)
                     .Insert();
-                var opened = new OpenGroup(groupId, fingerprint, severity, size, firstAt);
-                _openGroups.Add(r.Topic, opened);
-                foreach (var channel in _alerts.ChannelsFor(severity))
-                {
-                    QueueDelivery(
-                        opened, openedElsewhere ? "summary" : "initial", channel, openedElsewhere ? firstAt + _alerts.Window : r.CreatedAt, r.CreatedAt);
-                }
+                _openGroups.Add(open.Stored(groupId));
+            }
+
+            foreach (var delivery in decision.Deliveries)
+            {
+                QueueDelivery(groupId, delivery.Kind, delivery.Channel, delivery.Due, r.CreatedAt);
             }
 
             _insertAlert
-                .Bind(1, r.Id).Bind(2, r.Sentiment).Bind(3, r.Topic).Bind(4, r.Confidence).Bind(5, r.CreatedAt).Bind(6, groupId).Bind(7, severity)
+                .Bind(1, r.Id).Bind(2, r.Sentiment).Bind(3, r.Topic).Bind(4, r.Confidence).Bind(5, r.CreatedAt).Bind(6, groupId)
+                .Bind(7, decision.Severity)
                 .Execute();
         }
 
         /// <summary>Writes the groups joined since the last write: their count, last alert and severity.</summary>
         private void WriteJoinedGroups()
         {
-            foreach (var group in _joinedGroups.Values)
+            foreach (var join in _joinedGroups.Values)
             {
-                _updateGroup.Bind(1, group.Count).Bind(2, group.LastAt).Bind(3, group.Severity).Bind(4, group.Id).Execute();
+                _updateGroup.Bind(1, join.Group.Count).Bind(2, join.At).Bind(3, join.Group.Severity).Bind(4, join.Group.Id).Execute();
             }
 
             _joinedGroups.Clear();
@@ -169,9 +143,9 @@ internal sealed partial class FeedbackWriter
 
             // A resolved group leaves the newest open ones, and an older one may take its place: read them again.
             _openGroups.Clear();
-            if (HasDelivery(null, resolution.GroupId, PagerDuty))
+            if (_hasDelivery.Bind(1, resolution.GroupId).Bind(2, AlertGrouping.PagerDuty).ScalarInt64() is not null)
             {
-                QueueDelivery(null, resolution.GroupId, "resolve", PagerDuty, resolution.At, resolution.At);
+                QueueDelivery(resolution.GroupId, "resolve", AlertGrouping.PagerDuty, resolution.At, resolution.At);
             }
 
             return true;
@@ -189,13 +163,11 @@ internal sealed partial class FeedbackWriter
 
             foreach (var channel in _alerts.ChannelsFor(spike.Severity))
             {
-                QueueDelivery(null, id, "initial", channel, spike.At, spike.At);
+                QueueDelivery(id, "initial", channel, spike.At, spike.At);
             }
 
             return true;
         }
-
-        private static string Excerpt(string text) => text.Length <= 300 ? text : text[..297] + "...";
 
         /// <summary>
         /// Forgets the open groups held in memory when another connection (the CLI's writer on the same file, an import)
@@ -229,10 +201,12 @@ internal sealed partial class FeedbackWriter
                 "VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5) ON CONFLICT (group_id, kind, channel) DO NOTHING");
             _hasDelivery = Raw("SELECT 1 FROM alert_deliveries WHERE group_id = ?1 AND channel = ?2 LIMIT 1");
             _dataVersion = Raw("PRAGMA data_version");
-            _findSharedGroup = Raw("SELECT id, fingerprint, severity, count, first_at, state FROM alert_groups WHERE dedup_key = ?1");
+            _findSharedGroup = Raw(
+                $"SELECT id, topic, fingerprint, severity, count, first_at, state, {PagedColumn} FROM alert_groups WHERE dedup_key = ?1");
             _loadGroups = Raw(
-                "SELECT id, fingerprint, severity, count, first_at FROM alert_groups " +
-                $"WHERE kind = 'feedback' AND state = 'open' AND topic = ?1 ORDER BY first_at DESC, id DESC LIMIT {OpenGroups.PerTopic}");
+                $"SELECT id, fingerprint, severity, count, first_at, {PagedColumn} FROM alert_groups " +
+                "WHERE kind = 'feedback' AND state = 'open' AND topic = ?1 " +
+                $"ORDER BY first_at DESC, id DESC LIMIT {AlertGrouping.RecentGroups}");
             _recordAttempt = Raw(
                 "UPDATE alert_deliveries SET attempts = attempts + 1, state = ?1, next_attempt_at = ?2, last_error = ?3, " +
                 "delivered_at = ?4 WHERE id = ?5 AND state = 'pending' RETURNING 1");
@@ -244,26 +218,10 @@ internal sealed partial class FeedbackWriter
         }
 
         /// <summary>
-        /// The newest of the last 100 open groups of the topic (by first_at, then id) that is the same complaint and
-        /// started at <paramref name="since"/> or later. Those 100 are held in memory per topic, read once from the
-        /// (state, topic, first_at) index and kept up to date by this writer, instead of a query per alerting message.
+        /// The topic's newest open groups, as many as <see cref="AlertGrouping.RecentGroups"/>, read once from the (state,
+        /// topic, first_at) index and then held and kept up to date by this writer, instead of a query per alerting message.
         /// </summary>
-        private OpenGroup? FindGroup(string topic, long fingerprint, DateTime since)
-        {
-            var groups = _openGroups.Of(topic) ?? LoadGroups(topic);
-            for (var i = groups.Count - 1; i >= 0 && groups[i].FirstAt >= since; i--)
-            {
-                var candidate = groups[i];
-                if (_alerts.SameComplaint(fingerprint, candidate.Fingerprint))
-                {
-                    return candidate;
-                }
-            }
-
-            return null;
-        }
-
-        private List<OpenGroup> LoadGroups(string topic)
+        private List<OpenAlertGroup> LoadGroups(string topic)
         {
             if (_openGroups.IsEmpty)
             {
@@ -271,14 +229,15 @@ internal sealed partial class FeedbackWriter
             }
 
             WriteJoinedGroups();
-            var groups = new List<OpenGroup>(OpenGroups.PerTopic);
+            var groups = new List<OpenAlertGroup>(AlertGrouping.RecentGroups);
             try
             {
                 _loadGroups.Bind(1, topic);
                 while (_loadGroups.Step())
                 {
-                    groups.Add(new OpenGroup(
-                        _loadGroups.Int64(0), _loadGroups.Int64(1), _loadGroups.Text(2), (int)_loadGroups.Int64(3), _loadGroups.DateTime(4)));
+                    groups.Add(new OpenAlertGroup(
+                        _loadGroups.Int64(0), topic, _loadGroups.Int64(1), _loadGroups.Text(2), (int)_loadGroups.Int64(3),
+                        _loadGroups.DateTime(4), _loadGroups.Int64(5) != 0));
                 }
             }
             finally
@@ -292,30 +251,28 @@ internal sealed partial class FeedbackWriter
         }
 
         /// <summary>
-        /// True when the shared group's key can be used here: <paramref name="group"/> is its open row, or null when
-        /// it has no row yet. False when its row was resolved already (the key is taken and cannot be inserted again).
-        /// The group read here is not the one held in memory for its topic: it is written back by id all the same.
+        /// The shared group's row here: open, resolved already (its key is taken and cannot be inserted again), or none
+        /// yet. Read afresh, after the joins held back are written, since it need not be among the groups held.
         /// </summary>
-        private bool FindSharedGroup(string dedupKey, out OpenGroup? group)
+        private StoredSharedGroup FindSharedGroup(SharedGroup shared)
         {
-            group = null;
             WriteJoinedGroups();
             try
             {
-                if (!_findSharedGroup.Bind(1, dedupKey).Step())
+                if (!_findSharedGroup.Bind(1, shared.DedupKey).Step())
                 {
-                    return true;
+                    return new StoredSharedGroup(shared, null, Resolved: false);
                 }
 
-                if (_findSharedGroup.Text(5) != "open")
+                if (_findSharedGroup.Text(6) != "open")
                 {
-                    return false;
+                    return new StoredSharedGroup(shared, null, Resolved: true);
                 }
 
-                group = new OpenGroup(
-                    _findSharedGroup.Int64(0), _findSharedGroup.Int64(1), _findSharedGroup.Text(2), (int)_findSharedGroup.Int64(3),
-                    _findSharedGroup.DateTime(4));
-                return true;
+                var row = new OpenAlertGroup(
+                    _findSharedGroup.Int64(0), _findSharedGroup.Text(1), _findSharedGroup.Int64(2), _findSharedGroup.Text(3),
+                    (int)_findSharedGroup.Int64(4), _findSharedGroup.DateTime(5), _findSharedGroup.Int64(7) != 0);
+                return new StoredSharedGroup(shared, row, Resolved: false);
             }
             finally
             {
@@ -323,104 +280,64 @@ internal sealed partial class FeedbackWriter
             }
         }
 
-        private bool HasDelivery(OpenGroup group, string channel) => HasDelivery(group, group.Id, channel);
-
-        /// <summary>Whether the group has a delivery on the channel; a group held in memory remembers the ones it knows of.</summary>
-        private bool HasDelivery(OpenGroup? group, long groupId, string channel)
-        {
-            if (group?.HasQueued(channel) == true)
-            {
-                return true;
-            }
-
-            return _hasDelivery.Bind(1, groupId).Bind(2, channel).ScalarInt64() is not null;
-        }
-
-        private void QueueDelivery(OpenGroup group, string kind, string channel, DateTime due, DateTime now) =>
-            QueueDelivery(group, group.Id, kind, channel, due, now);
-
         /// <summary>
         /// Queues one delivery; a second of the same kind for the same group and channel is ignored (unique index).
-        /// A group held in memory remembers the deliveries it has, so the summary every later alert of a group would
+        /// The deliveries of the groups held in memory are remembered, so the summary every later alert of a group would
         /// queue again costs no statement: rows of the outbox are never deleted, so one known to exist stays.
         /// </summary>
-        private void QueueDelivery(OpenGroup? group, long groupId, string kind, string channel, DateTime due, DateTime now)
+        private void QueueDelivery(long groupId, string kind, string channel, DateTime due, DateTime now)
         {
-            if (group?.HasQueued(kind, channel) == true)
+            if (_openGroups.HasQueued(groupId, kind, channel))
             {
                 return;
             }
 
             var added = _queueDelivery.Bind(1, groupId).Bind(2, kind).Bind(3, channel).Bind(4, due).Bind(5, now).Execute();
-            group?.Queued(kind, channel);
+            _openGroups.Queued(groupId, kind, channel);
 
             // Only a delivery that is really new is worth waking the dispatcher for (a summary queued already is not).
             _alertsWritten |= added > 0;
         }
 
-        /// <summary>An open feedback group as the writer holds it in memory.</summary>
-        private sealed class OpenGroup(long id, long fingerprint, string severity, int count, DateTime firstAt)
-        {
-            private List<(string Kind, string Channel)>? _deliveries;
-
-            public long Id { get; } = id;
-
-            public long Fingerprint { get; } = fingerprint;
-
-            public DateTime FirstAt { get; } = firstAt;
-
-            public string Severity { get; private set; } = severity;
-
-            public int Count { get; private set; } = count;
-
-            /// <summary>When its newest alert was raised; written to the row only after a join has set it.</summary>
-            public DateTime LastAt { get; private set; } = firstAt;
-
-            public void Join(int count, string severity, DateTime at)
-            {
-                Count = count;
-                Severity = severity;
-                LastAt = at;
-            }
-
-            /// <summary>Whether the group is known to have a delivery of that kind on that channel.</summary>
-            public bool HasQueued(string kind, string channel) =>
-                _deliveries?.Contains((kind, channel)) == true;
-
-            /// <summary>Whether the group is known to have any delivery on that channel.</summary>
-            public bool HasQueued(string channel) =>
-                _deliveries?.Exists(d => d.Channel == channel) == true;
-
-            public void Queued(string kind, string channel) => (_deliveries ??= []).Add((kind, channel));
-        }
-
         /// <summary>
-        /// Per topic, the newest <see cref="PerTopic"/> open feedback groups by (first_at, id), oldest first: the only ones
-        /// <see cref="FindGroup"/> may pick, since whatever the window, it looks at most at that many of the newest.
-        /// A topic not read yet is read from the store on its first alert. Part of <see cref="Statements"/>, so a failed
-        /// commit (which drops the connection) drops what it changed here too.
+        /// Per topic, the newest <see cref="AlertGrouping.RecentGroups"/> open feedback groups by (first_at, id), oldest
+        /// first: the only ones an alert may join, whatever the window. A topic not read yet is read from the store on its
+        /// first alert. Part of <see cref="Statements"/>, so a failed commit (which drops the connection) drops what it
+        /// changed here too.
         /// </summary>
         private sealed class OpenGroups
         {
-            public const int PerTopic = 100;
+            private readonly Dictionary<string, List<OpenAlertGroup>> _byTopic = new(StringComparer.Ordinal);
 
-            private readonly Dictionary<string, List<OpenGroup>> _byTopic = new(StringComparer.Ordinal);
+            // Every group held has an entry: the deliveries it is known to have (null until one is known).
+            private readonly Dictionary<long, List<(string Kind, string Channel)>?> _deliveries = [];
 
             public bool IsEmpty => _byTopic.Count == 0;
 
             /// <summary>The store's data_version when the first topic was read.</summary>
             public long DataVersion { get; set; }
 
-            public List<OpenGroup>? Of(string topic) => _byTopic.GetValueOrDefault(topic);
+            public List<OpenAlertGroup>? Of(string topic) => _byTopic.GetValueOrDefault(topic);
 
-            public void Set(string topic, List<OpenGroup> groups) => _byTopic[topic] = groups;
+            public void Set(string topic, List<OpenAlertGroup> groups)
+            {
+                _byTopic[topic] = groups;
+                foreach (var group in groups)
+                {
+                    _deliveries[group.Id] = null;
+                }
+            }
 
-            public void Clear() => _byTopic.Clear();
+            public void Clear()
+            {
+                _byTopic.Clear();
+                _deliveries.Clear();
+            }
 
             /// <summary>A new group, in (first_at, id) order; it is the newest id, so only an older first_at moves it back.</summary>
-            public void Add(string topic, OpenGroup group)
+            public void Add(OpenAlertGroup group)
             {
-                if (Of(topic) is not { } groups)
+                if (Of(group.Topic) is not { } groups)
                 {
                     return;
                 }
@@ -431,15 +348,45 @@ internal sealed partial class FeedbackWriter
                     at--;
                 }
 
-                if (at == 0 && groups.Count == PerTopic)
+                if (at == 0 && groups.Count == AlertGrouping.RecentGroups)
                 {
                     return;
                 }
 
                 groups.Insert(at, group);
-                if (groups.Count > PerTopic)
+                _deliveries[group.Id] = null;
+                if (groups.Count > AlertGrouping.RecentGroups)
                 {
+                    _deliveries.Remove(groups[0].Id);
                     groups.RemoveAt(0);
+                }
+            }
+
+            /// <summary>A joined group as it now stands, in place of the copy held of it, if any.</summary>
+            public void Replace(OpenAlertGroup group)
+            {
+                if (!_deliveries.ContainsKey(group.Id) || Of(group.Topic) is not { } groups)
+                {
+                    return;
+                }
+
+                var at = groups.FindLastIndex(held => held.Id == group.Id);
+                if (at >= 0)
+                {
+                    groups[at] = group;
+                }
+            }
+
+            /// <summary>Whether a group held is known to have a delivery of that kind on that channel.</summary>
+            public bool HasQueued(long groupId, string kind, string channel) =>
+                _deliveries.GetValueOrDefault(groupId)?.Contains((kind, channel)) == true;
+
+            /// <summary>Remembers a delivery of a group held; one of a group not held is not worth remembering.</summary>
+            public void Queued(long groupId, string kind, string channel)
+            {
+                if (_deliveries.TryGetValue(groupId, out var known))
+                {
+                    (known ?? (_deliveries[groupId] = [])).Add((kind, channel));
                 }
             }
         }

@@ -326,6 +326,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
         {
             Connection = connection;
             _alerts = alerts;
+            _grouping = new AlertGrouping(alerts);
             try
             {
                 _insertFeedback = Raw(FeedbackRowBinding.InsertSql(""));
