@@ -13,9 +13,9 @@ using StackExchange.Redis;
 namespace Feedback.Api.Tests;
 
 /// <summary>
-/// Two instances (two in-process hosts, each with its own SQLite file) sharing one real Redis (REDIS_URL): they
-/// ask the LLM once per text, share each key's rate limit and group similar alerts together; with Redis gone
-/// each goes on alone. Every test has its own key prefix.
+/// Two instances (two in-process hosts, each with its own SQLite file, or its own PostgreSQL database where a test says
+/// so) sharing one real Redis (REDIS_URL): they ask the LLM once per text, share each key's rate limit and group similar
+/// alerts together; with Redis gone each goes on alone. Every test has its own key prefix.
 /// </summary>
 public sealed class RedisTests : IAsyncLifetime
 {
@@ -109,14 +109,16 @@ public sealed class RedisTests : IAsyncLifetime
         (await a.PostFeedbackAsync(new { text = "And one too many again." })).StatusCode.ShouldBe(HttpStatusCode.TooManyRequests);
     }
 
-    [Fact]
-    public async Task Similar_complaints_on_two_instances_form_one_group_whose_first_message_is_sent_once()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [InlineData(StoreKind.Postgres)]
+    public async Task Similar_complaints_on_two_instances_form_one_group_whose_first_message_is_sent_once(StoreKind store)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
         var slack = await RecordingReceiver.StartAsync();
         _disposables.Add(slack);
         (string, string)[] alerts = [("SLACK_WEBHOOK_URL", slack.Url.ToString()), ("ALERT_SEND_INTERVAL_MS", "0"), ("ALERT_POLL_SECONDS", "1")];
-        var (first, second) = (Start(alerts, time), Start(alerts, time));
+        var (first, second) = (Start(alerts, time, store: store), Start(alerts, time, store: store));
 
         for (var report = 1; report <= 4; report++)
         {
@@ -144,11 +146,13 @@ public sealed class RedisTests : IAsyncLifetime
         slack.Requests.Count(r => r.Body.Contains("charged twice", StringComparison.Ordinal)).ShouldBe(1);
     }
 
-    [Fact]
-    public async Task A_request_sent_again_with_its_idempotency_key_does_not_count_in_the_shared_group_again()
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [InlineData(StoreKind.Postgres)]
+    public async Task A_request_sent_again_with_its_idempotency_key_does_not_count_in_the_shared_group_again(StoreKind store)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
-        var (first, second) = (Start([], time), Start([], time));
+        var (first, second) = (Start([], time, store: store), Start([], time, store: store));
         var complaint = new { text = "The app crashes every time I open the camera, so frustrating." };
 
         var stored = await first.Client().PostFeedbackAsync(complaint, "camera-report-1");
@@ -305,7 +309,8 @@ public sealed class RedisTests : IAsyncLifetime
         result.FailureMessage.ShouldContain("REDIS_URL");
     }
 
-    private FeedbackApp Start((string Key, string Value)[] settings, TimeProvider? time = null, Action<IServiceCollection>? services = null)
+    private FeedbackApp Start(
+        (string Key, string Value)[] settings, TimeProvider? time = null, Action<IServiceCollection>? services = null, StoreKind store = StoreKind.Sqlite)
     {
         var all = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -318,7 +323,7 @@ public sealed class RedisTests : IAsyncLifetime
             all[key] = value;
         }
 
-        var app = new FeedbackApp(all, time) { TestServices = services };
+        var app = new FeedbackApp(all, time, store: store) { TestServices = services };
         _disposables.Add(app);
         return app;
     }
@@ -349,9 +354,17 @@ public sealed class RedisTests : IAsyncLifetime
 
     private static string SharedKey(FeedbackApp app)
     {
+        const string Sql = "SELECT dedup_key FROM alert_groups WHERE topic = 'bug'";
+        if (app.Database is { } database)
+        {
+            using var postgres = database.Open();
+            using var query = new Npgsql.NpgsqlCommand(Sql, postgres);
+            return (string)query.ExecuteScalar()!;
+        }
+
         using var connection = app.OpenDatabase();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT dedup_key FROM alert_groups WHERE topic = 'bug'";
+        command.CommandText = Sql;
         return (string)command.ExecuteScalar()!;
     }
 

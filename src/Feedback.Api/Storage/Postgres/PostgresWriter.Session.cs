@@ -6,9 +6,15 @@ namespace Feedback.Api.Storage;
 internal sealed partial class PostgresWriter
 {
     /// <summary>The statements of one group commit, on its connection and transaction.</summary>
-    private sealed class Session(NpgsqlConnection connection, NpgsqlTransaction transaction, AlertPolicy alerts)
+    private sealed class Session(NpgsqlConnection connection, NpgsqlTransaction transaction, AlertPolicy alerts, AlertGrouping grouping)
     {
-        private const string PagerDuty = "pagerduty";
+        /// <summary>
+        /// Whether a group has a PagerDuty delivery. Only a critical group can have one (PagerDuty is queued for critical
+        /// groups only, and a group's severity never falls), so the others are spared the lookup.
+        /// </summary>
+        private const string PagedColumn =
+            "CASE WHEN severity = 'critical' THEN EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.group_id = alert_groups.id " +
+            $"AND d.channel = '{AlertGrouping.PagerDuty}') ELSE false END";
 
         public NpgsqlConnection Connection { get; } = connection;
 
@@ -47,47 +53,46 @@ internal sealed partial class PostgresWriter
             }
         }
 
-        /// <summary>As <see cref="FeedbackWriter"/>: join the open near-duplicate group of the topic within the window, or start one.</summary>
-        public async Task InsertAlertAsync(FeedbackRecord r)
+        /// <summary>
+        /// Stores an alert for a stored message where <see cref="AlertGrouping"/> puts it, with the deliveries it names, as
+        /// <see cref="FeedbackWriter"/> does. The groups it may join are read under the topic's lock
+        /// (<see cref="LockTopicsAsync"/>): the topic's newest open ones, or, with a <paramref name="shared"/> group
+        /// (instances agreeing through Redis), the row carrying its key.
+        /// </summary>
+        public async Task InsertAlertAsync(FeedbackRecord r, SharedGroup? shared = null)
         {
-            var severity = alerts.SeverityOf(r.Text, r.Topic, r.Confidence);
-            var fingerprint = AlertPolicy.Fingerprint(r.Text);
             var at = Utc(r.CreatedAt);
-            var group = await FindGroupAsync(r.Topic, fingerprint, at - alerts.Window);
+            var stored = shared is null ? null : await FindSharedGroupAsync(shared);
+            var recent = AlertGrouping.GroupsAlone(stored) ? await RecentGroupsAsync(r.Topic, grouping.JoinableSince(at)) : [];
+            var decision = grouping.Decide(new RaisedAlert(r.Topic, r.Text, r.Confidence, at), stored, recent);
             long groupId;
-            if (group is { } found)
+            if (decision is AlertJoinsGroup join)
             {
-                groupId = found.Id;
-                var escalated = alerts.Escalate(AlertPolicy.Max(found.Severity, severity), found.Count + 1);
+                groupId = join.Group.Id;
                 await ExecuteAsync(
-                    "UPDATE alert_groups SET count = count + 1, last_at = @at, severity = @severity WHERE id = @id",
-                    ("at", at), ("severity", escalated), ("id", groupId));
-                foreach (var channel in alerts.ChannelsFor(escalated))
-                {
-                    // The summary goes where the first message went; a group that became critical also pages now.
-                    var kind = channel == PagerDuty && !await HasDeliveryAsync(groupId, PagerDuty) ? "initial" : "summary";
-                    await QueueDeliveryAsync(groupId, kind, channel, kind == "initial" ? at : found.FirstAt + alerts.Window, at);
-                }
-
-                severity = escalated;
+                    "UPDATE alert_groups SET count = @count, last_at = @at, severity = @severity WHERE id = @id",
+                    ("count", join.Group.Count), ("at", at), ("severity", join.Group.Severity), ("id", groupId));
             }
             else
             {
+                var open = (AlertOpensGroup)decision;
                 groupId = (long)(await ExecuteAsync(
-                    "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, summary) " +
-                    "VALUES ('feedback', @topic, @severity, @fingerprint, @at, @at, 1, 'open', @summary) RETURNING id",
-                    ("topic", r.Topic), ("severity", severity), ("fingerprint", fingerprint), ("at", at), ("summary", Excerpt(r.Text))))!;
-                foreach (var channel in alerts.ChannelsFor(severity))
-                {
-                    await QueueDeliveryAsync(groupId, "initial", channel, at, at);
-                }
+                    "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
+                    "VALUES ('feedback', @topic, @severity, @fingerprint, @first_at, @at, @count, 'open', @dedup, @summary) RETURNING id",
+                    ("topic", open.Topic), ("severity", open.Severity), ("fingerprint", open.Fingerprint), ("first_at", Utc(open.FirstAt)),
+                    ("at", at), ("count", open.Count), ("dedup", open.DedupKey), ("summary", open.Summary)))!;
+            }
+
+            foreach (var delivery in decision.Deliveries)
+            {
+                await QueueDeliveryAsync(groupId, delivery.Kind, delivery.Channel, delivery.Due, at);
             }
 
             await ExecuteAsync(
                 "INSERT INTO alerts (feedback_id, sentiment, topic, confidence, state, created_at, group_id, severity) " +
                 "VALUES (@feedback_id, @sentiment, @topic, @confidence, 'open', @created_at, @group_id, @severity)",
                 ("feedback_id", r.Id), ("sentiment", r.Sentiment), ("topic", r.Topic), ("confidence", r.Confidence),
-                ("created_at", at), ("group_id", groupId), ("severity", severity));
+                ("created_at", at), ("group_id", groupId), ("severity", decision.Severity));
         }
 
         /// <summary>
@@ -174,9 +179,9 @@ internal sealed partial class PostgresWriter
             }
 
             await ExecuteAsync("UPDATE alerts SET state = 'resolved' WHERE group_id = @id AND state = 'open'", ("id", resolution.GroupId));
-            if (await HasDeliveryAsync(resolution.GroupId, PagerDuty))
+            if (await HasDeliveryAsync(resolution.GroupId, AlertGrouping.PagerDuty))
             {
-                await QueueDeliveryAsync(resolution.GroupId, "resolve", PagerDuty, at, at);
+                await QueueDeliveryAsync(resolution.GroupId, "resolve", AlertGrouping.PagerDuty, at, at);
             }
 
             return true;
@@ -209,24 +214,50 @@ internal sealed partial class PostgresWriter
             return null;
         }
 
-        private static string Excerpt(string text) => text.Length <= 300 ? text : text[..297] + "...";
-
-        private async Task<(long Id, string Severity, int Count, DateTime FirstAt)?> FindGroupAsync(string topic, long fingerprint, DateTime since)
+        /// <summary>
+        /// The topic's newest open groups that started at <paramref name="since"/> or later, as many as
+        /// <see cref="AlertGrouping.RecentGroups"/>, oldest first: those are the only ones an alert may join.
+        /// </summary>
+        private async Task<List<OpenAlertGroup>> RecentGroupsAsync(string topic, DateTime since)
         {
             await using var command = Command(
-                "SELECT id, fingerprint, severity, count, first_at FROM alert_groups " +
-                "WHERE kind = 'feedback' AND state = 'open' AND topic = @topic AND first_at >= @since ORDER BY id DESC LIMIT 100",
+                $"SELECT id, fingerprint, severity, count, first_at, {PagedColumn} FROM alert_groups " +
+                "WHERE kind = 'feedback' AND state = 'open' AND topic = @topic AND first_at >= @since " +
+                $"ORDER BY first_at DESC, id DESC LIMIT {AlertGrouping.RecentGroups}",
                 ("topic", topic), ("since", since));
             await using var reader = await command.ExecuteReaderAsync();
+            var groups = new List<OpenAlertGroup>();
             while (await reader.ReadAsync())
             {
-                if (alerts.SameComplaint(fingerprint, reader.GetInt64(1)))
-                {
-                    return (reader.GetInt64(0), reader.GetString(2), reader.GetInt32(3), reader.GetDateTime(4));
-                }
+                groups.Add(new OpenAlertGroup(
+                    reader.GetInt64(0), topic, reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3), reader.GetDateTime(4), reader.GetBoolean(5)));
             }
 
-            return null;
+            groups.Reverse();
+            return groups;
+        }
+
+        /// <summary>The shared group's row here: open, resolved already (its key is taken and cannot be inserted again), or none yet.</summary>
+        private async Task<StoredSharedGroup> FindSharedGroupAsync(SharedGroup shared)
+        {
+            await using var command = Command(
+                $"SELECT id, topic, fingerprint, severity, count, first_at, state, {PagedColumn} FROM alert_groups WHERE dedup_key = @dedup",
+                ("dedup", shared.DedupKey));
+            await using var reader = await command.ExecuteReaderAsync();
+            if (!await reader.ReadAsync())
+            {
+                return new StoredSharedGroup(shared, null, Resolved: false);
+            }
+
+            if (reader.GetString(6) != "open")
+            {
+                return new StoredSharedGroup(shared, null, Resolved: true);
+            }
+
+            var row = new OpenAlertGroup(
+                reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), reader.GetInt32(4), reader.GetDateTime(5),
+                reader.GetBoolean(7));
+            return new StoredSharedGroup(shared, row, Resolved: false);
         }
 
         private async Task<bool> HasDeliveryAsync(long groupId, string channel) =>

@@ -28,6 +28,7 @@ internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
     private readonly PostgresStoreSettings _settings;
     private readonly StoreHealth _health;
     private readonly AlertPolicy _alerts;
+    private readonly AlertGrouping _grouping;
     private readonly AlertSignal _signal;
     private readonly TimeSpan _provisionalLease;
     private readonly ILogger<PostgresWriter> _logger;
@@ -40,6 +41,7 @@ internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
         _settings = settings;
         _health = health;
         _alerts = alerts;
+        _grouping = new AlertGrouping(alerts);
         _signal = signal;
         _logger = logger;
 
@@ -164,7 +166,7 @@ internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
     {
         await using var connection = await _dataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        var session = new Session(connection, transaction, _alerts);
+        var session = new Session(connection, transaction, _alerts, _grouping);
         var results = new object?[batch.Count];
 
         // Every message of the group commit, in queue order, inserted in one round trip.
@@ -258,13 +260,13 @@ internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
             results.Add(new WriteResult(WriteOutcome.Created, record));
         }
 
-        var alerted = items.Where((item, i) => ids[i] is not null && item.RaiseAlert).Select(item => item.Record).ToList();
+        var alerted = items.Where((item, i) => ids[i] is not null && item.RaiseAlert).ToList();
         if (alerted.Count > 0)
         {
-            await session.LockTopicsAsync(alerted.Select(r => r.Topic));
-            foreach (var record in alerted)
+            await session.LockTopicsAsync(alerted.Select(item => item.Record.Topic));
+            foreach (var item in alerted)
             {
-                await session.InsertAlertAsync(record);
+                await session.InsertAlertAsync(item.Record, item.Group);
             }
         }
 
