@@ -224,6 +224,20 @@ public sealed class AlertGroupingTests
         join.Group.Count.ShouldBe(2);
     }
 
+    [Fact]
+    public void A_spike_is_announced_at_once_on_every_channel_its_severity_goes_to()
+    {
+        _grouping.SpikeDeliveries("high", Now).ShouldBe([new PlannedDelivery("initial", "slack", Now)]);
+        _grouping.SpikeDeliveries("critical", Now).ShouldBe([new PlannedDelivery("initial", "slack", Now), new PlannedDelivery("initial", "pagerduty", Now)]);
+    }
+
+    [Fact]
+    public void Resolving_a_group_that_paged_resolves_its_incident_and_tells_no_other_channel()
+    {
+        AlertGrouping.ResolutionDelivery(paged: true, Now).ShouldBe(new PlannedDelivery("resolve", "pagerduty", Now));
+        AlertGrouping.ResolutionDelivery(paged: false, Now).ShouldBeNull();
+    }
+
     private static RaisedAlert Alert(string text, string topic = "bug") => new(topic, text, 0.8, Now);
 
     private static OpenAlertGroup Group(

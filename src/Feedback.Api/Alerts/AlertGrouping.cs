@@ -52,8 +52,8 @@ internal sealed record AlertOpensGroup(
 /// The alert decision, once for every store: which open group a new alert joins (same topic, first alert within the
 /// window, a near-duplicate text) or that it opens one, how severe the alert and its group are, and which deliveries that
 /// queues (the first message on every channel, one "+N similar" summary per channel at the end of the window, a page
-/// when a group is critical). It reads nothing and writes nothing: a store reads what it asks for, and persists what it
-/// returns in the same transaction.
+/// when a group is critical), and what a spike or a resolution queues. It reads nothing and writes nothing: a store reads
+/// what it asks for, and persists what it returns in the same transaction.
 /// </summary>
 internal sealed class AlertGrouping(AlertPolicy policy)
 {
@@ -88,6 +88,13 @@ internal sealed class AlertGrouping(AlertPolicy policy)
         var group = agreed is null ? FindGroup(alert, fingerprint, recent) : agreed.Row;
         return group is null ? Open(alert, fingerprint, severity, agreed?.Group) : Join(alert, group, severity, agreed?.Group);
     }
+
+    /// <summary>A spike group is announced at once on every channel its severity goes to.</summary>
+    public IReadOnlyList<PlannedDelivery> SpikeDeliveries(string severity, DateTime at) =>
+        [.. policy.ChannelsFor(severity).Select(channel => new PlannedDelivery("initial", channel, at))];
+
+    /// <summary>Resolving a group that paged resolves its PagerDuty incident too; other channels are not told.</summary>
+    public static PlannedDelivery? ResolutionDelivery(bool paged, DateTime at) => paged ? new PlannedDelivery("resolve", PagerDuty, at) : null;
 
     /// <summary>The newest open group of the alert's topic that started within the window and is the same complaint.</summary>
     private OpenAlertGroup? FindGroup(RaisedAlert alert, long fingerprint, IReadOnlyList<OpenAlertGroup> recent)

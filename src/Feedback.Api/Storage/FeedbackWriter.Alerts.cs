@@ -44,7 +44,6 @@ internal sealed partial class FeedbackWriter
             "CASE WHEN severity = 'critical' THEN EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.group_id = alert_groups.id " +
             $"AND d.channel = '{AlertGrouping.PagerDuty}') ELSE 0 END";
 
-        private readonly AlertPolicy _alerts;
         private readonly AlertGrouping _grouping;
         private readonly OpenGroups _openGroups = new();
 
@@ -143,9 +142,10 @@ internal sealed partial class FeedbackWriter
 
             // A resolved group leaves the newest open ones, and an older one may take its place: read them again.
             _openGroups.Clear();
-            if (_hasDelivery.Bind(1, resolution.GroupId).Bind(2, AlertGrouping.PagerDuty).ScalarInt64() is not null)
+            var paged = _hasDelivery.Bind(1, resolution.GroupId).Bind(2, AlertGrouping.PagerDuty).ScalarInt64() is not null;
+            if (AlertGrouping.ResolutionDelivery(paged, resolution.At) is { } delivery)
             {
-                QueueDelivery(resolution.GroupId, "resolve", AlertGrouping.PagerDuty, resolution.At, resolution.At);
+                QueueDelivery(resolution.GroupId, delivery.Kind, delivery.Channel, delivery.Due, resolution.At);
             }
 
             return true;
@@ -161,9 +161,9 @@ internal sealed partial class FeedbackWriter
                 return false;
             }
 
-            foreach (var channel in _alerts.ChannelsFor(spike.Severity))
+            foreach (var delivery in _grouping.SpikeDeliveries(spike.Severity, spike.At))
             {
-                QueueDelivery(id, "initial", channel, spike.At, spike.At);
+                QueueDelivery(id, delivery.Kind, delivery.Channel, delivery.Due, spike.At);
             }
 
             return true;

@@ -325,7 +325,6 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
         private Statements(SqliteConnection connection, AlertPolicy alerts)
         {
             Connection = connection;
-            _alerts = alerts;
             _grouping = new AlertGrouping(alerts);
             try
             {

@@ -6,7 +6,7 @@ namespace Feedback.Api.Storage;
 internal sealed partial class PostgresWriter
 {
     /// <summary>The statements of one group commit, on its connection and transaction.</summary>
-    private sealed class Session(NpgsqlConnection connection, NpgsqlTransaction transaction, AlertPolicy alerts, AlertGrouping grouping)
+    private sealed class Session(NpgsqlConnection connection, NpgsqlTransaction transaction, AlertGrouping grouping)
     {
         /// <summary>
         /// Whether a group has a PagerDuty delivery. Only a critical group can have one (PagerDuty is queued for critical
@@ -179,9 +179,10 @@ internal sealed partial class PostgresWriter
             }
 
             await ExecuteAsync("UPDATE alerts SET state = 'resolved' WHERE group_id = @id AND state = 'open'", ("id", resolution.GroupId));
-            if (await HasDeliveryAsync(resolution.GroupId, AlertGrouping.PagerDuty))
+            var paged = await HasDeliveryAsync(resolution.GroupId, AlertGrouping.PagerDuty);
+            if (AlertGrouping.ResolutionDelivery(paged, at) is { } delivery)
             {
-                await QueueDeliveryAsync(resolution.GroupId, "resolve", AlertGrouping.PagerDuty, at, at);
+                await QueueDeliveryAsync(resolution.GroupId, delivery.Kind, delivery.Channel, delivery.Due, at);
             }
 
             return true;
@@ -199,9 +200,9 @@ internal sealed partial class PostgresWriter
                 return false;
             }
 
-            foreach (var channel in alerts.ChannelsFor(spike.Severity))
+            foreach (var delivery in grouping.SpikeDeliveries(spike.Severity, at))
             {
-                await QueueDeliveryAsync(id, "initial", channel, at, at);
+                await QueueDeliveryAsync(id, delivery.Kind, delivery.Channel, delivery.Due, at);
             }
 
             return true;

@@ -27,7 +27,6 @@ internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgresStoreSettings _settings;
     private readonly StoreHealth _health;
-    private readonly AlertPolicy _alerts;
     private readonly AlertGrouping _grouping;
     private readonly AlertSignal _signal;
     private readonly TimeSpan _provisionalLease;
@@ -40,7 +39,6 @@ internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
         _dataSource = dataSource;
         _settings = settings;
         _health = health;
-        _alerts = alerts;
         _grouping = new AlertGrouping(alerts);
         _signal = signal;
         _logger = logger;
@@ -166,7 +164,7 @@ internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
     {
         await using var connection = await _dataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        var session = new Session(connection, transaction, _alerts, _grouping);
+        var session = new Session(connection, transaction, _grouping);
         var results = new object?[batch.Count];
 
         // Every message of the group commit, in queue order, inserted in one round trip.
