@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using Feedback.Analysis.Deep;
 using Feedback.Analysis.Llm;
 
 namespace Feedback.Analysis;
@@ -5,7 +7,7 @@ namespace Feedback.Analysis;
 /// <summary>What the service answers for one message.</summary>
 /// <param name="Model">The classifier that decided: the local classifier's version, or the LLM's model name.</param>
 /// <param name="PromptVersion">The prompt used when an LLM decided; null otherwise.</param>
-/// <param name="Provisional">The local answer stands in while the LLM's is still coming.</param>
+/// <param name="Provisional">The lexical answer stands in while the deep model's or the LLM's is still coming.</param>
 public sealed record AnalysisResult(
     Classification Classification,
     ProcessingMethod Method,
@@ -15,21 +17,27 @@ public sealed record AnalysisResult(
     bool CacheHit,
     bool Provisional = false);
 
-/// <summary>An answer now and, when it is provisional, the LLM's answer to come (null if the LLM gave none).</summary>
+/// <summary>An answer now and, when it is provisional, the better answer to come (null if none came).</summary>
 public sealed record AnalysisOutcome(AnalysisResult Result, Task<AnalysisResult?>? Upgrade);
 
 /// <summary>
 /// The policy: input rules first, then the cache (this instance's, then the one instances share), then the LLM
 /// within its deadline when one is configured, with the local classifier as the answer whenever the LLM is slow,
-/// down or wrong. Every caller (API, CLI, batch) goes through here so they all answer the same way.
+/// down or wrong. The local classifier is the deep one (<paramref name="deep"/>: the encoder and trained heads) when
+/// it is configured, within its own budget, and the lexical one (<paramref name="local"/>) when it is not, when the
+/// deep one cannot answer in time, or on a small machine. Every caller (API, CLI, batch) goes through here so they
+/// all answer the same way.
 /// </summary>
-public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, AiProvider? ai = null)
+public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, AiProvider? ai = null, DeepTier? deep = null)
 {
     public const string ValidationModel = "rules";
 
-    public string LocalVersion => local.Version;
+    /// <summary>The version of the local answers: the deep model's when it is configured.</summary>
+    public string LocalVersion => deep?.Version ?? local.Version;
 
     public AiProvider? Ai => ai;
+
+    public DeepTier? Deep => deep;
 
     /// <summary>
     /// False for bulk work that stores no reasons (the import): the same labels and probabilities, without the cost of
@@ -37,60 +45,94 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
     /// </summary>
     public bool Explain { get; init; } = true;
 
-    /// <summary>The local answer only: what the CLI and the evaluation use, and the fallback of every request.</summary>
-    public AnalysisResult Analyze(string text) => Prepare(text).Local;
+    /// <summary>The local answer only, with no deadline: what the CLI and the evaluation use.</summary>
+    public AnalysisResult Analyze(string text)
+    {
+        var prepared = Prepare(text);
+        if (prepared.Settled || deep is null)
+        {
+            return prepared.Local;
+        }
+
+        var lexical = prepared.Local.Classification;
+        var classification = deep.Classifier.Combine(lexical, deep.Classifier.Encoder.Encode(prepared.Analysed), Explain);
+        return Remember(prepared, classification);
+    }
 
     public async ValueTask<AnalysisOutcome> AnalyzeAsync(string text, CancellationToken cancellationToken)
     {
         var prepared = Prepare(text);
-        var localResult = prepared.Local;
-        if (ai is null || localResult.Method == ProcessingMethod.Validation)
+        if (prepared.Settled && (ai is null || prepared.Local.Method == ProcessingMethod.Validation))
         {
-            return new AnalysisOutcome(localResult, null);
+            return new AnalysisOutcome(prepared.Local, null);
+        }
+
+        // The deep model starts at once, so it is ready as the LLM's fallback as well as the answer without one.
+        var started = ai?.Time.GetTimestamp() ?? 0;
+        var deepAnswer = !prepared.Settled && TryStartDeep(prepared, out var queued) ? queued : null;
+        var budget = deep?.Options.Budget ?? TimeSpan.Zero;
+        if (ai is null)
+        {
+            return await LocalOutcomeAsync(prepared, deepAnswer, budget, cancellationToken);
         }
 
         var prompt = ai.PromptFor(prepared.Key);
         var cached = ai.TryGetCached(prepared.Key, prompt, out var known) ? known : await ai.GetSharedAsync(prepared.Key, prompt);
         if (cached is not null)
         {
-            return new AnalysisOutcome(AiResult(cached, prompt, localResult.Warnings, cacheHit: true), null);
+            return new AnalysisOutcome(AiResult(cached, prompt, prepared.Local.Warnings, cacheHit: true), null);
         }
 
         if (!ai.Circuit.TryAcquire())
         {
             ai.CountFallback("circuit_open");
-            return new AnalysisOutcome(localResult, null);
+            return await LocalOutcomeAsync(prepared, deepAnswer, budget, cancellationToken);
         }
 
         if (!ai.TryReserveSlot())
         {
             // Every slot is busy: answer now and let the background sweep ask the LLM later.
             ai.CountFallback("busy");
-            return new AnalysisOutcome(localResult with { Provisional = true }, null);
+            var now = await LocalOutcomeAsync(prepared, deepAnswer, budget, cancellationToken);
+            return new AnalysisOutcome(now.Result with { Provisional = true }, null);
         }
 
         var call = CallAsync(prepared, prompt);
         var deadline = Task.Delay(ai.Options.Deadline, ai.Time, cancellationToken);
-        if (await Task.WhenAny(call, deadline) == call)
+        if (await Task.WhenAny(call, deadline) == call && await call is { } answered)
         {
-            return new AnalysisOutcome(await call ?? localResult, null);
+            return new AnalysisOutcome(answered, null);
         }
 
-        ai.CountFallback("deadline");
-        return new AnalysisOutcome(localResult with { Provisional = true }, call);
+        if (!call.IsCompleted)
+        {
+            ai.CountFallback("deadline");
+            var deepGiven = deepAnswer is { IsCompletedSuccessfully: true, Result: not null };
+            var fallback = deepGiven ? deepAnswer!.Result! : prepared.Local;
+            return new AnalysisOutcome(fallback with { Provisional = true }, LlmThenDeepAsync(call, deepAnswer, deepGiven));
+        }
+
+        // The LLM answered in time with nothing usable: the local answer decides, within what is left of the budget.
+        return await LocalOutcomeAsync(prepared, deepAnswer, budget - ai.Time.GetElapsedTime(started), cancellationToken);
     }
 
     /// <summary>
-    /// Asks the LLM with no deadline, for a stored provisional answer. <c>Attempted</c> is false when the LLM
-    /// could not be asked now (none configured, circuit open, every slot busy): try again later. Otherwise
-    /// <c>Result</c> is the LLM's answer, or null when it gave none and the local answer should stand.
+    /// Asks again, with no deadline, for a stored provisional answer: the LLM when one is configured (the deep model
+    /// when it gives nothing usable), else the deep model. <c>Attempted</c> is false when nobody could be asked now
+    /// (circuit open, every slot busy): try again later. Otherwise <c>Result</c> is the better answer, or null when
+    /// there is none and the stored answer should stand.
     /// </summary>
-    public async Task<(bool Attempted, AnalysisResult? Result)> UpgradeAsync(string text)
+    public async Task<(bool Attempted, AnalysisResult? Result)> UpgradeAsync(string text, CancellationToken cancellationToken = default)
     {
         var prepared = Prepare(text);
-        if (ai is null || prepared.Local.Method == ProcessingMethod.Validation)
+        if (prepared.Local.Method == ProcessingMethod.Validation)
         {
-            return (ai is not null, null);
+            return (ai is not null || deep is not null, null);
+        }
+
+        if (ai is null)
+        {
+            return (deep is not null, prepared.Settled ? prepared.Local : await DeepAsync(prepared, cancellationToken));
         }
 
         var prompt = ai.PromptFor(prepared.Key);
@@ -110,7 +152,64 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
             return (false, null);
         }
 
-        return (true, await CallAsync(prepared, prompt));
+        var answer = await CallAsync(prepared, prompt);
+        return (true, answer ?? (prepared.Settled || deep is null ? null : await DeepAsync(prepared, cancellationToken)));
+    }
+
+    /// <summary>The answer without the LLM: the deep one within the budget, else the lexical one as provisional.</summary>
+    private async Task<AnalysisOutcome> LocalOutcomeAsync(Prepared prepared, Task<AnalysisResult?>? deepAnswer, TimeSpan budget, CancellationToken cancellationToken)
+    {
+        if (deepAnswer is null)
+        {
+            // Settled (cached, or the lexical model is the local one), or the deep queue is full: the sweep revises it.
+            return new AnalysisOutcome(prepared.Settled ? prepared.Local : prepared.Local with { Provisional = true }, null);
+        }
+
+        if (!deepAnswer.IsCompleted && budget > TimeSpan.Zero)
+        {
+            await Task.WhenAny(deepAnswer, Task.Delay(budget, cancellationToken));
+        }
+
+        if (deepAnswer.IsCompletedSuccessfully && deepAnswer.Result is { } answered)
+        {
+            return new AnalysisOutcome(answered, null);
+        }
+
+        return new AnalysisOutcome(prepared.Local with { Provisional = true }, deepAnswer.IsCompleted ? null : deepAnswer);
+    }
+
+    /// <summary>Queues the message for the deep model: false without one, or when its queue is full.</summary>
+    private bool TryStartDeep(Prepared prepared, [NotNullWhen(true)] out Task<AnalysisResult?>? answer)
+    {
+        answer = deep is not null && deep.TryClassify(prepared.Analysed, prepared.Local.Classification, Explain, out var pending)
+            ? RememberAsync(prepared, pending)
+            : null;
+        return answer is not null;
+    }
+
+    private async Task<AnalysisResult?> RememberAsync(Prepared prepared, Task<Classification> pending) => Remember(prepared, await pending);
+
+    private async Task<AnalysisResult?> DeepAsync(Prepared prepared, CancellationToken cancellationToken) =>
+        await deep!.ClassifyAsync(prepared.Analysed, prepared.Local.Classification, Explain, cancellationToken) is { } classification
+            ? Remember(prepared, classification)
+            : null;
+
+    /// <summary>What replaces a provisional answer given while the LLM was late: its answer, else the deep model's.</summary>
+    private static async Task<AnalysisResult?> LlmThenDeepAsync(Task<AnalysisResult?> call, Task<AnalysisResult?>? deepAnswer, bool deepGiven)
+    {
+        if (await call is { } answered)
+        {
+            return answered;
+        }
+
+        // The LLM gave nothing usable: the deep answer, unless it is the one given already (null: it stands).
+        return deepAnswer is null || deepGiven ? null : await deepAnswer;
+    }
+
+    private AnalysisResult Remember(Prepared prepared, Classification classification)
+    {
+        cache.Set(prepared.Key, classification);
+        return new AnalysisResult(classification, ProcessingMethod.MlFallback, deep!.Version, null, prepared.Local.Warnings, false);
     }
 
     private async Task<AnalysisResult?> CallAsync(Prepared prepared, PromptVersion prompt)
@@ -122,13 +221,17 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
     private AnalysisResult AiResult(Classification classification, PromptVersion prompt, IReadOnlyList<string> warnings, bool cacheHit) =>
         new(classification, ProcessingMethod.Ai, ai!.Model, prompt.Name, warnings, cacheHit);
 
+    /// <summary>
+    /// The input rules, the cache and the lexical model. <c>Settled</c>: the answer is the local one already (a
+    /// validation answer, a cache hit, or the lexical model is the only local one); otherwise the deep model decides.
+    /// </summary>
     private Prepared Prepare(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         var trimmed = text.Trim();
         if (TextRules.IsShorterThan(trimmed, TextRules.MinAnalysedLength))
         {
-            return new Prepared(TooShort, trimmed, default);
+            return new Prepared(TooShort, trimmed, default, Settled: true);
         }
 
         IReadOnlyList<string> warnings = [];
@@ -140,18 +243,22 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
         }
 
         var normalised = TextRules.Normalise(analysed);
-        var key = TextRules.KeyFor(normalised, local.Version);
-        var hit = cache.TryGet(key, out var classification);
-        if (!hit)
+        var key = TextRules.KeyFor(normalised, LocalVersion);
+        if (cache.TryGet(key, out var cached))
         {
-            classification = Explain ? local.Classify(normalised) : local.ClassifyWithoutReasons(normalised);
+            return new Prepared(new AnalysisResult(cached, ProcessingMethod.MlFallback, LocalVersion, null, warnings, true), normalised, key, Settled: true);
+        }
+
+        var classification = Explain ? local.Classify(normalised) : local.ClassifyWithoutReasons(normalised);
+        if (deep is null)
+        {
             cache.Set(key, classification);
         }
 
-        return new Prepared(new AnalysisResult(classification, ProcessingMethod.MlFallback, local.Version, null, warnings, hit), normalised, key);
+        return new Prepared(new AnalysisResult(classification, ProcessingMethod.MlFallback, local.Version, null, warnings, false), normalised, key, Settled: deep is null);
     }
 
-    private readonly record struct Prepared(AnalysisResult Local, string Analysed, CacheKey Key);
+    private readonly record struct Prepared(AnalysisResult Local, string Analysed, CacheKey Key, bool Settled);
 
     private static readonly AnalysisResult TooShort = new(
         new Classification(

@@ -48,6 +48,9 @@ public sealed record Classification(
     /// <summary>Probability that <see cref="Topic"/> is right, when the classifier can tell; evaluation uses it for calibration.</summary>
     public double? TopicConfidence { get; init; }
 
+    /// <summary>Probability of every topic in enum order, summing to 1, when the classifier has them.</summary>
+    public IReadOnlyList<double>? TopicScores { get; init; }
+
     public ConfidenceLevel ConfidenceLevel => Confidence switch
     {
         > 0.80 => ConfidenceLevel.High,

@@ -1,7 +1,10 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Feedback.Analysis;
+using Feedback.Analysis.Deep;
+using Feedback.Analysis.Deep.Training;
 using Feedback.Analysis.Evaluation;
 using Feedback.Analysis.Local;
 using Feedback.Analysis.Local.Model;
@@ -10,8 +13,9 @@ using Feedback.Analysis.Local.Training;
 namespace Feedback.Cli;
 
 /// <summary>
-/// bench/ACCURACY.md: both classifiers on every shared set's held-out split and on the hand-written
-/// fixtures, the issue's headline figures, speed and memory.
+/// bench/ACCURACY.md: the three local classifiers (VADER-only, the lexical model, the deep one) on the project's own
+/// held-out product feedback, every shared set's held-out split and the hand-written fixtures; the issues' headline
+/// figures, calibration, speed and memory.
 /// </summary>
 internal static class AccuracyReport
 {
@@ -23,17 +27,24 @@ internal static class AccuracyReport
 
     private static readonly string[] TopicSets = ["clap_app_reviews", "vu_appstore_reviews"];
 
-    public static string Build(string dataDirectory, string fixtureDirectory, string command)
+    public static string Build(string dataDirectory, string fixtureDirectory, string inDomainPath, string command)
     {
-        var classifiers = new (string Name, ILocalClassifier Classifier)[] { ("VADER-only", new LexiconClassifier()), ("trained", new LocalClassifier()) };
+        using var encoder = SentenceEncoder.Load();
+        var deep = new DeepClassifier(new LocalClassifier(), new Lazy<SentenceEncoder>(encoder), DeepHeads.Default);
+        var primed = new PrimedClassifier(deep);
+        var classifiers = new (string Name, ILocalClassifier Classifier)[] { ("VADER-only", new LexiconClassifier()), ("trained", new LocalClassifier()), ("deep", primed) };
         var md = new StringBuilder();
-        md.Append("# Accuracy of the local classifier\n\n");
+        md.Append("# Accuracy of the local classifiers\n\n");
         md.Append(CultureInfo.InvariantCulture, $"Regenerate with `{command}` (the data directory is an argument; it defaults to `../shared/data`).\n");
         md.Append(CultureInfo.InvariantCulture, $"Held-out split: a row is held out when the FNV-1a hash of its UTF-8 text falls in the lowest {DataSplit.HeldOutPercent} of 100 buckets; the model never trains on those rows.\n");
-        md.Append(CultureInfo.InvariantCulture, $"Classifiers: VADER-only = `{LexiconClassifier.CurrentVersion}` (lexicon and rules), trained = `{LocalClassifier.CurrentVersion}`.\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"Classifiers: VADER-only = `{LexiconClassifier.CurrentVersion}` (lexicon and rules), trained = `{LocalClassifier.CurrentVersion}` (the lexical model, `CLASSIFIER=fast`), deep = `{deep.Version}` (all-MiniLM-L6-v2 with heads trained on `{inDomainPath}` and a sample of the shared sets, the default).\n\n");
         md.Append("Macro-F1 is over every class seen as truth or prediction (as `./run.sh eval` reports it); \"labelled-class\" macro-F1 averages only the classes the set labels.\n\n");
 
         var rows = TrainingData.Load(dataDirectory).Where(r => r.IsHeldOut).ToList();
+        var inDomain = ProductFeedbackSet.Load(inDomainPath).Where(r => r.IsHeldOut).ToList();
+        var fixtures = Directory.Exists(fixtureDirectory) ? Directory.GetFiles(fixtureDirectory, "*.csv").Order(StringComparer.Ordinal).ToArray() : [];
+        primed.Prime([.. rows.Select(r => r.Text), .. inDomain.Select(r => r.Text), .. fixtures.SelectMany(FixtureTexts)]);
+        InDomain(md, inDomain, classifiers);
         var sets = rows.Select(r => r.Set).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var reports = new Dictionary<(string Set, string Classifier), EvaluationReport>();
         foreach (var set in sets)
@@ -45,45 +56,47 @@ internal static class AccuracyReport
         }
 
         md.Append("## Sentiment, per data set (held-out rows)\n\n");
-        md.Append("| data set | rows | VADER-only accuracy | VADER-only macro-F1 | trained accuracy | trained macro-F1 | trained ECE |\n|---|---:|---:|---:|---:|---:|---:|\n");
+        md.Append("| data set | rows | VADER-only accuracy | VADER-only macro-F1 | trained accuracy | trained macro-F1 | trained ECE | deep accuracy | deep macro-F1 | deep ECE |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         foreach (var set in sets.Where(s => reports[(s, "trained")].Sentiment is not null))
         {
             var v = reports[(set, "VADER-only")].Sentiment!;
             var t = reports[(set, "trained")].Sentiment!;
-            md.Append(CultureInfo.InvariantCulture, $"| {set} | {t.Rows} | {v.Accuracy:0.000} | {v.MacroF1:0.000} | {t.Accuracy:0.000} | {t.MacroF1:0.000} | {t.Ece:0.000} |\n");
+            var d = reports[(set, "deep")].Sentiment!;
+            md.Append(CultureInfo.InvariantCulture, $"| {set} | {t.Rows} | {v.Accuracy:0.000} | {v.MacroF1:0.000} | {t.Accuracy:0.000} | {t.MacroF1:0.000} | {t.Ece:0.000} | {d.Accuracy:0.000} | {d.MacroF1:0.000} | {d.Ece:0.000} |\n");
         }
 
         md.Append("\n## Topic, per data set (held-out rows)\n\n");
-        md.Append("| data set | rows | VADER-only accuracy | VADER-only macro-F1 | trained accuracy | trained macro-F1 | trained labelled-class macro-F1 |\n|---|---:|---:|---:|---:|---:|---:|\n");
+        md.Append("| data set | rows | VADER-only accuracy | VADER-only macro-F1 | trained accuracy | trained macro-F1 | trained labelled-class macro-F1 | deep accuracy | deep labelled-class macro-F1 |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         foreach (var set in sets.Where(s => reports[(s, "trained")].Topic is not null))
         {
             var v = reports[(set, "VADER-only")].Topic!;
             var t = reports[(set, "trained")].Topic!;
-            md.Append(CultureInfo.InvariantCulture, $"| {set} | {t.Rows} | {v.Accuracy:0.000} | {v.MacroF1:0.000} | {t.Accuracy:0.000} | {t.MacroF1:0.000} | {LabelledMacroF1(t):0.000} |\n");
+            var d = reports[(set, "deep")].Topic!;
+            md.Append(CultureInfo.InvariantCulture, $"| {set} | {t.Rows} | {v.Accuracy:0.000} | {v.MacroF1:0.000} | {t.Accuracy:0.000} | {t.MacroF1:0.000} | {LabelledMacroF1(t):0.000} | {d.Accuracy:0.000} | {LabelledMacroF1(d):0.000} |\n");
         }
 
-        md.Append("\n## Headline figures against the issue's targets\n\n| figure | target | VADER-only | trained |\n|---|---|---:|---:|\n");
+        md.Append("\n## Headline figures on the shared sets against the issues' targets\n\n| figure | target | VADER-only | trained | deep |\n|---|---|---:|---:|---:|\n");
         foreach (var set in BinarySets)
         {
-            md.Append(CultureInfo.InvariantCulture, $"| binary accuracy, {set} | | {Binary(rows, set, classifiers[0].Classifier):0.000} | {Binary(rows, set, classifiers[1].Classifier):0.000} |\n");
+            md.Append(CultureInfo.InvariantCulture, $"| binary accuracy, {set} | | {Binary(rows, set, classifiers[0].Classifier):0.000} | {Binary(rows, set, classifiers[1].Classifier):0.000} | {Binary(rows, set, classifiers[2].Classifier):0.000} |\n");
         }
 
-        md.Append(CultureInfo.InvariantCulture, $"| **binary accuracy, average of the six** | ≥ 0.88 | {BinarySets.Average(s => Binary(rows, s, classifiers[0].Classifier)):0.000} | **{BinarySets.Average(s => Binary(rows, s, classifiers[1].Classifier)):0.000}** |\n");
-        md.Append(CultureInfo.InvariantCulture, $"| TweetEval 3-class macro-F1 (in parentheses: all-class, `mixed` answers as a fourth class) | ≥ 0.65 | {Macro3(reports, "tweeteval_sentiment_test", "VADER-only")} | **{Macro3(reports, "tweeteval_sentiment_test", "trained")}** |\n");
+        md.Append(CultureInfo.InvariantCulture, $"| **binary accuracy, average of the six** | ≥ 0.88 | {BinarySets.Average(s => Binary(rows, s, classifiers[0].Classifier)):0.000} | **{BinarySets.Average(s => Binary(rows, s, classifiers[1].Classifier)):0.000}** | **{BinarySets.Average(s => Binary(rows, s, classifiers[2].Classifier)):0.000}** |\n");
+        md.Append(CultureInfo.InvariantCulture, $"| TweetEval 3-class macro-F1 (in parentheses: all-class, `mixed` answers as a fourth class) | ≥ 0.65 | {Macro3(reports, "tweeteval_sentiment_test", "VADER-only")} | **{Macro3(reports, "tweeteval_sentiment_test", "trained")}** | **{Macro3(reports, "tweeteval_sentiment_test", "deep")}** |\n");
         foreach (var set in MixedSets)
         {
-            md.Append(CultureInfo.InvariantCulture, $"| mixed recall (precision), {set} | ≥ 0.5 | {Mixed(reports, set, "VADER-only")} | **{Mixed(reports, set, "trained")}** |\n");
+            md.Append(CultureInfo.InvariantCulture, $"| mixed recall (precision), {set} | ≥ 0.5 | {Mixed(reports, set, "VADER-only")} | **{Mixed(reports, set, "trained")}** | **{Mixed(reports, set, "deep")}** |\n");
         }
 
         foreach (var set in TopicSets)
         {
-            md.Append(CultureInfo.InvariantCulture, $"| topic macro-F1 (labelled-class), {set} | ≥ 0.70 | {TopicMacro(reports, set, "VADER-only")} | **{TopicMacro(reports, set, "trained")}** |\n");
+            md.Append(CultureInfo.InvariantCulture, $"| topic macro-F1 (labelled-class), {set} | ≥ 0.70 | {TopicMacro(reports, set, "VADER-only")} | **{TopicMacro(reports, set, "trained")}** | **{TopicMacro(reports, set, "deep")}** |\n");
         }
 
         md.Append("\nBinary accuracy: positive and negative rows only, the answer being whichever of the positive and negative probabilities is higher (what a two-class model such as siebert/sentiment-roberta-large-english is scored on).\n");
 
         md.Append("\n## Hand-written product feedback (written by the project, never trained on)\n\n| fixture | rows | classifier | sentiment accuracy | sentiment macro-F1 | topic accuracy | topic macro-F1 |\n|---|---:|---|---:|---:|---:|---:|\n");
-        foreach (var fixture in Directory.Exists(fixtureDirectory) ? Directory.GetFiles(fixtureDirectory, "*.csv").Order(StringComparer.Ordinal).ToArray() : [])
+        foreach (var fixture in fixtures)
         {
             foreach (var (name, classifier) in classifiers)
             {
@@ -94,13 +107,14 @@ internal static class AccuracyReport
 
         md.Append("\n`saas_feedback_check.csv` was written before the `local-3` tuning and scored only after it; the `local-4` tuning then used it together with `product_feedback.csv` and `topic_examples.csv`. `product_feedback_holdout.csv` was written before the `local-4` tuning, is left out of `./run.sh train --check`, and is scored only here: the held-out check of `local-4` and of `local-5`, whose tuning did not look at it either.\n");
 
-        md.Append("\n## Do the confidence levels mean what they say? (held-out rows of every set, trained classifier)\n\n| task | level | rows | right |\n|---|---|---:|---:|\n");
+        md.Append("\n## Do the confidence levels mean what they say? (held-out rows of every shared set)\n\n| classifier | task | level | rows | right |\n|---|---|---|---:|---:|\n");
+        foreach (var (name, classifier) in classifiers.Skip(1))
         foreach (var task in new[] { "sentiment", "topic" })
         {
             var levels = new SortedDictionary<ConfidenceLevel, (int Right, int Count)>();
             foreach (var row in rows.Where(r => task == "sentiment" ? r.Sentiment is not null : r.Topic is not null))
             {
-                var c = classifiers[1].Classifier.Classify(row.Text);
+                var c = classifier.Classify(row.Text);
                 var confidence = task == "sentiment" ? c.Confidence : c.TopicConfidence ?? c.Confidence;
                 var level = confidence > 0.8 ? ConfidenceLevel.High : confidence >= 0.5 ? ConfidenceLevel.Medium : ConfidenceLevel.Low;
                 var right = task == "sentiment" ? c.Sentiment == row.Sentiment : c.Topic == row.Topic;
@@ -110,13 +124,13 @@ internal static class AccuracyReport
 
             foreach (var (level, (right, count)) in levels)
             {
-                md.Append(CultureInfo.InvariantCulture, $"| {task} | {WireNames.Of(level)} ({(level == ConfidenceLevel.High ? "> 0.8, target right > 80 %" : level == ConfidenceLevel.Low ? "< 0.5, target right < 50 %" : "0.5-0.8")}) | {count} | {right / (double)count:0.000} |\n");
+                md.Append(CultureInfo.InvariantCulture, $"| {name} | {task} | {WireNames.Of(level)} ({(level == ConfidenceLevel.High ? "> 0.8, target right > 80 %" : level == ConfidenceLevel.Low ? "< 0.5, target right < 50 %" : "0.5-0.8")}) | {count} | {right / (double)count:0.000} |\n");
             }
         }
 
         var texts = rows.Select(r => r.Text).ToList();
-        md.Append("\n## Cost\n\n| classifier | median µs per 150-character message (one thread) | p99 µs |\n|---|---:|---:|\n");
-        foreach (var (name, classifier) in classifiers)
+        md.Append("\n## Cost\n\n| classifier | median µs per 150-character message (one at a time) | p99 µs |\n|---|---:|---:|\n");
+        foreach (var (name, classifier) in classifiers.Take(2).Append(("deep", deep)))
         {
             var (median, p99) = Speed(classifier, texts);
             md.Append(CultureInfo.InvariantCulture, $"| {name} | {median:0.0} | {p99:0.0} |\n");
@@ -258,6 +272,66 @@ internal static class AccuracyReport
 
         Array.Sort(elapsed);
         return (elapsed[Count / 2], elapsed[Count * 99 / 100]);
+    }
+
+    /// <summary>The project's own held-out product feedback: the figures classifier v2 is held to.</summary>
+    private static void InDomain(StringBuilder md, List<FeedbackExample> rows, (string Name, ILocalClassifier Classifier)[] classifiers)
+    {
+        md.Append(CultureInfo.InvariantCulture, $"## Hand-written product feedback, held out (`{ProductFeedbackSet.DefaultPath}`, {rows.Count} rows never trained on)\n\n");
+        md.Append("Alert: the default rule (negative or mixed at confidence 0.5 or more) scored against the `action` label (a person must act). \"High right\": share of answers with confidence above 0.8 that are right.\n\n");
+        md.Append("| rows | classifier | sentiment accuracy | sentiment macro-F1 | sentiment ECE | high right (rows) | topic accuracy | topic macro-F1 | topic ECE | alert F1 | alert precision | alert recall |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        foreach (var (label, subset) in new[] { ("all", rows), ("not English", rows.Where(r => r.Language != "en").ToList()) })
+        {
+            foreach (var (name, classifier) in classifiers)
+            {
+                var answers = subset.Select(r => classifier.Classify(r.Text)).ToList();
+                var sentiments = subset.Select((r, i) => new Evaluator.Outcome<Sentiment>(r.Sentiment, answers[i].Sentiment, answers[i].Confidence)).ToList();
+                var topics = subset.Select((r, i) => new Evaluator.Outcome<Topic>(r.Topic, answers[i].Topic, answers[i].TopicConfidence)).ToList();
+                var alerts = Evaluator.Alerts([.. subset.Select((r, i) => (r.Action, Evaluator.IsAlert(answers[i].Sentiment, answers[i].Confidence)))]);
+                var s = Evaluator.Score(sentiments, WireNames.Of);
+                var t = Evaluator.Score(topics, WireNames.Of);
+                var high = sentiments.Where(o => o.Confidence > 0.8).ToList();
+                var highRight = high.Count == 0 ? 0 : high.Count(o => o.Truth == o.Predicted) / (double)high.Count;
+                md.Append(CultureInfo.InvariantCulture, $"| {label} ({subset.Count}) | {name} | {s.Accuracy:0.000} | {s.MacroF1:0.000} | {s.Ece:0.000} | {highRight:0.000} ({high.Count}) | {t.Accuracy:0.000} | {t.MacroF1:0.000} | {t.Ece:0.000} | {alerts.F1:0.000} | {alerts.Precision:0.000} | {alerts.Recall:0.000} |\n");
+            }
+        }
+
+        md.Append('\n');
+    }
+
+    private static IEnumerable<string> FixtureTexts(string path)
+    {
+        using var reader = File.OpenText(path);
+        foreach (var record in CsvReader.ReadRecords(reader).SkipWhile(r => r.Length == 0 || r[0] != "text").Skip(1))
+        {
+            yield return record[0];
+        }
+    }
+
+    /// <summary>
+    /// The deep classifier with the texts a report will ask about encoded up front, in batches: several times faster
+    /// than one at a time, and the same answers (a text is classified once and remembered).
+    /// </summary>
+    private sealed class PrimedClassifier(DeepClassifier deep) : ILocalClassifier
+    {
+        private readonly ConcurrentDictionary<string, Classification> answers = new(StringComparer.Ordinal);
+
+        public string Version => deep.Version;
+
+        public void Prime(IEnumerable<string> texts)
+        {
+            var missing = texts.Where(t => !answers.ContainsKey(t)).Distinct(StringComparer.Ordinal).ToArray();
+            foreach (var chunk in missing.Chunk(1024))
+            {
+                var classified = deep.ClassifyMany(chunk, explain: false);
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    answers[chunk[i]] = classified[i];
+                }
+            }
+        }
+
+        public Classification Classify(string text) => answers.GetOrAdd(text, t => deep.ClassifyWithoutReasons(t));
     }
 
     private static double HeapMegabytes() => GC.GetTotalMemory(forceFullCollection: true) / 1024.0 / 1024;

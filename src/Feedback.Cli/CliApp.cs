@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Feedback.Analysis;
+using Feedback.Analysis.Deep;
+using Feedback.Analysis.Deep.Training;
 using Feedback.Analysis.Evaluation;
 using Feedback.Analysis.Local;
 using Feedback.Analysis.Local.Model;
@@ -42,8 +44,22 @@ internal static class CliApp
         }
     }
 
-    private static Analyzer CreateAnalyzer() =>
-        new(new LocalClassifier(), new ClassificationCache(1000, TimeSpan.FromHours(1), TimeProvider.System));
+    /// <summary>
+    /// The deep classifier unless <c>CLASSIFIER=fast</c> (as for the server). Its encoder starts loading at once, on the
+    /// tier's thread, so it is usually ready by the time a message has been typed.
+    /// </summary>
+    private static Analyzer CreateAnalyzer()
+    {
+        var lexical = new LocalClassifier();
+        var cache = new ClassificationCache(1000, TimeSpan.FromHours(1), TimeProvider.System);
+        if (string.Equals(Environment.GetEnvironmentVariable("CLASSIFIER")?.Trim(), "fast", StringComparison.OrdinalIgnoreCase))
+        {
+            return new Analyzer(lexical, cache);
+        }
+
+        var deep = new DeepClassifier(lexical, SharedEncoders.Get(new EncoderOptions()), DeepHeads.Default);
+        return new Analyzer(lexical, cache, deep: new DeepTier(deep, new DeepTierOptions(TimeSpan.FromSeconds(30))));
+    }
 
     private static int Interactive()
     {
@@ -64,7 +80,7 @@ internal static class CliApp
 
         AnsiConsole.Write(new Rule("[bold]Feedback[/] - local analyser").LeftJustified());
         AnsiConsole.MarkupLine("[grey]Type or paste a customer message and press Enter. An empty line or Ctrl+D quits.[/]");
-        AnsiConsole.MarkupLine($"[grey]Classifier: {Markup.Escape(analyzer.LocalVersion)} (no network, no API key needed)[/]");
+        AnsiConsole.MarkupLine($"[grey]Classifier: {Markup.Escape(analyzer.LocalVersion)}{(analyzer.Deep is null ? " (lexical model)" : " (sentence encoder all-MiniLM-L6-v2 + lexical model)")}, no network, no API key needed[/]");
         while (true)
         {
             AnsiConsole.WriteLine();
@@ -165,15 +181,17 @@ internal static class CliApp
 
     private static int Train(string[] args)
     {
-        var options = CommandLine.Parse(args, flags: ["--check", "--errors"], valued: ["--data", "--out"]);
-        if (options.Positional.Count != 0 || options.Error is not null)
+        var options = CommandLine.Parse(args, flags: ["--check", "--errors"], valued: ["--data", "--out", "--only", "--in-domain", "--shared-per-set"]);
+        var only = options.Value("--only");
+        var sharedPerSet = DeepTraining.SharedPerSet;
+        if (options.Positional.Count != 0 || options.Error is not null || only is not (null or "local" or "deep") ||
+            (options.Value("--shared-per-set") is { } given && !int.TryParse(given, CultureInfo.InvariantCulture, out sharedPerSet)))
         {
-            Console.Error.WriteLine(options.Error ?? "Usage: train [--data DIR] [--out FILE] [--check [--errors]]");
+            Console.Error.WriteLine(options.Error ?? "Usage: train [--data DIR] [--only local|deep] [--in-domain FILE] [--shared-per-set N] [--check [--errors]]");
             return 2;
         }
 
         var data = options.Value("--data") ?? DefaultDataDirectory;
-        var output = options.Value("--out") ?? ModelPath;
         List<LabelledRow> rows;
         try
         {
@@ -185,26 +203,55 @@ internal static class CliApp
             return 1;
         }
 
-        var result = new ModelTrainer(FeaturePipeline.Default, Console.Out).Train(rows);
-        if (options.Has("--check"))
+        // The lexical model first: the heads read its answers, so they are trained on the one that ships with them.
+        var lexical = new LocalClassifier();
+        if (only != "deep")
         {
-            // Development: the headline figures of the model just trained, without writing it anywhere.
-            var classifier = new LocalClassifier(FeaturePipeline.Default, result.Model);
-            Console.Write(AccuracyReport.Headline(data, "tests/Feedback.Analysis.Tests/Fixtures", classifier, new HashSet<string>(StringComparer.Ordinal) { HeldOutFixture }, options.Has("--errors")));
+            var result = new ModelTrainer(FeaturePipeline.Default, Console.Out).Train(rows);
+            lexical = new LocalClassifier(FeaturePipeline.Default, result.Model);
+            if (options.Has("--check") && only == "local")
+            {
+                // Development: the headline figures of the model just trained, without writing it anywhere.
+                Console.Write(AccuracyReport.Headline(data, "tests/Feedback.Analysis.Tests/Fixtures", lexical, new HashSet<string>(StringComparer.Ordinal) { HeldOutFixture }, options.Has("--errors")));
+                return 0;
+            }
+
+            if (!options.Has("--check"))
+            {
+                Write(options.Value("--out") ?? ModelPath, result.ModelBytes);
+            }
+        }
+
+        if (only == "local")
+        {
             return 0;
         }
 
-        File.WriteAllBytes(output, result.ModelBytes);
-        Console.WriteLine($"wrote {output} ({result.ModelBytes.Length:N0} bytes, SHA-256 {Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(result.ModelBytes))})");
+        var inDomain = options.Value("--in-domain") ?? ProductFeedbackSet.DefaultPath;
+        var heads = DeepTraining.Train(lexical, rows, inDomain, sharedPerSet, Console.Out);
+        if (options.Has("--check"))
+        {
+            using var encoder = SentenceEncoder.Load();
+            Console.Write(DeepTraining.Check(new DeepClassifier(lexical, new Lazy<SentenceEncoder>(encoder), heads), inDomain, "tests/Feedback.Analysis.Tests/Fixtures"));
+            return 0;
+        }
+
+        Write(DeepTraining.ModelPath, heads.ToBytes());
         return 0;
+    }
+
+    private static void Write(string path, byte[] bytes)
+    {
+        File.WriteAllBytes(path, bytes);
+        Console.WriteLine($"wrote {path} ({bytes.Length:N0} bytes, SHA-256 {Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))})");
     }
 
     private static int EvaluateAll(string[] args)
     {
-        var options = CommandLine.Parse(args, flags: [], valued: ["--data", "--fixtures", "--out"]);
+        var options = CommandLine.Parse(args, flags: [], valued: ["--data", "--fixtures", "--in-domain", "--out"]);
         if (options.Positional.Count != 0 || options.Error is not null)
         {
-            Console.Error.WriteLine(options.Error ?? "Usage: eval-all [--data DIR] [--fixtures DIR] [--out FILE]");
+            Console.Error.WriteLine(options.Error ?? "Usage: eval-all [--data DIR] [--fixtures DIR] [--in-domain FILE] [--out FILE]");
             return 2;
         }
 
@@ -215,7 +262,7 @@ internal static class CliApp
             return 1;
         }
 
-        var markdown = AccuracyReport.Build(data, options.Value("--fixtures") ?? "tests/Feedback.Analysis.Tests/Fixtures", "./run.sh eval-all --out bench/ACCURACY.md");
+        var markdown = AccuracyReport.Build(data, options.Value("--fixtures") ?? "tests/Feedback.Analysis.Tests/Fixtures", options.Value("--in-domain") ?? ProductFeedbackSet.DefaultPath, "./run.sh eval-all --out bench/ACCURACY.md");
         if (options.Value("--out") is { } output)
         {
             File.WriteAllText(output, markdown);
@@ -309,7 +356,7 @@ internal static class CliApp
 
         var why = c.Reasons.Count == 0
             ? new Markup("[grey]no strong evidence either way[/]")
-            : new Markup(string.Join('\n', c.Reasons.Take(6).Select(r => "• " + Markup.Escape(r))));
+            : new Markup(string.Join('\n', c.Reasons.Take(7).Select(r => "• " + Markup.Escape(r))));
 
         var rows = new List<Spectre.Console.Rendering.IRenderable> { grid, new Text(""), scores, new Text(""), new Markup("[bold]Why[/]"), why };
         rows.AddRange(result.Warnings.Select(w => new Markup($"[yellow]warning:[/] {Markup.Escape(w)}")));

@@ -54,6 +54,9 @@ public sealed class SentenceEncoder : IDisposable
 
     public EncoderOptions Options { get; }
 
+    /// <summary>The encoder from the package's files, extracted beside this assembly on first use.</summary>
+    public static SentenceEncoder Load(EncoderOptions? options = null) => new(MiniLmFiles.Extract(), options ?? new EncoderOptions());
+
     /// <summary>The word-piece ids the model reads for <paramref name="text"/>, [CLS] and [SEP] included.</summary>
     public IReadOnlyList<int> Tokenize(string text) =>
         tokenizer.EncodeToIds(Accents.Strip(text), MaxTokens, addSpecialTokens: true, out _, out _, considerPreTokenization: true, considerNormalization: true);

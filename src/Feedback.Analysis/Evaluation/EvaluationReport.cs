@@ -28,8 +28,8 @@ internal sealed record EvaluationReport(int Rows, LabelMetrics? Sentiment, Label
         AppendSection(text, "topic", Topic);
         if (Alert is not null)
         {
-            text.Append(CultureInfo.InvariantCulture, $"\nalert (truth: negative or mixed; predicted: negative or mixed with confidence >= {Evaluator.AlertThreshold:0.00})\n");
-            text.Append(CultureInfo.InvariantCulture, $"  precision {Alert.Precision:0.000}  recall {Alert.Recall:0.000}  (true {Alert.TruePositives}, false {Alert.FalsePositives}, missed {Alert.FalseNegatives})\n");
+            text.Append(CultureInfo.InvariantCulture, $"\nalert (truth: the action column where the file has one, else negative or mixed; predicted: negative or mixed with confidence >= {Evaluator.AlertThreshold:0.00})\n");
+            text.Append(CultureInfo.InvariantCulture, $"  precision {Alert.Precision:0.000}  recall {Alert.Recall:0.000}  F1 {Alert.F1:0.000}  (true {Alert.TruePositives}, false {Alert.FalsePositives}, missed {Alert.FalseNegatives})\n");
         }
 
         return text.ToString();
@@ -88,4 +88,7 @@ internal sealed record LabelMetrics(
 
 internal sealed record ClassMetrics(double Precision, double Recall, double F1, int Support);
 
-internal sealed record AlertMetrics(double Precision, double Recall, int TruePositives, int FalsePositives, int FalseNegatives);
+internal sealed record AlertMetrics(double Precision, double Recall, int TruePositives, int FalsePositives, int FalseNegatives)
+{
+    public double F1 => Precision + Recall == 0 ? 0 : 2 * Precision * Recall / (Precision + Recall);
+}

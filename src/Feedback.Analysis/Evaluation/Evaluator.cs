@@ -38,8 +38,12 @@ internal static class Evaluator
             throw new InvalidDataException("The CSV header has no 'text' column.");
         }
 
-        var labelColumn = Array.IndexOf(header, "label");
+        // The shared sets name the sentiment "label"; the project's own set names it "sentiment" and adds "action"
+        // (a person must act), the truth the alert rule is scored against where it is given.
+        var labelColumn = Array.IndexOf(header, "label") is var named and >= 0 ? named : Array.IndexOf(header, "sentiment");
         var topicColumn = Array.IndexOf(header, "topic");
+        var actionColumn = Array.IndexOf(header, "action");
+        var actions = new List<(bool Truth, bool Predicted)>();
 
         var sentiments = new List<Outcome<Sentiment>>();
         var topics = new List<Outcome<Topic>>();
@@ -62,6 +66,12 @@ internal static class Evaluator
                 sentiments.Add(new Outcome<Sentiment>(truth, result.Sentiment, result.Confidence));
             }
 
+            var action = Cell(record, actionColumn);
+            if (action.Length > 0)
+            {
+                actions.Add((action == "yes", IsAlert(result.Sentiment, result.Confidence)));
+            }
+
             var topic = Cell(record, topicColumn);
             if (topic.Length > 0)
             {
@@ -74,7 +84,7 @@ internal static class Evaluator
             rows,
             sentiments.Count == 0 ? null : Score(sentiments, WireNames.Of),
             topics.Count == 0 ? null : Score(topics, WireNames.Of),
-            sentiments.Count == 0 ? null : Alerts(sentiments));
+            actions.Count > 0 ? Alerts(actions) : sentiments.Count == 0 ? null : Alerts(sentiments));
     }
 
     internal static LabelMetrics Score<T>(IReadOnlyList<Outcome<T>> outcomes, Func<T, string> name)
@@ -143,15 +153,20 @@ internal static class Evaluator
         return error;
     }
 
-    internal static AlertMetrics Alerts(IReadOnlyList<Outcome<Sentiment>> outcomes)
-    {
-        static bool IsAlarming(Sentiment s) => s is Sentiment.Negative or Sentiment.Mixed;
+    private static bool IsAlarming(Sentiment s) => s is Sentiment.Negative or Sentiment.Mixed;
 
+    /// <summary>The default alert rule: negative or mixed, at medium confidence or more.</summary>
+    internal static bool IsAlert(Sentiment sentiment, double confidence) => IsAlarming(sentiment) && confidence >= AlertThreshold;
+
+    /// <summary>The alert rule against the sentiment labels: a negative or mixed message is one a person should see.</summary>
+    internal static AlertMetrics Alerts(IReadOnlyList<Outcome<Sentiment>> outcomes) =>
+        Alerts([.. outcomes.Select(o => (IsAlarming(o.Truth), IsAlert(o.Predicted, o.Confidence ?? 0)))]);
+
+    internal static AlertMetrics Alerts(IReadOnlyList<(bool Truth, bool Predicted)> outcomes)
+    {
         int truePositives = 0, falsePositives = 0, falseNegatives = 0;
-        foreach (var o in outcomes)
+        foreach (var (actual, predicted) in outcomes)
         {
-            var actual = IsAlarming(o.Truth);
-            var predicted = IsAlarming(o.Predicted) && o.Confidence >= AlertThreshold;
             if (actual && predicted)
             {
                 truePositives++;

@@ -21,6 +21,7 @@ public sealed class LocalClassifier : ILocalClassifier
     private const double MixedWithoutPraiseKept = 0.2;
 
     private static readonly SentimentScores NoWords = new(0.1, 0.1, 0.7, 0.1);
+    private static readonly double[] UniformTopics = [.. Enumerable.Repeat(1.0 / TrainedModel.TopicCount, TrainedModel.TopicCount)];
 
     private readonly FeaturePipeline pipeline;
     private readonly TrainedModel model;
@@ -93,6 +94,7 @@ public sealed class LocalClassifier : ILocalClassifier
         return new Classification(sentiment, topic, scores[sentiment], scores, analysed.Language, reasons)
         {
             TopicConfidence = topicConfidence,
+            TopicScores = analysed.Tokens.Count == 0 ? UniformTopics : topicLogits.ToArray(),
         };
     }
 

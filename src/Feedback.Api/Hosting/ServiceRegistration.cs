@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Feedback.Analysis;
+using Feedback.Analysis.Deep;
 using Feedback.Analysis.Llm;
 using Feedback.Analysis.Local;
 using Feedback.Api.Alerts;
@@ -35,13 +36,22 @@ internal static class ServiceRegistration
     public static IServiceCollection AddAnalysis(this IServiceCollection services, ServiceSettings settings)
     {
         services.AddSingleton<ILocalClassifier, LocalClassifier>();
+        if (settings.DeepClassifier)
+        {
+            // Built at start, so the encoder loads (in the background, on the tier's own thread) before requests come.
+            services.AddSingleton(sp => new DeepTier(
+                new DeepClassifier((LocalClassifier)sp.GetRequiredService<ILocalClassifier>(), SharedEncoders.Get(new EncoderOptions(settings.EncoderThreads, settings.EncoderBatchSize)), DeepHeads.Default),
+                new DeepTierOptions(TimeSpan.FromMilliseconds(settings.DeepDeadlineMs), settings.EncoderBatchSize)));
+            services.AddHostedService(sp => new StartWithHost(sp.GetRequiredService<DeepTier>()));
+        }
+
         services.AddSingleton(sp => new ClassificationCache(
             settings.CacheMaxSize, TimeSpan.FromSeconds(settings.CacheTtlSeconds), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<AnalysisMetrics>();
         // The API neither stores nor returns the reasons text (only the CLI's analyser shows it), so the local classifier
         // skips building it: the same labels and probabilities for less work per message. The cache is this analyzer's own.
         services.AddSingleton(sp => new Analyzer(
-            sp.GetRequiredService<ILocalClassifier>(), sp.GetRequiredService<ClassificationCache>(), sp.GetService<AiProvider>())
+            sp.GetRequiredService<ILocalClassifier>(), sp.GetRequiredService<ClassificationCache>(), sp.GetService<AiProvider>(), sp.GetService<DeepTier>())
         { Explain = false });
         services.AddSingleton(settings.AlertRule);
         services.AddSingleton<ProvisionalUpgrades>();

@@ -68,6 +68,28 @@ internal sealed class ServiceSettings
     [ConfigurationKeyName("SQLITE_SYNCHRONOUS")]
     public string SqliteSynchronous { get; set; } = "FULL";
 
+    /// <summary>
+    /// <c>deep</c>: the sentence encoder and trained heads (classifier v2, ~300 MB resident, ~10 ms of CPU a message);
+    /// <c>fast</c>: the lexical model alone (tens of microseconds, for small machines).
+    /// </summary>
+    [ConfigurationKeyName("CLASSIFIER")]
+    public string Classifier { get; set; } = "deep";
+
+    /// <summary>How long a request waits for the deep model before the lexical answer goes out as provisional.</summary>
+    [ConfigurationKeyName("DEEP_DEADLINE_MS")]
+    public int DeepDeadlineMs { get; set; } = 300;
+
+    /// <summary>Threads the encoder uses for one batch (0: one per core).</summary>
+    [ConfigurationKeyName("ENCODER_THREADS")]
+    public int EncoderThreads { get; set; }
+
+    /// <summary>Messages encoded together at most when requests queue up.</summary>
+    [ConfigurationKeyName("ENCODER_BATCH_SIZE")]
+    public int EncoderBatchSize { get; set; } = 32;
+
+    /// <summary>Deep unless <c>CLASSIFIER=fast</c>; an empty value is the default.</summary>
+    public bool DeepClassifier => !string.Equals(Classifier?.Trim(), "fast", StringComparison.OrdinalIgnoreCase);
+
     [ConfigurationKeyName("OPENAI_API_KEY")]
     public string? OpenAiApiKey { get; set; }
 
@@ -384,6 +406,26 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
         if (string.IsNullOrWhiteSpace(options.OpenAiModel))
         {
             failures.Add("OPENAI_MODEL must name a model.");
+        }
+
+        if (options.Classifier?.Trim() is { Length: > 0 } classifier && !(classifier.Equals("deep", StringComparison.OrdinalIgnoreCase) || classifier.Equals("fast", StringComparison.OrdinalIgnoreCase)))
+        {
+            failures.Add($"CLASSIFIER must be deep or fast (got '{options.Classifier}').");
+        }
+
+        if (options.DeepDeadlineMs is < 0 or > 10_000)
+        {
+            failures.Add($"DEEP_DEADLINE_MS must be between 0 and 10000 (got {options.DeepDeadlineMs}).");
+        }
+
+        if (options.EncoderThreads is < 0 or > 256)
+        {
+            failures.Add($"ENCODER_THREADS must be between 0 (one per core) and 256 (got {options.EncoderThreads}).");
+        }
+
+        if (options.EncoderBatchSize is < 1 or > 256)
+        {
+            failures.Add($"ENCODER_BATCH_SIZE must be between 1 and 256 (got {options.EncoderBatchSize}).");
         }
 
         if (options.AiDeadlineMs is < 0 or > 10_000)

@@ -28,12 +28,17 @@ internal static class HealthEndpoints
 
         // Redis down is degraded, not down: every instance goes on answering alone.
         var redis = services.GetService<RedisLink>();
+
+        // Loading is not degraded: answers are the lexical model's, provisional, until the encoder is ready.
+        var encoder = analyzer.Deep is not { } deep ? "disabled" : deep.LoadError is not null ? "unavailable" : deep.IsReady ? "ready" : "loading";
         var report = new HealthReport(
-            database && mlFallback && analyzer.Ai?.Circuit.IsOpen != true && redis?.Healthy != false ? "ok" : "degraded",
+            database && mlFallback && analyzer.Ai?.Circuit.IsOpen != true && redis?.Healthy != false && encoder != "unavailable" ? "ok" : "degraded",
             analyzer.Ai is null ? "disabled" : analyzer.Ai.Circuit.IsOpen ? "degraded" : "healthy",
             mlFallback ? "available" : "unavailable",
             database ? "ok" : "unavailable",
-            redis is null ? "disabled" : redis.Healthy ? "ok" : "degraded");
+            redis is null ? "disabled" : redis.Healthy ? "ok" : "degraded",
+            analyzer.LocalVersion,
+            encoder);
         return database
             ? TypedResults.Ok(report)
             : TypedResults.Json(report, statusCode: StatusCodes.Status503ServiceUnavailable);
@@ -58,5 +63,7 @@ internal static class HealthEndpoints
         [property: JsonPropertyName("ai_provider")] string AiProvider,
         [property: JsonPropertyName("ml_fallback")] string MlFallback,
         [property: JsonPropertyName("database")] string Database,
-        [property: JsonPropertyName("redis")] string Redis);
+        [property: JsonPropertyName("redis")] string Redis,
+        [property: JsonPropertyName("classifier")] string Classifier,
+        [property: JsonPropertyName("encoder")] string Encoder);
 }

@@ -5,7 +5,8 @@ using Feedback.Api.Storage;
 namespace Feedback.Api.Revisions;
 
 /// <summary>
-/// Follows the LLM calls that outlived their request and writes their answers over the provisional rows.
+/// Follows the LLM calls and deep-model encodings that outlived their request and writes their answers over the
+/// provisional rows.
 /// Nothing here needs to survive a restart: a row still provisional after one is found by
 /// <see cref="RevisionSweeper"/>, which asks the LLM again.
 /// </summary>
@@ -47,7 +48,7 @@ internal sealed partial class ProvisionalUpgrades(
         try
         {
             var answer = await upgrade;
-            await ApplyAsync(id, answer, answer is null ? "the LLM gave no usable answer: the local answer stands" : "the LLM answered after the deadline");
+            await ApplyAsync(id, answer, answer is null ? "the LLM gave no usable answer: the local answer stands" : Reason(answer, late: true));
         }
         catch (Exception exception)
         {
@@ -60,6 +61,15 @@ internal sealed partial class ProvisionalUpgrades(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not apply the LLM's answer to feedback {FeedbackId}; it stays provisional")]
+    /// <summary>Why a revision replaced a provisional answer, as GET /feedback/{id}/revisions shows it.</summary>
+    public static string Reason(AnalysisResult answer, bool late) => (answer.Method, late) switch
+    {
+        (ProcessingMethod.Ai, true) => "the LLM answered after the deadline",
+        (ProcessingMethod.Ai, false) => "the LLM answered on a later attempt",
+        (_, true) => "the deep model answered after the latency budget",
+        _ => "the deep model answered on a later attempt",
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not apply the later answer to feedback {FeedbackId}; it stays provisional")]
     private static partial void LogUpgradeFailed(ILogger logger, long feedbackId, Exception exception);
 }

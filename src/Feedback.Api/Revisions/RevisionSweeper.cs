@@ -5,8 +5,9 @@ using Feedback.Api.Storage;
 namespace Feedback.Api.Revisions;
 
 /// <summary>
-/// Finds provisional rows that nobody in this process is upgrading (left by a restart, or answered while
-/// every LLM slot was busy) and asks the LLM for them, a few at a time. Pending upgrades are rows, so a
+/// Finds provisional rows that nobody in this process is upgrading (left by a restart, or answered while every LLM
+/// slot or the deep model's queue was full) and asks again for them, a few at a time: the LLM when one is configured,
+/// else the deep model. Pending upgrades are rows, so a
 /// crash loses none. Rows are claimed through <see cref="IWorkClaims"/>, so with several instances on one database
 /// each provisional row is asked about by one of them.
 /// </summary>
@@ -80,21 +81,22 @@ internal sealed partial class RevisionSweeper(
             await Parallel.ForEachAsync(
                 claimed.Where(r => !upgrades.IsFollowing(r.Id)),
                 new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = cancellationToken },
-                async (row, _) =>
+                async (row, rowCancellation) =>
                 {
                     _asking[row.Id] = true;
                     try
                     {
-                        var (attempted, answer) = await analyzer.UpgradeAsync(row.Text);
-                        if (!attempted && analyzer.Ai is not null)
+                        var (attempted, answer) = await analyzer.UpgradeAsync(row.Text, rowCancellation);
+                        if (!attempted && (analyzer.Ai is not null || analyzer.Deep is not null))
                         {
                             unasked.Add(row.Id);
                             return;
                         }
 
-                        var reason = analyzer.Ai is null
-                            ? "no LLM is configured any more: the local answer stands"
-                            : answer is null ? "the LLM gave no usable answer: the local answer stands" : "the LLM answered on a later attempt";
+                        var reason = answer is not null ? ProvisionalUpgrades.Reason(answer, late: false)
+                            : analyzer.Ai is null && analyzer.Deep is null ? "neither an LLM nor the deep model is configured any more: the local answer stands"
+                            : analyzer.Ai is null ? "the deep model gave no answer: the lexical answer stands"
+                            : "the LLM gave no usable answer: the local answer stands";
                         await upgrades.ApplyAsync(row.Id, answer, reason);
                         Interlocked.Increment(ref revised);
                     }

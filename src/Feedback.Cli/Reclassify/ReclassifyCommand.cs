@@ -238,11 +238,11 @@ internal static class ReclassifyCommand
                 return answers;
             }
 
-            await Parallel.ForAsync(0, rows.Count, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, _) =>
+            await Parallel.ForAsync(0, rows.Count, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, cancellationToken) =>
             {
                 // Text too short to analyse is decided by the input rules, whoever is asked.
                 var local = _analyzer.Analyze(rows[i].Text);
-                answers[i] = local.Method == ProcessingMethod.Validation ? local : (await _analyzer.UpgradeAsync(rows[i].Text)).Result;
+                answers[i] = local.Method == ProcessingMethod.Validation ? local : (await _analyzer.UpgradeAsync(rows[i].Text, cancellationToken)).Result;
             });
             return answers;
         }

@@ -131,7 +131,7 @@ public sealed class SentenceEncoderTests
 /// <summary>One encoder for the whole test run: it takes a second and ~90 MB to load.</summary>
 internal static class SharedEncoder
 {
-    private static readonly Lazy<SentenceEncoder> Loaded = new(() => new SentenceEncoder(MiniLmFiles.Extract(), new EncoderOptions()));
+    public static Lazy<SentenceEncoder> Lazy => SharedEncoders.Get(new EncoderOptions());
 
-    public static SentenceEncoder Instance => Loaded.Value;
+    public static SentenceEncoder Instance => Lazy.Value;
 }

@@ -195,8 +195,9 @@ public sealed class LocalClassifierTests
 
         explained.Reasons.ShouldNotBeEmpty();
         bare.Reasons.ShouldBeEmpty();
-        bare.ShouldBe(explained with { Reasons = bare.Reasons });
+        bare.ShouldBe(explained with { Reasons = bare.Reasons, TopicScores = bare.TopicScores });
         bare.TopicConfidence.ShouldBe(explained.TopicConfidence);
+        bare.TopicScores!.ShouldBe(explained.TopicScores!);
     }
 
     [Fact]

@@ -51,6 +51,8 @@ public sealed class FeedbackApp : WebApplicationFactory<Program>
             ["DATA_DIR"] = DataDir,
             // Tests send hundreds of requests with one key; the rate-limit tests set their own limit.
             ["RATE_LIMIT_PER_MINUTE"] = "0",
+            // Most tests pin what the lexical model answers; DeepClassifierTests run the default, deep one.
+            ["CLASSIFIER"] = "fast",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Feedback"] = "Critical",
         };

@@ -54,6 +54,8 @@ public sealed class ServerProcess : IDisposable
         info.Environment["HOST"] = "127.0.0.1";
         info.Environment.Remove("ASPNETCORE_URLS");
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        // The lexical model unless a test asks for the deep one: its answers are the ones these tests pin.
+        info.Environment["CLASSIFIER"] = "fast";
         foreach (var (key, value) in environment)
         {
             info.Environment[key] = value;

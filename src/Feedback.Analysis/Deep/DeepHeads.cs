@@ -1,0 +1,186 @@
+using System.Text;
+
+namespace Feedback.Analysis.Deep;
+
+/// <summary>
+/// The classifier-v2 heads: two multinomial logistic regressions, for sentiment (4) and topic (6), over one input
+/// vector: the sentence embedding and what the lexical model thinks (its log-probabilities), with a temperature per
+/// head fitted on rows the head was not trained on. Immutable; shared by all threads.
+/// </summary>
+public sealed class DeepHeads
+{
+    public const string ResourceName = "deep.model";
+    public const int SentimentCount = 4;
+    public const int TopicCount = 6;
+
+    /// <summary>The sentence vector, then the lexical model's 4 sentiment and 6 topic log-probabilities, then a constant 1 (bias).</summary>
+    public const int InputLength = SentenceEncoder.Dimensions + SentimentCount + TopicCount + 1;
+
+    /// <summary>Log-probabilities are floored here, so one near-zero lexical probability cannot dominate.</summary>
+    private const double LogFloor = -7;
+
+    private const string Magic = "FBD1";
+
+    private static readonly Lazy<DeepHeads> Embedded = new(() =>
+    {
+        using var stream = typeof(DeepHeads).Assembly.GetManifestResourceStream("Feedback.Analysis." + ResourceName)
+            ?? throw new InvalidOperationException($"The deep model resource is missing: run ./run.sh train");
+        return Read(stream);
+    });
+
+    public DeepHeads(string version, float[] sentimentWeights, float[] topicWeights, float sentimentTemperature, float topicTemperature)
+    {
+        if (sentimentWeights.Length != SentimentCount * InputLength || topicWeights.Length != TopicCount * InputLength)
+        {
+            throw new ArgumentException("weights must be [class * InputLength + input]", nameof(sentimentWeights));
+        }
+
+        Version = version;
+        SentimentWeights = sentimentWeights;
+        TopicWeights = topicWeights;
+        SentimentTemperature = sentimentTemperature;
+        TopicTemperature = topicTemperature;
+    }
+
+    public static DeepHeads Default => Embedded.Value;
+
+    /// <summary>The model name answers carry (e.g. <c>deep-1</c>); cache keys include it.</summary>
+    public string Version { get; }
+
+    /// <summary>Laid out [class * InputLength + input].</summary>
+    internal float[] SentimentWeights { get; }
+
+    internal float[] TopicWeights { get; }
+
+    public float SentimentTemperature { get; }
+
+    public float TopicTemperature { get; }
+
+    /// <summary>The input vector for one message.</summary>
+    public static double[] Input(ReadOnlySpan<float> embedding, SentimentScores lexicalSentiment, IReadOnlyList<double> lexicalTopics)
+    {
+        var x = new double[InputLength];
+        for (var d = 0; d < SentenceEncoder.Dimensions; d++)
+        {
+            x[d] = embedding[d];
+        }
+
+        var at = SentenceEncoder.Dimensions;
+        x[at++] = Log(lexicalSentiment.Positive);
+        x[at++] = Log(lexicalSentiment.Negative);
+        x[at++] = Log(lexicalSentiment.Neutral);
+        x[at++] = Log(lexicalSentiment.Mixed);
+        for (var t = 0; t < TopicCount; t++)
+        {
+            x[at++] = Log(lexicalTopics[t]);
+        }
+
+        x[at] = 1;
+        return x;
+    }
+
+    private static double Log(double p) => Math.Max(Math.Log(p), LogFloor);
+
+    /// <summary>Calibrated probabilities of each head for one input vector.</summary>
+    public (double[] Sentiment, double[] Topic) Predict(ReadOnlySpan<double> input) =>
+        (Probabilities(SentimentWeights, SentimentCount, input, SentimentTemperature), Probabilities(TopicWeights, TopicCount, input, TopicTemperature));
+
+    internal static double[] Probabilities(float[] weights, int classes, ReadOnlySpan<double> input, double temperature)
+    {
+        var p = new double[classes];
+        Logits(weights, classes, input, p);
+        Softmax(p, temperature);
+        return p;
+    }
+
+    internal static void Logits(float[] weights, int classes, ReadOnlySpan<double> input, Span<double> logits)
+    {
+        for (var c = 0; c < classes; c++)
+        {
+            var row = weights.AsSpan(c * InputLength, InputLength);
+            var sum = 0.0;
+            for (var i = 0; i < InputLength; i++)
+            {
+                sum += row[i] * input[i];
+            }
+
+            logits[c] = sum;
+        }
+    }
+
+    internal static void Softmax(Span<double> logits, double temperature)
+    {
+        var max = double.NegativeInfinity;
+        foreach (var l in logits)
+        {
+            max = Math.Max(max, l);
+        }
+
+        var total = 0.0;
+        for (var c = 0; c < logits.Length; c++)
+        {
+            logits[c] = Math.Exp((logits[c] - max) / temperature);
+            total += logits[c];
+        }
+
+        for (var c = 0; c < logits.Length; c++)
+        {
+            logits[c] /= total;
+        }
+    }
+
+    public byte[] ToBytes()
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Encoding.ASCII.GetBytes(Magic));
+            writer.Write(Version);
+            writer.Write(InputLength);
+            writer.Write(SentimentTemperature);
+            writer.Write(TopicTemperature);
+            foreach (var w in SentimentWeights)
+            {
+                writer.Write(w);
+            }
+
+            foreach (var w in TopicWeights)
+            {
+                writer.Write(w);
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    public static DeepHeads Read(Stream stream)
+    {
+        using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        if (Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length)) != Magic)
+        {
+            throw new InvalidDataException("not a deep model file");
+        }
+
+        var version = reader.ReadString();
+        if (reader.ReadInt32() != InputLength)
+        {
+            throw new InvalidDataException("the deep model was trained for another input length");
+        }
+
+        var sentimentTemperature = reader.ReadSingle();
+        var topicTemperature = reader.ReadSingle();
+        var sentiment = new float[SentimentCount * InputLength];
+        var topic = new float[TopicCount * InputLength];
+        for (var i = 0; i < sentiment.Length; i++)
+        {
+            sentiment[i] = reader.ReadSingle();
+        }
+
+        for (var i = 0; i < topic.Length; i++)
+        {
+            topic[i] = reader.ReadSingle();
+        }
+
+        return new DeepHeads(version, sentiment, topic, sentimentTemperature, topicTemperature);
+    }
+}

@@ -1,0 +1,93 @@
+using Feedback.Analysis.Local;
+using Feedback.Analysis.Local.Training;
+
+namespace Feedback.Analysis.Deep.Training;
+
+/// <param name="SharedPerSet">Training rows taken from each shared data set (0: none), the first by hash order.</param>
+/// <param name="SharedWeight">What one shared row weighs against one hand-written in-domain row.</param>
+internal sealed record DeepTrainingOptions(
+    string Version,
+    int SharedPerSet = 0,
+    double SharedWeight = 0.3,
+    HeadSettings? Sentiment = null,
+    HeadSettings? Topic = null,
+    int Folds = 5);
+
+/// <summary>
+/// Trains the classifier-v2 heads: the in-domain rows' training split (and, where the options say so, a sample of the
+/// shared sets), each read by the lexical model and embedded by the encoder. The temperatures are fitted on
+/// out-of-fold answers for the in-domain rows (each fold's heads never saw them), so they calibrate what the service
+/// will meet; the held-out 20 % is left for the accuracy report.
+/// </summary>
+internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder> encoder, EmbeddingCache cache, TextWriter? log = null)
+{
+    private sealed record Row(string Text, int Sentiment, int Topic, double Weight, bool InDomain);
+
+    public DeepHeads Train(IReadOnlyList<FeedbackExample> inDomain, IReadOnlyList<LabelledRow> shared, DeepTrainingOptions options)
+    {
+        var rows = new List<Row>();
+        rows.AddRange(inDomain.Where(r => !r.IsHeldOut).Select(r => new Row(r.Text, (int)r.Sentiment, (int)r.Topic, 1, true)));
+        if (options.SharedPerSet > 0)
+        {
+            foreach (var set in shared.Where(r => !r.IsHeldOut).GroupBy(r => r.Set, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                rows.AddRange(set
+                    .OrderBy(r => DataSplit.Bucket(r.Text + "#sample")).ThenBy(r => r.Text, StringComparer.Ordinal)
+                    .Take(options.SharedPerSet)
+                    .Select(r => new Row(r.Text, r.Sentiment is { } s ? (int)s : -1, r.Topic is { } t ? (int)t : -1, options.SharedWeight, false)));
+            }
+        }
+
+        log?.WriteLine($"deep heads: {rows.Count(r => r.InDomain):N0} in-domain and {rows.Count(r => !r.InDomain):N0} shared training rows");
+        // As the service reads them: Analyzer hands classifiers the normalised text.
+        var texts = rows.Select(r => TextRules.Normalise(r.Text)).ToArray();
+        var vectors = cache.Get(texts, encoder, log);
+        cache.Save();
+        var inputs = new double[rows.Count][];
+        Parallel.For(0, rows.Count, i =>
+        {
+            var read = lexical.ClassifyWithoutReasons(texts[i]);
+            inputs[i] = DeepHeads.Input(vectors[i], read.Scores, DeepClassifier.TopicsOf(read));
+        });
+
+        var sentimentSettings = options.Sentiment ?? new HeadSettings();
+        var topicSettings = options.Topic ?? new HeadSettings();
+
+        // Out-of-fold logits of the in-domain rows, for the temperatures.
+        var fold = rows.Select(r => DataSplit.Bucket(r.Text) % options.Folds).ToArray();
+        var sentimentHeldOut = new List<(double[], int)>();
+        var topicHeldOut = new List<(double[], int)>();
+        for (var f = 0; f < options.Folds; f++)
+        {
+            var train = Enumerable.Range(0, rows.Count).Where(i => fold[i] != f).ToArray();
+            var sentimentWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, sentimentSettings);
+            var topicWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight))], DeepHeads.TopicCount, topicSettings);
+            for (var i = 0; i < rows.Count; i++)
+            {
+                if (fold[i] != f || !rows[i].InDomain)
+                {
+                    continue;
+                }
+
+                var s = new double[DeepHeads.SentimentCount];
+                DeepHeads.Logits(sentimentWeights, DeepHeads.SentimentCount, inputs[i], s);
+                sentimentHeldOut.Add((s, rows[i].Sentiment));
+                var t = new double[DeepHeads.TopicCount];
+                DeepHeads.Logits(topicWeights, DeepHeads.TopicCount, inputs[i], t);
+                topicHeldOut.Add((t, rows[i].Topic));
+            }
+        }
+
+        var sentimentTemperature = HeadTrainer.FitTemperature(sentimentHeldOut);
+        var topicTemperature = HeadTrainer.FitTemperature(topicHeldOut);
+        log?.WriteLine($"temperatures (out-of-fold, {sentimentHeldOut.Count:N0} rows): sentiment {sentimentTemperature:0.00}, topic {topicTemperature:0.00}");
+
+        var all = Enumerable.Range(0, rows.Count).ToArray();
+        return new DeepHeads(
+            options.Version,
+            HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, sentimentSettings),
+            HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight))], DeepHeads.TopicCount, topicSettings),
+            sentimentTemperature,
+            topicTemperature);
+    }
+}
