@@ -2,6 +2,8 @@
 # The Feedback API as a container: build with the SDK image, run on the smaller ASP.NET Core runtime image.
 #   docker build -t feedback .
 #   docker run -p 8000:8000 -e API_KEY=<16+ characters> -v feedback-data:/data feedback
+# The CLI ships beside it (import, export, stats, reclassify on the same store, SQLite volume or DATABASE_URL):
+#   docker run --rm -v feedback-data:/data -v "$PWD:/in:ro" feedback cli import /in/file.csv
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /source
@@ -11,12 +13,17 @@ WORKDIR /source
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/Feedback.Analysis/Feedback.Analysis.csproj src/Feedback.Analysis/
 COPY src/Feedback.Api/Feedback.Api.csproj src/Feedback.Api/
-RUN dotnet restore src/Feedback.Api/Feedback.Api.csproj
+COPY src/Feedback.Cli/Feedback.Cli.csproj src/Feedback.Cli/
+RUN dotnet restore src/Feedback.Api/Feedback.Api.csproj && dotnet restore src/Feedback.Cli/Feedback.Cli.csproj
 
 COPY src/Feedback.Analysis/ src/Feedback.Analysis/
 COPY src/Feedback.Api/ src/Feedback.Api/
+COPY src/Feedback.Cli/ src/Feedback.Cli/
 RUN dotnet publish src/Feedback.Api/Feedback.Api.csproj \
       --configuration Release --no-restore --output /app -p:UseAppHost=false
+# Its own folder: the two programs' dependency manifests and runtime settings must not overwrite each other.
+RUN dotnet publish src/Feedback.Cli/Feedback.Cli.csproj \
+      --configuration Release --no-restore --output /app/cli -p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app
@@ -44,4 +51,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${PORT:-8000} && printf 'GET /health HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && read -r _ status _ <&3 && [ \"$status\" = 200 ]"]
 
-ENTRYPOINT ["dotnet", "Feedback.Api.dll"]
+# `cli ARGS` runs the CLI instead of the server; anything else is passed to the server.
+ENTRYPOINT ["/bin/sh", "-c", "if [ \"$1\" = cli ]; then shift; exec dotnet /app/cli/Feedback.Cli.dll \"$@\"; fi; exec dotnet /app/Feedback.Api.dll \"$@\"", "feedback"]

@@ -29,9 +29,8 @@ internal static class StatsCommand
         using var connection = CliStore.Open(CliStore.Settings());
         List<(string Name, long Count)> Count(string column)
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {column}, count(*) FROM feedback WHERE created_at >= $since GROUP BY {column} ORDER BY 2 DESC";
-            command.Parameters.AddWithValue("$since", since);
+            using var command = connection.Command(
+                $"SELECT {column}, count(*) FROM feedback WHERE created_at >= @since GROUP BY {column} ORDER BY 2 DESC", ("since", since));
             using var reader = command.ExecuteReader();
             var rows = new List<(string, long)>();
             while (reader.Read())
@@ -46,9 +45,9 @@ internal static class StatsCommand
         var topic = Count("topic");
         var method = Count("processing_method");
         var total = sentiment.Sum(s => s.Count);
-        using var scalar = connection.CreateCommand();
-        scalar.CommandText = "SELECT (SELECT count(*) FROM feedback WHERE alert_triggered AND created_at >= $since), (SELECT count(*) FROM alerts WHERE state = 'open')";
-        scalar.Parameters.AddWithValue("$since", since);
+        using var scalar = connection.Command(
+            "SELECT (SELECT count(*) FROM feedback WHERE alert_triggered AND created_at >= @since), (SELECT count(*) FROM alerts WHERE state = 'open')",
+            ("since", since));
         using var alerts = scalar.ExecuteReader();
         alerts.Read();
 

@@ -4,23 +4,28 @@ using System.Text;
 using Feedback.Analysis;
 using Feedback.Analysis.Local;
 using Feedback.Api.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 using Shouldly;
 
 namespace Feedback.Api.Tests;
 
-/// <summary><c>import</c> through the real CLI on a temporary DATA_DIR.</summary>
-public sealed class CliImportTests : IDisposable
+/// <summary><c>import</c> through the real CLI on a temporary DATA_DIR, or on PostgreSQL through DATABASE_URL.</summary>
+public abstract class CliImportTests : IDisposable
 {
     private const string Charged = "I was charged twice for my plan this month, please refund me now. Unacceptable!";
     private const string ChargedAgain = "I was charged twice for my plan this month!! Please refund me now, unacceptable.";
     private const string Love = "I love the new reports page, it is wonderful and so easy to use. Thank you!";
 
     private readonly string _directory = Directory.CreateTempSubdirectory("feedback-import-").FullName;
+    private readonly CliStore _store;
 
-    private string DataDir => Path.Combine(_directory, "data");
+    protected CliImportTests(StoreKind store) => _store = new CliStore(store, _directory);
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose()
+    {
+        _store.Dispose();
+        Directory.Delete(_directory, recursive: true);
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task Rows_are_stored_in_file_order_and_a_second_import_of_the_same_file_adds_nothing()
@@ -131,7 +136,7 @@ public sealed class CliImportTests : IDisposable
 
     private List<(string Text, string Sentiment, string Topic, double Positive, double Negative)> Labels()
     {
-        using var connection = Open();
+        using var connection = _store.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT text, sentiment, topic, score_positive, score_negative FROM feedback ORDER BY id";
         using var reader = command.ExecuteReader();
@@ -145,11 +150,11 @@ public sealed class CliImportTests : IDisposable
     }
 
     private Task<(int ExitCode, string Output)> ImportAsync(string csv, params string[] options) =>
-        CliProcess.RunAsync(_directory, new Dictionary<string, string>(StringComparer.Ordinal) { ["DATA_DIR"] = DataDir }, ["import", csv, .. options]);
+        CliProcess.RunAsync(_directory, _store.Environment, ["import", csv, .. options]);
 
     private List<string> Texts()
     {
-        using var connection = Open();
+        using var connection = _store.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT text FROM feedback ORDER BY id";
         using var reader = command.ExecuteReader();
@@ -162,18 +167,9 @@ public sealed class CliImportTests : IDisposable
         return texts;
     }
 
-    private object? Query(string sql)
-    {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
-
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection($"Data Source={Path.Combine(DataDir, "feedback.db")};Pooling=False");
-        connection.Open();
-        return connection;
-    }
+    private object? Query(string sql) => _store.Query(sql);
 }
+
+public sealed class CliImportOnSqliteTests() : CliImportTests(StoreKind.Sqlite);
+
+public sealed class CliImportOnPostgresTests() : CliImportTests(StoreKind.Postgres);

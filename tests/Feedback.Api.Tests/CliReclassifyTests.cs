@@ -1,26 +1,25 @@
 using Feedback.Api.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 using Shouldly;
 
 namespace Feedback.Api.Tests;
 
 /// <summary>
-/// <c>reclassify</c> through the real CLI on a temporary DATA_DIR: rows are imported, some are given an old
-/// answer straight in the file, and reclassify must put the classifier's answer back as a revision.
+/// <c>reclassify</c> through the real CLI on a temporary DATA_DIR or PostgreSQL database: rows are imported, some are
+/// given an old answer straight in the store, and reclassify must put the classifier's answer back as a revision.
 /// </summary>
-public sealed class CliReclassifyTests : IAsyncLifetime
+public abstract class CliReclassifyTests(StoreKind store) : IAsyncLifetime
 {
     private const string Charged = "I was charged twice for my subscription this month, please refund me now. Unacceptable!";
     private const string Love = "I love the new reports page, it is wonderful and so easy to use. Thank you!";
     private const string Crashes = "The app crashes every time I open the export screen, terrible, I lost all my work.";
 
     private readonly string _directory = Directory.CreateTempSubdirectory("feedback-reclassify-").FullName;
+    private CliStore _store = null!;
     private FakeOpenAiServer _llm = null!;
-
-    private string DataDir => Path.Combine(_directory, "data");
 
     public async ValueTask InitializeAsync()
     {
+        _store = new CliStore(store, _directory);
         _llm = await FakeOpenAiServer.StartAsync();
         var csv = Path.Combine(_directory, "in.csv");
         File.WriteAllLines(csv,
@@ -37,6 +36,7 @@ public sealed class CliReclassifyTests : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await _llm.DisposeAsync();
+        _store.Dispose();
         Directory.Delete(_directory, recursive: true);
     }
 
@@ -75,7 +75,7 @@ public sealed class CliReclassifyTests : IAsyncLifetime
     {
         GiveOldAnswer(Charged);
         GiveOldAnswer(Crashes);
-        var before = File.ReadAllBytes(Path.Combine(DataDir, "feedback.db"));
+        var before = _store.Snapshot();
 
         var (exitCode, output) = await RunCliAsync([], "reclassify", "--since", "2026-11-01", "--until", "2026-11-25", "--dry-run");
 
@@ -85,7 +85,7 @@ public sealed class CliReclassifyTests : IAsyncLifetime
         Row(Charged).Sentiment.ShouldBe("positive");
         Query("SELECT count(*) FROM feedback_revisions").ShouldBe(0L);
         Query("SELECT count(*) FROM alerts").ShouldBe(0L);
-        File.ReadAllBytes(Path.Combine(DataDir, "feedback.db")).ShouldBe(before);
+        _store.Snapshot().ShouldBe(before);
     }
 
     [Fact]
@@ -136,19 +136,18 @@ public sealed class CliReclassifyTests : IAsyncLifetime
     }
 
     private Task<(int ExitCode, string Output)> RunCliAsync(Dictionary<string, string> environment, params string[] args) =>
-        CliProcess.RunAsync(_directory, new Dictionary<string, string>(environment, StringComparer.Ordinal) { ["DATA_DIR"] = DataDir }, args);
+        CliProcess.RunAsync(_directory, new Dictionary<string, string>(environment.Concat(_store.Environment), StringComparer.Ordinal), args);
 
     /// <summary>What an older classifier might have said: a confident positive, general, decided by an LLM, no alert.</summary>
     private void GiveOldAnswer(string text) =>
         Execute("UPDATE feedback SET sentiment = 'positive', topic = 'general', confidence = 0.9, confidence_score = 'high', " +
-            "processing_method = 'ai', model = 'old-model', alert_triggered = 0 WHERE text = $text", text);
+            "processing_method = 'ai', model = 'old-model', alert_triggered = false WHERE text = @text", text);
 
     private StoredRow Row(string text)
     {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, sentiment, topic, processing_method, model, alert_triggered FROM feedback WHERE text = $text";
-        command.Parameters.AddWithValue("$text", text);
+        using var connection = _store.Open();
+        using var command = CliStore.Command(
+            connection, "SELECT id, sentiment, topic, processing_method, model, alert_triggered FROM feedback WHERE text = @text", ("text", text));
         using var reader = command.ExecuteReader();
         reader.Read().ShouldBeTrue();
         return new StoredRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetBoolean(5));
@@ -156,12 +155,12 @@ public sealed class CliReclassifyTests : IAsyncLifetime
 
     private List<string> Revisions(long id)
     {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText =
+        using var connection = _store.Open();
+        using var command = CliStore.Command(
+            connection,
             "SELECT previous_sentiment || '/' || previous_topic || '/' || previous_method || ' -> ' || sentiment || '/' || topic || '/' || method || ': ' || reason " +
-            "FROM feedback_revisions WHERE feedback_id = $id ORDER BY id";
-        command.Parameters.AddWithValue("$id", id);
+            "FROM feedback_revisions WHERE feedback_id = @id ORDER BY id",
+            ("id", id));
         using var reader = command.ExecuteReader();
         var rows = new List<string>();
         while (reader.Read())
@@ -172,29 +171,13 @@ public sealed class CliReclassifyTests : IAsyncLifetime
         return rows;
     }
 
-    private object? Query(string sql)
-    {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
+    private object? Query(string sql) => _store.Query(sql);
 
-    private void Execute(string sql, string text)
-    {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$text", text);
-        command.ExecuteNonQuery().ShouldBe(1);
-    }
-
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection($"Data Source={Path.Combine(DataDir, "feedback.db")};Pooling=False");
-        connection.Open();
-        return connection;
-    }
+    private void Execute(string sql, string text) => _store.Execute(sql, ("text", text)).ShouldBe(1);
 
     private sealed record StoredRow(long Id, string Sentiment, string Topic, string Method, string Model, bool Alert);
 }
+
+public sealed class CliReclassifyOnSqliteTests() : CliReclassifyTests(StoreKind.Sqlite);
+
+public sealed class CliReclassifyOnPostgresTests() : CliReclassifyTests(StoreKind.Postgres);

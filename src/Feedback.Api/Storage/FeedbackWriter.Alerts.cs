@@ -3,36 +3,8 @@ using Microsoft.Data.Sqlite;
 
 namespace Feedback.Api.Storage;
 
-/// <summary>A delivery attempt's outcome: delivered, or to be tried again at <see cref="NextAttemptAt"/>.</summary>
-internal sealed record DeliveryAttempt(long DeliveryId, bool Delivered, DateTime At, DateTime NextAttemptAt, string? Error);
-
-/// <summary>An operator closed a group (POST /alerts/{id}/resolve).</summary>
-internal sealed record GroupResolution(long GroupId, DateTime At);
-
-/// <summary>A topic's negative count far above its baseline; one group per topic and hour.</summary>
-internal sealed record TopicSpike(string Topic, string Severity, string Summary, string DedupKey, DateTime At);
-
 internal sealed partial class FeedbackWriter
 {
-    /// <summary>Records a delivery attempt; false when the delivery no longer exists.</summary>
-    public async Task<bool> RecordAttemptAsync(DeliveryAttempt attempt, CancellationToken cancellationToken) =>
-        (bool)(await EnqueueAsync(attempt, cancellationToken))!;
-
-    /// <summary>Resolves a group; false when it does not exist or was already resolved.</summary>
-    public async Task<bool> ResolveGroupAsync(GroupResolution resolution, CancellationToken cancellationToken) =>
-        (bool)(await EnqueueAsync(resolution, cancellationToken))!;
-
-    /// <summary>Raises a spike alert; false when this topic already had one for that hour.</summary>
-    public async Task<bool> RaiseSpikeAsync(TopicSpike spike, CancellationToken cancellationToken) =>
-        (bool)(await EnqueueAsync(spike, cancellationToken))!;
-
-    private async Task<object?> EnqueueAsync(object operation, CancellationToken cancellationToken)
-    {
-        var pending = new PendingWrite(operation);
-        await _queue.Writer.WriteAsync(pending, cancellationToken);
-        return await pending.Task;
-    }
-
     /// <summary>The alert half of the writer's statements: grouping, the outbox, resolutions and spikes.</summary>
     private sealed partial class Statements
     {

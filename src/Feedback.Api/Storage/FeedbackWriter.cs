@@ -1,125 +1,32 @@
-using System.Threading.Channels;
 using Feedback.Api.Alerts;
 using Microsoft.Data.Sqlite;
 
 namespace Feedback.Api.Storage;
 
 /// <summary>
-/// A message to store, with the alert it raises when <see cref="RaiseAlert"/> is set, in the group instances
-/// agreed on in Redis when <see cref="Group"/> is set. <see cref="Followed"/> says this instance follows the LLM call
-/// of a provisional answer, so no other instance's sweep should ask again while that call may still answer.
-/// </summary>
-internal sealed record NewFeedback(FeedbackRecord Record, bool RaiseAlert, SharedGroup? Group = null, bool Followed = false);
-
-/// <summary>Several messages committed in one transaction (POST /feedback/batch, imports).</summary>
-internal sealed record NewFeedbackBatch(IReadOnlyList<NewFeedback> Items);
-
-/// <summary>
-/// Replaces a provisional answer. <see cref="Answer"/> holds the new labels (sentiment, topic, scores,
-/// method, model, prompt version), or is null when the LLM gave no answer and the local one becomes final.
-/// <see cref="ReplacesFinal"/> lets it replace a final answer too (reclassify); otherwise a row no longer
-/// provisional is left alone, so a late LLM answer cannot overwrite a later one.
-/// </summary>
-internal sealed record Revision(long FeedbackId, FeedbackRecord? Answer, bool RaiseAlert, string Reason, DateTime At, bool ReplacesFinal = false);
-
-/// <summary>What became of a write.</summary>
-internal enum WriteOutcome
-{
-    /// <summary>A new row was committed.</summary>
-    Created,
-
-    /// <summary>The Idempotency-Key was seen with the same body: the earlier row is returned.</summary>
-    Replayed,
-
-    /// <summary>The Idempotency-Key was seen with a different body.</summary>
-    KeyReused,
-}
-
-internal sealed record WriteResult(WriteOutcome Outcome, FeedbackRecord Record);
-
-/// <summary>
-/// The only writer to the SQLite file. Requests queue in a bounded channel; the writer takes everything
-/// that is waiting, commits it in one transaction (group commit) and only then completes each request,
-/// so a 201 is sent for committed rows only and concurrent requests share one fsync instead of
+/// The only writer to the SQLite file, on the shared group commit: concurrent requests share one fsync instead of
 /// fighting over the write lock (SQLITE_BUSY and its 150 ms retry sleep never happen in-process).
 /// </summary>
-internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
+internal sealed partial class FeedbackWriter : GroupCommitWriter
 {
-    private const int MaxBatch = 256;
-
-    /// <summary>How many times a commit waits for more writes to arrive while they keep arriving.</summary>
-    private const int MaxYields = 3;
-
-    private readonly Channel<PendingWrite> _queue = Channel.CreateBounded<PendingWrite>(
-        new BoundedChannelOptions(8192) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-
     private readonly string _connectionString;
     private readonly string _synchronous;
     private readonly int _busyTimeoutMs;
-    private readonly StoreHealth _health;
     private readonly AlertPolicy _alerts;
-    private readonly AlertSignal _signal;
     private readonly ILogger<FeedbackWriter> _logger;
     private Statements? _statements;
 
     public FeedbackWriter(SqliteStoreSettings settings, StoreHealth health, AlertPolicy alerts, AlertSignal signal, ILogger<FeedbackWriter> logger)
+        : base(health, signal, logger)
     {
         _connectionString = settings.ConnectionString;
         _synchronous = settings.Synchronous;
         _busyTimeoutMs = settings.BusyTimeoutMs;
-        _health = health;
         _alerts = alerts;
-        _signal = signal;
         _logger = logger;
     }
 
-    /// <summary>Queues a write and completes when it is committed (or refused).</summary>
-    /// <exception cref="StoreUnavailableException">The store cannot take writes now.</exception>
-    public async Task<WriteResult> WriteAsync(NewFeedback item, CancellationToken cancellationToken)
-    {
-        var pending = new PendingWrite(item);
-        await _queue.Writer.WriteAsync(pending, cancellationToken);
-        return (WriteResult)(await pending.Task)!;
-    }
-
-    /// <summary>Writes many messages in one transaction: all are committed, or none.</summary>
-    public async Task<IReadOnlyList<WriteResult>> WriteBatchAsync(IReadOnlyList<NewFeedback> items, CancellationToken cancellationToken)
-    {
-        var pending = new PendingWrite(new NewFeedbackBatch(items));
-        await _queue.Writer.WriteAsync(pending, cancellationToken);
-        return (IReadOnlyList<WriteResult>)(await pending.Task)!;
-    }
-
-    /// <summary>Applies a revision; false when the row was no longer provisional (already revised).</summary>
-    public async Task<bool> ReviseAsync(Revision revision, CancellationToken cancellationToken)
-    {
-        var pending = new PendingWrite(revision);
-        await _queue.Writer.WriteAsync(pending, cancellationToken);
-        return (bool)(await pending.Task)!;
-    }
-
-    /// <summary>Commits a tiny heartbeat row, proving the store takes writes now.</summary>
-    public async Task<bool> ProbeAsync(CancellationToken cancellationToken)
-    {
-        var pending = new PendingWrite(null);
-        await _queue.Writer.WriteAsync(pending, cancellationToken);
-        try
-        {
-            await pending.Task.WaitAsync(cancellationToken);
-            return true;
-        }
-        catch (StoreUnavailableException)
-        {
-            return false;
-        }
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        // Finish what was accepted before stopping: every queued request gets its answer.
-        _queue.Writer.TryComplete();
-        await base.StopAsync(cancellationToken);
-    }
+    protected override bool WaitsForArrivals => true;
 
     public override void Dispose()
     {
@@ -127,130 +34,46 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
         base.Dispose();
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await Task.Yield();
-        var batch = new List<PendingWrite>(MaxBatch);
-        var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync(CancellationToken.None))
-        {
-            await LetArrivalsQueueAsync(reader);
-            while (batch.Count < MaxBatch && reader.TryRead(out var pending))
-            {
-                batch.Add(pending);
-            }
+    protected override void Stopped() => ResetConnection();
 
-            Commit(batch);
-            batch.Clear();
-        }
-
-        _statements?.Dispose();
-        _statements = null;
-    }
-
-    /// <summary>
-    /// Before a commit starts, lets the work already waiting for the thread pool run first, for as long as it keeps adding
-    /// writes to the queue (at most <see cref="MaxYields"/> turns): under load those are requests about to be written, and
-    /// each that joins this commit shares its WAL pages and its fsync instead of paying for the next one. A commit writes the
-    /// B-tree pages it touched once however many rows went in, so larger commits cost less per row: with the bench's load
-    /// on one core, rows per commit went from 26-28 to 28-31 at 64 connections and from 7 to 9 at 16. With nothing else
-    /// waiting it costs one turn of the thread pool.
-    /// </summary>
-    private static async ValueTask LetArrivalsQueueAsync(ChannelReader<PendingWrite> reader)
-    {
-        for (var turn = 0; turn < MaxYields && reader.Count < MaxBatch; turn++)
-        {
-            var queued = reader.Count;
-            await Task.Yield();
-            if (reader.Count == queued)
-            {
-                return;
-            }
-        }
-    }
-
-    private void Commit(List<PendingWrite> batch)
-    {
-        try
-        {
-            var results = CommitOnce(batch);
-
-            // Only the writes that matter (messages, probes) speak for the store: a small bookkeeping update
-            // can still fit on a disk that refuses messages.
-            if (batch.Exists(p => p.Operation is NewFeedback or NewFeedbackBatch or null))
-            {
-                _health.RecordSuccess();
-            }
-
-            if (_statements?.TakeAlertsWritten() == true)
-            {
-                _signal.Notify();
-            }
-
-            for (var i = 0; i < batch.Count; i++)
-            {
-                batch[i].TrySetResult(results[i]);
-            }
-        }
-        catch (SqliteException exception) when (StoreUnavailableException.IsStoreFault(exception))
-        {
-            var reason = StoreUnavailableException.Describe(exception);
-            LogStoreUnavailable(_logger, reason, exception.SqliteErrorCode);
-            _health.RecordFailure(reason);
-            ResetConnection();
-            var failure = new StoreUnavailableException(reason, exception);
-            foreach (var pending in batch)
-            {
-                pending.TrySetException(failure);
-            }
-        }
-        catch (Exception exception) when (batch.Count > 1)
-        {
-            // One bad row must not fail the others: commit them one by one to find it.
-            LogBatchRetried(_logger, batch.Count, exception);
-            ResetConnection();
-            foreach (var pending in batch)
-            {
-                Commit([pending]);
-            }
-        }
-        catch (Exception exception)
-        {
-            LogWriteFailed(_logger, exception);
-            ResetConnection();
-            batch[0].TrySetException(exception);
-        }
-    }
-
-    private object?[] CommitOnce(List<PendingWrite> batch)
+    protected override ValueTask<bool> CommitOnceAsync(IReadOnlyList<IQueuedWrite> batch)
     {
         var statements = _statements ??= Statements.Open(_connectionString, _synchronous, _busyTimeoutMs, _alerts);
-        var results = new object?[batch.Count];
-        // A failure anywhere below drops the connection (every catch in Commit resets it), which rolls the transaction back.
+
+        // A failure anywhere below drops the connection (every failure resets it), which rolls the transaction back.
         statements.Begin();
         Dictionary<string, FeedbackRecord>? keysInBatch = null;
-        for (var i = 0; i < batch.Count; i++)
+        foreach (var pending in batch)
         {
-            var operation = batch[i].Operation;
-            if (operation is Revision revision)
+            switch (pending)
             {
-                results[i] = statements.Revise(revision);
-                continue;
+                case Queued<NewFeedback, WriteResult> one:
+                    one.Produced(Insert(one.Operation));
+                    break;
+                case Queued<NewFeedbackBatch, IReadOnlyList<WriteResult>> many:
+                    many.Produced(many.Operation.Items.Select(Insert).ToList());
+                    break;
+                case Queued<Revision, bool> revision:
+                    revision.Produced(statements.Revise(revision.Operation));
+                    break;
+                case Queued<DeliveryAttempt, bool> attempt:
+                    attempt.Produced(statements.RecordAttempt(attempt.Operation));
+                    break;
+                case Queued<GroupResolution, bool> resolution:
+                    resolution.Produced(statements.ResolveGroup(resolution.Operation));
+                    break;
+                case Queued<TopicSpike, bool> spike:
+                    spike.Produced(statements.RaiseSpike(spike.Operation));
+                    break;
+                case Queued<Probe, bool> probe:
+                    statements.Heartbeat(DateTime.UtcNow);
+                    probe.Produced(true);
+                    break;
             }
-
-            results[i] = operation switch
-            {
-                NewFeedback item => Insert(item),
-                NewFeedbackBatch many => many.Items.Select(Insert).ToList(),
-                DeliveryAttempt attempt => statements.RecordAttempt(attempt),
-                GroupResolution resolution => statements.ResolveGroup(resolution),
-                TopicSpike spike => statements.RaiseSpike(spike),
-                _ => statements.Heartbeat(DateTime.UtcNow),
-            };
         }
 
         statements.Commit();
-        return results;
+        return ValueTask.FromResult(statements.TakeAlertsWritten());
 
         WriteResult Insert(NewFeedback item)
         {
@@ -277,6 +100,20 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
         }
     }
 
+    protected override bool IsStoreFault(Exception exception) =>
+        exception is SqliteException sqlite && StoreUnavailableException.IsStoreFault(sqlite);
+
+    protected override string RecordStoreFault(Exception exception)
+    {
+        var sqlite = (SqliteException)exception;
+        var reason = StoreUnavailableException.Describe(sqlite);
+        LogStoreUnavailable(_logger, reason, sqlite.SqliteErrorCode);
+        ResetConnection();
+        return reason;
+    }
+
+    protected override void AfterFailedCommit() => ResetConnection();
+
     private void ResetConnection()
     {
         _statements?.Dispose();
@@ -285,21 +122,6 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Store unavailable: {Reason} (SQLite code {Code})")]
     private static partial void LogStoreUnavailable(ILogger logger, string reason, int code);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A group commit of {Count} writes failed; committing them one by one")]
-    private static partial void LogBatchRetried(ILogger logger, int count, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "A write failed")]
-    private static partial void LogWriteFailed(ILogger logger, Exception exception);
-
-    /// <summary>
-    /// One queued operation: a <see cref="NewFeedback"/>, a <see cref="NewFeedbackBatch"/>, a <see cref="Revision"/>, or null
-    /// for a heartbeat. It is its own completion, one object per request instead of two.
-    /// </summary>
-    private sealed class PendingWrite(object? operation) : TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously)
-    {
-        public object? Operation { get; } = operation;
-    }
 
     /// <summary>One connection and its prepared statements, reused across batches.</summary>
     private sealed partial class Statements : IDisposable
@@ -509,11 +331,7 @@ internal sealed partial class FeedbackWriter : BackgroundService, IFeedbackStore
             return FeedbackRowBinding.Read(reader);
         }
 
-        public object? Heartbeat(DateTime at)
-        {
-            _heartbeat.Bind(1, at).Execute();
-            return null;
-        }
+        public void Heartbeat(DateTime at) => _heartbeat.Bind(1, at).Execute();
 
         public void Dispose()
         {

@@ -1,8 +1,8 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Feedback.Cli.Store;
-using Microsoft.Data.Sqlite;
 
 namespace Feedback.Cli.Export;
 
@@ -52,9 +52,8 @@ internal static class ExportCommand
         }
 
         using var connection = CliStore.Open(CliStore.Settings());
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {string.Join(", ", Columns)} FROM feedback WHERE created_at >= $since ORDER BY created_at, id";
-        command.Parameters.AddWithValue("$since", since ?? DateTime.MinValue);
+        using var command = connection.Command(
+            $"SELECT {string.Join(", ", Columns)} FROM feedback WHERE created_at >= @since ORDER BY created_at, id", ("since", since ?? DateTime.MinValue));
         using var reader = command.ExecuteReader();
 
         using var stream = output is null ? Console.OpenStandardOutput() : File.Create(output);
@@ -69,7 +68,7 @@ internal static class ExportCommand
         return 0;
     }
 
-    private static long WriteCsv(SqliteDataReader reader, StreamWriter writer)
+    private static long WriteCsv(DbDataReader reader, StreamWriter writer)
     {
         writer.Write(string.Join(',', Columns));
         writer.Write('\n');
@@ -93,7 +92,7 @@ internal static class ExportCommand
         return rows;
     }
 
-    private static long WriteJsonLines(SqliteDataReader reader, Stream stream, StreamWriter writer)
+    private static long WriteJsonLines(DbDataReader reader, Stream stream, StreamWriter writer)
     {
         long rows = 0;
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
@@ -137,7 +136,7 @@ internal static class ExportCommand
         return rows;
     }
 
-    private static string Format(SqliteDataReader reader, int i) => reader.IsDBNull(i) ? "" : Columns[i] switch
+    private static string Format(DbDataReader reader, int i) => reader.IsDBNull(i) ? "" : Columns[i] switch
     {
         "created_at" => DateTime.SpecifyKind(reader.GetDateTime(i), DateTimeKind.Utc).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
         "confidence" => reader.GetDouble(i).ToString("0.####", CultureInfo.InvariantCulture),

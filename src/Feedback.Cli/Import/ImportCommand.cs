@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
@@ -12,7 +13,7 @@ using Spectre.Console;
 namespace Feedback.Cli.Import;
 
 /// <summary>
-/// import FILE: classifies every row with the local classifier and stores it in the API's SQLite file.
+/// import FILE: classifies every row with the local classifier and stores it in the API's store (the SQLite file or PostgreSQL).
 /// Idempotent and resumable: each row gets the key <c>import:&lt;sha256&gt;</c> (of its id column when mapped,
 /// else of its text, source and customer) in the unique <c>idempotency_key</c> column, so a row already
 /// stored is skipped before it is classified and a second run of the same file adds nothing. Rows are
@@ -64,11 +65,11 @@ internal static class ImportCommand
         // Loading the model (about half a second of CPU) and opening the store (about a second on a new DATA_DIR,
         // where the migrations build the schema) run beside reading the file instead of before it. A store that
         // does not exist yet holds no imported key, so only an existing one must be open before rows are keyed.
-        var existing = File.Exists(CliStore.DatabasePath(settings));
+        var existing = CliStore.MayHoldRows(settings);
         var model = Task.Run(() => new LocalClassifier());
         var store = Task.Run(() => CliStore.Open(settings));
         var known = existing ? ImportWriter.LoadKnownKeys(store.GetAwaiter().GetResult()) : [];
-        using var connection = new Deferred<SqliteConnection>(store);
+        using var connection = new Deferred<DbConnection>(store);
         var summary = new ImportSummary();
         using var input = ImportReader.Open(options.Path, options.Format, options.Columns);
 
@@ -108,7 +109,7 @@ internal static class ImportCommand
     /// so the order holds without a barrier between batches; the bound keeps only a few chunks in memory.
     /// </summary>
     private static void Import(
-        ImportReader input, ImportOptions options, HashSet<ImportKey> known, Deferred<SqliteConnection> connection, Task<LocalClassifier> model,
+        ImportReader input, ImportOptions options, HashSet<ImportKey> known, Deferred<DbConnection> connection, Task<LocalClassifier> model,
         ServiceSettings settings, ImportSummary summary, Action report)
     {
         var alertRule = settings.AlertRule;
@@ -160,14 +161,16 @@ internal static class ImportCommand
             }
         });
 
-        if (options.RaiseAlerts)
+        if (options.RaiseAlerts || settings.PostgresConnectionString is not null)
         {
-            // Alerts take the server's own path: grouped with near-duplicates and queued for every channel.
+            // Alerts take the server's own path: grouped with near-duplicates and queued for every channel. So does every
+            // row on PostgreSQL, where the server's writer sends a chunk in one round trip and settles keys stored already.
             connection.Wait();
             var writer = CliStore.StartWriterAsync(settings).GetAwaiter().GetResult();
             try
             {
-                WriteAll(chunk => writer.WriteBatchAsync(chunk.ConvertAll(p => new NewFeedback(p.Record!, p.Record!.AlertTriggered)), CancellationToken.None)
+                WriteAll(chunk => writer.WriteBatchAsync(
+                        chunk.ConvertAll(p => new NewFeedback(p.Record!, options.RaiseAlerts && p.Record!.AlertTriggered)), CancellationToken.None)
                     .GetAwaiter().GetResult().Count(r => r.Outcome == WriteOutcome.Created));
             }
             finally
@@ -177,7 +180,7 @@ internal static class ImportCommand
         }
         else
         {
-            using var writer = new ImportWriter(connection.Wait(), options.Batch);
+            using var writer = new ImportWriter((SqliteConnection)connection.Wait(), options.Batch);
             WriteAll(writer.Write);
             writer.Commit();
         }

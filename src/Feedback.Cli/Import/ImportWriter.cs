@@ -1,11 +1,13 @@
+using System.Data.Common;
 using Feedback.Api.Storage;
+using Feedback.Cli.Store;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
 namespace Feedback.Cli.Import;
 
 /// <summary>
-/// Inserts classified rows in file order with one prepared statement, committing every <c>rowsPerTransaction</c>
+/// Inserts classified rows into the SQLite file in file order with one prepared statement, committing every <c>rowsPerTransaction</c>
 /// rows whatever the size of the pieces it is handed; a key already stored is skipped. Rows that raise alerts take
 /// the server's writer instead (<see cref="ImportCommand"/>), which groups them and queues their deliveries.
 /// </summary>
@@ -40,13 +42,12 @@ internal sealed class ImportWriter : IDisposable
     }
 
     /// <summary>Every key already imported, read once so that stored rows are skipped before they are classified.</summary>
-    public static HashSet<ImportKey> LoadKnownKeys(SqliteConnection connection)
+    public static HashSet<ImportKey> LoadKnownKeys(DbConnection connection)
     {
         var keys = new HashSet<ImportKey>();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT idempotency_key FROM feedback WHERE idempotency_key >= $from AND idempotency_key < $to";
-        command.Parameters.AddWithValue("$from", ImportKey.Prefix);
-        command.Parameters.AddWithValue("$to", ImportKey.Prefix[..^1] + (char)(ImportKey.Prefix[^1] + 1));
+        using var command = connection.Command(
+            "SELECT idempotency_key FROM feedback WHERE idempotency_key >= @from AND idempotency_key < @to",
+            ("from", ImportKey.Prefix), ("to", ImportKey.Prefix[..^1] + (char)(ImportKey.Prefix[^1] + 1)));
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
 using Feedback.Analysis;
@@ -6,7 +7,6 @@ using Feedback.Analysis.Local;
 using Feedback.Api.Hosting;
 using Feedback.Api.Storage;
 using Feedback.Cli.Store;
-using Microsoft.Data.Sqlite;
 using Spectre.Console;
 
 namespace Feedback.Cli.Reclassify;
@@ -142,22 +142,21 @@ internal static class ReclassifyCommand
     internal sealed record StoredRow(long Id, string Text, string Sentiment, string Topic, string ConfidenceScore, string Method, bool Alert);
 
     /// <summary>The final rows received in [from, to), read in id order a chunk at a time.</summary>
-    private sealed class StoredRows(SqliteConnection connection, DateTime from, DateTime to)
+    private sealed class StoredRows(DbConnection connection, DateTime from, DateTime to)
     {
-        private const string Window = "FROM feedback WHERE created_at >= $from AND created_at < $to AND status = 'final'";
+        private const string Window = "FROM feedback WHERE created_at >= @from AND created_at < @to AND status = 'final'";
 
         public long Count()
         {
-            using var command = Command($"SELECT count(*) {Window}");
+            using var command = connection.Command($"SELECT count(*) {Window}", ("from", from), ("to", to));
             return (long)command.ExecuteScalar()!;
         }
 
         public List<StoredRow> Next(long afterId, int limit)
         {
-            using var command = Command(
-                $"SELECT id, text, sentiment, topic, confidence_score, processing_method, alert_triggered {Window} AND id > $after ORDER BY id LIMIT $limit");
-            command.Parameters.AddWithValue("$after", afterId);
-            command.Parameters.AddWithValue("$limit", limit);
+            using var command = connection.Command(
+                $"SELECT id, text, sentiment, topic, confidence_score, processing_method, alert_triggered {Window} AND id > @after ORDER BY id LIMIT @limit",
+                ("from", from), ("to", to), ("after", afterId), ("limit", limit));
             using var reader = command.ExecuteReader();
             var rows = new List<StoredRow>(limit);
             while (reader.Read())
@@ -167,15 +166,6 @@ internal static class ReclassifyCommand
             }
 
             return rows;
-        }
-
-        private SqliteCommand Command(string sql)
-        {
-            var command = connection.CreateCommand();
-            command.CommandText = sql;
-            command.Parameters.AddWithValue("$from", from);
-            command.Parameters.AddWithValue("$to", to);
-            return command;
         }
     }
 
@@ -248,14 +238,14 @@ internal static class ReclassifyCommand
         }
     }
 
-    /// <summary>The server's <see cref="FeedbackWriter"/> on the same file, for revisions only.</summary>
+    /// <summary>The server's writer on the same store, for revisions only.</summary>
     private sealed class RevisionWriter : IAsyncDisposable
     {
         private const int Attempts = 3;
 
-        private readonly FeedbackWriter _writer;
+        private readonly GroupCommitWriter _writer;
 
-        private RevisionWriter(FeedbackWriter writer) => _writer = writer;
+        private RevisionWriter(GroupCommitWriter writer) => _writer = writer;
 
         public static async Task<RevisionWriter> StartAsync(ServiceSettings settings) => new(await CliStore.StartWriterAsync(settings));
 

@@ -1,15 +1,20 @@
+using System.Data.Common;
 using Feedback.Api.Alerts;
 using Feedback.Api.Hosting;
 using Feedback.Api.Storage;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 
 namespace Feedback.Cli.Store;
 
 /// <summary>
-/// The same SQLite file the API uses (DATA_DIR or DATABASE_URL, from the environment or .env), with the API's
-/// own migrations applied first, so the CLI can run before the server ever has.
+/// The store the API uses (DATA_DIR or DATABASE_URL, from the environment or .env): the SQLite file or the PostgreSQL
+/// server, with the API's own migrations applied first, so the CLI can run before the server ever has. Reads go through
+/// a plain <see cref="DbConnection"/> whose SQL both databases understand; writes that must take the server's path go
+/// through the server's own writer for that store.
 /// </summary>
 internal static class CliStore
 {
@@ -24,30 +29,85 @@ internal static class CliStore
         return settings;
     }
 
-    /// <summary>The SQLite file the settings point at.</summary>
-    public static string DatabasePath(ServiceSettings settings) =>
-        Path.GetFullPath(new SqliteConnectionStringBuilder(settings.SqliteConnectionString).DataSource);
+    /// <summary>Whether the store may hold rows already: a PostgreSQL server always may; a SQLite file once it exists.</summary>
+    public static bool MayHoldRows(ServiceSettings settings) =>
+        settings.PostgresConnectionString is not null
+        || File.Exists(Path.GetFullPath(new SqliteConnectionStringBuilder(settings.SqliteConnectionString).DataSource));
 
     /// <summary>Opens the store, creating it and applying pending migrations when needed.</summary>
-    public static SqliteConnection Open(ServiceSettings settings) => Open(settings, readOnly: false);
+    public static DbConnection Open(ServiceSettings settings) => Open(settings, readOnly: false);
 
     /// <summary>
     /// Opens an existing store for reading only (a dry run): nothing is created or migrated, and closing the last
-    /// connection cannot checkpoint the WAL into the file, so the file is left exactly as it was.
+    /// connection to a SQLite file cannot checkpoint the WAL into it, so the file is left exactly as it was.
     /// </summary>
-    public static SqliteConnection OpenReadOnly(ServiceSettings settings) => Open(settings, readOnly: true);
+    public static DbConnection OpenReadOnly(ServiceSettings settings) => Open(settings, readOnly: true);
 
-    private static SqliteConnection Open(ServiceSettings settings, bool readOnly)
+    /// <summary>A command with its parameters, named <c>@name</c> in the SQL as both databases take them.</summary>
+    public static DbCommand Command(this DbConnection connection, string sql, params (string Name, object Value)[] parameters)
     {
-        if (settings.PostgresConnectionString is not null)
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
         {
-            // Reported like an unreachable file (message only, exit 1), rather than read as a SQLite path.
-            throw new IOException(
-                "DATABASE_URL names a PostgreSQL server: import, export and stats work on the SQLite file only. " +
-                "Unset DATABASE_URL for a local file, or send messages through the API (POST /feedback/batch).");
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "@" + name;
+
+            // PostgreSQL's timestamptz takes UTC times only; the SQLite file stores them as the same text either way.
+            parameter.Value = value is DateTime time ? DateTime.SpecifyKind(time, DateTimeKind.Utc) : value;
+            command.Parameters.Add(parameter);
         }
 
-        var connectionString = settings.SqliteConnectionString;
+        return command;
+    }
+
+    /// <summary>
+    /// The server's own writer on the same store, for writes that must take the server's path (alert grouping and the
+    /// outbox, revisions, and every write to PostgreSQL). On the SQLite file, WAL and the writer's busy timeout let it
+    /// share the file with a running server; on PostgreSQL it commits as another instance would.
+    /// Stop it with <see cref="StopWriterAsync"/>.
+    /// </summary>
+    public static async Task<GroupCommitWriter> StartWriterAsync(ServiceSettings settings)
+    {
+        var health = new StoreHealth(TimeProvider.System);
+        var alerts = new AlertPolicy(settings.AlertSettings, SeverityRules.Load(settings.AlertRulesFile));
+        GroupCommitWriter writer = settings.PostgresConnectionString is { } postgres
+            ? new PostgresWriter(
+                NpgsqlDataSource.Create(postgres), new PostgresStoreSettings(postgres, $"cli-{Environment.ProcessId}"), health, alerts,
+                new AlertSignal(), settings, NullLogger<PostgresWriter>.Instance)
+            : new FeedbackWriter(SqliteStoreSettings.From(settings), health, alerts, new AlertSignal(), NullLogger<FeedbackWriter>.Instance);
+        await writer.StartAsync(CancellationToken.None);
+        return writer;
+    }
+
+    /// <summary>Lets the writer finish what it was given, then closes it.</summary>
+    public static async Task StopWriterAsync(GroupCommitWriter writer)
+    {
+        await writer.StopAsync(CancellationToken.None);
+        writer.Dispose();
+    }
+
+    private static DbConnection Open(ServiceSettings settings, bool readOnly) =>
+        settings.PostgresConnectionString is { } postgres ? OpenPostgres(postgres, readOnly) : OpenSqlite(settings.SqliteConnectionString, readOnly);
+
+    private static NpgsqlConnection OpenPostgres(string connectionString, bool readOnly)
+    {
+        if (!readOnly)
+        {
+            // The server's migrations, under EF's migration lock, as a starting instance applies them.
+            using var db = new PostgresFeedbackDb(new DbContextOptionsBuilder<PostgresFeedbackDb>()
+                .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
+                .Options);
+            db.Database.Migrate();
+        }
+
+        var connection = new NpgsqlConnection(connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private static SqliteConnection OpenSqlite(string connectionString, bool readOnly)
+    {
         var path = new SqliteConnectionStringBuilder(connectionString).DataSource;
         if (Path.GetDirectoryName(Path.GetFullPath(path)) is { Length: > 0 } directory)
         {
@@ -83,27 +143,5 @@ internal static class CliStore
 
         SqliteSchema.Apply(connection, connectionString);
         return connection;
-    }
-
-    /// <summary>
-    /// The server's own writer on the same file, for writes that must take the server's path (alert grouping and
-    /// the outbox, revisions). WAL and the writer's busy timeout let it share the file with a running server.
-    /// Stop it with <see cref="StopWriterAsync"/>.
-    /// </summary>
-    public static async Task<FeedbackWriter> StartWriterAsync(ServiceSettings settings)
-    {
-        var writer = new FeedbackWriter(
-            SqliteStoreSettings.From(settings), new StoreHealth(TimeProvider.System),
-            new AlertPolicy(settings.AlertSettings, SeverityRules.Load(settings.AlertRulesFile)), new AlertSignal(),
-            NullLogger<FeedbackWriter>.Instance);
-        await writer.StartAsync(CancellationToken.None);
-        return writer;
-    }
-
-    /// <summary>Lets the writer finish what it was given, then closes it.</summary>
-    public static async Task StopWriterAsync(FeedbackWriter writer)
-    {
-        await writer.StopAsync(CancellationToken.None);
-        writer.Dispose();
     }
 }

@@ -208,12 +208,9 @@ internal sealed partial class PostgresWriter
             return true;
         }
 
-        public async Task<object?> HeartbeatAsync(DateTime at)
-        {
+        public async Task HeartbeatAsync(DateTime at) =>
             await ExecuteAsync(
                 "INSERT INTO store_heartbeat (id, at) VALUES (1, @at) ON CONFLICT (id) DO UPDATE SET at = excluded.at", ("at", Utc(at)));
-            return null;
-        }
 
         /// <summary>
         /// The topic's newest open groups that started at <paramref name="since"/> or later, as many as

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Feedback.Api.Alerts;
 using Npgsql;
 using NpgsqlTypes;
@@ -11,36 +10,28 @@ namespace Feedback.Api.Storage;
 /// The messages of a group commit go to the server as one <see cref="NpgsqlBatch"/> (one round trip); idempotency keys
 /// are settled by the unique index (ON CONFLICT), which holds across every instance writing to the same database.
 /// </summary>
-internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
+internal sealed partial class PostgresWriter : GroupCommitWriter
 {
-    private const int MaxBatch = 256;
-
     private const string FeedbackColumns = FeedbackRowBinding.Columns;
 
     private static readonly string InsertFeedbackSql =
         $"INSERT INTO feedback ({FeedbackColumns}, claimed_by, lease_until) VALUES (" +
         string.Join(", ", Enumerable.Range(1, 24).Select(i => "$" + i)) + ") ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
 
-    private readonly Channel<PendingWrite> _queue = Channel.CreateBounded<PendingWrite>(
-        new BoundedChannelOptions(8192) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgresStoreSettings _settings;
-    private readonly StoreHealth _health;
     private readonly AlertGrouping _grouping;
-    private readonly AlertSignal _signal;
     private readonly TimeSpan _provisionalLease;
     private readonly ILogger<PostgresWriter> _logger;
 
     public PostgresWriter(
         NpgsqlDataSource dataSource, PostgresStoreSettings settings, StoreHealth health, AlertPolicy alerts, AlertSignal signal,
         Hosting.ServiceSettings service, ILogger<PostgresWriter> logger)
+        : base(health, signal, logger)
     {
         _dataSource = dataSource;
         _settings = settings;
-        _health = health;
         _grouping = new AlertGrouping(alerts);
-        _signal = signal;
         _logger = logger;
 
         // A provisional row belongs to the instance following its LLM call until that call has surely ended;
@@ -48,166 +39,73 @@ internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
         _provisionalLease = TimeSpan.FromMilliseconds(service.AiTimeoutMs) + TimeSpan.FromSeconds(5);
     }
 
-    public async Task<WriteResult> WriteAsync(NewFeedback item, CancellationToken cancellationToken) =>
-        (WriteResult)(await EnqueueAsync(item, cancellationToken))!;
+    protected override bool IsStoreFault(Exception exception) => PostgresFaults.IsStoreFault(exception);
 
-    public async Task<IReadOnlyList<WriteResult>> WriteBatchAsync(IReadOnlyList<NewFeedback> items, CancellationToken cancellationToken) =>
-        (IReadOnlyList<WriteResult>)(await EnqueueAsync(new NewFeedbackBatch(items), cancellationToken))!;
-
-    public async Task<bool> ReviseAsync(Revision revision, CancellationToken cancellationToken) =>
-        (bool)(await EnqueueAsync(revision, cancellationToken))!;
-
-    public async Task<bool> ProbeAsync(CancellationToken cancellationToken)
+    protected override string RecordStoreFault(Exception exception)
     {
-        try
-        {
-            await EnqueueAsync(null, cancellationToken).WaitAsync(cancellationToken);
-            return true;
-        }
-        catch (StoreUnavailableException)
-        {
-            return false;
-        }
+        var reason = PostgresFaults.Describe(exception);
+        LogStoreUnavailable(_logger, reason, (exception as PostgresException)?.SqlState ?? "none", exception);
+
+        // Connections the failure may have broken are not handed out again; the next write opens fresh ones.
+        _dataSource.Clear();
+        return reason;
     }
 
-    public async Task<bool> RecordAttemptAsync(DeliveryAttempt attempt, CancellationToken cancellationToken) =>
-        (bool)(await EnqueueAsync(attempt, cancellationToken))!;
-
-    public async Task<bool> ResolveGroupAsync(GroupResolution resolution, CancellationToken cancellationToken) =>
-        (bool)(await EnqueueAsync(resolution, cancellationToken))!;
-
-    public async Task<bool> RaiseSpikeAsync(TopicSpike spike, CancellationToken cancellationToken) =>
-        (bool)(await EnqueueAsync(spike, cancellationToken))!;
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        // Finish what was accepted before stopping: every queued request gets its answer.
-        _queue.Writer.TryComplete();
-        await base.StopAsync(cancellationToken);
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await Task.Yield();
-        var batch = new List<PendingWrite>(MaxBatch);
-        var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync(CancellationToken.None))
-        {
-            while (batch.Count < MaxBatch && reader.TryRead(out var pending))
-            {
-                batch.Add(pending);
-            }
-
-            await CommitAsync(batch);
-            batch.Clear();
-        }
-    }
-
-    private async Task<object?> EnqueueAsync(object? operation, CancellationToken cancellationToken)
-    {
-        var pending = new PendingWrite(operation);
-        await _queue.Writer.WriteAsync(pending, cancellationToken);
-        return await pending.Completion.Task;
-    }
-
-    private async Task CommitAsync(List<PendingWrite> batch)
-    {
-        try
-        {
-            var (results, alertsQueued) = await CommitOnceAsync(batch);
-            if (batch.Exists(p => p.Operation is NewFeedback or NewFeedbackBatch or null))
-            {
-                _health.RecordSuccess();
-            }
-
-            if (alertsQueued)
-            {
-                _signal.Notify();
-            }
-
-            for (var i = 0; i < batch.Count; i++)
-            {
-                batch[i].Completion.TrySetResult(results[i]);
-            }
-        }
-        catch (Exception exception) when (PostgresFaults.IsStoreFault(exception))
-        {
-            var reason = PostgresFaults.Describe(exception);
-            LogStoreUnavailable(_logger, reason, (exception as PostgresException)?.SqlState ?? "none", exception);
-            _health.RecordFailure(reason);
-
-            // Connections the failure may have broken are not handed out again; the next write opens fresh ones.
-            _dataSource.Clear();
-            var failure = new StoreUnavailableException(reason, exception);
-            foreach (var pending in batch)
-            {
-                pending.Completion.TrySetException(failure);
-            }
-        }
-        catch (Exception exception) when (batch.Count > 1)
-        {
-            // One bad row must not fail the others: commit them one by one to find it.
-            LogBatchRetried(_logger, batch.Count, exception);
-            foreach (var pending in batch)
-            {
-                await CommitAsync([pending]);
-            }
-        }
-        catch (Exception exception)
-        {
-            LogWriteFailed(_logger, exception);
-            batch[0].Completion.TrySetException(exception);
-        }
-    }
-
-    private async Task<(object?[] Results, bool AlertsQueued)> CommitOnceAsync(List<PendingWrite> batch)
+    protected override async ValueTask<bool> CommitOnceAsync(IReadOnlyList<IQueuedWrite> batch)
     {
         await using var connection = await _dataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         var session = new Session(connection, transaction, _grouping);
-        var results = new object?[batch.Count];
 
         // Every message of the group commit, in queue order, inserted in one round trip.
         var items = new List<NewFeedback>();
         foreach (var pending in batch)
         {
-            switch (pending.Operation)
+            switch (pending)
             {
-                case NewFeedback item:
-                    items.Add(item);
+                case Queued<NewFeedback, WriteResult> one:
+                    items.Add(one.Operation);
                     break;
-                case NewFeedbackBatch many:
-                    items.AddRange(many.Items);
+                case Queued<NewFeedbackBatch, IReadOnlyList<WriteResult>> many:
+                    items.AddRange(many.Operation.Items);
                     break;
             }
         }
 
         var written = items.Count == 0 ? [] : await InsertAsync(session, items);
         var next = 0;
-        for (var i = 0; i < batch.Count; i++)
+        foreach (var pending in batch)
         {
-            var operation = batch[i].Operation;
-            results[i] = operation switch
+            switch (pending)
             {
-                NewFeedback => written[next++],
-                NewFeedbackBatch many => Take(many.Items.Count),
-                Revision revision => await session.ReviseAsync(revision),
-                DeliveryAttempt attempt => await session.RecordAttemptAsync(attempt),
-                GroupResolution resolution => await session.ResolveGroupAsync(resolution),
-                TopicSpike spike => await session.RaiseSpikeAsync(spike),
-                _ => await session.HeartbeatAsync(DateTime.UtcNow),
-            };
+                case Queued<NewFeedback, WriteResult> one:
+                    one.Produced(written[next++]);
+                    break;
+                case Queued<NewFeedbackBatch, IReadOnlyList<WriteResult>> many:
+                    many.Produced(written.GetRange(next, many.Operation.Items.Count));
+                    next += many.Operation.Items.Count;
+                    break;
+                case Queued<Revision, bool> revision:
+                    revision.Produced(await session.ReviseAsync(revision.Operation));
+                    break;
+                case Queued<DeliveryAttempt, bool> attempt:
+                    attempt.Produced(await session.RecordAttemptAsync(attempt.Operation));
+                    break;
+                case Queued<GroupResolution, bool> resolution:
+                    resolution.Produced(await session.ResolveGroupAsync(resolution.Operation));
+                    break;
+                case Queued<TopicSpike, bool> spike:
+                    spike.Produced(await session.RaiseSpikeAsync(spike.Operation));
+                    break;
+                case Queued<Probe, bool> probe:
+                    await session.HeartbeatAsync(DateTime.UtcNow);
+                    probe.Produced(true);
+                    break;
+            }
         }
 
         await transaction.CommitAsync();
-        return (results, session.AlertsQueued);
-
-        List<WriteResult> Take(int count)
-        {
-            var slice = written.GetRange(next, count);
-            next += count;
-            return slice;
-        }
+        return session.AlertsQueued;
     }
 
     /// <summary>Inserts the messages, settles replays against the rows their keys already name, and raises the alerts.</summary>
@@ -311,18 +209,4 @@ internal sealed partial class PostgresWriter : BackgroundService, IFeedbackStore
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Store unavailable: {Reason} (SQLSTATE {SqlState})")]
     private static partial void LogStoreUnavailable(ILogger logger, string reason, string sqlState, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A group commit of {Count} writes failed; committing them one by one")]
-    private static partial void LogBatchRetried(ILogger logger, int count, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "A write failed")]
-    private static partial void LogWriteFailed(ILogger logger, Exception exception);
-
-    /// <summary>One queued operation: a message, a batch, a revision, an alert bookkeeping write, or null for a heartbeat.</summary>
-    private sealed class PendingWrite(object? operation)
-    {
-        public object? Operation { get; } = operation;
-
-        public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
 }

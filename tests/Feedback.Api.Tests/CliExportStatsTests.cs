@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Feedback.Api.Tests.Infrastructure;
+using Shouldly;
+
+namespace Feedback.Api.Tests;
+
+/// <summary><c>export</c> and <c>stats</c> through the real CLI, on rows its own import stored, on either store.</summary>
+public abstract class CliExportStatsTests : IAsyncLifetime
+{
+    private const string Charged = "I was charged twice for my subscription this month, please refund me now. Unacceptable!";
+    private const string Love = "I love the new reports page, it is wonderful and so easy to use. Thank you!";
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("feedback-export-").FullName;
+    private readonly StoreKind _kind;
+    private CliStore _store = null!;
+
+    protected CliExportStatsTests(StoreKind kind) => _kind = kind;
+
+    public async ValueTask InitializeAsync()
+    {
+        _store = new CliStore(_kind, _directory);
+        var csv = Path.Combine(_directory, "in.csv");
+        File.WriteAllLines(csv, ["id,text,received", $"a,\"{Charged}\",2026-11-20T10:00:00Z", $"b,\"{Love}\",2026-11-21T11:30:00Z"]);
+        var (exitCode, output) = await RunCliAsync("import", csv, "--id-column", "id", "--time-column", "received");
+        exitCode.ShouldBe(0, output);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _store.Dispose();
+        Directory.Delete(_directory, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Export_writes_every_stored_message_oldest_first_with_its_answer_as_csv()
+    {
+        var (exitCode, output) = await RunCliAsync("export");
+
+        exitCode.ShouldBe(0, output);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines[0].ShouldBe("id,created_at,text,source,customer_id,sentiment,topic,confidence_score,confidence,alert_triggered,processing_method,model,prompt_version,language,status");
+        lines.Length.ShouldBe(3);
+        lines[1].ShouldStartWith($"1,2026-11-20T10:00:00.000Z,\"{Charged}\",");
+        lines[1].ShouldContain($",{Stored(1, "sentiment")},{Stored(1, "topic")},");
+        lines[2].ShouldStartWith($"2,2026-11-21T11:30:00.000Z,\"{Love}\",");
+        lines[2].ShouldContain($",{Stored(2, "sentiment")},{Stored(2, "topic")},");
+    }
+
+    [Fact]
+    public async Task Export_since_a_date_writes_json_lines_of_the_later_messages_only()
+    {
+        var (exitCode, output) = await RunCliAsync("export", "--format", "jsonl", "--since", "2026-11-21");
+
+        exitCode.ShouldBe(0, output);
+        var row = JsonDocument.Parse(output.Trim()).RootElement;
+        row.GetProperty("id").GetInt64().ShouldBe(2);
+        row.GetProperty("created_at").GetString().ShouldBe("2026-11-21T11:30:00Z");
+        row.GetProperty("text").GetString().ShouldBe(Love);
+        row.GetProperty("sentiment").GetString().ShouldBe(Stored(2, "sentiment"));
+        row.GetProperty("topic").GetString().ShouldBe(Stored(2, "topic"));
+    }
+
+    [Fact]
+    public async Task Stats_counts_the_stored_messages_by_sentiment_and_the_alerts()
+    {
+        var (exitCode, output) = await RunCliAsync("stats");
+        var (sinceExit, since) = await RunCliAsync("stats", "--since", "2026-11-21");
+
+        exitCode.ShouldBe(0, output);
+        output.ShouldContain("2 messages stored");
+        output.ShouldContain($"{_store.Query("SELECT count(*) FROM feedback WHERE alert_triggered")} triggered an alert; 0 alerts open");
+        output.ShouldContain(Stored(1, "sentiment"));
+        output.ShouldContain(Stored(2, "topic"));
+        sinceExit.ShouldBe(0, since);
+        since.ShouldContain("1 messages since 2026-11-21 00:00 UTC");
+        since.ShouldContain($"{_store.Query("SELECT count(*) FROM feedback WHERE alert_triggered AND id = 2")} triggered an alert");
+    }
+
+    private string Stored(long id, string column) => (string)_store.Query($"SELECT {column} FROM feedback WHERE id = @id", ("id", id))!;
+
+    private Task<(int ExitCode, string Output)> RunCliAsync(params string[] args) => CliProcess.RunAsync(_directory, _store.Environment, args);
+}
+
+public sealed class CliExportStatsOnSqliteTests() : CliExportStatsTests(StoreKind.Sqlite);
+
+public sealed class CliExportStatsOnPostgresTests() : CliExportStatsTests(StoreKind.Postgres);
