@@ -48,18 +48,8 @@ internal static class CliApp
     /// The deep classifier unless <c>CLASSIFIER=fast</c> (as for the server). Its encoder starts loading at once, on the
     /// tier's thread, so it is usually ready by the time a message has been typed.
     /// </summary>
-    private static Analyzer CreateAnalyzer()
-    {
-        var lexical = new LocalClassifier();
-        var cache = new ClassificationCache(1000, TimeSpan.FromHours(1), TimeProvider.System);
-        if (string.Equals(Environment.GetEnvironmentVariable("CLASSIFIER")?.Trim(), "fast", StringComparison.OrdinalIgnoreCase))
-        {
-            return new Analyzer(lexical, cache);
-        }
-
-        var deep = new DeepClassifier(lexical, SharedEncoders.Get(new EncoderOptions()), DeepHeads.Default);
-        return new Analyzer(lexical, cache, deep: new DeepTier(deep, new DeepTierOptions(TimeSpan.FromSeconds(30))));
-    }
+    private static Analyzer CreateAnalyzer() =>
+        LocalClassifiers.Create(LocalClassifiers.TryChoose(null, out var deep) && deep, new ClassificationCache(1000, TimeSpan.FromHours(1), TimeProvider.System), explain: true);
 
     private static int Interactive()
     {

@@ -44,6 +44,34 @@ public abstract class CliImportTests : IDisposable
     }
 
     [Fact]
+    public async Task With_the_deep_classifier_every_row_is_answered_by_it_and_fast_keeps_the_lexical_model()
+    {
+        var texts = Enumerable.Range(1, 70).Select(i => i % 2 == 0 ? $"{Charged} (order {i})" : $"{Love} (order {i})").ToList();
+        var deep = WriteCsv(texts.Select((t, i) => $"d{i + 1},\"{t}\""), "deep.csv");
+        var fast = WriteCsv(texts.Select((t, i) => $"f{i + 1},\"{t}\""), "fast.csv");
+
+        var (deepExit, deepOutput) = await ImportAsync(deep, "--id-column", "id", "--classifier", "deep");
+        var (fastExit, fastOutput) = await ImportAsync(fast, "--id-column", "id", "--classifier", "fast");
+
+        deepExit.ShouldBe(0, deepOutput);
+        fastExit.ShouldBe(0, fastOutput);
+        Query($"SELECT count(*) FROM feedback WHERE model = '{Feedback.Analysis.Deep.DeepHeads.Default.Version}' AND idempotency_key LIKE 'import:%'").ShouldBe(70L);
+        Query($"SELECT count(*) FROM feedback WHERE model = '{LocalClassifier.CurrentVersion}'").ShouldBe(70L);
+        Query("SELECT count(*) FROM feedback WHERE sentiment = 'negative' AND topic = 'billing'").ShouldBe(70L);
+    }
+
+    [Fact]
+    public async Task An_unknown_classifier_is_refused_naming_the_choices()
+    {
+        var csv = WriteCsv([$"a,\"{Love}\""]);
+
+        var (exitCode, output) = await ImportAsync(csv, "--id-column", "id", "--classifier", "huge");
+
+        exitCode.ShouldBe(2, output);
+        output.ShouldContain("--classifier is deep");
+    }
+
+    [Fact]
     public async Task With_alerts_complaints_are_grouped_and_queued_for_delivery_as_the_server_does()
     {
         var csv = WriteCsv([$"a,\"{Charged}\"", $"b,\"{ChargedAgain}\"", $"c,\"{Love}\""]);

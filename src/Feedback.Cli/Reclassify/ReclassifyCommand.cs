@@ -27,6 +27,7 @@ internal static class ReclassifyCommand
                               or a duration back from now (30m, 12h, 7d, 2w)
           --until WHEN        and before WHEN (default: now)
           --method ml|ai      the local classifier (default) or the configured LLM (OPENAI_*)
+          --classifier deep|fast  with --method ml: the sentence encoder and trained heads (default) or the lexical model
           --concurrency N     LLM calls in flight with --method ai (default: 8)
           --dry-run           count what would change and write nothing
         """;
@@ -58,7 +59,7 @@ internal static class ReclassifyCommand
         }
 
         using var http = new HttpClient { Timeout = TimeSpan.FromMilliseconds(settings.AiTimeoutMs) + TimeSpan.FromSeconds(1) };
-        var classifier = options.UseLlm ? Classifier.Llm(settings, http, options.Concurrency) : Classifier.Local();
+        var classifier = options.UseLlm ? Classifier.Llm(settings, http, options.Concurrency) : Classifier.Local(options.Deep);
         using var connection = options.DryRun ? CliStore.OpenReadOnly(settings) : CliStore.Open(settings);
         var rows = new StoredRows(connection, options.From, options.To);
         var total = rows.Count();
@@ -188,10 +189,10 @@ internal static class ReclassifyCommand
         /// <summary>Why the answer changed, as the revision history shows it.</summary>
         public string Reason { get; }
 
-        public static Classifier Local()
+        public static Classifier Local(bool deep)
         {
             // A revision stores labels and scores, not the reasons text: the classifier skips building it.
-            var analyzer = new Analyzer(new LocalClassifier(), new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System)) { Explain = false };
+            var analyzer = LocalClassifiers.Create(deep, new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System), explain: false);
             return new Classifier(analyzer, llm: false, $"the local classifier ({analyzer.LocalVersion})",
                 $"reclassified with the local classifier {analyzer.LocalVersion}");
         }
@@ -224,8 +225,11 @@ internal static class ReclassifyCommand
             var answers = new AnalysisResult?[rows.Count];
             if (!_llm)
             {
-                Parallel.For(0, rows.Count, i => answers[i] = _analyzer.Analyze(rows[i].Text));
-                return answers;
+                // In batches: the deep model encodes each one in a single run of the graph.
+                var batches = rows.Chunk(256).ToArray();
+                var results = new AnalysisResult[batches.Length][];
+                Parallel.For(0, batches.Length, b => results[b] = _analyzer.AnalyzeMany([.. batches[b].Select(r => r.Text)]));
+                return [.. results.SelectMany(r => r)];
             }
 
             await Parallel.ForAsync(0, rows.Count, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, cancellationToken) =>
@@ -308,11 +312,11 @@ internal static class ReclassifyCommand
         }
     }
 
-    internal sealed record ReclassifyOptions(DateTime From, DateTime To, bool UseLlm, int Concurrency, bool DryRun)
+    internal sealed record ReclassifyOptions(DateTime From, DateTime To, bool UseLlm, int Concurrency, bool DryRun, bool Deep = true)
     {
         public static ReclassifyOptions? Parse(string[] args, DateTime now, out string error)
         {
-            var parsed = CommandLine.Parse(args, flags: ["--dry-run"], valued: ["--since", "--until", "--method", "--concurrency"]);
+            var parsed = CommandLine.Parse(args, flags: ["--dry-run"], valued: ["--since", "--until", "--method", "--concurrency", "--classifier"]);
             error = parsed.Error ?? "";
             if (parsed.Error is not null)
             {
@@ -358,7 +362,13 @@ internal static class ReclassifyCommand
                 return null;
             }
 
-            return new ReclassifyOptions(from, to, method == "ai", concurrency, parsed.Has("--dry-run"));
+            if (!LocalClassifiers.TryChoose(parsed.Value("--classifier"), out var deep))
+            {
+                error = LocalClassifiers.Usage;
+                return null;
+            }
+
+            return new ReclassifyOptions(from, to, method == "ai", concurrency, parsed.Has("--dry-run"), deep);
         }
 
         /// <summary>A date or time (UTC unless it says otherwise), or a duration before <paramref name="now"/>.</summary>

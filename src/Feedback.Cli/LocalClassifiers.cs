@@ -1,0 +1,32 @@
+using Feedback.Analysis;
+using Feedback.Analysis.Deep;
+using Feedback.Analysis.Local;
+
+namespace Feedback.Cli;
+
+/// <summary>The local classifier the CLI's commands use: the deep one unless <c>--classifier fast</c> or <c>CLASSIFIER=fast</c>.</summary>
+internal static class LocalClassifiers
+{
+    public const string Usage = "--classifier is deep (the sentence encoder and trained heads, the default) or fast (the lexical model alone).";
+
+    /// <summary>Whether <paramref name="given"/> (or, without one, the CLASSIFIER setting) names the deep classifier.</summary>
+    public static bool TryChoose(string? given, out bool deep)
+    {
+        var name = (given ?? Environment.GetEnvironmentVariable("CLASSIFIER"))?.Trim() ?? "";
+        deep = !name.Equals("fast", StringComparison.OrdinalIgnoreCase);
+        return name.Length == 0 || name.Equals("fast", StringComparison.OrdinalIgnoreCase) || name.Equals("deep", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <param name="threads">Encoder threads per batch: 1 where batches run on every core at once (the import).</param>
+    public static Analyzer Create(bool deep, ClassificationCache cache, bool explain, int threads = 0)
+    {
+        var lexical = new LocalClassifier();
+        if (!deep)
+        {
+            return new Analyzer(lexical, cache) { Explain = explain };
+        }
+
+        var classifier = new DeepClassifier(lexical, SharedEncoders.Get(new EncoderOptions(threads)), DeepHeads.Default);
+        return new Analyzer(lexical, cache, deep: new DeepTier(classifier, new DeepTierOptions(TimeSpan.FromSeconds(30)))) { Explain = explain };
+    }
+}
