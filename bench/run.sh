@@ -78,6 +78,9 @@ API_KEY="bench_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export API_KEY
 # One key sends all the load: its rate limit would be the only thing measured.
 export RATE_LIMIT_PER_MINUTE=0
+# These rounds measure the request path around the classifier (issue 3's targets were set on the lexical model);
+# bench/deep.sh measures the deep classifier. BENCH_CLASSIFIER=deep runs these rounds on it too.
+export CLASSIFIER=${BENCH_CLASSIFIER:-fast}
 port=18080
 
 # start_server NAME DIR DLL [VAR=VALUE...]: starts the server on CPU 0 from its output folder (so it reads

@@ -275,7 +275,7 @@ internal static class AccuracyReport
     }
 
     /// <summary>The project's own held-out product feedback: the figures classifier v2 is held to.</summary>
-    private static void InDomain(StringBuilder md, List<FeedbackExample> rows, (string Name, ILocalClassifier Classifier)[] classifiers)
+    internal static void InDomain(StringBuilder md, List<FeedbackExample> rows, (string Name, ILocalClassifier Classifier)[] classifiers)
     {
         md.Append(CultureInfo.InvariantCulture, $"## Hand-written product feedback, held out (`{ProductFeedbackSet.DefaultPath}`, {rows.Count} rows never trained on)\n\n");
         md.Append("Alert: the default rule (negative or mixed at confidence 0.5 or more) scored against the `action` label (a person must act). \"High right\": share of answers with confidence above 0.8 that are right.\n\n");
@@ -306,32 +306,6 @@ internal static class AccuracyReport
         {
             yield return record[0];
         }
-    }
-
-    /// <summary>
-    /// The deep classifier with the texts a report will ask about encoded up front, in batches: several times faster
-    /// than one at a time, and the same answers (a text is classified once and remembered).
-    /// </summary>
-    private sealed class PrimedClassifier(DeepClassifier deep) : ILocalClassifier
-    {
-        private readonly ConcurrentDictionary<string, Classification> answers = new(StringComparer.Ordinal);
-
-        public string Version => deep.Version;
-
-        public void Prime(IEnumerable<string> texts)
-        {
-            var missing = texts.Where(t => !answers.ContainsKey(t)).Distinct(StringComparer.Ordinal).ToArray();
-            foreach (var chunk in missing.Chunk(1024))
-            {
-                var classified = deep.ClassifyMany(chunk, explain: false);
-                for (var i = 0; i < chunk.Length; i++)
-                {
-                    answers[chunk[i]] = classified[i];
-                }
-            }
-        }
-
-        public Classification Classify(string text) => answers.GetOrAdd(text, t => deep.ClassifyWithoutReasons(t));
     }
 
     private static double HeapMegabytes() => GC.GetTotalMemory(forceFullCollection: true) / 1024.0 / 1024;

@@ -33,6 +33,7 @@ internal static class CliApp
                 "stats" => StatsCommand.Run(rest),
                 "reclassify" => await Reclassify.ReclassifyCommand.RunAsync(rest),
                 "key" => KeyCommand.Run(rest),
+                "bench-encoder" => EncoderBench.Run(rest),
                 "help" or "--help" or "-h" => Help(),
                 _ => Unknown(command),
             };
@@ -171,13 +172,15 @@ internal static class CliApp
 
     private static int Train(string[] args)
     {
-        var options = CommandLine.Parse(args, flags: ["--check", "--errors"], valued: ["--data", "--out", "--only", "--in-domain", "--shared-per-set"]);
+        var options = CommandLine.Parse(args, flags: ["--check", "--errors"], valued: ["--data", "--out", "--only", "--in-domain", "--shared-per-set", "--shared-weight"]);
         var only = options.Value("--only");
         var sharedPerSet = DeepTraining.SharedPerSet;
+        var sharedWeight = DeepTraining.SharedWeight;
         if (options.Positional.Count != 0 || options.Error is not null || only is not (null or "local" or "deep") ||
-            (options.Value("--shared-per-set") is { } given && !int.TryParse(given, CultureInfo.InvariantCulture, out sharedPerSet)))
+            (options.Value("--shared-per-set") is { } given && !int.TryParse(given, CultureInfo.InvariantCulture, out sharedPerSet)) ||
+            (options.Value("--shared-weight") is { } weight && !double.TryParse(weight, CultureInfo.InvariantCulture, out sharedWeight)))
         {
-            Console.Error.WriteLine(options.Error ?? "Usage: train [--data DIR] [--only local|deep] [--in-domain FILE] [--shared-per-set N] [--check [--errors]]");
+            Console.Error.WriteLine(options.Error ?? "Usage: train [--data DIR] [--only local|deep] [--in-domain FILE] [--shared-per-set N] [--shared-weight W] [--check [--errors]]");
             return 2;
         }
 
@@ -218,11 +221,11 @@ internal static class CliApp
         }
 
         var inDomain = options.Value("--in-domain") ?? ProductFeedbackSet.DefaultPath;
-        var heads = DeepTraining.Train(lexical, rows, inDomain, sharedPerSet, Console.Out);
+        var heads = DeepTraining.Train(lexical, rows, inDomain, sharedPerSet, sharedWeight, Console.Out);
         if (options.Has("--check"))
         {
             using var encoder = SentenceEncoder.Load();
-            Console.Write(DeepTraining.Check(new DeepClassifier(lexical, new Lazy<SentenceEncoder>(encoder), heads), inDomain, "tests/Feedback.Analysis.Tests/Fixtures"));
+            Console.Write(DeepTraining.Check(new DeepClassifier(lexical, new Lazy<SentenceEncoder>(encoder), heads), inDomain, data, "tests/Feedback.Analysis.Tests/Fixtures"));
             return 0;
         }
 

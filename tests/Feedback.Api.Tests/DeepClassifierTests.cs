@@ -58,7 +58,7 @@ public sealed class DeepClassifierTests : IDisposable
         (await HealthAsync(app, _ => true)).Str("encoder").ShouldBe("loading");
 
         gate.Set();
-        var revised = await EventuallyAsync(app, id, r => r.Str("status") == "final");
+        var revised = await app.EventuallyAsync(id, r => r.Str("status") == "final");
 
         revised.Str("model").ShouldBe(DeepModel);
         var revisions = await (await app.Client().GetAsync(new Uri($"/feedback/{id}/revisions", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
@@ -80,7 +80,7 @@ public sealed class DeepClassifierTests : IDisposable
         // has the real encoder, not the gated one.
         var second = first.Restart();
         _apps.Add(second);
-        var revised = await EventuallyAsync(second, id, r => r.Str("status") == "final");
+        var revised = await second.EventuallyAsync(id, r => r.Str("status") == "final");
 
         revised.Str("model").ShouldBe(DeepModel);
         gate.Set();
@@ -129,24 +129,6 @@ public sealed class DeepClassifierTests : IDisposable
         }
 
         throw new TimeoutException("/health never reached the expected state.");
-    }
-
-    /// <summary>Reads the row until the condition holds; background work has no fixed duration, so this waits, it does not time.</summary>
-    private static async Task<JsonElement> EventuallyAsync(FeedbackApp app, long id, Func<JsonElement, bool> condition)
-    {
-        var client = app.Client();
-        for (var attempt = 0; attempt < 1200; attempt++)
-        {
-            var row = await (await client.GetAsync(new Uri($"/feedback/{id}", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
-            if (condition(row))
-            {
-                return row;
-            }
-
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-
-        throw new TimeoutException($"Feedback {id} never reached the expected state.");
     }
 
     public void Dispose()

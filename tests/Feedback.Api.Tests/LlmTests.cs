@@ -85,7 +85,7 @@ public abstract class LlmTests(StoreKind store) : IAsyncLifetime
         body.GetProperty("alert_triggered").GetBoolean().ShouldBeFalse();
 
         gate.SetResult();
-        var revised = await EventuallyAsync(app, id, r => r.Str("status") == "final");
+        var revised = await app.EventuallyAsync(id, r => r.Str("status") == "final");
 
         revised.Str("processing_method").ShouldBe("ai");
         revised.Str("sentiment").ShouldBe("negative");
@@ -107,7 +107,7 @@ public abstract class LlmTests(StoreKind store) : IAsyncLifetime
         body.GetProperty("alert_triggered").GetBoolean().ShouldBeTrue();
 
         gate.SetResult();
-        var revised = await EventuallyAsync(app, id, r => r.Str("status") == "final");
+        var revised = await app.EventuallyAsync(id, r => r.Str("status") == "final");
 
         revised.GetProperty("alert_triggered").GetBoolean().ShouldBeFalse();
         app.Scalar($"SELECT COUNT(*) FROM alerts WHERE feedback_id = {id} AND state = 'superseded'").ShouldBe(1);
@@ -129,7 +129,7 @@ public abstract class LlmTests(StoreKind store) : IAsyncLifetime
         body.Str("status").ShouldBe("provisional");
 
         time.Advance(TimeSpan.FromMilliseconds(300_000));
-        var final = await EventuallyAsync(app, body.GetProperty("id").GetInt64(), r => r.Str("status") == "final");
+        var final = await app.EventuallyAsync(body.GetProperty("id").GetInt64(), r => r.Str("status") == "final");
 
         final.Str("processing_method").ShouldBe("ml_fallback");
         final.Str("sentiment").ShouldBe(body.Str("sentiment"));
@@ -318,7 +318,7 @@ public abstract class LlmTests(StoreKind store) : IAsyncLifetime
         foreach (var response in responses)
         {
             var id = (await response.JsonAsync()).GetProperty("id").GetInt64();
-            (await EventuallyAsync(app, id, r => r.Str("status") == "final")).Str("processing_method").ShouldBe("ai");
+            (await app.EventuallyAsync(id, r => r.Str("status") == "final")).Str("processing_method").ShouldBe("ai");
         }
 
         _llm.MaxConcurrentRequests.ShouldBeLessThanOrEqualTo(2);
@@ -335,7 +335,7 @@ public abstract class LlmTests(StoreKind store) : IAsyncLifetime
         _llm.Reply = _ => FakeReply.Labels("negative", "ux", 0.86);
         var restarted = app.Restart();
         _apps.Add(restarted);
-        var revised = await EventuallyAsync(restarted, body.GetProperty("id").GetInt64(), r => r.Str("status") == "final");
+        var revised = await restarted.EventuallyAsync(body.GetProperty("id").GetInt64(), r => r.Str("status") == "final");
 
         revised.Str("processing_method").ShouldBe("ai");
         revised.Str("topic").ShouldBe("ux");
@@ -374,24 +374,6 @@ public abstract class LlmTests(StoreKind store) : IAsyncLifetime
         var app = new FeedbackApp(all, time, store: store);
         _apps.Add(app);
         return app;
-    }
-
-    /// <summary>Reads the row until the condition holds; background work has no fixed duration, so this waits, it does not time.</summary>
-    private static async Task<JsonElement> EventuallyAsync(FeedbackApp app, long id, Func<JsonElement, bool> condition)
-    {
-        var client = app.Client();
-        for (var attempt = 0; attempt < 600; attempt++)
-        {
-            var row = await (await client.GetAsync(new Uri($"/feedback/{id}", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
-            if (condition(row))
-            {
-                return row;
-            }
-
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-
-        throw new TimeoutException($"Feedback {id} never reached the expected state.");
     }
 }
 

@@ -82,6 +82,9 @@ public sealed class ProcessTests : IDisposable
     [InlineData("PORT", "eighty")]
     [InlineData("PORT", "70000")]
     [InlineData("HOST", "")]
+    [InlineData("CLASSIFIER", "huge")]
+    [InlineData("DEEP_DEADLINE_MS", "-1")]
+    [InlineData("ENCODER_BATCH_SIZE", "0")]
     public async Task An_invalid_setting_stops_the_start_with_a_message_naming_it(string name, string value)
     {
         var settings = Settings();

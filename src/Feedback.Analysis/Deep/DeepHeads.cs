@@ -83,13 +83,13 @@ public sealed class DeepHeads
 
     /// <summary>Calibrated probabilities of each head for one input vector.</summary>
     public (double[] Sentiment, double[] Topic) Predict(ReadOnlySpan<double> input) =>
-        (Probabilities(SentimentWeights, SentimentCount, input, SentimentTemperature), Probabilities(TopicWeights, TopicCount, input, TopicTemperature));
+        (ProbabilitiesOf(SentimentWeights, SentimentCount, input, SentimentTemperature), ProbabilitiesOf(TopicWeights, TopicCount, input, TopicTemperature));
 
-    internal static double[] Probabilities(float[] weights, int classes, ReadOnlySpan<double> input, double temperature)
+    internal static double[] ProbabilitiesOf(float[] weights, int classes, ReadOnlySpan<double> input, double temperature)
     {
         var p = new double[classes];
         Logits(weights, classes, input, p);
-        Softmax(p, temperature);
+        Probabilities.Softmax(p, temperature);
         return p;
     }
 
@@ -105,27 +105,6 @@ public sealed class DeepHeads
             }
 
             logits[c] = sum;
-        }
-    }
-
-    internal static void Softmax(Span<double> logits, double temperature)
-    {
-        var max = double.NegativeInfinity;
-        foreach (var l in logits)
-        {
-            max = Math.Max(max, l);
-        }
-
-        var total = 0.0;
-        for (var c = 0; c < logits.Length; c++)
-        {
-            logits[c] = Math.Exp((logits[c] - max) / temperature);
-            total += logits[c];
-        }
-
-        for (var c = 0; c < logits.Length; c++)
-        {
-            logits[c] /= total;
         }
     }
 

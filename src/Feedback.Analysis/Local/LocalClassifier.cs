@@ -59,7 +59,7 @@ public sealed class LocalClassifier : ILocalClassifier
         Span<double> sentimentLogits = stackalloc double[TrainedModel.SentimentCount];
         Span<double> topicLogits = stackalloc double[TrainedModel.TopicCount];
         model.Logits(features, sentimentLogits, topicLogits);
-        Softmax(sentimentLogits, model.SentimentTemperature);
+        Probabilities.Softmax(sentimentLogits, model.SentimentTemperature);
         if (sentences >= 2)
         {
             for (var c = 0; c < sentimentLogits.Length; c++)
@@ -72,7 +72,7 @@ public sealed class LocalClassifier : ILocalClassifier
             ? NoWords
             : new SentimentScores(sentimentLogits[0], sentimentLogits[1], sentimentLogits[2], sentimentLogits[3]);
 
-        Softmax(topicLogits, model.TopicTemperature);
+        Probabilities.Softmax(topicLogits, model.TopicTemperature);
         var topic = analysed.Tokens.Count == 0 ? Topic.General : (Topic)Argmax(topicLogits);
         var topicConfidence = analysed.Tokens.Count == 0 ? 0.5 : model.TopicConfidence(topicLogits[(int)topic]);
 
@@ -152,7 +152,7 @@ public sealed class LocalClassifier : ILocalClassifier
             }
 
             model.Logits(analysed.Features, sentiment, topic);
-            Softmax(sentiment, model.SentimentTemperature);
+            Probabilities.Softmax(sentiment, model.SentimentTemperature);
             for (var c = 0; c < average.Length; c++)
             {
                 var polar = c is (int)Sentiment.Positive or (int)Sentiment.Negative;
@@ -352,27 +352,6 @@ public sealed class LocalClassifier : ILocalClassifier
 
     private static string Excerpt(string text, int start, int length) =>
         length <= ReasonTextLength ? text.Substring(start, length) : string.Concat(text.AsSpan(start, ReasonTextLength - 1), "…");
-
-    private static void Softmax(Span<double> logits, float temperature)
-    {
-        var max = double.NegativeInfinity;
-        foreach (var l in logits)
-        {
-            max = Math.Max(max, l);
-        }
-
-        var sum = 0.0;
-        for (var c = 0; c < logits.Length; c++)
-        {
-            logits[c] = Math.Exp((logits[c] - max) / temperature);
-            sum += logits[c];
-        }
-
-        for (var c = 0; c < logits.Length; c++)
-        {
-            logits[c] /= sum;
-        }
-    }
 
     private static int Argmax(ReadOnlySpan<double> values)
     {

@@ -106,6 +106,24 @@ public sealed class FeedbackApp : WebApplicationFactory<Program>
         return new FeedbackApp(_settings, _time, DataDir, Database) { _ownsDirectory = owned, _ownsDatabase = ownsDatabase };
     }
 
+    /// <summary>Reads GET /feedback/{id} until the condition holds; background work has no fixed duration, so this waits, it does not time.</summary>
+    public async Task<JsonElement> EventuallyAsync(long id, Func<JsonElement, bool> condition)
+    {
+        var client = Client();
+        for (var attempt = 0; attempt < 1200; attempt++)
+        {
+            var row = await (await client.GetAsync(new Uri($"/feedback/{id}", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+            if (condition(row))
+            {
+                return row;
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        throw new TimeoutException($"Feedback {id} never reached the expected state.");
+    }
+
     /// <summary>A direct connection to the SQLite file, to check what was really committed.</summary>
     public SqliteConnection OpenDatabase()
     {

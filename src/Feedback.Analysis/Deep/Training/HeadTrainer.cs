@@ -50,7 +50,7 @@ internal static class HeadTrainer
                 {
                     var row = labelled[r];
                     Logits(ahead, classes, row.Input, p);
-                    DeepHeads.Softmax(p, 1);
+                    Probabilities.Softmax(p, 1);
                     for (var k = 0; k < classes; k++)
                     {
                         var g = row.Weight * (p[k] - (k == row.Label ? 1 : 0));
@@ -173,7 +173,7 @@ internal static class HeadTrainer
             foreach (var (row, label) in logits)
             {
                 var p = (double[])row.Clone();
-                DeepHeads.Softmax(p, t);
+                Probabilities.Softmax(p, t);
                 loss -= Math.Log(Math.Max(p[label], 1e-12));
             }
 
