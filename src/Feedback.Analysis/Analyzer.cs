@@ -46,18 +46,7 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
     public bool Explain { get; init; } = true;
 
     /// <summary>The local answer only, with no deadline: what the CLI and the evaluation use.</summary>
-    public AnalysisResult Analyze(string text)
-    {
-        var prepared = Prepare(text);
-        if (prepared.Settled || deep is null)
-        {
-            return prepared.Local;
-        }
-
-        var lexical = prepared.Local.Classification;
-        var classification = deep.Classifier.Combine(lexical, deep.Classifier.Encoder.Encode(prepared.Analysed), Explain);
-        return Remember(prepared, classification);
-    }
+    public AnalysisResult Analyze(string text) => AnalyzeMany([text])[0];
 
     /// <summary>
     /// Local answers for many messages, with no deadline: the deep model encodes the ones it must answer in batches,
@@ -157,7 +146,8 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
 
         if (ai is null)
         {
-            return (deep is not null, prepared.Settled ? prepared.Local : await DeepAsync(prepared, cancellationToken));
+            // With neither the LLM nor the deep model there is nobody to ask: the stored answer stands.
+            return deep is null ? (false, null) : (true, prepared.Settled ? prepared.Local : await DeepAsync(prepared, cancellationToken));
         }
 
         var prompt = ai.PromptFor(prepared.Key);

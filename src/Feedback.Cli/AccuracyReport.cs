@@ -29,8 +29,7 @@ internal static class AccuracyReport
 
     public static string Build(string dataDirectory, string fixtureDirectory, string inDomainPath, string command)
     {
-        using var encoder = SentenceEncoder.Load();
-        var deep = new DeepClassifier(new LocalClassifier(), new Lazy<SentenceEncoder>(encoder), DeepHeads.Default);
+        var deep = new DeepClassifier(new LocalClassifier(), SharedEncoders.Get(new EncoderOptions()), DeepHeads.Default);
         var primed = new PrimedClassifier(deep);
         var classifiers = new (string Name, ILocalClassifier Classifier)[] { ("VADER-only", new LexiconClassifier()), ("trained", new LocalClassifier()), ("deep", primed) };
         var md = new StringBuilder();

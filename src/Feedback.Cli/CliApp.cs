@@ -224,8 +224,7 @@ internal static class CliApp
         var heads = DeepTraining.Train(lexical, rows, inDomain, sharedPerSet, sharedWeight, Console.Out);
         if (options.Has("--check"))
         {
-            using var encoder = SentenceEncoder.Load();
-            Console.Write(DeepTraining.Check(new DeepClassifier(lexical, new Lazy<SentenceEncoder>(encoder), heads), inDomain, data, "tests/Feedback.Analysis.Tests/Fixtures"));
+            Console.Write(DeepTraining.Check(new DeepClassifier(lexical, SharedEncoders.Get(new EncoderOptions()), heads), inDomain, data, "tests/Feedback.Analysis.Tests/Fixtures"));
             return 0;
         }
 

@@ -1,9 +1,6 @@
-using System.Globalization;
 using System.Text;
-using Feedback.Analysis;
 using Feedback.Analysis.Deep;
 using Feedback.Analysis.Deep.Training;
-using Feedback.Analysis.Evaluation;
 using Feedback.Analysis.Local;
 using Feedback.Analysis.Local.Training;
 
@@ -36,8 +33,8 @@ internal static class DeepTraining
     {
         var inDomain = ProductFeedbackSet.Load(inDomainPath);
         var cache = new EmbeddingCache(CachePath);
-        using var encoder = new EncoderHolder();
-        var trainer = new DeepTrainer(lexical, encoder.Get, cache, log);
+        // The encoder loads only if some text is not in the cache; `--check` then uses the same one.
+        var trainer = new DeepTrainer(lexical, () => SharedEncoders.Get(new EncoderOptions()).Value, cache, log);
         return trainer.Train(inDomain, shared, new DeepTrainingOptions(Version, sharedPerSet, sharedWeight));
     }
 
@@ -51,15 +48,5 @@ internal static class DeepTraining
         AccuracyReport.InDomain(text, rows, [("deep", primed)]);
         text.Append(AccuracyReport.Headline(dataDirectory, fixtureDirectory, primed, new HashSet<string>(StringComparer.Ordinal), listErrors: false));
         return text.ToString();
-    }
-
-    /// <summary>Loads the encoder only if some text is not in the cache, and disposes it after.</summary>
-    private sealed class EncoderHolder : IDisposable
-    {
-        private SentenceEncoder? encoder;
-
-        public SentenceEncoder Get() => encoder ??= SentenceEncoder.Load();
-
-        public void Dispose() => encoder?.Dispose();
     }
 }

@@ -1,6 +1,8 @@
 using Feedback.Analysis;
 using Feedback.Analysis.Deep;
 using Feedback.Analysis.Local;
+using Feedback.Api.Hosting;
+using Feedback.Cli.Store;
 
 namespace Feedback.Cli;
 
@@ -9,13 +11,12 @@ internal static class LocalClassifiers
 {
     public const string Usage = "--classifier is deep (the sentence encoder and trained heads, the default) or fast (the lexical model alone).";
 
-    /// <summary>Whether <paramref name="given"/> (or, without one, the CLASSIFIER setting) names the deep classifier.</summary>
-    public static bool TryChoose(string? given, out bool deep)
-    {
-        var name = (given ?? Environment.GetEnvironmentVariable("CLASSIFIER"))?.Trim() ?? "";
-        deep = !name.Equals("fast", StringComparison.OrdinalIgnoreCase);
-        return name.Length == 0 || name.Equals("fast", StringComparison.OrdinalIgnoreCase) || name.Equals("deep", StringComparison.OrdinalIgnoreCase);
-    }
+    /// <summary>
+    /// Whether <paramref name="given"/> (or, without one, the CLASSIFIER setting, from the environment or .env as the
+    /// server reads it) names the deep classifier; false when the name is neither.
+    /// </summary>
+    public static bool TryChoose(string? given, out bool deep) =>
+        ServiceSettings.TryParseClassifier(given ?? CliStore.Settings().Classifier, out deep);
 
     /// <param name="threads">Encoder threads per batch: 1 where batches run on every core at once (the import).</param>
     public static Analyzer Create(bool deep, ClassificationCache cache, bool explain, int threads = 0)

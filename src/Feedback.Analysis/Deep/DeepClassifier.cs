@@ -27,9 +27,9 @@ public sealed class DeepClassifier : ILocalClassifier
 
     public string Version => Heads.Version;
 
-    public Classification Classify(string text) => Combine(Lexical.Classify(text), Encoder.Encode(text), explain: true);
+    public Classification Classify(string text) => ClassifyMany([text], explain: true)[0];
 
-    public Classification ClassifyWithoutReasons(string text) => Combine(Lexical.ClassifyWithoutReasons(text), Encoder.Encode(text), explain: false);
+    public Classification ClassifyWithoutReasons(string text) => ClassifyMany([text], explain: false)[0];
 
     /// <summary>Many texts at once: the encoder runs them in batches, which is several times faster than one by one.</summary>
     public Classification[] ClassifyMany(IReadOnlyList<string> texts, bool explain)

@@ -88,7 +88,15 @@ internal sealed class ServiceSettings
     public int EncoderBatchSize { get; set; } = 32;
 
     /// <summary>Deep unless <c>CLASSIFIER=fast</c>; an empty value is the default.</summary>
-    public bool DeepClassifier => !string.Equals(Classifier?.Trim(), "fast", StringComparison.OrdinalIgnoreCase);
+    public bool DeepClassifier => TryParseClassifier(Classifier, out var deep) && deep;
+
+    /// <summary>deep, fast, or empty (the default, deep), in any case: the server's and the CLI's one reading of CLASSIFIER.</summary>
+    public static bool TryParseClassifier(string? value, out bool deep)
+    {
+        var name = value?.Trim() ?? "";
+        deep = !name.Equals("fast", StringComparison.OrdinalIgnoreCase);
+        return name.Length == 0 || !deep || name.Equals("deep", StringComparison.OrdinalIgnoreCase);
+    }
 
     [ConfigurationKeyName("OPENAI_API_KEY")]
     public string? OpenAiApiKey { get; set; }
@@ -408,7 +416,7 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
             failures.Add("OPENAI_MODEL must name a model.");
         }
 
-        if (options.Classifier?.Trim() is { Length: > 0 } classifier && !(classifier.Equals("deep", StringComparison.OrdinalIgnoreCase) || classifier.Equals("fast", StringComparison.OrdinalIgnoreCase)))
+        if (!ServiceSettings.TryParseClassifier(options.Classifier, out _))
         {
             failures.Add($"CLASSIFIER must be deep or fast (got '{options.Classifier}').");
         }
