@@ -28,9 +28,12 @@ public sealed record AnalysisOutcome(AnalysisResult Result, Task<AnalysisResult?
 /// deep one cannot answer in time, or on a small machine. Every caller (API, CLI, batch) goes through here so they
 /// all answer the same way.
 /// </summary>
-public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, AiProvider? ai = null, DeepTier? deep = null)
+public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, AiProvider? ai = null, DeepTier? deep = null, Taxonomy? taxonomy = null)
 {
     public const string ValidationModel = "rules";
+
+    /// <summary>The topics answers carry: the deep model's unless given; the lexical model's built-in ones map into them.</summary>
+    public Taxonomy Taxonomy { get; } = taxonomy ?? deep?.Classifier.Heads.Taxonomy ?? Taxonomy.BuiltIn;
 
     /// <summary>The version of the local answers: the deep model's when it is configured.</summary>
     public string LocalVersion => deep?.Version ?? local.Version;
@@ -264,7 +267,7 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
             return new Prepared(new AnalysisResult(cached, ProcessingMethod.MlFallback, LocalVersion, null, warnings, true), normalised, key, Settled: true);
         }
 
-        var classification = Explain ? local.Classify(normalised) : local.ClassifyWithoutReasons(normalised);
+        var classification = InTaxonomy(Explain ? local.Classify(normalised) : local.ClassifyWithoutReasons(normalised));
         if (deep is null)
         {
             cache.Set(key, classification);
@@ -273,12 +276,16 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
         return new Prepared(new AnalysisResult(classification, ProcessingMethod.MlFallback, local.Version, null, warnings, false), normalised, key, Settled: deep is null);
     }
 
+    /// <summary>The lexical answer with its topic one of the configured ones; its built-in scores stay for the deep heads.</summary>
+    private Classification InTaxonomy(Classification lexical) =>
+        Taxonomy.Contains(lexical.Topic) ? lexical : lexical with { Topic = Taxonomy.FromBuiltIn(lexical.Topic) };
+
     private readonly record struct Prepared(AnalysisResult Local, string Analysed, CacheKey Key, bool Settled);
 
-    private static readonly AnalysisResult TooShort = new(
+    private AnalysisResult TooShort => field ??= new(
         new Classification(
             Sentiment.Neutral,
-            Topic.General,
+            Taxonomy.Fallback,
             SentimentScores.Uniform.Neutral,
             SentimentScores.Uniform,
             "und",

@@ -33,6 +33,53 @@ public sealed record SentimentScores(double Positive, double Negative, double Ne
     }
 }
 
+/// <summary>
+/// Probabilities of topics, summing to 1: of the built-in six from the lexical model, of the taxonomy's from the deep one.
+/// </summary>
+public sealed record TopicScores(IReadOnlyList<Topic> Topics, IReadOnlyList<double> Values)
+{
+    public double this[Topic topic]
+    {
+        get
+        {
+            for (var i = 0; i < Topics.Count; i++)
+            {
+                if (Topics[i] == topic)
+                {
+                    return Values[i];
+                }
+            }
+
+            return 0;
+        }
+    }
+
+    /// <summary>
+    /// What the answer says about each of <paramref name="taxonomy"/>'s topics: a topic's own score plus those of the
+    /// built-in topics that count as it, so answers of the lexical model fit any taxonomy and still sum to 1.
+    /// </summary>
+    public double[] Over(Taxonomy taxonomy)
+    {
+        ArgumentNullException.ThrowIfNull(taxonomy);
+        var result = new double[taxonomy.Topics.Count];
+        for (var i = 0; i < Topics.Count; i++)
+        {
+            var at = taxonomy.IndexOf(Topics[i]);
+            result[at >= 0 ? at : taxonomy.IndexOf(taxonomy.FromBuiltIn(Topics[i]))] += Values[i];
+        }
+
+        return result;
+    }
+
+    /// <summary>All of the probability on one topic: an answer that names its topic and no more (the LLM's).</summary>
+    public static TopicScores OnlyOn(Topic topic, Taxonomy taxonomy)
+    {
+        ArgumentNullException.ThrowIfNull(taxonomy);
+        var mapped = taxonomy.Contains(topic) ? topic : taxonomy.FromBuiltIn(topic);
+        return new(taxonomy.Topics, [.. taxonomy.Topics.Select(t => t == mapped ? 1.0 : 0.0)]);
+    }
+}
+
 /// <summary>What a classifier decided about one message, and why.</summary>
 /// <param name="Confidence">Probability that <paramref name="Sentiment"/> is right.</param>
 /// <param name="Language">ISO 639-1 code, or "und" when it cannot be told.</param>
@@ -48,8 +95,8 @@ public sealed record Classification(
     /// <summary>Probability that <see cref="Topic"/> is right, when the classifier can tell; evaluation uses it for calibration.</summary>
     public double? TopicConfidence { get; init; }
 
-    /// <summary>Probability of every topic in enum order, summing to 1, when the classifier has them.</summary>
-    public IReadOnlyList<double>? TopicScores { get; init; }
+    /// <summary>Probability of every topic the classifier knows, summing to 1, when it has them.</summary>
+    public TopicScores? TopicScores { get; init; }
 
     public ConfidenceLevel ConfidenceLevel => Confidence switch
     {

@@ -172,7 +172,7 @@ internal static class CliApp
 
     private static int Train(string[] args)
     {
-        var options = CommandLine.Parse(args, flags: ["--check", "--errors"], valued: ["--data", "--out", "--only", "--in-domain", "--shared-per-set", "--shared-weight"]);
+        var options = CommandLine.Parse(args, flags: ["--check", "--errors"], valued: ["--data", "--out", "--only", "--in-domain", "--taxonomy", "--shared-per-set", "--shared-weight"]);
         var only = options.Value("--only");
         var sharedPerSet = DeepTraining.SharedPerSet;
         var sharedWeight = DeepTraining.SharedWeight;
@@ -180,20 +180,29 @@ internal static class CliApp
             (options.Value("--shared-per-set") is { } given && !int.TryParse(given, CultureInfo.InvariantCulture, out sharedPerSet)) ||
             (options.Value("--shared-weight") is { } weight && !double.TryParse(weight, CultureInfo.InvariantCulture, out sharedWeight)))
         {
-            Console.Error.WriteLine(options.Error ?? "Usage: train [--data DIR] [--only local|deep] [--in-domain FILE] [--shared-per-set N] [--shared-weight W] [--check [--errors]]");
+            Console.Error.WriteLine(options.Error ?? "Usage: train [--data DIR] [--only local|deep] [--in-domain FILE] [--taxonomy FILE] [--shared-per-set N] [--shared-weight W] [--check [--errors]]");
             return 2;
         }
 
         var data = options.Value("--data") ?? DefaultDataDirectory;
-        List<LabelledRow> rows;
-        try
+        List<LabelledRow> rows = [];
+        if (options.Value("--data") is null && only is null && !Directory.Exists(data))
         {
-            rows = TrainingData.Load(data);
+            // A clone without the shared sets: the deep heads (topics, in-domain rows) train from the repository alone.
+            Console.WriteLine($"No shared data at {data}: the lexical model stays as shipped; training the deep heads.");
+            only = "deep";
         }
-        catch (DirectoryNotFoundException exception)
+        else if (only != "deep" || sharedPerSet > 0)
         {
-            Console.Error.WriteLine(exception.Message);
-            return 1;
+            try
+            {
+                rows = TrainingData.Load(data);
+            }
+            catch (DirectoryNotFoundException exception)
+            {
+                Console.Error.WriteLine(exception.Message);
+                return 1;
+            }
         }
 
         // The lexical model first: the heads read its answers, so they are trained on the one that ships with them.
@@ -221,7 +230,18 @@ internal static class CliApp
         }
 
         var inDomain = options.Value("--in-domain") ?? ProductFeedbackSet.DefaultPath;
-        var heads = DeepTraining.Train(lexical, rows, inDomain, sharedPerSet, sharedWeight, Console.Out);
+        DeepHeads heads;
+        try
+        {
+            var taxonomy = Taxonomy.Load(options.Value("--taxonomy") ?? Taxonomy.DefaultPath);
+            heads = DeepTraining.Train(lexical, rows, inDomain, taxonomy, sharedPerSet, sharedWeight, Console.Out);
+        }
+        catch (Exception exception) when (exception is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            Console.Error.WriteLine(exception.Message);
+            return 1;
+        }
+
         if (options.Has("--check"))
         {
             Console.Write(DeepTraining.Check(new DeepClassifier(lexical, SharedEncoders.Get(new EncoderOptions()), heads), inDomain, data, "tests/Feedback.Analysis.Tests/Fixtures"));

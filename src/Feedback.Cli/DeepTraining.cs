@@ -1,4 +1,5 @@
 using System.Text;
+using Feedback.Analysis;
 using Feedback.Analysis.Deep;
 using Feedback.Analysis.Deep.Training;
 using Feedback.Analysis.Local;
@@ -15,8 +16,12 @@ internal static class DeepTraining
     /// <summary>Sentence vectors of the training texts, so a retrain encodes only new ones (not committed).</summary>
     public const string CachePath = ".build/cache/all-MiniLM-L6-v2.128.vectors";
 
-    /// <summary>Bump when the heads, their inputs or their training data change what any text is classified as.</summary>
-    public const string Version = "deep-1";
+    /// <summary>
+    /// Bump when the heads, their inputs or their training data change what any text is classified as. A taxonomy other
+    /// than the contract's six adds its fingerprint (<c>deep-2+1a2b3c4d</c>), so answers cached under other topics are
+    /// not served for it.
+    /// </summary>
+    public const string Version = "deep-2";
 
     /// <summary>
     /// Shared rows per set that join the in-domain rows (none), and what one would weigh against a hand-written one.
@@ -29,13 +34,14 @@ internal static class DeepTraining
 
     public const double SharedWeight = 0.3;
 
-    public static DeepHeads Train(LocalClassifier lexical, IReadOnlyList<LabelledRow> shared, string inDomainPath, int sharedPerSet, double sharedWeight, TextWriter log)
+    public static DeepHeads Train(LocalClassifier lexical, IReadOnlyList<LabelledRow> shared, string inDomainPath, Taxonomy taxonomy, int sharedPerSet, double sharedWeight, TextWriter log)
     {
         var inDomain = ProductFeedbackSet.Load(inDomainPath);
         var cache = new EmbeddingCache(CachePath);
         // The encoder loads only if some text is not in the cache; `--check` then uses the same one.
         var trainer = new DeepTrainer(lexical, () => SharedEncoders.Get(new EncoderOptions()).Value, cache, log);
-        return trainer.Train(inDomain, shared, new DeepTrainingOptions(Version, sharedPerSet, sharedWeight));
+        var version = taxonomy.IsBuiltIn ? Version : $"{Version}+{taxonomy.Fingerprint()}";
+        return trainer.Train(inDomain, shared, new DeepTrainingOptions(version, taxonomy, sharedPerSet, sharedWeight));
     }
 
     /// <summary>The held-out figures the targets name, for a heads candidate (development, --check).</summary>

@@ -55,26 +55,28 @@ public sealed class DeepClassifier : ILocalClassifier
         var (sentimentP, topicP) = Heads.Predict(input);
         var scores = new SentimentScores(sentimentP[0], sentimentP[1], sentimentP[2], sentimentP[3]);
         var sentiment = scores.Top();
-        var topic = (Topic)Argmax(topicP);
-        IReadOnlyList<string> reasons = explain ? Reasons(lexical, scores, sentiment, topic, topicP[(int)topic]) : [];
+        var best = Argmax(topicP);
+        var topic = Heads.Taxonomy.Topics[best];
+        IReadOnlyList<string> reasons = explain ? Reasons(lexical, scores, sentiment, topic, topicP[best]) : [];
         return new Classification(sentiment, topic, scores[sentiment], scores, lexical.Language, reasons)
         {
-            TopicConfidence = topicP[(int)topic],
-            TopicScores = topicP,
+            TopicConfidence = topicP[best],
+            TopicScores = new TopicScores(Heads.Taxonomy.Topics, topicP),
         };
     }
 
+    /// <summary>The lexical answer's probabilities of the built-in topics, in their order.</summary>
     internal static IReadOnlyList<double> TopicsOf(Classification lexical)
     {
         if (lexical.TopicScores is { } scores)
         {
-            return scores;
+            return [.. Topic.BuiltIn.Select(t => scores[t])];
         }
 
         // A classifier that gives only its top topic: that topic at its confidence, the rest shared evenly.
         var top = lexical.TopicConfidence ?? 0.5;
-        var rest = (1 - top) / (DeepHeads.TopicCount - 1);
-        return [.. Enumerable.Range(0, DeepHeads.TopicCount).Select(t => t == (int)lexical.Topic ? top : rest)];
+        var rest = (1 - top) / (DeepHeads.LexicalTopicCount - 1);
+        return [.. Topic.BuiltIn.Select(t => t == lexical.Topic ? top : rest)];
     }
 
     private List<string> Reasons(Classification lexical, SentimentScores scores, Sentiment sentiment, Topic topic, double topicP)

@@ -3,7 +3,7 @@ using System.Text;
 namespace Feedback.Analysis.Deep;
 
 /// <summary>
-/// The classifier-v2 heads: two multinomial logistic regressions, for sentiment (4) and topic (6), over one input
+/// The classifier-v2 heads: two multinomial logistic regressions, for sentiment (4) and the taxonomy's topics, over one input
 /// vector: the sentence embedding and what the lexical model thinks (its log-probabilities), with a temperature per
 /// head fitted on rows the head was not trained on. Immutable; shared by all threads.
 /// </summary>
@@ -11,15 +11,17 @@ public sealed class DeepHeads
 {
     public const string ResourceName = "deep.model";
     public const int SentimentCount = 4;
-    public const int TopicCount = 6;
+
+    /// <summary>The lexical model's topics: the built-in six, whatever the taxonomy.</summary>
+    public const int LexicalTopicCount = 6;
 
     /// <summary>The sentence vector, then the lexical model's 4 sentiment and 6 topic log-probabilities, then a constant 1 (bias).</summary>
-    public const int InputLength = SentenceEncoder.Dimensions + SentimentCount + TopicCount + 1;
+    public const int InputLength = SentenceEncoder.Dimensions + SentimentCount + LexicalTopicCount + 1;
 
     /// <summary>Log-probabilities are floored here, so one near-zero lexical probability cannot dominate.</summary>
     private const double LogFloor = -7;
 
-    private const string Magic = "FBD1";
+    private const string Magic = "FBD2";
 
     private static readonly Lazy<DeepHeads> Embedded = new(() =>
     {
@@ -28,14 +30,16 @@ public sealed class DeepHeads
         return Read(stream);
     });
 
-    public DeepHeads(string version, float[] sentimentWeights, float[] topicWeights, float sentimentTemperature, float topicTemperature)
+    public DeepHeads(string version, Taxonomy taxonomy, float[] sentimentWeights, float[] topicWeights, float sentimentTemperature, float topicTemperature)
     {
-        if (sentimentWeights.Length != SentimentCount * InputLength || topicWeights.Length != TopicCount * InputLength)
+        ArgumentNullException.ThrowIfNull(taxonomy);
+        if (sentimentWeights.Length != SentimentCount * InputLength || topicWeights.Length != taxonomy.Topics.Count * InputLength)
         {
             throw new ArgumentException("weights must be [class * InputLength + input]", nameof(sentimentWeights));
         }
 
         Version = version;
+        Taxonomy = taxonomy;
         SentimentWeights = sentimentWeights;
         TopicWeights = topicWeights;
         SentimentTemperature = sentimentTemperature;
@@ -46,6 +50,11 @@ public sealed class DeepHeads
 
     /// <summary>The model name answers carry (e.g. <c>deep-1</c>); cache keys include it.</summary>
     public string Version { get; }
+
+    /// <summary>The topics the topic head was trained for, in the order of its classes.</summary>
+    public Taxonomy Taxonomy { get; }
+
+    public int TopicCount => Taxonomy.Topics.Count;
 
     /// <summary>Laid out [class * InputLength + input].</summary>
     internal float[] SentimentWeights { get; }
@@ -70,7 +79,7 @@ public sealed class DeepHeads
         x[at++] = Log(lexicalSentiment.Negative);
         x[at++] = Log(lexicalSentiment.Neutral);
         x[at++] = Log(lexicalSentiment.Mixed);
-        for (var t = 0; t < TopicCount; t++)
+        for (var t = 0; t < LexicalTopicCount; t++)
         {
             x[at++] = Log(lexicalTopics[t]);
         }
@@ -118,6 +127,16 @@ public sealed class DeepHeads
             writer.Write(InputLength);
             writer.Write(SentimentTemperature);
             writer.Write(TopicTemperature);
+            writer.Write(Taxonomy.Fallback.Name);
+            writer.Write(Taxonomy.Definitions.Count);
+            foreach (var definition in Taxonomy.Definitions)
+            {
+                // Examples stay in the taxonomy file: the heads have learnt them.
+                writer.Write(definition.Topic.Name);
+                writer.Write(definition.Description);
+                writer.Write(string.Join(',', definition.Includes));
+            }
+
             foreach (var w in SentimentWeights)
             {
                 writer.Write(w);
@@ -148,8 +167,19 @@ public sealed class DeepHeads
 
         var sentimentTemperature = reader.ReadSingle();
         var topicTemperature = reader.ReadSingle();
+        var fallback = new Topic(reader.ReadString());
+        var definitions = new TopicDefinition[reader.ReadInt32()];
+        for (var i = 0; i < definitions.Length; i++)
+        {
+            var name = new Topic(reader.ReadString());
+            var description = reader.ReadString();
+            var includes = reader.ReadString();
+            definitions[i] = new TopicDefinition(name, description, [.. includes.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(t => new Topic(t))], []);
+        }
+
+        var taxonomy = new Taxonomy(definitions, fallback);
         var sentiment = new float[SentimentCount * InputLength];
-        var topic = new float[TopicCount * InputLength];
+        var topic = new float[taxonomy.Topics.Count * InputLength];
         for (var i = 0; i < sentiment.Length; i++)
         {
             sentiment[i] = reader.ReadSingle();
@@ -160,6 +190,6 @@ public sealed class DeepHeads
             topic[i] = reader.ReadSingle();
         }
 
-        return new DeepHeads(version, sentiment, topic, sentimentTemperature, topicTemperature);
+        return new DeepHeads(version, taxonomy, sentiment, topic, sentimentTemperature, topicTemperature);
     }
 }

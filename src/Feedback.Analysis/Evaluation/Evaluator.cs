@@ -75,7 +75,7 @@ internal static class Evaluator
             var topic = Cell(record, topicColumn);
             if (topic.Length > 0)
             {
-                var truth = WireNames.TryParseTopic(topic, out var t) ? t : throw BadLabel(rows, "topic", topic);
+                var truth = Topic.TryParse(topic, out var t) ? t : throw BadLabel(rows, "topic", topic);
                 topics.Add(new Outcome<Topic>(truth, result.Topic, result.TopicConfidence));
             }
         }
@@ -87,10 +87,15 @@ internal static class Evaluator
             actions.Count > 0 ? Alerts(actions) : sentiments.Count == 0 ? null : Alerts(sentiments));
     }
 
+    /// <summary>Per-class and overall figures; classes in <see cref="Sentiment"/> order, topics built-in ones first.</summary>
     internal static LabelMetrics Score<T>(IReadOnlyList<Outcome<T>> outcomes, Func<T, string> name)
-        where T : struct, Enum
+        where T : struct
     {
-        var classes = Enum.GetValues<T>().Where(c => outcomes.Any(o => o.Truth.Equals(c) || o.Predicted.Equals(c))).ToList();
+        var known = typeof(T) == typeof(Topic) ? Topic.BuiltIn.Cast<T>() : typeof(T).IsEnum ? Enum.GetValues(typeof(T)).Cast<T>() : [];
+        var classes = known.Concat(outcomes.SelectMany(o => new[] { o.Truth, o.Predicted }))
+            .Distinct()
+            .Where(c => outcomes.Any(o => o.Truth.Equals(c) || o.Predicted.Equals(c)))
+            .ToList();
         var confusion = classes.ToDictionary(name, actual => (IReadOnlyDictionary<string, int>)classes.ToDictionary(name, predicted =>
             outcomes.Count(o => o.Truth.Equals(actual) && o.Predicted.Equals(predicted)), StringComparer.Ordinal), StringComparer.Ordinal);
 
@@ -118,7 +123,7 @@ internal static class Evaluator
 
     /// <summary>Sum over equal-width confidence bins of |accuracy - mean confidence|, weighted by the bin's share of rows.</summary>
     internal static double? ExpectedCalibrationError<T>(IReadOnlyList<Outcome<T>> outcomes)
-        where T : struct, Enum
+        where T : struct
     {
         var rated = outcomes.Where(o => o.Confidence.HasValue).ToList();
         if (rated.Count == 0)
@@ -199,5 +204,5 @@ internal static class Evaluator
         new($"Data row {row}: '{value}' is not a valid {column}.");
 
     internal readonly record struct Outcome<T>(T Truth, T Predicted, double? Confidence)
-        where T : struct, Enum;
+        where T : struct;
 }

@@ -33,20 +33,10 @@ public sealed record LlmAnswer(Sentiment Sentiment, Topic Topic, double Confiden
 /// temperature 0, and accepts nothing else: a refusal, prose, an unknown label, a missing or extra field
 /// or a confidence outside 0..1 is an <see cref="LlmFailureKind.InvalidAnswer"/>.
 /// </summary>
-public sealed class LlmClassifier(IChatClient client, string model)
+public sealed class LlmClassifier(IChatClient client, string model, Taxonomy? taxonomy = null)
 {
-    private static readonly JsonElement Schema = JsonDocument.Parse("""
-        {
-          "type": "object",
-          "properties": {
-            "sentiment": { "type": "string", "enum": ["positive", "negative", "neutral", "mixed"] },
-            "topic": { "type": "string", "enum": ["bug", "feature_request", "billing", "performance", "ux", "general"] },
-            "confidence": { "type": "number", "minimum": 0, "maximum": 1 }
-          },
-          "required": ["sentiment", "topic", "confidence"],
-          "additionalProperties": false
-        }
-        """).RootElement.Clone();
+    private readonly Taxonomy taxonomy = taxonomy ?? Taxonomy.BuiltIn;
+    private readonly JsonElement schema = SchemaFor(taxonomy ?? Taxonomy.BuiltIn);
 
     public string Model { get; } = model;
 
@@ -54,7 +44,7 @@ public sealed class LlmClassifier(IChatClient client, string model)
     /// An OpenAI-compatible client over <paramref name="http"/> with the SDK's own retries off: a retry would spend
     /// the latency budget, and the caller's circuit breaker decides when to stop calling.
     /// </summary>
-    public static LlmClassifier Create(string? baseUrl, string? apiKey, string model, TimeSpan timeout, HttpClient http)
+    public static LlmClassifier Create(string? baseUrl, string? apiKey, string model, TimeSpan timeout, HttpClient http, Taxonomy? taxonomy = null)
     {
         var options = new OpenAIClientOptions
         {
@@ -69,7 +59,7 @@ public sealed class LlmClassifier(IChatClient client, string model)
 
         // Local servers (Ollama, vLLM) take any key; the SDK insists on one.
         var key = string.IsNullOrWhiteSpace(apiKey) ? "unused" : apiKey;
-        return new LlmClassifier(new OpenAIClient(new ApiKeyCredential(key), options).GetChatClient(model).AsIChatClient(), model);
+        return new LlmClassifier(new OpenAIClient(new ApiKeyCredential(key), options).GetChatClient(model).AsIChatClient(), model, taxonomy);
     }
 
     /// <summary>The user message: the customer's text, delimited, with the delimiters it contains neutralised.</summary>
@@ -84,9 +74,9 @@ public sealed class LlmClassifier(IChatClient client, string model)
             ModelId = Model,
             Temperature = 0,
             MaxOutputTokens = 60,
-            ResponseFormat = ChatResponseFormat.ForJsonSchema(Schema, "feedback_labels", "Sentiment, topic and confidence of one customer message."),
+            ResponseFormat = ChatResponseFormat.ForJsonSchema(schema, "feedback_labels", "Sentiment, topic and confidence of one customer message."),
         };
-        ChatMessage[] messages = [new(ChatRole.System, prompt.SystemPrompt), new(ChatRole.User, UserMessage(text))];
+        ChatMessage[] messages = [new(ChatRole.System, prompt.For(taxonomy)), new(ChatRole.User, UserMessage(text))];
 
         ChatResponse response;
         try
@@ -111,7 +101,7 @@ public sealed class LlmClassifier(IChatClient client, string model)
             throw new LlmFailureException(LlmFailureKind.InvalidAnswer, "The model's server sent an unreadable response.", inner: exception);
         }
 
-        var answer = Parse(response.Text);
+        var answer = Parse(response.Text, taxonomy);
         return answer with
         {
             InputTokens = response.Usage?.InputTokenCount ?? 0,
@@ -120,8 +110,9 @@ public sealed class LlmClassifier(IChatClient client, string model)
     }
 
     /// <summary>Validates the model's text against the schema by hand: the server may not have enforced it.</summary>
-    public static LlmAnswer Parse(string? text)
+    public static LlmAnswer Parse(string? text, Taxonomy? taxonomy = null)
     {
+        taxonomy ??= Taxonomy.BuiltIn;
         var json = StripCodeFence(text?.Trim() ?? "");
         if (json.Length == 0)
         {
@@ -157,7 +148,7 @@ public sealed class LlmClassifier(IChatClient client, string model)
                 throw Invalid("unknown sentiment");
             }
 
-            if (!root.TryGetProperty("topic", out var t) || t.ValueKind != JsonValueKind.String || !WireNames.TryParseTopic(t.GetString(), out var topic))
+            if (!root.TryGetProperty("topic", out var t) || t.ValueKind != JsonValueKind.String || !taxonomy.TryParse(t.GetString(), out var topic))
             {
                 throw Invalid("unknown topic");
             }
@@ -170,6 +161,23 @@ public sealed class LlmClassifier(IChatClient client, string model)
 
             return new LlmAnswer(sentiment, topic, confidence, 0, 0);
         }
+    }
+
+    private static JsonElement SchemaFor(Taxonomy taxonomy)
+    {
+        var topics = JsonSerializer.Serialize(taxonomy.Topics.Select(t => t.Name));
+        return JsonDocument.Parse($$"""
+            {
+              "type": "object",
+              "properties": {
+                "sentiment": { "type": "string", "enum": ["positive", "negative", "neutral", "mixed"] },
+                "topic": { "type": "string", "enum": {{topics}} },
+                "confidence": { "type": "number", "minimum": 0, "maximum": 1 }
+              },
+              "required": ["sentiment", "topic", "confidence"],
+              "additionalProperties": false
+            }
+            """).RootElement.Clone();
     }
 
     private static string StripCodeFence(string text)

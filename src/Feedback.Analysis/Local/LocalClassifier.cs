@@ -21,7 +21,7 @@ public sealed class LocalClassifier : ILocalClassifier
     private const double MixedWithoutPraiseKept = 0.2;
 
     private static readonly SentimentScores NoWords = new(0.1, 0.1, 0.7, 0.1);
-    private static readonly double[] UniformTopics = [.. Enumerable.Repeat(1.0 / TrainedModel.TopicCount, TrainedModel.TopicCount)];
+    private static readonly TopicScores UniformTopics = new(Topic.BuiltIn, [.. Enumerable.Repeat(1.0 / TrainedModel.TopicCount, TrainedModel.TopicCount)]);
 
     private readonly FeaturePipeline pipeline;
     private readonly TrainedModel model;
@@ -73,8 +73,8 @@ public sealed class LocalClassifier : ILocalClassifier
             : new SentimentScores(sentimentLogits[0], sentimentLogits[1], sentimentLogits[2], sentimentLogits[3]);
 
         Probabilities.Softmax(topicLogits, model.TopicTemperature);
-        var topic = analysed.Tokens.Count == 0 ? Topic.General : (Topic)Argmax(topicLogits);
-        var topicConfidence = analysed.Tokens.Count == 0 ? 0.5 : model.TopicConfidence(topicLogits[(int)topic]);
+        var topic = analysed.Tokens.Count == 0 ? Topic.General : Topic.BuiltIn[Argmax(topicLogits)];
+        var topicConfidence = analysed.Tokens.Count == 0 ? 0.5 : model.TopicConfidence(topicLogits[topic.BuiltInIndex]);
 
         if (scores.Top() == Sentiment.Mixed && !HasPraiseClause(analysed))
         {
@@ -94,7 +94,7 @@ public sealed class LocalClassifier : ILocalClassifier
         return new Classification(sentiment, topic, scores[sentiment], scores, analysed.Language, reasons)
         {
             TopicConfidence = topicConfidence,
-            TopicScores = analysed.Tokens.Count == 0 ? UniformTopics : topicLogits.ToArray(),
+            TopicScores = analysed.Tokens.Count == 0 ? UniformTopics : new TopicScores(Topic.BuiltIn, topicLogits.ToArray()),
         };
     }
 
@@ -272,7 +272,7 @@ public sealed class LocalClassifier : ILocalClassifier
             + (learned.Length == 0 ? "" : $"; model leans {WireNames.Of(sentiment)} on {learned}"));
 
         var matches = analysed.Taxonomy.Matches;
-        var topicWords = LearnedWords(tokens, features, model.TopicRow, (int)topic);
+        var topicWords = LearnedWords(tokens, features, model.TopicRow, topic.BuiltInIndex);
         var head = string.Create(CultureInfo.InvariantCulture, $"topic {WireNames.Of(topic)} p={topicConfidence:0.00}: ");
         var phrases = matches.Count == 0
             ? "no taxonomy phrase"

@@ -15,7 +15,7 @@ internal sealed class TopicClassifier
 
     private static readonly Topic[] Scored = [Topic.Bug, Topic.FeatureRequest, Topic.Billing, Topic.Performance, Topic.Ux];
 
-    private static readonly int TopicCount = Enum.GetValues<Topic>().Length;
+    private static readonly int TopicCount = Topic.BuiltIn.Count;
 
     private readonly PhraseTable<(Topic Topic, double Weight)> phrases;
     private readonly Topic[] tieOrder;
@@ -41,7 +41,7 @@ internal sealed class TopicClassifier
             if (text.Key(i).Length > 0 && phrases.TryMatch(text, i, out var match))
             {
                 var (topic, weight) = match.Value;
-                scores[(int)topic] += weight;
+                scores[topic.BuiltInIndex] += weight;
                 (matches ??= []).Add(new TopicMatch(topic, match.Text, weight));
                 i += match.Length;
             }
@@ -51,19 +51,19 @@ internal sealed class TopicClassifier
             }
         }
 
-        scores[(int)Topic.General] = generalWeight;
+        scores[Topic.General.BuiltInIndex] = generalWeight;
         var best = Topic.General;
         foreach (var topic in tieOrder)
         {
             // Strictly greater: a topic must beat the general baseline, and an earlier topic keeps a tie.
-            if (scores[(int)topic] > scores[(int)best])
+            if (scores[topic.BuiltInIndex] > scores[best.BuiltInIndex])
             {
                 best = topic;
             }
         }
 
         // Softmax over the weights: one weak cue gives a hesitant topic, several agreeing cues a confident one.
-        var max = scores[(int)best];
+        var max = scores[best.BuiltInIndex];
         var sum = 0.0;
         foreach (var score in scores)
         {
@@ -90,5 +90,5 @@ internal sealed class TopicClassifier
     }
 
     private static Topic ParseTopic(string? name) =>
-        WireNames.TryParseTopic(name, out var topic) ? topic : throw new JsonException($"Unknown topic '{name}' in topics.json.");
+        Topic.TryParseBuiltIn(name, out var topic) ? topic : throw new JsonException($"Unknown topic '{name}' in topics.json.");
 }

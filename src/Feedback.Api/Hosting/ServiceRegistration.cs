@@ -36,6 +36,8 @@ internal static class ServiceRegistration
     public static IServiceCollection AddAnalysis(this IServiceCollection services, ServiceSettings settings)
     {
         services.AddSingleton<ILocalClassifier, LocalClassifier>();
+        // The topics answers carry, from the trained deep model (cheap to read; the encoder is not loaded for it).
+        services.AddSingleton(DeepHeads.Default.Taxonomy);
         if (settings.DeepClassifier)
         {
             // Built at start, so the encoder loads (in the background, on the tier's own thread) before requests come.
@@ -51,7 +53,8 @@ internal static class ServiceRegistration
         // The API neither stores nor returns the reasons text (only the CLI's analyser shows it), so the local classifier
         // skips building it: the same labels and probabilities for less work per message. The cache is this analyzer's own.
         services.AddSingleton(sp => new Analyzer(
-            sp.GetRequiredService<ILocalClassifier>(), sp.GetRequiredService<ClassificationCache>(), sp.GetService<AiProvider>(), sp.GetService<DeepTier>())
+            sp.GetRequiredService<ILocalClassifier>(), sp.GetRequiredService<ClassificationCache>(), sp.GetService<AiProvider>(), sp.GetService<DeepTier>(),
+            sp.GetRequiredService<Taxonomy>())
         { Explain = false });
         services.AddSingleton(settings.AlertRule);
         services.AddSingleton<ProvisionalUpgrades>();
@@ -127,7 +130,7 @@ internal static class ServiceRegistration
         services.AddHttpClient("llm", client => client.Timeout = timeout + TimeSpan.FromSeconds(1));
         services.AddSingleton(sp => LlmClassifier.Create(
             settings.OpenAiBaseUrl, settings.OpenAiApiKey, settings.OpenAiModel, timeout,
-            sp.GetRequiredService<IHttpClientFactory>().CreateClient("llm")));
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient("llm"), sp.GetRequiredService<Taxonomy>()));
         services.AddSingleton(sp =>
         {
             var canary = settings.Canary is { } c ? (PromptLibrary.Get(c.Name), c.Percent) : ((PromptVersion, int)?)null;

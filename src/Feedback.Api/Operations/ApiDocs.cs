@@ -61,7 +61,7 @@ internal static class ApiDocs
                         break;
                     case "ListFeedback":
                         AddParameter(operation, ParameterLocation.Query, "sentiment", "positive, negative, neutral or mixed.");
-                        AddParameter(operation, ParameterLocation.Query, "topic", "bug, feature_request, billing, performance, ux or general.");
+                        AddParameter(operation, ParameterLocation.Query, "topic", $"One of the configured topics: {string.Join(", ", context.ApplicationServices.GetRequiredService<Analysis.Taxonomy>().Topics)}.");
                         AddParameter(operation, ParameterLocation.Query, "alert", "true or false.");
                         AddParameter(operation, ParameterLocation.Query, "from", "ISO 8601; messages created at or after it.");
                         AddParameter(operation, ParameterLocation.Query, "to", "ISO 8601; messages created before it.");

@@ -36,9 +36,9 @@ internal static class QueryEndpoints
     }
 
     private static async Task<Results<Ok<FeedbackPage>, ProblemHttpResult>> ListAsync(
-        HttpRequest request, FeedbackDb db, CancellationToken cancellationToken)
+        HttpRequest request, FeedbackDb db, Taxonomy taxonomy, CancellationToken cancellationToken)
     {
-        var (filter, errors) = ListFilter.Parse(request.Query);
+        var (filter, errors) = ListFilter.Parse(request.Query, taxonomy);
         if (errors.Count > 0)
         {
             return Problems.BadRequest("One or more query parameters are not valid; see errors.", errors);
@@ -118,7 +118,7 @@ internal static class QueryEndpoints
     internal sealed record ListFilter(
         string? Sentiment, string? Topic, bool? Alert, DateTime? From, DateTime? To, string? Search, long? BeforeId, int Limit)
     {
-        public static (ListFilter Filter, Dictionary<string, string[]> Errors) Parse(IQueryCollection query)
+        public static (ListFilter Filter, Dictionary<string, string[]> Errors) Parse(IQueryCollection query, Taxonomy taxonomy)
         {
             var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
             // An empty value means no filter, as for the other parameters (the contract writes them as ?sentiment=&topic=&...).
@@ -129,9 +129,9 @@ internal static class QueryEndpoints
             }
 
             var topic = query["topic"].ToString() is { Length: > 0 } t ? t : null;
-            if (topic is not null && !WireNames.TryParseTopic(topic, out _))
+            if (topic is not null && !taxonomy.TryParse(topic, out _))
             {
-                errors["topic"] = ["Must be bug, feature_request, billing, performance, ux or general."];
+                errors["topic"] = [$"Must be one of {string.Join(", ", taxonomy.Topics)}."];
             }
 
             bool? alert = null;

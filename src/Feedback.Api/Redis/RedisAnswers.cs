@@ -75,7 +75,7 @@ internal sealed record SharedAnswer(
         [c.Scores.Positive, c.Scores.Negative, c.Scores.Neutral, c.Scores.Mixed], c.Language, [.. c.Reasons], c.TopicConfidence);
 
     public Classification? ToClassification() =>
-        WireNames.TryParseSentiment(Sentiment, out var sentiment) && WireNames.TryParseTopic(Topic, out var topic) && Scores.Length == 4
+        WireNames.TryParseSentiment(Sentiment, out var sentiment) && Analysis.Topic.TryParse(Topic, out var topic) && Scores.Length == 4
             ? new Classification(sentiment, topic, Confidence, new SentimentScores(Scores[0], Scores[1], Scores[2], Scores[3]), Language, Reasons)
             {
                 TopicConfidence = TopicConfidence,

@@ -25,7 +25,7 @@ internal static class StatsEndpoints
     }
 
     private static async Task<Results<Ok<StatsView>, ProblemHttpResult>> GetAsync(
-        HttpRequest request, FeedbackDb db, TimeProvider time, CancellationToken cancellationToken)
+        HttpRequest request, FeedbackDb db, Taxonomy taxonomy, TimeProvider time, CancellationToken cancellationToken)
     {
         var (range, errors) = StatsRange.Parse(request.Query, time.GetUtcNow().UtcDateTime);
         if (errors.Count > 0)
@@ -51,7 +51,7 @@ internal static class StatsEndpoints
             GROUP BY 1, 2, 3, 4, 5
             """).ToListAsync(cancellationToken);
         var alerts = await AlertReads.CountByStateAsync(db, range.From, range.To, cancellationToken);
-        return TypedResults.Ok(StatsView.Build(range, rows, alerts));
+        return TypedResults.Ok(StatsView.Build(range, rows, alerts, taxonomy));
     }
 
     internal sealed record StatsRow(string Bucket, string Sentiment, string Topic, string Method, bool Alert, long Count);
@@ -141,15 +141,16 @@ internal sealed record StatsView(
     [property: JsonPropertyName("series")] IReadOnlyList<StatsBucket> Series)
 {
     private static readonly string[] Sentiments = [.. Enum.GetValues<Sentiment>().Select(WireNames.Of)];
-    private static readonly string[] Topics = [.. Enum.GetValues<Topic>().Select(WireNames.Of)];
     private static readonly string[] Methods = [.. Enum.GetValues<ProcessingMethod>().Select(WireNames.Of)];
 
-    internal static StatsView Build(StatsEndpoints.StatsRange range, List<StatsEndpoints.StatsRow> rows, Dictionary<string, long> alertStates)
+    /// <summary>The configured topics are always there (zero when none arrived); topics of an earlier taxonomy when stored messages carry them.</summary>
+    internal static StatsView Build(StatsEndpoints.StatsRange range, List<StatsEndpoints.StatsRow> rows, Dictionary<string, long> alertStates, Taxonomy taxonomy)
     {
+        string[] topics = [.. taxonomy.Topics.Select(WireNames.Of).Concat(rows.Select(r => r.Topic).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)).Distinct(StringComparer.Ordinal)];
         var sentiment = Zeroes(Sentiments);
-        var topic = Zeroes(Topics);
+        var topic = Zeroes(topics);
         var method = Zeroes(Methods);
-        var topicSentiment = Topics.ToDictionary(t => t, _ => Zeroes(Sentiments), StringComparer.Ordinal);
+        var topicSentiment = topics.ToDictionary(t => t, _ => Zeroes(Sentiments), StringComparer.Ordinal);
         var buckets = new Dictionary<string, StatsBucket>(StringComparer.Ordinal);
         var format = range.Bucket == "hour" ? "yyyy-MM-dd HH" : "yyyy-MM-dd";
         var series = new List<StatsBucket>();

@@ -8,6 +8,7 @@ namespace Feedback.Analysis.Tests.Deep;
 public sealed class DeepTrainingTests
 {
     private static readonly string TrainingSet = Path.Combine(AppContext.BaseDirectory, "Training", "product_feedback_v2.csv");
+    private static readonly string TaxonomyFile = Path.Combine(AppContext.BaseDirectory, "Training", "taxonomy.json");
 
     [Fact]
     public void The_project_training_set_is_balanced_over_the_grid_and_labelled_by_the_contract()
@@ -69,11 +70,74 @@ public sealed class DeepTrainingTests
 
         answer.Reasons[0].ShouldStartWith($"{DeepHeads.Default.Version}: ");
         answer.Reasons.ShouldContain(r => r.StartsWith("words: ", StringComparison.Ordinal));
-        answer.TopicScores!.Sum().ShouldBe(1, 1e-9);
+        answer.TopicScores!.Values.Sum().ShouldBe(1, 1e-9);
+        answer.TopicScores.Topics.ShouldBe(DeepHeads.Default.Taxonomy.Topics);
         (answer.Scores.Positive + answer.Scores.Negative + answer.Scores.Neutral + answer.Scores.Mixed).ShouldBe(1, 1e-9);
     }
 
-    private static DeepHeads Train(List<FeedbackExample> rows) =>
+    [Fact]
+    public void The_shipped_heads_carry_the_taxonomy_file_they_were_trained_on()
+    {
+        var file = Taxonomy.Load(TaxonomyFile);
+
+        DeepHeads.Default.Taxonomy.Topics.ShouldBe(file.Topics);
+        DeepHeads.Default.Taxonomy.Definitions.Select(d => d.Description).ShouldBe(file.Definitions.Select(d => d.Description));
+        file.Topics.ShouldBe(Topic.BuiltIn);
+    }
+
+    [Fact]
+    public void A_topic_added_to_the_taxonomy_file_with_examples_becomes_an_answer()
+    {
+        var rows = ProductFeedbackSet.Load(TrainingSet).Where((r, i) => !r.IsHeldOut && i % 4 == 0).ToList();
+        var shipping = new TopicDefinition(new Topic("shipping"), "parcels, delivery and couriers", [], [
+            "My parcel has been stuck in transit for eight days.",
+            "The courier left the box in the rain outside my door.",
+            "Tracking number doesn't work, where is my order?",
+            "Delivery was promised for Tuesday and nothing came.",
+            "The package arrived crushed and the contents broken.",
+            "Can you ship to Norway? Checkout says the address is not supported.",
+            "Two weeks and my order still says 'preparing for dispatch'.",
+            "The driver marked it delivered but I never got anything.",
+            "Express shipping cost extra and still took a week.",
+            "Wrong address on the shipping label even though my profile is right.",
+            "Paket ist seit zehn Tagen unterwegs, keine Sendungsverfolgung.",
+            "Mi pedido nunca llegó y el seguimiento no se actualiza.",
+        ]);
+        var taxonomy = new Taxonomy([.. Taxonomy.BuiltIn.Definitions, shipping], Topic.General);
+        const string Message = "Ordered three weeks ago and the box still hasn't been delivered, the tracking page shows nothing.";
+
+        var before = new DeepClassifier(new LocalClassifier(), SharedEncoder.Lazy, Train(rows)).Classify(Message);
+        var after = new DeepClassifier(new LocalClassifier(), SharedEncoder.Lazy, Train(rows, taxonomy)).Classify(Message);
+
+        before.Topic.ShouldNotBe(shipping.Topic);
+        after.Topic.ShouldBe(shipping.Topic);
+        after.TopicScores!.Topics.ShouldBe(taxonomy.Topics);
+        new DeepClassifier(new LocalClassifier(), SharedEncoder.Lazy, Train(rows, taxonomy)).Classify("The app crashes every time I open the settings page.").Topic.ShouldBe(Topic.Bug);
+    }
+
+    [Fact]
+    public void A_renamed_topic_keeps_the_labelled_rows_of_the_one_it_includes()
+    {
+        var rows = ProductFeedbackSet.Load(TrainingSet).Where((r, i) => !r.IsHeldOut && i % 4 == 0).ToList();
+        var design = new TopicDefinition(new Topic("design"), "how the product looks and how easy it is to use", [Topic.Ux], []);
+        var taxonomy = new Taxonomy([.. Taxonomy.BuiltIn.Definitions.Where(d => d.Topic != Topic.Ux), design], Topic.General);
+
+        var answer = new DeepClassifier(new LocalClassifier(), SharedEncoder.Lazy, Train(rows, taxonomy))
+            .Classify("The settings are buried three menus deep and the icons have no labels, so confusing.");
+
+        answer.Topic.ShouldBe(design.Topic);
+    }
+
+    [Fact]
+    public void A_topic_with_neither_rows_nor_examples_is_refused_with_its_name()
+    {
+        var rows = ProductFeedbackSet.Load(TrainingSet).Where((r, i) => !r.IsHeldOut && i % 8 == 0).ToList();
+        var taxonomy = new Taxonomy([.. Taxonomy.BuiltIn.Definitions, new TopicDefinition(new Topic("shipping"), "", [], [])], Topic.General);
+
+        Should.Throw<InvalidDataException>(() => Train(rows, taxonomy)).Message.ShouldContain("shipping");
+    }
+
+    private static DeepHeads Train(List<FeedbackExample> rows, Taxonomy? taxonomy = null) =>
         new DeepTrainer(new LocalClassifier(), () => SharedEncoder.Instance, new EmbeddingCache(path: null))
-            .Train(rows, [], new DeepTrainingOptions("deep-test", Sentiment: new HeadSettings(Iterations: 100), Topic: new HeadSettings(Iterations: 100), Folds: 2));
+            .Train(rows, [], new DeepTrainingOptions("deep-test", taxonomy ?? Taxonomy.BuiltIn, Sentiment: new HeadSettings(Iterations: 100), Topic: new HeadSettings(Iterations: 100), Folds: 2));
 }

@@ -20,7 +20,7 @@ public sealed class EvaluatorTests : IDisposable
         {
             var parts = text.Split('|');
             WireNames.TryParseSentiment(parts[0], out var sentiment).ShouldBeTrue();
-            WireNames.TryParseTopic(parts[1], out var topic).ShouldBeTrue();
+            Topic.TryParseBuiltIn(parts[1], out var topic).ShouldBeTrue();
             var confidence = double.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture);
             return new Classification(sentiment, topic, confidence, SentimentScores.Uniform, "en", []) { TopicConfidence = confidence };
         }

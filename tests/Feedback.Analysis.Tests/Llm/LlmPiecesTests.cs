@@ -7,15 +7,15 @@ namespace Feedback.Analysis.Tests.Llm;
 public sealed class LlmAnswerParsingTests
 {
     [Theory]
-    [InlineData("""{"sentiment":"negative","topic":"bug","confidence":0.93}""", Sentiment.Negative, Topic.Bug, 0.93)]
-    [InlineData("""{"topic":"feature_request","confidence":0.5,"sentiment":"neutral"}""", Sentiment.Neutral, Topic.FeatureRequest, 0.5)]
-    [InlineData("```json\n{\"sentiment\":\"mixed\",\"topic\":\"billing\",\"confidence\":1}\n```", Sentiment.Mixed, Topic.Billing, 1.0)]
-    public void A_valid_answer_is_read(string text, Sentiment sentiment, Topic topic, double confidence)
+    [InlineData("""{"sentiment":"negative","topic":"bug","confidence":0.93}""", Sentiment.Negative, "bug", 0.93)]
+    [InlineData("""{"topic":"feature_request","confidence":0.5,"sentiment":"neutral"}""", Sentiment.Neutral, "feature_request", 0.5)]
+    [InlineData("```json\n{\"sentiment\":\"mixed\",\"topic\":\"billing\",\"confidence\":1}\n```", Sentiment.Mixed, "billing", 1.0)]
+    public void A_valid_answer_is_read(string text, Sentiment sentiment, string topic, double confidence)
     {
         var answer = LlmClassifier.Parse(text);
 
         answer.Sentiment.ShouldBe(sentiment);
-        answer.Topic.ShouldBe(topic);
+        answer.Topic.Name.ShouldBe(topic);
         answer.Confidence.ShouldBe(confidence);
     }
 

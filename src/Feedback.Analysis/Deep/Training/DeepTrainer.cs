@@ -3,21 +3,28 @@ using Feedback.Analysis.Local.Training;
 
 namespace Feedback.Analysis.Deep.Training;
 
+/// <param name="Taxonomy">The topics to learn: the labelled rows' built-in topics count as the topics that include them, and each topic's examples join the rows.</param>
 /// <param name="SharedPerSet">Training rows taken from each shared data set (0: none), the first by hash order.</param>
 /// <param name="SharedWeight">What one shared row weighs against one hand-written in-domain row.</param>
+/// <param name="TopicBalance">
+/// How far topics are evened out: each topic row weighs (rows per topic on average / rows of its topic) to this power, so
+/// a topic defined by a dozen examples is not drowned by one with hundreds of labelled rows (1: fully even, 0: as counted).
+/// </param>
 internal sealed record DeepTrainingOptions(
     string Version,
+    Taxonomy Taxonomy,
     int SharedPerSet = 0,
     double SharedWeight = 0.3,
     HeadSettings? Sentiment = null,
     HeadSettings? Topic = null,
-    int Folds = 5);
+    int Folds = 5,
+    double TopicBalance = 0.5);
 
 /// <summary>
 /// Trains the classifier-v2 heads: the in-domain rows' training split (and, where the options say so, a sample of the
 /// shared sets), each read by the lexical model and embedded by the encoder. The temperatures are fitted on
 /// out-of-fold answers for the in-domain rows (each fold's heads never saw them), so they calibrate what the service
-/// will meet; the held-out 20 % is left for the accuracy report.
+/// will meet; the held-out 20 % is left for the accuracy report. The taxonomy's examples train the topic head only.
 /// </summary>
 internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder> encoder, EmbeddingCache cache, TextWriter? log = null)
 {
@@ -25,8 +32,12 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
 
     public DeepHeads Train(IReadOnlyList<FeedbackExample> inDomain, IReadOnlyList<LabelledRow> shared, DeepTrainingOptions options)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var taxonomy = options.Taxonomy;
+        int TopicOf(Topic topic) => taxonomy.IndexOf(taxonomy.Contains(topic) ? topic : taxonomy.FromBuiltIn(topic));
         var rows = new List<Row>();
-        rows.AddRange(inDomain.Where(r => !r.IsHeldOut).Select(r => new Row(r.Text, (int)r.Sentiment, (int)r.Topic, 1, true)));
+        rows.AddRange(inDomain.Where(r => !r.IsHeldOut).Select(r => new Row(r.Text, (int)r.Sentiment, TopicOf(r.Topic), 1, true)));
+        rows.AddRange(taxonomy.Definitions.SelectMany(d => d.Examples.Select(e => new Row(e, -1, taxonomy.IndexOf(d.Topic), 1, false))));
         if (options.SharedPerSet > 0)
         {
             foreach (var set in shared.Where(r => !r.IsHeldOut).GroupBy(r => r.Set, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -34,11 +45,13 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
                 rows.AddRange(set
                     .OrderBy(r => DataSplit.Bucket(r.Text + "#sample")).ThenBy(r => r.Text, StringComparer.Ordinal)
                     .Take(options.SharedPerSet)
-                    .Select(r => new Row(r.Text, r.Sentiment is { } s ? (int)s : -1, r.Topic is { } t ? (int)t : -1, options.SharedWeight, false)));
+                    .Select(r => new Row(r.Text, r.Sentiment is { } s ? (int)s : -1, r.Topic is { } t ? TopicOf(t) : -1, options.SharedWeight, false)));
             }
         }
 
-        log?.WriteLine($"deep heads: {rows.Count(r => r.InDomain):N0} in-domain and {rows.Count(r => !r.InDomain):N0} shared training rows");
+        var topicWeight = TopicWeights(rows, taxonomy, options.TopicBalance);
+
+        log?.WriteLine($"deep heads: {rows.Count(r => r.InDomain):N0} in-domain rows, {rows.Count(r => r.Sentiment < 0):N0} topic examples and {rows.Count(r => !r.InDomain && r.Sentiment >= 0):N0} shared rows; topics {string.Join(", ", taxonomy.Topics.Select((t, i) => $"{t} {rows.Count(r => r.Topic == i):N0}"))}");
         // As the service reads them: Analyzer hands classifiers the normalised text.
         var texts = rows.Select(r => TextRules.Normalise(r.Text)).ToArray();
         var vectors = cache.Get(texts, encoder, log);
@@ -50,6 +63,7 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
             inputs[i] = DeepHeads.Input(vectors[i], read.Scores, DeepClassifier.TopicsOf(read));
         });
 
+        log?.WriteLine($"inputs ready after {clock.Elapsed.TotalSeconds:0.0} s");
         var sentimentSettings = options.Sentiment ?? new HeadSettings();
         var topicSettings = options.Topic ?? new HeadSettings();
 
@@ -61,7 +75,7 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
         {
             var train = Enumerable.Range(0, rows.Count).Where(i => fold[i] != f).ToArray();
             var sentimentWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, sentimentSettings);
-            var topicWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight))], DeepHeads.TopicCount, topicSettings);
+            var topicWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[rows[i].Topic]))], taxonomy.Topics.Count, topicSettings);
             for (var i = 0; i < rows.Count; i++)
             {
                 if (fold[i] != f || !rows[i].InDomain)
@@ -72,22 +86,41 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
                 var s = new double[DeepHeads.SentimentCount];
                 DeepHeads.Logits(sentimentWeights, DeepHeads.SentimentCount, inputs[i], s);
                 sentimentHeldOut.Add((s, rows[i].Sentiment));
-                var t = new double[DeepHeads.TopicCount];
-                DeepHeads.Logits(topicWeights, DeepHeads.TopicCount, inputs[i], t);
+                var t = new double[taxonomy.Topics.Count];
+                DeepHeads.Logits(topicWeights, taxonomy.Topics.Count, inputs[i], t);
                 topicHeldOut.Add((t, rows[i].Topic));
             }
         }
 
         var sentimentTemperature = HeadTrainer.FitTemperature(sentimentHeldOut);
         var topicTemperature = HeadTrainer.FitTemperature(topicHeldOut);
-        log?.WriteLine($"temperatures (out-of-fold, {sentimentHeldOut.Count:N0} rows): sentiment {sentimentTemperature:0.00}, topic {topicTemperature:0.00}");
+        log?.WriteLine($"temperatures (out-of-fold, {sentimentHeldOut.Count:N0} rows): sentiment {sentimentTemperature:0.00}, topic {topicTemperature:0.00}, after {clock.Elapsed.TotalSeconds:0.0} s");
 
         var all = Enumerable.Range(0, rows.Count).ToArray();
         return new DeepHeads(
             options.Version,
+            taxonomy,
             HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, sentimentSettings),
-            HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight))], DeepHeads.TopicCount, topicSettings),
+            HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[rows[i].Topic]))], taxonomy.Topics.Count, topicSettings),
             sentimentTemperature,
             topicTemperature);
+    }
+
+    private static double[] TopicWeights(List<Row> rows, Taxonomy taxonomy, double balance)
+    {
+        var count = new double[taxonomy.Topics.Count];
+        foreach (var row in rows.Where(r => r.Topic >= 0))
+        {
+            count[row.Topic] += row.Weight;
+        }
+
+        if (count.Any(c => c == 0))
+        {
+            var missing = taxonomy.Topics.Where((_, i) => count[i] == 0);
+            throw new InvalidDataException($"no labelled row or example for {string.Join(", ", missing)}: give each topic examples in the taxonomy file");
+        }
+
+        var mean = count.Average();
+        return [.. count.Select(c => Math.Pow(mean / c, balance))];
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Feedback.Analysis.Deep.Training;
 
 /// <summary>One row for a head: its input vector, its class (-1 when its set does not label this task) and its weight.</summary>
@@ -53,12 +55,7 @@ internal static class HeadTrainer
                     Probabilities.Softmax(p, 1);
                     for (var k = 0; k < classes; k++)
                     {
-                        var g = row.Weight * (p[k] - (k == row.Label ? 1 : 0));
-                        var offset = k * n;
-                        for (var i = 0; i < n; i++)
-                        {
-                            gradient[offset + i] += g * row.Input[i];
-                        }
+                        AddScaled(gradient.AsSpan(k * n, n), row.Weight * (p[k] - (k == row.Label ? 1 : 0)), row.Input);
                     }
                 }
             });
@@ -191,14 +188,43 @@ internal static class HeadTrainer
         var n = DeepHeads.InputLength;
         for (var k = 0; k < classes; k++)
         {
-            var sum = 0.0;
-            var offset = k * n;
-            for (var i = 0; i < n; i++)
-            {
-                sum += weights[offset + i] * input[i];
-            }
+            output[k] = Dot(weights.AsSpan(k * n, n), input);
+        }
+    }
 
-            output[k] = sum;
+    // Four lanes whatever the processor offers (not Vector<T>), so the sums, and the trained bits, are the same on
+    // every machine.
+    private static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        var lanes = Vector256<double>.Zero;
+        var i = 0;
+        for (; i <= a.Length - 4; i += 4)
+        {
+            lanes += Vector256.Create(a.Slice(i, 4)) * Vector256.Create(b.Slice(i, 4));
+        }
+
+        // Spelt out: Vector256.Sum's order may depend on the hardware path.
+        var sum = (lanes.GetElement(0) + lanes.GetElement(1)) + (lanes.GetElement(2) + lanes.GetElement(3));
+        for (; i < a.Length; i++)
+        {
+            sum += a[i] * b[i];
+        }
+
+        return sum;
+    }
+
+    private static void AddScaled(Span<double> target, double scale, ReadOnlySpan<double> x)
+    {
+        var s = Vector256.Create(scale);
+        var i = 0;
+        for (; i <= target.Length - 4; i += 4)
+        {
+            (Vector256.Create((ReadOnlySpan<double>)target.Slice(i, 4)) + (s * Vector256.Create(x.Slice(i, 4)))).CopyTo(target.Slice(i, 4));
+        }
+
+        for (; i < target.Length; i++)
+        {
+            target[i] += scale * x[i];
         }
     }
 }

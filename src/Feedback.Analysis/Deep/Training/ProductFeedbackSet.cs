@@ -40,7 +40,7 @@ internal static class ProductFeedbackSet
         {
             line++;
             var r = records.Current;
-            if (!WireNames.TryParseSentiment(r[sentiment], out var s) || !WireNames.TryParseTopic(r[topic], out var t) || r[action] is not ("yes" or "no"))
+            if (!WireNames.TryParseSentiment(r[sentiment], out var s) || !Topic.TryParse(r[topic], out var t) || r[action] is not ("yes" or "no"))
             {
                 throw new InvalidDataException($"{path}: record {line} has a label outside the contract's ({r[sentiment]}, {r[topic]}, {r[action]})");
             }

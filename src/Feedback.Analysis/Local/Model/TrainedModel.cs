@@ -304,11 +304,11 @@ internal sealed class TrainedModel
     {
         for (var t = 0; t < FeatureLayout.TaxonomyTopics.Length; t++)
         {
-            logits[(int)FeatureLayout.TaxonomyTopics[t]] += prior * dense[FeatureLayout.TaxonomyFirst + t];
+            logits[FeatureLayout.TaxonomyTopics[t].BuiltInIndex] += prior * dense[FeatureLayout.TaxonomyFirst + t];
         }
 
         // The taxonomy's "general" baseline: a topic needs more than one weak phrase to beat it.
-        logits[(int)Analysis.Topic.General] += (prior / 3) - generalShift;
+        logits[Analysis.Topic.General.BuiltInIndex] += (prior / 3) - generalShift;
     }
 
     private static float[] Interleave(float[] sentiment, float[] topic)

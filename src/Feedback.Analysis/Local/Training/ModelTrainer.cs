@@ -63,9 +63,9 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
 
         var (foldA, foldB, clauses) = TrainClauseModels(training);
         var sentimentWeights = BalancedWeights(training, r => r.Sentiment is { } s ? (int)s : -1, SentimentBalance);
-        var topicWeights = BalancedWeights(training, r => r.Topic is { } t ? (int)t : -1, TopicBalance);
+        var topicWeights = BalancedWeights(training, r => r.Topic is { } t ? t.BuiltInIndex : -1, TopicBalance);
         var sentimentMasks = Masks(training, r => r.Sentiment is { } s ? (int)s : -1);
-        var topicMasks = Masks(training, r => r.Topic is { } t ? (int)t : -1);
+        var topicMasks = Masks(training, r => r.Topic is { } t ? t.BuiltInIndex : -1);
 
         var sentimentExamples = new List<TrainingExample>();
         var topicExamples = new List<TrainingExample>();
@@ -82,7 +82,7 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
 
             if (row.Topic is { } topic)
             {
-                topicExamples.Add(new TrainingExample(indices, values, (int)topic, topicMasks[row.Set], (float)topicWeights[(row.Set, (int)topic)], null));
+                topicExamples.Add(new TrainingExample(indices, values, topic.BuiltInIndex, topicMasks[row.Set], (float)topicWeights[(row.Set, topic.BuiltInIndex)], null));
             }
         }
 
@@ -160,7 +160,7 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
             model.Logits(features, sentimentLogits, topicLogits);
             var l = sentimentWeightsFor ? sentimentLogits : topicLogits;
 
-            logits.Add((l, sentimentWeightsFor ? (int)row.Sentiment!.Value : (int)row.Topic!.Value, weights[row.Set]));
+            logits.Add((l, sentimentWeightsFor ? (int)row.Sentiment!.Value : row.Topic!.Value.BuiltInIndex, weights[row.Set]));
         }
 
         var best = 1f;
@@ -200,7 +200,7 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
             var top = Argmax(p);
             var bin = Math.Min((int)(p[top] * Knots), Knots - 1);
             count[bin]++;
-            right[bin] += top == (int)row.Topic!.Value ? 1 : 0;
+            right[bin] += top == row.Topic!.Value.BuiltInIndex ? 1 : 0;
         }
 
         // Pool adjacent violators over the bins (a bin with no rows takes its neighbours' value).
@@ -285,7 +285,7 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
 
             for (var f = 0; f < FeatureLayout.Count; f++)
             {
-                weights[(f * classes) + t] = weights[(f * classes) + (int)Topic.General];
+                weights[(f * classes) + t] = weights[(f * classes) + Topic.General.BuiltInIndex];
             }
 
             weights[((FeatureLayout.HashedCount + FeatureLayout.Bias) * classes) + t] -= UntrainedTopicMargin;

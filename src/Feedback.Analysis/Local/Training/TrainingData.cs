@@ -52,7 +52,7 @@ internal static class TrainingData
             var record = records.Current;
             var body = Cell(record, text);
             Sentiment? sentiment = WireNames.TryParseSentiment(Cell(record, label), out var s) ? s : null;
-            Topic? topicLabel = WireNames.TryParseTopic(Cell(record, topic), out var t) ? t : null;
+            Topic? topicLabel = Topic.TryParseBuiltIn(Cell(record, topic), out var t) ? t : null;
             if (body.Length > 0 && (sentiment is not null || topicLabel is not null))
             {
                 yield return new LabelledRow(set, body, sentiment, topicLabel);
