@@ -24,7 +24,7 @@ internal static class LocalClassifiers
         var lexical = new LocalClassifier();
         if (!deep)
         {
-            return new Analyzer(lexical, cache) { Explain = explain };
+            return new Analyzer(lexical, cache, taxonomy: DeepHeads.Default.Taxonomy) { Explain = explain };
         }
 
         var classifier = new DeepClassifier(lexical, SharedEncoders.Get(new EncoderOptions(threads)), DeepHeads.Default);

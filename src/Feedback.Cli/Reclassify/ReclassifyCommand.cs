@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
 using Feedback.Analysis;
+using Feedback.Analysis.Deep;
 using Feedback.Analysis.Llm;
 using Feedback.Analysis.Local;
 using Feedback.Api.Hosting;
@@ -201,7 +202,8 @@ internal static class ReclassifyCommand
         public static Classifier Llm(ServiceSettings settings, HttpClient http, int concurrency)
         {
             var timeout = TimeSpan.FromMilliseconds(settings.AiTimeoutMs);
-            var llm = LlmClassifier.Create(settings.OpenAiBaseUrl, settings.OpenAiApiKey, settings.OpenAiModel, timeout, http);
+            var taxonomy = DeepHeads.Default.Taxonomy;
+            var llm = LlmClassifier.Create(settings.OpenAiBaseUrl, settings.OpenAiApiKey, settings.OpenAiModel, timeout, http, taxonomy);
             var cache = new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System);
             var options = new AiOptions
             {
@@ -214,7 +216,7 @@ internal static class ReclassifyCommand
                 Canary = settings.Canary is { } c ? (PromptLibrary.Get(c.Name), c.Percent) : null,
                 RedactPii = settings.RedactPii,
             };
-            var analyzer = new Analyzer(new LocalClassifier(), cache, new AiProvider(llm, options, cache, TimeProvider.System, metrics: null));
+            var analyzer = new Analyzer(new LocalClassifier(), cache, new AiProvider(llm, options, cache, TimeProvider.System, metrics: null), taxonomy: taxonomy);
             return new Classifier(analyzer, llm: true, $"the LLM ({settings.OpenAiModel}, prompt {options.Prompt.Name})",
                 $"reclassified by the LLM {settings.OpenAiModel}");
         }
