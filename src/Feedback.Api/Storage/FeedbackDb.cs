@@ -153,7 +153,8 @@ internal class FeedbackDb : DbContext
         labels.Property(l => l.Sentiment).HasColumnName("sentiment").HasMaxLength(16);
         labels.Property(l => l.Topic).HasColumnName("topic").HasMaxLength(64);
         labels.Property(l => l.LabelledAt).HasColumnName("labelled_at");
-        labels.Property(l => l.LabelledBy).HasColumnName("labelled_by").HasMaxLength(100);
+        // Unbounded: a key's name in API_KEYS_FILE has no length limit, and a label must not fail on a long one.
+        labels.Property(l => l.LabelledBy).HasColumnName("labelled_by");
 
         // A message's labels go with it, as its revisions do.
         labels.HasOne<FeedbackRecord>().WithMany().HasForeignKey(l => l.FeedbackId).OnDelete(DeleteBehavior.Cascade);

@@ -233,7 +233,6 @@ namespace Feedback.Api.Storage.Migrations
 
                     b.Property<string>("LabelledBy")
                         .IsRequired()
-                        .HasMaxLength(100)
                         .HasColumnType("TEXT")
                         .HasColumnName("labelled_by");
 

@@ -27,7 +27,7 @@ namespace Feedback.Api.Storage.Migrations
                     sentiment = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
                     topic = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     labelled_at = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    labelled_by = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false)
+                    labelled_by = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {

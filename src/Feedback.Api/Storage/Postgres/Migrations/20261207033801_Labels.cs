@@ -28,7 +28,7 @@ namespace Feedback.Api.Storage.Postgres.Migrations
                     sentiment = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     topic = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     labelled_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    labelled_by = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false)
+                    labelled_by = table.Column<string>(type: "text", nullable: false)
                 },
                 constraints: table =>
                 {

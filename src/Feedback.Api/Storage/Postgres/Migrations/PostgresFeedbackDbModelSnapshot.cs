@@ -252,8 +252,7 @@ namespace Feedback.Api.Storage.Postgres.Migrations
 
                     b.Property<string>("LabelledBy")
                         .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
+                        .HasColumnType("text")
                         .HasColumnName("labelled_by");
 
                     b.Property<string>("Sentiment")
