@@ -20,8 +20,12 @@ Usage: ./run.sh [command] [arguments]
   eval FILE.csv     accuracy report of the local classifier on a labelled CSV
                     (--json, --classifier trained|vader, --split all|heldout|train,
                     --provider ai --prompt v2: the configured LLM with one prompt version)
+  eval --corrections
+                    the stored answers against the labels people set (PUT /feedback/{id}/label): sentiment
+                    accuracy, topic macro-F1, alert agreement and the labelled count (--json)
   eval-all          both classifiers on every shared set's held-out split (--data DIR, --out bench/ACCURACY.md)
-  train             rebuild the trained model bit for bit from the shared data (--data DIR, default ../shared/data)
+  train             rebuild the trained model bit for bit from the shared data (--data DIR, default ../shared/data;
+                    --with-corrections: the deep heads also learn from the store's labelled messages)
   import FILE       classify a CSV/JSONL file into the store (--text-column, --id-column, ...; idempotent)
   export            stored messages as CSV or JSONL (--format csv|jsonl, --since DATE, --out FILE)
   reclassify        classify stored messages again as revisions that keep history

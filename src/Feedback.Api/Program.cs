@@ -2,6 +2,7 @@ using Feedback.Api;
 using Feedback.Api.Alerts;
 using Feedback.Api.Dashboard;
 using Feedback.Api.Hosting;
+using Feedback.Api.Labels;
 using Feedback.Api.Operations;
 using Feedback.Api.Queries;
 using Feedback.Api.Security;
@@ -146,7 +147,7 @@ if (settings.MetricsEnabled)
 
 app.MapApiDocs();
 app.MapDashboard();
-app.MapGroup("/feedback").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapSubmissions().MapQueries().MapBatch().MapRevisions();
+app.MapGroup("/feedback").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapSubmissions().MapQueries().MapBatch().MapRevisions().MapLabels();
 app.MapGroup("/alerts").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapAlerts();
 app.MapGroup("/stats").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapStats();
 

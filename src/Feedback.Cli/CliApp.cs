@@ -8,6 +8,7 @@ using Feedback.Analysis.Evaluation;
 using Feedback.Analysis.Local;
 using Feedback.Analysis.Local.Model;
 using Feedback.Analysis.Local.Training;
+using Feedback.Cli.Store;
 using Spectre.Console;
 
 namespace Feedback.Cli;
@@ -115,10 +116,15 @@ internal static class CliApp
 
     private static int Evaluate(string[] args)
     {
-        var options = CommandLine.Parse(args, flags: ["--json"], valued: ["--classifier", "--split", "--provider", "--prompt", "--concurrency"]);
-        if (options.Positional.Count != 1 || options.Error is not null)
+        var options = CommandLine.Parse(args, flags: ["--json", "--corrections"], valued: ["--classifier", "--split", "--provider", "--prompt", "--concurrency"]);
+        if (options.Has("--corrections") && options.Positional.Count == 0 && options.Error is null)
         {
-            Console.Error.WriteLine(options.Error ?? "Usage: eval FILE.csv [--json] [--classifier trained|vader] [--split all|heldout|train] [--provider local|ai [--prompt v2] [--concurrency 8]]");
+            return CorrectionsEvaluation.RunAsync(options.Has("--json"), CancellationToken.None).GetAwaiter().GetResult();
+        }
+
+        if (options.Positional.Count != 1 || options.Has("--corrections") || options.Error is not null)
+        {
+            Console.Error.WriteLine(options.Error ?? "Usage: eval FILE.csv [--json] [--classifier trained|vader] [--split all|heldout|train] [--provider local|ai [--prompt v2] [--concurrency 8]] | eval --corrections [--json]");
             return 2;
         }
 
@@ -172,15 +178,16 @@ internal static class CliApp
 
     private static int Train(string[] args)
     {
-        var options = CommandLine.Parse(args, flags: ["--check", "--errors"], valued: ["--data", "--out", "--only", "--in-domain", "--taxonomy", "--shared-per-set", "--shared-weight"]);
+        var options = CommandLine.Parse(args, flags: ["--check", "--errors", "--with-corrections"], valued: ["--data", "--out", "--only", "--in-domain", "--taxonomy", "--shared-per-set", "--shared-weight"]);
         var only = options.Value("--only");
         var sharedPerSet = DeepTraining.SharedPerSet;
         var sharedWeight = DeepTraining.SharedWeight;
         if (options.Positional.Count != 0 || options.Error is not null || only is not (null or "local" or "deep") ||
+            (only == "local" && options.Has("--with-corrections")) ||
             (options.Value("--shared-per-set") is { } given && !int.TryParse(given, CultureInfo.InvariantCulture, out sharedPerSet)) ||
             (options.Value("--shared-weight") is { } weight && !double.TryParse(weight, CultureInfo.InvariantCulture, out sharedWeight)))
         {
-            Console.Error.WriteLine(options.Error ?? "Usage: train [--data DIR] [--only local|deep] [--in-domain FILE] [--taxonomy FILE] [--shared-per-set N] [--shared-weight W] [--check [--errors]]");
+            Console.Error.WriteLine(options.Error ?? "Usage: train [--data DIR] [--only local|deep] [--in-domain FILE] [--taxonomy FILE] [--shared-per-set N] [--shared-weight W] [--with-corrections] [--check [--errors]]");
             return 2;
         }
 
@@ -229,12 +236,21 @@ internal static class CliApp
             return 0;
         }
 
+        // Only the deep heads learn from people's labels: the lexical model stays a function of the shared data alone.
+        IReadOnlyList<CorrectionRow>? corrections = null;
+        if (options.Has("--with-corrections"))
+        {
+            var (labelled, unknown) = StoredCorrections.ReadAsync(CliStore.Settings(), CancellationToken.None).GetAwaiter().GetResult();
+            corrections = labelled;
+            Console.WriteLine($"corrections: {labelled.Count:N0} labelled messages in the store{(unknown > 0 ? $", {unknown:N0} with a label this classifier does not know (not trained on)" : "")}");
+        }
+
         var inDomain = options.Value("--in-domain") ?? ProductFeedbackSet.DefaultPath;
         DeepHeads heads;
         try
         {
             var taxonomy = Taxonomy.Load(options.Value("--taxonomy") ?? Taxonomy.DefaultPath);
-            heads = DeepTraining.Train(lexical, rows, inDomain, taxonomy, sharedPerSet, sharedWeight, Console.Out);
+            heads = DeepTraining.Train(lexical, rows, inDomain, taxonomy, sharedPerSet, sharedWeight, corrections, Console.Out);
         }
         catch (Exception exception) when (exception is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
@@ -386,10 +402,15 @@ internal static class CliApp
                    [--provider local|ai [--prompt v2] [--concurrency 8]]
                                 accuracy, macro-F1, per-class P/R, confusion, ECE and alerts on a labelled CSV;
                                 --provider ai scores the configured LLM with one prompt version
+              eval --corrections [--json]
+                                the stored answers against the labels people set (PUT /feedback/{id}/label):
+                                sentiment accuracy, topic macro-F1, alert agreement, labelled count
               eval-all [--data DIR] [--fixtures DIR] [--out FILE]
                                 held-out accuracy of both classifiers on every shared set (bench/ACCURACY.md)
-              train [--data DIR] [--out FILE] [--check [--errors]]
+              train [--data DIR] [--out FILE] [--with-corrections] [--check [--errors]]
                                 retrain the local model from the shared data (default ../shared/data);
+                                --with-corrections adds the store's labelled messages to the deep heads' rows
+                                (twice an in-domain row; never one whose text is a held-out row);
                                 --check prints the new model's headline figures instead of writing it
               import FILE       classify a CSV or JSONL file into the store (idempotent; see 'import --help')
               export            stored messages as CSV or JSONL (--format, --since, --out)

@@ -2,8 +2,10 @@ using System.Text;
 using Feedback.Analysis;
 using Feedback.Analysis.Deep;
 using Feedback.Analysis.Deep.Training;
+using Feedback.Analysis.Evaluation;
 using Feedback.Analysis.Local;
 using Feedback.Analysis.Local.Training;
+using Feedback.Cli.Store;
 
 namespace Feedback.Cli;
 
@@ -34,14 +36,79 @@ internal static class DeepTraining
 
     public const double SharedWeight = 0.3;
 
-    public static DeepHeads Train(LocalClassifier lexical, IReadOnlyList<LabelledRow> shared, string inDomainPath, Taxonomy taxonomy, int sharedPerSet, double sharedWeight, TextWriter log)
+    /// <summary>The labelled test sets (the held-out fixture among them): never trained on, corrections included.</summary>
+    public const string FixtureDirectory = "tests/Feedback.Analysis.Tests/Fixtures";
+
+    /// <param name="corrections">Messages people labelled in the store (<c>--with-corrections</c>), or null to train without them.</param>
+    public static DeepHeads Train(
+        LocalClassifier lexical, IReadOnlyList<LabelledRow> shared, string inDomainPath, Taxonomy taxonomy, int sharedPerSet, double sharedWeight,
+        IReadOnlyList<CorrectionRow>? corrections, TextWriter log)
     {
         var inDomain = ProductFeedbackSet.Load(inDomainPath);
+        List<CorrectionExample>? extra = null;
+        if (corrections is not null)
+        {
+            var heldOut = inDomain.Where(r => r.IsHeldOut).Select(r => r.Text)
+                .Concat(shared.Where(r => r.IsHeldOut).Select(r => r.Text))
+                .Concat(FixtureTexts(FixtureDirectory));
+            (extra, var left) = CorrectionExample.ForTraining(corrections.Select(c => (c.Text, c.Sentiment, c.Topic)), heldOut);
+            log.WriteLine(
+                $"corrections: {extra.Count:N0} labelled messages join the in-domain rows at weight {CorrectionExample.DefaultWeight}; " +
+                $"{left:N0} left out because their text is a held-out row");
+        }
+
         var cache = new EmbeddingCache(CachePath);
         // The encoder loads only if some text is not in the cache; `--check` then uses the same one.
         var trainer = new DeepTrainer(lexical, () => SharedEncoders.Get(new EncoderOptions()).Value, cache, log);
-        var version = taxonomy.IsBuiltIn ? Version : $"{Version}+{taxonomy.Fingerprint()}";
-        return trainer.Train(inDomain, shared, new DeepTrainingOptions(version, taxonomy, sharedPerSet, sharedWeight));
+        var suffix = new List<string>();
+        if (!taxonomy.IsBuiltIn)
+        {
+            suffix.Add(taxonomy.Fingerprint());
+        }
+
+        if (extra is { Count: > 0 })
+        {
+            suffix.Add("c" + CorrectionsFingerprint(extra));
+        }
+
+        var version = suffix.Count == 0 ? Version : $"{Version}+{string.Join('.', suffix)}";
+        return trainer.Train(inDomain, shared, new DeepTrainingOptions(version, taxonomy, sharedPerSet, sharedWeight), extra);
+    }
+
+    private static string CorrectionsFingerprint(List<CorrectionExample> corrections) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(
+            string.Join('\n', corrections.Select(c => $"{c.Text}\t{c.Sentiment}\t{c.Topic}")))))[..8];
+
+    /// <summary>The text column of every labelled CSV in <paramref name="directory"/> (comment lines first, then a header).</summary>
+    private static IEnumerable<string> FixtureTexts(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            yield break;
+        }
+
+        foreach (var path in Directory.GetFiles(directory, "*.csv").Order(StringComparer.Ordinal))
+        {
+            using var reader = File.OpenText(path);
+            while (reader.Peek() == '#')
+            {
+                _ = reader.ReadLine();
+            }
+
+            using var records = CsvReader.ReadRecords(reader).GetEnumerator();
+            if (!records.MoveNext() || Array.IndexOf(records.Current, "text") is not (var column and >= 0))
+            {
+                continue;
+            }
+
+            while (records.MoveNext())
+            {
+                if (column < records.Current.Length)
+                {
+                    yield return records.Current[column];
+                }
+            }
+        }
     }
 
     /// <summary>The held-out figures the targets name, for a heads candidate (development, --check).</summary>

@@ -72,6 +72,10 @@ public sealed class ApiDocsTests : IDisposable
         keyed.ShouldNotBeEmpty();
         keyed.Where(entry => !entry.Operation.GetProperty("responses").TryGetProperty("401", out _)).Select(entry => entry.Name).ShouldBeEmpty();
         keyed.Where(entry => !entry.Operation.GetProperty("responses").TryGetProperty("403", out _)).Select(entry => entry.Name).ShouldBeEmpty();
+        var label = paths.GetProperty("/feedback/{id}/label").GetProperty("put");
+        label.GetProperty("responses").TryGetProperty("400", out _).ShouldBeTrue();
+        label.GetProperty("responses").TryGetProperty("404", out _).ShouldBeTrue();
+        label.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("example").Str("topic").ShouldBe("billing");
         var resolve = paths.GetProperty("/alerts/{id}/resolve").GetProperty("post").GetProperty("responses");
         resolve.TryGetProperty("404", out _).ShouldBeTrue();
         resolve.TryGetProperty("409", out _).ShouldBeTrue();

@@ -15,6 +15,9 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     private const string ChromiumPath = "/usr/bin/chromium";
     private const string Key = "browser-test-key-0123456789";
 
+    /// <summary>A key with the read scope only, from API_KEYS_FILE: it may see everything but not set a label.</summary>
+    private const string ReaderKey = "browser-reader-key-0123456789";
+
     private static readonly string[] ChromiumArgs =
     [
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -37,9 +40,14 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
             return;
         }
 
+        var keysFile = Path.Combine(_dataDir, "keys.txt");
+        await File.WriteAllTextAsync(
+            keysFile,
+            $"reader read sha256:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ReaderKey)))}\n");
         _server = ServerProcess.Start(new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["API_KEY"] = Key,
+            ["API_KEYS_FILE"] = keysFile,
             ["DATA_DIR"] = _dataDir,
             ["AI_PROVIDER_ENABLED"] = "false",
         });
@@ -213,6 +221,35 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_admin_labels_a_message_in_its_detail_view_and_a_reader_is_told_labelling_needs_admin()
+    {
+        SkipWithoutChromium();
+        await PostAsync("I was charged twice for Zanzibar this month, please refund me immediately. Unacceptable.");
+        var page = await SignInAsync(Key);
+
+        await page.Locator("#feed tr").First.ClickAsync();
+        var detail = page.Locator("#detail");
+        await Assertions.Expect(detail.Locator("#label-current")).ToContainTextAsync("No one has labelled this message yet.");
+        await detail.Locator("#label-sentiment").SelectOptionAsync("mixed");
+        await detail.Locator("#label-topic").SelectOptionAsync("ux");
+        await detail.GetByRole(AriaRole.Button, new() { Name = "Save label" }).ClickAsync();
+
+        await Assertions.Expect(detail.Locator("#label-current")).ToContainTextAsync("mixed / ux, set by");
+        // The model's answer is still shown as it was; the label sits beside it.
+        await Assertions.Expect(detail.Locator("#detail-labels")).ToContainTextAsync("billing");
+        var stored = await (await _api!.GetAsync(new Uri("/feedback/1", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+        stored.GetProperty("label").Str("topic").ShouldBe("ux");
+        await SaveScreenshotAsync(page, "dashboard-label-admin.png");
+
+        var reader = await SignInAsync(ReaderKey);
+        await reader.Locator("#feed tr").First.ClickAsync();
+        await Assertions.Expect(reader.Locator("#label-current")).ToContainTextAsync("mixed / ux");
+        await Assertions.Expect(reader.Locator("#label-admin-only")).ToBeVisibleAsync();
+        await Assertions.Expect(reader.Locator("#label-form")).ToBeHiddenAsync();
+        _consoleErrors.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task A_wrong_key_keeps_the_dashboard_closed()
     {
         SkipWithoutChromium();
@@ -224,6 +261,16 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
 
         await Assertions.Expect(page.Locator("#login-error")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#app")).ToBeHiddenAsync();
+    }
+
+    private async Task<IPage> SignInAsync(string key)
+    {
+        var page = await OpenPageAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        await page.GotoAsync(_server!.BaseAddress.ToString());
+        await page.GetByLabel("API key").FillAsync(key);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Open the dashboard" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#feed tr")).Not.ToHaveCountAsync(0);
+        return page;
     }
 
     private static void SkipWithoutChromium()

@@ -54,8 +54,10 @@ public sealed class DashboardTests : IDisposable
         (await browser.GetAsync(new Uri("/feedback", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.OK);
         (await browser.GetAsync(new Uri("/stats", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.OK);
         (await browser.GetAsync(new Uri("/dashboard/alerts", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await (await browser.GetAsync(new Uri("/dashboard/session", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync())
-            .GetProperty("signed_in").GetBoolean().ShouldBeTrue();
+        var session = await (await browser.GetAsync(new Uri("/dashboard/session", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+        session.GetProperty("signed_in").GetBoolean().ShouldBeTrue();
+        // The page offers labelling only to a key that may label.
+        session.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()).ShouldBe(["admin", "ingest", "read"]);
     }
 
     [Fact]

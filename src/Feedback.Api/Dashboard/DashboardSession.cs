@@ -113,9 +113,11 @@ internal static class DashboardSession
             .AllowAnonymous()
             .DisableAntiforgery();
         // Anonymous and always 200, so the page can ask without the browser logging a failed request.
-        group.MapGet("/session", (HttpContext context) => TypedResults.Ok(new SessionView(context.User.Identity?.IsAuthenticated == true)))
+        group.MapGet("/session", (HttpContext context) => TypedResults.Ok(new SessionView(
+                context.User.Identity?.IsAuthenticated == true,
+                [.. context.User.FindAll(ApiKey.ScopeClaim).Select(c => c.Value).Order(StringComparer.Ordinal)])))
             .WithName("DashboardSession")
-            .WithSummary("Whether this browser's session cookie (or key) is valid.")
+            .WithSummary("Whether this browser's session cookie (or key) is valid, and its key's scopes.")
             .AllowAnonymous();
         group.MapDelete("/session", SignOut)
             .WithName("DashboardSignOut")
@@ -154,5 +156,8 @@ internal static class DashboardSession
 
     internal sealed record SignInRequest([property: JsonPropertyName("key")] string? Key);
 
-    internal sealed record SessionView([property: JsonPropertyName("signed_in")] bool SignedIn);
+    /// <summary>The scopes let the page offer only what the key may do (labelling needs admin) instead of a button that fails.</summary>
+    internal sealed record SessionView(
+        [property: JsonPropertyName("signed_in")] bool SignedIn,
+        [property: JsonPropertyName("scopes")] IReadOnlyList<string> Scopes);
 }

@@ -73,6 +73,11 @@ internal static class ApiDocs
                     case "GetFeedback":
                         AddProblem(operation, "404", "There is no feedback with this id.");
                         break;
+                    case "LabelFeedback":
+                        AddProblem(operation, "400", "A field is missing, not a string, or not a known sentiment or topic; see errors.");
+                        AddProblem(operation, "404", "There is no feedback with this id.");
+                        SetRequestExample(operation, """{"sentiment": "negative", "topic": "billing"}""");
+                        break;
                     case "ResolveAlert":
                         AddProblem(operation, "404", "There is no alert group with this id.");
                         AddProblem(operation, "409", "The group is in a state that cannot be resolved; resolving a resolved group again answers 200.");
@@ -162,6 +167,17 @@ internal static class ApiDocs
             Description = description,
             Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal) { ["application/problem+json"] = new() },
         });
+    }
+
+    private static void SetRequestExample(OpenApiOperation operation, string json)
+    {
+        if (operation.RequestBody?.Content is { } content)
+        {
+            foreach (var media in content.Values)
+            {
+                media.Example = JsonNode.Parse(json);
+            }
+        }
     }
 
     private static void SetExample(OpenApiOperation operation, string status, string json)

@@ -2,7 +2,10 @@ using System.Diagnostics.Metrics;
 
 namespace Feedback.Api.Operations;
 
-/// <summary>The API's own series: feedback_requests_total{sentiment,topic,processing_method} and feedback_latency_seconds.</summary>
+/// <summary>
+/// The API's own series: feedback_requests_total{sentiment,topic,processing_method}, feedback_latency_seconds,
+/// feedback_auth_failures_total and feedback_labels_total{sentiment_agrees,topic_agrees}.
+/// </summary>
 internal sealed class FeedbackMetrics
 {
     public const string MeterName = "Feedback.Api";
@@ -10,6 +13,7 @@ internal sealed class FeedbackMetrics
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _latency;
     private readonly Counter<long> _authFailures;
+    private readonly Counter<long> _labels;
 
     public FeedbackMetrics(IMeterFactory meterFactory)
     {
@@ -21,6 +25,7 @@ internal sealed class FeedbackMetrics
             description: "Time to answer POST /feedback, from the request to the committed row.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.35, 0.5, 1, 2.5, 5] });
         _authFailures = meter.CreateCounter<long>("feedback_auth_failures", description: "Requests refused for a missing, wrong or under-scoped API key.");
+        _labels = meter.CreateCounter<long>("feedback_labels", description: "Labels set by a person, by whether they agree with the model's answer.");
     }
 
     public void Stored(string sentiment, string topic, string method, TimeSpan latency)
@@ -29,6 +34,11 @@ internal sealed class FeedbackMetrics
             new KeyValuePair<string, object?>("processing_method", method));
         _latency.Record(latency.TotalSeconds);
     }
+
+    /// <summary>A person labelled a message; how often they correct the model is the figure worth watching.</summary>
+    public void Labelled(bool sentimentAgrees, bool topicAgrees) =>
+        _labels.Add(1, new KeyValuePair<string, object?>("sentiment_agrees", sentimentAgrees ? "true" : "false"),
+            new KeyValuePair<string, object?>("topic_agrees", topicAgrees ? "true" : "false"));
 
     public void AuthFailed(string reason) => _authFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
 }

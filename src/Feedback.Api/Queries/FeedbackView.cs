@@ -51,8 +51,8 @@ internal class FeedbackResult(FeedbackRecord record)
         record.Warnings is "[]" or "" ? [] : JsonSerializer.Deserialize<string[]>(record.Warnings) ?? [];
 }
 
-/// <summary>A stored message with its result, as GET returns it.</summary>
-internal sealed class FeedbackDetails(FeedbackRecord record) : FeedbackResult(record)
+/// <summary>A stored message with its result and the label a person gave it (null when none did), as GET returns it.</summary>
+internal sealed class FeedbackDetails(FeedbackRecord record, FeedbackLabel? label) : FeedbackResult(record)
 {
     [JsonPropertyName("text")]
     [JsonPropertyOrder(1)]
@@ -71,6 +71,27 @@ internal sealed class FeedbackDetails(FeedbackRecord record) : FeedbackResult(re
     [JsonPropertyOrder(1)]
     [JsonConverter(typeof(RawJsonConverter))]
     public string? Metadata { get; } = record.Metadata;
+
+    [JsonPropertyName("label")]
+    [JsonPropertyOrder(2)]
+    public LabelView? Label { get; } = label is null ? null : new LabelView(label);
+}
+
+/// <summary>A message's current label (its latest), beside the model's answer.</summary>
+internal sealed class LabelView(FeedbackLabel label)
+{
+    [JsonPropertyName("sentiment")]
+    public string Sentiment { get; } = label.Sentiment;
+
+    [JsonPropertyName("topic")]
+    public string Topic { get; } = label.Topic;
+
+    [JsonPropertyName("labelled_at")]
+    public DateTime LabelledAt { get; } = DateTime.SpecifyKind(label.LabelledAt, DateTimeKind.Utc);
+
+    /// <summary>The name of the API key that set it, so a reviewer can see whose call it was.</summary>
+    [JsonPropertyName("labelled_by")]
+    public string LabelledBy { get; } = label.LabelledBy;
 }
 
 internal sealed record ScoresView(

@@ -29,11 +29,30 @@ internal static class QueryEndpoints
 
     private static async Task<Results<Ok<FeedbackDetails>, ProblemHttpResult>> GetAsync(long id, FeedbackDb db, CancellationToken cancellationToken)
     {
-        var record = await db.Feedback.AsNoTracking().FirstOrDefaultAsync(f => f.Id == id, cancellationToken);
-        return record is null
-            ? Problems.NotFound($"There is no feedback with id {id}.")
-            : TypedResults.Ok(new FeedbackDetails(record));
+        var details = await DetailsAsync(db, id, cancellationToken);
+        return details is null ? NotFound(id) : TypedResults.Ok(details);
     }
+
+    /// <summary>One message as GET /feedback/{id} shows it, with its current label; null when there is no such message.</summary>
+    public static async Task<FeedbackDetails?> DetailsAsync(FeedbackDb db, long id, CancellationToken cancellationToken)
+    {
+        var record = await db.Feedback.AsNoTracking().FirstOrDefaultAsync(f => f.Id == id, cancellationToken);
+        if (record is null)
+        {
+            return null;
+        }
+
+        var labels = await CurrentLabelsAsync(db, [id], cancellationToken);
+        return new FeedbackDetails(record, labels.GetValueOrDefault(id));
+    }
+
+    public static ProblemHttpResult NotFound(long id) => Problems.NotFound($"There is no feedback with id {id}.");
+
+    /// <summary>The latest label of each of the messages that have one, in one query over the labels' (feedback_id, id) index.</summary>
+    private static async Task<Dictionary<long, FeedbackLabel>> CurrentLabelsAsync(FeedbackDb db, IReadOnlyCollection<long> ids, CancellationToken cancellationToken) =>
+        await db.Labels.AsNoTracking()
+            .Where(l => ids.Contains(l.FeedbackId) && !db.Labels.Any(later => later.FeedbackId == l.FeedbackId && later.Id > l.Id))
+            .ToDictionaryAsync(l => l.FeedbackId, cancellationToken);
 
     private static async Task<Results<Ok<FeedbackPage>, ProblemHttpResult>> ListAsync(
         HttpRequest request, FeedbackDb db, Taxonomy taxonomy, CancellationToken cancellationToken)
@@ -93,7 +112,8 @@ internal static class QueryEndpoints
             rows.RemoveAt(rows.Count - 1);
         }
 
-        var items = rows.ConvertAll(r => new FeedbackDetails(r));
+        var labels = await CurrentLabelsAsync(db, rows.ConvertAll(r => r.Id), cancellationToken);
+        var items = rows.ConvertAll(r => new FeedbackDetails(r, labels.GetValueOrDefault(r.Id)));
         return TypedResults.Ok(new FeedbackPage(items, hasMore ? Cursor.Encode(rows[^1].Id) : null));
     }
 

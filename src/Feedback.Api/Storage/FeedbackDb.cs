@@ -33,6 +33,8 @@ internal class FeedbackDb : DbContext
 
     public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
 
+    public DbSet<FeedbackLabel> Labels => Set<FeedbackLabel>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         var feedback = modelBuilder.Entity<FeedbackRecord>();
@@ -61,6 +63,7 @@ internal class FeedbackDb : DbContext
         feedback.Property(f => f.CreatedAt).HasColumnName("created_at");
         feedback.Property(f => f.IdempotencyKey).HasColumnName("idempotency_key").HasMaxLength(300);
         feedback.Property(f => f.RequestHash).HasColumnName("request_hash").HasMaxLength(64);
+        feedback.Property(f => f.TopicScores).HasColumnName("topic_scores");
         feedback.HasIndex(f => f.Sentiment).HasDatabaseName("ix_feedback_sentiment");
         feedback.HasIndex(f => f.Topic).HasDatabaseName("ix_feedback_topic");
         feedback.HasIndex(f => f.CreatedAt).HasDatabaseName("ix_feedback_created_at");
@@ -141,6 +144,23 @@ internal class FeedbackDb : DbContext
         revisions.Property(r => r.Reason).HasColumnName("reason").HasMaxLength(200);
         revisions.HasOne<FeedbackRecord>().WithMany().HasForeignKey(r => r.FeedbackId).OnDelete(DeleteBehavior.Cascade);
         revisions.HasIndex(r => r.FeedbackId).HasDatabaseName("ix_feedback_revisions_feedback_id");
+
+        var labels = modelBuilder.Entity<FeedbackLabel>();
+        labels.ToTable("labels");
+        labels.HasKey(l => l.Id);
+        labels.Property(l => l.Id).HasColumnName("id");
+        labels.Property(l => l.FeedbackId).HasColumnName("feedback_id");
+        labels.Property(l => l.Sentiment).HasColumnName("sentiment").HasMaxLength(16);
+        labels.Property(l => l.Topic).HasColumnName("topic").HasMaxLength(64);
+        labels.Property(l => l.LabelledAt).HasColumnName("labelled_at");
+        // Unbounded: a key's name in API_KEYS_FILE has no length limit, and a label must not fail on a long one.
+        labels.Property(l => l.LabelledBy).HasColumnName("labelled_by");
+
+        // A message's labels go with it, as its revisions do.
+        labels.HasOne<FeedbackRecord>().WithMany().HasForeignKey(l => l.FeedbackId).OnDelete(DeleteBehavior.Cascade);
+
+        // The current label is the newest row of a message: read by (feedback_id, id) from this index alone.
+        labels.HasIndex(l => new { l.FeedbackId, l.Id }).HasDatabaseName("ix_labels_feedback_id_id");
 
         // The sweep looks for provisional rows; a partial index keeps that scan to the few that are.
         feedback.HasIndex(f => f.Status).HasDatabaseName("ix_feedback_provisional").HasFilter("status = 'provisional'");

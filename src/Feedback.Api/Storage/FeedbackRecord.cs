@@ -84,6 +84,9 @@ internal sealed class FeedbackRecord
 
     /// <summary>SHA-256 of the request body, to tell a replay from a reused key.</summary>
     public string? RequestHash { get; set; }
+
+    /// <summary>JSON object of every configured topic's score (topic name to score); null for rows stored before topics were scored.</summary>
+    public string? TopicScores { get; set; }
 }
 
 /// <summary>An alert raised for one message; delivery state belongs to the alerting feature.</summary>
@@ -212,4 +215,25 @@ internal sealed class FeedbackRevision
 
     /// <summary>Why the answer changed or stayed, in a few words.</summary>
     public required string Reason { get; set; }
+}
+
+/// <summary>
+/// A person's sentiment and topic for one message (PUT /feedback/{id}/label), stored beside the model's answer, which it
+/// never changes. Relabelling adds a row: the latest is the message's label, the earlier ones are its history.
+/// </summary>
+internal sealed class FeedbackLabel
+{
+    public long Id { get; set; }
+
+    public long FeedbackId { get; set; }
+
+    public required string Sentiment { get; set; }
+
+    /// <summary>The topic's wire name, so a topic added to the taxonomy later needs no schema change.</summary>
+    public required string Topic { get; set; }
+
+    public DateTime LabelledAt { get; set; }
+
+    /// <summary>The name of the API key that set it.</summary>
+    public required string LabelledBy { get; set; }
 }

@@ -56,6 +56,9 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
                 case Queued<Revision, bool> revision:
                     revision.Produced(statements.Revise(revision.Operation));
                     break;
+                case Queued<NewLabel, bool> label:
+                    label.Produced(statements.Label(label.Operation));
+                    break;
                 case Queued<DeliveryAttempt, bool> attempt:
                     attempt.Produced(statements.RecordAttempt(attempt.Operation));
                     break;
@@ -143,6 +146,7 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
         private readonly SqliteCommand _finalise;
         private readonly SqliteCommand _recordRevision;
         private readonly SqliteCommand _supersedeAlerts;
+        private readonly SqliteCommand _insertLabel;
 
         private Statements(SqliteConnection connection, AlertPolicy alerts)
         {
@@ -182,6 +186,10 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
                 ["feedback_id", "revised_at", "previous_sentiment", "previous_topic", "previous_confidence", "previous_method",
                  "sentiment", "topic", "confidence", "method", "prompt_version", "model", "reason"]);
             _supersedeAlerts = Prepare("UPDATE alerts SET state = 'superseded' WHERE feedback_id = $id AND state = 'open'", ["id"]);
+            _insertLabel = Prepare(
+                "INSERT INTO labels (feedback_id, sentiment, topic, labelled_at, labelled_by) " +
+                "SELECT $feedback_id, $sentiment, $topic, $labelled_at, $labelled_by WHERE EXISTS (SELECT 1 FROM feedback WHERE id = $feedback_id)",
+                ["feedback_id", "sentiment", "topic", "labelled_at", "labelled_by"]);
         }
 
         public SqliteConnection Connection { get; }
@@ -307,6 +315,18 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
             return true;
         }
 
+        /// <summary>Adds a label row (earlier ones stay as history); false when the message does not exist.</summary>
+        public bool Label(NewLabel label)
+        {
+            var p = _insertLabel.Parameters;
+            p[0].Value = label.FeedbackId;
+            p[1].Value = label.Sentiment;
+            p[2].Value = label.Topic;
+            p[3].Value = label.At;
+            p[4].Value = label.By;
+            return _insertLabel.ExecuteNonQuery() == 1;
+        }
+
         public long InsertFeedback(FeedbackRecord r)
         {
             FeedbackRowBinding.Bind(_insertFeedback.Handle, r, ref _insertFeedback.Scratch);
@@ -342,6 +362,7 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
             _finalise.Dispose();
             _recordRevision.Dispose();
             _supersedeAlerts.Dispose();
+            _insertLabel.Dispose();
             Connection.Dispose();
         }
 

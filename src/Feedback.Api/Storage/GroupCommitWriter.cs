@@ -60,6 +60,10 @@ internal abstract partial class GroupCommitWriter : BackgroundService, IFeedback
     public Task<bool> ReviseAsync(Revision revision, CancellationToken cancellationToken) =>
         EnqueueAsync<Revision, bool>(revision, cancellationToken);
 
+    /// <summary>Stores a person's label beside a message's answer; false when there is no such message.</summary>
+    public Task<bool> LabelAsync(NewLabel label, CancellationToken cancellationToken) =>
+        EnqueueAsync<NewLabel, bool>(label, cancellationToken);
+
     /// <summary>Records a delivery attempt; false when the delivery no longer exists.</summary>
     public Task<bool> RecordAttemptAsync(DeliveryAttempt attempt, CancellationToken cancellationToken) =>
         EnqueueAsync<DeliveryAttempt, bool>(attempt, cancellationToken);

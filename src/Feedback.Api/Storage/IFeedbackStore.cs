@@ -19,6 +19,9 @@ internal interface IFeedbackStore
     /// <summary>Applies a revision; false when the row was no longer provisional (already revised).</summary>
     Task<bool> ReviseAsync(Revision revision, CancellationToken cancellationToken);
 
+    /// <summary>Stores a person's label beside a message's answer; false when there is no such message.</summary>
+    Task<bool> LabelAsync(NewLabel label, CancellationToken cancellationToken);
+
     /// <summary>Commits a tiny heartbeat row, proving the store takes writes now.</summary>
     Task<bool> ProbeAsync(CancellationToken cancellationToken);
 
@@ -46,6 +49,9 @@ internal sealed record NewFeedback(FeedbackRecord Record, bool RaiseAlert, Share
 /// provisional is left alone, so a late LLM answer cannot overwrite a later one.
 /// </summary>
 internal sealed record Revision(long FeedbackId, FeedbackRecord? Answer, bool RaiseAlert, string Reason, DateTime At, bool ReplacesFinal = false);
+
+/// <summary>A person's sentiment and topic (wire names) for a stored message, set by the API key named <see cref="By"/>.</summary>
+internal sealed record NewLabel(long FeedbackId, string Sentiment, string Topic, DateTime At, string By);
 
 /// <summary>What became of a write.</summary>
 internal enum WriteOutcome

@@ -172,3 +172,20 @@ CREATE UNIQUE INDEX "ux_feedback_idempotency_key" ON "feedback" ("idempotency_ke
 INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
 VALUES ('20261126104918_PartialIdempotencyKeyIndex', '10.0.15');
 
+ALTER TABLE "feedback" ADD "topic_scores" TEXT NULL;
+
+CREATE TABLE "labels" (
+    "id" INTEGER NOT NULL CONSTRAINT "PK_labels" PRIMARY KEY AUTOINCREMENT,
+    "feedback_id" INTEGER NOT NULL,
+    "sentiment" TEXT NOT NULL,
+    "topic" TEXT NOT NULL,
+    "labelled_at" TEXT NOT NULL,
+    "labelled_by" TEXT NOT NULL,
+    CONSTRAINT "FK_labels_feedback_feedback_id" FOREIGN KEY ("feedback_id") REFERENCES "feedback" ("id") ON DELETE CASCADE
+);
+
+CREATE INDEX "ix_labels_feedback_id_id" ON "labels" ("feedback_id", "id");
+
+INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
+VALUES ('20261207033744_Labels', '10.0.15');
+

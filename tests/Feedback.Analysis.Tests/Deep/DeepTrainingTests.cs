@@ -51,6 +51,40 @@ public sealed class DeepTrainingTests
     }
 
     [Fact]
+    public void Corrections_join_the_training_at_twice_an_in_domain_row_unless_their_text_is_a_held_out_row()
+    {
+        var rows = ProductFeedbackSet.Load(TrainingSet);
+        var heldOut = rows.First(r => r.IsHeldOut);
+        const string New = "We were billed twice this month and nobody answers our emails.";
+
+        // The held-out text comes back with other spacing, as a message pasted into the service would.
+        var (train, left) = CorrectionExample.ForTraining(
+            [(New, Sentiment.Negative, Topic.Billing), ("  " + heldOut.Text.Replace(" ", "  ", StringComparison.Ordinal) + "\n", heldOut.Sentiment, heldOut.Topic)],
+            rows.Where(r => r.IsHeldOut).Select(r => r.Text));
+
+        train.ShouldBe([new CorrectionExample(New, Sentiment.Negative, Topic.Billing, 2)]);
+        left.ShouldBe(1);
+    }
+
+    [Fact]
+    public void Corrections_given_to_the_trainer_change_the_heads_it_trains()
+    {
+        var rows = ProductFeedbackSet.Load(TrainingSet).Where((_, i) => i % 40 == 0).ToList();
+        CorrectionExample[] corrections =
+        [
+            new("The invoice shows a charge for a plan we cancelled in March.", Sentiment.Negative, Topic.Billing, CorrectionExample.DefaultWeight),
+            new("Loading the dashboard takes a full minute every morning.", Sentiment.Negative, Topic.Performance, CorrectionExample.DefaultWeight),
+        ];
+
+        var without = Train(rows);
+        var with = Train(rows, corrections: corrections);
+        var again = Train(rows, corrections: corrections);
+
+        with.ToBytes().ShouldNotBe(without.ToBytes());
+        again.ToBytes().ShouldBe(with.ToBytes());
+    }
+
+    [Fact]
     public void A_heads_file_reads_back_as_it_was_written()
     {
         var heads = DeepHeads.Default;
@@ -137,7 +171,7 @@ public sealed class DeepTrainingTests
         Should.Throw<InvalidDataException>(() => Train(rows, taxonomy)).Message.ShouldContain("shipping");
     }
 
-    private static DeepHeads Train(List<FeedbackExample> rows, Taxonomy? taxonomy = null) =>
+    private static DeepHeads Train(List<FeedbackExample> rows, Taxonomy? taxonomy = null, IReadOnlyList<CorrectionExample>? corrections = null) =>
         new DeepTrainer(new LocalClassifier(), () => SharedEncoder.Instance, new EmbeddingCache(path: null))
-            .Train(rows, [], new DeepTrainingOptions("deep-test", taxonomy ?? Taxonomy.BuiltIn, Sentiment: new HeadSettings(Iterations: 100), Topic: new HeadSettings(Iterations: 100), Folds: 2));
+            .Train(rows, [], new DeepTrainingOptions("deep-test", taxonomy ?? Taxonomy.BuiltIn, Sentiment: new HeadSettings(Iterations: 100), Topic: new HeadSettings(Iterations: 100), Folds: 2), corrections);
 }

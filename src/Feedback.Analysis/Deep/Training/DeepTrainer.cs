@@ -30,7 +30,9 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
 {
     private sealed record Row(string Text, int Sentiment, int Topic, double Weight, bool InDomain);
 
-    public DeepHeads Train(IReadOnlyList<FeedbackExample> inDomain, IReadOnlyList<LabelledRow> shared, DeepTrainingOptions options)
+    /// <param name="corrections">Messages people labelled in the service: in-domain rows at their own weight, calibrated with the rest.</param>
+    public DeepHeads Train(
+        IReadOnlyList<FeedbackExample> inDomain, IReadOnlyList<LabelledRow> shared, DeepTrainingOptions options, IReadOnlyList<CorrectionExample>? corrections = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var taxonomy = options.Taxonomy;
@@ -38,6 +40,7 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
         var rows = new List<Row>();
         rows.AddRange(inDomain.Where(r => !r.IsHeldOut).Select(r => new Row(r.Text, (int)r.Sentiment, TopicOf(r.Topic), 1, true)));
         rows.AddRange(taxonomy.Definitions.SelectMany(d => d.Examples.Select(e => new Row(e, -1, taxonomy.IndexOf(d.Topic), 1, false))));
+        rows.AddRange((corrections ?? []).Select(c => new Row(c.Text, (int)c.Sentiment, TopicOf(c.Topic), c.Weight, true)));
         if (options.SharedPerSet > 0)
         {
             foreach (var set in shared.Where(r => !r.IsHeldOut).GroupBy(r => r.Set, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))

@@ -8,7 +8,7 @@
   const PAGE = 25;
   const $ = (id) => document.getElementById(id);
 
-  const state = { range: 'hour', cursor: null, latestSeen: 0, events: null, openDetail: null, expanded: new Set() };
+  const state = { range: 'hour', cursor: null, latestSeen: 0, events: null, openDetail: null, expanded: new Set(), scopes: [] };
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -76,6 +76,8 @@
         body: JSON.stringify({ key: $('key').value.trim() }),
       });
       $('key').value = '';
+      const session = await api('/dashboard/session');
+      state.scopes = session.scopes || [];
       await start();
     } catch (error) {
       $('login-error').hidden = false;
@@ -416,9 +418,53 @@
           + `(${Math.round(r.current.confidence * 100)} %${r.current.model ? `, ${r.current.model}` : ''}`
           + `${r.current.prompt_version ? `, prompt ${r.current.prompt_version}` : ''}): ${r.reason}`,
       }))));
+    showLabel(item);
     const dialog = $('detail');
     if (!dialog.open) dialog.showModal();
   }
+
+  // A person's label sits beside the model's answer; only an admin key may set it, so other sessions are told so
+  // instead of being offered a button that would be refused.
+  function showLabel(item) {
+    const current = item.label;
+    $('label-current').textContent = current
+      ? `${current.sentiment} / ${label(current.topic)}, set by ${current.labelled_by} on ${when(current.labelled_at)}.`
+      : 'No one has labelled this message yet.';
+    $('label-sentiment').value = current ? current.sentiment : item.sentiment;
+    $('label-topic').value = current ? current.topic : item.topic;
+    const admin = state.scopes.includes('admin');
+    $('label-form').hidden = !admin;
+    $('label-admin-only').hidden = admin;
+    $('label-error').hidden = true;
+    $('label-save').disabled = false;
+  }
+
+  $('label-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const id = state.openDetail;
+    if (id === null) return;
+    $('label-save').disabled = true;
+    $('label-error').hidden = true;
+    const response = await fetch(`/feedback/${id}/label`, {
+      method: 'PUT',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ sentiment: $('label-sentiment').value, topic: $('label-topic').value }),
+    });
+    if (response.status === 401) {
+      showLogin();
+      return;
+    }
+    if (!response.ok) {
+      $('label-save').disabled = false;
+      $('label-error').textContent = response.status === 403
+        ? 'Setting a label needs a key with the admin scope.'
+        : `Could not save the label (${response.status}).`;
+      $('label-error').hidden = false;
+      return;
+    }
+    if (state.openDetail === id) showLabel(await response.json());
+  });
 
   $('detail').addEventListener('close', () => { state.openDetail = null; });
   $('detail').addEventListener('click', (event) => {
@@ -434,5 +480,8 @@
   });
 
   drawLegend();
-  api('/dashboard/session').then((session) => (session.signed_in ? start() : showLogin())).catch(handleError);
+  api('/dashboard/session').then((session) => {
+    state.scopes = session.scopes || [];
+    return session.signed_in ? start() : showLogin();
+  }).catch(handleError);
 })();

@@ -213,6 +213,46 @@ namespace Feedback.Api.Storage.Migrations
                     b.ToTable("alerts", (string)null);
                 });
 
+            modelBuilder.Entity("Feedback.Api.Storage.FeedbackLabel", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("FeedbackId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("feedback_id");
+
+                    b.Property<DateTime>("LabelledAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("labelled_at");
+
+                    b.Property<string>("LabelledBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("labelled_by");
+
+                    b.Property<string>("Sentiment")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sentiment");
+
+                    b.Property<string>("Topic")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("topic");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FeedbackId", "Id")
+                        .HasDatabaseName("ix_labels_feedback_id_id");
+
+                    b.ToTable("labels", (string)null);
+                });
+
             modelBuilder.Entity("Feedback.Api.Storage.FeedbackRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -323,6 +363,10 @@ namespace Feedback.Api.Storage.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("TEXT")
                         .HasColumnName("topic");
+
+                    b.Property<string>("TopicScores")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("topic_scores");
 
                     b.Property<string>("Warnings")
                         .IsRequired()
@@ -475,6 +519,15 @@ namespace Feedback.Api.Storage.Migrations
                         .WithMany()
                         .HasForeignKey("GroupId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("Feedback.Api.Storage.FeedbackLabel", b =>
+                {
+                    b.HasOne("Feedback.Api.Storage.FeedbackRecord", null)
+                        .WithMany()
+                        .HasForeignKey("FeedbackId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Feedback.Api.Storage.FeedbackRevision", b =>

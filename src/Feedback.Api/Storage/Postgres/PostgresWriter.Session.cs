@@ -159,6 +159,14 @@ internal sealed partial class PostgresWriter
             return true;
         }
 
+        /// <summary>Adds a label row, as <see cref="FeedbackWriter"/> does; false when the message does not exist.</summary>
+        public async Task<bool> LabelAsync(NewLabel label) =>
+            await ExecuteAsync(
+                "INSERT INTO labels (feedback_id, sentiment, topic, labelled_at, labelled_by) " +
+                "SELECT @feedback_id, @sentiment, @topic, @labelled_at, @labelled_by WHERE EXISTS (SELECT 1 FROM feedback WHERE id = @feedback_id) RETURNING id",
+                ("feedback_id", label.FeedbackId), ("sentiment", label.Sentiment), ("topic", label.Topic), ("labelled_at", Utc(label.At)),
+                ("labelled_by", label.By)) is not null;
+
         /// <summary>Records an attempt and gives up the claim: a failed delivery is claimable again (by anyone) when it is due.</summary>
         public async Task<bool> RecordAttemptAsync(DeliveryAttempt attempt) =>
             await ExecuteAsync(

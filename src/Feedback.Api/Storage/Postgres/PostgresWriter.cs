@@ -88,6 +88,9 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
                 case Queued<Revision, bool> revision:
                     revision.Produced(await session.ReviseAsync(revision.Operation));
                     break;
+                case Queued<NewLabel, bool> label:
+                    label.Produced(await session.LabelAsync(label.Operation));
+                    break;
                 case Queued<DeliveryAttempt, bool> attempt:
                     attempt.Produced(await session.RecordAttemptAsync(attempt.Operation));
                     break;

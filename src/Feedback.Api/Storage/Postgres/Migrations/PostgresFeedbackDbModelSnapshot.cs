@@ -233,6 +233,48 @@ namespace Feedback.Api.Storage.Postgres.Migrations
                     b.ToTable("alerts", (string)null);
                 });
 
+            modelBuilder.Entity("Feedback.Api.Storage.FeedbackLabel", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("FeedbackId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("feedback_id");
+
+                    b.Property<DateTime>("LabelledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("labelled_at");
+
+                    b.Property<string>("LabelledBy")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("labelled_by");
+
+                    b.Property<string>("Sentiment")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("sentiment");
+
+                    b.Property<string>("Topic")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("topic");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FeedbackId", "Id")
+                        .HasDatabaseName("ix_labels_feedback_id_id");
+
+                    b.ToTable("labels", (string)null);
+                });
+
             modelBuilder.Entity("Feedback.Api.Storage.FeedbackRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -345,6 +387,10 @@ namespace Feedback.Api.Storage.Postgres.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("topic");
+
+                    b.Property<string>("TopicScores")
+                        .HasColumnType("text")
+                        .HasColumnName("topic_scores");
 
                     b.Property<string>("Warnings")
                         .IsRequired()
@@ -507,6 +553,15 @@ namespace Feedback.Api.Storage.Postgres.Migrations
                         .WithMany()
                         .HasForeignKey("GroupId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("Feedback.Api.Storage.FeedbackLabel", b =>
+                {
+                    b.HasOne("Feedback.Api.Storage.FeedbackRecord", null)
+                        .WithMany()
+                        .HasForeignKey("FeedbackId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Feedback.Api.Storage.FeedbackRevision", b =>
