@@ -29,6 +29,8 @@ public sealed class DeepClassifierTests : IDisposable
         body.Str("status").ShouldBe("final");
         body.Str("sentiment").ShouldBe("negative");
         body.Str("topic").ShouldBe("bug");
+        body.GetProperty("topics").EnumerateObject().MaxBy(p => p.Value.GetDouble()).Name.ShouldBe("bug");
+        body.GetProperty("topics").EnumerateObject().Sum(p => p.Value.GetDouble()).ShouldBe(1.0, 1e-3);
         body.GetProperty("alert_triggered").GetBoolean().ShouldBeTrue();
         (await HealthAsync(app, _ => true)).Str("classifier").ShouldBe(DeepModel);
     }

@@ -38,13 +38,31 @@ public abstract class SubmissionTests : IDisposable
         body.EnumerateObject().Select(p => p.Name).ShouldBe(
         [
             "id", "sentiment", "topic", "confidence_score", "alert_triggered", "processing_method", "created_at",
-            "confidence", "scores", "language", "prompt_version", "model", "status", "warnings",
+            "confidence", "scores", "topics", "language", "prompt_version", "model", "status", "warnings",
         ]);
         body.Str("sentiment").ShouldBeOneOf("positive", "negative", "neutral", "mixed");
         body.Str("topic").ShouldBeOneOf("bug", "feature_request", "billing", "performance", "ux", "general");
         body.Str("processing_method").ShouldBe("ml_fallback");
         body.Str("status").ShouldBe("final");
         body.GetProperty("warnings").GetArrayLength().ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Every_answer_scores_each_configured_topic_and_the_topic_is_the_highest_on_post_and_get()
+    {
+        var created = await (await _app.Client().PostFeedbackAsync(new { text = "I was charged twice for my subscription this month, please refund one." })).JsonAsync();
+        var stored = await (await _app.Client().GetAsync(new Uri($"/feedback/{created.GetProperty("id").GetInt64()}", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+
+        foreach (var body in new[] { created, stored })
+        {
+            var topics = body.GetProperty("topics").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble());
+            topics.Keys.ShouldBe(["bug", "feature_request", "billing", "performance", "ux", "general"]);
+            topics.Values.Sum().ShouldBe(1.0, 1e-3);
+            topics.MaxBy(p => p.Value).Key.ShouldBe(body.Str("topic"));
+            body.Str("topic").ShouldBe("billing");
+        }
+
+        stored.GetProperty("topics").GetRawText().ShouldBe(created.GetProperty("topics").GetRawText());
     }
 
     [Fact]

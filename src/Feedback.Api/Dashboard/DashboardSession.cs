@@ -113,11 +113,12 @@ internal static class DashboardSession
             .AllowAnonymous()
             .DisableAntiforgery();
         // Anonymous and always 200, so the page can ask without the browser logging a failed request.
-        group.MapGet("/session", (HttpContext context) => TypedResults.Ok(new SessionView(
+        group.MapGet("/session", (HttpContext context, Taxonomy taxonomy) => TypedResults.Ok(new SessionView(
                 context.User.Identity?.IsAuthenticated == true,
-                [.. context.User.FindAll(ApiKey.ScopeClaim).Select(c => c.Value).Order(StringComparer.Ordinal)])))
+                [.. context.User.FindAll(ApiKey.ScopeClaim).Select(c => c.Value).Order(StringComparer.Ordinal)],
+                [.. taxonomy.Topics.Select(t => t.Name)])))
             .WithName("DashboardSession")
-            .WithSummary("Whether this browser's session cookie (or key) is valid, and its key's scopes.")
+            .WithSummary("Whether this browser's session cookie (or key) is valid, its key's scopes and the configured topics.")
             .AllowAnonymous();
         group.MapDelete("/session", SignOut)
             .WithName("DashboardSignOut")
@@ -159,5 +160,6 @@ internal static class DashboardSession
     /// <summary>The scopes let the page offer only what the key may do (labelling needs admin) instead of a button that fails.</summary>
     internal sealed record SessionView(
         [property: JsonPropertyName("signed_in")] bool SignedIn,
-        [property: JsonPropertyName("scopes")] IReadOnlyList<string> Scopes);
+        [property: JsonPropertyName("scopes")] IReadOnlyList<string> Scopes,
+        [property: JsonPropertyName("topics")] IReadOnlyList<string> Topics);
 }

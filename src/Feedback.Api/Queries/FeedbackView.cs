@@ -34,6 +34,10 @@ internal class FeedbackResult(FeedbackRecord record)
     [JsonPropertyName("scores")]
     public ScoresView Scores { get; } = new(record.ScorePositive, record.ScoreNegative, record.ScoreNeutral, record.ScoreMixed);
 
+    /// <summary>A score for each configured topic, summing to 1; <see cref="Topic"/> is the highest.</summary>
+    [JsonPropertyName("topics")]
+    public IReadOnlyDictionary<string, double> Topics { get; } = StoredTopicScores.Read(record.TopicScores, record.Topic);
+
     [JsonPropertyName("language")]
     public string Language { get; } = record.Language;
 

@@ -68,19 +68,43 @@ internal sealed record SharedAnswer(
     double[] Scores,
     string Language,
     string[] Reasons,
-    double? TopicConfidence)
+    double? TopicConfidence,
+    string[]? TopicNames = null,
+    double[]? TopicValues = null)
 {
     public static SharedAnswer From(Classification c) => new(
         WireNames.Of(c.Sentiment), WireNames.Of(c.Topic), c.Confidence,
-        [c.Scores.Positive, c.Scores.Negative, c.Scores.Neutral, c.Scores.Mixed], c.Language, [.. c.Reasons], c.TopicConfidence);
+        [c.Scores.Positive, c.Scores.Negative, c.Scores.Neutral, c.Scores.Mixed], c.Language, [.. c.Reasons], c.TopicConfidence,
+        c.TopicScores is { } t ? [.. t.Topics.Select(WireNames.Of)] : null, c.TopicScores is { } v ? [.. v.Values] : null);
 
     public Classification? ToClassification() =>
         WireNames.TryParseSentiment(Sentiment, out var sentiment) && Analysis.Topic.TryParse(Topic, out var topic) && Scores.Length == 4
             ? new Classification(sentiment, topic, Confidence, new SentimentScores(Scores[0], Scores[1], Scores[2], Scores[3]), Language, Reasons)
             {
                 TopicConfidence = TopicConfidence,
+                TopicScores = ReadTopicScores(),
             }
             : null;
+
+    /// <summary>The topic scores, when the answer had them and every name is well formed.</summary>
+    private TopicScores? ReadTopicScores()
+    {
+        if (TopicNames is null || TopicValues is null || TopicNames.Length != TopicValues.Length)
+        {
+            return null;
+        }
+
+        var topics = new Analysis.Topic[TopicNames.Length];
+        for (var i = 0; i < topics.Length; i++)
+        {
+            if (!Analysis.Topic.TryParse(TopicNames[i], out topics[i]))
+            {
+                return null;
+            }
+        }
+
+        return new TopicScores(topics, TopicValues);
+    }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]

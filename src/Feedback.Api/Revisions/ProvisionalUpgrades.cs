@@ -11,7 +11,7 @@ namespace Feedback.Api.Revisions;
 /// <see cref="RevisionSweeper"/>, which asks the LLM again.
 /// </summary>
 internal sealed partial class ProvisionalUpgrades(
-    IFeedbackStore writer, AlertRule alertRule, TimeProvider time, ILogger<ProvisionalUpgrades> logger)
+    IFeedbackStore writer, AlertRule alertRule, Taxonomy taxonomy, TimeProvider time, ILogger<ProvisionalUpgrades> logger)
 {
     private readonly ConcurrentDictionary<long, Task> _inFlight = new();
 
@@ -39,7 +39,7 @@ internal sealed partial class ProvisionalUpgrades(
     public async Task ApplyAsync(long id, AnalysisResult? answer, string reason)
     {
         var alert = answer is not null && alertRule.Triggers(answer);
-        var revision = new Revision(id, answer is null ? null : FeedbackRecord.ForAnswer(answer, alert), alert, reason, time.GetUtcNow().UtcDateTime);
+        var revision = new Revision(id, answer is null ? null : FeedbackRecord.ForAnswer(answer, alert, taxonomy), alert, reason, time.GetUtcNow().UtcDateTime);
         await writer.ReviseAsync(revision, CancellationToken.None);
     }
 

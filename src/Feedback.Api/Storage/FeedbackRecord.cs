@@ -7,17 +7,19 @@ namespace Feedback.Api.Storage;
 internal sealed class FeedbackRecord
 {
     /// <summary>A record holding only an answer's labels, for a revision.</summary>
-    public static FeedbackRecord ForAnswer(AnalysisResult result, bool alert)
+    public static FeedbackRecord ForAnswer(AnalysisResult result, bool alert, Taxonomy taxonomy)
     {
         var record = new FeedbackRecord { Text = "" };
-        record.Apply(result, alert);
+        record.Apply(result, alert, taxonomy);
         return record;
     }
 
     /// <summary>Copies an answer's labels, scores, method and provenance onto this row.</summary>
-    public void Apply(AnalysisResult result, bool alert)
+    /// <param name="taxonomy">The configured topics, which the answer's <c>topics</c> scores are stored over.</param>
+    public void Apply(AnalysisResult result, bool alert, Taxonomy taxonomy)
     {
         var c = result.Classification;
+        TopicScores = StoredTopicScores.Of(c, taxonomy);
         Sentiment = WireNames.Of(c.Sentiment);
         Topic = WireNames.Of(c.Topic);
         Confidence = c.Confidence;

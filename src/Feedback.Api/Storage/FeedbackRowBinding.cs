@@ -16,7 +16,7 @@ internal static class FeedbackRowBinding
     public const string Columns =
         "text, source, customer_id, metadata, sentiment, topic, confidence, confidence_score, " +
         "score_positive, score_negative, score_neutral, score_mixed, alert_triggered, processing_method, " +
-        "language, prompt_version, model, status, warnings, created_at, idempotency_key, request_hash";
+        "language, prompt_version, model, status, warnings, created_at, idempotency_key, request_hash, topic_scores";
 
     /// <summary>
     /// A row read back by a query that selects <c>id</c> followed by <see cref="Columns"/>, from SQLite or PostgreSQL.
@@ -46,6 +46,7 @@ internal static class FeedbackRowBinding
         CreatedAt = DateTime.SpecifyKind(reader.GetDateTime(20), DateTimeKind.Utc),
         IdempotencyKey = reader.IsDBNull(21) ? null : reader.GetString(21),
         RequestHash = reader.IsDBNull(22) ? null : reader.GetString(22),
+        TopicScores = reader.IsDBNull(23) ? null : reader.GetString(23),
     };
 
     /// <summary>How Microsoft.Data.Sqlite writes a <see cref="DateTime"/> as text; the raw binding writes it the same way.</summary>
@@ -93,6 +94,7 @@ internal static class FeedbackRowBinding
         p[19].Value = r.CreatedAt;
         p[20].Value = (object?)r.IdempotencyKey ?? DBNull.Value;
         p[21].Value = (object?)r.RequestHash ?? DBNull.Value;
+        p[22].Value = (object?)r.TopicScores ?? DBNull.Value;
     }
 
     /// <summary>
@@ -125,6 +127,7 @@ internal static class FeedbackRowBinding
         BindDateTime(statement, 20, r.CreatedAt, ref utf8);
         BindText(statement, 21, r.IdempotencyKey, ref utf8);
         BindText(statement, 22, r.RequestHash, ref utf8);
+        BindText(statement, 23, r.TopicScores, ref utf8);
     }
 
     /// <summary>Binds text as UTF-8 made by .NET's encoder, as Microsoft.Data.Sqlite does (a lone surrogate becomes U+FFFD either way); null as NULL.</summary>

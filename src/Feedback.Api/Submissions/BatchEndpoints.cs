@@ -85,7 +85,7 @@ internal static class BatchEndpoints
             if (parsed[i].Submission is { } submission && analyses[i] is { } analysis)
             {
                 var alert = alertRule.Triggers(analysis.Result);
-                var record = SubmissionRecords.ToRecord(submission, analysis.Result, alert, now, idempotencyKey: null);
+                var record = SubmissionRecords.ToRecord(submission, analysis.Result, alert, now, idempotencyKey: null, analyzer.Taxonomy);
                 var group = alert ? await alertGroups.JoinAsync(record.Topic, record.Text, now) : null;
                 toWrite.Add(new NewFeedback(record, alert, group, Followed: analysis.Upgrade is not null));
             }

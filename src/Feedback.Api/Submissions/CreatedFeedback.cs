@@ -25,6 +25,7 @@ internal static class CreatedFeedback
     private static readonly JsonEncodedText Negative = JsonEncodedText.Encode("negative");
     private static readonly JsonEncodedText Neutral = JsonEncodedText.Encode("neutral");
     private static readonly JsonEncodedText Mixed = JsonEncodedText.Encode("mixed");
+    private static readonly JsonEncodedText Topics = JsonEncodedText.Encode("topics");
     private static readonly JsonEncodedText Language = JsonEncodedText.Encode("language");
     private static readonly JsonEncodedText PromptVersion = JsonEncodedText.Encode("prompt_version");
     private static readonly JsonEncodedText Model = JsonEncodedText.Encode("model");
@@ -60,6 +61,13 @@ internal static class CreatedFeedback
         writer.WriteNumber(Negative, result.Scores.Negative);
         writer.WriteNumber(Neutral, result.Scores.Neutral);
         writer.WriteNumber(Mixed, result.Scores.Mixed);
+        writer.WriteEndObject();
+        writer.WriteStartObject(Topics);
+        foreach (var (topic, score) in result.Topics)
+        {
+            writer.WriteNumber(topic, score);
+        }
+
         writer.WriteEndObject();
         writer.WriteString(Language, result.Language);
         writer.WriteString(PromptVersion, result.PromptVersion);

@@ -66,7 +66,7 @@ internal static class SubmissionEndpoints
 
         var (result, upgrade) = await analyzer.AnalyzeAsync(submission!.Text, cancellationToken);
         var alert = alertRule.Triggers(result);
-        var record = SubmissionRecords.ToRecord(submission, result, alert, time.GetUtcNow().UtcDateTime, idempotencyKey);
+        var record = SubmissionRecords.ToRecord(submission, result, alert, time.GetUtcNow().UtcDateTime, idempotencyKey, analyzer.Taxonomy);
 
         // The row is written whatever happens to the request from here on: no cancellation token.
         var group = alert && !await StoredBeforeAsync(context, alertGroups, idempotencyKey)

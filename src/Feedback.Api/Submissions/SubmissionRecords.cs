@@ -6,7 +6,7 @@ namespace Feedback.Api.Submissions;
 /// <summary>Turns a checked submission and its answer into the row to store (POST /feedback and its batch form).</summary>
 internal static class SubmissionRecords
 {
-    public static FeedbackRecord ToRecord(Submission submission, AnalysisResult result, bool alert, DateTime now, string? idempotencyKey)
+    public static FeedbackRecord ToRecord(Submission submission, AnalysisResult result, bool alert, DateTime now, string? idempotencyKey, Taxonomy taxonomy)
     {
         var record = new FeedbackRecord
         {
@@ -18,7 +18,7 @@ internal static class SubmissionRecords
             IdempotencyKey = idempotencyKey,
             RequestHash = idempotencyKey is null ? null : submission.BodyHash,
         };
-        record.Apply(result, alert);
+        record.Apply(result, alert, taxonomy);
         return record;
     }
 }

@@ -188,7 +188,8 @@ internal static class ImportCommand
         Task<List<PendingRow>> Classify(List<PendingRow> chunk) => Task.Run(async () =>
         {
             // A chunk at a time: the deep model encodes it in batches (one thread each, chunks on every core).
-            var results = (await analyzer).AnalyzeMany([.. chunk.Select(p => p.Row.Text!)]);
+            var ready = await analyzer;
+            var results = ready.AnalyzeMany([.. chunk.Select(p => p.Row.Text!)]);
             for (var i = 0; i < chunk.Count; i++)
             {
                 var pending = chunk[i];
@@ -202,7 +203,7 @@ internal static class ImportCommand
                     CreatedAt = pending.Row.CreatedAt ?? now,
                     IdempotencyKey = pending.Key.ToString(),
                 };
-                record.Apply(result, alertRule.Triggers(result));
+                record.Apply(result, alertRule.Triggers(result), ready.Taxonomy);
                 pending.Record = record;
             }
 

@@ -118,7 +118,7 @@ internal static class ReclassifyCommand
                 }
 
                 var alert = alertRule.Triggers(answer);
-                var record = FeedbackRecord.ForAnswer(answer, alert);
+                var record = FeedbackRecord.ForAnswer(answer, alert, classifier.Taxonomy);
                 var sentimentChanged = record.Sentiment != stored.Sentiment;
                 var topicChanged = record.Topic != stored.Topic;
                 if (!sentimentChanged && !topicChanged && record.ConfidenceScore == stored.ConfidenceScore && record.ProcessingMethod == stored.Method)
@@ -175,6 +175,8 @@ internal static class ReclassifyCommand
     private sealed class Classifier
     {
         private readonly Analyzer _analyzer;
+
+        public Taxonomy Taxonomy => _analyzer.Taxonomy;
         private readonly bool _llm;
 
         private Classifier(Analyzer analyzer, bool llm, string name, string reason)

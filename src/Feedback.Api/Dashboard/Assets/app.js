@@ -4,7 +4,8 @@
 // shows when /dashboard/events says something changed. Every value from the API is put on the page as text.
 (() => {
   const SENTIMENTS = ['positive', 'negative', 'neutral', 'mixed'];
-  const TOPICS = ['bug', 'feature_request', 'billing', 'performance', 'ux', 'general'];
+  // The configured topics (training/taxonomy.json), from the session; these are the defaults until it answers.
+  let TOPICS = ['bug', 'feature_request', 'billing', 'performance', 'ux', 'general'];
   const PAGE = 25;
   const $ = (id) => document.getElementById(id);
 
@@ -58,6 +59,16 @@
     $('key').focus();
   }
 
+  // What the key may do, and the topics the filter and the label form offer.
+  function useSession(session) {
+    state.scopes = session.scopes || [];
+    if (session.topics && session.topics.length) TOPICS = session.topics;
+    const options = (select, first) => select.replaceChildren(...first, ...TOPICS.map((t) => el('option', { text: t })));
+    const filter = document.querySelector('select[name="topic"]');
+    options(filter, [el('option', { value: '', text: 'any' })]);
+    options($('label-topic'), []);
+  }
+
   async function start() {
     $('login').hidden = true;
     $('app').hidden = false;
@@ -76,8 +87,7 @@
         body: JSON.stringify({ key: $('key').value.trim() }),
       });
       $('key').value = '';
-      const session = await api('/dashboard/session');
-      state.scopes = session.scopes || [];
+      useSession(await api('/dashboard/session'));
       await start();
     } catch (error) {
       $('login-error').hidden = false;
@@ -481,7 +491,7 @@
 
   drawLegend();
   api('/dashboard/session').then((session) => {
-    state.scopes = session.scopes || [];
+    useSession(session);
     return session.signed_in ? start() : showLogin();
   }).catch(handleError);
 })();
