@@ -3,28 +3,35 @@ using System.Globalization;
 using Feedback.Analysis;
 using Feedback.Analysis.Deep;
 using Feedback.Analysis.Deep.Training;
+using Feedback.Analysis.Evaluation;
 
 namespace Feedback.Cli;
 
 /// <summary>
-/// <c>bench-encoder</c> (used by bench/deep.sh): the bare encoder's rate on ~100-character messages in batches, and one
-/// message's encode time, with nothing of the service around it: the baseline the service is measured against.
+/// <c>bench-encoder</c> (used by bench/deep.sh): the bare encoder's rate on ~100-character messages in batches (and the
+/// CPU time per message, which a busy machine moves less than the rate), and one message's encode time, with nothing
+/// of the service around it: the baseline the service is measured against.
+/// <c>--texts FILE</c> takes the messages of a CSV's <c>text</c> column instead (the import bench's file), so the
+/// import is measured against the encoder on its own texts.
 /// </summary>
 internal static class EncoderBench
 {
     public static int Run(string[] args)
     {
-        var options = CommandLine.Parse(args, flags: [], valued: ["--data", "--batch", "--threads"]);
+        var options = CommandLine.Parse(args, flags: [], valued: ["--data", "--texts", "--batch", "--threads"]);
         if (options.Error is not null || !int.TryParse(options.Value("--batch") ?? "32", CultureInfo.InvariantCulture, out var batch) ||
             !int.TryParse(options.Value("--threads") ?? "0", CultureInfo.InvariantCulture, out var threads))
         {
-            Console.Error.WriteLine("Usage: bench-encoder [--data FILE] [--batch 32] [--threads 0]");
+            Console.Error.WriteLine("Usage: bench-encoder [--data FILE | --texts FILE.csv] [--batch 32] [--threads 0]");
             return 2;
         }
 
         // Real messages cut at a word near 100 characters: the length the service's bench sends.
-        var texts = ProductFeedbackSet.Load(options.Value("--data") ?? ProductFeedbackSet.DefaultPath)
-            .Select(r => Cut(TextRules.Normalise(r.Text), 100))
+        var messages = options.Value("--texts") is { } file
+            ? TextColumn(file)
+            : ProductFeedbackSet.Load(options.Value("--data") ?? ProductFeedbackSet.DefaultPath).Select(r => r.Text);
+        var texts = messages
+            .Select(t => Cut(TextRules.Normalise(t), 100))
             .Where(t => t.Length >= 60)
             .Take(2048)
             .ToArray();
@@ -32,8 +39,10 @@ internal static class EncoderBench
         encoder.Encode(texts[..256]);
 
         var started = Stopwatch.GetTimestamp();
+        var cpuBefore = Environment.CpuUsage.TotalTime;
         encoder.Encode(texts);
         var rate = texts.Length / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var cpuPerText = (Environment.CpuUsage.TotalTime - cpuBefore).TotalMilliseconds / texts.Length;
 
         var single = new double[300];
         for (var i = 0; i < single.Length; i++)
@@ -45,8 +54,24 @@ internal static class EncoderBench
 
         Array.Sort(single);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ENCODER texts={texts.Length} mean_chars={texts.Average(t => t.Length):0} batch={batch} threads={encoder.Options.EffectiveThreads} rate={rate:0.0} one_p50_ms={single[single.Length / 2]:0.00} one_p99_ms={single[single.Length * 99 / 100]:0.00}"));
+            $"ENCODER texts={texts.Length} mean_chars={texts.Average(t => t.Length):0} batch={batch} threads={encoder.Options.EffectiveThreads} rate={rate:0.0} cpu_ms={cpuPerText:0.00} one_p50_ms={single[single.Length / 2]:0.00} one_p99_ms={single[single.Length * 99 / 100]:0.00}"));
         return 0;
+    }
+
+    private static IEnumerable<string> TextColumn(string path)
+    {
+        using var reader = File.OpenText(path);
+        using var records = CsvReader.ReadRecords(reader).GetEnumerator();
+        var text = records.MoveNext() ? Array.IndexOf(records.Current, "text") : -1;
+        if (text < 0)
+        {
+            throw new InvalidDataException($"{path}: the header has no 'text' column");
+        }
+
+        while (records.MoveNext())
+        {
+            yield return records.Current[text];
+        }
     }
 
     private static string Cut(string text, int length)

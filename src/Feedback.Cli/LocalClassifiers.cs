@@ -18,8 +18,8 @@ internal static class LocalClassifiers
     public static bool TryChoose(string? given, out bool deep) =>
         ServiceSettings.TryParseClassifier(given ?? CliStore.Settings().Classifier, out deep);
 
-    /// <param name="threads">Encoder threads per batch: 1 where batches run on every core at once (the import).</param>
-    public static Analyzer Create(bool deep, ClassificationCache cache, bool explain, int threads = 0)
+    /// <param name="encoder">The encoder's settings (default: every core on each batch, buffers given back after it).</param>
+    public static Analyzer Create(bool deep, ClassificationCache cache, bool explain, EncoderOptions? encoder = null)
     {
         var lexical = new LocalClassifier();
         if (!deep)
@@ -27,7 +27,7 @@ internal static class LocalClassifiers
             return new Analyzer(lexical, cache, taxonomy: DeepHeads.Default.Taxonomy) { Explain = explain };
         }
 
-        var classifier = new DeepClassifier(lexical, SharedEncoders.Get(new EncoderOptions(threads)), DeepHeads.Default);
+        var classifier = new DeepClassifier(lexical, SharedEncoders.Get(encoder ?? new EncoderOptions()), DeepHeads.Default);
         return new Analyzer(lexical, cache, deep: new DeepTier(classifier, new DeepTierOptions(TimeSpan.FromSeconds(30)))) { Explain = explain };
     }
 }

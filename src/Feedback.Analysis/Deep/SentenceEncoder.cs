@@ -5,7 +5,11 @@ namespace Feedback.Analysis.Deep;
 
 /// <param name="Threads">Threads ONNX Runtime uses inside one batch (0: one per core).</param>
 /// <param name="BatchSize">Most texts encoded in one run of the graph.</param>
-public sealed record EncoderOptions(int Threads = 0, int BatchSize = 32)
+/// <param name="KeepBuffers">
+/// Keep ONNX Runtime's memory arena: the buffers of the largest batch stay reserved for the process's life and are
+/// reused. For a job that encodes without pause (the import); the server gives them back after every batch.
+/// </param>
+public sealed record EncoderOptions(int Threads = 0, int BatchSize = 32, bool KeepBuffers = false)
 {
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
 }
@@ -45,9 +49,10 @@ public sealed class SentenceEncoder : IDisposable
             IntraOpNumThreads = options.EffectiveThreads,
             InterOpNumThreads = 1,
 
-            // The arena keeps the largest batch's buffers for the process's life; without it, a batch's memory goes
-            // back when the batch is done (bench/RESULTS.md: resident memory of the server with the encoder).
-            EnableCpuMemArena = false,
+            // Without the arena a batch's memory goes back when the batch is done (bench/RESULTS.md: resident memory of
+            // the server with the encoder). Batch after batch without pause, though, malloc's heaps fragment and grow
+            // past what the arena would hold (bench/RESULTS-import.md, the deep import).
+            EnableCpuMemArena = options.KeepBuffers,
         };
         session = new InferenceSession(files.ModelPath, sessionOptions);
     }

@@ -113,7 +113,7 @@ internal static class DashboardSession
             .AllowAnonymous()
             .DisableAntiforgery();
         // Anonymous and always 200, so the page can ask without the browser logging a failed request.
-        group.MapGet("/session", (HttpContext context, Taxonomy taxonomy) => TypedResults.Ok(new SessionView(
+        group.MapGet("/session", (HttpContext context, Analysis.Taxonomy taxonomy) => TypedResults.Ok(new SessionView(
                 context.User.Identity?.IsAuthenticated == true,
                 [.. context.User.FindAll(ApiKey.ScopeClaim).Select(c => c.Value).Order(StringComparer.Ordinal)],
                 [.. taxonomy.Topics.Select(t => t.Name)])))

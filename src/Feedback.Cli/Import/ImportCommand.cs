@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
 using Feedback.Analysis;
+using Feedback.Analysis.Deep;
 using Feedback.Analysis.Local;
 using Feedback.Api.Hosting;
 using Feedback.Api.Storage;
@@ -68,7 +69,8 @@ internal static class ImportCommand
         // does not exist yet holds no imported key, so only an existing one must be open before rows are keyed.
         var existing = CliStore.MayHoldRows(settings);
         var model = Task.Run(() => LocalClassifiers.Create(
-            options.Deep, new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System), explain: false, threads: 1));
+            options.Deep, new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System), explain: false,
+            new EncoderOptions(Threads: 1, KeepBuffers: true)));
         var store = Task.Run(() => CliStore.Open(settings));
         var known = existing ? ImportWriter.LoadKnownKeys(store.GetAwaiter().GetResult()) : [];
         using var connection = new Deferred<DbConnection>(store);
@@ -117,6 +119,10 @@ internal static class ImportCommand
         var alertRule = settings.AlertRule;
         var now = DateTime.UtcNow;
         var chunks = Channel.CreateBounded<Task<List<PendingRow>>>(InFlightChunks);
+
+        // A chunk's task starts as soon as the chunk is read. Without the gate every chunk in flight is classified at
+        // once, on more threads than cores, each deep run holding its own buffers (bench/RESULTS-import.md).
+        using var classifying = new SemaphoreSlim(Environment.ProcessorCount);
 
         var reading = Task.Run(async () =>
         {
@@ -187,9 +193,19 @@ internal static class ImportCommand
 
         Task<List<PendingRow>> Classify(List<PendingRow> chunk) => Task.Run(async () =>
         {
-            // A chunk at a time: the deep model encodes it in batches (one thread each, chunks on every core).
-            var ready = await analyzer;
-            var results = ready.AnalyzeMany([.. chunk.Select(p => p.Row.Text!)]);
+            // A chunk at a time: the deep model encodes it in batches (one thread each, one chunk per core).
+            var model = await analyzer;
+            AnalysisResult[] results;
+            await classifying.WaitAsync();
+            try
+            {
+                results = model.AnalyzeMany([.. chunk.Select(p => p.Row.Text!)]);
+            }
+            finally
+            {
+                classifying.Release();
+            }
+
             for (var i = 0; i < chunk.Count; i++)
             {
                 var pending = chunk[i];
@@ -203,7 +219,7 @@ internal static class ImportCommand
                     CreatedAt = pending.Row.CreatedAt ?? now,
                     IdempotencyKey = pending.Key.ToString(),
                 };
-                record.Apply(result, alertRule.Triggers(result), ready.Taxonomy);
+                record.Apply(result, alertRule.Triggers(result), model.Taxonomy);
                 pending.Record = record;
             }
 
