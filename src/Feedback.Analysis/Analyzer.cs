@@ -276,9 +276,31 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
         return new Prepared(new AnalysisResult(classification, ProcessingMethod.MlFallback, local.Version, null, warnings, false), normalised, key, Settled: deep is null);
     }
 
-    /// <summary>The lexical answer with its topic one of the configured ones; its built-in scores stay for the deep heads.</summary>
-    private Classification InTaxonomy(Classification lexical) =>
-        Taxonomy.Contains(lexical.Topic) ? lexical : lexical with { Topic = Taxonomy.FromBuiltIn(lexical.Topic) };
+    /// <summary>
+    /// The lexical answer with its topic one of the configured ones: the highest of its scores folded into them, so
+    /// <c>topic</c> is the top of <c>topics</c>. Its built-in scores stay as they are: the deep heads read them.
+    /// </summary>
+    private Classification InTaxonomy(Classification lexical)
+    {
+        if (Taxonomy.IsBuiltIn)
+        {
+            return lexical;
+        }
+
+        if (lexical.TopicScores is not { } scores)
+        {
+            return Taxonomy.Contains(lexical.Topic) ? lexical : lexical with { Topic = Taxonomy.FromBuiltIn(lexical.Topic) };
+        }
+
+        var folded = scores.Over(Taxonomy);
+        var best = 0;
+        for (var i = 1; i < folded.Length; i++)
+        {
+            best = folded[i] > folded[best] ? i : best;
+        }
+
+        return lexical with { Topic = Taxonomy.Topics[best], TopicConfidence = folded[best] };
+    }
 
     private readonly record struct Prepared(AnalysisResult Local, string Analysed, CacheKey Key, bool Settled);
 

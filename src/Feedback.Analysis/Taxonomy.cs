@@ -19,6 +19,12 @@ public sealed class Taxonomy
 {
     public const string DefaultPath = "training/taxonomy.json";
 
+    /// <summary>
+    /// The <see cref="Fingerprint"/> of the shipped <see cref="DefaultPath"/>: heads trained on it are named <c>deep-2</c>,
+    /// on any other file <c>deep-2+</c> and its fingerprint (a test keeps this in step with the file).
+    /// </summary>
+    public const string ShippedFingerprint = "76226ad6";
+
     private static readonly JsonSerializerOptions FileOptions = new()
     {
         ReadCommentHandling = JsonCommentHandling.Skip,
@@ -29,6 +35,7 @@ public sealed class Taxonomy
 
     private readonly Dictionary<Topic, int> indexes;
     private readonly Dictionary<Topic, Topic> fromBuiltIn;
+    private string? fingerprint;
 
     public Taxonomy(IReadOnlyList<TopicDefinition> definitions, Topic fallback)
     {
@@ -109,7 +116,9 @@ public sealed class Taxonomy
     public Topic FromBuiltIn(Topic topic) => fromBuiltIn.TryGetValue(topic, out var mapped) ? mapped : Fallback;
 
     /// <summary>Short, stable digest of everything training reads from the taxonomy; model versions carry it.</summary>
-    public string Fingerprint()
+    public string Fingerprint() => fingerprint ??= Digest();
+
+    private string Digest()
     {
         var text = new StringBuilder().Append(Fallback).Append('\n');
         foreach (var d in Definitions)
@@ -132,7 +141,7 @@ public sealed class Taxonomy
         {
             file = JsonSerializer.Deserialize<TaxonomyFile>(File.ReadAllText(path), FileOptions);
         }
-        catch (JsonException exception)
+        catch (Exception exception) when (exception is JsonException or IOException or UnauthorizedAccessException)
         {
             throw new InvalidDataException($"{path}: {exception.Message}", exception);
         }

@@ -191,6 +191,18 @@ internal static class CliApp
             return 2;
         }
 
+        // The taxonomy first: a mistake in it should not cost a training of the lexical model.
+        Taxonomy taxonomy;
+        try
+        {
+            taxonomy = Taxonomy.Load(options.Value("--taxonomy") ?? Taxonomy.DefaultPath);
+        }
+        catch (InvalidDataException exception)
+        {
+            Console.Error.WriteLine(exception.Message);
+            return 1;
+        }
+
         var data = options.Value("--data") ?? DefaultDataDirectory;
         List<LabelledRow> rows = [];
         if (options.Value("--data") is null && only is null && !Directory.Exists(data))
@@ -249,7 +261,6 @@ internal static class CliApp
         DeepHeads heads;
         try
         {
-            var taxonomy = Taxonomy.Load(options.Value("--taxonomy") ?? Taxonomy.DefaultPath);
             heads = DeepTraining.Train(lexical, rows, inDomain, taxonomy, sharedPerSet, sharedWeight, corrections, Console.Out);
         }
         catch (Exception exception) when (exception is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)

@@ -19,8 +19,8 @@ internal static class DeepTraining
     public const string CachePath = ".build/cache/all-MiniLM-L6-v2.128.vectors";
 
     /// <summary>
-    /// Bump when the heads, their inputs or their training data change what any text is classified as. A taxonomy other
-    /// than the contract's six adds its fingerprint (<c>deep-2+1a2b3c4d</c>), so answers cached under other topics are
+    /// Bump when the heads, their inputs or their training data change what any text is classified as. A taxonomy file
+    /// other than the shipped one adds its fingerprint (<c>deep-2+1a2b3c4d</c>), so answers cached under other topics are
     /// not served for it.
     /// </summary>
     public const string Version = "deep-2";
@@ -61,7 +61,7 @@ internal static class DeepTraining
         // The encoder loads only if some text is not in the cache; `--check` then uses the same one.
         var trainer = new DeepTrainer(lexical, () => SharedEncoders.Get(new EncoderOptions()).Value, cache, log);
         var suffix = new List<string>();
-        if (!taxonomy.IsBuiltIn)
+        if (taxonomy.Fingerprint() != Taxonomy.ShippedFingerprint)
         {
             suffix.Add(taxonomy.Fingerprint());
         }

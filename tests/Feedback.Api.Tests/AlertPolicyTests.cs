@@ -132,3 +132,26 @@ public sealed class AlertPolicyTests
         return (long)Enumerable.Range(0, 64).Where(bit => weights[bit] > 0).Aggregate(0UL, (f, bit) => f | (1UL << bit));
     }
 }
+
+public sealed class SeverityRulesForTaxonomyTests
+{
+    [Fact]
+    public void A_renamed_topic_keeps_the_severity_of_the_built_in_topic_it_includes_and_a_new_one_gets_none()
+    {
+        var taxonomy = new Analysis.Taxonomy(
+            [
+                new Analysis.TopicDefinition(new Analysis.Topic("defect"), "", [Analysis.Topic.Bug], []),
+                new Analysis.TopicDefinition(new Analysis.Topic("shipping"), "", [], ["Where is my parcel?"]),
+                new Analysis.TopicDefinition(Analysis.Topic.General, "", [Analysis.Topic.General], []),
+            ],
+            Analysis.Topic.General);
+        var builtIn = SeverityRules.Load(null);
+
+        var rules = SeverityRules.Load(null, taxonomy);
+
+        builtIn.Topics["bug"].ShouldNotBe("low");
+        rules.Topics["defect"].ShouldBe(builtIn.Topics["bug"]);
+        rules.Topics.ContainsKey("shipping").ShouldBeFalse();
+        rules.SeverityOf("It broke.", "defect", 0.1).ShouldBe(builtIn.SeverityOf("It broke.", "bug", 0.1));
+    }
+}

@@ -35,6 +35,7 @@ public sealed record AiOptions
 public sealed class AiProvider
 {
     private readonly LlmClassifier _classifier;
+    private readonly string _topics;
     private readonly ClassificationCache _cache;
     private readonly AnalysisMetrics? _metrics;
     private readonly SemaphoreSlim _slots;
@@ -44,6 +45,7 @@ public sealed class AiProvider
         LlmClassifier classifier, AiOptions options, ClassificationCache cache, TimeProvider time, AnalysisMetrics? metrics, ISharedAnswers? shared = null)
     {
         _classifier = classifier;
+        _topics = classifier.Taxonomy.IsBuiltIn ? "" : "|" + classifier.Taxonomy.Fingerprint();
         _shared = shared;
         Options = options;
         _cache = cache;
@@ -216,8 +218,9 @@ public sealed class AiProvider
         _ => "invalid_answer",
     };
 
+    // The taxonomy is part of the key: an answer given under other topics (another instance mid-deploy) is not reused.
     private CacheKey AiKey(CacheKey key, PromptVersion prompt) =>
-        TextRules.KeyFor($"{key.A:x16}{key.B:x16}{key.C:x16}{key.D:x16}", $"ai|{Model}|{prompt.Name}");
+        TextRules.KeyFor($"{key.A:x16}{key.B:x16}{key.C:x16}{key.D:x16}", $"ai|{Model}|{prompt.Name}{_topics}");
 
     /// <summary>
     /// The model reports one probability; the rest is spread evenly so the scores sum to 1 and the chosen

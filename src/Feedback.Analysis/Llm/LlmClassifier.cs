@@ -40,6 +40,9 @@ public sealed class LlmClassifier(IChatClient client, string model, Taxonomy? ta
 
     public string Model { get; } = model;
 
+    /// <summary>The topics the model may answer with.</summary>
+    public Taxonomy Taxonomy => taxonomy;
+
     /// <summary>
     /// An OpenAI-compatible client over <paramref name="http"/> with the SDK's own retries off: a retry would spend
     /// the latency budget, and the caller's circuit breaker decides when to stop calling.

@@ -200,7 +200,11 @@ internal sealed class SeverityRules
     public List<int> GroupSizeSteps { get; init; } = [];
 
     /// <summary>The shipped rules, or the file named by ALERT_RULES_FILE.</summary>
-    public static SeverityRules Load(string? path)
+    /// <param name="taxonomy">
+    /// The configured topics: one the rules do not name takes the highest level of the built-in topics it includes, so a
+    /// renamed topic keeps its severity.
+    /// </param>
+    public static SeverityRules Load(string? path, Analysis.Taxonomy? taxonomy = null)
     {
         using var stream = string.IsNullOrWhiteSpace(path)
             ? typeof(SeverityRules).Assembly.GetManifestResourceStream("Feedback.Api.alert-rules.json")!
@@ -212,6 +216,15 @@ internal sealed class SeverityRules
         if (unknown.Count > 0)
         {
             throw new InvalidOperationException($"ALERT_RULES_FILE names unknown levels: {string.Join(", ", unknown)} (use low, medium, high, critical).");
+        }
+
+        foreach (var definition in taxonomy?.Definitions ?? [])
+        {
+            var inherited = definition.Includes.Select(t => rules.Topics.GetValueOrDefault(t.Name)).OfType<string>();
+            if (!rules.Topics.ContainsKey(definition.Topic.Name) && inherited.Any())
+            {
+                rules.Topics[definition.Topic.Name] = inherited.Aggregate(AlertPolicy.Max);
+            }
         }
 
         return rules;

@@ -74,7 +74,7 @@ internal static class ServiceRegistration
     {
         var alertSettings = settings.AlertSettings;
         services.AddSingleton(alertSettings);
-        services.AddSingleton(new AlertPolicy(alertSettings, SeverityRules.Load(settings.AlertRulesFile)));
+        services.AddSingleton(new AlertPolicy(alertSettings, SeverityRules.Load(settings.AlertRulesFile, DeepHeads.Default.Taxonomy)));
         services.AddSingleton<AlertSignal>();
         services.AddSingleton(sp => new SharedAlertGroups(sp.GetService<RedisLink>(), sp.GetRequiredService<AlertPolicy>()));
         services.AddSingleton<AlertMetrics>();

@@ -27,6 +27,10 @@ internal static class StoredTopicScores
         return json.Append('}').ToString();
     }
 
+    /// <summary>Whether two stored score objects name the same topics in the same order (a row stored before scores names none).</summary>
+    public static bool SameTopics(string? a, string? b) =>
+        a is not null && b is not null && Read(a, "").Keys.SequenceEqual(Read(b, "").Keys, StringComparer.Ordinal);
+
     /// <summary>The stored scores; a message stored before topics had scores reads as all of it on its topic.</summary>
     public static IReadOnlyDictionary<string, double> Read(string? json, string topic)
     {

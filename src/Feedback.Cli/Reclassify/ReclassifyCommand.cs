@@ -121,7 +121,9 @@ internal static class ReclassifyCommand
                 var record = FeedbackRecord.ForAnswer(answer, alert, classifier.Taxonomy);
                 var sentimentChanged = record.Sentiment != stored.Sentiment;
                 var topicChanged = record.Topic != stored.Topic;
-                if (!sentimentChanged && !topicChanged && record.ConfidenceScore == stored.ConfidenceScore && record.ProcessingMethod == stored.Method)
+                // A change of taxonomy changes which topics an answer scores even where its labels stay.
+                if (!sentimentChanged && !topicChanged && record.ConfidenceScore == stored.ConfidenceScore && record.ProcessingMethod == stored.Method
+                    && StoredTopicScores.SameTopics(stored.TopicScores, record.TopicScores))
                 {
                     continue;
                 }
@@ -141,7 +143,7 @@ internal static class ReclassifyCommand
     }
 
     /// <summary>The stored answer a new one is compared with.</summary>
-    internal sealed record StoredRow(long Id, string Text, string Sentiment, string Topic, string ConfidenceScore, string Method, bool Alert);
+    internal sealed record StoredRow(long Id, string Text, string Sentiment, string Topic, string ConfidenceScore, string Method, bool Alert, string? TopicScores);
 
     /// <summary>The final rows received in [from, to), read in id order a chunk at a time.</summary>
     private sealed class StoredRows(DbConnection connection, DateTime from, DateTime to)
@@ -157,14 +159,14 @@ internal static class ReclassifyCommand
         public List<StoredRow> Next(long afterId, int limit)
         {
             using var command = connection.Command(
-                $"SELECT id, text, sentiment, topic, confidence_score, processing_method, alert_triggered {Window} AND id > @after ORDER BY id LIMIT @limit",
+                $"SELECT id, text, sentiment, topic, confidence_score, processing_method, alert_triggered, topic_scores {Window} AND id > @after ORDER BY id LIMIT @limit",
                 ("from", from), ("to", to), ("after", afterId), ("limit", limit));
             using var reader = command.ExecuteReader();
             var rows = new List<StoredRow>(limit);
             while (reader.Read())
             {
                 rows.Add(new StoredRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                    reader.GetString(4), reader.GetString(5), reader.GetBoolean(6)));
+                    reader.GetString(4), reader.GetString(5), reader.GetBoolean(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
             }
 
             return rows;

@@ -70,7 +70,7 @@ internal static class CliStore
     public static async Task<GroupCommitWriter> StartWriterAsync(ServiceSettings settings)
     {
         var health = new StoreHealth(TimeProvider.System);
-        var alerts = new AlertPolicy(settings.AlertSettings, SeverityRules.Load(settings.AlertRulesFile));
+        var alerts = new AlertPolicy(settings.AlertSettings, SeverityRules.Load(settings.AlertRulesFile, Analysis.Deep.DeepHeads.Default.Taxonomy));
         GroupCommitWriter writer = settings.PostgresConnectionString is { } postgres
             ? new PostgresWriter(
                 NpgsqlDataSource.Create(postgres), new PostgresStoreSettings(postgres, $"cli-{Environment.ProcessId}"), health, alerts,

@@ -141,3 +141,49 @@ public sealed class ProviderCircuitTests
         circuit.IsOpen.ShouldBeFalse();
     }
 }
+
+public sealed class PromptForTaxonomyTests
+{
+    private static readonly Taxonomy Renamed = new(
+        [
+            new TopicDefinition(new Topic("defect"), "something is broken", [Topic.Bug], []),
+            new TopicDefinition(Topic.FeatureRequest, "asks for something new", [Topic.FeatureRequest], []),
+            new TopicDefinition(Topic.Billing, "money", [Topic.Billing], []),
+            new TopicDefinition(new Topic("shipping"), "parcels and couriers", [], []),
+            new TopicDefinition(Topic.General, "anything else", [Topic.General], []),
+        ],
+        Topic.General);
+
+    [Fact]
+    public void With_the_built_in_topics_the_prompt_is_sent_as_written()
+    {
+        var prompt = PromptLibrary.Get("v2");
+
+        prompt.For(Taxonomy.BuiltIn).ShouldBe(prompt.SystemPrompt);
+    }
+
+    [Fact]
+    public void The_topic_list_of_v2_becomes_the_configured_topics_and_hard_cases_follow_renames()
+    {
+        var text = PromptLibrary.Get("v2").For(Renamed);
+
+        text.ShouldContain("- defect: something is broken\n- feature_request: asks for something new\n- billing: money\n- shipping: parcels and couriers\n- general: anything else\n");
+        text.ShouldNotContain("- bug:");
+        text.ShouldNotContain("- ux:");
+        text.ShouldContain("\"La aplicación se cierra cada vez que subo una foto.\" -> negative, defect");
+        text.ShouldContain("-> mixed, billing");
+        text.ShouldNotContain("-> negative, ux");
+        text.ShouldNotContain("-> negative, performance");
+        text.ShouldContain("Hard cases:");
+    }
+
+    [Fact]
+    public void A_prompt_without_a_topic_list_names_the_configured_topics_inline_and_gets_their_descriptions()
+    {
+        var text = PromptLibrary.Get("v1").For(Renamed);
+
+        text.ShouldContain("topic (defect, feature_request, billing, shipping or general)");
+        text.ShouldNotContain("performance");
+        text.ShouldEndWith("topic, exactly one of:\n- defect: something is broken\n- feature_request: asks for something new\n- billing: money\n- shipping: parcels and couriers\n- general: anything else\n");
+    }
+}

@@ -197,7 +197,8 @@ public sealed class LocalClassifierTests
         bare.Reasons.ShouldBeEmpty();
         bare.ShouldBe(explained with { Reasons = bare.Reasons, TopicScores = bare.TopicScores });
         bare.TopicConfidence.ShouldBe(explained.TopicConfidence);
-        bare.TopicScores!.ShouldBe(explained.TopicScores!);
+        bare.TopicScores!.Topics.ShouldBe(explained.TopicScores!.Topics);
+        bare.TopicScores.Values.ShouldBe(explained.TopicScores.Values);
     }
 
     [Fact]
