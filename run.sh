@@ -18,7 +18,7 @@ Usage: ./run.sh [command] [arguments]
   test              build and run the whole test suite, with throw-away PostgreSQL and Redis servers
                     (scripts/test-servers.sh; FEEDBACK_SKIP_SERVERS=1 skips the tests that need them)
   eval FILE.csv     accuracy report of the local classifier on a labelled CSV
-                    (--json, --classifier trained|vader, --split all|heldout|train,
+                    (--json, --classifier trained|deep|vader, --split all|heldout|train,
                     --provider ai --prompt v2: the configured LLM with one prompt version)
   eval --corrections
                     the stored answers against the labels people set (PUT /feedback/{id}/label): sentiment

@@ -124,14 +124,14 @@ internal static class CliApp
 
         if (options.Positional.Count != 1 || options.Has("--corrections") || options.Error is not null)
         {
-            Console.Error.WriteLine(options.Error ?? "Usage: eval FILE.csv [--json] [--classifier trained|vader] [--split all|heldout|train] [--provider local|ai [--prompt v2] [--concurrency 8]] | eval --corrections [--json]");
+            Console.Error.WriteLine(options.Error ?? "Usage: eval FILE.csv [--json] [--classifier trained|deep|vader] [--split all|heldout|train] [--provider local|ai [--prompt v2] [--concurrency 8]] | eval --corrections [--json]");
             return 2;
         }
 
         if (!TryClassifier(options.Value("--classifier") ?? "trained", out var classifier) ||
             !TrySplit(options.Value("--split") ?? "all", out var include))
         {
-            Console.Error.WriteLine("--classifier is trained or vader; --split is all, heldout or train.");
+            Console.Error.WriteLine("--classifier is trained, deep or vader; --split is all, heldout or train.");
             return 2;
         }
 
@@ -156,7 +156,7 @@ internal static class CliApp
         EvaluationReport report;
         try
         {
-            report = Evaluator.Evaluate(path, classifier, include);
+            report = Evaluator.Evaluate(path, classifier, include, classifier is DeepClassifier ? DeepHeads.Default.Taxonomy : null);
         }
         catch (InvalidDataException exception)
         {
@@ -321,6 +321,7 @@ internal static class CliApp
         {
             "trained" => new LocalClassifier(),
             "vader" or "lexicon" => new LexiconClassifier(),
+            "deep" => new DeepClassifier(new LocalClassifier(), SharedEncoders.Get(new EncoderOptions()), DeepHeads.Default),
             _ => null!,
         };
         return classifier is not null;
@@ -409,7 +410,7 @@ internal static class CliApp
               (none)            interactive analyser (reads one message per line when input is piped)
               analyze [--json] TEXT
                                 classify one message
-              eval FILE.csv [--json] [--classifier trained|vader] [--split all|heldout|train]
+              eval FILE.csv [--json] [--classifier trained|deep|vader] [--split all|heldout|train]
                    [--provider local|ai [--prompt v2] [--concurrency 8]]
                                 accuracy, macro-F1, per-class P/R, confusion, ECE and alerts on a labelled CSV;
                                 --provider ai scores the configured LLM with one prompt version

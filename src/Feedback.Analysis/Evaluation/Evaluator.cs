@@ -10,14 +10,15 @@ internal static class Evaluator
 
     /// <param name="csvPath">A CSV with a header holding <c>text</c> and optionally <c>label</c> and <c>topic</c>.</param>
     /// <param name="include">Which rows to score, by text (for example the held-out split); null scores every row.</param>
-    public static EvaluationReport Evaluate(string csvPath, ILocalClassifier classifier, Func<string, bool>? include = null)
+    /// <param name="taxonomy">The classifier's topics: a label naming a built-in topic counts as the topic that includes it.</param>
+    public static EvaluationReport Evaluate(string csvPath, ILocalClassifier classifier, Func<string, bool>? include = null, Taxonomy? taxonomy = null)
     {
         ArgumentNullException.ThrowIfNull(classifier);
         using var reader = File.OpenText(csvPath);
-        return Evaluate(reader, classifier.Classify, include);
+        return Evaluate(reader, classifier.Classify, include, taxonomy);
     }
 
-    public static EvaluationReport Evaluate(TextReader csv, Func<string, Classification> classify, Func<string, bool>? include = null)
+    public static EvaluationReport Evaluate(TextReader csv, Func<string, Classification> classify, Func<string, bool>? include = null, Taxonomy? taxonomy = null)
     {
         using var records = CsvReader.ReadRecords(csv).GetEnumerator();
         // Lines before the header that start with '#' are comments (our hand-written fixtures say who wrote them).
@@ -76,6 +77,7 @@ internal static class Evaluator
             if (topic.Length > 0)
             {
                 var truth = Topic.TryParse(topic, out var t) ? t : throw BadLabel(rows, "topic", topic);
+                truth = taxonomy is null || taxonomy.Contains(truth) ? truth : taxonomy.FromBuiltIn(truth);
                 topics.Add(new Outcome<Topic>(truth, result.Topic, result.TopicConfidence));
             }
         }
