@@ -1,4 +1,4 @@
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Feedback.Api.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -37,7 +37,7 @@ public sealed class SqliteSchemaTests : IDisposable
 
         var script = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Feedback.Api", "Storage", "schema.sql"));
 
-        // After a new migration: write this script to src/Feedback.Api/Storage/schema.sql (IMigrator.GenerateScript, no transactions).
+        // After a new migration: write this script to src/Feedback.Storage/schema.sql (IMigrator.GenerateScript, no transactions).
         script.ReplaceLineEndings().ShouldBe(expected.ReplaceLineEndings());
     }
 
