@@ -12,11 +12,13 @@ WORKDIR /source
 # .editorconfig takes part because the analyzers it configures run in the build (warnings are errors).
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/Feedback.Analysis/Feedback.Analysis.csproj src/Feedback.Analysis/
+COPY src/Feedback.Storage/Feedback.Storage.csproj src/Feedback.Storage/
 COPY src/Feedback.Api/Feedback.Api.csproj src/Feedback.Api/
 COPY src/Feedback.Cli/Feedback.Cli.csproj src/Feedback.Cli/
 RUN dotnet restore src/Feedback.Api/Feedback.Api.csproj && dotnet restore src/Feedback.Cli/Feedback.Cli.csproj
 
 COPY src/Feedback.Analysis/ src/Feedback.Analysis/
+COPY src/Feedback.Storage/ src/Feedback.Storage/
 COPY src/Feedback.Api/ src/Feedback.Api/
 COPY src/Feedback.Cli/ src/Feedback.Cli/
 RUN dotnet publish src/Feedback.Api/Feedback.Api.csproj \

@@ -7,10 +7,11 @@ using Feedback.Api.Operations;
 using Feedback.Api.Queries;
 using Feedback.Api.Security;
 using Feedback.Api.Stats;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Feedback.Api.Submissions;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using Feedback.Storage.Postgres;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddDotEnv(Path.Combine(Directory.GetCurrentDirectory(), ".env"));
@@ -72,13 +73,13 @@ builder.Services.AddSingleton(settings);
 builder.Services.AddDashboardSession();
 builder.Services.AddRedis(settings);
 builder.Services.AddAnalysis(settings);
-if (settings.PostgresConnectionString is { } postgres)
+if (settings.Store.PostgresConnectionString is { } postgres)
 {
-    builder.Services.AddPostgresStore(postgres);
+    builder.Services.AddPostgresStore(postgres, TimeSpan.FromMilliseconds(settings.Llm.AiTimeoutMs));
 }
 else
 {
-    builder.Services.AddSqliteStore(settings);
+    builder.Services.AddSqliteStore(settings.Store);
 }
 
 builder.Services.AddAlerts(settings);
@@ -95,7 +96,7 @@ var app = builder.Build();
 app.Services.GetService<Feedback.Api.Redis.RedisLink>();
 try
 {
-    if (settings.PostgresConnectionString is null)
+    if (settings.Store.PostgresConnectionString is null)
     {
         SqliteStore.Migrate(app.Services);
     }
@@ -107,18 +108,18 @@ try
 catch (SqliteException exception) when (StoreUnavailableException.IsStoreFault(exception))
 {
     await Console.Error.WriteLineAsync(
-        $"Cannot open the store ({settings.SqliteConnectionString}): {StoreUnavailableException.Describe(exception)}. {exception.Message}");
+        $"Cannot open the store ({settings.Store.SqliteConnectionString}): {StoreUnavailableException.Describe(exception)}. {exception.Message}");
     return 3;
 }
 // The folder for the SQLite file could not be made: DATA_DIR (or the path in DATABASE_URL) is a file, or not writable.
-catch (Exception exception) when (settings.PostgresConnectionString is null && exception is IOException or UnauthorizedAccessException)
+catch (Exception exception) when (settings.Store.PostgresConnectionString is null && exception is IOException or UnauthorizedAccessException)
 {
-    var variable = string.IsNullOrWhiteSpace(settings.DatabaseUrl) ? "DATA_DIR" : "DATABASE_URL";
-    await Console.Error.WriteLineAsync($"Configuration error: {variable} cannot hold the SQLite file ({settings.SqliteConnectionString}): {exception.Message}");
+    var variable = string.IsNullOrWhiteSpace(settings.Store.DatabaseUrl) ? "DATA_DIR" : "DATABASE_URL";
+    await Console.Error.WriteLineAsync($"Configuration error: {variable} cannot hold the SQLite file ({settings.Store.SqliteConnectionString}): {exception.Message}");
     return 2;
 }
 // Filtered on Exception, not NpgsqlException: a catch clause naming an Npgsql type loads Npgsql into every server.
-catch (Exception exception) when (settings.PostgresConnectionString is not null && PostgresFaults.IsStoreFault(exception))
+catch (Exception exception) when (settings.Store.PostgresConnectionString is not null && PostgresFaults.IsStoreFault(exception))
 {
     // The message names the server, never the password in DATABASE_URL.
     await Console.Error.WriteLineAsync($"Cannot open the PostgreSQL store: {PostgresFaults.Describe(exception)}. {exception.Message}");

@@ -4,7 +4,7 @@ using Feedback.Analysis;
 using Feedback.Analysis.Evaluation;
 using Feedback.Analysis.Llm;
 using Feedback.Analysis.Local;
-using Feedback.Api.Hosting;
+using Feedback.Storage;
 
 namespace Feedback.Cli;
 

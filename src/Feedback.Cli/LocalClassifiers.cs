@@ -1,7 +1,6 @@
 using Feedback.Analysis;
 using Feedback.Analysis.Deep;
 using Feedback.Analysis.Local;
-using Feedback.Api.Hosting;
 using Feedback.Cli.Store;
 
 namespace Feedback.Cli;
@@ -16,7 +15,7 @@ internal static class LocalClassifiers
     /// server reads it) names the deep classifier; false when the name is neither.
     /// </summary>
     public static bool TryChoose(string? given, out bool deep) =>
-        ServiceSettings.TryParseClassifier(given ?? CliStore.Settings().Classifier, out deep);
+        ClassifierChoice.TryParse(given ?? CliStore.Settings().Classifier, out deep);
 
     /// <param name="encoder">The encoder's settings (default: every core on each batch, buffers given back after it).</param>
     public static Analyzer Create(bool deep, ClassificationCache cache, bool explain, EncoderOptions? encoder = null)

@@ -1,5 +1,6 @@
 using Feedback.Api.Alerts;
 using Shouldly;
+using Feedback.Storage.Alerts;
 
 namespace Feedback.Api.Tests;
 

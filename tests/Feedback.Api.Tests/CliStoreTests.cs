@@ -1,4 +1,4 @@
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Feedback.Api.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Feedback.Api.Queries;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Feedback.Api.Submissions;
 using Feedback.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http.Json;

@@ -1,8 +1,9 @@
 using System.Net;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Feedback.Api.Tests.Infrastructure;
 using Npgsql;
 using Shouldly;
+using Feedback.Storage.Postgres;
 
 namespace Feedback.Api.Tests;
 

@@ -1,4 +1,4 @@
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

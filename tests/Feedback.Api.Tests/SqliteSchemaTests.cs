@@ -1,4 +1,4 @@
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Feedback.Api.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -35,9 +35,9 @@ public sealed class SqliteSchemaTests : IDisposable
         using var db = Migrations(Path.Combine(_directory, "unused.db"));
         var expected = db.GetService<IMigrator>().GenerateScript(options: MigrationsSqlGenerationOptions.NoTransactions);
 
-        var script = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Feedback.Api", "Storage", "schema.sql"));
+        var script = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Feedback.Storage", "schema.sql"));
 
-        // After a new migration: write this script to src/Feedback.Api/Storage/schema.sql (IMigrator.GenerateScript, no transactions).
+        // After a new migration: write this script to src/Feedback.Storage/schema.sql (IMigrator.GenerateScript, no transactions).
         script.ReplaceLineEndings().ShouldBe(expected.ReplaceLineEndings());
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Feedback.Api.Storage;
+using Feedback.Storage;
+using Feedback.Storage.Alerts;
 
 namespace Feedback.Api.Alerts;
 

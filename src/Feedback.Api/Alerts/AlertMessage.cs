@@ -1,3 +1,5 @@
+using Feedback.Storage;
+
 namespace Feedback.Api.Alerts;
 
 /// <summary>Everything a channel needs to say about one delivery of one group.</summary>
@@ -33,8 +35,6 @@ internal sealed record AlertMessage(
 
     private static string Capital(string word) => word.Length == 0 ? word : char.ToUpperInvariant(word[0]) + word[1..];
 }
-
-internal sealed record AlertedFeedback(long Id, string Sentiment, string Topic, double Confidence, string ConfidenceScore);
 
 /// <summary>What a channel answered.</summary>
 internal sealed record SendResult(bool Delivered, string? Error = null, TimeSpan? RetryAfter = null)

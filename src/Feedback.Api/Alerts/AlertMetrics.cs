@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Feedback.Storage.Alerts;
 
 namespace Feedback.Api.Alerts;
 

@@ -1,19 +1,9 @@
 using System.Globalization;
 using Feedback.Api.Redis;
+using Feedback.Storage.Alerts;
 using StackExchange.Redis;
 
 namespace Feedback.Api.Alerts;
-
-/// <summary>
-/// An alert group that instances sharing a Redis agree on. <see cref="First"/>: this alert opened it, so this
-/// instance sends the first message; otherwise another instance did and this one only adds to the summary.
-/// <see cref="Count"/> is the group's size across instances, this alert included.
-/// </summary>
-internal sealed record SharedGroup(string Key, bool First, DateTime FirstAt, int Count)
-{
-    /// <summary>What the group's row carries in alert_groups.dedup_key, so one store holds one row per shared group.</summary>
-    public string DedupKey => "shared:" + Key;
-}
 
 /// <summary>
 /// Groups similar alerts across instances (REDIS_URL). A group is claimed with keys per SimHash band: the 64 bits

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 
 namespace Feedback.Api.Alerts;
 

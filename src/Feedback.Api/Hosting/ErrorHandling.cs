@@ -1,7 +1,8 @@
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Data.Sqlite;
+using Feedback.Storage.Postgres;
 
 namespace Feedback.Api.Hosting;
 

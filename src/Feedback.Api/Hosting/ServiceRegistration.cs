@@ -8,6 +8,8 @@ using Feedback.Api.Alerts.Channels;
 using Feedback.Api.Redis;
 using Feedback.Api.Revisions;
 using Microsoft.Extensions.Options;
+using Feedback.Storage;
+using Feedback.Storage.Alerts;
 
 namespace Feedback.Api.Hosting;
 
@@ -21,9 +23,9 @@ internal static class ServiceRegistration
     public static ServiceSettings AddServiceSettings(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<IValidateOptions<ServiceSettings>, ServiceSettingsValidator>();
-        services.AddOptions<ServiceSettings>().Bind(configuration).ValidateOnStart();
+        services.AddOptions<ServiceSettings>().Configure(settings => ServiceSettings.Bind(configuration, settings)).ValidateOnStart();
         var settings = new ServiceSettings();
-        configuration.Bind(settings);
+        ServiceSettings.Bind(configuration, settings);
         var result = new ServiceSettingsValidator().Validate(null, settings);
         if (result.Failed)
         {
@@ -56,13 +58,13 @@ internal static class ServiceRegistration
             sp.GetRequiredService<ILocalClassifier>(), sp.GetRequiredService<ClassificationCache>(), sp.GetService<AiProvider>(), sp.GetService<DeepTier>(),
             sp.GetRequiredService<Taxonomy>())
         { Explain = false });
-        services.AddSingleton(settings.AlertRule);
+        services.AddSingleton(settings.Alerts.AlertRule);
         services.AddSingleton<ProvisionalUpgrades>();
         services.AddSingleton(new SweepSettings(TimeSpan.FromSeconds(settings.AiSweepSeconds), BatchSize: 200, Parallelism: Math.Max(1, settings.AiMaxConcurrency / 2),
-            Lease: (2 * TimeSpan.FromMilliseconds(settings.AiTimeoutMs)) + TimeSpan.FromSeconds(5)));
+            Lease: (2 * TimeSpan.FromMilliseconds(settings.Llm.AiTimeoutMs)) + TimeSpan.FromSeconds(5)));
         services.AddSingleton<RevisionSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<RevisionSweeper>());
-        if (settings.AiConfigured)
+        if (settings.Llm.AiConfigured)
         {
             services.AddLlm(settings);
         }
@@ -72,9 +74,9 @@ internal static class ServiceRegistration
 
     public static IServiceCollection AddAlerts(this IServiceCollection services, ServiceSettings settings)
     {
-        var alertSettings = settings.AlertSettings;
+        var alertSettings = settings.Alerts.AlertSettings;
         services.AddSingleton(alertSettings);
-        services.AddSingleton(new AlertPolicy(alertSettings, SeverityRules.Load(settings.AlertRulesFile, DeepHeads.Default.Taxonomy)));
+        services.AddSingleton(settings.Alerts.Policy(DeepHeads.Default.Taxonomy));
         services.AddSingleton<AlertSignal>();
         services.AddSingleton(sp => new SharedAlertGroups(sp.GetService<RedisLink>(), sp.GetRequiredService<AlertPolicy>()));
         services.AddSingleton<AlertMetrics>();
@@ -126,25 +128,25 @@ internal static class ServiceRegistration
     /// <summary>The LLM over a typed HttpClient, guarded by <see cref="AiProvider"/>.</summary>
     private static void AddLlm(this IServiceCollection services, ServiceSettings settings)
     {
-        var timeout = TimeSpan.FromMilliseconds(settings.AiTimeoutMs);
+        var timeout = TimeSpan.FromMilliseconds(settings.Llm.AiTimeoutMs);
         services.AddHttpClient("llm", client => client.Timeout = timeout + TimeSpan.FromSeconds(1));
         services.AddSingleton(sp => LlmClassifier.Create(
-            settings.OpenAiBaseUrl, settings.OpenAiApiKey, settings.OpenAiModel, timeout,
+            settings.Llm.OpenAiBaseUrl, settings.Llm.OpenAiApiKey, settings.Llm.OpenAiModel, timeout,
             sp.GetRequiredService<IHttpClientFactory>().CreateClient("llm"), sp.GetRequiredService<Taxonomy>()));
         services.AddSingleton(sp =>
         {
-            var canary = settings.Canary is { } c ? (PromptLibrary.Get(c.Name), c.Percent) : ((PromptVersion, int)?)null;
+            var canary = settings.Llm.Canary is { } c ? (PromptLibrary.Get(c.Name), c.Percent) : ((PromptVersion, int)?)null;
             var options = new AiOptions
             {
-                Model = settings.OpenAiModel,
+                Model = settings.Llm.OpenAiModel,
                 Deadline = TimeSpan.FromMilliseconds(settings.AiDeadlineMs),
                 CallTimeout = timeout,
                 MaxConcurrency = settings.AiMaxConcurrency,
-                CircuitFailures = settings.AiCircuitFailures,
-                CircuitBreak = TimeSpan.FromSeconds(settings.AiCircuitBreakSeconds),
-                Prompt = PromptLibrary.Get(settings.PromptVersion),
+                CircuitFailures = settings.Llm.AiCircuitFailures,
+                CircuitBreak = TimeSpan.FromSeconds(settings.Llm.AiCircuitBreakSeconds),
+                Prompt = PromptLibrary.Get(settings.Llm.PromptVersion),
                 Canary = canary,
-                RedactPii = settings.RedactPii,
+                RedactPii = settings.Llm.RedactPii,
             };
             return new AiProvider(
                 sp.GetRequiredService<LlmClassifier>(), options, sp.GetRequiredService<ClassificationCache>(),

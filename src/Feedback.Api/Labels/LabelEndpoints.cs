@@ -5,7 +5,7 @@ using Feedback.Analysis;
 using Feedback.Api.Operations;
 using Feedback.Api.Queries;
 using Feedback.Api.Security;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Feedback.Api.Submissions;
 using Microsoft.AspNetCore.Http.HttpResults;
 

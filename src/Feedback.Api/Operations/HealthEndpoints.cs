@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using Feedback.Analysis;
 using Feedback.Api.Redis;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Feedback.Api.Operations;

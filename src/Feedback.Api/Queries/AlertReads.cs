@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Feedback.Api.Queries;

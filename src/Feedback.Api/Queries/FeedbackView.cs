@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 
 namespace Feedback.Api.Queries;
 

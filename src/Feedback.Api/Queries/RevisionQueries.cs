@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Feedback.Api.Security;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Feedback.Analysis;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 
 namespace Feedback.Api.Revisions;
 

@@ -7,7 +7,7 @@ using Feedback.Analysis;
 using Feedback.Api.Alerts;
 using Feedback.Api.Queries;
 using Feedback.Api.Revisions;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Feedback.Api.Security;

@@ -5,7 +5,7 @@ using Feedback.Api.Operations;
 using Feedback.Api.Queries;
 using Feedback.Api.Revisions;
 using Feedback.Api.Security;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

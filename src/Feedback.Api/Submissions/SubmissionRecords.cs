@@ -1,5 +1,5 @@
 using Feedback.Analysis;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 
 namespace Feedback.Api.Submissions;
 

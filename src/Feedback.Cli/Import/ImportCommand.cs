@@ -5,8 +5,7 @@ using System.Threading.Channels;
 using Feedback.Analysis;
 using Feedback.Analysis.Deep;
 using Feedback.Analysis.Local;
-using Feedback.Api.Hosting;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Feedback.Cli.Store;
 using Microsoft.Data.Sqlite;
 using Spectre.Console;
@@ -114,9 +113,9 @@ internal static class ImportCommand
     /// </summary>
     private static void Import(
         ImportReader input, ImportOptions options, HashSet<ImportKey> known, Deferred<DbConnection> connection, Task<Analyzer> analyzer,
-        ServiceSettings settings, ImportSummary summary, Action report)
+        CliSettings settings, ImportSummary summary, Action report)
     {
-        var alertRule = settings.AlertRule;
+        var alertRule = settings.Alerts.AlertRule;
         var now = DateTime.UtcNow;
         var chunks = Channel.CreateBounded<Task<List<PendingRow>>>(InFlightChunks);
 
@@ -164,7 +163,7 @@ internal static class ImportCommand
             }
         });
 
-        if (options.RaiseAlerts || settings.PostgresConnectionString is not null)
+        if (options.RaiseAlerts || settings.Store.PostgresConnectionString is not null)
         {
             // Alerts take the server's own path: grouped with near-duplicates and queued for every channel. So does every
             // row on PostgreSQL, where the server's writer sends a chunk in one round trip and settles keys stored already.

@@ -1,5 +1,5 @@
 using System.Data.Common;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Feedback.Cli.Store;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;

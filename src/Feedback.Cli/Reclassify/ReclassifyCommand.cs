@@ -5,8 +5,7 @@ using Feedback.Analysis;
 using Feedback.Analysis.Deep;
 using Feedback.Analysis.Llm;
 using Feedback.Analysis.Local;
-using Feedback.Api.Hosting;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Feedback.Cli.Store;
 using Spectre.Console;
 
@@ -51,15 +50,15 @@ internal static class ReclassifyCommand
         }
 
         var settings = CliStore.Settings();
-        if (options.UseLlm && !settings.AiConfigured)
+        if (options.UseLlm && !settings.Llm.AiConfigured)
         {
-            await Console.Error.WriteLineAsync(settings.AiProviderEnabled
+            await Console.Error.WriteLineAsync(settings.Llm.AiProviderEnabled
                 ? "No LLM is configured: set OPENAI_API_KEY or OPENAI_BASE_URL (and OPENAI_MODEL) to reclassify with --method ai."
                 : "The LLM is turned off (AI_PROVIDER_ENABLED=false): --method ai has nothing to ask.");
             return 1;
         }
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromMilliseconds(settings.AiTimeoutMs) + TimeSpan.FromSeconds(1) };
+        using var http = new HttpClient { Timeout = TimeSpan.FromMilliseconds(settings.Llm.AiTimeoutMs) + TimeSpan.FromSeconds(1) };
         var classifier = options.UseLlm ? Classifier.Llm(settings, http, options.Concurrency) : Classifier.Local(options.Deep);
         using var connection = options.DryRun ? CliStore.OpenReadOnly(settings) : CliStore.Open(settings);
         var rows = new StoredRows(connection, options.From, options.To);
@@ -77,7 +76,7 @@ internal static class ReclassifyCommand
                     .StartAsync(async progress =>
                     {
                         var task = progress.AddTask("Reclassifying", maxValue: Math.Max(1, total));
-                        await ReclassifyAsync(rows, classifier, writer, settings.AlertRule, summary, options.Concurrency, () =>
+                        await ReclassifyAsync(rows, classifier, writer, settings.Alerts.AlertRule, summary, options.Concurrency, () =>
                         {
                             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
                             task.Description = $"{summary.Read:N0} rows, {summary.Read / Math.Max(seconds, 0.001):N0} rows/s, {summary.Changed:N0} changed";
@@ -88,7 +87,7 @@ internal static class ReclassifyCommand
             }
             else
             {
-                await ReclassifyAsync(rows, classifier, writer, settings.AlertRule, summary, options.Concurrency, static () => { });
+                await ReclassifyAsync(rows, classifier, writer, settings.Alerts.AlertRule, summary, options.Concurrency, static () => { });
             }
         }
 
@@ -203,26 +202,26 @@ internal static class ReclassifyCommand
         }
 
         /// <summary>The LLM as the server configures it (model, prompt, canary, redaction, timeout, circuit), with <paramref name="concurrency"/> calls in flight.</summary>
-        public static Classifier Llm(ServiceSettings settings, HttpClient http, int concurrency)
+        public static Classifier Llm(CliSettings settings, HttpClient http, int concurrency)
         {
-            var timeout = TimeSpan.FromMilliseconds(settings.AiTimeoutMs);
+            var timeout = TimeSpan.FromMilliseconds(settings.Llm.AiTimeoutMs);
             var taxonomy = DeepHeads.Default.Taxonomy;
-            var llm = LlmClassifier.Create(settings.OpenAiBaseUrl, settings.OpenAiApiKey, settings.OpenAiModel, timeout, http, taxonomy);
+            var llm = LlmClassifier.Create(settings.Llm.OpenAiBaseUrl, settings.Llm.OpenAiApiKey, settings.Llm.OpenAiModel, timeout, http, taxonomy);
             var cache = new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System);
             var options = new AiOptions
             {
-                Model = settings.OpenAiModel,
+                Model = settings.Llm.OpenAiModel,
                 CallTimeout = timeout,
                 MaxConcurrency = concurrency,
-                CircuitFailures = settings.AiCircuitFailures,
-                CircuitBreak = TimeSpan.FromSeconds(settings.AiCircuitBreakSeconds),
-                Prompt = PromptLibrary.Get(settings.PromptVersion),
-                Canary = settings.Canary is { } c ? (PromptLibrary.Get(c.Name), c.Percent) : null,
-                RedactPii = settings.RedactPii,
+                CircuitFailures = settings.Llm.AiCircuitFailures,
+                CircuitBreak = TimeSpan.FromSeconds(settings.Llm.AiCircuitBreakSeconds),
+                Prompt = PromptLibrary.Get(settings.Llm.PromptVersion),
+                Canary = settings.Llm.Canary is { } c ? (PromptLibrary.Get(c.Name), c.Percent) : null,
+                RedactPii = settings.Llm.RedactPii,
             };
             var analyzer = new Analyzer(new LocalClassifier(), cache, new AiProvider(llm, options, cache, TimeProvider.System, metrics: null), taxonomy: taxonomy);
-            return new Classifier(analyzer, llm: true, $"the LLM ({settings.OpenAiModel}, prompt {options.Prompt.Name})",
-                $"reclassified by the LLM {settings.OpenAiModel}");
+            return new Classifier(analyzer, llm: true, $"the LLM ({settings.Llm.OpenAiModel}, prompt {options.Prompt.Name})",
+                $"reclassified by the LLM {settings.Llm.OpenAiModel}");
         }
 
         /// <summary>One answer per row, or null where the LLM gave none (the stored answer then stands).</summary>
@@ -257,7 +256,7 @@ internal static class ReclassifyCommand
 
         private RevisionWriter(GroupCommitWriter writer) => _writer = writer;
 
-        public static async Task<RevisionWriter> StartAsync(ServiceSettings settings) => new(await CliStore.StartWriterAsync(settings));
+        public static async Task<RevisionWriter> StartAsync(CliSettings settings) => new(await CliStore.StartWriterAsync(settings));
 
         /// <summary>
         /// Queues every revision at once so the writer commits them together; a store busy with the server's own

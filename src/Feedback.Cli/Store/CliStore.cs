@@ -1,12 +1,12 @@
 using System.Data.Common;
-using Feedback.Api.Alerts;
-using Feedback.Api.Hosting;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using Feedback.Storage.Postgres;
+using Feedback.Storage.Alerts;
 
 namespace Feedback.Cli.Store;
 
@@ -18,30 +18,33 @@ namespace Feedback.Cli.Store;
 /// </summary>
 internal static class CliStore
 {
-    public static ServiceSettings Settings()
+    public static CliSettings Settings()
     {
         var configuration = new ConfigurationBuilder()
             .Add(new DotEnvSource(Path.Combine(Directory.GetCurrentDirectory(), ".env")))
             .AddEnvironmentVariables()
             .Build();
-        var settings = new ServiceSettings();
+        var settings = new CliSettings();
         configuration.Bind(settings);
+        configuration.Bind(settings.Store);
+        configuration.Bind(settings.Alerts);
+        configuration.Bind(settings.Llm);
         return settings;
     }
 
     /// <summary>Whether the store may hold rows already: a PostgreSQL server always may; a SQLite file once it exists.</summary>
-    public static bool MayHoldRows(ServiceSettings settings) =>
-        settings.PostgresConnectionString is not null
-        || File.Exists(Path.GetFullPath(new SqliteConnectionStringBuilder(settings.SqliteConnectionString).DataSource));
+    public static bool MayHoldRows(CliSettings settings) =>
+        settings.Store.PostgresConnectionString is not null
+        || File.Exists(Path.GetFullPath(new SqliteConnectionStringBuilder(settings.Store.SqliteConnectionString).DataSource));
 
     /// <summary>Opens the store, creating it and applying pending migrations when needed.</summary>
-    public static DbConnection Open(ServiceSettings settings) => Open(settings, readOnly: false);
+    public static DbConnection Open(CliSettings settings) => Open(settings, readOnly: false);
 
     /// <summary>
     /// Opens an existing store for reading only (a dry run): nothing is created or migrated, and closing the last
     /// connection to a SQLite file cannot checkpoint the WAL into it, so the file is left exactly as it was.
     /// </summary>
-    public static DbConnection OpenReadOnly(ServiceSettings settings) => Open(settings, readOnly: true);
+    public static DbConnection OpenReadOnly(CliSettings settings) => Open(settings, readOnly: true);
 
     /// <summary>A command with its parameters, named <c>@name</c> in the SQL as both databases take them.</summary>
     public static DbCommand Command(this DbConnection connection, string sql, params (string Name, object Value)[] parameters)
@@ -67,15 +70,15 @@ internal static class CliStore
     /// share the file with a running server; on PostgreSQL it commits as another instance would.
     /// Stop it with <see cref="StopWriterAsync"/>.
     /// </summary>
-    public static async Task<GroupCommitWriter> StartWriterAsync(ServiceSettings settings)
+    public static async Task<GroupCommitWriter> StartWriterAsync(CliSettings settings)
     {
         var health = new StoreHealth(TimeProvider.System);
-        var alerts = new AlertPolicy(settings.AlertSettings, SeverityRules.Load(settings.AlertRulesFile, Analysis.Deep.DeepHeads.Default.Taxonomy));
-        GroupCommitWriter writer = settings.PostgresConnectionString is { } postgres
+        var alerts = settings.Alerts.Policy(Analysis.Deep.DeepHeads.Default.Taxonomy);
+        GroupCommitWriter writer = settings.Store.PostgresConnectionString is { } postgres
             ? new PostgresWriter(
-                NpgsqlDataSource.Create(postgres), new PostgresStoreSettings(postgres, $"cli-{Environment.ProcessId}"), health, alerts,
-                new AlertSignal(), settings, NullLogger<PostgresWriter>.Instance)
-            : new FeedbackWriter(SqliteStoreSettings.From(settings), health, alerts, new AlertSignal(), NullLogger<FeedbackWriter>.Instance);
+                NpgsqlDataSource.Create(postgres), new PostgresStoreSettings(postgres, $"cli-{Environment.ProcessId}", TimeSpan.FromMilliseconds(settings.Llm.AiTimeoutMs)), health, alerts,
+                new AlertSignal(), NullLogger<PostgresWriter>.Instance)
+            : new FeedbackWriter(SqliteStoreSettings.From(settings.Store), health, alerts, new AlertSignal(), NullLogger<FeedbackWriter>.Instance);
         await writer.StartAsync(CancellationToken.None);
         return writer;
     }
@@ -87,8 +90,8 @@ internal static class CliStore
         writer.Dispose();
     }
 
-    private static DbConnection Open(ServiceSettings settings, bool readOnly) =>
-        settings.PostgresConnectionString is { } postgres ? OpenPostgres(postgres, readOnly) : OpenSqlite(settings.SqliteConnectionString, readOnly);
+    private static DbConnection Open(CliSettings settings, bool readOnly) =>
+        settings.Store.PostgresConnectionString is { } postgres ? OpenPostgres(postgres, readOnly) : OpenSqlite(settings.Store.SqliteConnectionString, readOnly);
 
     private static NpgsqlConnection OpenPostgres(string connectionString, bool readOnly)
     {

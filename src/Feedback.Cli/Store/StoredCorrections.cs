@@ -1,6 +1,5 @@
 using System.Data.Common;
 using Feedback.Analysis;
-using Feedback.Api.Hosting;
 
 namespace Feedback.Cli.Store;
 
@@ -18,7 +17,7 @@ internal sealed record CorrectionRow(string Text, Sentiment Sentiment, Topic Top
 internal static class StoredCorrections
 {
     /// <summary>Each labelled message's latest label beside the model's stored answer, by message id.</summary>
-    public static async Task<IReadOnlyList<StoredCorrection>> ReadAllAsync(ServiceSettings settings, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<StoredCorrection>> ReadAllAsync(CliSettings settings, CancellationToken cancellationToken)
     {
         await using var connection = CliStore.Open(settings);
         await using var command = connection.Command(
@@ -42,7 +41,7 @@ internal static class StoredCorrections
     /// The labelled messages as training rows (text, the person's sentiment and topic), by message id. A label whose
     /// topic is not one the classifier knows (a taxonomy changed since) is counted in <c>Unknown</c>, not trained on.
     /// </summary>
-    public static async Task<(IReadOnlyList<CorrectionRow> Rows, int Unknown)> ReadAsync(ServiceSettings settings, CancellationToken cancellationToken)
+    public static async Task<(IReadOnlyList<CorrectionRow> Rows, int Unknown)> ReadAsync(CliSettings settings, CancellationToken cancellationToken)
     {
         var rows = new List<CorrectionRow>();
         var unknown = 0;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Feedback.Api.Storage;
+using Feedback.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 

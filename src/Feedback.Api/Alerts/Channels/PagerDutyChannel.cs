@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Feedback.Storage.Alerts;
 
 namespace Feedback.Api.Alerts.Channels;
 

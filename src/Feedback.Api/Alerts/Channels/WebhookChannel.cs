@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Feedback.Storage.Alerts;
 
 namespace Feedback.Api.Alerts.Channels;
 

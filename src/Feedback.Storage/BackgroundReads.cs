@@ -1,0 +1,76 @@
+using Feedback.Storage.Alerts;
+using Microsoft.EntityFrameworkCore;
+
+namespace Feedback.Storage;
+
+/// <summary>A message in an alert group, as a delivery lists it.</summary>
+internal sealed record AlertedFeedback(long Id, string Sentiment, string Topic, double Confidence, string ConfidenceScore);
+
+/// <summary>A delivery's group as it is now and the messages that joined it (the first 200, oldest first).</summary>
+internal sealed record DeliveryContent(AlertGroup Group, IReadOnlyList<AlertedFeedback> Feedback);
+
+/// <summary>
+/// The reads the background services (alert dispatcher, spike detector) make on their own, without a request: for the
+/// SQLite file in plain ADO.NET (<see cref="SqliteBackgroundReads"/>), so a server nobody reads from never loads EF
+/// Core; for PostgreSQL through the EF model (<see cref="EfBackgroundReads"/>).
+/// </summary>
+internal interface IBackgroundReads
+{
+    /// <summary>How many deliveries are still to be made, due or not.</summary>
+    Task<int> CountPendingDeliveriesAsync(CancellationToken cancellationToken);
+
+    /// <summary>The delivery's group and messages, or null when the delivery is no longer pending or its group is gone.</summary>
+    Task<DeliveryContent?> LoadDeliveryAsync(long deliveryId, long groupId, CancellationToken cancellationToken);
+
+    /// <summary>Negative and mixed messages per topic created in [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    Task<Dictionary<string, int>> CountNegativeByTopicAsync(DateTime from, DateTime to, CancellationToken cancellationToken);
+}
+
+/// <summary>The background reads through EF Core, for the PostgreSQL store.</summary>
+internal sealed class EfBackgroundReads(IServiceScopeFactory scopes) : IBackgroundReads
+{
+    private static readonly string[] Negative = ["negative", "mixed"];
+
+    public async Task<int> CountPendingDeliveriesAsync(CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
+        return await db.AlertDeliveries.CountAsync(d => d.State == "pending", cancellationToken);
+    }
+
+    public async Task<DeliveryContent?> LoadDeliveryAsync(long deliveryId, long groupId, CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
+        if (!await db.AlertDeliveries.AnyAsync(d => d.Id == deliveryId && d.State == "pending", cancellationToken))
+        {
+            return null;
+        }
+
+        var alertGroup = await db.AlertGroups.AsNoTracking().FirstOrDefaultAsync(g => g.Id == groupId, cancellationToken);
+        if (alertGroup is null)
+        {
+            return null;
+        }
+
+        var feedback = await (
+                from alert in db.Alerts.AsNoTracking()
+                join row in db.Feedback.AsNoTracking() on alert.FeedbackId equals row.Id
+                where alert.GroupId == alertGroup.Id
+                orderby alert.Id
+                select new AlertedFeedback(row.Id, row.Sentiment, row.Topic, row.Confidence, row.ConfidenceScore))
+            .Take(200)
+            .ToListAsync(cancellationToken);
+        return new DeliveryContent(alertGroup, feedback);
+    }
+
+    public async Task<Dictionary<string, int>> CountNegativeByTopicAsync(DateTime from, DateTime to, CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
+        return await db.Feedback.AsNoTracking()
+            .Where(f => f.CreatedAt >= from && f.CreatedAt < to && Negative.Contains(f.Sentiment))
+            .GroupBy(f => f.Topic).Select(g => new { Topic = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.Topic, g => g.Count, StringComparer.Ordinal, cancellationToken);
+    }
+}

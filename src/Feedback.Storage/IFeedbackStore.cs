@@ -1,0 +1,78 @@
+using Feedback.Storage.Alerts;
+
+namespace Feedback.Storage;
+
+/// <summary>
+/// Every write the service makes, whichever database holds the rows: <see cref="FeedbackWriter"/> for the SQLite file,
+/// <see cref="PostgresWriter"/> for PostgreSQL. Both group-commit concurrent writes (<see cref="GroupCommitWriter"/>) and
+/// complete a call only once its transaction committed.
+/// </summary>
+internal interface IFeedbackStore
+{
+    /// <summary>Stores one message (and its alert); completes when committed.</summary>
+    /// <exception cref="StoreUnavailableException">The store cannot take writes now.</exception>
+    Task<WriteResult> WriteAsync(NewFeedback item, CancellationToken cancellationToken);
+
+    /// <summary>Writes many messages in one transaction: all are committed, or none.</summary>
+    Task<IReadOnlyList<WriteResult>> WriteBatchAsync(IReadOnlyList<NewFeedback> items, CancellationToken cancellationToken);
+
+    /// <summary>Applies a revision; false when the row was no longer provisional (already revised).</summary>
+    Task<bool> ReviseAsync(Revision revision, CancellationToken cancellationToken);
+
+    /// <summary>Stores a person's label beside a message's answer; false when there is no such message.</summary>
+    Task<bool> LabelAsync(NewLabel label, CancellationToken cancellationToken);
+
+    /// <summary>Commits a tiny heartbeat row, proving the store takes writes now.</summary>
+    Task<bool> ProbeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records a delivery attempt; false when the delivery no longer exists or was delivered already.</summary>
+    Task<bool> RecordAttemptAsync(DeliveryAttempt attempt, CancellationToken cancellationToken);
+
+    /// <summary>Resolves a group; false when it does not exist or was already resolved.</summary>
+    Task<bool> ResolveGroupAsync(GroupResolution resolution, CancellationToken cancellationToken);
+
+    /// <summary>Raises a spike alert; false when this topic already had one for that hour.</summary>
+    Task<bool> RaiseSpikeAsync(TopicSpike spike, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A message to store, with the alert it raises when <see cref="RaiseAlert"/> is set, in the group instances
+/// agreed on in Redis when <see cref="Group"/> is set. <see cref="Followed"/> says this instance follows the LLM call
+/// of a provisional answer, so no other instance's sweep should ask again while that call may still answer.
+/// </summary>
+internal sealed record NewFeedback(FeedbackRecord Record, bool RaiseAlert, SharedGroup? Group = null, bool Followed = false);
+
+/// <summary>
+/// Replaces a provisional answer. <see cref="Answer"/> holds the new labels (sentiment, topic, scores,
+/// method, model, prompt version), or is null when the LLM gave no answer and the local one becomes final.
+/// <see cref="ReplacesFinal"/> lets it replace a final answer too (reclassify); otherwise a row no longer
+/// provisional is left alone, so a late LLM answer cannot overwrite a later one.
+/// </summary>
+internal sealed record Revision(long FeedbackId, FeedbackRecord? Answer, bool RaiseAlert, string Reason, DateTime At, bool ReplacesFinal = false);
+
+/// <summary>A person's sentiment and topic (wire names) for a stored message, set by the API key named <see cref="By"/>.</summary>
+internal sealed record NewLabel(long FeedbackId, string Sentiment, string Topic, DateTime At, string By);
+
+/// <summary>What became of a write.</summary>
+internal enum WriteOutcome
+{
+    /// <summary>A new row was committed.</summary>
+    Created,
+
+    /// <summary>The Idempotency-Key was seen with the same body: the earlier row is returned.</summary>
+    Replayed,
+
+    /// <summary>The Idempotency-Key was seen with a different body.</summary>
+    KeyReused,
+}
+
+internal sealed record WriteResult(WriteOutcome Outcome, FeedbackRecord Record);
+
+/// <summary>A delivery attempt's outcome: delivered, or to be tried again at <see cref="NextAttemptAt"/>.</summary>
+internal sealed record DeliveryAttempt(long DeliveryId, bool Delivered, DateTime At, DateTime NextAttemptAt, string? Error);
+
+/// <summary>An operator closed a group (POST /alerts/{id}/resolve).</summary>
+internal sealed record GroupResolution(long GroupId, DateTime At);
+
+/// <summary>A topic's negative count far above its baseline; one group per topic and hour.</summary>
+internal sealed record TopicSpike(string Topic, string Severity, string Summary, string DedupKey, DateTime At);

@@ -1,0 +1,301 @@
+using Feedback.Storage.Alerts;
+using Npgsql;
+
+namespace Feedback.Storage.Postgres;
+
+internal sealed partial class PostgresWriter
+{
+    /// <summary>The statements of one group commit, on its connection and transaction.</summary>
+    private sealed class Session(NpgsqlConnection connection, NpgsqlTransaction transaction, AlertGrouping grouping)
+    {
+        /// <summary>
+        /// Whether a group has a PagerDuty delivery. Only a critical group can have one (PagerDuty is queued for critical
+        /// groups only, and a group's severity never falls), so the others are spared the lookup.
+        /// </summary>
+        private const string PagedColumn =
+            "CASE WHEN severity = 'critical' THEN EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.group_id = alert_groups.id " +
+            $"AND d.channel = '{AlertGrouping.PagerDuty}') ELSE false END";
+
+        public NpgsqlConnection Connection { get; } = connection;
+
+        public NpgsqlTransaction Transaction { get; } = transaction;
+
+        /// <summary>True when this transaction queued a delivery that did not exist before, worth waking the dispatcher for.</summary>
+        public bool AlertsQueued { get; private set; }
+
+        public static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
+
+        public async Task<Dictionary<string, FeedbackRecord>> FindByIdempotencyKeysAsync(string[] keys)
+        {
+            await using var command = Command(
+                $"SELECT id, {FeedbackColumns} FROM feedback WHERE idempotency_key = ANY(@keys)", ("keys", keys));
+            await using var reader = await command.ExecuteReaderAsync();
+            var found = new Dictionary<string, FeedbackRecord>(StringComparer.Ordinal);
+            while (await reader.ReadAsync())
+            {
+                var record = FeedbackRowBinding.Read(reader);
+                found[record.IdempotencyKey!] = record;
+            }
+
+            return found;
+        }
+
+        /// <summary>
+        /// Grouping reads the open groups of a topic and then joins or creates one; two instances doing that at once
+        /// would each create a group for the same complaint. A transaction-scoped advisory lock per topic makes them
+        /// take turns, and taking the locks in name order keeps two transactions from waiting on each other.
+        /// </summary>
+        public async Task LockTopicsAsync(IEnumerable<string> topics)
+        {
+            foreach (var topic in topics.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            {
+                await ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext('feedback.alert_groups:' || @topic))", ("topic", topic));
+            }
+        }
+
+        /// <summary>
+        /// Stores an alert for a stored message where <see cref="AlertGrouping"/> puts it, with the deliveries it names, as
+        /// <see cref="FeedbackWriter"/> does. The groups it may join are read under the topic's lock
+        /// (<see cref="LockTopicsAsync"/>): the topic's newest open ones, or, with a <paramref name="shared"/> group
+        /// (instances agreeing through Redis), the row carrying its key.
+        /// </summary>
+        public async Task InsertAlertAsync(FeedbackRecord r, SharedGroup? shared = null)
+        {
+            var at = Utc(r.CreatedAt);
+            var stored = shared is null ? null : await FindSharedGroupAsync(shared);
+            var recent = AlertGrouping.GroupsAlone(stored) ? await RecentGroupsAsync(r.Topic, grouping.JoinableSince(at)) : [];
+            var decision = grouping.Decide(new RaisedAlert(r.Topic, r.Text, r.Confidence, at), stored, recent);
+            long groupId;
+            if (decision is AlertJoinsGroup join)
+            {
+                groupId = join.Group.Id;
+                await ExecuteAsync(
+                    "UPDATE alert_groups SET count = @count, last_at = @at, severity = @severity WHERE id = @id",
+                    ("count", join.Group.Count), ("at", at), ("severity", join.Group.Severity), ("id", groupId));
+            }
+            else
+            {
+                var open = (AlertOpensGroup)decision;
+                groupId = (long)(await ExecuteAsync(
+                    "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
+                    "VALUES ('feedback', @topic, @severity, @fingerprint, @first_at, @at, @count, 'open', @dedup, @summary) RETURNING id",
+                    ("topic", open.Topic), ("severity", open.Severity), ("fingerprint", open.Fingerprint), ("first_at", Utc(open.FirstAt)),
+                    ("at", at), ("count", open.Count), ("dedup", open.DedupKey), ("summary", open.Summary)))!;
+            }
+
+            foreach (var delivery in decision.Deliveries)
+            {
+                await QueueDeliveryAsync(groupId, delivery.Kind, delivery.Channel, delivery.Due, at);
+            }
+
+            await ExecuteAsync(
+                "INSERT INTO alerts (feedback_id, sentiment, topic, confidence, state, created_at, group_id, severity) " +
+                "VALUES (@feedback_id, @sentiment, @topic, @confidence, 'open', @created_at, @group_id, @severity)",
+                ("feedback_id", r.Id), ("sentiment", r.Sentiment), ("topic", r.Topic), ("confidence", r.Confidence),
+                ("created_at", at), ("group_id", groupId), ("severity", decision.Severity));
+        }
+
+        /// <summary>
+        /// Replaces a provisional answer, as <see cref="FeedbackWriter"/> does; the row is locked first, so two instances
+        /// revising it at once apply one revision and the other sees it final.
+        /// </summary>
+        public async Task<bool> ReviseAsync(Revision revision)
+        {
+            RevisedAnswer? previous;
+            await using (var current = Command(
+                $"SELECT {RevisedAnswer.Columns} FROM feedback WHERE id = @id FOR UPDATE",
+                ("id", revision.FeedbackId)))
+            await using (var reader = await current.ExecuteReaderAsync())
+            {
+                previous = await reader.ReadAsync() ? RevisedAnswer.Read(reader) : null;
+            }
+
+            if (previous is null || !previous.Accepts(revision))
+            {
+                return false;
+            }
+
+            var answer = revision.Answer;
+            if (answer is null)
+            {
+                await ExecuteAsync(
+                    "UPDATE feedback SET status = 'final', claimed_by = NULL, lease_until = NULL WHERE id = @id", ("id", revision.FeedbackId));
+            }
+            else
+            {
+                await ExecuteAsync(
+                    "UPDATE feedback SET sentiment = @sentiment, topic = @topic, confidence = @confidence, confidence_score = @confidence_score, " +
+                    "score_positive = @score_positive, score_negative = @score_negative, score_neutral = @score_neutral, score_mixed = @score_mixed, " +
+                    "processing_method = @processing_method, prompt_version = @prompt_version, model = @model, alert_triggered = @alert_triggered, " +
+                    "topic_scores = @topic_scores, status = 'final', claimed_by = NULL, lease_until = NULL WHERE id = @id",
+                    ("sentiment", answer.Sentiment), ("topic", answer.Topic), ("confidence", answer.Confidence), ("confidence_score", answer.ConfidenceScore),
+                    ("score_positive", answer.ScorePositive), ("score_negative", answer.ScoreNegative), ("score_neutral", answer.ScoreNeutral),
+                    ("score_mixed", answer.ScoreMixed), ("processing_method", answer.ProcessingMethod), ("prompt_version", answer.PromptVersion),
+                    ("model", answer.Model), ("alert_triggered", revision.RaiseAlert), ("topic_scores", answer.TopicScores), ("id", revision.FeedbackId));
+
+                if (revision.RaiseAlert && !previous.Alert)
+                {
+                    answer.Id = revision.FeedbackId;
+                    answer.Text = previous.Text;
+                    answer.CreatedAt = revision.At;
+                    await LockTopicsAsync([answer.Topic]);
+                    await InsertAlertAsync(answer);
+                }
+                else if (!revision.RaiseAlert && previous.Alert)
+                {
+                    await ExecuteAsync("UPDATE alerts SET state = 'superseded' WHERE feedback_id = @id AND state = 'open'", ("id", revision.FeedbackId));
+                }
+            }
+
+            await ExecuteAsync(
+                "INSERT INTO feedback_revisions (feedback_id, revised_at, previous_sentiment, previous_topic, previous_confidence, previous_method, " +
+                "sentiment, topic, confidence, method, prompt_version, model, reason) VALUES (@feedback_id, @revised_at, @previous_sentiment, " +
+                "@previous_topic, @previous_confidence, @previous_method, @sentiment, @topic, @confidence, @method, @prompt_version, @model, @reason)",
+                ("feedback_id", revision.FeedbackId), ("revised_at", Utc(revision.At)), ("previous_sentiment", previous.Sentiment),
+                ("previous_topic", previous.Topic), ("previous_confidence", previous.Confidence), ("previous_method", previous.Method),
+                ("sentiment", answer?.Sentiment ?? previous.Sentiment), ("topic", answer?.Topic ?? previous.Topic),
+                ("confidence", answer?.Confidence ?? previous.Confidence), ("method", answer?.ProcessingMethod ?? previous.Method),
+                ("prompt_version", answer?.PromptVersion), ("model", answer?.Model ?? ""), ("reason", revision.Reason));
+            return true;
+        }
+
+        /// <summary>Adds a label row, as <see cref="FeedbackWriter"/> does; false when the message does not exist.</summary>
+        public async Task<bool> LabelAsync(NewLabel label) =>
+            await ExecuteAsync(
+                "INSERT INTO labels (feedback_id, sentiment, topic, labelled_at, labelled_by) " +
+                "SELECT @feedback_id, @sentiment, @topic, @labelled_at, @labelled_by WHERE EXISTS (SELECT 1 FROM feedback WHERE id = @feedback_id) RETURNING id",
+                ("feedback_id", label.FeedbackId), ("sentiment", label.Sentiment), ("topic", label.Topic), ("labelled_at", Utc(label.At)),
+                ("labelled_by", label.By)) is not null;
+
+        /// <summary>Records an attempt and gives up the claim: a failed delivery is claimable again (by anyone) when it is due.</summary>
+        public async Task<bool> RecordAttemptAsync(DeliveryAttempt attempt) =>
+            await ExecuteAsync(
+                "UPDATE alert_deliveries SET attempts = attempts + 1, state = @state, next_attempt_at = @next, last_error = @error, " +
+                "delivered_at = @delivered, claimed_by = NULL, lease_until = NULL WHERE id = @id AND state = 'pending' RETURNING 1",
+                ("state", attempt.Delivered ? "delivered" : "pending"), ("next", Utc(attempt.NextAttemptAt)), ("error", attempt.Error),
+                ("delivered", attempt.Delivered ? Utc(attempt.At) : null), ("id", attempt.DeliveryId)) is not null;
+
+        public async Task<bool> ResolveGroupAsync(GroupResolution resolution)
+        {
+            var at = Utc(resolution.At);
+            var resolved = await ExecuteAsync(
+                "UPDATE alert_groups SET state = 'resolved', resolved_at = @at WHERE id = @id AND state = 'open' RETURNING id",
+                ("at", at), ("id", resolution.GroupId)) is not null;
+            if (!resolved)
+            {
+                return false;
+            }
+
+            await ExecuteAsync("UPDATE alerts SET state = 'resolved' WHERE group_id = @id AND state = 'open'", ("id", resolution.GroupId));
+            var paged = await HasDeliveryAsync(resolution.GroupId, AlertGrouping.PagerDuty);
+            if (AlertGrouping.ResolutionDelivery(paged, at) is { } delivery)
+            {
+                await QueueDeliveryAsync(resolution.GroupId, delivery.Kind, delivery.Channel, delivery.Due, at);
+            }
+
+            return true;
+        }
+
+        public async Task<bool> RaiseSpikeAsync(TopicSpike spike)
+        {
+            var at = Utc(spike.At);
+            var groupId = await ExecuteAsync(
+                "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
+                "VALUES ('spike', @topic, @severity, 0, @at, @at, 1, 'open', @dedup, @summary) ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+                ("topic", spike.Topic), ("severity", spike.Severity), ("at", at), ("dedup", spike.DedupKey), ("summary", spike.Summary));
+            if (groupId is not long id)
+            {
+                return false;
+            }
+
+            foreach (var delivery in grouping.SpikeDeliveries(spike.Severity, at))
+            {
+                await QueueDeliveryAsync(id, delivery.Kind, delivery.Channel, delivery.Due, at);
+            }
+
+            return true;
+        }
+
+        public async Task HeartbeatAsync(DateTime at) =>
+            await ExecuteAsync(
+                "INSERT INTO store_heartbeat (id, at) VALUES (1, @at) ON CONFLICT (id) DO UPDATE SET at = excluded.at", ("at", Utc(at)));
+
+        /// <summary>
+        /// The topic's newest open groups that started at <paramref name="since"/> or later, as many as
+        /// <see cref="AlertGrouping.RecentGroups"/>, oldest first: those are the only ones an alert may join.
+        /// </summary>
+        private async Task<List<OpenAlertGroup>> RecentGroupsAsync(string topic, DateTime since)
+        {
+            await using var command = Command(
+                $"SELECT id, fingerprint, severity, count, first_at, {PagedColumn} FROM alert_groups " +
+                "WHERE kind = 'feedback' AND state = 'open' AND topic = @topic AND first_at >= @since " +
+                $"ORDER BY first_at DESC, id DESC LIMIT {AlertGrouping.RecentGroups}",
+                ("topic", topic), ("since", since));
+            await using var reader = await command.ExecuteReaderAsync();
+            var groups = new List<OpenAlertGroup>();
+            while (await reader.ReadAsync())
+            {
+                groups.Add(new OpenAlertGroup(
+                    reader.GetInt64(0), topic, reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3), reader.GetDateTime(4), reader.GetBoolean(5)));
+            }
+
+            groups.Reverse();
+            return groups;
+        }
+
+        /// <summary>The shared group's row here: open, resolved already (its key is taken and cannot be inserted again), or none yet.</summary>
+        private async Task<StoredSharedGroup> FindSharedGroupAsync(SharedGroup shared)
+        {
+            await using var command = Command(
+                $"SELECT id, topic, fingerprint, severity, count, first_at, state, {PagedColumn} FROM alert_groups WHERE dedup_key = @dedup",
+                ("dedup", shared.DedupKey));
+            await using var reader = await command.ExecuteReaderAsync();
+            if (!await reader.ReadAsync())
+            {
+                return new StoredSharedGroup(shared, null, Resolved: false);
+            }
+
+            if (reader.GetString(6) != "open")
+            {
+                return new StoredSharedGroup(shared, null, Resolved: true);
+            }
+
+            var row = new OpenAlertGroup(
+                reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), reader.GetInt32(4), reader.GetDateTime(5),
+                reader.GetBoolean(7));
+            return new StoredSharedGroup(shared, row, Resolved: false);
+        }
+
+        private async Task<bool> HasDeliveryAsync(long groupId, string channel) =>
+            await ExecuteAsync(
+                "SELECT 1 FROM alert_deliveries WHERE group_id = @group AND channel = @channel LIMIT 1", ("group", groupId), ("channel", channel)) is not null;
+
+        /// <summary>Queues one delivery; a second of the same kind for the same group and channel is ignored (unique index).</summary>
+        private async Task QueueDeliveryAsync(long groupId, string kind, string channel, DateTime due, DateTime now)
+        {
+            await using var command = Command(
+                "INSERT INTO alert_deliveries (group_id, kind, channel, state, attempts, next_attempt_at, created_at) " +
+                "VALUES (@group, @kind, @channel, 'pending', 0, @due, @now) ON CONFLICT (group_id, kind, channel) DO NOTHING",
+                ("group", groupId), ("kind", kind), ("channel", channel), ("due", Utc(due)), ("now", Utc(now)));
+            AlertsQueued |= await command.ExecuteNonQueryAsync() > 0;
+        }
+
+        private async Task<object?> ExecuteAsync(string sql, params (string Name, object? Value)[] parameters)
+        {
+            await using var command = Command(sql, parameters);
+            var result = await command.ExecuteScalarAsync();
+            return result is DBNull ? null : result;
+        }
+
+        private NpgsqlCommand Command(string sql, params (string Name, object? Value)[] parameters)
+        {
+            var command = new NpgsqlCommand(sql, Connection, Transaction);
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            }
+
+            return command;
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using Feedback.Storage.Alerts;
+using Microsoft.Data.Sqlite;
+
+namespace Feedback.Storage;
+
+/// <summary>
+/// Read connections on the SQLite file for work that runs without a request, from Microsoft.Data.Sqlite's pool. The file
+/// is in WAL mode, so these reads never wait for the writer, nor it for them.
+/// </summary>
+internal sealed class SqliteReadConnections(SqliteStoreSettings store)
+{
+    private readonly string _connectionString = SqliteStore.ReadConnectionString(store);
+
+    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+}
+
+/// <summary>
+/// The background services' reads on the SQLite file in plain SQL: through EF Core they loaded and compiled its query
+/// pipeline within seconds of every start (tens of MB of resident memory) and cost CPU on every alert sent.
+/// </summary>
+internal sealed class SqliteBackgroundReads(SqliteReadConnections connections) : IBackgroundReads
+{
+    /// <summary>As many messages as a summary lists.</summary>
+    private const int MessagesPerGroup = 200;
+
+    public async Task<int> CountPendingDeliveriesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM alert_deliveries WHERE state = 'pending'";
+        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async Task<DeliveryContent?> LoadDeliveryAsync(long deliveryId, long groupId, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1 FROM alert_deliveries WHERE id = $id AND state = 'pending'";
+        command.Parameters.AddWithValue("$id", deliveryId);
+        if (await command.ExecuteScalarAsync(cancellationToken) is null)
+        {
+            return null;
+        }
+
+        command.Parameters.Clear();
+        command.CommandText =
+            "SELECT id, kind, topic, severity, fingerprint, first_at, last_at, count, state, resolved_at, dedup_key, summary " +
+            "FROM alert_groups WHERE id = $group";
+        command.Parameters.AddWithValue("$group", groupId);
+        AlertGroup group;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            group = new AlertGroup
+            {
+                Id = reader.GetInt64(0),
+                Kind = reader.GetString(1),
+                Topic = reader.GetString(2),
+                Severity = reader.GetString(3),
+                Fingerprint = reader.GetInt64(4),
+                FirstAt = reader.GetDateTime(5),
+                LastAt = reader.GetDateTime(6),
+                Count = reader.GetInt32(7),
+                State = reader.GetString(8),
+                ResolvedAt = reader.IsDBNull(9) ? null : reader.GetDateTime(9),
+                DedupKey = reader.IsDBNull(10) ? null : reader.GetString(10),
+                Summary = reader.GetString(11),
+            };
+        }
+
+        command.CommandText =
+            "SELECT f.id, f.sentiment, f.topic, f.confidence, f.confidence_score FROM alerts a JOIN feedback f ON f.id = a.feedback_id " +
+            $"WHERE a.group_id = $group ORDER BY a.id LIMIT {MessagesPerGroup}";
+        var feedback = new List<AlertedFeedback>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                feedback.Add(new AlertedFeedback(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetDouble(3), reader.GetString(4)));
+            }
+        }
+
+        return new DeliveryContent(group, feedback);
+    }
+
+    public async Task<Dictionary<string, int>> CountNegativeByTopicAsync(DateTime from, DateTime to, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+
+        // DateTime parameters are written as the same text the writer stores, so the comparison is the text's order.
+        command.CommandText =
+            "SELECT topic, count(*) FROM feedback " +
+            "WHERE created_at >= $from AND created_at < $to AND sentiment IN ('negative', 'mixed') GROUP BY topic";
+        command.Parameters.AddWithValue("$from", from);
+        command.Parameters.AddWithValue("$to", to);
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            counts[reader.GetString(0)] = reader.GetInt32(1);
+        }
+
+        return counts;
+    }
+}
