@@ -78,13 +78,30 @@ wait_until() {
   return 1
 }
 
+# Whether the servers the state file names answer.
+alive() {
+  local PG_BIN="" FEEDBACK_TEST_POSTGRES="" FEEDBACK_TEST_REDIS=""
+  # shellcheck disable=SC1090
+  . "$state"
+  [ -n "$FEEDBACK_TEST_POSTGRES" ] && [ -n "$FEEDBACK_TEST_REDIS" ] || return 1
+  local pg_port=${FEEDBACK_TEST_POSTGRES#*Port=}
+  pg_port=${pg_port%%;*}
+  "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$pg_port" >/dev/null 2>&1 &&
+    redis-cli -h "${FEEDBACK_TEST_REDIS%:*}" -p "${FEEDBACK_TEST_REDIS##*:}" ping >/dev/null 2>&1
+}
+
 start() {
   local durable=0
   [ "${1:-}" = "--durable" ] && durable=1
   if [ -f "$state" ]; then
-    log "already running (stop them first); their settings:"
-    print_env
-    return 0
+    if alive; then
+      log "already running (stop them first); their settings:"
+      print_env
+      return 0
+    fi
+    # A state file left by servers that died (a reboot, their directory removed): start afresh.
+    log "the servers of $state no longer answer; starting new ones"
+    stop
   fi
 
   install_missing
