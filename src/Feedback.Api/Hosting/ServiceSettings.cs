@@ -293,7 +293,8 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
         {
             if (!string.IsNullOrWhiteSpace(value) && (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
             {
-                failures.Add($"{variable} must be an http(s) URL (got '{value}').");
+                // The value is not echoed: a webhook URL carries its secret, and start-up errors end in container logs.
+                failures.Add($"{variable} must be an absolute http(s) URL; the value set is not (it is not shown, as webhook URLs hold secrets).");
             }
         }
 

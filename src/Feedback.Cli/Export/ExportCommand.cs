@@ -144,6 +144,17 @@ internal static class ExportCommand
         _ => Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture) ?? "",
     };
 
-    private static string Quote(string value) =>
-        value.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    /// <summary>
+    /// A CSV cell. One that a spreadsheet would read as a formula (it starts with =, +, -, @, a tab or a carriage
+    /// return: customers write the text) gets a leading apostrophe, so opening the export runs nothing.
+    /// </summary>
+    private static string Quote(string value)
+    {
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+        {
+            value = "'" + value;
+        }
+
+        return value.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    }
 }
