@@ -36,7 +36,7 @@ internal static class AccuracyReport
         md.Append("# Accuracy of the local classifiers\n\n");
         md.Append(CultureInfo.InvariantCulture, $"Regenerate with `{command}` (the data directory is an argument; it defaults to `../shared/data`).\n");
         md.Append(CultureInfo.InvariantCulture, $"Held-out split: a row is held out when the FNV-1a hash of its UTF-8 text falls in the lowest {DataSplit.HeldOutPercent} of 100 buckets; the model never trains on those rows.\n");
-        md.Append(CultureInfo.InvariantCulture, $"Classifiers: VADER-only = `{LexiconClassifier.CurrentVersion}` (lexicon and rules), trained = `{LocalClassifier.CurrentVersion}` (the lexical model, `CLASSIFIER=fast`), deep = `{deep.Version}` (all-MiniLM-L6-v2 with heads trained on `{inDomainPath}` and a sample of the shared sets, the default).\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"Classifiers: VADER-only = `{LexiconClassifier.CurrentVersion}` (lexicon and rules), trained = `{LocalClassifier.CurrentVersion}` (the lexical model, `CLASSIFIER=fast`), deep = `{deep.Version}` (all-MiniLM-L6-v2 with heads trained on `{inDomainPath}` and the examples of `training/taxonomy.json`, the default).\n\n");
         md.Append("Macro-F1 is over every class seen as truth or prediction (as `./run.sh eval` reports it); \"labelled-class\" macro-F1 averages only the classes the set labels.\n\n");
 
         var rows = TrainingData.Load(dataDirectory).Where(r => r.IsHeldOut).ToList();
