@@ -20,8 +20,8 @@ internal static class DeepTraining
 
     /// <summary>
     /// Bump when the heads, their inputs or their training data change what any text is classified as. A taxonomy file
-    /// other than the shipped one adds its fingerprint (<c>deep-2+1a2b3c4d</c>), so answers cached under other topics are
-    /// not served for it.
+    /// other than the shipped one adds its fingerprint (<c>deep-2+t1a2b3c4d</c>), corrections theirs
+    /// (<c>deep-2+labels5e6f7a8b</c>), so answers cached for other heads are not served for these.
     /// </summary>
     public const string Version = "deep-2";
 
@@ -63,12 +63,12 @@ internal static class DeepTraining
         var suffix = new List<string>();
         if (taxonomy.Fingerprint() != Taxonomy.ShippedFingerprint)
         {
-            suffix.Add(taxonomy.Fingerprint());
+            suffix.Add("t" + taxonomy.Fingerprint());
         }
 
         if (extra is { Count: > 0 })
         {
-            suffix.Add("c" + CorrectionsFingerprint(extra));
+            suffix.Add("labels" + CorrectionsFingerprint(extra));
         }
 
         var version = suffix.Count == 0 ? Version : $"{Version}+{string.Join('.', suffix)}";
