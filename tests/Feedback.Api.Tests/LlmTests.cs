@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Text.Json;
 using Feedback.Api.Tests.Infrastructure;
@@ -380,3 +381,31 @@ public abstract class LlmTests(StoreKind store) : IAsyncLifetime
 public sealed class LlmOnSqliteTests() : LlmTests(StoreKind.Sqlite);
 
 public sealed class LlmOnPostgresTests() : LlmTests(StoreKind.Postgres);
+
+/// <summary>
+/// The classifier keeps one LLM client for the life of the process, so the factory never rotates its handler; since
+/// .NET 9 its default primary handler renews connections (PooledConnectionLifetime), which is what keeps DNS changes
+/// followed. This guards that no custom handler takes it away.
+/// </summary>
+public sealed class LlmConnectionTests
+{
+    [Fact]
+    public void The_llm_client_renews_its_connections_so_a_changed_dns_answer_is_followed()
+    {
+        using var app = new FeedbackApp(new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1",
+            ["OPENAI_API_KEY"] = "sk-test",
+            ["OPENAI_MODEL"] = "test-model",
+        });
+
+        var handler = app.Services.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler("llm");
+        while (handler is DelegatingHandler delegating)
+        {
+            handler = delegating.InnerHandler!;
+        }
+
+        var sockets = handler.ShouldBeOfType<SocketsHttpHandler>();
+        sockets.PooledConnectionLifetime.ShouldBeLessThanOrEqualTo(TimeSpan.FromMinutes(5));
+    }
+}
