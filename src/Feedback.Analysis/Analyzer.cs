@@ -293,12 +293,7 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
         }
 
         var folded = scores.Over(Taxonomy);
-        var best = 0;
-        for (var i = 1; i < folded.Length; i++)
-        {
-            best = folded[i] > folded[best] ? i : best;
-        }
-
+        var best = Probabilities.Argmax(folded);
         return lexical with { Topic = Taxonomy.Topics[best], TopicConfidence = folded[best] };
     }
 

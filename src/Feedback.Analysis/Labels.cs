@@ -65,8 +65,14 @@ public readonly record struct Topic
     /// <summary>Any well-formed topic name: stored answers and labels may name topics of an earlier taxonomy.</summary>
     public static bool TryParse(string? text, out Topic value)
     {
-        value = IsValidName(text) ? new Topic(text!) : default;
-        return IsValidName(text);
+        if (!IsValidName(text))
+        {
+            value = default;
+            return false;
+        }
+
+        value = new Topic(text!);
+        return true;
     }
 
     /// <summary>One of the contract's six only.</summary>

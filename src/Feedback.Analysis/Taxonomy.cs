@@ -90,6 +90,7 @@ public sealed class Taxonomy
         Definitions = definitions;
         Topics = [.. definitions.Select(d => d.Topic)];
         Fallback = fallback;
+        IsBuiltIn = Topics.SequenceEqual(Topic.BuiltIn);
     }
 
     /// <summary>The contract's six with no examples: what a model trained before taxonomies existed means.</summary>
@@ -103,7 +104,7 @@ public sealed class Taxonomy
     public Topic Fallback { get; }
 
     /// <summary>True when the topics are the contract's six in their order (descriptions and examples may differ).</summary>
-    public bool IsBuiltIn => Topics.SequenceEqual(Topic.BuiltIn);
+    public bool IsBuiltIn { get; }
 
     public int IndexOf(Topic topic) => indexes.TryGetValue(topic, out var index) ? index : -1;
 

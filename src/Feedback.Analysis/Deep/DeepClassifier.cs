@@ -55,7 +55,7 @@ public sealed class DeepClassifier : ILocalClassifier
         var (sentimentP, topicP) = Heads.Predict(input);
         var scores = new SentimentScores(sentimentP[0], sentimentP[1], sentimentP[2], sentimentP[3]);
         var sentiment = scores.Top();
-        var best = Argmax(topicP);
+        var best = Probabilities.Argmax(topicP);
         var topic = Heads.Taxonomy.Topics[best];
         IReadOnlyList<string> reasons = explain ? Reasons(lexical, scores, sentiment, topic, topicP[best]) : [];
         return new Classification(sentiment, topic, scores[sentiment], scores, lexical.Language, reasons)
@@ -92,16 +92,5 @@ public sealed class DeepClassifier : ILocalClassifier
 
         reasons.AddRange(lexical.Reasons.Skip(1));
         return reasons;
-    }
-
-    private static int Argmax(IReadOnlyList<double> values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Count; i++)
-        {
-            best = values[i] > values[best] ? i : best;
-        }
-
-        return best;
     }
 }

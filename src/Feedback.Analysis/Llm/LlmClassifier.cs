@@ -1,4 +1,5 @@
 using System.ClientModel;
+using System.Collections.Concurrent;
 using System.ClientModel.Primitives;
 using System.Net;
 using System.Text.Json;
@@ -37,6 +38,9 @@ public sealed class LlmClassifier(IChatClient client, string model, Taxonomy? ta
 {
     private readonly Taxonomy taxonomy = taxonomy ?? Taxonomy.BuiltIn;
     private readonly JsonElement schema = SchemaFor(taxonomy ?? Taxonomy.BuiltIn);
+
+    // Each prompt as the taxonomy makes it, once: a taxonomy other than the built-in one rewrites the prompt's text.
+    private readonly ConcurrentDictionary<PromptVersion, string> systemPrompts = new(ReferenceEqualityComparer.Instance);
 
     public string Model { get; } = model;
 
@@ -79,7 +83,7 @@ public sealed class LlmClassifier(IChatClient client, string model, Taxonomy? ta
             MaxOutputTokens = 60,
             ResponseFormat = ChatResponseFormat.ForJsonSchema(schema, "feedback_labels", "Sentiment, topic and confidence of one customer message."),
         };
-        ChatMessage[] messages = [new(ChatRole.System, prompt.For(taxonomy)), new(ChatRole.User, UserMessage(text))];
+        ChatMessage[] messages = [new(ChatRole.System, systemPrompts.GetOrAdd(prompt, p => p.For(this.taxonomy))), new(ChatRole.User, UserMessage(text))];
 
         ChatResponse response;
         try

@@ -73,7 +73,7 @@ public sealed class LocalClassifier : ILocalClassifier
             : new SentimentScores(sentimentLogits[0], sentimentLogits[1], sentimentLogits[2], sentimentLogits[3]);
 
         Probabilities.Softmax(topicLogits, model.TopicTemperature);
-        var topic = analysed.Tokens.Count == 0 ? Topic.General : Topic.BuiltIn[Argmax(topicLogits)];
+        var topic = analysed.Tokens.Count == 0 ? Topic.General : Topic.BuiltIn[Probabilities.Argmax(topicLogits)];
         var topicConfidence = analysed.Tokens.Count == 0 ? 0.5 : model.TopicConfidence(topicLogits[topic.BuiltInIndex]);
 
         if (scores.Top() == Sentiment.Mixed && !HasPraiseClause(analysed))
@@ -352,15 +352,4 @@ public sealed class LocalClassifier : ILocalClassifier
 
     private static string Excerpt(string text, int start, int length) =>
         length <= ReasonTextLength ? text.Substring(start, length) : string.Concat(text.AsSpan(start, ReasonTextLength - 1), "…");
-
-    private static int Argmax(ReadOnlySpan<double> values)
-    {
-        var best = 0;
-        for (var c = 1; c < values.Length; c++)
-        {
-            best = values[c] > values[best] ? c : best;
-        }
-
-        return best;
-    }
 }

@@ -175,7 +175,7 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
             }
         }
 
-        var accuracy = logits.Average(x => Argmax(x.Logits) == x.Label ? 1.0 : 0);
+        var accuracy = logits.Average(x => Analysis.Probabilities.Argmax(x.Logits) == x.Label ? 1.0 : 0);
         Note(string.Create(CultureInfo.InvariantCulture,
             $"{task}: held-out accuracy {accuracy:0.000}, temperature {best:0.00}, ECE {Ece(logits, 1):0.000} before, {Ece(logits, best):0.000} after"));
         return best;
@@ -197,7 +197,7 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
         {
             model.Logits(pipeline.Run(row.Text, model.Clauses).Features, sentiment, topic);
             var p = Probabilities(topic.ToArray(), model.TopicTemperature);
-            var top = Argmax(p);
+            var top = Analysis.Probabilities.Argmax(p);
             var bin = Math.Min((int)(p[top] * Knots), Knots - 1);
             count[bin]++;
             right[bin] += top == row.Topic!.Value.BuiltInIndex ? 1 : 0;
@@ -230,7 +230,7 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
         foreach (var (l, label, _) in rows)
         {
             var p = Probabilities(l, temperature);
-            var top = Argmax(l);
+            var top = Analysis.Probabilities.Argmax(l);
             var bin = Math.Min((int)(p[top] * Bins), Bins - 1);
             count[bin]++;
             confidence[bin] += p[top];
@@ -256,17 +256,6 @@ internal sealed class ModelTrainer(FeaturePipeline pipeline, TextWriter? log = n
 
         SoftmaxTrainer.Softmax(p, (1 << p.Length) - 1);
         return p;
-    }
-
-    private static int Argmax(double[] values)
-    {
-        var best = 0;
-        for (var c = 1; c < values.Length; c++)
-        {
-            best = values[c] > values[best] ? c : best;
-        }
-
-        return best;
     }
 
     /// <summary>
