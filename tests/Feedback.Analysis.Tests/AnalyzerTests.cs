@@ -73,14 +73,53 @@ public sealed class AnalyzerTests
         second.Classification.ShouldBe(first.Classification);
     }
 
-    [Fact]
-    public void The_default_alert_rule_needs_a_negative_or_mixed_answer_with_at_least_medium_confidence()
+    [Theory]
+    [InlineData(0.31, 0.20, AlertSensitivity.Balanced, true)]
+    [InlineData(0.30, 0.19, AlertSensitivity.Balanced, false)]
+    [InlineData(0.00, 0.50, AlertSensitivity.Balanced, true)]
+    [InlineData(0.21, 0.10, AlertSensitivity.Recall, true)]
+    [InlineData(0.20, 0.09, AlertSensitivity.Recall, false)]
+    [InlineData(0.60, 0.14, AlertSensitivity.Precision, false)]
+    [InlineData(0.61, 0.15, AlertSensitivity.Precision, true)]
+    public void A_message_alerts_when_its_probability_of_negative_or_mixed_reaches_the_sensitivity_threshold(
+        double negative, double mixed, AlertSensitivity sensitivity, bool alerts)
     {
-        AlertRule.Default.Triggers(Result(Sentiment.Negative, 0.81)).ShouldBeTrue();
-        AlertRule.Default.Triggers(Result(Sentiment.Mixed, 0.50)).ShouldBeTrue();
-        AlertRule.Default.Triggers(Result(Sentiment.Negative, 0.49)).ShouldBeFalse();
-        AlertRule.Default.Triggers(Result(Sentiment.Positive, 0.99)).ShouldBeFalse();
-        AlertRule.Default.Triggers(Result(Sentiment.Neutral, 0.99)).ShouldBeFalse();
+        var neutral = 1 - negative - mixed;
+        var result = Result(neutral >= negative ? Sentiment.Neutral : Sentiment.Negative, Math.Max(neutral, negative), new SentimentScores(0, negative, neutral, mixed));
+
+        AlertRule.For(sensitivity).Triggers(result).ShouldBe(alerts);
+        AlertRule.For(sensitivity).Explain(result).ShouldStartWith(alerts ? "alert: negative or mixed with probability" : "no alert: negative or mixed with probability");
+    }
+
+    [Fact]
+    public void The_sensitivities_are_ordered_and_balanced_is_the_default()
+    {
+        AlertRule.Default.ShouldBe(AlertRule.For(AlertSensitivity.Balanced));
+        AlertRule.ThresholdOf(AlertSensitivity.Recall).ShouldBeLessThan(AlertRule.ThresholdOf(AlertSensitivity.Balanced));
+        AlertRule.ThresholdOf(AlertSensitivity.Balanced).ShouldBeLessThan(AlertRule.ThresholdOf(AlertSensitivity.Precision));
+        AlertRule.TryParseSensitivity(" Recall ", out var parsed).ShouldBeTrue();
+        parsed.ShouldBe(AlertSensitivity.Recall);
+        AlertRule.TryParseSensitivity("paranoid", out _).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void A_message_too_short_to_judge_never_alerts()
+    {
+        var result = Result(Sentiment.Negative, 0.99, new SentimentScores(0, 0.99, 0.01, 0)) with { Method = ProcessingMethod.Validation };
+
+        AlertRule.For(AlertSensitivity.Recall).Triggers(result).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void The_older_rule_needs_a_negative_or_mixed_top_answer_with_at_least_its_confidence_level()
+    {
+        var rule = AlertRule.Default with { MinimumConfidence = ConfidenceLevel.Medium };
+
+        rule.Triggers(Result(Sentiment.Negative, 0.81)).ShouldBeTrue();
+        rule.Triggers(Result(Sentiment.Mixed, 0.50)).ShouldBeTrue();
+        rule.Triggers(Result(Sentiment.Negative, 0.49)).ShouldBeFalse();
+        rule.Triggers(Result(Sentiment.Positive, 0.99)).ShouldBeFalse();
+        rule.Triggers(Result(Sentiment.Neutral, 0.99)).ShouldBeFalse();
     }
 
     [Theory]
@@ -93,8 +132,8 @@ public sealed class AnalyzerTests
         Result(Sentiment.Negative, confidence).Classification.ConfidenceLevel.ShouldBe(expected);
     }
 
-    private static AnalysisResult Result(Sentiment sentiment, double confidence) => new(
-        new Classification(sentiment, Topic.Bug, confidence, SentimentScores.Uniform, "en", []),
+    private static AnalysisResult Result(Sentiment sentiment, double confidence, SentimentScores? scores = null) => new(
+        new Classification(sentiment, Topic.Bug, confidence, scores ?? SentimentScores.Uniform, "en", []),
         ProcessingMethod.MlFallback, "test", null, [], false);
 
     private sealed class CountingClassifier : ILocalClassifier

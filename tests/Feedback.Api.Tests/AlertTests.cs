@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Feedback.Api.Tests.Infrastructure;
+using Feedback.Storage.Alerts;
 using Microsoft.Extensions.Time.Testing;
 using Shouldly;
 
@@ -322,6 +323,40 @@ public abstract class AlertTests(StoreKind store) : IAsyncLifetime
         resolved["event_action"]!.GetValue<string>().ShouldBe("resolve");
         resolved["dedup_key"]!.GetValue<string>().ShouldBe(dedupKey);
         resolved["routing_key"]!.GetValue<string>().ShouldBe("R0UT1NGKEY0123456789012345678901");
+    }
+
+    [Fact]
+    public async Task Match_rules_page_for_a_listed_customer_and_never_for_an_app_store_review()
+    {
+        await using var pagerDuty = await RecordingReceiver.StartAsync();
+        var rules = System.Text.Json.Nodes.JsonNode.Parse(
+            typeof(SeverityRules).Assembly.GetManifestResourceStream("Feedback.Storage.alert-rules.json")!)!.AsObject();
+        rules["match_rules"] = System.Text.Json.Nodes.JsonNode.Parse(
+            """[{"if": {"customer_id": ["c-vip-1", "c-vip-2"]}, "at_least": "critical"}, {"if": {"source": "app_store"}, "at_most": "medium"}]""");
+        var path = Path.Combine(Path.GetTempPath(), $"feedback-rules-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, rules.ToJsonString(), TestContext.Current.CancellationToken);
+        try
+        {
+            var app = Start(
+                ("ALERT_RULES_FILE", path), ("PAGERDUTY_ROUTING_KEY", "R0UT1NGKEY0123456789012345678901"), ("PAGERDUTY_URL", pagerDuty.Url.ToString()));
+
+            await app.Client().PostFeedbackAsync(new { text = "Your whole site is down for everyone, a total outage since 9am and we cannot work.", source = "app_store" });
+            var vip = await (await app.Client().PostFeedbackAsync(new { text = Complaints[2], customer_id = "c-vip-2" })).JsonAsync();
+            await _slack.WaitForAsync(r => r.Count == 2);
+            await pagerDuty.WaitForAsync(r => r.Count == 1);
+            await DeliveredAsync(app, 3);
+
+            var groups = await AlertsAsync(app);
+            groups.Count.ShouldBe(2);
+            var paged = groups.Single(g => g.GetProperty("severity").GetString() == "critical");
+            paged.GetProperty("topic").GetString().ShouldBe(vip.GetProperty("topic").GetString());
+            groups.Single(g => g.GetProperty("id").GetInt64() != paged.GetProperty("id").GetInt64()).GetProperty("severity").GetString().ShouldBe("medium");
+            pagerDuty.Requests.Count.ShouldBe(1);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]

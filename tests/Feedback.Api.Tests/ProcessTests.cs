@@ -77,6 +77,7 @@ public sealed class ProcessTests : IDisposable
     [InlineData("CACHE_MAX_SIZE", "lots")]
     [InlineData("CACHE_TTL_SECONDS", "-5")]
     [InlineData("ALERT_MIN_CONFIDENCE", "very")]
+    [InlineData("ALERT_SENSITIVITY", "paranoid")]
     [InlineData("DATABASE_URL", "mysql://localhost/feedback")]
     [InlineData("API_KEY", "short")]
     [InlineData("PORT", "eighty")]

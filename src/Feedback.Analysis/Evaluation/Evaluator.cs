@@ -3,9 +3,6 @@ namespace Feedback.Analysis.Evaluation;
 /// <summary>Classifies every row of a labelled CSV and scores the answers against the labels.</summary>
 internal static class Evaluator
 {
-    /// <summary>The alert rule's confidence floor: medium or high confidence, as in the contract.</summary>
-    public const double AlertThreshold = 0.5;
-
     private const int CalibrationBins = 10;
 
     /// <param name="csvPath">A CSV with a header holding <c>text</c> and optionally <c>label</c> and <c>topic</c>.</param>
@@ -45,6 +42,7 @@ internal static class Evaluator
         var topicColumn = Array.IndexOf(header, "topic");
         var actionColumn = Array.IndexOf(header, "action");
         var actions = new List<(bool Truth, bool Predicted)>();
+        var alarming = new List<(bool Truth, bool Predicted)>();
 
         var sentiments = new List<Outcome<Sentiment>>();
         var topics = new List<Outcome<Topic>>();
@@ -60,17 +58,19 @@ internal static class Evaluator
 
             rows++;
             var result = classify(text);
+            var alerted = AlertRule.Default.Alarms(result);
             var label = Cell(record, labelColumn);
             if (label.Length > 0)
             {
                 var truth = WireNames.TryParseSentiment(label, out var s) ? s : throw BadLabel(rows, "label", label);
                 sentiments.Add(new Outcome<Sentiment>(truth, result.Sentiment, result.Confidence));
+                alarming.Add((AlertRule.AlarmingSentiments.Contains(truth), alerted));
             }
 
             var action = Cell(record, actionColumn);
             if (action.Length > 0)
             {
-                actions.Add((action == "yes", IsAlert(result.Sentiment, result.Confidence)));
+                actions.Add((action == "yes", alerted));
             }
 
             var topic = Cell(record, topicColumn);
@@ -86,7 +86,7 @@ internal static class Evaluator
             rows,
             sentiments.Count == 0 ? null : Score(sentiments, WireNames.Of),
             topics.Count == 0 ? null : Score(topics, WireNames.Of),
-            actions.Count > 0 ? Alerts(actions) : sentiments.Count == 0 ? null : Alerts(sentiments));
+            actions.Count > 0 ? Alerts(actions) : alarming.Count == 0 ? null : Alerts(alarming));
     }
 
     /// <summary>Per-class and overall figures; classes in <see cref="Sentiment"/> order, topics built-in ones first.</summary>
@@ -160,15 +160,10 @@ internal static class Evaluator
         return error;
     }
 
-    private static bool IsAlarming(Sentiment s) => s is Sentiment.Negative or Sentiment.Mixed;
-
-    /// <summary>The default alert rule: negative or mixed, at medium confidence or more.</summary>
-    internal static bool IsAlert(Sentiment sentiment, double confidence) => IsAlarming(sentiment) && confidence >= AlertThreshold;
-
-    /// <summary>The alert rule against the sentiment labels: a negative or mixed message is one a person should see.</summary>
-    internal static AlertMetrics Alerts(IReadOnlyList<Outcome<Sentiment>> outcomes) =>
-        Alerts([.. outcomes.Select(o => (IsAlarming(o.Truth), IsAlert(o.Predicted, o.Confidence ?? 0)))]);
-
+    /// <summary>
+    /// The alert rule's answers against the truth: the <c>action</c> label (a person must act), or without one the
+    /// sentiment label (a negative or mixed message is one a person should see).
+    /// </summary>
     internal static AlertMetrics Alerts(IReadOnlyList<(bool Truth, bool Predicted)> outcomes)
     {
         int truePositives = 0, falsePositives = 0, falseNegatives = 0;

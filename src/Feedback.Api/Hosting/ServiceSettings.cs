@@ -194,18 +194,7 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
 
         failures.AddRange(options.Store.Failures());
 
-        foreach (var sentiment in options.Alerts.AlertSentiments.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (!WireNames.TryParseSentiment(sentiment, out _))
-            {
-                failures.Add($"ALERT_SENTIMENTS: '{sentiment}' is not one of positive, negative, neutral, mixed.");
-            }
-        }
-
-        if (!Enum.GetValues<ConfidenceLevel>().Any(l => WireNames.Of(l) == options.Alerts.AlertMinConfidence.Trim()))
-        {
-            failures.Add($"ALERT_MIN_CONFIDENCE must be high, medium or low (got '{options.Alerts.AlertMinConfidence}').");
-        }
+        failures.AddRange(options.Alerts.RuleFailures());
 
         if (!string.IsNullOrWhiteSpace(options.Llm.OpenAiBaseUrl)
             && (!Uri.TryCreate(options.Llm.OpenAiBaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https")))

@@ -1,7 +1,8 @@
 namespace Feedback.Storage.Alerts;
 
 /// <summary>A stored message that raises an alert, as grouping sees it.</summary>
-internal sealed record RaisedAlert(string Topic, string Text, double Confidence, DateTime At);
+/// <param name="Subject">Who wrote the message and through which channel, for the rules file's <c>match_rules</c>.</param>
+internal sealed record RaisedAlert(string Topic, string Text, double Confidence, DateTime At, AlertSubject? Subject = null);
 
 /// <summary>
 /// An open feedback group an alert may join, as its store holds it. <see cref="Paged"/>: it has a PagerDuty delivery
@@ -93,11 +94,12 @@ internal sealed class AlertGrouping(AlertPolicy policy)
     /// </summary>
     public AlertDecision Decide(RaisedAlert alert, StoredSharedGroup? shared, IReadOnlyList<OpenAlertGroup> recent)
     {
-        var severity = policy.SeverityOf(alert.Text, alert.Topic, alert.Confidence);
+        var bounds = policy.BoundsFor(alert.Subject ?? AlertSubject.None);
+        var severity = bounds.Clamp(policy.SeverityOf(alert.Text, alert.Topic, alert.Confidence));
         var fingerprint = AlertPolicy.Fingerprint(alert.Text);
         var agreed = GroupsAlone(shared) ? null : shared;
         var group = agreed is null ? FindGroup(alert, fingerprint, recent) : agreed.Row;
-        return group is null ? Open(alert, fingerprint, severity, agreed?.Group) : Join(alert, group, severity, agreed?.Group);
+        return group is null ? Open(alert, fingerprint, severity, bounds, agreed?.Group) : Join(alert, group, severity, bounds, agreed?.Group);
     }
 
     /// <summary>A spike group is announced at once on every channel its severity goes to.</summary>
@@ -130,10 +132,10 @@ internal sealed class AlertGrouping(AlertPolicy policy)
     /// The alert that opened a shared group announces it even when another instance's alert reached a shared store
     /// first and left only the summary.
     /// </remarks>
-    private AlertJoinsGroup Join(RaisedAlert alert, OpenAlertGroup group, string severity, SharedGroup? shared)
+    private AlertJoinsGroup Join(RaisedAlert alert, OpenAlertGroup group, string severity, SeverityBounds bounds, SharedGroup? shared)
     {
         var size = Math.Max(group.Count + 1, shared?.Count ?? 0);
-        var escalated = policy.Escalate(AlertPolicy.Max(group.Severity, severity), size);
+        var escalated = AlertPolicy.Max(group.Severity, bounds.Clamp(policy.Escalate(AlertPolicy.Max(group.Severity, severity), size)));
         var channels = policy.ChannelsFor(escalated);
         var deliveries = new List<PlannedDelivery>(channels.Count);
         foreach (var channel in channels)
@@ -151,12 +153,12 @@ internal sealed class AlertGrouping(AlertPolicy policy)
     /// A shared group opened by another instance started at its first alert there and counts every alert since; this
     /// store's row gets the summary only.
     /// </remarks>
-    private AlertOpensGroup Open(RaisedAlert alert, long fingerprint, string severity, SharedGroup? shared)
+    private AlertOpensGroup Open(RaisedAlert alert, long fingerprint, string severity, SeverityBounds bounds, SharedGroup? shared)
     {
         var openedElsewhere = shared is { First: false };
         var firstAt = openedElsewhere ? shared!.FirstAt : alert.At;
         var size = shared?.Count ?? 1;
-        var escalated = policy.Escalate(severity, size);
+        var escalated = bounds.Clamp(policy.Escalate(severity, size));
         var channels = policy.ChannelsFor(escalated);
         var deliveries = new List<PlannedDelivery>(channels.Count);
         foreach (var channel in channels)

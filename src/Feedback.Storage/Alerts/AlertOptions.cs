@@ -13,9 +13,16 @@ internal sealed class AlertOptions
     [ConfigurationKeyName("ALERT_SENTIMENTS")]
     public string AlertSentiments { get; set; } = "negative,mixed";
 
-    /// <summary>The lowest confidence level that raises an alert: high, medium or low.</summary>
+    /// <summary>
+    /// The older rule, when set: the most probable sentiment alerts at this confidence level or higher (high, medium or
+    /// low). Empty: <see cref="AlertSensitivity"/> decides.
+    /// </summary>
     [ConfigurationKeyName("ALERT_MIN_CONFIDENCE")]
-    public string AlertMinConfidence { get; set; } = "medium";
+    public string AlertMinConfidence { get; set; } = "";
+
+    /// <summary>balanced, recall or precision: where alerts sit on the precision–recall curve; empty is balanced.</summary>
+    [ConfigurationKeyName("ALERT_SENSITIVITY")]
+    public string AlertSensitivity { get; set; } = "";
 
     [ConfigurationKeyName("SLACK_WEBHOOK_URL")]
     public string? SlackWebhookUrl { get; set; }
@@ -96,8 +103,40 @@ internal sealed class AlertOptions
                 }
             }
 
-            var level = Enum.GetValues<ConfidenceLevel>().First(l => WireNames.Of(l) == AlertMinConfidence.Trim());
-            return new AlertRule(sentiments, level);
+            var sensitivity = Analysis.AlertRule.TryParseSensitivity(AlertSensitivity, out var parsed) ? parsed : Analysis.AlertSensitivity.Balanced;
+            var rule = Analysis.AlertRule.For(sensitivity, sentiments);
+            return string.IsNullOrWhiteSpace(AlertMinConfidence)
+                ? rule
+                : rule with { MinimumConfidence = Enum.GetValues<ConfidenceLevel>().First(l => WireNames.Of(l) == AlertMinConfidence.Trim()) };
+        }
+    }
+
+    /// <summary>What is wrong with the alert-rule settings, one message naming the variable each.</summary>
+    public IEnumerable<string> RuleFailures()
+    {
+        foreach (var sentiment in AlertSentiments.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!WireNames.TryParseSentiment(sentiment, out _))
+            {
+                yield return $"ALERT_SENTIMENTS: '{sentiment}' is not one of positive, negative, neutral, mixed.";
+            }
+        }
+
+        var confidenceSet = !string.IsNullOrWhiteSpace(AlertMinConfidence);
+        if (confidenceSet && !Enum.GetValues<ConfidenceLevel>().Any(l => WireNames.Of(l) == AlertMinConfidence.Trim()))
+        {
+            yield return $"ALERT_MIN_CONFIDENCE must be high, medium or low (got '{AlertMinConfidence}').";
+        }
+
+        var sensitivitySet = !string.IsNullOrWhiteSpace(AlertSensitivity);
+        if (sensitivitySet && !Analysis.AlertRule.TryParseSensitivity(AlertSensitivity, out _))
+        {
+            yield return $"ALERT_SENSITIVITY must be balanced, recall or precision (got '{AlertSensitivity}').";
+        }
+
+        if (confidenceSet && sensitivitySet)
+        {
+            yield return "ALERT_SENSITIVITY and ALERT_MIN_CONFIDENCE are both set: they are two alert rules, keep one (ALERT_SENSITIVITY is the current one).";
         }
     }
 }

@@ -72,6 +72,9 @@ internal sealed class AlertPolicy(AlertSettings settings, SeverityRules rules)
 
     public string SeverityOf(string text, string topic, double confidence) => rules.SeverityOf(text, topic, confidence);
 
+    /// <summary>The floor and ceiling the rules file's <c>match_rules</c> set for a message from <paramref name="subject"/>.</summary>
+    public SeverityBounds BoundsFor(AlertSubject subject) => rules.Matches.BoundsFor(subject);
+
     /// <summary>A group one level more severe at each size step (5 and 20 similar alerts by default).</summary>
     public string Escalate(string severity, int groupSize)
     {
@@ -81,6 +84,8 @@ internal sealed class AlertPolicy(AlertSettings settings, SeverityRules rules)
     }
 
     public static string Max(string a, string b) => Array.IndexOf(Levels, a) >= Array.IndexOf(Levels, b) ? a : b;
+
+    public static string Min(string a, string b) => Array.IndexOf(Levels, a) <= Array.IndexOf(Levels, b) ? a : b;
 
     public bool SameComplaint(long a, long b) => BitOperations.PopCount((ulong)(a ^ b)) <= settings.SimilarityBits;
 
@@ -199,6 +204,13 @@ internal sealed class SeverityRules
     [JsonPropertyName("group_size_steps")]
     public List<int> GroupSizeSteps { get; init; } = [];
 
+    /// <summary>Who-and-where rules as written; <see cref="Matches"/> holds them checked.</summary>
+    [JsonPropertyName("match_rules")]
+    public List<MatchRuleEntry> MatchRuleEntries { get; init; } = [];
+
+    [JsonIgnore]
+    public MatchRules Matches { get; private set; } = MatchRules.None;
+
     /// <summary>The shipped rules, or the file named by ALERT_RULES_FILE.</summary>
     /// <param name="taxonomy">
     /// The configured topics: one the rules do not name takes the highest level of the built-in topics it includes, so a
@@ -218,6 +230,7 @@ internal sealed class SeverityRules
             throw new InvalidOperationException($"ALERT_RULES_FILE names unknown levels: {string.Join(", ", unknown)} (use low, medium, high, critical).");
         }
 
+        rules.Matches = MatchRules.From(rules.MatchRuleEntries);
         foreach (var definition in taxonomy?.Definitions ?? [])
         {
             var inherited = definition.Includes.Select(t => rules.Topics.GetValueOrDefault(t.Name)).OfType<string>();

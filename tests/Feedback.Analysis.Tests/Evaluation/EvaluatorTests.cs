@@ -22,7 +22,14 @@ public sealed class EvaluatorTests : IDisposable
             WireNames.TryParseSentiment(parts[0], out var sentiment).ShouldBeTrue();
             Topic.TryParseBuiltIn(parts[1], out var topic).ShouldBeTrue();
             var confidence = double.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture);
-            return new Classification(sentiment, topic, confidence, SentimentScores.Uniform, "en", []) { TopicConfidence = confidence };
+            // The named sentiment gets the confidence, the other three share the rest (as an LLM's answer does).
+            var rest = (1 - confidence) / 3;
+            var scores = new SentimentScores(
+                sentiment == Sentiment.Positive ? confidence : rest,
+                sentiment == Sentiment.Negative ? confidence : rest,
+                sentiment == Sentiment.Neutral ? confidence : rest,
+                sentiment == Sentiment.Mixed ? confidence : rest);
+            return new Classification(sentiment, topic, confidence, scores, "en", []) { TopicConfidence = confidence };
         }
     }
 
@@ -82,16 +89,17 @@ public sealed class EvaluatorTests : IDisposable
     }
 
     [Fact]
-    public void Alert_needs_a_negative_or_mixed_prediction_with_at_least_medium_confidence()
+    public void Alert_follows_the_default_rule_on_the_probability_of_negative_or_mixed()
     {
         var alert = Evaluator.Evaluate(Write(Fixture), new ScriptedClassifier()).Alert.ShouldNotBeNull();
 
-        // Truth alerts: rows 3, 4, 5. Predicted alerts: row 2 (0.7), row 3 (0.95), row 5 (0.6); row 4 is 0.4, too unsure.
-        alert.TruePositives.ShouldBe(2);
+        // Truth alerts: rows 3, 4, 5. P(negative or mixed): row 1 0.03, row 2 0.80, row 3 0.97, row 4 0.60, row 5 0.73,
+        // row 6 (neutral 0.3) 0.47: rows 2 to 5 reach the balanced 0.50.
+        alert.TruePositives.ShouldBe(3);
         alert.FalsePositives.ShouldBe(1);
-        alert.FalseNegatives.ShouldBe(1);
-        alert.Precision.ShouldBe(2.0 / 3, 1e-9);
-        alert.Recall.ShouldBe(2.0 / 3, 1e-9);
+        alert.FalseNegatives.ShouldBe(0);
+        alert.Precision.ShouldBe(3.0 / 4, 1e-9);
+        alert.Recall.ShouldBe(1, 1e-9);
     }
 
     [Fact]
