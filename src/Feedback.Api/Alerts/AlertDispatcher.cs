@@ -254,7 +254,7 @@ internal sealed partial class AlertDispatcher(
         return new AlertMessage(
             delivery.Id, delivery.Kind, alertGroup.Id, alertGroup.Kind, alertGroup.Topic, alertGroup.Severity, alertGroup.State, alertGroup.Count,
             DateTime.SpecifyKind(alertGroup.FirstAt, DateTimeKind.Utc), DateTime.SpecifyKind(alertGroup.LastAt, DateTimeKind.Utc),
-            alertGroup.Summary, feedback, policy.Window, link);
+            AlertExcerpt.For(alertGroup.Kind, alertGroup.Summary, policy.Settings.RedactExcerpts), feedback, policy.Window, link);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handing back {Count} unsent deliveries failed; their leases expire instead")]

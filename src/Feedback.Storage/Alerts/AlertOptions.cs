@@ -65,6 +65,10 @@ internal sealed class AlertOptions
 
     public const int DefaultMaxAttempts = 20;
 
+    /// <summary>The LLM's setting, read here too: the excerpt alerts carry is redacted the same way.</summary>
+    [ConfigurationKeyName("REDACT_PII")]
+    public bool RedactPii { get; set; } = true;
+
     [ConfigurationKeyName("ALERT_POLL_SECONDS")]
     public double AlertPollSeconds { get; set; } = 5;
 
@@ -87,7 +91,8 @@ internal sealed class AlertOptions
         TimeSpan.FromSeconds(AlertRetryFirstSeconds),
         TimeSpan.FromSeconds(AlertRetryMaxSeconds),
         TimeSpan.FromSeconds(AlertPollSeconds),
-        AlertMaxAttempts);
+        AlertMaxAttempts,
+        RedactPii);
 
     /// <summary>The grouping and routing policy with its severity rules (the shipped ones, or ALERT_RULES_FILE's).</summary>
     /// <param name="taxonomy">The configured topics, whose severities follow the built-in topics they include.</param>

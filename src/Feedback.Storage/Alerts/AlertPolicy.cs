@@ -22,7 +22,8 @@ internal sealed record AlertSettings(
     TimeSpan FirstRetry,
     TimeSpan MaxRetry,
     TimeSpan PollInterval,
-    int MaxAttempts = AlertOptions.DefaultMaxAttempts);
+    int MaxAttempts = AlertOptions.DefaultMaxAttempts,
+    bool RedactExcerpts = true);
 
 /// <summary>
 /// Severity, grouping and routing of alerts: which channels a group goes to, whether two alerts are the
