@@ -9,9 +9,9 @@ namespace Feedback.Api.Alerts;
 /// Delivers the outbox. A feeder reads due <c>alert_deliveries</c> rows into a bounded queue per channel;
 /// one sender per channel sends them no faster than one per <see cref="AlertSettings.SendInterval"/> and
 /// records each attempt. A failure is retried with exponential back-off and jitter (honouring Retry-After)
-/// until it succeeds, unless the receiver's answer is permanent or <see cref="AlertSettings.MaxAttempts"/> were made:
-/// the delivery is then parked as failed, shown in /alerts, until POST /alerts/{id}/retry queues it again. A crash between sending and recording means one more send of the same idempotency key,
-/// never a lost alert. Rows are taken through <see cref="IWorkClaims"/>: with several instances on one database each
+/// until it succeeds, unless the receiver's answer is permanent or <see cref="AlertSettings.MaxAttempts"/> were
+/// made: the delivery is then parked as failed, shown in /alerts, until POST /alerts/{id}/retry queues it again.
+/// A crash between sending and recording means one more send of the same idempotency key, never a lost alert. Rows are taken through <see cref="IWorkClaims"/>: with several instances on one database each
 /// delivery is claimed by one of them, a send once started is finished and recorded even while stopping, and what
 /// a stopping instance had queued but not sent is handed back for the others at once.
 /// </summary>
