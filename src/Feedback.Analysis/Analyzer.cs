@@ -100,13 +100,14 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
             return new AnalysisOutcome(AiResult(cached, prompt, prepared.Local.Warnings, cacheHit: true), null);
         }
 
-        if (!ai.Circuit.TryAcquire())
+        var admission = ai.TryAdmit();
+        if (admission == CallAdmission.CircuitOpen)
         {
             ai.CountFallback("circuit_open");
             return await LocalOutcomeAsync(prepared, deepAnswer, budget, cancellationToken);
         }
 
-        if (!ai.TryReserveSlot())
+        if (admission == CallAdmission.Busy)
         {
             // Every slot is busy: answer now and let the background sweep ask the LLM later.
             ai.CountFallback("busy");
@@ -160,12 +161,7 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
             return (true, AiResult(cached, prompt, prepared.Local.Warnings, cacheHit: true));
         }
 
-        if (!ai.Circuit.TryAcquire())
-        {
-            return (false, null);
-        }
-
-        if (!ai.TryReserveSlot())
+        if (ai.TryAdmit() != CallAdmission.Admitted)
         {
             return (false, null);
         }

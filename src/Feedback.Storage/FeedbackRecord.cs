@@ -164,7 +164,10 @@ internal sealed class AlertDelivery
     /// <summary><c>log</c>, <c>slack</c>, <c>webhook</c> or <c>pagerduty</c>.</summary>
     public required string Channel { get; set; }
 
-    /// <summary><c>pending</c> or <c>delivered</c>: a delivery is retried until it is delivered.</summary>
+    /// <summary>
+    /// <c>pending</c>, <c>delivered</c> or <c>failed</c>: a delivery is retried until it is delivered, or until a permanent
+    /// answer or the last attempt allowed parks it as failed (POST /alerts/{id}/retry makes it pending again).
+    /// </summary>
     public required string State { get; set; }
 
     public int Attempts { get; set; }

@@ -33,6 +33,7 @@ internal sealed partial class FeedbackWriter
         private RawStatement _findSharedGroup = null!;
         private RawStatement _loadGroups = null!;
         private RawStatement _recordAttempt = null!;
+        private RawStatement _retryFailed = null!;
         private RawStatement _resolveGroup = null!;
         private RawStatement _resolveAlerts = null!;
         private RawStatement _raiseSpike = null!;
@@ -97,10 +98,13 @@ internal sealed partial class FeedbackWriter
         public bool RecordAttempt(DeliveryAttempt attempt)
         {
             return _recordAttempt
-                .Bind(1, attempt.Delivered ? "delivered" : "pending").Bind(2, attempt.NextAttemptAt).Bind(3, attempt.Error)
+                .Bind(1, attempt.State).Bind(2, attempt.NextAttemptAt).Bind(3, attempt.Error)
                 .Bind(4, attempt.Delivered ? attempt.At : null).Bind(5, attempt.DeliveryId)
                 .ScalarInt64() is not null;
         }
+
+        public int RetryFailedDeliveries(DeliveryRetry retry) =>
+            _retryFailed.Bind(1, retry.At).Bind(2, retry.GroupId).Execute();
 
         public bool ResolveGroup(GroupResolution resolution)
         {
@@ -182,6 +186,9 @@ internal sealed partial class FeedbackWriter
             _recordAttempt = Raw(
                 "UPDATE alert_deliveries SET attempts = attempts + 1, state = ?1, next_attempt_at = ?2, last_error = ?3, " +
                 "delivered_at = ?4 WHERE id = ?5 AND state = 'pending' RETURNING 1");
+            // A fresh count of attempts, so ALERT_MAX_ATTEMPTS allows as many again; last_error stays until the next attempt.
+            _retryFailed = Raw(
+                "UPDATE alert_deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?1 WHERE group_id = ?2 AND state = 'failed'");
             _resolveGroup = Raw("UPDATE alert_groups SET state = 'resolved', resolved_at = ?1 WHERE id = ?2 AND state = 'open' RETURNING id");
             _resolveAlerts = Raw("UPDATE alerts SET state = 'resolved' WHERE group_id = ?1 AND state = 'open'");
             _raiseSpike = Raw(

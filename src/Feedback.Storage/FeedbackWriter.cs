@@ -62,6 +62,9 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
                 case Queued<DeliveryAttempt, bool> attempt:
                     attempt.Produced(statements.RecordAttempt(attempt.Operation));
                     break;
+                case Queued<DeliveryRetry, int> retry:
+                    retry.Produced(statements.RetryFailedDeliveries(retry.Operation));
+                    break;
                 case Queued<GroupResolution, bool> resolution:
                     resolution.Produced(statements.ResolveGroup(resolution.Operation));
                     break;

@@ -68,6 +68,10 @@ internal abstract partial class GroupCommitWriter : BackgroundService, IFeedback
     public Task<bool> RecordAttemptAsync(DeliveryAttempt attempt, CancellationToken cancellationToken) =>
         EnqueueAsync<DeliveryAttempt, bool>(attempt, cancellationToken);
 
+    /// <summary>Puts a group's failed deliveries back in the outbox, due now; how many there were.</summary>
+    public Task<int> RetryFailedDeliveriesAsync(DeliveryRetry retry, CancellationToken cancellationToken) =>
+        EnqueueAsync<DeliveryRetry, int>(retry, cancellationToken);
+
     /// <summary>Resolves a group; false when it does not exist or was already resolved.</summary>
     public Task<bool> ResolveGroupAsync(GroupResolution resolution, CancellationToken cancellationToken) =>
         EnqueueAsync<GroupResolution, bool>(resolution, cancellationToken);

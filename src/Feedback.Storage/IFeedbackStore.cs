@@ -28,6 +28,9 @@ internal interface IFeedbackStore
     /// <summary>Records a delivery attempt; false when the delivery no longer exists or was delivered already.</summary>
     Task<bool> RecordAttemptAsync(DeliveryAttempt attempt, CancellationToken cancellationToken);
 
+    /// <summary>Puts a group's failed deliveries back in the outbox, due now; how many there were.</summary>
+    Task<int> RetryFailedDeliveriesAsync(DeliveryRetry retry, CancellationToken cancellationToken);
+
     /// <summary>Resolves a group; false when it does not exist or was already resolved.</summary>
     Task<bool> ResolveGroupAsync(GroupResolution resolution, CancellationToken cancellationToken);
 
@@ -68,8 +71,35 @@ internal enum WriteOutcome
 
 internal sealed record WriteResult(WriteOutcome Outcome, FeedbackRecord Record);
 
-/// <summary>A delivery attempt's outcome: delivered, or to be tried again at <see cref="NextAttemptAt"/>.</summary>
-internal sealed record DeliveryAttempt(long DeliveryId, bool Delivered, DateTime At, DateTime NextAttemptAt, string? Error);
+/// <summary>What became of a delivery attempt.</summary>
+internal enum AttemptOutcome
+{
+    /// <summary>The receiver took it: the delivery is done.</summary>
+    Delivered,
+
+    /// <summary>It failed; the delivery is tried again at <see cref="DeliveryAttempt.NextAttemptAt"/>.</summary>
+    RetryLater,
+
+    /// <summary>It failed for good (a permanent answer, or the last attempt allowed): parked until retried by hand.</summary>
+    Failed,
+}
+
+/// <summary>A delivery attempt's outcome; <see cref="NextAttemptAt"/> matters only for <see cref="AttemptOutcome.RetryLater"/>.</summary>
+internal sealed record DeliveryAttempt(long DeliveryId, AttemptOutcome Outcome, DateTime At, DateTime NextAttemptAt, string? Error)
+{
+    public bool Delivered => Outcome == AttemptOutcome.Delivered;
+
+    /// <summary>The delivery's state after this attempt, as the <c>alert_deliveries.state</c> column holds it.</summary>
+    public string State => Outcome switch
+    {
+        AttemptOutcome.Delivered => "delivered",
+        AttemptOutcome.Failed => "failed",
+        _ => "pending",
+    };
+}
+
+/// <summary>An operator asked for a group's failed deliveries to be sent again (POST /alerts/{id}/retry).</summary>
+internal sealed record DeliveryRetry(long GroupId, DateTime At);
 
 /// <summary>An operator closed a group (POST /alerts/{id}/resolve).</summary>
 internal sealed record GroupResolution(long GroupId, DateTime At);

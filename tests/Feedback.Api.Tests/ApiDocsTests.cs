@@ -79,6 +79,9 @@ public sealed class ApiDocsTests : IDisposable
         var resolve = paths.GetProperty("/alerts/{id}/resolve").GetProperty("post").GetProperty("responses");
         resolve.TryGetProperty("404", out _).ShouldBeTrue();
         resolve.TryGetProperty("409", out _).ShouldBeTrue();
+        var retry = paths.GetProperty("/alerts/{id}/retry").GetProperty("post").GetProperty("responses");
+        retry.TryGetProperty("404", out _).ShouldBeTrue();
+        retry.TryGetProperty("409", out _).ShouldBeTrue();
     }
 
     private static List<string> ParameterNames(System.Text.Json.JsonElement operation, string location) =>

@@ -132,7 +132,7 @@ public sealed class MetricsTests : IAsyncLifetime
 
         var scrape = await ScrapeAsync(app);
 
-        foreach (var name in new[] { "alerts_sent_total", "alerts_failed_total", "alerts_retried_total" })
+        foreach (var name in new[] { "alerts_sent_total", "alerts_failed_total", "alerts_retried_total", "alert_deliveries_failed_total" })
         {
             scrape.Series(name).Select(s => s.Label("channel")).Order(StringComparer.Ordinal).ToArray().ShouldBe(["slack", "webhook"], name);
             scrape.Sum(name).ShouldBe(0, name);

@@ -25,7 +25,19 @@ public sealed record AiOptions
     /// <summary>A prompt tried on a stable share of traffic, with that share in percent.</summary>
     public (PromptVersion Prompt, int Percent)? Canary { get; init; }
 
-    public bool RedactPii { get; init; } = true;
+    /// <summary>
+    /// What a text goes through before it leaves the machine (<see cref="PiiRedactor.Redact"/> when REDACT_PII is on);
+    /// null sends it as written.
+    /// </summary>
+    public Func<string, string>? Redact { get; init; } = PiiRedactor.Redact;
+}
+
+/// <summary>Whether an LLM call may start now, and if not, why.</summary>
+public enum CallAdmission
+{
+    Admitted,
+    CircuitOpen,
+    Busy,
 }
 
 /// <summary>
@@ -92,18 +104,43 @@ public sealed class AiProvider
         return answer;
     }
 
-    /// <summary>Takes a concurrency slot without waiting; the caller must pass it to <see cref="CallAsync"/>.</summary>
-    public bool TryReserveSlot() => _slots.Wait(0);
+    /// <summary>
+    /// Asks the circuit, then takes a concurrency slot without waiting. When admitted, the caller must make the call
+    /// with <see cref="CallAsync"/>, which gives both back.
+    /// </summary>
+    public CallAdmission TryAdmit()
+    {
+        if (!Circuit.TryAcquire(out var trial))
+        {
+            return CallAdmission.CircuitOpen;
+        }
+
+        if (_slots.Wait(0))
+        {
+            return CallAdmission.Admitted;
+        }
+
+        // The circuit let the trial through, but no call will be made now: held, it would keep the circuit open for good.
+        if (trial)
+        {
+            Circuit.ReturnTrial();
+        }
+
+        return CallAdmission.Busy;
+    }
 
     /// <summary>
-    /// Calls the model with a reserved slot and releases it when done. Returns null (and counts why) when the
-    /// call gives no usable answer; the caller keeps the local result.
+    /// Calls the model with the admission <see cref="TryAdmit"/> gave and hands back its slot and the circuit's trial when
+    /// done, whatever happened. Returns null (and counts why) when the call gives no usable answer, whatever went wrong,
+    /// never throws: the caller keeps the local result.
     /// </summary>
     public async Task<Classification?> CallAsync(string text, CacheKey key, PromptVersion prompt, string language)
     {
         var started = Stopwatch.GetTimestamp();
         var aiKey = AiKey(key, prompt);
         var claimed = false;
+        var providerAnswered = false;
+        TimeSpan? retryAfter = null;
         try
         {
             if (_shared is not null)
@@ -112,16 +149,16 @@ public sealed class AiProvider
                 if (elsewhere is not null)
                 {
                     // The provider just answered another instance: that settles a trial call this one was let through for.
-                    Circuit.Succeeded();
+                    providerAnswered = true;
                     _cache.Set(aiKey, elsewhere);
                     return elsewhere;
                 }
             }
 
             using var timeout = new CancellationTokenSource(Options.CallTimeout, Time);
-            var outbound = Options.RedactPii ? PiiRedactor.Redact(text) : text;
+            var outbound = Options.Redact is { } redact ? redact(text) : text;
             var answer = await _classifier.ClassifyAsync(outbound, prompt, timeout.Token);
-            Circuit.Succeeded();
+            providerAnswered = true;
             _metrics?.AiCall("ok");
             _metrics?.Tokens(answer.InputTokens, answer.OutputTokens);
             var classification = ToClassification(answer, language, prompt, Stopwatch.GetElapsedTime(started));
@@ -135,7 +172,6 @@ public sealed class AiProvider
         }
         catch (OperationCanceledException)
         {
-            Circuit.Failed();
             _metrics?.AiCall("timeout");
             _metrics?.Fallback("timeout");
             return null;
@@ -143,22 +179,33 @@ public sealed class AiProvider
         catch (LlmFailureException failure)
         {
             // A wrong answer is the model's fault, not the server's: it does not open the circuit.
-            if (failure.Kind == LlmFailureKind.InvalidAnswer)
-            {
-                Circuit.Succeeded();
-            }
-            else
-            {
-                Circuit.Failed(failure.RetryAfter);
-            }
-
+            providerAnswered = failure.Kind == LlmFailureKind.InvalidAnswer;
+            retryAfter = failure.RetryAfter;
             var reason = ReasonOf(failure.Kind);
             _metrics?.AiCall(reason);
             _metrics?.Fallback(reason);
             return null;
         }
+        catch (Exception)
+        {
+            // Anything else on the way (a redaction regex that timed out, a fault in this code) is a failed call like
+            // any other: the local answer stands, and the message is stored rather than lost to a 500.
+            _metrics?.AiCall("error");
+            _metrics?.Fallback("error");
+            return null;
+        }
         finally
         {
+            // Here and nowhere else, so no way out of the call can leave the trial held or the slot taken.
+            if (providerAnswered)
+            {
+                Circuit.Succeeded();
+            }
+            else
+            {
+                Circuit.Failed(retryAfter);
+            }
+
             _slots.Release();
             if (claimed)
             {

@@ -3,7 +3,8 @@ namespace Feedback.Analysis.Llm;
 /// <summary>
 /// Stops calling a failing provider for a cool-down: after <c>threshold</c> failures in a row, or at once
 /// when the provider answers 429 with Retry-After (honoured as given). After the cool-down one trial call
-/// is let through; its success closes the circuit, its failure opens it again.
+/// is let through; its success closes the circuit, its failure opens it again. A trial let through but never made
+/// must be handed back (<see cref="ReturnTrial"/>): while one is out, no other call is tried.
 /// </summary>
 public sealed class ProviderCircuit(TimeProvider time, int threshold, TimeSpan breakDuration)
 {
@@ -24,10 +25,14 @@ public sealed class ProviderCircuit(TimeProvider time, int threshold, TimeSpan b
     }
 
     /// <summary>True when a call may be made now.</summary>
-    public bool TryAcquire()
+    public bool TryAcquire() => TryAcquire(out _);
+
+    /// <summary>True when a call may be made now; <paramref name="trial"/> says it is the one trial after a break.</summary>
+    public bool TryAcquire(out bool trial)
     {
         lock (_gate)
         {
+            trial = false;
             if (_openUntil == DateTimeOffset.MinValue)
             {
                 return true;
@@ -39,7 +44,17 @@ public sealed class ProviderCircuit(TimeProvider time, int threshold, TimeSpan b
             }
 
             _trialInFlight = true;
+            trial = true;
             return true;
+        }
+    }
+
+    /// <summary>Hands back a trial that was let through but not made (no slot was free): the next call may try.</summary>
+    public void ReturnTrial()
+    {
+        lock (_gate)
+        {
+            _trialInFlight = false;
         }
     }
 

@@ -9,8 +9,9 @@ namespace Feedback.Api.Alerts;
 /// Delivers the outbox. A feeder reads due <c>alert_deliveries</c> rows into a bounded queue per channel;
 /// one sender per channel sends them no faster than one per <see cref="AlertSettings.SendInterval"/> and
 /// records each attempt. A failure is retried with exponential back-off and jitter (honouring Retry-After)
-/// until it succeeds; a crash between sending and recording means one more send of the same idempotency key,
-/// never a lost alert. Rows are taken through <see cref="IWorkClaims"/>: with several instances on one database each
+/// until it succeeds, unless the receiver's answer is permanent or <see cref="AlertSettings.MaxAttempts"/> were
+/// made: the delivery is then parked as failed, shown in /alerts, until POST /alerts/{id}/retry queues it again.
+/// A crash between sending and recording means one more send of the same idempotency key, never a lost alert. Rows are taken through <see cref="IWorkClaims"/>: with several instances on one database each
 /// delivery is claimed by one of them, a send once started is finished and recorded even while stopping, and what
 /// a stopping instance had queued but not sent is handed back for the others at once.
 /// </summary>
@@ -206,14 +207,24 @@ internal sealed partial class AlertDispatcher(
         if (result.Delivered)
         {
             metrics.Sent(channel);
-            await writer.RecordAttemptAsync(new DeliveryAttempt(delivery.Id, true, now, now, null), CancellationToken.None);
+            await writer.RecordAttemptAsync(new DeliveryAttempt(delivery.Id, AttemptOutcome.Delivered, now, now, null), CancellationToken.None);
             return;
         }
 
-        var delay = Backoff(delivery.Attempts + 1, result.RetryAfter);
-        metrics.Failed(channel);
-        LogRetry(logger, delivery.Id, channel, result.Error ?? "failed", delivery.Attempts + 1, delay.TotalSeconds);
-        await writer.RecordAttemptAsync(new DeliveryAttempt(delivery.Id, false, now, now + delay, result.Error), CancellationToken.None);
+        var attempt = delivery.Attempts + 1;
+        var error = result.Error ?? "failed";
+        if (result.Permanent || (policy.Settings.MaxAttempts > 0 && attempt >= policy.Settings.MaxAttempts))
+        {
+            metrics.Failed(channel, givenUp: true);
+            LogGaveUp(logger, delivery.Id, channel, error, attempt, delivery.GroupId);
+            await writer.RecordAttemptAsync(new DeliveryAttempt(delivery.Id, AttemptOutcome.Failed, now, now, result.Error), CancellationToken.None);
+            return;
+        }
+
+        var delay = Backoff(attempt, result.RetryAfter);
+        metrics.Failed(channel, givenUp: false);
+        LogRetry(logger, delivery.Id, channel, error, attempt, delay.TotalSeconds);
+        await writer.RecordAttemptAsync(new DeliveryAttempt(delivery.Id, AttemptOutcome.RetryLater, now, now + delay, result.Error), CancellationToken.None);
     }
 
     /// <summary>1, 2, 4, ... seconds (by default), capped, each ±25 % so receivers coming back are not hit in step.</summary>
@@ -243,7 +254,7 @@ internal sealed partial class AlertDispatcher(
         return new AlertMessage(
             delivery.Id, delivery.Kind, alertGroup.Id, alertGroup.Kind, alertGroup.Topic, alertGroup.Severity, alertGroup.State, alertGroup.Count,
             DateTime.SpecifyKind(alertGroup.FirstAt, DateTimeKind.Utc), DateTime.SpecifyKind(alertGroup.LastAt, DateTimeKind.Utc),
-            alertGroup.Summary, feedback, policy.Window, link);
+            AlertExcerpt.For(alertGroup.Kind, alertGroup.Summary, policy.Settings.RedactExcerpts), feedback, policy.Window, link);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handing back {Count} unsent deliveries failed; their leases expire instead")]
@@ -254,6 +265,11 @@ internal sealed partial class AlertDispatcher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} to {Channel} failed ({Error}), attempt {Attempt}; retrying in {DelaySeconds:0.0} s")]
     private static partial void LogRetry(ILogger logger, long deliveryId, string channel, string error, int attempt, double delaySeconds);
+
+    [LoggerMessage(
+        Level = LogLevel.Error,
+        Message = "Delivery {DeliveryId} to {Channel} failed for good ({Error}) after {Attempt} attempt(s); POST /alerts/{AlertGroupId}/retry sends it again")]
+    private static partial void LogGaveUp(ILogger logger, long deliveryId, string channel, string error, int attempt, long alertGroupId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Delivery {DeliveryId} to {Channel} could not be processed; it stays pending")]
     private static partial void LogSendFailed(ILogger logger, long deliveryId, string channel, Exception exception);

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Feedback.Storage;
+using Feedback.Storage.Alerts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Feedback.Api.Queries;
@@ -19,6 +20,10 @@ internal static class AlertEndpoints
             .RequireAuthorization(Scopes.Admin)
             .WithName("ResolveAlert")
             .WithSummary("Close an alert group (PagerDuty incidents it opened are resolved too).");
+        group.MapPost("/{id:long}/retry", RetryAsync)
+            .RequireAuthorization(Scopes.Admin)
+            .WithName("RetryAlertDeliveries")
+            .WithSummary("Send an alert group's failed deliveries again (parked after a permanent answer or the last attempt allowed).");
         return group;
     }
 
@@ -64,6 +69,26 @@ internal static class AlertEndpoints
             return Problems.Make(StatusCodes.Status409Conflict, "conflict", "The alert group cannot be resolved", $"Alert group {id} is {alertGroup.State}.");
         }
 
+        return TypedResults.Ok((await ViewsAsync(db, [alertGroup], cancellationToken))[0]);
+    }
+
+    private static async Task<Results<Ok<AlertGroupView>, ProblemHttpResult>> RetryAsync(
+        long id, FeedbackDb db, IFeedbackStore writer, AlertSignal signal, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var requeued = await writer.RetryFailedDeliveriesAsync(new DeliveryRetry(id, time.GetUtcNow().UtcDateTime), cancellationToken);
+        var alertGroup = await db.AlertGroups.AsNoTracking().FirstOrDefaultAsync(g => g.Id == id, cancellationToken);
+        if (alertGroup is null)
+        {
+            return Problems.NotFound($"There is no alert group {id}.");
+        }
+
+        if (requeued == 0)
+        {
+            return Problems.Make(StatusCodes.Status409Conflict, "conflict", "Nothing to retry", $"Alert group {id} has no failed deliveries.");
+        }
+
+        // The dispatcher sends them now rather than at its next poll.
+        signal.Notify();
         return TypedResults.Ok((await ViewsAsync(db, [alertGroup], cancellationToken))[0]);
     }
 

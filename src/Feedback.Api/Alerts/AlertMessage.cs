@@ -36,8 +36,8 @@ internal sealed record AlertMessage(
     private static string Capital(string word) => word.Length == 0 ? word : char.ToUpperInvariant(word[0]) + word[1..];
 }
 
-/// <summary>What a channel answered.</summary>
-internal sealed record SendResult(bool Delivered, string? Error = null, TimeSpan? RetryAfter = null)
+/// <summary>What a channel answered; <see cref="Permanent"/>: the same request would be refused again, so retrying is pointless.</summary>
+internal sealed record SendResult(bool Delivered, string? Error = null, TimeSpan? RetryAfter = null, bool Permanent = false)
 {
     public static SendResult Ok { get; } = new(true);
 }

@@ -146,7 +146,7 @@ internal static class ServiceRegistration
                 CircuitBreak = TimeSpan.FromSeconds(settings.Llm.AiCircuitBreakSeconds),
                 Prompt = PromptLibrary.Get(settings.Llm.PromptVersion),
                 Canary = canary,
-                RedactPii = settings.Llm.RedactPii,
+                Redact = settings.Llm.RedactPii ? PiiRedactor.Redact : null,
             };
             return new AiProvider(
                 sp.GetRequiredService<LlmClassifier>(), options, sp.GetRequiredService<ClassificationCache>(),

@@ -313,6 +313,11 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
             failures.Add("ALERT_RETRY_FIRST_SECONDS must be above 0 and ALERT_RETRY_MAX_SECONDS at least as large.");
         }
 
+        if (options.Alerts.AlertMaxAttempts < 0)
+        {
+            failures.Add($"ALERT_MAX_ATTEMPTS must be 0 (no limit) or more (got {options.Alerts.AlertMaxAttempts}).");
+        }
+
         if (options.Alerts.AlertPollSeconds <= 0)
         {
             failures.Add($"ALERT_POLL_SECONDS must be above 0 (got {options.Alerts.AlertPollSeconds}).");

@@ -82,6 +82,10 @@ internal static class ApiDocs
                         AddProblem(operation, "404", "There is no alert group with this id.");
                         AddProblem(operation, "409", "The group is in a state that cannot be resolved; resolving a resolved group again answers 200.");
                         break;
+                    case "RetryAlertDeliveries":
+                        AddProblem(operation, "404", "There is no alert group with this id.");
+                        AddProblem(operation, "409", "None of the group's deliveries failed: there is nothing to send again.");
+                        break;
                     case "GetStats":
                         AddParameter(operation, ParameterLocation.Query, "from", "ISO 8601, widened to the start of its bucket (default: 30 days or 48 hours before to).");
                         AddParameter(operation, ParameterLocation.Query, "to", "ISO 8601, exclusive, widened to the end of its bucket (default: now).");

@@ -217,7 +217,7 @@ internal static class ReclassifyCommand
                 CircuitBreak = TimeSpan.FromSeconds(settings.Llm.AiCircuitBreakSeconds),
                 Prompt = PromptLibrary.Get(settings.Llm.PromptVersion),
                 Canary = settings.Llm.Canary is { } c ? (PromptLibrary.Get(c.Name), c.Percent) : null,
-                RedactPii = settings.Llm.RedactPii,
+                Redact = settings.Llm.RedactPii ? PiiRedactor.Redact : null,
             };
             var analyzer = new Analyzer(new LocalClassifier(), cache, new AiProvider(llm, options, cache, TimeProvider.System, metrics: null), taxonomy: taxonomy);
             return new Classifier(analyzer, llm: true, $"the LLM ({settings.Llm.OpenAiModel}, prompt {options.Prompt.Name})",

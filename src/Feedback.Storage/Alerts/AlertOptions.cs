@@ -63,6 +63,19 @@ internal sealed class AlertOptions
     [ConfigurationKeyName("ALERT_RETRY_MAX_SECONDS")]
     public double AlertRetryMaxSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// Attempts after which a failing delivery is parked as failed (0: retried until it succeeds). About an hour of
+    /// failures at the default back-off; a permanent answer (400, 401, 403, 404, 410, 422) parks it at once.
+    /// </summary>
+    [ConfigurationKeyName("ALERT_MAX_ATTEMPTS")]
+    public int AlertMaxAttempts { get; set; } = DefaultMaxAttempts;
+
+    public const int DefaultMaxAttempts = 20;
+
+    /// <summary>The LLM's setting, read here too: the excerpt alerts carry is redacted the same way.</summary>
+    [ConfigurationKeyName("REDACT_PII")]
+    public bool RedactPii { get; set; } = true;
+
     [ConfigurationKeyName("ALERT_POLL_SECONDS")]
     public double AlertPollSeconds { get; set; } = 5;
 
@@ -84,7 +97,9 @@ internal sealed class AlertOptions
         TimeSpan.FromMilliseconds(AlertSendIntervalMs),
         TimeSpan.FromSeconds(AlertRetryFirstSeconds),
         TimeSpan.FromSeconds(AlertRetryMaxSeconds),
-        TimeSpan.FromSeconds(AlertPollSeconds));
+        TimeSpan.FromSeconds(AlertPollSeconds),
+        AlertMaxAttempts,
+        RedactPii);
 
     /// <summary>The grouping and routing policy with its severity rules (the shipped ones, or ALERT_RULES_FILE's).</summary>
     /// <param name="taxonomy">The configured topics, whose severities follow the built-in topics they include.</param>

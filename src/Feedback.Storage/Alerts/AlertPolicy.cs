@@ -21,7 +21,9 @@ internal sealed record AlertSettings(
     TimeSpan SendInterval,
     TimeSpan FirstRetry,
     TimeSpan MaxRetry,
-    TimeSpan PollInterval);
+    TimeSpan PollInterval,
+    int MaxAttempts = AlertOptions.DefaultMaxAttempts,
+    bool RedactExcerpts = true);
 
 /// <summary>
 /// Severity, grouping and routing of alerts: which channels a group goes to, whether two alerts are the

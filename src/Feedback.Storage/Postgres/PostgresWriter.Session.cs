@@ -172,8 +172,18 @@ internal sealed partial class PostgresWriter
             await ExecuteAsync(
                 "UPDATE alert_deliveries SET attempts = attempts + 1, state = @state, next_attempt_at = @next, last_error = @error, " +
                 "delivered_at = @delivered, claimed_by = NULL, lease_until = NULL WHERE id = @id AND state = 'pending' RETURNING 1",
-                ("state", attempt.Delivered ? "delivered" : "pending"), ("next", Utc(attempt.NextAttemptAt)), ("error", attempt.Error),
+                ("state", attempt.State), ("next", Utc(attempt.NextAttemptAt)), ("error", attempt.Error),
                 ("delivered", attempt.Delivered ? Utc(attempt.At) : null), ("id", attempt.DeliveryId)) is not null;
+
+        /// <summary>As <see cref="FeedbackWriter"/> does: due now, with a fresh count of attempts.</summary>
+        public async Task<int> RetryFailedDeliveriesAsync(DeliveryRetry retry)
+        {
+            await using var command = Command(
+                "UPDATE alert_deliveries SET state = 'pending', attempts = 0, next_attempt_at = @now, claimed_by = NULL, lease_until = NULL " +
+                "WHERE group_id = @group AND state = 'failed'",
+                ("now", Utc(retry.At)), ("group", retry.GroupId));
+            return await command.ExecuteNonQueryAsync();
+        }
 
         public async Task<bool> ResolveGroupAsync(GroupResolution resolution)
         {

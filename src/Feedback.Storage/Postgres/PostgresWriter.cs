@@ -94,6 +94,9 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
                 case Queued<DeliveryAttempt, bool> attempt:
                     attempt.Produced(await session.RecordAttemptAsync(attempt.Operation));
                     break;
+                case Queued<DeliveryRetry, int> retry:
+                    retry.Produced(await session.RetryFailedDeliveriesAsync(retry.Operation));
+                    break;
                 case Queued<GroupResolution, bool> resolution:
                     resolution.Produced(await session.ResolveGroupAsync(resolution.Operation));
                     break;

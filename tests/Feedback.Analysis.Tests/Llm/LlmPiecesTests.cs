@@ -130,6 +130,43 @@ public sealed class ProviderCircuitTests
     }
 
     [Fact]
+    public void A_trial_handed_back_unmade_lets_the_next_call_be_the_trial()
+    {
+        var circuit = new ProviderCircuit(_time, threshold: 1, TimeSpan.FromSeconds(10));
+        circuit.Failed();
+        _time.Advance(TimeSpan.FromSeconds(11));
+        circuit.TryAcquire(out var trial).ShouldBeTrue();
+        trial.ShouldBeTrue();
+
+        circuit.ReturnTrial();
+
+        circuit.IsOpen.ShouldBeFalse();
+        circuit.TryAcquire(out var next).ShouldBeTrue();
+        next.ShouldBeTrue();
+    }
+
+    [Fact]
+    public void A_trial_let_through_while_every_call_slot_is_busy_does_not_keep_the_circuit_open()
+    {
+        using var http = new HttpClient();
+        var provider = new AiProvider(
+            LlmClassifier.Create("http://127.0.0.1:9/v1", null, "test-model", TimeSpan.FromSeconds(1), http),
+            new AiOptions { Model = "test-model", Prompt = PromptLibrary.Get("v2"), MaxConcurrency = 1, CircuitFailures = 1, CircuitBreak = TimeSpan.FromSeconds(10) },
+            new ClassificationCache(10, TimeSpan.FromHours(1), _time),
+            _time,
+            metrics: null);
+        provider.TryAdmit().ShouldBe(CallAdmission.Admitted);
+        provider.Circuit.Failed();
+        _time.Advance(TimeSpan.FromSeconds(11));
+
+        provider.TryAdmit().ShouldBe(CallAdmission.Busy);
+
+        provider.Circuit.IsOpen.ShouldBeFalse();
+        provider.Circuit.TryAcquire(out var trial).ShouldBeTrue();
+        trial.ShouldBeTrue();
+    }
+
+    [Fact]
     public void A_success_resets_the_count()
     {
         var circuit = new ProviderCircuit(_time, threshold: 2, TimeSpan.FromSeconds(30));

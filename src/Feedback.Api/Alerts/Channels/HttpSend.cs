@@ -6,6 +6,14 @@ namespace Feedback.Api.Alerts.Channels;
 /// <summary>Posts a JSON body and turns whatever happens into a <see cref="SendResult"/>, never an exception.</summary>
 internal static class HttpSend
 {
+    /// <summary>
+    /// Answers that say the request itself is wrong or the receiver is gone (a malformed or refused payload, a bad
+    /// routing key or token, a deleted webhook or archived channel), so the same request would fail every time. 408, 429
+    /// and every 5xx are not among them: those say "later".
+    /// </summary>
+    public static bool IsPermanent(HttpStatusCode status) => status is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized
+        or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.Gone or HttpStatusCode.UnprocessableEntity;
+
     public static async Task<SendResult> PostAsync(HttpClient client, string url, string json, Action<HttpRequestHeaders>? headers, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, url)
@@ -27,7 +35,8 @@ internal static class HttpSend
                 { Date: { } date } => date - DateTimeOffset.UtcNow,
                 _ => (TimeSpan?)null,
             };
-            return new SendResult(false, $"HTTP {(int)response.StatusCode}", retryAfter is { } r && r > TimeSpan.Zero ? r : null);
+            return new SendResult(
+                false, $"HTTP {(int)response.StatusCode}", retryAfter is { } r && r > TimeSpan.Zero ? r : null, IsPermanent(response.StatusCode));
         }
         catch (HttpRequestException exception)
         {

@@ -37,7 +37,13 @@ internal sealed class SlackChannel(IHttpClientFactory clients, AlertSettings set
             new JsonObject
             {
                 ["type"] = "section",
-                ["text"] = new JsonObject { ["type"] = "mrkdwn", ["text"] = "> " + Escape(message.Summary).Replace("\n", "\n> ", StringComparison.Ordinal) },
+                // Verbatim: Slack then turns no URL, @name or #channel in the customer's words into a link or a ping.
+                ["text"] = new JsonObject
+                {
+                    ["type"] = "mrkdwn",
+                    ["text"] = "> " + Escape(message.Summary).Replace("\n", "\n> ", StringComparison.Ordinal),
+                    ["verbatim"] = true,
+                },
             },
             new JsonObject
             {

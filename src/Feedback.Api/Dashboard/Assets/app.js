@@ -212,9 +212,11 @@
       const parts = list.map((d) => {
         const kind = d.kind === 'initial' ? 'first' : d.kind;
         if (d.state === 'delivered') return `${kind} sent`;
+        if (d.state === 'failed') return `${kind} failed (${d.attempts} ${d.attempts === 1 ? 'try' : 'tries'})`;
         return d.attempts ? `${kind} pending (${d.attempts} ${d.attempts === 1 ? 'try' : 'tries'})` : `${kind} pending`;
       });
-      const node = chip(`${channel}: ${parts.join(', ')}`, list.some((d) => d.state === 'pending') ? 'pending' : 'delivered');
+      const state = list.some((d) => d.state === 'failed') ? 'failed' : list.some((d) => d.state === 'pending') ? 'pending' : 'delivered';
+      const node = chip(`${channel}: ${parts.join(', ')}`, state);
       node.title = list.filter((d) => d.last_error).map((d) => `${d.kind}: ${d.last_error}`).join('\n');
       return node;
     });
