@@ -175,8 +175,12 @@ public sealed class DashboardEventsTests : IAsyncDisposable
         public async Task<long> NextAsync()
         {
             _reader ??= new StreamReader(await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
+
+            // The bound only ends a broken test (a notice that never comes) instead of hanging the run.
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+            bound.CancelAfter(TimeSpan.FromMinutes(1));
             string? eventName = null;
-            while (await _reader.ReadLineAsync(TestContext.Current.CancellationToken) is { } line)
+            while (await _reader.ReadLineAsync(bound.Token) is { } line)
             {
                 if (line.StartsWith("event:", StringComparison.Ordinal))
                 {
