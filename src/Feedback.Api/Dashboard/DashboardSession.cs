@@ -56,6 +56,7 @@ internal sealed class DashboardSessionProtector(IDataProtectionProvider provider
     public static string CookieNameFor(HttpRequest request) => request.IsHttps ? SecureCookieName : CookieName;
 
     public static bool HasCookie(HttpRequest request) => request.Cookies.ContainsKey(CookieNameFor(request));
+
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(12);
 
     private readonly ITimeLimitedDataProtector _protector =
