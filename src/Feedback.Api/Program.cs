@@ -28,7 +28,13 @@ catch (Exception exception) when (exception is OptionsValidationException or Inv
     return 2;
 }
 
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    kestrel.AddServerHeader = false;
+
+    // Kestrel's default (240 B/s) lets a client hold a request, and a load-shedding slot, for minutes by trickling a body.
+    kestrel.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(5));
+});
 if (settings.LogFormat == "json")
 {
     // One JSON object a line, for log shippers; the structured fields of every event become properties.
@@ -70,7 +76,8 @@ builder.Services.AddApiKeyAuthentication();
 builder.Services.AddAccessControl();
 builder.Services.AddKeyRateLimits(settings);
 builder.Services.AddSingleton(settings);
-builder.Services.AddDashboardSession();
+builder.Services.AddDashboard(settings);
+builder.Services.AddTrustedProxies(settings.Proxies);
 builder.Services.AddRedis(settings);
 builder.Services.AddAnalysis(settings);
 if (settings.Store.PostgresConnectionString is { } postgres)
@@ -126,6 +133,7 @@ catch (Exception exception) when (settings.Store.PostgresConnectionString is not
     return 3;
 }
 
+app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages(context => Problems.Make(
         context.HttpContext.Response.StatusCode, "http-" + context.HttpContext.Response.StatusCode,

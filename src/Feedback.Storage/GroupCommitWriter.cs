@@ -35,6 +35,9 @@ internal abstract partial class GroupCommitWriter : BackgroundService, IFeedback
         /// <summary>Messages and probes speak for the store: a small bookkeeping update can still fit on a disk that refuses messages.</summary>
         bool SpeaksForStore { get; }
 
+        /// <summary>Everything but a heartbeat changes what a reader sees.</summary>
+        bool ChangesWhatIsShown { get; }
+
         /// <summary>Hands the result the commit produced to the caller, once the transaction committed.</summary>
         void Complete();
 
@@ -46,6 +49,9 @@ internal abstract partial class GroupCommitWriter : BackgroundService, IFeedback
     /// (<see cref="LetArrivalsQueueAsync"/>).
     /// </summary>
     protected virtual bool WaitsForArrivals => false;
+
+    /// <summary>Notified after every commit of something other than heartbeats: what the dashboard's change notices wait for.</summary>
+    public StoreChanges Changes { get; } = new();
 
     /// <summary>Queues a write and completes when it is committed (or refused).</summary>
     /// <exception cref="StoreUnavailableException">The store cannot take writes now.</exception>
@@ -190,6 +196,11 @@ internal abstract partial class GroupCommitWriter : BackgroundService, IFeedback
                 _signal.Notify();
             }
 
+            if (batch.Exists(p => p.ChangesWhatIsShown))
+            {
+                Changes.Notify();
+            }
+
             foreach (var pending in batch)
             {
                 pending.Complete();
@@ -250,6 +261,8 @@ internal abstract partial class GroupCommitWriter : BackgroundService, IFeedback
         public TOperation Operation { get; } = operation;
 
         public bool SpeaksForStore => Operation is NewFeedback or NewFeedbackBatch or Probe;
+
+        public bool ChangesWhatIsShown => Operation is not Probe;
 
         /// <summary>Holds the operation's result until its transaction has committed.</summary>
         public void Produced(TResult result) => _result = result;

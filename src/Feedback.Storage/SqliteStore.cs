@@ -21,6 +21,7 @@ internal static class SqliteStore
         services.AddSingleton<FeedbackWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<FeedbackWriter>());
         services.AddSingleton<IFeedbackStore>(sp => sp.GetRequiredService<FeedbackWriter>());
+        services.AddSingleton(sp => sp.GetRequiredService<FeedbackWriter>().Changes);
         services.AddSingleton<SqliteReadConnections>();
         services.AddSingleton<IWorkClaims, SqliteWorkClaims>();
         services.AddSingleton<IBackgroundReads, SqliteBackgroundReads>();

@@ -7,7 +7,6 @@ using System.Text.Json.Serialization;
 using Feedback.Api.Queries;
 using Feedback.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Feedback.Api.Security;
 
 namespace Feedback.Api.Dashboard;
@@ -23,8 +22,23 @@ internal static class DashboardEndpoints
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
     private static readonly FrozenDictionary<string, Asset> Assets = LoadAssets();
+
+    /// <summary>The session cookie, the sign-in guard, the event streams' caps and their change feed (shared through Redis when there is one).</summary>
+    public static IServiceCollection AddDashboard(this IServiceCollection services, Hosting.ServiceSettings settings)
+    {
+        services.AddDashboardSession();
+        services.AddSingleton(settings.Dashboard);
+        services.AddSingleton<SignInGuard>();
+        services.AddSingleton<EventStreamSlots>();
+        services.AddSingleton<ChangeFeed>();
+        if (!string.IsNullOrWhiteSpace(settings.RedisUrl))
+        {
+            services.AddHostedService<RedisChangeRelay>();
+        }
+
+        return services;
+    }
 
     public static WebApplication MapDashboard(this WebApplication app)
     {
@@ -40,7 +54,7 @@ internal static class DashboardEndpoints
             .RequireAuthorization(Scopes.Read);
         group.MapGet("/events", Events)
             .WithName("DashboardEvents")
-            .WithSummary("Server-sent events: a 'changed' notice whenever a message, a revision or an alert is stored.")
+            .WithSummary("Server-sent events: a 'changed' notice whenever a message, a revision, a label or an alert is stored, at most one a second. At most DASHBOARD_STREAMS_PER_KEY streams per key and DASHBOARD_STREAMS_PER_ADDRESS per address (429 beyond).")
             .RequireAuthorization(Scopes.Read);
         return app;
     }
@@ -73,48 +87,57 @@ internal static class DashboardEndpoints
     private static async Task<Ok<OpenAlertGroups>> OpenAlertGroupsAsync(FeedbackDb db, CancellationToken cancellationToken) =>
         TypedResults.Ok(await AlertReads.OpenGroupsAsync(db, AlertReads.MaxOpen, cancellationToken));
 
-    private static ServerSentEventsResult<ChangeNotice> Events(
-        IServiceScopeFactory scopes, IHostApplicationLifetime lifetime, TimeProvider time, CancellationToken cancellationToken) =>
-        TypedResults.ServerSentEvents(WatchAsync(scopes, lifetime, time, cancellationToken));
+    /// <summary>At most one notice a second per stream, however often the store commits.</summary>
+    private static readonly TimeSpan NoticeGap = TimeSpan.FromSeconds(1);
+
+    private static Results<ServerSentEventsResult<ChangeNotice>, ProblemHttpResult> Events(
+        HttpContext context, EventStreamSlots slots, ChangeFeed feed, IHostApplicationLifetime lifetime, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (slots.TryTake(context.User.KeyId(), ClientAddress.Partition(context)) is not { } slot)
+        {
+            context.Response.Headers.RetryAfter = "10";
+            return Problems.Make(
+                StatusCodes.Status429TooManyRequests, "too-many-streams", "Too many open event streams",
+                "This key or this address already has as many /dashboard/events streams open as it may; close a tab or retry after the time in Retry-After.");
+        }
+
+        context.Response.RegisterForDispose(slot);
+        return TypedResults.ServerSentEvents(WatchAsync(feed, lifetime, time, cancellationToken));
+    }
 
     /// <summary>
-    /// Looks at a few cheap numbers once a second (highest feedback id, highest revision id, open alerts, open
-    /// alert groups, since a spike opens a group without an alert, and deliveries made) and sends a notice when
-    /// one changed; the page then reloads what it shows. The first notice is sent at once.
+    /// A 'changed' notice at once, then one after each commit (this instance's, or another's through Redis), at most
+    /// one a second; the page then reloads what it shows. Between commits the stream only waits: no query, no timer.
     /// </summary>
     private static async IAsyncEnumerable<SseItem<ChangeNotice>> WatchAsync(
-        IServiceScopeFactory scopes, IHostApplicationLifetime lifetime, TimeProvider time, [EnumeratorCancellation] CancellationToken cancellationToken)
+        ChangeFeed feed, IHostApplicationLifetime lifetime, TimeProvider time, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
-        ChangeNotice? last = null;
-        while (!stop.IsCancellationRequested)
+        var seen = feed.Version;
+        while (true)
         {
-            ChangeNotice current;
-            await using (var scope = scopes.CreateAsyncScope())
-            {
-                var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
-                current = new ChangeNotice(
-                    await db.Feedback.MaxAsync(f => (long?)f.Id, stop.Token) ?? 0,
-                    await db.Revisions.MaxAsync(r => (long?)r.Id, stop.Token) ?? 0,
-                    await db.Alerts.LongCountAsync(a => a.State == "open", stop.Token),
-                    await db.AlertGroups.LongCountAsync(g => g.State == "open", stop.Token),
-                    await db.AlertDeliveries.LongCountAsync(d => d.State == "delivered", stop.Token));
-            }
-
-            if (current != last)
-            {
-                last = current;
-                yield return new SseItem<ChangeNotice>(current, "changed") { ReconnectionInterval = TimeSpan.FromSeconds(3) };
-            }
-
-            try
-            {
-                await Task.Delay(PollInterval, time, stop.Token);
-            }
-            catch (OperationCanceledException)
+            yield return new SseItem<ChangeNotice>(new ChangeNotice(seen), "changed") { ReconnectionInterval = TimeSpan.FromSeconds(3) };
+            if (!await NextChangeAsync(feed, seen, time, stop.Token))
             {
                 yield break;
             }
+
+            seen = feed.Version;
+        }
+    }
+
+    /// <summary>Waits out the gap since the last notice, then for a commit after it; false when the stream is closing.</summary>
+    private static async Task<bool> NextChangeAsync(ChangeFeed feed, long seen, TimeProvider time, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(NoticeGap, time, cancellationToken);
+            await feed.WaitAsync(seen, cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 
@@ -147,10 +170,8 @@ internal static class DashboardEndpoints
     private sealed record Asset(byte[] Content, string ContentType, string ETag);
 }
 
-/// <summary>What the page compares to know whether to reload.</summary>
-internal sealed record ChangeNotice(
-    [property: JsonPropertyName("latest_feedback_id")] long LatestFeedbackId,
-    [property: JsonPropertyName("latest_revision_id")] long LatestRevisionId,
-    [property: JsonPropertyName("open_alerts")] long OpenAlerts,
-    [property: JsonPropertyName("open_alert_groups")] long OpenAlertGroups,
-    [property: JsonPropertyName("delivered_alerts")] long DeliveredAlerts);
+/// <summary>
+/// A change notice: <c>version</c> grows with every commit this instance has heard of (its own, or another's through
+/// Redis), so it says that something changed, not how many rows there are.
+/// </summary>
+internal sealed record ChangeNotice([property: JsonPropertyName("version")] long Version);

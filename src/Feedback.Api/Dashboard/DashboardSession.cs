@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using Feedback.Api.Security;
 using Microsoft.AspNetCore.Authentication;
@@ -26,7 +27,7 @@ internal sealed class DashboardCookieHandler(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (!Request.Cookies.TryGetValue(DashboardSessionProtector.CookieName, out var cookie) || string.IsNullOrEmpty(cookie))
+        if (!Request.Cookies.TryGetValue(DashboardSessionProtector.CookieNameFor(Request), out var cookie) || string.IsNullOrEmpty(cookie))
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
@@ -45,6 +46,17 @@ internal sealed class DashboardCookieHandler(
 internal sealed class DashboardSessionProtector(IDataProtectionProvider provider)
 {
     public const string CookieName = "feedback_session";
+
+    /// <summary>
+    /// The name over HTTPS (directly or as a trusted proxy says): a browser takes a __Host- cookie only when it is
+    /// Secure, for Path=/ and without Domain, so neither plain HTTP nor a sibling subdomain can plant or replace it.
+    /// </summary>
+    public const string SecureCookieName = "__Host-" + CookieName;
+
+    public static string CookieNameFor(HttpRequest request) => request.IsHttps ? SecureCookieName : CookieName;
+
+    public static bool HasCookie(HttpRequest request) => request.Cookies.ContainsKey(CookieNameFor(request));
+
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(12);
 
     private readonly ITimeLimitedDataProtector _protector =
@@ -83,7 +95,7 @@ internal static class DashboardSession
             {
                 policy.ForwardDefaultSelector = context =>
                     !context.Request.Headers.ContainsKey(ApiKeyAuthenticationHandler.HeaderName)
-                    && context.Request.Cookies.ContainsKey(DashboardSessionProtector.CookieName)
+                    && DashboardSessionProtector.HasCookie(context.Request)
                         ? DashboardCookieHandler.SchemeName
                         : ApiKeyAuthenticationHandler.SchemeName;
                 policy.ForwardChallenge = ApiKeyAuthenticationHandler.SchemeName;
@@ -107,9 +119,14 @@ internal static class DashboardSession
 
     public static RouteGroupBuilder MapDashboardSession(this RouteGroupBuilder group)
     {
-        group.MapPost("/session", SignIn)
+        group.MapPost("/session", SignInAsync)
             .WithName("DashboardSignIn")
-            .WithSummary("Exchanges an API key for an HttpOnly session cookie used by the dashboard.")
+            .WithSummary("Exchanges an API key for an HttpOnly session cookie used by the dashboard. Limited per client address.")
+            .Accepts<SignInRequest>("application/json")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .AllowAnonymous()
             .DisableAntiforgery();
         // Anonymous and always 200, so the page can ask without the browser logging a failed request.
@@ -127,25 +144,73 @@ internal static class DashboardSession
         return group;
     }
 
-    private static Results<NoContent, ProblemHttpResult> SignIn(
-        SignInRequest? body, HttpContext context, ApiKeyStore keys, DashboardSessionProtector protector)
+    /// <summary>
+    /// The body is read here, not bound, so it is refused past <see cref="DashboardSettings.MaxSignInBytes"/> whatever
+    /// Content-Length says (or leaves out): an anonymous caller cannot make the server hold a large or endless upload.
+    /// </summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> SignInAsync(
+        HttpContext context, ApiKeyStore keys, DashboardSessionProtector protector, SignInGuard guard,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
     {
-        if (body?.Key is not { Length: > 0 and <= 1024 } key || keys.Identify(key) is null)
+        if (guard.Refusal(context) is { } wait)
         {
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.Make(
+                StatusCodes.Status429TooManyRequests, "rate-limited", "Too many sign-in attempts from this address",
+                $"Retry after {seconds} s.");
+        }
+
+        if (context.Request.ContentLength > DashboardSettings.MaxSignInBytes
+            || await ReadSmallBodyAsync(context.Request, cancellationToken) is not { } body)
+        {
+            return Problems.TooLarge(DashboardSettings.MaxSignInBytes);
+        }
+
+        SignInRequest? request;
+        try
+        {
+            request = body.Length == 0 ? null : JsonSerializer.Deserialize<SignInRequest>(body, json.Value.SerializerOptions);
+        }
+        catch (JsonException)
+        {
+            request = null;
+        }
+
+        if (request?.Key is not { Length: > 0 and <= 1024 } key || keys.Identify(key) is null)
+        {
+            guard.Failed();
             return Problems.Unauthorized();
         }
 
-        context.Response.Cookies.Append(DashboardSessionProtector.CookieName, protector.Protect(key), CookieOptions(context));
+        context.Response.Cookies.Append(DashboardSessionProtector.CookieNameFor(context.Request), protector.Protect(key), CookieOptions(context));
         return TypedResults.NoContent();
+    }
+
+    /// <summary>The whole body, or null once it grows past the limit.</summary>
+    private static async Task<byte[]?> ReadSmallBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[DashboardSettings.MaxSignInBytes + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+        {
+            length += read;
+        }
+
+        return length > DashboardSettings.MaxSignInBytes ? null : buffer[..length];
     }
 
     private static NoContent SignOut(HttpContext context)
     {
-        context.Response.Cookies.Delete(DashboardSessionProtector.CookieName, CookieOptions(context));
+        context.Response.Cookies.Delete(DashboardSessionProtector.CookieNameFor(context.Request), CookieOptions(context));
         return TypedResults.NoContent();
     }
 
-    /// <summary>A session cookie (no Expires): it goes when the browser does, and the sealed value expires on its own.</summary>
+    /// <summary>
+    /// A session cookie (no Expires): it goes when the browser does, and the sealed value expires on its own. Secure
+    /// whenever the request came over HTTPS, which behind a proxy only TRUSTED_PROXIES may say.
+    /// </summary>
     private static CookieOptions CookieOptions(HttpContext context) => new()
     {
         HttpOnly = true,

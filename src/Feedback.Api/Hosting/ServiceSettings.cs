@@ -22,6 +22,12 @@ internal sealed class ServiceSettings
     /// <summary>The LLM (OPENAI_*, AI_PROVIDER_ENABLED, AI_TIMEOUT_MS, AI_CIRCUIT_*, PROMPT_*, REDACT_PII): as the CLI binds it.</summary>
     public LlmSettings Llm { get; } = new();
 
+    /// <summary>The dashboard's sign-in and event-stream limits (DASHBOARD_*).</summary>
+    public Dashboard.DashboardSettings Dashboard { get; } = new();
+
+    /// <summary>Which peers' X-Forwarded-* headers count (TRUSTED_PROXIES).</summary>
+    public Security.ProxySettings Proxies { get; } = new();
+
     /// <summary>Binds every setting, the store's and the alerts' included, from the same flat variables.</summary>
     public static void Bind(IConfiguration configuration, ServiceSettings settings)
     {
@@ -29,6 +35,8 @@ internal sealed class ServiceSettings
         configuration.Bind(settings.Store);
         configuration.Bind(settings.Alerts);
         configuration.Bind(settings.Llm);
+        configuration.Bind(settings.Dashboard);
+        configuration.Bind(settings.Proxies);
     }
 
     [ConfigurationKeyName("API_KEY")]
@@ -193,6 +201,8 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
         }
 
         failures.AddRange(options.Store.Failures());
+        failures.AddRange(options.Dashboard.Failures());
+        failures.AddRange(options.Proxies.Failures());
 
         failures.AddRange(options.Alerts.RuleFailures());
 

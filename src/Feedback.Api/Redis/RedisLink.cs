@@ -103,6 +103,29 @@ internal sealed partial class RedisLink : IDisposable
         }
     }
 
+    /// <summary>
+    /// Subscribes to a pub/sub channel; false when Redis cannot be reached now (try again later). Once subscribed,
+    /// the connection subscribes again by itself after a reconnect.
+    /// </summary>
+    public async Task<bool> SubscribeAsync(string channel, Action<string> handler)
+    {
+        if (!Usable)
+        {
+            return false;
+        }
+
+        try
+        {
+            await _connection.GetSubscriber().SubscribeAsync(RedisChannel.Literal(channel), (_, message) => handler(message.ToString()));
+            return true;
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            MarkFailed("subscribe", exception);
+            return false;
+        }
+    }
+
     public void Dispose() => _connection.Dispose();
 
     /// <summary>

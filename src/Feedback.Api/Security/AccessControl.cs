@@ -19,7 +19,8 @@ namespace Feedback.Api.Security;
 /// <see cref="ApiKeyAuthenticationHandler"/>, with its metrics and log), and the endpoint's policy, combined once
 /// per endpoint, is checked against the key's claims when it only asks for an authenticated caller and claims,
 /// which is every policy this service has. Everything else keeps the framework's way: the dashboard's session
-/// cookie is authenticated by its scheme, another kind of policy by <see cref="IPolicyEvaluator"/>, and a refusal
+/// cookie is authenticated by its scheme (a write sent with it only from the dashboard's own origin:
+/// <see cref="SameOriginCheck"/>), another kind of policy by <see cref="IPolicyEvaluator"/>, and a refusal
 /// is the scheme's own challenge or forbid (401 and 403 problem details).
 /// </summary>
 internal sealed class AccessControl(
@@ -42,8 +43,13 @@ internal sealed class AccessControl(
                 context.User = ApiKeyAuthenticationHandler.PrincipalOf(key);
             }
         }
-        else if (context.Request.Cookies.ContainsKey(DashboardSessionProtector.CookieName))
+        else if (DashboardSessionProtector.HasCookie(context.Request))
         {
+            if (SameOriginCheck.IsUnsafe(context.Request.Method) && !SameOriginCheck.IsSameOrigin(context.Request))
+            {
+                return SameOriginCheck.RefuseAsync(context);
+            }
+
             return AuthenticateSessionThenAuthorizeAsync(context);
         }
 

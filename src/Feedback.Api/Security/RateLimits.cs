@@ -138,7 +138,8 @@ internal static class RateLimits
 
 /// <summary>
 /// Sheds load before latency collapses: past MAX_CONCURRENT_REQUESTS requests in flight, a request is answered
-/// 503 with Retry-After at once instead of queueing. Health and metrics are never shed.
+/// 503 with Retry-After at once instead of queueing. Health and metrics are never shed, nor the dashboard's event
+/// streams: they stay open for hours and have caps of their own (<see cref="Dashboard.EventStreamSlots"/>).
 /// </summary>
 internal sealed class LoadShedding(RequestDelegate next, ServiceSettings settings)
 {
@@ -146,7 +147,8 @@ internal sealed class LoadShedding(RequestDelegate next, ServiceSettings setting
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (settings.MaxConcurrentRequests == 0 || context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments("/metrics"))
+        if (settings.MaxConcurrentRequests == 0 || context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments("/metrics")
+            || context.Request.Path.StartsWithSegments("/dashboard/events"))
         {
             await next(context);
             return;

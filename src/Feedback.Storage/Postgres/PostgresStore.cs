@@ -28,6 +28,7 @@ internal static class PostgresStore
         services.AddSingleton<PostgresWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<PostgresWriter>());
         services.AddSingleton<IFeedbackStore>(sp => sp.GetRequiredService<PostgresWriter>());
+        services.AddSingleton(sp => sp.GetRequiredService<PostgresWriter>().Changes);
         services.AddSingleton<IWorkClaims, PostgresWorkClaims>();
         services.AddSingleton<IBackgroundReads, EfBackgroundReads>();
         services.AddDbContextPool<FeedbackDb, PostgresFeedbackDb>((sp, options) => options.UseNpgsql(

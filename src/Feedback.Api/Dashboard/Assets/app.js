@@ -9,7 +9,7 @@
   const PAGE = 25;
   const $ = (id) => document.getElementById(id);
 
-  const state = { range: 'hour', cursor: null, latestSeen: 0, events: null, openDetail: null, expanded: new Set(), scopes: [] };
+  const state = { range: 'hour', cursor: null, latestSeen: 0, events: null, version: null, openDetail: null, expanded: new Set(), scopes: [] };
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -112,8 +112,12 @@
     const source = new EventSource('/dashboard/events');
     state.events = source;
     source.addEventListener('open', () => setLive(true));
-    source.addEventListener('changed', () => {
+    source.addEventListener('changed', (event) => {
       setLive(true);
+      // A reconnect (a proxy closes a quiet stream) repeats the version it last sent: nothing to reload then.
+      const version = JSON.parse(event.data).version;
+      if (version === state.version) return;
+      state.version = version;
       // Several notices in a burst cause one reload.
       clearTimeout(pending);
       pending = setTimeout(() => refreshAll().catch(handleError), 150);
