@@ -22,9 +22,10 @@ internal static class KeyCommand
 
         var name = args[1];
         var file = Option(args, "--file") ?? Environment.GetEnvironmentVariable("API_KEYS_FILE") ?? Path.Combine("data", "api-keys.txt");
-        if (name.Any(char.IsWhiteSpace) || name.Length is 0 or > 64)
+        // The server refuses a keys file with any other name: a name scopes the idempotency keys its requests send.
+        if (name.Length is 0 or > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
         {
-            Console.Error.WriteLine("NAME must be 1 to 64 characters without spaces.");
+            Console.Error.WriteLine("NAME must be 1 to 64 ASCII letters, digits, '.', '_' or '-'.");
             return 2;
         }
 

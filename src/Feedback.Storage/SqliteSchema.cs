@@ -39,6 +39,8 @@ internal static partial class SqliteSchema
     {
         if (!IsCurrent(connection) && !(CreateNew(connection) && IsCurrent(connection)))
         {
+            // An older file: its idempotency keys may predate the digests (the IdempotencyKeyDigests migration).
+            IdempotencyKeyDigest.HashStoredKeys(connection);
             RunMigrator(connectionString);
         }
     }

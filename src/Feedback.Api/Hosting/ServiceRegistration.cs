@@ -7,6 +7,7 @@ using Feedback.Api.Alerts;
 using Feedback.Api.Alerts.Channels;
 using Feedback.Api.Redis;
 using Feedback.Api.Revisions;
+using Feedback.Api.Submissions;
 using Microsoft.Extensions.Options;
 using Feedback.Storage;
 using Feedback.Storage.Alerts;
@@ -60,6 +61,7 @@ internal static class ServiceRegistration
         { Explain = false });
         services.AddSingleton(settings.Alerts.AlertRule);
         services.AddSingleton<ProvisionalUpgrades>();
+        services.AddSingleton<SubmitHandler>();
         services.AddSingleton(new SweepSettings(TimeSpan.FromSeconds(settings.AiSweepSeconds), BatchSize: 200, Parallelism: Math.Max(1, settings.AiMaxConcurrency / 2),
             Lease: (2 * TimeSpan.FromMilliseconds(settings.Llm.AiTimeoutMs)) + TimeSpan.FromSeconds(5)));
         services.AddSingleton<RevisionSweeper>();

@@ -52,12 +52,11 @@ internal static class ApiDocs
                     AddProblem(operation, "429", "This key is over its rate limit; see Retry-After.");
                 }
 
-                // These handlers read the query string (and POST /feedback its headers) by hand, so nothing describes them otherwise.
+                // These handlers read the query string (and POST /feedback its body) by hand, so nothing describes them otherwise.
                 switch (operation.OperationId)
                 {
                     case "SubmitFeedback":
                         DescribeSubmission(operation);
-                        AddParameter(operation, ParameterLocation.Header, "Idempotency-Key", "1 to 255 printable ASCII characters. The same key with the same body returns the stored result again; with another body, 422.");
                         break;
                     case "ListFeedback":
                         AddParameter(operation, ParameterLocation.Query, "sentiment", "positive, negative, neutral or mixed.");
@@ -108,7 +107,7 @@ internal static class ApiDocs
         return app;
     }
 
-    /// <summary>POST /feedback reads its body by hand (for exact status codes), so its schema and examples are given here.</summary>
+    /// <summary>POST /feedback binds its body by hand (for exact status codes), so its schema is given here; the types give the rest.</summary>
     private static void DescribeSubmission(OpenApiOperation operation)
     {
         operation.RequestBody = new OpenApiRequestBody

@@ -133,11 +133,25 @@ internal sealed partial class ApiKeyStore
                 throw new FormatException($"API_KEYS_FILE line {number}: scopes must be among ingest, read, admin.");
             }
 
+            if (!IsValidName(parts[0]))
+            {
+                throw new FormatException($"API_KEYS_FILE line {number}: NAME must be {NameRule}.");
+            }
+
             keys.Add(new ApiKey(parts[0], scopes, Convert.FromHexString(parts[2]["sha256:".Length..])));
         }
 
         return keys;
     }
+
+    /// <summary>
+    /// What a key's name may be. The name scopes stored idempotency keys (<c>NAME:KEY</c>, hashed), so it may not hold
+    /// ':' (two names could then share one); it is also logged and shown, so it holds nothing to escape.
+    /// </summary>
+    public static bool IsValidName(string name) =>
+        name.Length is >= 1 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
+    public const string NameRule = "1 to 64 ASCII letters, digits, '.', '_' or '-'";
 
     private IReadOnlyList<ApiKey> Current()
     {

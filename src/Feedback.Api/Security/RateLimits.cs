@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Feedback.Api.Hosting;
 using Feedback.Api.Redis;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Feedback.Api.Security;
 
@@ -102,38 +104,53 @@ internal static class RateLimits
     /// </summary>
     public static IServiceCollection AddKeyRateLimits(this IServiceCollection services, ServiceSettings settings)
     {
+        services.AddSingleton<KeyBuckets>();
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.AddPolicy(PerKey, context =>
             {
-                var perMinute = settings.RateLimitPerMinute;
-                if (perMinute == 0)
-                {
-                    return RateLimitPartition.GetNoLimiter("unlimited");
-                }
-
-                var time = context.RequestServices.GetRequiredService<TimeProvider>();
-                var redis = context.RequestServices.GetService<RedisLink>();
-                var refillEvery = TimeSpan.FromMinutes(1) / perMinute;
-                return RateLimitPartition.Get(context.User.KeyId(), keyId =>
-                {
-                    var local = new ClockTokenBucket(time, perMinute, refillEvery);
-                    return redis is null ? local : new SharedTokenBucket(redis, keyId, local, time, perMinute, refillEvery);
-                });
+                var buckets = context.RequestServices.GetRequiredService<KeyBuckets>();
+                return buckets.Enabled
+                    ? RateLimitPartition.Get(context.User.KeyId(), buckets.For)
+                    : RateLimitPartition.GetNoLimiter("unlimited");
             });
-            options.OnRejected = async (context, cancellationToken) =>
-            {
-                var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 60;
-                context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                await Problems.Make(
-                        StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests for this key",
-                        $"This key may send {settings.RateLimitPerMinute} requests a minute. Retry after {seconds} s.")
-                    .ExecuteAsync(context.HttpContext);
-            };
+            options.OnRejected = (context, _) => new ValueTask(Rejected(context.HttpContext, context.Lease, settings.RateLimitPerMinute).ExecuteAsync(context.HttpContext));
         });
         return services;
     }
+
+    /// <summary>The 429 for a refused lease, its Retry-After header set on the response.</summary>
+    public static ProblemHttpResult Rejected(HttpContext context, RateLimitLease lease, int perMinute)
+    {
+        var seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 60;
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return Problems.Make(
+            StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests for this key",
+            $"This key may send {perMinute} requests a minute. Retry after {seconds} s.");
+    }
+}
+
+/// <summary>
+/// Each key's bucket, one per key name for the life of the process: the rate-limiting middleware takes a token per
+/// request from it, and POST /feedback/batch takes one more per item beyond the first, from the same bucket.
+/// </summary>
+internal sealed class KeyBuckets(ServiceSettings settings, TimeProvider time, IServiceProvider services)
+{
+    private readonly ConcurrentDictionary<string, RateLimiter> _buckets = new(StringComparer.Ordinal);
+
+    public bool Enabled => settings.RateLimitPerMinute > 0;
+
+    public int PerMinute => settings.RateLimitPerMinute;
+
+    public RateLimiter For(string keyId) => _buckets.GetOrAdd(keyId, id =>
+    {
+        var perMinute = settings.RateLimitPerMinute;
+        var refillEvery = TimeSpan.FromMinutes(1) / perMinute;
+        var local = new ClockTokenBucket(time, perMinute, refillEvery);
+        var redis = services.GetService<RedisLink>();
+        return redis is null ? local : new SharedTokenBucket(redis, id, local, time, perMinute, refillEvery);
+    });
 }
 
 /// <summary>

@@ -22,3 +22,4 @@ internal static class SubmissionRecords
         return record;
     }
 }
+
