@@ -38,6 +38,26 @@ public sealed class ClusterTests(Cluster cluster) : IClassFixture<Cluster>
     }
 
     [Fact]
+    public async Task Metrics_are_scraped_from_each_instance_and_not_published_on_nginxs_port()
+    {
+        await cluster.StartAsync();
+        using var client = new HttpClient();
+
+        // Issue #21 item 16: the public port hides /metrics in every spelling the API's routing would accept.
+        foreach (var path in new[] { "/metrics", "/METRICS", "/metrics/", "//metrics", "/%6Detrics" })
+        {
+            // Joined as text: new Uri(base, "//metrics") would read the path as a host name.
+            var url = new Uri(cluster.Url.GetLeftPart(UriPartial.Authority) + path);
+            (await client.GetAsync(url, Cancel)).StatusCode.ShouldBe(HttpStatusCode.NotFound, path);
+        }
+
+        foreach (var n in new[] { 1, 2 })
+        {
+            (await client.GetAsync(new Uri(cluster.Instance(n), "/metrics"), Cancel)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+    }
+
+    [Fact]
     public async Task Server_sent_events_arrive_through_nginx_as_they_are_written()
     {
         await cluster.StartAsync();
