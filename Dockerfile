@@ -11,11 +11,12 @@ WORKDIR /source
 # Restore from the project files alone, so the package layer is reused until a dependency changes.
 # .editorconfig takes part because the analyzers it configures run in the build (warnings are errors).
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
-COPY src/Feedback.Analysis/Feedback.Analysis.csproj src/Feedback.Analysis/
-COPY src/Feedback.Storage/Feedback.Storage.csproj src/Feedback.Storage/
-COPY src/Feedback.Api/Feedback.Api.csproj src/Feedback.Api/
-COPY src/Feedback.Cli/Feedback.Cli.csproj src/Feedback.Cli/
-RUN dotnet restore src/Feedback.Api/Feedback.Api.csproj && dotnet restore src/Feedback.Cli/Feedback.Cli.csproj
+# With their packages.lock.json: the restore takes exactly the locked versions or fails.
+COPY src/Feedback.Analysis/Feedback.Analysis.csproj src/Feedback.Analysis/packages.lock.json src/Feedback.Analysis/
+COPY src/Feedback.Storage/Feedback.Storage.csproj src/Feedback.Storage/packages.lock.json src/Feedback.Storage/
+COPY src/Feedback.Api/Feedback.Api.csproj src/Feedback.Api/packages.lock.json src/Feedback.Api/
+COPY src/Feedback.Cli/Feedback.Cli.csproj src/Feedback.Cli/packages.lock.json src/Feedback.Cli/
+RUN dotnet restore src/Feedback.Api/Feedback.Api.csproj --locked-mode && dotnet restore src/Feedback.Cli/Feedback.Cli.csproj --locked-mode
 
 COPY src/Feedback.Analysis/ src/Feedback.Analysis/
 COPY src/Feedback.Storage/ src/Feedback.Storage/

@@ -37,12 +37,14 @@ echo "$dashboard queries:"
 promtool check rules "$queries"
 
 # compose.yaml: valid YAML, the API twice behind nginx with PostgreSQL and Redis, every API instance in nginx's
-# upstream, health checks where compose waits on them.
-python3 - deploy/compose.yaml deploy/nginx/nginx.conf <<'PY'
+# upstream and in Prometheus's targets, health checks where compose waits on them, the settings file passed to the
+# instances, Redis behind a password, and nginx's public port without /metrics and with server-sent events unbuffered.
+python3 - deploy/compose.yaml deploy/nginx/nginx.conf deploy/prometheus/prometheus.yml <<'PY'
 import re, sys
 import yaml
 compose = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
 nginx = open(sys.argv[2], encoding="utf-8").read()
+prometheus = yaml.safe_load(open(sys.argv[3], encoding="utf-8"))
 services = compose["services"]
 apis = sorted(name for name in services if name.startswith("api-"))
 problems = []
@@ -59,6 +61,23 @@ for name in apis:
         problems.append(f"{name}: REDIS_URL is not a redis:// URL")
     if f"server {name}:8000" not in nginx:
         problems.append(f"{name} is not in nginx's upstream")
+    if not services[name].get("env_file"):
+        problems.append(f"{name}: no env_file, so the LLM and alert settings never reach it")
+    if not re.match(r"redis://:\$\{REDIS_PASSWORD[^}]*\}@", str(env.get("REDIS_URL", ""))):
+        problems.append(f"{name}: REDIS_URL does not carry REDIS_PASSWORD")
+targets = {t for job in prometheus.get("scrape_configs", []) for sc in job.get("static_configs", []) for t in sc.get("targets", [])}
+for name in apis:
+    if f"{name}:8000" not in targets:
+        problems.append(f"Prometheus does not scrape {name}:8000")
+for target in sorted(targets - {f"{name}:8000" for name in apis}):
+    problems.append(f"Prometheus scrapes {target}, which is no API service of compose.yaml")
+if "--requirepass" not in " ".join(map(str, services.get("redis", {}).get("command", []))):
+    problems.append("redis runs without --requirepass")
+if not re.search(r"location\s+~\*\s+\^/metrics\(/\|\$\)\s*\{\s*(return 404|deny all);", nginx):
+    problems.append("nginx.conf publishes /metrics on its public port")
+events = re.search(r"location\s+=\s+/dashboard/events\s*\{([^}]*)\}", nginx)
+if not events or "proxy_buffering off" not in events.group(1) or "proxy_read_timeout" not in events.group(1):
+    problems.append("nginx.conf has no /dashboard/events location with proxy_buffering off and a long read timeout")
 for name, service in services.items():
     for dependency, condition in (service.get("depends_on") or {}).items():
         if condition.get("condition") == "service_healthy" and "healthcheck" not in services[dependency] and not dependency.startswith("api-"):

@@ -35,6 +35,8 @@ internal class FeedbackDb : DbContext
 
     public DbSet<FeedbackLabel> Labels => Set<FeedbackLabel>();
 
+    public DbSet<DataProtectionKeyRecord> DataProtectionKeys => Set<DataProtectionKeyRecord>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         var feedback = modelBuilder.Entity<FeedbackRecord>();
@@ -164,6 +166,14 @@ internal class FeedbackDb : DbContext
 
         // The sweep looks for provisional rows; a partial index keeps that scan to the few that are.
         feedback.HasIndex(f => f.Status).HasDatabaseName("ix_feedback_provisional").HasFilter("status = 'provisional'");
+
+        // The dashboard's cookie keys (Feedback.Api/Dashboard/StoredKeyRing.cs): a handful of rows, one added every 90 days.
+        var keys = modelBuilder.Entity<DataProtectionKeyRecord>();
+        keys.ToTable("data_protection_keys");
+        keys.HasKey(k => k.Id);
+        keys.Property(k => k.Id).HasColumnName("id");
+        keys.Property(k => k.FriendlyName).HasColumnName("friendly_name").HasMaxLength(100);
+        keys.Property(k => k.Xml).HasColumnName("xml");
 
         var heartbeat = modelBuilder.Entity<StoreHeartbeat>();
         heartbeat.ToTable("store_heartbeat");

@@ -189,6 +189,15 @@ CREATE INDEX "ix_labels_feedback_id_id" ON "labels" ("feedback_id", "id");
 INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
 VALUES ('20261207033744_Labels', '10.0.15');
 
+CREATE TABLE "data_protection_keys" (
+    "id" INTEGER NOT NULL CONSTRAINT "PK_data_protection_keys" PRIMARY KEY AUTOINCREMENT,
+    "friendly_name" TEXT NOT NULL,
+    "xml" TEXT NOT NULL
+);
+
+INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
+VALUES ('20261207061750_DataProtectionKeys', '10.0.15');
+
 INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
 VALUES ('20261207070000_IdempotencyKeyDigests', '10.0.15');
 

@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Feedback.Api.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +15,8 @@ namespace Feedback.Api.Dashboard;
 /// The dashboard's login: the key is entered once and kept in an HttpOnly, SameSite=Strict session cookie,
 /// so the page's own script never holds it. The cookie carries the key encrypted and signed by ASP.NET Data
 /// Protection and is checked against the accepted keys on every request, so removing a key from API_KEY ends
-/// its sessions too. Keys are ephemeral: a restart asks for the key again.
+/// its sessions too. Data Protection's keys live in the store (<see cref="StoredKeyRing"/>): any instance on the same
+/// database accepts the cookie, and a restart keeps the session.
 /// </summary>
 internal sealed class DashboardCookieHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -79,6 +81,8 @@ internal sealed class DashboardSessionProtector(IDataProtectionProvider provider
 
 internal static class DashboardSession
 {
+    public const string DataProtectionApplicationName = "feedback";
+
     /// <summary>
     /// Adds the cookie as a second way in. A policy scheme becomes the default: a request with an X-API-Key
     /// header is judged by the key alone, one without by its session cookie; a challenge always answers as the
@@ -87,7 +91,10 @@ internal static class DashboardSession
     public static IServiceCollection AddDashboardSession(this IServiceCollection services)
     {
         const string selector = "ApiKeyOrDashboardCookie";
-        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        // One application name, so every instance (whatever its content root) derives the same purpose keys from the shared ring.
+        services.AddDataProtection().SetApplicationName(DataProtectionApplicationName);
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider => new ConfigureOptions<KeyManagementOptions>(
+            options => options.XmlRepository = new StoredKeyRing(provider.GetRequiredService<IServiceScopeFactory>())));
         services.AddSingleton<DashboardSessionProtector>();
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, DashboardCookieHandler>(DashboardCookieHandler.SchemeName, null)
@@ -103,10 +110,10 @@ internal static class DashboardSession
             });
         services.Configure<AuthenticationOptions>(options => options.DefaultScheme = selector);
 
-        // The ephemeral provider keeps its key in memory and never reads the key ring, but Data Protection's hosted
-        // service would still load (and on a new machine create) the default ring's XML key files at every start,
-        // mapping System.Private.Xml (about 3 MB resident) for keys nothing uses. Removed after AddAuthentication,
-        // which would otherwise register it again.
+        // Data Protection's hosted service would load (and on a new store create) the key ring at every start, mapping
+        // System.Private.Xml (about 3 MB resident) and querying the store on a server whose dashboard may never be opened.
+        // Without it the ring is loaded on the first sign-in or cookie. Removed after AddAuthentication, which would
+        // otherwise register it again.
         var keyRingLoader = services.FirstOrDefault(descriptor => descriptor.ServiceType == typeof(IHostedService) && !descriptor.IsKeyedService
             && descriptor.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService");
         if (keyRingLoader is not null)

@@ -97,11 +97,13 @@ internal static class CliStore
     {
         if (!readOnly)
         {
-            // The server's migrations, under EF's migration lock, as a starting instance applies them.
+            // The server's migrations, under the same lock as a starting instance applies them.
             using var db = new PostgresFeedbackDb(new DbContextOptionsBuilder<PostgresFeedbackDb>()
                 .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
                 .Options);
-            db.Database.Migrate();
+            using var lockConnection = new NpgsqlConnection(connectionString);
+            lockConnection.Open();
+            PostgresStore.MigrateExclusively(db, lockConnection);
         }
 
         var connection = new NpgsqlConnection(connectionString);

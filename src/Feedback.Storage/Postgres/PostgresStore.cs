@@ -37,11 +37,42 @@ internal static class PostgresStore
         return services;
     }
 
-    /// <summary>Applies pending migrations; instances starting together take EF's migration lock in turn.</summary>
+    /// <summary>Any number, the same in every instance: the advisory lock that lets one of them migrate at a time.</summary>
+    private const long MigrationLock = 0x46656564_6261636B; // "Feedback"
+
+    /// <summary>
+    /// Applies pending migrations, one instance at a time. EF's own migration lock did not keep two instances started
+    /// together on a new database apart (the second created a table the first had just made, and exited): compose and
+    /// scripts/cluster.sh start both at once. A session-level advisory lock on a connection of its own holds the others
+    /// until the first has finished; they then find nothing to do. A crash ends the session, which frees the lock.
+    /// </summary>
     public static void Migrate(IServiceProvider services)
     {
         using var scope = services.CreateScope();
-        scope.ServiceProvider.GetRequiredService<FeedbackDb>().Database.Migrate();
+        using var lockConnection = scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>().OpenConnection();
+        MigrateExclusively(scope.ServiceProvider.GetRequiredService<FeedbackDb>(), lockConnection);
+    }
+
+    /// <summary>Migrates <paramref name="db"/> while holding the migration lock on <paramref name="lockConnection"/> (the CLI comes here too).</summary>
+    public static void MigrateExclusively(DbContext db, NpgsqlConnection lockConnection)
+    {
+        Advisory(lockConnection, "pg_advisory_lock");
+        try
+        {
+            db.Database.Migrate();
+        }
+        finally
+        {
+            // Explicitly: a pooled connection keeps its session, and the lock with it, until it is next used.
+            Advisory(lockConnection, "pg_advisory_unlock");
+        }
+    }
+
+    private static void Advisory(NpgsqlConnection connection, string function)
+    {
+        using var command = new NpgsqlCommand($"SELECT {function}(@key)", connection);
+        command.Parameters.AddWithValue("key", MigrationLock);
+        command.ExecuteNonQuery();
     }
 }
 
