@@ -89,6 +89,7 @@ if (settings.MetricsEnabled)
     builder.Services.AddTelemetry(builder.Configuration);
 }
 builder.Services.AddApiDocs();
+builder.Services.AddHealth();
 
 var app = builder.Build();
 
