@@ -50,9 +50,9 @@ USER $APP_UID
 EXPOSE 8000
 
 # The runtime image has neither curl nor wget; bash's /dev/tcp speaks just enough HTTP/1.1 to read the
-# status line of GET /health (200 while the store takes writes, 503 when it cannot).
+# status line of GET /health/ready (200 while the store takes writes and holds every migration, 503 when not).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${PORT:-8000} && printf 'GET /health HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && read -r _ status _ <&3 && [ \"$status\" = 200 ]"]
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${PORT:-8000} && printf 'GET /health/ready HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && read -r _ status _ <&3 && [ \"$status\" = 200 ]"]
 
 # `cli ARGS` runs the CLI instead of the server; anything else is passed to the server.
 ENTRYPOINT ["/bin/sh", "-c", "if [ \"$1\" = cli ]; then shift; exec dotnet /app/cli/Feedback.Cli.dll \"$@\"; fi; exec dotnet /app/Feedback.Api.dll \"$@\"", "feedback"]

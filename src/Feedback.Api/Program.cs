@@ -96,6 +96,7 @@ if (settings.MetricsEnabled)
     builder.Services.AddTelemetry(builder.Configuration);
 }
 builder.Services.AddApiDocs();
+builder.Services.AddHealth();
 
 var app = builder.Build();
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -18,32 +19,51 @@ internal static class CliApp
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var command = args.Length > 0 ? args[0] : "";
-        var rest = args.Skip(1).ToArray();
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")))
+        {
+            // https://no-color.org: Spectre.Console looks for it too; said here so no later profile change undoes it.
+            AnsiConsole.Profile.Capabilities.ColorSystem = ColorSystem.NoColors;
+        }
+
         try
         {
-            return command switch
-            {
-                "" or "interactive" => Interactive(),
-                "analyze" or "analyse" => Analyze(rest),
-                "eval" => Evaluate(rest),
-                "train" => Train(rest),
-                "eval-all" => EvaluateAll(rest),
-                "import" => Import.ImportCommand.Run(rest),
-                "export" => Export.ExportCommand.Run(rest),
-                "stats" => StatsCommand.Run(rest),
-                "reclassify" => await Reclassify.ReclassifyCommand.RunAsync(rest),
-                "key" => KeyCommand.Run(rest),
-                "bench-encoder" => EncoderBench.Run(rest),
-                "help" or "--help" or "-h" => Help(),
-                _ => Unknown(command),
-            };
+            // "help" as a command, as run.sh and the old usage text spelled it.
+            return await CommandLine.RunAsync(Root(), args is ["help"] ? ["--help"] : args);
         }
         catch (IOException exception)
         {
             await Console.Error.WriteLineAsync(exception.Message);
-            return 1;
+            return CommandLine.Failure;
         }
+    }
+
+    /// <summary>Every command, with its options; without one, the interactive analyser.</summary>
+    internal static RootCommand Root()
+    {
+        var root = new RootCommand("Feedback: customer-feedback analysis on the local classifier (sentiment, topic, confidence, alerts).")
+        {
+            AnalyzeCommand(),
+            EvalCommand(),
+            EvalAllCommand(),
+            TrainCommand(),
+            Import.ImportCommand.Definition(),
+            Export.ExportCommand.Definition(),
+            Reclassify.ReclassifyCommand.Definition(),
+            StatsCommand.Definition(),
+            KeyCommand.Definition(),
+            EncoderBench.Definition(),
+        };
+        var interactive = new Command("interactive", "The interactive analyser (the same as no command).") { Hidden = true };
+        interactive.SetAction(_ => Interactive());
+        root.Add(interactive);
+        root.SetAction(_ => Interactive());
+        return root.WithExamples(
+            "./run.sh                                  type messages, see how each is classified and why",
+            "echo 'The app crashes on login' | ./run.sh   one result line (JSON) per input line",
+            "./run.sh analyze --json \"Refund me now\"",
+            "./run.sh import feedback.csv --id-column id",
+            "./run.sh stats --json",
+            "./run.sh COMMAND --help                   each command's options and examples");
     }
 
     /// <summary>
@@ -89,14 +109,27 @@ internal static class CliApp
         }
     }
 
-    private static int Analyze(string[] args)
+    private static Command AnalyzeCommand()
     {
-        var json = args.Contains("--json");
-        var text = string.Join(' ', args.Where(a => a != "--json"));
+        var text = new Argument<string[]>("text") { Description = "The message (several words are joined with spaces); - reads it from standard input.", Arity = ArgumentArity.OneOrMore };
+        var json = new Option<bool>("--json") { Description = "One JSON object (the API's field names) instead of the panel." };
+        var command = new Command("analyze", "Classify one message and print the result.") { text, json };
+        command.Aliases.Add("analyse");
+        command.SetAction(parsed => Analyze(parsed.GetValue(text)!, parsed.GetValue(json)));
+        return command.WithExamples(
+            "./run.sh analyze \"The new export is great but it crashes on large files\"",
+            "./run.sh analyze --json \"Refund me now\"",
+            "cat complaint.txt | ./run.sh analyze --json -",
+            "./run.sh analyze -- \"-1 stars, would not buy again\"   (-- before a message that starts with -)");
+    }
+
+    private static int Analyze(string[] words, bool json)
+    {
+        var text = words is ["-"] ? Console.In.ReadToEnd() : string.Join(' ', words);
         if (string.IsNullOrWhiteSpace(text))
         {
-            Console.Error.WriteLine("Usage: analyze [--json] TEXT");
-            return 2;
+            Console.Error.WriteLine(words is ["-"] ? "Standard input held no message." : "The message is empty.");
+            return CommandLine.Usage;
         }
 
         var analyzer = CreateAnalyzer();
@@ -111,52 +144,74 @@ internal static class CliApp
             Render(result, Stopwatch.GetElapsedTime(started));
         }
 
-        return 0;
+        return CommandLine.Ok;
     }
 
-    private static int Evaluate(string[] args)
+    private static Command EvalCommand()
     {
-        var options = CommandLine.Parse(args, flags: ["--json", "--corrections"], valued: ["--classifier", "--split", "--provider", "--prompt", "--concurrency"]);
-        if (options.Has("--corrections") && options.Positional.Count == 0 && options.Error is null)
+        var file = new Argument<string?>("file") { Description = "A labelled CSV (text, sentiment and topic columns; any delimiter).", Arity = ArgumentArity.ZeroOrOne };
+        var json = new Option<bool>("--json") { Description = "The report as JSON." };
+        var corrections = new Option<bool>("--corrections") { Description = "Score the stored answers against the labels people set (PUT /feedback/{id}/label) instead of a file." };
+        var classifier = CommandLine.OneOf("--classifier", "The local classifier to score.", "trained", "trained", "deep", "vader", "lexicon");
+        var split = CommandLine.OneOf("--split", "The rows to score: all, the held-out split or the training split.", "all", "all", "heldout", "held-out", "train");
+        var provider = CommandLine.OneOf("--provider", "local: the classifier above; ai: the configured LLM (OPENAI_*).", "local", "local", "ai");
+        var prompt = new Option<string>("--prompt") { Description = "With --provider ai: the prompt version.", DefaultValueFactory = _ => "v2" };
+        var concurrency = new Option<int>("--concurrency") { Description = "With --provider ai: LLM calls in flight (1 to 64).", DefaultValueFactory = _ => 8 };
+        var delimiter = CommandLine.Delimiter("The CSV's delimiter (default: detected from the header among , ; \\t |).");
+        var command = new Command("eval", "Accuracy, macro-F1, per-class precision/recall, confusion, ECE and alerts on a labelled CSV.")
         {
-            return CorrectionsEvaluation.RunAsync(options.Has("--json"), CancellationToken.None).GetAwaiter().GetResult();
+            file, json, corrections, classifier, split, provider, prompt, concurrency, delimiter,
+        };
+        command.SetAction(parsed => Evaluate(
+            parsed.GetValue(file), parsed.GetValue(json), parsed.GetValue(corrections), parsed.GetValue(classifier)!, parsed.GetValue(split)!,
+            parsed.GetValue(provider)!, parsed.GetValue(prompt)!, parsed.GetValue(concurrency), parsed.GetValue(delimiter)));
+        return command.WithExamples(
+            "./run.sh eval tests/Feedback.Analysis.Tests/Fixtures/product_feedback_holdout.csv",
+            "./run.sh eval data.csv --classifier deep --split heldout --json",
+            "./run.sh eval data.csv --provider ai --prompt v2 --concurrency 8",
+            "./run.sh eval --corrections --json");
+    }
+
+    private static int Evaluate(string? path, bool json, bool corrections, string classifierName, string split, string provider, string prompt, int concurrency, char? delimiter)
+    {
+        if (corrections && path is null)
+        {
+            return CorrectionsEvaluation.RunAsync(json, CancellationToken.None).GetAwaiter().GetResult();
         }
 
-        if (options.Positional.Count != 1 || options.Has("--corrections") || options.Error is not null)
+        if (path is null || corrections)
         {
-            Console.Error.WriteLine(options.Error ?? "Usage: eval FILE.csv [--json] [--classifier trained|deep|vader] [--split all|heldout|train] [--provider local|ai [--prompt v2] [--concurrency 8]] | eval --corrections [--json]");
-            return 2;
+            Console.Error.WriteLine("eval takes either FILE.csv or --corrections. See 'eval --help'.");
+            return CommandLine.Usage;
         }
 
-        if (!TryClassifier(options.Value("--classifier") ?? "trained", out var classifier) ||
-            !TrySplit(options.Value("--split") ?? "all", out var include))
+        if (!TryClassifier(classifierName, out var classifier) || !TrySplit(split, out var include))
         {
             Console.Error.WriteLine("--classifier is trained, deep or vader; --split is all, heldout or train.");
-            return 2;
+            return CommandLine.Usage;
         }
 
-        var path = options.Positional[0];
         if (!File.Exists(path))
         {
             Console.Error.WriteLine($"No such file: {path}");
-            return 1;
+            return CommandLine.Failure;
         }
 
-        if (options.Value("--provider") is { } provider && provider != "local")
+        if (provider == "ai")
         {
-            if (provider != "ai" || !int.TryParse(options.Value("--concurrency") ?? "8", System.Globalization.CultureInfo.InvariantCulture, out var concurrency) || concurrency is < 1 or > 64)
+            if (concurrency is < 1 or > 64)
             {
-                Console.Error.WriteLine("--provider is local or ai; --concurrency is 1 to 64.");
-                return 2;
+                Console.Error.WriteLine("--concurrency is 1 to 64.");
+                return CommandLine.Usage;
             }
 
-            return AiEvaluation.RunAsync(path, include, options.Value("--prompt") ?? "v2", concurrency, options.Has("--json")).GetAwaiter().GetResult();
+            return AiEvaluation.RunAsync(path, include, prompt, concurrency, json).GetAwaiter().GetResult();
         }
 
         EvaluationReport report;
         try
         {
-            report = Evaluator.Evaluate(path, classifier, include, classifier is DeepClassifier ? DeepHeads.Default.Taxonomy : null);
+            report = Evaluator.Evaluate(path, classifier, include, classifier is DeepClassifier ? DeepHeads.Default.Taxonomy : null, delimiter);
         }
         catch (InvalidDataException exception)
         {
@@ -164,8 +219,8 @@ internal static class CliApp
             return 1;
         }
 
-        Console.WriteLine(options.Has("--json") ? report.ToJson() : $"{path} ({classifier.Version})\n{report.ToText()}");
-        return 0;
+        Console.WriteLine(json ? report.ToJson() : $"{path} ({classifier.Version})\n{report.ToText()}");
+        return CommandLine.Ok;
     }
 
     /// <summary>Where the shipped model lives, relative to the repository root (run.sh runs from there).</summary>
@@ -176,26 +231,48 @@ internal static class CliApp
     /// <summary>Written before the local-4 tuning and scored only by eval-all: the check output never shows it, so no setting is chosen by it.</summary>
     private const string HeldOutFixture = "product_feedback_holdout.csv";
 
-    private static int Train(string[] args)
+    private static Command TrainCommand()
     {
-        var options = CommandLine.Parse(args, flags: ["--check", "--errors", "--with-corrections"], valued: ["--data", "--out", "--only", "--in-domain", "--taxonomy", "--shared-per-set", "--shared-weight"]);
-        var only = options.Value("--only");
-        var sharedPerSet = DeepTraining.SharedPerSet;
-        var sharedWeight = DeepTraining.SharedWeight;
-        if (options.Positional.Count != 0 || options.Error is not null || only is not (null or "local" or "deep") ||
-            (only == "local" && options.Has("--with-corrections")) ||
-            (options.Value("--shared-per-set") is { } given && !int.TryParse(given, CultureInfo.InvariantCulture, out sharedPerSet)) ||
-            (options.Value("--shared-weight") is { } weight && !double.TryParse(weight, CultureInfo.InvariantCulture, out sharedWeight)))
+        var data = new Option<string?>("--data") { Description = $"The shared data sets (default {DefaultDataDirectory}).", HelpName = "dir" };
+        var output = new Option<string?>("--out") { Description = $"Where the lexical model goes (default {ModelPath}).", HelpName = "file" };
+        var only = CommandLine.OneOf("--only", "Train only the lexical model or only the deep heads.", null, "local", "deep");
+        var inDomain = new Option<string?>("--in-domain") { Description = "The in-domain labelled rows for the deep heads.", HelpName = "file" };
+        var taxonomy = new Option<string?>("--taxonomy") { Description = "The topic taxonomy (default: the shipped one).", HelpName = "file" };
+        var sharedPerSet = new Option<int>("--shared-per-set") { Description = "Shared-set rows per set the deep heads learn from.", DefaultValueFactory = _ => DeepTraining.SharedPerSet };
+        var sharedWeight = new Option<double>("--shared-weight") { Description = "The weight of a shared-set row against an in-domain one.", DefaultValueFactory = _ => DeepTraining.SharedWeight };
+        var withCorrections = new Option<bool>("--with-corrections") { Description = "The deep heads also learn from the store's labelled messages (twice an in-domain row; never a held-out text)." };
+        var check = new Option<bool>("--check") { Description = "Print the new model's headline figures instead of writing it." };
+        var errors = new Option<bool>("--errors") { Description = "With --check --only local: list the misclassified rows too." };
+        var command = new Command("train", "Rebuild the trained model bit for bit from the shared data.")
         {
-            Console.Error.WriteLine(options.Error ?? "Usage: train [--data DIR] [--only local|deep] [--in-domain FILE] [--taxonomy FILE] [--shared-per-set N] [--shared-weight W] [--with-corrections] [--check [--errors]]");
-            return 2;
+            data, output, only, inDomain, taxonomy, sharedPerSet, sharedWeight, withCorrections, check, errors,
+        };
+        command.SetAction(parsed => Train(new TrainOptions(
+            parsed.GetValue(data), parsed.GetValue(output), parsed.GetValue(only), parsed.GetValue(inDomain), parsed.GetValue(taxonomy),
+            parsed.GetValue(sharedPerSet), parsed.GetValue(sharedWeight), parsed.GetValue(withCorrections), parsed.GetValue(check), parsed.GetValue(errors))));
+        return command.WithExamples(
+            "./run.sh train",
+            "./run.sh train --only local --check --errors",
+            "./run.sh train --with-corrections");
+    }
+
+    private sealed record TrainOptions(
+        string? Data, string? Out, string? Only, string? InDomain, string? Taxonomy, int SharedPerSet, double SharedWeight, bool WithCorrections, bool Check, bool Errors);
+
+    private static int Train(TrainOptions options)
+    {
+        var only = options.Only;
+        if (only == "local" && options.WithCorrections)
+        {
+            Console.Error.WriteLine("--with-corrections trains the deep heads: it does not go with --only local.");
+            return CommandLine.Usage;
         }
 
         // The taxonomy first: a mistake in it should not cost a training of the lexical model.
         Taxonomy taxonomy;
         try
         {
-            taxonomy = Taxonomy.Load(options.Value("--taxonomy") ?? Taxonomy.DefaultPath);
+            taxonomy = Taxonomy.Load(options.Taxonomy ?? Taxonomy.DefaultPath);
         }
         catch (InvalidDataException exception)
         {
@@ -203,15 +280,15 @@ internal static class CliApp
             return 1;
         }
 
-        var data = options.Value("--data") ?? DefaultDataDirectory;
+        var data = options.Data ?? DefaultDataDirectory;
         List<LabelledRow> rows = [];
-        if (options.Value("--data") is null && only is null && !Directory.Exists(data))
+        if (options.Data is null && only is null && !Directory.Exists(data))
         {
             // A clone without the shared sets: the deep heads (topics, in-domain rows) train from the repository alone.
             Console.WriteLine($"No shared data at {data}: the lexical model stays as shipped; training the deep heads.");
             only = "deep";
         }
-        else if (only != "deep" || sharedPerSet > 0)
+        else if (only != "deep" || options.SharedPerSet > 0)
         {
             try
             {
@@ -230,16 +307,16 @@ internal static class CliApp
         {
             var result = new ModelTrainer(FeaturePipeline.Default, Console.Out).Train(rows);
             lexical = new LocalClassifier(FeaturePipeline.Default, result.Model);
-            if (options.Has("--check") && only == "local")
+            if (options.Check && only == "local")
             {
                 // Development: the headline figures of the model just trained, without writing it anywhere.
-                Console.Write(AccuracyReport.Headline(data, "tests/Feedback.Analysis.Tests/Fixtures", lexical, new HashSet<string>(StringComparer.Ordinal) { HeldOutFixture }, options.Has("--errors")));
+                Console.Write(AccuracyReport.Headline(data, "tests/Feedback.Analysis.Tests/Fixtures", lexical, new HashSet<string>(StringComparer.Ordinal) { HeldOutFixture }, options.Errors));
                 return 0;
             }
 
-            if (!options.Has("--check"))
+            if (!options.Check)
             {
-                Write(options.Value("--out") ?? ModelPath, result.ModelBytes);
+                Write(options.Out ?? ModelPath, result.ModelBytes);
             }
         }
 
@@ -250,18 +327,18 @@ internal static class CliApp
 
         // Only the deep heads learn from people's labels: the lexical model stays a function of the shared data alone.
         IReadOnlyList<CorrectionRow>? corrections = null;
-        if (options.Has("--with-corrections"))
+        if (options.WithCorrections)
         {
             var (labelled, unknown) = StoredCorrections.ReadAsync(CliStore.Settings(), CancellationToken.None).GetAwaiter().GetResult();
             corrections = labelled;
             Console.WriteLine($"corrections: {labelled.Count:N0} labelled messages in the store{(unknown > 0 ? $", {unknown:N0} with a label this classifier does not know (not trained on)" : "")}");
         }
 
-        var inDomain = options.Value("--in-domain") ?? ProductFeedbackSet.DefaultPath;
+        var inDomain = options.InDomain ?? ProductFeedbackSet.DefaultPath;
         DeepHeads heads;
         try
         {
-            heads = DeepTraining.Train(lexical, rows, inDomain, taxonomy, sharedPerSet, sharedWeight, corrections, Console.Out);
+            heads = DeepTraining.Train(lexical, rows, inDomain, taxonomy, options.SharedPerSet, options.SharedWeight, corrections, Console.Out);
         }
         catch (Exception exception) when (exception is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
@@ -269,7 +346,7 @@ internal static class CliApp
             return 1;
         }
 
-        if (options.Has("--check"))
+        if (options.Check)
         {
             Console.Write(DeepTraining.Check(new DeepClassifier(lexical, SharedEncoders.Get(new EncoderOptions()), heads), inDomain, data, "tests/Feedback.Analysis.Tests/Fixtures"));
             return 0;
@@ -285,24 +362,27 @@ internal static class CliApp
         Console.WriteLine($"wrote {path} ({bytes.Length:N0} bytes, SHA-256 {Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))})");
     }
 
-    private static int EvaluateAll(string[] args)
+    private static Command EvalAllCommand()
     {
-        var options = CommandLine.Parse(args, flags: [], valued: ["--data", "--fixtures", "--in-domain", "--out"]);
-        if (options.Positional.Count != 0 || options.Error is not null)
-        {
-            Console.Error.WriteLine(options.Error ?? "Usage: eval-all [--data DIR] [--fixtures DIR] [--in-domain FILE] [--out FILE]");
-            return 2;
-        }
+        var data = new Option<string>("--data") { Description = "The shared data sets.", HelpName = "dir", DefaultValueFactory = _ => DefaultDataDirectory };
+        var fixtures = new Option<string>("--fixtures") { Description = "The test fixtures scored beside them.", HelpName = "dir", DefaultValueFactory = _ => "tests/Feedback.Analysis.Tests/Fixtures" };
+        var inDomain = new Option<string>("--in-domain") { Description = "The in-domain labelled set.", HelpName = "file", DefaultValueFactory = _ => ProductFeedbackSet.DefaultPath };
+        var output = new Option<string?>("--out") { Description = "Write the Markdown report to a file instead of standard output.", HelpName = "file" };
+        var command = new Command("eval-all", "Held-out accuracy of both classifiers on every shared set (bench/ACCURACY.md).") { data, fixtures, inDomain, output };
+        command.SetAction(parsed => EvaluateAll(parsed.GetValue(data)!, parsed.GetValue(fixtures)!, parsed.GetValue(inDomain)!, parsed.GetValue(output)));
+        return command.WithExamples("./run.sh eval-all --out bench/ACCURACY.md");
+    }
 
-        var data = options.Value("--data") ?? DefaultDataDirectory;
+    private static int EvaluateAll(string data, string fixtures, string inDomain, string? output)
+    {
         if (!Directory.Exists(data))
         {
             Console.Error.WriteLine($"No data directory at {data} (pass --data DIR).");
             return 1;
         }
 
-        var markdown = AccuracyReport.Build(data, options.Value("--fixtures") ?? "tests/Feedback.Analysis.Tests/Fixtures", options.Value("--in-domain") ?? ProductFeedbackSet.DefaultPath, "./run.sh eval-all --out bench/ACCURACY.md");
-        if (options.Value("--out") is { } output)
+        var markdown = AccuracyReport.Build(data, fixtures, inDomain, "./run.sh eval-all --out bench/ACCURACY.md");
+        if (output is not null)
         {
             File.WriteAllText(output, markdown);
             Console.WriteLine($"wrote {output}");
@@ -401,42 +481,5 @@ internal static class CliApp
         var rows = new List<Spectre.Console.Rendering.IRenderable> { grid, new Text(""), scores, new Text(""), new Markup("[bold]Why[/]"), why };
         rows.AddRange(result.Warnings.Select(w => new Markup($"[yellow]warning:[/] {Markup.Escape(w)}")));
         AnsiConsole.Write(new Panel(new Rows(rows)).Border(BoxBorder.Rounded).BorderColor(Color.Grey));
-    }
-
-    private static int Help()
-    {
-        Console.WriteLine("""
-            Usage: feedback [command]
-              (none)            interactive analyser (reads one message per line when input is piped)
-              analyze [--json] TEXT
-                                classify one message
-              eval FILE.csv [--json] [--classifier trained|deep|vader] [--split all|heldout|train]
-                   [--provider local|ai [--prompt v2] [--concurrency 8]]
-                                accuracy, macro-F1, per-class P/R, confusion, ECE and alerts on a labelled CSV;
-                                --provider ai scores the configured LLM with one prompt version
-              eval --corrections [--json]
-                                the stored answers against the labels people set (PUT /feedback/{id}/label):
-                                sentiment accuracy, topic macro-F1, alert agreement, labelled count
-              eval-all [--data DIR] [--fixtures DIR] [--out FILE]
-                                held-out accuracy of both classifiers on every shared set (bench/ACCURACY.md)
-              train [--data DIR] [--out FILE] [--with-corrections] [--check [--errors]]
-                                retrain the local model from the shared data (default ../shared/data);
-                                --with-corrections adds the store's labelled messages to the deep heads' rows
-                                (twice an in-domain row; never one whose text is a held-out row);
-                                --check prints the new model's headline figures instead of writing it
-              import FILE       classify a CSV or JSONL file into the store (idempotent; see 'import --help')
-              export            stored messages as CSV or JSONL (--format, --since, --out)
-              reclassify        classify stored messages again, keeping history (--since, --until, --method ml|ai, --dry-run)
-              stats             counts by sentiment, topic and method, open alerts
-              key add NAME [--scopes ingest,read,admin] [--file PATH] | key revoke NAME
-                                a named API key: printed once, only its SHA-256 stored
-            """);
-        return 0;
-    }
-
-    private static int Unknown(string command)
-    {
-        Console.Error.WriteLine($"Unknown command: {command}. Try 'help'.");
-        return 2;
     }
 }

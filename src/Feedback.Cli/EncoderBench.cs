@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Feedback.Analysis;
@@ -16,20 +17,24 @@ namespace Feedback.Cli;
 /// </summary>
 internal static class EncoderBench
 {
-    public static int Run(string[] args)
+    public static Command Definition()
     {
-        var options = CommandLine.Parse(args, flags: [], valued: ["--data", "--texts", "--batch", "--threads"]);
-        if (options.Error is not null || !int.TryParse(options.Value("--batch") ?? "32", CultureInfo.InvariantCulture, out var batch) ||
-            !int.TryParse(options.Value("--threads") ?? "0", CultureInfo.InvariantCulture, out var threads))
-        {
-            Console.Error.WriteLine("Usage: bench-encoder [--data FILE | --texts FILE.csv] [--batch 32] [--threads 0]");
-            return 2;
-        }
+        var data = new Option<string?>("--data") { Description = "The in-domain set whose messages are encoded.", HelpName = "file" };
+        var texts = new Option<string?>("--texts") { Description = "A CSV whose text column is encoded instead (the import bench's file).", HelpName = "file" };
+        var batch = new Option<int>("--batch") { Description = "Messages per encoder batch.", DefaultValueFactory = _ => 32 };
+        var threads = new Option<int>("--threads") { Description = "Encoder threads (0: every core).", DefaultValueFactory = _ => 0 };
+        var command = new Command("bench-encoder", "The bare sentence encoder's rate (bench/deep.sh).") { data, texts, batch, threads };
+        command.Hidden = true;
+        command.SetAction(parsed => Run(parsed.GetValue(data), parsed.GetValue(texts), parsed.GetValue(batch), parsed.GetValue(threads)));
+        return command.WithExamples("dotnet .build/Release/cli/Feedback.Cli.dll bench-encoder --texts import.csv --batch 32   (as bench/deep.sh runs it)");
+    }
 
+    private static int Run(string? data, string? file, int batch, int threads)
+    {
         // Real messages cut at a word near 100 characters: the length the service's bench sends.
-        var messages = options.Value("--texts") is { } file
+        var messages = file is not null
             ? TextColumn(file)
-            : ProductFeedbackSet.Load(options.Value("--data") ?? ProductFeedbackSet.DefaultPath).Select(r => r.Text);
+            : ProductFeedbackSet.Load(data ?? ProductFeedbackSet.DefaultPath).Select(r => r.Text);
         var texts = messages
             .Select(t => Cut(TextRules.Normalise(t), 100))
             .Where(t => t.Length >= 60)

@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using Feedback.Cli.Store;
 using Spectre.Console;
 
@@ -7,25 +9,17 @@ namespace Feedback.Cli;
 /// <summary>stats: what the store holds, by sentiment, topic and method, and the alerts still open.</summary>
 internal static class StatsCommand
 {
-    public static int Run(string[] args)
+    public static Command Definition()
     {
-        DateTime since = DateTime.MinValue;
-        if (args is ["--since", var text] )
-        {
-            if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
-            {
-                Console.Error.WriteLine("Usage: stats [--since DATE]");
-                return 2;
-            }
+        var since = CommandLine.Date("--since", "Only messages received at or after this date or time (ISO 8601, e.g. 2026-01-01; UTC unless it names an offset).");
+        var json = new Option<bool>("--json") { Description = "The counts as one JSON object." };
+        var command = new Command("stats", "Counts by sentiment, topic and method, and the alerts still open, from the store.") { since, json };
+        command.SetAction(parsed => Run(parsed.GetValue(since) ?? DateTime.MinValue, parsed.GetValue(json)));
+        return command.WithExamples("./run.sh stats", "./run.sh stats --since 2026-11-01 --json");
+    }
 
-            since = at.UtcDateTime;
-        }
-        else if (args.Length > 0)
-        {
-            Console.Error.WriteLine("Usage: stats [--since DATE]");
-            return 2;
-        }
-
+    private static int Run(DateTime since, bool json)
+    {
         using var connection = CliStore.Open(CliStore.Settings());
         List<(string Name, long Count)> Count(string column)
         {
@@ -50,11 +44,27 @@ internal static class StatsCommand
             ("since", since));
         using var alerts = scalar.ExecuteReader();
         alerts.Read();
+        var (triggered, open) = (alerts.GetInt64(0), alerts.GetInt64(1));
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["total"] = total,
+                ["since"] = since == DateTime.MinValue ? null : since,
+                ["alerts_triggered"] = triggered,
+                ["alerts_open"] = open,
+                ["sentiment"] = sentiment.ToDictionary(r => r.Name, r => r.Count, StringComparer.Ordinal),
+                ["topic"] = topic.ToDictionary(r => r.Name, r => r.Count, StringComparer.Ordinal),
+                ["processing_method"] = method.ToDictionary(r => r.Name, r => r.Count, StringComparer.Ordinal),
+            }));
+            return CommandLine.Ok;
+        }
+
 
         AnsiConsole.MarkupLine(since == DateTime.MinValue
             ? $"[bold]{total:N0}[/] messages stored"
             : $"[bold]{total:N0}[/] messages since {since:yyyy-MM-dd HH:mm} UTC");
-        AnsiConsole.MarkupLine($"[bold]{alerts.GetInt64(0):N0}[/] triggered an alert; [bold red]{alerts.GetInt64(1):N0}[/] alerts open");
+        AnsiConsole.MarkupLine($"[bold]{triggered:N0}[/] triggered an alert; [bold red]{open:N0}[/] alerts open");
         var table = new Table().Border(TableBorder.Rounded).AddColumn("").AddColumn(new TableColumn("messages").RightAligned()).AddColumn(new TableColumn("share").RightAligned());
         void Section(string title, List<(string Name, long Count)> rows)
         {

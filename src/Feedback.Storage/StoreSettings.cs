@@ -12,6 +12,16 @@ internal sealed class StoreSettings
     [ConfigurationKeyName("DATA_DIR")]
     public string DataDir { get; set; } = "./data";
 
+    /// <summary>Named keys with scopes, one per line as NAME SCOPES sha256:HEX (API_KEYS_FILE); empty: <see cref="ApiKeysPath"/>'s default.</summary>
+    [ConfigurationKeyName("API_KEYS_FILE")]
+    public string? ApiKeysFile { get; set; }
+
+    /// <summary>
+    /// Where the named keys are: API_KEYS_FILE, else api-keys.txt under DATA_DIR. The server reads and the CLI's
+    /// <c>key add</c> writes the same file with no setting at all, so a key works as printed.
+    /// </summary>
+    public string ApiKeysPath => Path.GetFullPath(string.IsNullOrWhiteSpace(ApiKeysFile) ? Path.Combine(DataDir, "api-keys.txt") : ApiKeysFile);
+
     [ConfigurationKeyName("DATABASE_URL")]
     public string? DatabaseUrl { get; set; }
 

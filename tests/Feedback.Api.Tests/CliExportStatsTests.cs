@@ -94,6 +94,33 @@ public abstract class CliExportStatsTests : IAsyncLifetime
         since.ShouldContain($"{_store.Query("SELECT count(*) FROM feedback WHERE alert_triggered AND id = 2")} triggered an alert");
     }
 
+    [Fact]
+    public async Task Stats_json_prints_the_counts_as_one_object()
+    {
+        var (exitCode, output) = await RunCliAsync("stats", "--json");
+
+        exitCode.ShouldBe(0, output);
+        using var stats = JsonDocument.Parse(output);
+        var root = stats.RootElement;
+        root.GetProperty("total").GetInt64().ShouldBe(2);
+        root.GetProperty("alerts_triggered").GetInt64().ShouldBe((long)_store.Query("SELECT count(*) FROM feedback WHERE alert_triggered")!);
+        root.GetProperty("alerts_open").GetInt64().ShouldBe(0);
+        root.GetProperty("sentiment").EnumerateObject().Sum(p => p.Value.GetInt64()).ShouldBe(2);
+        root.GetProperty("topic").GetProperty(Stored(2, "topic")).GetInt64().ShouldBeGreaterThanOrEqualTo(1);
+        root.GetProperty("processing_method").EnumerateObject().Sum(p => p.Value.GetInt64()).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Export_writes_csv_with_the_delimiter_asked_for_and_quotes_only_cells_that_hold_it()
+    {
+        var (exitCode, output) = await RunCliAsync("export", "--delimiter", ";");
+
+        exitCode.ShouldBe(0, output);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines[0].ShouldStartWith("id;created_at;text;source;");
+        lines[1].ShouldStartWith($"1;2026-11-20T10:00:00.000Z;{Charged};;;{Stored(1, "sentiment")};");
+    }
+
     private string Stored(long id, string column) => (string)_store.Query($"SELECT {column} FROM feedback WHERE id = @id", ("id", id))!;
 
     private Task<(int ExitCode, string Output)> RunCliAsync(params string[] args) => CliProcess.RunAsync(_directory, _store.Environment, args);

@@ -155,6 +155,46 @@ public abstract class CliImportTests : IDisposable
 
     private static string Sha256Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
+    [Fact]
+    public async Task A_semicolon_file_with_a_byte_order_mark_and_a_quoted_line_break_is_read_without_being_told()
+    {
+        var path = Path.Combine(_directory, "semicolons.csv");
+        File.WriteAllText(path, $"id;text;source\n1;\"{Charged}\nSecond line; still the same message.\";email\n2;{Love};app_store\n", new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        File.ReadAllBytes(path)[..3].ShouldBe(new byte[] { 0xEF, 0xBB, 0xBF });
+
+        var (exitCode, output) = await ImportAsync(path, "--id-column", "id");
+
+        exitCode.ShouldBe(0, output);
+        output.ShouldContain("2 rows read, 2 added");
+        Texts().ShouldBe([$"{Charged}\nSecond line; still the same message.", Love]);
+        Query("SELECT source FROM feedback ORDER BY id LIMIT 1").ShouldBe("email");
+    }
+
+    [Fact]
+    public async Task The_delimiter_option_reads_a_tab_separated_file()
+    {
+        var path = Path.Combine(_directory, "tabs.tsv");
+        File.WriteAllText(path, $"id\ttext\nt1\t{Charged}\n");
+
+        var (exitCode, output) = await ImportAsync(path, "--id-column", "id", "--delimiter", "\t");
+
+        exitCode.ShouldBe(0, output);
+        Texts().ShouldBe([Charged]);
+    }
+
+    [Fact]
+    public async Task A_bad_value_is_reported_with_its_record_and_the_line_it_starts_on()
+    {
+        var path = Path.Combine(_directory, "bad.csv");
+        File.WriteAllText(path, $"id,text,received\n1,\"{Love}\nwith a second line\",2026-11-20\n2,\"{Charged}\",not a date\n");
+
+        var (exitCode, output) = await ImportAsync(path, "--id-column", "id", "--time-column", "received");
+
+        exitCode.ShouldBe(1, output);
+        output.ShouldContain("record 2 (line 4): 'not a date' is not a date or time.");
+        output.ShouldNotContain("   at ");
+    }
+
     private string WriteCsv(IEnumerable<string> rows, string name = "in.csv")
     {
         var path = Path.Combine(_directory, name);

@@ -1,79 +1,80 @@
-using System.Text;
+using nietras.SeparatedValues;
 
 namespace Feedback.Analysis.Evaluation;
 
-/// <summary>Reads RFC 4180 CSV: quoted fields may hold commas, doubled quotes and line breaks.</summary>
+/// <summary>One CSV record and the line of the file it starts on (a quoted field may span several lines).</summary>
+internal sealed record CsvRecord(string[] Fields, int Line);
+
+/// <summary>
+/// Reads delimited text through Sep: quoted fields may hold the delimiter, doubled quotes and line breaks, a byte-order
+/// mark is skipped, and blank lines are no records. Without a delimiter it is detected from the first line that is
+/// not a '#' comment (the header), among <see cref="Delimiters"/>.
+/// </summary>
 internal static class CsvReader
 {
-    public static IEnumerable<string[]> ReadRecords(TextReader reader)
-    {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        var inQuotes = false;
-        var recordStarted = false;
-        int next;
-        while ((next = reader.Read()) >= 0)
-        {
-            var c = (char)next;
-            if (inQuotes)
-            {
-                if (c != '"')
-                {
-                    field.Append(c);
-                }
-                else if (reader.Peek() == '"')
-                {
-                    _ = reader.Read();
-                    field.Append('"');
-                }
-                else
-                {
-                    inQuotes = false;
-                }
+    /// <summary>The delimiters told apart without being named: comma, semicolon, tab and vertical bar.</summary>
+    public static readonly char[] Delimiters = [',', ';', '\t', '|'];
 
+    public static IEnumerable<string[]> ReadRecords(TextReader reader, char? delimiter = null) =>
+        ReadRecordsWithLines(reader, delimiter).Select(r => r.Fields);
+
+    public static IEnumerable<CsvRecord> ReadRecordsWithLines(TextReader reader, char? delimiter = null)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+
+        // The labelled sets are a few megabytes at most: read whole, the header can be looked at before Sep starts.
+        var text = reader.ReadToEnd();
+        var separator = delimiter ?? Detect(HeaderLine(text));
+        using var records = Sep.New(separator).Reader(o => o with { HasHeader = false, Unescape = true, DisableColCountCheck = true }).FromText(text);
+        foreach (var record in records)
+        {
+            if (record.ColCount == 1 && record[0].Span.IsEmpty)
+            {
                 continue;
             }
 
-            switch (c)
+            var fields = new string[record.ColCount];
+            for (var i = 0; i < fields.Length; i++)
             {
-                case '"':
-                    inQuotes = true;
-                    recordStarted = true;
-                    break;
-                case ',':
-                    fields.Add(field.ToString());
-                    field.Clear();
-                    recordStarted = true;
-                    break;
-                case '\r':
-                    break;
-                case '\n':
-                    if (recordStarted || field.Length > 0)
-                    {
-                        fields.Add(field.ToString());
-                        yield return fields.ToArray();
-                    }
+                fields[i] = record[i].ToString();
+            }
 
-                    fields.Clear();
-                    field.Clear();
-                    recordStarted = false;
-                    break;
-                default:
-                    field.Append(c);
-                    recordStarted = true;
-                    break;
+            yield return new CsvRecord(fields, record.LineNumberFrom);
+        }
+    }
+
+    /// <summary>The candidate delimiter the header holds most of; a comma when it holds none (a one-column file).</summary>
+    public static char Detect(ReadOnlySpan<char> header)
+    {
+        var best = ',';
+        var most = 0;
+        foreach (var candidate in Delimiters)
+        {
+            var count = header.Count(candidate);
+            if (count > most)
+            {
+                (best, most) = (candidate, count);
             }
         }
 
-        if (inQuotes)
+        return best;
+    }
+
+    private static ReadOnlySpan<char> HeaderLine(string text)
+    {
+        var rest = text.AsSpan().TrimStart('\uFEFF');
+        while (!rest.IsEmpty)
         {
-            throw new InvalidDataException("The CSV ends inside a quoted field.");
+            var end = rest.IndexOf('\n');
+            var line = end < 0 ? rest : rest[..end];
+            if (!line.TrimStart().StartsWith('#') && !line.Trim().IsEmpty)
+            {
+                return line;
+            }
+
+            rest = end < 0 ? [] : rest[(end + 1)..];
         }
 
-        if (recordStarted || field.Length > 0)
-        {
-            fields.Add(field.ToString());
-            yield return fields.ToArray();
-        }
+        return [];
     }
 }

@@ -8,19 +8,20 @@ internal static class Evaluator
     /// <param name="csvPath">A CSV with a header holding <c>text</c> and optionally <c>label</c> and <c>topic</c>.</param>
     /// <param name="include">Which rows to score, by text (for example the held-out split); null scores every row.</param>
     /// <param name="taxonomy">The classifier's topics: a label naming a built-in topic counts as the topic that includes it.</param>
-    public static EvaluationReport Evaluate(string csvPath, ILocalClassifier classifier, Func<string, bool>? include = null, Taxonomy? taxonomy = null)
+    /// <param name="delimiter">The CSV's delimiter; null: detected from the header.</param>
+    public static EvaluationReport Evaluate(string csvPath, ILocalClassifier classifier, Func<string, bool>? include = null, Taxonomy? taxonomy = null, char? delimiter = null)
     {
         ArgumentNullException.ThrowIfNull(classifier);
         using var reader = File.OpenText(csvPath);
-        return Evaluate(reader, classifier.Classify, include, taxonomy);
+        return Evaluate(reader, classifier.Classify, include, taxonomy, delimiter);
     }
 
-    public static EvaluationReport Evaluate(TextReader csv, Func<string, Classification> classify, Func<string, bool>? include = null, Taxonomy? taxonomy = null)
+    public static EvaluationReport Evaluate(TextReader csv, Func<string, Classification> classify, Func<string, bool>? include = null, Taxonomy? taxonomy = null, char? delimiter = null)
     {
-        using var records = CsvReader.ReadRecords(csv).GetEnumerator();
+        using var records = CsvReader.ReadRecordsWithLines(csv, delimiter).GetEnumerator();
         // Lines before the header that start with '#' are comments (our hand-written fixtures say who wrote them).
         bool more;
-        while ((more = records.MoveNext()) && records.Current.Length > 0 && records.Current[0].StartsWith('#'))
+        while ((more = records.MoveNext()) && records.Current.Fields.Length > 0 && records.Current.Fields[0].StartsWith('#'))
         {
         }
 
@@ -29,7 +30,7 @@ internal static class Evaluator
             throw new InvalidDataException("The CSV is empty; it needs a header with a 'text' column.");
         }
 
-        var header = records.Current;
+        var header = records.Current.Fields;
         var textColumn = Array.IndexOf(header, "text");
         if (textColumn < 0)
         {
@@ -47,9 +48,11 @@ internal static class Evaluator
         var sentiments = new List<Outcome<Sentiment>>();
         var topics = new List<Outcome<Topic>>();
         var rows = 0;
+        var dataRow = 0;
         while (records.MoveNext())
         {
-            var record = records.Current;
+            var (record, line) = records.Current;
+            dataRow++;
             var text = Cell(record, textColumn);
             if (include is not null && !include(text))
             {
@@ -62,7 +65,7 @@ internal static class Evaluator
             var label = Cell(record, labelColumn);
             if (label.Length > 0)
             {
-                var truth = WireNames.TryParseSentiment(label, out var s) ? s : throw BadLabel(rows, "label", label);
+                var truth = WireNames.TryParseSentiment(label, out var s) ? s : throw BadLabel(dataRow, line, "label", label);
                 sentiments.Add(new Outcome<Sentiment>(truth, result.Sentiment, result.Confidence));
                 alarming.Add((AlertRule.AlarmingSentiments.Contains(truth), alerted));
             }
@@ -76,7 +79,7 @@ internal static class Evaluator
             var topic = Cell(record, topicColumn);
             if (topic.Length > 0)
             {
-                var truth = Topic.TryParse(topic, out var t) ? t : throw BadLabel(rows, "topic", topic);
+                var truth = Topic.TryParse(topic, out var t) ? t : throw BadLabel(dataRow, line, "topic", topic);
                 truth = taxonomy is null || taxonomy.Contains(truth) ? truth : taxonomy.FromBuiltIn(truth);
                 topics.Add(new Outcome<Topic>(truth, result.Topic, result.TopicConfidence));
             }
@@ -197,8 +200,9 @@ internal static class Evaluator
     private static string Cell(string[] record, int column) =>
         column >= 0 && column < record.Length ? record[column].Trim() : "";
 
-    private static InvalidDataException BadLabel(int row, string column, string value) =>
-        new($"Data row {row}: '{value}' is not a valid {column}.");
+    /// <summary>Names the data row (the record after the header) and the line it starts on, which differ once a quoted field spans lines.</summary>
+    private static InvalidDataException BadLabel(int row, int line, string column, string value) =>
+        new($"Data row {row} (line {line}): '{value}' is not a valid {column}.");
 
     internal readonly record struct Outcome<T>(T Truth, T Predicted, double? Confidence)
         where T : struct;

@@ -42,10 +42,6 @@ internal sealed class ServiceSettings
     [ConfigurationKeyName("API_KEY")]
     public string ApiKey { get; set; } = "";
 
-    /// <summary>Named keys with scopes, one per line as NAME SCOPES sha256:HEX; re-read when it changes.</summary>
-    [ConfigurationKeyName("API_KEYS_FILE")]
-    public string? ApiKeysFile { get; set; }
-
     /// <summary>Requests a minute per API key (token bucket, same burst); 0 turns the limit off.</summary>
     [ConfigurationKeyName("RATE_LIMIT_PER_MINUTE")]
     public int RateLimitPerMinute { get; set; } = 100;
@@ -142,20 +138,23 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
     public ValidateOptionsResult Validate(string? name, ServiceSettings options)
     {
         var failures = new List<string>();
-        if (options.ApiKeys.Count == 0 && string.IsNullOrWhiteSpace(options.ApiKeysFile))
+        var keysFile = options.Store.ApiKeysPath;
+        var keysFileGiven = !string.IsNullOrWhiteSpace(options.Store.ApiKeysFile);
+        if (options.ApiKeys.Count == 0 && !keysFileGiven && !File.Exists(keysFile))
         {
-            failures.Add("API_KEY is not set: give one or more keys, comma-separated, or API_KEYS_FILE (./run.sh creates .env with a fresh key).");
+            failures.Add($"API_KEY is not set: give one or more keys, comma-separated, or add a named key (./run.sh key add NAME writes {keysFile}; ./run.sh creates .env with a fresh key).");
         }
         else if (options.ApiKeys.Any(k => k.Length < 16))
         {
             failures.Add("API_KEY: every key must be at least 16 characters long.");
         }
 
-        if (!string.IsNullOrWhiteSpace(options.ApiKeysFile))
+        // A file named by API_KEYS_FILE must be there; the default one only once a key was added.
+        if (keysFileGiven || File.Exists(keysFile))
         {
             try
             {
-                Security.ApiKeyStore.ParseFile(File.ReadAllLines(options.ApiKeysFile));
+                Security.ApiKeyStore.ParseFile(File.ReadAllLines(keysFile));
             }
             catch (Exception exception) when (exception is IOException or FormatException or UnauthorizedAccessException)
             {

@@ -2,14 +2,31 @@ using System.Text.Json.Serialization;
 using Feedback.Analysis;
 using Feedback.Api.Redis;
 using Feedback.Storage;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Feedback.Api.Operations;
 
+/// <summary>
+/// <c>/health</c>, the contract's report for people and dashboards, and, for orchestrators, <c>/health/live</c> (the
+/// process answers: restart it when not) and <c>/health/ready</c> (the store takes writes and has every migration:
+/// send it traffic only then), on ASP.NET Core's health checks.
+/// </summary>
 internal static class HealthEndpoints
 {
     /// <summary>A write this recent, committed or refused, answers for the store without a probe.</summary>
-    private static readonly TimeSpan RecentWrite = TimeSpan.FromSeconds(10);
+    internal static readonly TimeSpan RecentWrite = TimeSpan.FromSeconds(10);
+
+    private const string Ready = "ready";
+
+    public static IServiceCollection AddHealth(this IServiceCollection services)
+    {
+        services.AddHealthChecks()
+            .AddCheck<StoreWritableCheck>("store_writable", tags: [Ready])
+            .AddCheck<MigrationsAppliedCheck>("migrations_applied", tags: [Ready]);
+        return services;
+    }
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
@@ -17,7 +34,26 @@ internal static class HealthEndpoints
             .WithName("Health")
             .WithSummary("Whether the service can classify and store; 503 when the store cannot take writes.")
             .AllowAnonymous();
+
+        // No check at all: an answer is the proof of life, and a busy store must not get a live process restarted.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
+            .WithName("HealthLive")
+            .AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(Ready), ResponseWriter = WriteAsync })
+            .WithName("HealthReady")
+            .AllowAnonymous();
         return app;
+    }
+
+    /// <summary><c>{"status": "healthy", "checks": {"store_writable": "healthy", ...}}</c>; 503 unless healthy.</summary>
+    private static Task WriteAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
+    {
+        static string Name(HealthStatus status) => status.ToString().ToLowerInvariant();
+        return context.Response.WriteAsJsonAsync(new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["status"] = Name(report.Status),
+            ["checks"] = report.Entries.ToDictionary(e => e.Key, e => Name(e.Value.Status), StringComparer.Ordinal),
+        });
     }
 
     private static async Task<Results<Ok<HealthReport>, JsonHttpResult<HealthReport>>> CheckAsync(
@@ -44,7 +80,7 @@ internal static class HealthEndpoints
             : TypedResults.Json(report, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
-    private static async Task<bool> ProbeAsync(IFeedbackStore writer, CancellationToken cancellationToken)
+    internal static async Task<bool> ProbeAsync(IFeedbackStore writer, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));

@@ -37,7 +37,7 @@ internal sealed partial class ApiKeyStore
     private static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(1);
 
     private readonly IReadOnlyList<ApiKey> _fromSettings;
-    private readonly string? _file;
+    private readonly string _file;
     private readonly TimeProvider _time;
     private readonly ILogger<ApiKeyStore> _logger;
     private readonly Lock _gate = new();
@@ -48,16 +48,13 @@ internal sealed partial class ApiKeyStore
     public ApiKeyStore(IOptions<ServiceSettings> settings, TimeProvider time, ILogger<ApiKeyStore> logger)
     {
         _fromSettings = [.. settings.Value.ApiKeys.Select(key => Digest(key)).Select(d => new ApiKey(Convert.ToHexStringLower(d.AsSpan(0, 6)), Scopes.All, d))];
-        _file = string.IsNullOrWhiteSpace(settings.Value.ApiKeysFile) ? null : Path.GetFullPath(settings.Value.ApiKeysFile);
+        _file = settings.Value.Store.ApiKeysPath;
         _time = time;
         _logger = logger;
         _keys = _fromSettings;
         _checkedAt = time.GetTimestamp();
-        if (_file is not null)
-        {
-            _keys = [.. _fromSettings, .. ParseFile(File.ReadAllLines(_file))];
-            _fileStamp = Stamp(_file);
-        }
+        _keys = [.. _fromSettings, .. ReadFile(_file)];
+        _fileStamp = Stamp(_file);
     }
 
     /// <summary>
@@ -153,9 +150,12 @@ internal sealed partial class ApiKeyStore
 
     public const string NameRule = "1 to 64 ASCII letters, digits, '.', '_' or '-'";
 
+    /// <summary>The file's keys; none while it does not exist (the default file, before the first <c>key add</c>).</summary>
+    private static IReadOnlyList<ApiKey> ReadFile(string path) => File.Exists(path) ? ParseFile(File.ReadAllLines(path)) : [];
+
     private IReadOnlyList<ApiKey> Current()
     {
-        if (_file is null || _time.GetElapsedTime(Interlocked.Read(ref _checkedAt)) < CheckEvery)
+        if (_time.GetElapsedTime(Interlocked.Read(ref _checkedAt)) < CheckEvery)
         {
             return Volatile.Read(ref _keys);
         }
@@ -168,7 +168,7 @@ internal sealed partial class ApiKeyStore
                 var stamp = Stamp(_file);
                 if (stamp != _fileStamp)
                 {
-                    var fromFile = ParseFile(File.ReadAllLines(_file));
+                    var fromFile = ReadFile(_file);
                     Volatile.Write(ref _keys, [.. _fromSettings, .. fromFile]);
                     _fileStamp = stamp;
                     LogReloaded(_logger, fromFile.Count);

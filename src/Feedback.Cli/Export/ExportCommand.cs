@@ -1,56 +1,38 @@
+using System.CommandLine;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Feedback.Cli.Store;
+using nietras.SeparatedValues;
 
 namespace Feedback.Cli.Export;
 
 /// <summary>export: stored messages with their answers, oldest first, as CSV or JSON Lines, to a file or standard output.</summary>
 internal static class ExportCommand
 {
-    public const string Usage = """
-        Usage: export [--format csv|jsonl] [--since DATE] [--out FILE]
-          --format   csv (default) or jsonl
-          --since    only messages received at or after DATE (ISO 8601, e.g. 2026-01-01)
-          --out      write to FILE instead of standard output
-        """;
-
     private static readonly string[] Columns =
     [
         "id", "created_at", "text", "source", "customer_id", "sentiment", "topic", "confidence_score", "confidence",
         "alert_triggered", "processing_method", "model", "prompt_version", "language", "status",
     ];
 
-    public static int Run(string[] args)
+    public static Command Definition()
     {
-        string format = "csv";
-        string? output = null;
-        DateTime? since = null;
-        for (var i = 0; i < args.Length; i++)
-        {
-            var value = i + 1 < args.Length ? args[i + 1] : null;
-            switch (args[i])
-            {
-                case "--format" when value is "csv" or "jsonl":
-                    format = value;
-                    i++;
-                    break;
-                case "--out" when value is not null:
-                    output = value;
-                    i++;
-                    break;
-                case "--since" when DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at):
-                    since = at.UtcDateTime;
-                    i++;
-                    break;
-                default:
-                    Console.Error.WriteLine($"Bad option: {args[i]} {value}");
-                    Console.Error.WriteLine(Usage);
-                    return 2;
-            }
-        }
+        var format = CommandLine.OneOf("--format", "csv or jsonl (JSON Lines).", "csv", "csv", "jsonl");
+        var since = CommandLine.Date("--since", "Only messages received at or after this date or time (ISO 8601, e.g. 2026-01-01).");
+        var output = new Option<string?>("--out") { Description = "Write to this file instead of standard output.", HelpName = "file" };
+        var delimiter = CommandLine.Delimiter("CSV only: the delimiter (default ,; a ; suits spreadsheets set to a decimal comma, \\t makes TSV).");
+        var command = new Command("export", "Stored messages with their answers, oldest first, as CSV or JSON Lines.") { format, since, output, delimiter };
+        command.SetAction(parsed => Run(parsed.GetValue(format)!, parsed.GetValue(since), parsed.GetValue(output), parsed.GetValue(delimiter) ?? ','));
+        return command.WithExamples(
+            "./run.sh export > feedback.csv",
+            "./run.sh export --format jsonl --since 2026-11-01 --out november.jsonl",
+            "./run.sh export --delimiter ';' --out feedback.csv");
+    }
 
+    private static int Run(string format, DateTime? since, string? output, char delimiter)
+    {
         using var connection = CliStore.Open(CliStore.Settings());
         using var command = connection.Command(
             $"SELECT {string.Join(", ", Columns)} FROM feedback WHERE created_at >= @since ORDER BY created_at, id", ("since", since ?? DateTime.MinValue));
@@ -58,7 +40,7 @@ internal static class ExportCommand
 
         using var stream = output is null ? Console.OpenStandardOutput() : File.Create(output);
         using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16);
-        var rows = format == "csv" ? WriteCsv(reader, writer) : WriteJsonLines(reader, stream, writer);
+        var rows = format == "csv" ? WriteCsv(reader, writer, delimiter) : WriteJsonLines(reader, stream, writer);
         writer.Flush();
         if (output is not null)
         {
@@ -68,24 +50,20 @@ internal static class ExportCommand
         return 0;
     }
 
-    private static long WriteCsv(DbDataReader reader, StreamWriter writer)
+    /// <summary>Through Sep: a cell holding the delimiter, a quote or a line break is quoted, its quotes doubled.</summary>
+    private static long WriteCsv(DbDataReader reader, StreamWriter writer, char delimiter)
     {
-        writer.Write(string.Join(',', Columns));
-        writer.Write('\n');
+        using var csv = Sep.New(delimiter).Writer(o => o with { Escape = true }).To(writer, leaveOpen: true);
+        csv.Header.Add(Columns);
         long rows = 0;
         while (reader.Read())
         {
+            using var row = csv.NewRow();
             for (var i = 0; i < Columns.Length; i++)
             {
-                if (i > 0)
-                {
-                    writer.Write(',');
-                }
-
-                writer.Write(Quote(Format(reader, i)));
+                row[Columns[i]].Set(Neutralise(Format(reader, i)));
             }
 
-            writer.Write('\n');
             rows++;
         }
 
@@ -145,16 +123,9 @@ internal static class ExportCommand
     };
 
     /// <summary>
-    /// A CSV cell. One that a spreadsheet would read as a formula (it starts with =, +, -, @, a tab or a carriage
-    /// return: customers write the text) gets a leading apostrophe, so opening the export runs nothing.
+    /// A CSV cell that a spreadsheet would read as a formula (it starts with =, +, -, @, a tab or a carriage return:
+    /// customers write the text) gets a leading apostrophe, so opening the export runs nothing.
     /// </summary>
-    private static string Quote(string value)
-    {
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
-        {
-            value = "'" + value;
-        }
-
-        return value.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
-    }
+    private static string Neutralise(string value) =>
+        value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + value : value;
 }

@@ -1,6 +1,8 @@
+using System.CommandLine;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using System.Threading.Channels;
 using Feedback.Analysis;
 using Feedback.Analysis.Deep;
@@ -29,37 +31,77 @@ internal static class ImportCommand
     /// <summary>Chunks read ahead of the writer: each core can classify one while the next ones wait their turn.</summary>
     private static readonly int InFlightChunks = 4 * Environment.ProcessorCount;
 
-    public const string Usage = """
-        Usage: import FILE [options]
-          --format csv|jsonl      input format (default: from the file extension)
-          --text-column NAME      column or property holding the message (default: text)
-          --id-column NAME        the row's own id: re-imports are matched on it (default: a hash of text, source, customer)
-          --source-column NAME    (default: source)
-          --customer-column NAME  (default: customer_id)
-          --time-column NAME      when the message was received (default: now)
-          --metadata-column NAME  JSONL only: an object stored as the message's metadata (default: metadata)
-          --source VALUE          source for rows without one
-          --alerts                raise alerts for rows the alert rule matches (default: off; historic rows do not page anyone)
-          --batch N               rows per transaction (default: 5000)
-          --classifier deep|fast  the sentence encoder and trained heads (default), or the lexical model alone (~100x faster)
-        """;
-
-    public static int Run(string[] args)
+    public static Command Definition()
     {
-        if (args is ["--help" or "-h"])
+        var file = new Argument<string>("file") { Description = "A CSV (header row; any delimiter) or JSON Lines file; - reads standard input." };
+        var format = CommandLine.OneOf("--format", "The input format (default: from the file's extension; csv for standard input).", null, "csv", "jsonl");
+        var delimiter = CommandLine.Delimiter("CSV only: the delimiter (default: detected from the header among , ; \\t |).");
+        var text = new Option<string>("--text-column") { Description = "The column or property holding the message.", HelpName = "name", DefaultValueFactory = _ => "text" };
+        var id = new Option<string?>("--id-column") { Description = "The row's own id: re-imports are matched on it (default: a hash of text, source, customer).", HelpName = "name" };
+        var sourceColumn = new Option<string>("--source-column") { Description = "The column holding the source.", HelpName = "name", DefaultValueFactory = _ => "source" };
+        var customer = new Option<string>("--customer-column") { Description = "The column holding the customer id.", HelpName = "name", DefaultValueFactory = _ => "customer_id" };
+        var time = new Option<string?>("--time-column") { Description = "When the message was received (default: now).", HelpName = "name" };
+        var metadata = new Option<string>("--metadata-column") { Description = "JSON Lines only: an object stored as the message's metadata.", HelpName = "name", DefaultValueFactory = _ => "metadata" };
+        var source = new Option<string?>("--source") { Description = "The source of rows without one.", HelpName = "value" };
+        var alerts = new Option<bool>("--alerts") { Description = "Raise alerts for rows the alert rule matches (default: off; historic rows do not page anyone)." };
+        var batch = new Option<int>("--batch") { Description = "Rows per transaction (1 to 1,000,000).", DefaultValueFactory = _ => DefaultBatch };
+        var classifier = new Option<string?>("--classifier") { Description = "deep: the sentence encoder and trained heads (default, or CLASSIFIER); fast: the lexical model alone (~100x faster).", HelpName = "deep|fast" };
+        var json = new Option<bool>("--json") { Description = "The summary as one JSON object." };
+        var command = new Command("import", "Classify a CSV or JSON Lines file into the store (idempotent and resumable: rows stored already are skipped).")
         {
-            Console.WriteLine(Usage);
-            return 0;
-        }
-
-        var options = ImportOptions.Parse(args, out var error);
-        if (options is null)
+            file, format, delimiter, text, id, sourceColumn, customer, time, metadata, source, alerts, batch, classifier, json,
+        };
+        command.SetAction(parsed =>
         {
-            Console.Error.WriteLine(error);
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
+            var path = parsed.GetValue(file)!;
+            if (path != "-" && !File.Exists(path))
+            {
+                Console.Error.WriteLine($"There is no file '{path}'.");
+                return CommandLine.Usage;
+            }
 
+            if (parsed.GetValue(batch) is not (> 0 and <= 1_000_000))
+            {
+                Console.Error.WriteLine("--batch is 1 to 1,000,000.");
+                return CommandLine.Usage;
+            }
+
+            if (!LocalClassifiers.TryChoose(parsed.GetValue(classifier), out var deep))
+            {
+                Console.Error.WriteLine(LocalClassifiers.Usage);
+                return CommandLine.Usage;
+            }
+
+            var inputFormat = parsed.GetValue(format)
+                ?? (System.IO.Path.GetExtension(path).ToLowerInvariant() is ".jsonl" or ".ndjson" or ".json" ? "jsonl" : "csv");
+            return Run(new ImportOptions(
+                path, inputFormat,
+                new ColumnMap(parsed.GetValue(text)!, parsed.GetValue(id), parsed.GetValue(sourceColumn), parsed.GetValue(customer), parsed.GetValue(time), parsed.GetValue(metadata)),
+                parsed.GetValue(delimiter), parsed.GetValue(source), parsed.GetValue(alerts), parsed.GetValue(batch), deep, parsed.GetValue(json)));
+        });
+        return command.WithExamples(
+            "./run.sh import feedback.csv --id-column id --time-column received_at",
+            "./run.sh import tickets.jsonl --text-column body --source zendesk",
+            "./run.sh import export.csv --delimiter ';' --classifier fast --json",
+            "cat feedback.csv | ./run.sh import - --id-column id");
+    }
+
+    private static int Run(ImportOptions options)
+    {
+        try
+        {
+            return Import(options);
+        }
+        catch (FormatException exception)
+        {
+            // What was committed before the bad row stays; a fixed file imports the rest, skipping what is stored.
+            Console.Error.WriteLine($"{(options.Path == "-" ? "standard input" : options.Path)}: {exception.Message}");
+            return CommandLine.Failure;
+        }
+    }
+
+    private static int Import(ImportOptions options)
+    {
         var settings = CliStore.Settings();
         var started = Stopwatch.GetTimestamp();
 
@@ -74,7 +116,7 @@ internal static class ImportCommand
         var known = existing ? ImportWriter.LoadKnownKeys(store.GetAwaiter().GetResult()) : [];
         using var connection = new Deferred<DbConnection>(store);
         var summary = new ImportSummary();
-        using var input = ImportReader.Open(options.Path, options.Format, options.Columns);
+        using var input = ImportReader.Open(options.Path, options.Format, options.Columns, options.Delimiter);
 
         if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
         {
@@ -100,10 +142,22 @@ internal static class ImportCommand
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Imported {options.Path}: {summary.Read:N0} rows read, {summary.Added:N0} added, {summary.Skipped:N0} already stored, " +
-            $"{summary.Invalid:N0} without text, in {elapsed.TotalSeconds:0.00} s ({summary.Read / Math.Max(elapsed.TotalSeconds, 0.001):N0} rows/s)."));
-        return 0;
+        var rate = summary.Read / Math.Max(elapsed.TotalSeconds, 0.001);
+        Console.WriteLine(options.Json
+            ? JsonSerializer.Serialize(new Dictionary<string, object>(StringComparer.Ordinal)
+            {
+                ["file"] = options.Path,
+                ["read"] = summary.Read,
+                ["added"] = summary.Added,
+                ["skipped"] = summary.Skipped,
+                ["invalid"] = summary.Invalid,
+                ["seconds"] = Math.Round(elapsed.TotalSeconds, 3),
+                ["rows_per_second"] = Math.Round(rate),
+            })
+            : string.Create(CultureInfo.InvariantCulture,
+                $"Imported {options.Path}: {summary.Read:N0} rows read, {summary.Added:N0} added, {summary.Skipped:N0} already stored, " +
+                $"{summary.Invalid:N0} without text, in {elapsed.TotalSeconds:0.00} s ({rate:N0} rows/s)."));
+        return CommandLine.Ok;
     }
 
     /// <summary>
@@ -270,93 +324,8 @@ internal static class ImportCommand
         public long Invalid;
     }
 
+    /// <param name="Delimiter">The CSV delimiter given with <c>--delimiter</c>; null: detected from the header.</param>
     /// <param name="Deep">Classify with the deep model (the default) rather than the lexical one (<c>--classifier fast</c>).</param>
-    internal sealed record ImportOptions(string Path, string Format, ColumnMap Columns, string? Source, bool RaiseAlerts, int Batch, bool Deep = true)
-    {
-        public static ImportOptions? Parse(string[] args, out string error)
-        {
-            error = "";
-            string? path = null, format = null, source = null;
-            string text = "text", sourceColumn = "source", customer = "customer_id", metadata = "metadata";
-            string? id = null, time = null;
-            var alerts = false;
-            var batch = DefaultBatch;
-            string? classifier = null;
-            for (var i = 0; i < args.Length; i++)
-            {
-                var arg = args[i];
-                if (arg == "--alerts")
-                {
-                    alerts = true;
-                    continue;
-                }
-
-                if (arg.StartsWith("--", StringComparison.Ordinal))
-                {
-                    if (i + 1 >= args.Length)
-                    {
-                        error = $"{arg} needs a value.";
-                        return null;
-                    }
-
-                    var value = args[++i];
-                    switch (arg)
-                    {
-                        case "--format": format = value; break;
-                        case "--text-column": text = value; break;
-                        case "--id-column": id = value; break;
-                        case "--source-column": sourceColumn = value; break;
-                        case "--customer-column": customer = value; break;
-                        case "--time-column": time = value; break;
-                        case "--metadata-column": metadata = value; break;
-                        case "--source": source = value; break;
-                        case "--classifier": classifier = value; break;
-                        case "--batch" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is > 0 and <= 1_000_000:
-                            batch = n;
-                            break;
-                        default:
-                            error = $"Unknown option or bad value: {arg} {value}";
-                            return null;
-                    }
-
-                    continue;
-                }
-
-                if (path is not null)
-                {
-                    error = $"Only one FILE, got '{path}' and '{arg}'.";
-                    return null;
-                }
-
-                path = arg;
-            }
-
-            if (path is null)
-            {
-                error = "FILE is missing.";
-                return null;
-            }
-
-            if (!File.Exists(path))
-            {
-                error = $"There is no file '{path}'.";
-                return null;
-            }
-
-            format ??= System.IO.Path.GetExtension(path).ToLowerInvariant() is ".jsonl" or ".ndjson" or ".json" ? "jsonl" : "csv";
-            if (format is not ("csv" or "jsonl"))
-            {
-                error = $"--format must be csv or jsonl (got '{format}').";
-                return null;
-            }
-
-            if (!LocalClassifiers.TryChoose(classifier, out var deep))
-            {
-                error = LocalClassifiers.Usage;
-                return null;
-            }
-
-            return new ImportOptions(path, format, new ColumnMap(text, id, sourceColumn, customer, time, metadata), source, alerts, batch, deep);
-        }
-    }
+    /// <param name="Json">Print the summary as JSON.</param>
+    internal sealed record ImportOptions(string Path, string Format, ColumnMap Columns, char? Delimiter, string? Source, bool RaiseAlerts, int Batch, bool Deep = true, bool Json = false);
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Feedback.Analysis.Evaluation;
+using nietras.SeparatedValues;
 
 namespace Feedback.Cli.Import;
 
@@ -10,26 +12,31 @@ internal sealed record ImportRow(long Line, string? Text, string? SourceId, stri
 /// <summary>Which input column or property feeds which field.</summary>
 internal sealed record ColumnMap(string Text, string? Id, string? Source, string? CustomerId, string? Time, string? Metadata);
 
-/// <summary>Reads CSV (RFC 4180, header row) or JSON Lines into rows; <see cref="Position"/> is how far into the file it got.</summary>
+/// <summary>Reads CSV (header row) or JSON Lines into rows; <see cref="Position"/> is how far into the input it got.</summary>
 internal abstract class ImportReader(Stream stream) : IDisposable
 {
     protected Stream Stream { get; } = stream;
 
-    public long Position => Stream.Position;
+    /// <summary>0 on standard input, which has no position or length.</summary>
+    public long Position => Stream.CanSeek ? Stream.Position : 0;
 
-    public long Length => Stream.Length;
+    public long Length => Stream.CanSeek ? Stream.Length : 0;
 
-    public static ImportReader Open(string path, string format, ColumnMap map)
+    /// <param name="path">A file, or - for standard input.</param>
+    /// <param name="delimiter">The CSV delimiter; null: detected from the header.</param>
+    public static ImportReader Open(string path, string format, ColumnMap map, char? delimiter)
     {
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        return format == "jsonl" ? new JsonLinesReader(stream, map) : new CsvRowReader(stream, map);
+        var stream = path == "-"
+            ? Console.OpenStandardInput()
+            : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        return format == "jsonl" ? new JsonLinesReader(stream, map) : new CsvRowReader(stream, map, delimiter);
     }
 
     public abstract IEnumerable<ImportRow> Rows();
 
     public void Dispose() => Stream.Dispose();
 
-    protected static DateTime? ParseTime(string? text, long line)
+    protected static DateTime? ParseTime(string? text, string where)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
@@ -38,24 +45,33 @@ internal abstract class ImportReader(Stream stream) : IDisposable
 
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
             ? value.UtcDateTime
-            : throw new FormatException($"line {line}: '{text}' is not a date or time.");
+            : throw new FormatException($"{where}: '{text}' is not a date or time.");
     }
 }
 
-internal sealed class CsvRowReader(Stream stream, ColumnMap map) : ImportReader(stream)
+/// <summary>
+/// CSV through Sep: any of the delimiters <see cref="CsvReader.Delimiters"/> (detected from the header unless given),
+/// a byte-order mark, quoted fields holding the delimiter, doubled quotes and line breaks. A row is named in errors by
+/// its record number and the line it starts on, which differ once a quoted field spans lines.
+/// </summary>
+internal sealed class CsvRowReader(Stream stream, ColumnMap map, char? delimiter) : ImportReader(stream)
 {
     public override IEnumerable<ImportRow> Rows()
     {
-        using var reader = new StreamReader(Stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16, leaveOpen: true);
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        long line = 0;
-        if (!ReadRecord(reader, fields, field, ref line))
+        using var text = new StreamReader(Stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16, leaveOpen: true);
+        using var reader = Sep.Reader(o => o with
+        {
+            Sep = delimiter is { } given ? new Sep(given) : null,
+            Unescape = true,
+            DisableColCountCheck = true,
+            ColNameComparer = StringComparer.OrdinalIgnoreCase,
+        }).From(text);
+        if (reader.Header.IsEmpty)
         {
             yield break;
         }
 
-        var header = fields.Select(f => f.Trim()).ToList();
+        var header = reader.Header.ColNames.Select(h => h.Trim()).ToList();
         int Index(string? name, bool required)
         {
             if (name is null)
@@ -64,89 +80,36 @@ internal sealed class CsvRowReader(Stream stream, ColumnMap map) : ImportReader(
             }
 
             var index = header.FindIndex(h => string.Equals(h, name, StringComparison.OrdinalIgnoreCase));
-            return index >= 0 || !required ? index : throw new FormatException($"the header has no column '{name}' (columns: {string.Join(", ", header)}).");
+            return index >= 0 || !required
+                ? index
+                : throw new FormatException($"the header has no column '{name}' (columns: {string.Join(", ", header)}; delimiter '{Printable(reader.Spec.Sep.Separator)}').");
         }
 
-        var text = Index(map.Text, required: true);
+        var textColumn = Index(map.Text, required: true);
         var id = Index(map.Id, required: true);
         var source = Index(map.Source, required: false);
         var customer = Index(map.CustomerId, required: false);
         var time = Index(map.Time, required: true);
-        while (ReadRecord(reader, fields, field, ref line))
+        long record = 0;
+        foreach (var row in reader)
         {
-            if (fields.Count == 1 && fields[0].Length == 0)
+            record++;
+            if (row.ColCount == 1 && row[0].Span.IsEmpty)
             {
                 continue;
             }
 
-            string? At(int index) => index >= 0 && index < fields.Count ? fields[index] : null;
-            yield return new ImportRow(line, At(text), At(id), NullIfEmpty(At(source)), NullIfEmpty(At(customer)), ParseTime(At(time), line), null);
+            yield return new ImportRow(
+                row.LineNumberFrom, At(row, textColumn), At(row, id), NullIfEmpty(At(row, source)), NullIfEmpty(At(row, customer)),
+                ParseTime(At(row, time), $"record {record} (line {row.LineNumberFrom})"), null);
         }
     }
+
+    private static string? At(SepReader.Row row, int index) => index >= 0 && index < row.ColCount ? row[index].ToString() : null;
+
+    private static string Printable(char delimiter) => delimiter == '\t' ? "\\t" : delimiter.ToString();
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
-
-    /// <summary>Reads one record; quoted fields may hold commas, doubled quotes and line breaks.</summary>
-    private static bool ReadRecord(StreamReader reader, List<string> fields, StringBuilder field, ref long line)
-    {
-        fields.Clear();
-        field.Clear();
-        var quoted = false;
-        var any = false;
-        line++;
-        while (true)
-        {
-            var c = reader.Read();
-            if (c < 0)
-            {
-                if (!any)
-                {
-                    return false;
-                }
-
-                fields.Add(field.ToString());
-                return true;
-            }
-
-            any = true;
-            if (quoted)
-            {
-                if (c == '"')
-                {
-                    if (reader.Peek() == '"')
-                    {
-                        field.Append((char)reader.Read());
-                    }
-                    else
-                    {
-                        quoted = false;
-                    }
-                }
-                else
-                {
-                    field.Append((char)c);
-                }
-            }
-            else if (c == '"' && field.Length == 0)
-            {
-                quoted = true;
-            }
-            else if (c == ',')
-            {
-                fields.Add(field.ToString());
-                field.Clear();
-            }
-            else if (c == '\n')
-            {
-                fields.Add(field.ToString());
-                return true;
-            }
-            else if (c != '\r')
-            {
-                field.Append((char)c);
-            }
-        }
-    }
 }
 
 internal sealed class JsonLinesReader(Stream stream, ColumnMap map) : ImportReader(stream)
@@ -185,7 +148,7 @@ internal sealed class JsonLinesReader(Stream stream, ColumnMap map) : ImportRead
             var metadata = map.Metadata is not null && root.TryGetProperty(map.Metadata, out var meta) && meta.ValueKind == JsonValueKind.Object
                 ? meta.GetRawText()
                 : null;
-            return new ImportRow(line, Get(map.Text), Get(map.Id), Get(map.Source), Get(map.CustomerId), ParseTime(Get(map.Time), line), metadata);
+            return new ImportRow(line, Get(map.Text), Get(map.Id), Get(map.Source), Get(map.CustomerId), ParseTime(Get(map.Time), $"line {line}"), metadata);
         }
         catch (JsonException exception)
         {

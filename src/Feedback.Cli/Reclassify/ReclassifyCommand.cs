@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
@@ -21,32 +22,28 @@ internal static class ReclassifyCommand
 {
     private const int Chunk = 2000;
 
-    public const string Usage = """
-        Usage: reclassify --since WHEN [options]
-          --since WHEN        messages received at or after WHEN: a date or time (2026-11-01, 2026-11-01T12:00Z)
-                              or a duration back from now (30m, 12h, 7d, 2w)
-          --until WHEN        and before WHEN (default: now)
-          --method ml|ai      the local classifier (default) or the configured LLM (OPENAI_*)
-          --classifier deep|fast  with --method ml: the sentence encoder and trained heads (default) or the lexical model
-          --concurrency N     LLM calls in flight with --method ai (default: 8)
-          --dry-run           count what would change and write nothing
-        """;
-
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Definition()
     {
-        if (args is ["--help" or "-h"])
-        {
-            Console.WriteLine(Usage);
-            return 0;
-        }
+        var since = new Option<string>("--since") { Description = "Messages received at or after WHEN: a date or time (2026-11-01, 2026-11-01T12:00Z) or a duration back from now (30m, 12h, 7d, 2w).", HelpName = "when", Required = true };
+        var until = new Option<string>("--until") { Description = "And before WHEN (default: now).", HelpName = "when", DefaultValueFactory = _ => "0m" };
+        var method = CommandLine.OneOf("--method", "The local classifier (ml) or the configured LLM (ai, OPENAI_*).", "ml", "ml", "ai");
+        var classifier = new Option<string?>("--classifier") { Description = "With --method ml: the sentence encoder and trained heads (deep, the default) or the lexical model (fast).", HelpName = "deep|fast" };
+        var concurrency = new Option<int>("--concurrency") { Description = "LLM calls in flight with --method ai (1 to 64).", DefaultValueFactory = _ => 8 };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Count what would change and write nothing." };
+        var command = new Command("reclassify", "Classify stored messages again, as revisions that keep the history.") { since, until, method, classifier, concurrency, dryRun };
+        command.SetAction((parsed, _) => RunAsync(ReclassifyOptions.Create(
+            parsed.GetValue(since)!, parsed.GetValue(until)!, parsed.GetValue(method)!, parsed.GetValue(classifier), parsed.GetValue(concurrency), parsed.GetValue(dryRun), DateTime.UtcNow, out var error), error));
+        return command.WithExamples(
+            "./run.sh reclassify --since 7d --dry-run",
+            "./run.sh reclassify --since 2026-11-01 --until 2026-12-01 --method ai --concurrency 4");
+    }
 
-        var now = DateTime.UtcNow;
-        var options = ReclassifyOptions.Parse(args, now, out var error);
+    private static async Task<int> RunAsync(ReclassifyOptions? options, string error)
+    {
         if (options is null)
         {
             await Console.Error.WriteLineAsync(error);
-            await Console.Error.WriteLineAsync(Usage);
-            return 2;
+            return CommandLine.Usage;
         }
 
         var settings = CliStore.Settings();
@@ -319,28 +316,10 @@ internal static class ReclassifyCommand
 
     internal sealed record ReclassifyOptions(DateTime From, DateTime To, bool UseLlm, int Concurrency, bool DryRun, bool Deep = true)
     {
-        public static ReclassifyOptions? Parse(string[] args, DateTime now, out string error)
+        public static ReclassifyOptions? Create(string since, string until, string method, string? classifier, int concurrency, bool dryRun, DateTime now, out string error)
         {
-            var parsed = CommandLine.Parse(args, flags: ["--dry-run"], valued: ["--since", "--until", "--method", "--concurrency", "--classifier"]);
-            error = parsed.Error ?? "";
-            if (parsed.Error is not null)
-            {
-                return null;
-            }
-
-            if (parsed.Positional.Count > 0)
-            {
-                error = $"Unexpected argument '{parsed.Positional[0]}'.";
-                return null;
-            }
-
-            if (parsed.Value("--since") is not { } since)
-            {
-                error = "--since is required.";
-                return null;
-            }
-
-            if (!TryParseWhen(since, now, out var from) || !TryParseWhen(parsed.Value("--until") ?? "0m", now, out var to))
+            error = "";
+            if (!TryParseWhen(since, now, out var from) || !TryParseWhen(until, now, out var to))
             {
                 error = "--since and --until take a date or time (2026-11-01, 2026-11-01T12:00Z) or a duration (30m, 12h, 7d, 2w).";
                 return null;
@@ -352,28 +331,19 @@ internal static class ReclassifyCommand
                 return null;
             }
 
-            var method = parsed.Value("--method") ?? "ml";
-            if (method is not ("ml" or "ai"))
-            {
-                error = $"--method is ml or ai (got '{method}').";
-                return null;
-            }
-
-            var concurrency = 8;
-            if (parsed.Value("--concurrency") is { } value &&
-                (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out concurrency) || concurrency is < 1 or > 64))
+            if (concurrency is < 1 or > 64)
             {
                 error = "--concurrency is 1 to 64.";
                 return null;
             }
 
-            if (!LocalClassifiers.TryChoose(parsed.Value("--classifier"), out var deep))
+            if (!LocalClassifiers.TryChoose(classifier, out var deep))
             {
                 error = LocalClassifiers.Usage;
                 return null;
             }
 
-            return new ReclassifyOptions(from, to, method == "ai", concurrency, parsed.Has("--dry-run"), deep);
+            return new ReclassifyOptions(from, to, method == "ai", concurrency, dryRun, deep);
         }
 
         /// <summary>A date or time (UTC unless it says otherwise), or a duration before <paramref name="now"/>.</summary>

@@ -171,6 +171,37 @@ public sealed class EvaluatorTests : IDisposable
     }
 
     [Fact]
+    public void An_unknown_label_names_its_row_and_the_line_a_quoted_line_break_moved_it_to()
+    {
+        var error = Should.Throw<InvalidDataException>(() => Evaluator.Evaluate(
+            Write("text,label,note\nneutral|general|0.5,neutral,\"two\nlines\"\nneutral|general|0.5,great,x\n"), new ScriptedClassifier()));
+
+        error.Message.ShouldContain("Data row 2 (line 4): 'great'");
+    }
+
+    [Fact]
+    public void A_semicolon_file_with_a_byte_order_mark_and_a_quoted_line_break_is_scored_without_naming_the_delimiter()
+    {
+        var report = Evaluator.Evaluate(
+            Write("\uFEFFtext;label;topic;note\nnegative|bug|0.9;negative;bug;\"two\nlines; one cell\"\npositive|ux|0.9;positive;ux;x\n"), new ScriptedClassifier());
+
+        report.Rows.ShouldBe(2);
+        report.Sentiment.ShouldNotBeNull().Accuracy.ShouldBe(1.0, 1e-9);
+        report.Topic.ShouldNotBeNull().Accuracy.ShouldBe(1.0, 1e-9);
+    }
+
+    [Fact]
+    public void A_named_delimiter_wins_over_the_detected_one()
+    {
+        // Tab-separated, with more commas than tabs in the header's names.
+        var report = Evaluator.Evaluate(
+            Write("text\tlabel\tnote,with,commas\npositive|ux|0.9\tpositive\ta,b\n"), new ScriptedClassifier(), delimiter: '\t');
+
+        report.Rows.ShouldBe(1);
+        report.Sentiment.ShouldNotBeNull().Accuracy.ShouldBe(1.0, 1e-9);
+    }
+
+    [Fact]
     public void Ten_thousand_rows_are_read_with_quoting_intact()
     {
         var rows = string.Concat(Enumerable.Range(0, 10_000).Select(i => i % 2 == 0 ? "\"negative|bug|0.9\",negative,bug\n" : "positive|ux|0.9,negative,ux\n"));

@@ -9,10 +9,16 @@ public static class CliProcess
     private static readonly string[] Inherited = ["OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL", "DATA_DIR", "DATABASE_URL", "AI_PROVIDER_ENABLED"];
 
     /// <summary>Runs the CLI to its end; the output is standard output followed by standard error.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<(int ExitCode, string Output)> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunWithInputAsync(workingDirectory, environment, null, args);
+
+    /// <summary>As <see cref="RunAsync"/>, with <paramref name="input"/> (when given) as the CLI's standard input, then its end.</summary>
+    public static async Task<(int ExitCode, string Output)> RunWithInputAsync(
+        string workingDirectory, IReadOnlyDictionary<string, string> environment, string? input, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
+            RedirectStandardInput = input is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -38,6 +44,12 @@ public static class CliProcess
         }
 
         using var process = Process.Start(info)!;
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+            process.StandardInput.Close();
+        }
+
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
