@@ -189,3 +189,8 @@ CREATE INDEX "ix_labels_feedback_id_id" ON "labels" ("feedback_id", "id");
 INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
 VALUES ('20261207033744_Labels', '10.0.15');
 
+ALTER TABLE "feedback" ADD "embedding" BLOB NULL;
+
+INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
+VALUES ('20261207062055_Embeddings', '10.0.15');
+
