@@ -21,8 +21,9 @@ internal static class StoredEmbedding
             return null;
         }
 
-        var largest = TensorPrimitives.MaxMagnitude(vector);
-        var scale = largest > 0 ? MathF.Abs(largest) / sbyte.MaxValue : 1f;
+        // MaxMagnitude returns the component itself, which may be negative.
+        var largest = MathF.Abs(TensorPrimitives.MaxMagnitude(vector));
+        var scale = largest > 0 ? largest / sbyte.MaxValue : 1f;
         var bytes = new byte[ScaleBytes + vector.Length];
         BinaryPrimitives.WriteSingleLittleEndian(bytes, scale);
         for (var i = 0; i < vector.Length; i++)
