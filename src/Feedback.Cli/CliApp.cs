@@ -33,6 +33,7 @@ internal static class CliApp
                 "export" => Export.ExportCommand.Run(rest),
                 "stats" => StatsCommand.Run(rest),
                 "reclassify" => await Reclassify.ReclassifyCommand.RunAsync(rest),
+                "reindex" => Reindex.ReindexCommand.Run(rest),
                 "key" => KeyCommand.Run(rest),
                 "bench-encoder" => EncoderBench.Run(rest),
                 "help" or "--help" or "-h" => Help(),
@@ -427,6 +428,7 @@ internal static class CliApp
               import FILE       classify a CSV or JSONL file into the store (idempotent; see 'import --help')
               export            stored messages as CSV or JSONL (--format, --since, --out)
               reclassify        classify stored messages again, keeping history (--since, --until, --method ml|ai, --dry-run)
+              reindex           store a sentence vector for every message without one (--chunk N), for similar messages
               stats             counts by sentiment, topic and method, open alerts
               key add NAME [--scopes ingest,read,admin] [--file PATH] | key revoke NAME
                                 a named API key: printed once, only its SHA-256 stored
