@@ -97,7 +97,8 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
         var cached = ai.TryGetCached(prepared.Key, prompt, out var known) ? known : await ai.GetSharedAsync(prepared.Key, prompt);
         if (cached is not null)
         {
-            return new AnalysisOutcome(AiResult(cached, prompt, prepared.Local.Warnings, cacheHit: true), null);
+            var remembered = AiResult(cached, prompt, prepared.Local.Warnings, cacheHit: true);
+            return new AnalysisOutcome(await WithEmbeddingAsync(remembered, deepAnswer, budget, cancellationToken), null);
         }
 
         var admission = ai.TryAdmit();
@@ -119,7 +120,7 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
         var deadline = Task.Delay(ai.Options.Deadline, ai.Time, cancellationToken);
         if (await Task.WhenAny(call, deadline) == call && await call is { } answered)
         {
-            return new AnalysisOutcome(answered, null);
+            return new AnalysisOutcome(await WithEmbeddingAsync(answered, deepAnswer, budget, cancellationToken), null);
         }
 
         if (!call.IsCompleted)
@@ -158,7 +159,7 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
         var cached = ai.TryGetCached(prepared.Key, prompt, out var known) ? known : await ai.GetSharedAsync(prepared.Key, prompt);
         if (cached is not null)
         {
-            return (true, AiResult(cached, prompt, prepared.Local.Warnings, cacheHit: true));
+            return (true, await EmbeddedAsync(prepared, AiResult(cached, prompt, prepared.Local.Warnings, cacheHit: true), cancellationToken));
         }
 
         if (ai.TryAdmit() != CallAdmission.Admitted)
@@ -167,7 +168,25 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
         }
 
         var answer = await CallAsync(prepared, prompt);
-        return (true, answer ?? (prepared.Settled || deep is null ? null : await DeepAsync(prepared, cancellationToken)));
+        if (answer is not null)
+        {
+            return (true, await EmbeddedAsync(prepared, answer, cancellationToken));
+        }
+
+        return (true, prepared.Settled || deep is null ? null : await DeepAsync(prepared, cancellationToken));
+    }
+
+    /// <summary>An LLM answer for a stored row with the message's sentence vector, encoded now when the deep model is configured.</summary>
+    private async Task<AnalysisResult> EmbeddedAsync(Prepared prepared, AnalysisResult answer, CancellationToken cancellationToken)
+    {
+        if (deep is null || prepared.Local.Method == ProcessingMethod.Validation)
+        {
+            return answer;
+        }
+
+        var vector = prepared.Local.Classification.Embedding
+            ?? (prepared.Settled ? null : (await DeepAsync(prepared, cancellationToken))?.Classification.Embedding);
+        return vector is null ? answer : answer with { Classification = answer.Classification with { Embedding = vector } };
     }
 
     /// <summary>The answer without the LLM: the deep one within the budget, else the lexical one as provisional.</summary>
@@ -208,12 +227,39 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
             ? Remember(prepared, classification)
             : null;
 
+    /// <summary>
+    /// The LLM's answer with the sentence vector of the deep answer that ran beside it, waiting for it no longer than
+    /// the deep budget: the message is encoded once, and similarity search finds it whoever decided its labels.
+    /// </summary>
+    private static async Task<AnalysisResult> WithEmbeddingAsync(AnalysisResult answer, Task<AnalysisResult?>? deepAnswer, TimeSpan budget, CancellationToken cancellationToken)
+    {
+        if (deepAnswer is null || answer.Classification.Embedding is not null)
+        {
+            return answer;
+        }
+
+        if (!deepAnswer.IsCompleted && budget > TimeSpan.Zero)
+        {
+            await Task.WhenAny(deepAnswer, Task.Delay(budget, cancellationToken));
+        }
+
+        return deepAnswer.IsCompletedSuccessfully && deepAnswer.Result?.Classification.Embedding is { } vector
+            ? answer with { Classification = answer.Classification with { Embedding = vector } }
+            : answer;
+    }
+
     /// <summary>What replaces a provisional answer given while the LLM was late: its answer, else the deep model's.</summary>
     private static async Task<AnalysisResult?> LlmThenDeepAsync(Task<AnalysisResult?> call, Task<AnalysisResult?>? deepAnswer, bool deepGiven)
     {
         if (await call is { } answered)
         {
-            return answered;
+            // The deep model had the whole LLM call to finish: its vector goes with the LLM's labels.
+            if (deepAnswer is not null)
+            {
+                await Task.WhenAny(deepAnswer);
+            }
+
+            return await WithEmbeddingAsync(answered, deepAnswer, TimeSpan.Zero, CancellationToken.None);
         }
 
         // The LLM gave nothing usable: the deep answer, unless it is the one given already (null: it stands).

@@ -98,6 +98,12 @@ public sealed record Classification(
     /// <summary>Probability of every topic the classifier knows, summing to 1, when it has them.</summary>
     public TopicScores? TopicScores { get; init; }
 
+    /// <summary>
+    /// The message's sentence vector (all-MiniLM-L6-v2, unit length) when the deep classifier read it: stored with the
+    /// row for similarity search, so the message is never encoded twice.
+    /// </summary>
+    public float[]? Embedding { get; init; }
+
     public ConfidenceLevel ConfidenceLevel => Confidence switch
     {
         > 0.80 => ConfidenceLevel.High,

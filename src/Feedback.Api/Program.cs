@@ -6,6 +6,7 @@ using Feedback.Api.Labels;
 using Feedback.Api.Operations;
 using Feedback.Api.Queries;
 using Feedback.Api.Security;
+using Feedback.Api.Similarity;
 using Feedback.Api.Stats;
 using Feedback.Storage;
 using Feedback.Api.Submissions;
@@ -89,6 +90,7 @@ else
     builder.Services.AddSqliteStore(settings.Store);
 }
 
+builder.Services.AddSimilarity();
 builder.Services.AddAlerts(settings);
 builder.Services.AddSingleton<FeedbackMetrics>();
 if (settings.MetricsEnabled)
@@ -157,7 +159,7 @@ if (settings.MetricsEnabled)
 
 app.MapApiDocs();
 app.MapDashboard();
-app.MapGroup("/feedback").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapSubmissions().MapQueries().MapBatch().MapRevisions().MapLabels();
+app.MapGroup("/feedback").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapSubmissions().MapQueries().MapBatch().MapRevisions().MapLabels().MapSimilarity();
 app.MapGroup("/alerts").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapAlerts();
 app.MapGroup("/stats").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapStats();
 

@@ -49,6 +49,7 @@ internal static class CliApp
             Import.ImportCommand.Definition(),
             Export.ExportCommand.Definition(),
             Reclassify.ReclassifyCommand.Definition(),
+            Reindex.ReindexCommand.Definition(),
             StatsCommand.Definition(),
             KeyCommand.Definition(),
             EncoderBench.Definition(),

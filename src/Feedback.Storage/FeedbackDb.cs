@@ -66,6 +66,7 @@ internal class FeedbackDb : DbContext
         feedback.Property(f => f.IdempotencyKey).HasColumnName("idempotency_key").HasMaxLength(300);
         feedback.Property(f => f.RequestHash).HasColumnName("request_hash").HasMaxLength(64);
         feedback.Property(f => f.TopicScores).HasColumnName("topic_scores");
+        feedback.Property(f => f.Embedding).HasColumnName("embedding");
         feedback.HasIndex(f => f.Sentiment).HasDatabaseName("ix_feedback_sentiment");
         feedback.HasIndex(f => f.Topic).HasDatabaseName("ix_feedback_topic");
         feedback.HasIndex(f => f.CreatedAt).HasDatabaseName("ix_feedback_created_at");

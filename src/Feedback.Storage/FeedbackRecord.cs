@@ -20,6 +20,7 @@ internal sealed class FeedbackRecord
     {
         var c = result.Classification;
         TopicScores = StoredTopicScores.Of(c, taxonomy);
+        Embedding = c.Embedding is { } vector ? StoredEmbedding.Encode(vector) : null;
         Sentiment = WireNames.Of(c.Sentiment);
         Topic = WireNames.Of(c.Topic);
         Confidence = c.Confidence;
@@ -89,6 +90,9 @@ internal sealed class FeedbackRecord
 
     /// <summary>JSON object of every configured topic's score (topic name to score); null for rows stored before topics were scored.</summary>
     public string? TopicScores { get; set; }
+
+    /// <summary>The message's sentence vector (<see cref="StoredEmbedding"/>); null when no encoder read it yet (<c>./run.sh reindex</c>).</summary>
+    public byte[]? Embedding { get; set; }
 }
 
 /// <summary>An alert raised for one message; delivery state belongs to the alerting feature.</summary>

@@ -16,7 +16,7 @@ internal static class FeedbackRowBinding
     public const string Columns =
         "text, source, customer_id, metadata, sentiment, topic, confidence, confidence_score, " +
         "score_positive, score_negative, score_neutral, score_mixed, alert_triggered, processing_method, " +
-        "language, prompt_version, model, status, warnings, created_at, idempotency_key, request_hash, topic_scores";
+        "language, prompt_version, model, status, warnings, created_at, idempotency_key, request_hash, topic_scores, embedding";
 
     /// <summary>
     /// A row read back by a query that selects <c>id</c> followed by <see cref="Columns"/>, from SQLite or PostgreSQL.
@@ -47,6 +47,7 @@ internal static class FeedbackRowBinding
         IdempotencyKey = reader.IsDBNull(21) ? null : reader.GetString(21),
         RequestHash = reader.IsDBNull(22) ? null : reader.GetString(22),
         TopicScores = reader.IsDBNull(23) ? null : reader.GetString(23),
+        Embedding = reader.IsDBNull(24) ? null : (byte[])reader.GetValue(24),
     };
 
     /// <summary>How Microsoft.Data.Sqlite writes a <see cref="DateTime"/> as text; the raw binding writes it the same way.</summary>
@@ -95,6 +96,7 @@ internal static class FeedbackRowBinding
         p[20].Value = (object?)r.IdempotencyKey ?? DBNull.Value;
         p[21].Value = (object?)r.RequestHash ?? DBNull.Value;
         p[22].Value = (object?)r.TopicScores ?? DBNull.Value;
+        p[23].Value = (object?)r.Embedding ?? DBNull.Value;
     }
 
     /// <summary>
@@ -128,7 +130,12 @@ internal static class FeedbackRowBinding
         BindText(statement, 21, r.IdempotencyKey, ref utf8);
         BindText(statement, 22, r.RequestHash, ref utf8);
         BindText(statement, 23, r.TopicScores, ref utf8);
+        BindBlob(statement, 24, r.Embedding);
     }
+
+    /// <summary>Binds bytes as a BLOB; null as NULL.</summary>
+    public static void BindBlob(sqlite3_stmt statement, int index, byte[]? value) =>
+        Check(statement, value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_blob(statement, index, value));
 
     /// <summary>Binds text as UTF-8 made by .NET's encoder, as Microsoft.Data.Sqlite does (a lone surrogate becomes U+FFFD either way); null as NULL.</summary>
     public static void BindText(sqlite3_stmt statement, int index, string? value, ref byte[] utf8) =>

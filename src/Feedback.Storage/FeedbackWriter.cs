@@ -178,9 +178,9 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
                 "UPDATE feedback SET sentiment = $sentiment, topic = $topic, confidence = $confidence, confidence_score = $confidence_score, " +
                 "score_positive = $score_positive, score_negative = $score_negative, score_neutral = $score_neutral, score_mixed = $score_mixed, " +
                 "processing_method = $processing_method, prompt_version = $prompt_version, model = $model, alert_triggered = $alert_triggered, " +
-                "topic_scores = $topic_scores, status = 'final' WHERE id = $id",
+                "topic_scores = $topic_scores, embedding = coalesce($embedding, embedding), status = 'final' WHERE id = $id",
                 ["sentiment", "topic", "confidence", "confidence_score", "score_positive", "score_negative", "score_neutral", "score_mixed",
-                 "processing_method", "prompt_version", "model", "alert_triggered", "topic_scores", "id"]);
+                 "processing_method", "prompt_version", "model", "alert_triggered", "topic_scores", "embedding", "id"]);
             _finalise = Prepare("UPDATE feedback SET status = 'final' WHERE id = $id", ["id"]);
             _recordRevision = Prepare(
                 "INSERT INTO feedback_revisions (feedback_id, revised_at, previous_sentiment, previous_topic, previous_confidence, previous_method, " +
@@ -284,7 +284,8 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
                 p[10].Value = answer.Model;
                 p[11].Value = revision.RaiseAlert;
                 p[12].Value = (object?)answer.TopicScores ?? DBNull.Value;
-                p[13].Value = revision.FeedbackId;
+                p[13].Value = (object?)answer.Embedding ?? DBNull.Value;
+                p[14].Value = revision.FeedbackId;
                 _applyRevision.ExecuteNonQuery();
 
                 if (revision.RaiseAlert && !previous.Alert)

@@ -198,6 +198,11 @@ CREATE TABLE "data_protection_keys" (
 INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
 VALUES ('20261207061750_DataProtectionKeys', '10.0.15');
 
+ALTER TABLE "feedback" ADD "embedding" BLOB NULL;
+
+INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
+VALUES ('20261207062055_Embeddings', '10.0.15');
+
 INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
 VALUES ('20261207070000_IdempotencyKeyDigests', '10.0.15');
 

@@ -62,6 +62,7 @@ public sealed class DeepClassifier : ILocalClassifier
         {
             TopicConfidence = topicP[best],
             TopicScores = new TopicScores(Heads.Taxonomy.Topics, topicP),
+            Embedding = embedding,
         };
     }
 

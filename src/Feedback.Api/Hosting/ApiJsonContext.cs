@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Feedback.Api.Operations;
 using Feedback.Api.Queries;
+using Feedback.Api.Similarity;
 
 namespace Feedback.Api.Hosting;
 
@@ -15,4 +16,5 @@ namespace Feedback.Api.Hosting;
 [JsonSerializable(typeof(FeedbackDetails))]
 [JsonSerializable(typeof(QueryEndpoints.FeedbackPage))]
 [JsonSerializable(typeof(HealthEndpoints.HealthReport))]
+[JsonSerializable(typeof(SimilarityEndpoints.SimilarPage))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

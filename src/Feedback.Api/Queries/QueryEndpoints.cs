@@ -6,6 +6,7 @@ using Feedback.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Feedback.Api.Security;
+using Feedback.Api.Similarity;
 
 namespace Feedback.Api.Queries;
 
@@ -23,7 +24,7 @@ internal static class QueryEndpoints
         group.MapGet("/", ListAsync)
             .RequireAuthorization(Scopes.Read)
             .WithName("ListFeedback")
-            .WithSummary("Stored messages, newest first, filtered, one page at a time (keyset cursor).");
+            .WithSummary("Stored messages, newest first, filtered, one page at a time (keyset cursor); with similar_to, the most similar first.");
         return group;
     }
 
@@ -54,8 +55,8 @@ internal static class QueryEndpoints
             .Where(l => ids.Contains(l.FeedbackId) && !db.Labels.Any(later => later.FeedbackId == l.FeedbackId && later.Id > l.Id))
             .ToDictionaryAsync(l => l.FeedbackId, cancellationToken);
 
-    private static async Task<Results<Ok<FeedbackPage>, ProblemHttpResult>> ListAsync(
-        HttpRequest request, FeedbackDb db, Taxonomy taxonomy, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<FeedbackPage>, Ok<SimilarityEndpoints.SimilarPage>, ProblemHttpResult>> ListAsync(
+        HttpRequest request, FeedbackDb db, Taxonomy taxonomy, Analyzer analyzer, SimilarMessages similar, CancellationToken cancellationToken)
     {
         var (filter, errors) = ListFilter.Parse(request.Query, taxonomy);
         if (errors.Count > 0)
@@ -98,6 +99,18 @@ internal static class QueryEndpoints
             query = db.Database.IsNpgsql()
                 ? query.Where(f => EF.Functions.ILike(f.Text, pattern, @"\"))
                 : query.Where(f => EF.Functions.Like(f.Text, pattern, @"\"));
+        }
+
+        if (request.Query.ContainsKey("similar_to"))
+        {
+            var hasFilters = filter is not { Sentiment: null, Topic: null, Alert: null, From: null, To: null, Search: null };
+            return await SimilarityEndpoints.SimilarToTextAsync(
+                request.Query["similar_to"].ToString(), query, hasFilters, request, db, analyzer, similar, cancellationToken) switch
+            {
+                { Result: Ok<SimilarityEndpoints.SimilarPage> page } => page,
+                { Result: ProblemHttpResult problem } => problem,
+                _ => throw new InvalidOperationException("similar_to answered with an unexpected result."),
+            };
         }
 
         if (filter.BeforeId is { } beforeId)

@@ -306,6 +306,10 @@ namespace Feedback.Storage.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("customer_id");
 
+                    b.Property<byte[]>("Embedding")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("embedding");
+
                     b.Property<string>("IdempotencyKey")
                         .HasMaxLength(300)
                         .HasColumnType("TEXT")

@@ -127,11 +127,11 @@ internal sealed partial class PostgresWriter
                     "UPDATE feedback SET sentiment = @sentiment, topic = @topic, confidence = @confidence, confidence_score = @confidence_score, " +
                     "score_positive = @score_positive, score_negative = @score_negative, score_neutral = @score_neutral, score_mixed = @score_mixed, " +
                     "processing_method = @processing_method, prompt_version = @prompt_version, model = @model, alert_triggered = @alert_triggered, " +
-                    "topic_scores = @topic_scores, status = 'final', claimed_by = NULL, lease_until = NULL WHERE id = @id",
+                    "topic_scores = @topic_scores, embedding = coalesce(@embedding, embedding), status = 'final', claimed_by = NULL, lease_until = NULL WHERE id = @id",
                     ("sentiment", answer.Sentiment), ("topic", answer.Topic), ("confidence", answer.Confidence), ("confidence_score", answer.ConfidenceScore),
                     ("score_positive", answer.ScorePositive), ("score_negative", answer.ScoreNegative), ("score_neutral", answer.ScoreNeutral),
                     ("score_mixed", answer.ScoreMixed), ("processing_method", answer.ProcessingMethod), ("prompt_version", answer.PromptVersion),
-                    ("model", answer.Model), ("alert_triggered", revision.RaiseAlert), ("topic_scores", answer.TopicScores), ("id", revision.FeedbackId));
+                    ("model", answer.Model), ("alert_triggered", revision.RaiseAlert), ("topic_scores", answer.TopicScores), ("embedding", answer.Embedding), ("id", revision.FeedbackId));
 
                 if (revision.RaiseAlert && !previous.Alert)
                 {

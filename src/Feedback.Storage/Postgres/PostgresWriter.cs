@@ -16,7 +16,7 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
 
     private static readonly string InsertFeedbackSql =
         $"INSERT INTO feedback ({FeedbackColumns}, claimed_by, lease_until) VALUES (" +
-        string.Join(", ", Enumerable.Range(1, 25).Select(i => "$" + i)) + ") ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
+        string.Join(", ", Enumerable.Range(1, 26).Select(i => "$" + i)) + ") ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgresStoreSettings _settings;
@@ -207,10 +207,13 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         p.Add(Text(r.IdempotencyKey));
         p.Add(Text(r.RequestHash));
         p.Add(Text(r.TopicScores));
+        p.Add(Bytes(r.Embedding));
         p.Add(Text(leased ? _settings.InstanceId : null));
         p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = leased ? Session.Utc(r.CreatedAt) + _provisionalLease : DBNull.Value });
         return command;
     }
+
+    private static NpgsqlParameter Bytes(byte[]? value) => new() { NpgsqlDbType = NpgsqlDbType.Bytea, Value = (object?)value ?? DBNull.Value };
 
     private static NpgsqlParameter Text(string? value) => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
 

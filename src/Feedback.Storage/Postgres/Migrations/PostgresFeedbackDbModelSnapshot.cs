@@ -332,6 +332,10 @@ namespace Feedback.Storage.Postgres.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("customer_id");
 
+                    b.Property<byte[]>("Embedding")
+                        .HasColumnType("bytea")
+                        .HasColumnName("embedding");
+
                     b.Property<string>("IdempotencyKey")
                         .HasMaxLength(300)
                         .HasColumnType("character varying(300)")

@@ -1,0 +1,151 @@
+using Feedback.Analysis.Deep;
+using Feedback.Analysis.Similarity;
+using Feedback.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Feedback.Api.Similarity;
+
+/// <summary>
+/// The stored messages' sentence vectors, searchable in memory (<see cref="VectorIndex"/>). This instance's writes
+/// join it after their commit (<see cref="IndexedFeedbackStore"/>); everything else (rows stored before the start,
+/// rows other instances wrote to the same database) is read from the store by <see cref="CatchUpAsync"/>, which every
+/// search runs first and which reads only what the index lacks.
+/// </summary>
+internal sealed partial class SimilarMessages(TimeProvider time, ILogger<SimilarMessages> logger)
+{
+    /// <summary>
+    /// Longer than any write transaction: an id taken by a transaction that had not committed when a catch-up read past it
+    /// is committed (or gone) this long after, so each catch-up reads again the ids of the last this-long.
+    /// </summary>
+    public static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
+
+    /// <summary>Above this many unindexed ids a catch-up reads a range in pages instead of a list of ids (the load at start).</summary>
+    private const int ListedAtMost = 500;
+
+    private const int Page = 2000;
+
+    private readonly SemaphoreSlim _catchingUp = new(1, 1);
+    private readonly Queue<(DateTimeOffset At, long Highest)> _reads = new();
+
+    /// <summary>Every row at or below this id that has a vector is in the index.</summary>
+    private long _settled;
+
+    public VectorIndex Index { get; } = new(SentenceEncoder.Dimensions);
+
+    /// <summary>Adds (or replaces) a committed row's vector; a row without one is left out.</summary>
+    public void Add(long id, byte[]? embedding)
+    {
+        if (embedding is null)
+        {
+            return;
+        }
+
+        Span<float> vector = stackalloc float[SentenceEncoder.Dimensions];
+        if (StoredEmbedding.TryDecode(embedding, vector))
+        {
+            Index.Set(id, vector);
+        }
+    }
+
+    /// <summary>
+    /// Reads from the store the vectors of rows the index lacks: the ids with a vector above the settled mark (the
+    /// primary key's range, a minute of writes), then the vectors of those not indexed yet.
+    /// </summary>
+    public async Task CatchUpAsync(FeedbackDb db, CancellationToken cancellationToken)
+    {
+        await _catchingUp.WaitAsync(cancellationToken);
+        try
+        {
+            var now = time.GetUtcNow();
+            var settledAfter = _settled;
+            while (_reads.TryPeek(out var read) && read.At <= now - Settle)
+            {
+                // This read starts after that one's transactions have all ended: it sees every row below its highest id.
+                settledAfter = Math.Max(settledAfter, read.Highest);
+                _reads.Dequeue();
+            }
+
+            var from = _settled;
+            var ids = await db.Feedback.AsNoTracking()
+                .Where(f => f.Id > from && f.Embedding != null)
+                .Select(f => f.Id)
+                .ToListAsync(cancellationToken);
+            var missing = ids.Where(id => !Index.Contains(id)).ToList();
+            if (missing.Count > ListedAtMost)
+            {
+                await ReadRangeAsync(db, missing.Min() - 1, cancellationToken);
+            }
+            else if (missing.Count > 0)
+            {
+                var rows = await db.Feedback.AsNoTracking()
+                    .Where(f => missing.Contains(f.Id))
+                    .Select(f => new { f.Id, f.Embedding })
+                    .ToListAsync(cancellationToken);
+                rows.ForEach(r => Add(r.Id, r.Embedding));
+            }
+
+            if (ids.Count > 0)
+            {
+                _reads.Enqueue((now, ids.Max()));
+            }
+
+            _settled = settledAfter;
+        }
+        finally
+        {
+            _catchingUp.Release();
+        }
+    }
+
+    /// <summary>Starts the index from the store; a store that cannot be read now is read by the first search instead.</summary>
+    public async Task LoadAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = services.CreateAsyncScope();
+            await CatchUpAsync(scope.ServiceProvider.GetRequiredService<FeedbackDb>(), cancellationToken);
+            LogLoaded(logger, Index.Count);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            LogLoadFailed(logger, exception);
+        }
+    }
+
+    private async Task ReadRangeAsync(FeedbackDb db, long after, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var cursor = after;
+            var rows = await db.Feedback.AsNoTracking()
+                .Where(f => f.Id > cursor && f.Embedding != null)
+                .OrderBy(f => f.Id)
+                .Select(f => new { f.Id, f.Embedding })
+                .Take(Page)
+                .ToListAsync(cancellationToken);
+            foreach (var row in rows.Where(r => !Index.Contains(r.Id)))
+            {
+                Add(row.Id, row.Embedding);
+            }
+
+            if (rows.Count < Page)
+            {
+                return;
+            }
+
+            after = rows[^1].Id;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Similarity index loaded: {Count} message vectors")]
+    private static partial void LogLoaded(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Similarity index not loaded at start; the first search reads the store")]
+    private static partial void LogLoadFailed(ILogger logger, Exception exception);
+}
+
+/// <summary>Loads the similarity index when the host starts, in the background, so the start does not wait for it.</summary>
+internal sealed class SimilarityIndexLoader(SimilarMessages similar, IServiceProvider services) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => similar.LoadAsync(services, stoppingToken);
+}
