@@ -189,3 +189,24 @@ CREATE INDEX "ix_labels_feedback_id_id" ON "labels" ("feedback_id", "id");
 INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
 VALUES ('20261207033744_Labels', '10.0.15');
 
+CREATE VIRTUAL TABLE feedback_search USING fts5(
+    text, content='feedback', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
+
+CREATE TRIGGER feedback_search_insert AFTER INSERT ON feedback BEGIN
+    INSERT INTO feedback_search (rowid, text) VALUES (new.id, new.text);
+END;
+
+CREATE TRIGGER feedback_search_delete AFTER DELETE ON feedback BEGIN
+    INSERT INTO feedback_search (feedback_search, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+
+CREATE TRIGGER feedback_search_update AFTER UPDATE OF text ON feedback BEGIN
+    INSERT INTO feedback_search (feedback_search, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO feedback_search (rowid, text) VALUES (new.id, new.text);
+END;
+
+INSERT INTO feedback_search (feedback_search) VALUES ('rebuild');
+
+INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
+VALUES ('20261207061000_TextSearch', '10.0.15');
+

@@ -117,6 +117,12 @@ internal sealed class ServiceSettings
     [ConfigurationKeyName("METRICS_ENABLED")]
     public bool MetricsEnabled { get; set; } = true;
 
+    /// <summary>How long a <c>?q=</c> search may run before the store stops it and the answer is a 503 problem.</summary>
+    [ConfigurationKeyName("SEARCH_TIMEOUT_MS")]
+    public int SearchTimeoutMs { get; set; } = 2000;
+
+    public TimeSpan SearchTimeout => TimeSpan.FromMilliseconds(SearchTimeoutMs);
+
     public IReadOnlyList<string> ApiKeys =>
         ApiKey.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
@@ -192,6 +198,11 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
             }
         }
 
+        if (options.SearchTimeoutMs is < 1 or > 60_000)
+        {
+            failures.Add($"SEARCH_TIMEOUT_MS must be between 1 and 60000 (got {options.SearchTimeoutMs}).");
+        }
+
         failures.AddRange(options.Store.Failures());
 
         foreach (var sentiment in options.Alerts.AlertSentiments.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -200,6 +211,11 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
             {
                 failures.Add($"ALERT_SENTIMENTS: '{sentiment}' is not one of positive, negative, neutral, mixed.");
             }
+        }
+
+        if (options.Alerts.AlertPagesPerHour is < 1 or > 3600)
+        {
+            failures.Add($"ALERT_PAGES_PER_HOUR must be between 1 and 3600 (got {options.Alerts.AlertPagesPerHour}).");
         }
 
         if (!Enum.GetValues<ConfidenceLevel>().Any(l => WireNames.Of(l) == options.Alerts.AlertMinConfidence.Trim()))

@@ -21,7 +21,8 @@ internal sealed record AlertSettings(
     TimeSpan SendInterval,
     TimeSpan FirstRetry,
     TimeSpan MaxRetry,
-    TimeSpan PollInterval);
+    TimeSpan PollInterval,
+    int PagesPerHour = 6);
 
 /// <summary>
 /// Severity, grouping and routing of alerts: which channels a group goes to, whether two alerts are the
