@@ -50,6 +50,11 @@ internal static class Problems
         StatusCodes.Status503ServiceUnavailable, "store-unavailable", "The store cannot accept writes",
         $"Nothing was stored: {reason}. Retry after the time in Retry-After.");
 
+    /// <summary>A search the store stopped at its time budget: 503, as for any read the service cannot finish now.</summary>
+    public static ProblemHttpResult SearchTimedOut(TimeSpan budget) => Make(
+        StatusCodes.Status503ServiceUnavailable, "search-timeout", "The search took too long",
+        $"The search was stopped after {budget.TotalMilliseconds:0} ms (SEARCH_TIMEOUT_MS). Narrow it with more words, longer prefixes or from/to.");
+
     public static ProblemHttpResult Unexpected() => Make(
         StatusCodes.Status500InternalServerError, "internal", "An unexpected error occurred",
         "The error was logged. Nothing in this response describes it further.");

@@ -37,6 +37,10 @@ internal sealed partial class FeedbackWriter
         private RawStatement _resolveGroup = null!;
         private RawStatement _resolveAlerts = null!;
         private RawStatement _raiseSpike = null!;
+        private RawStatement _pagesInPeriod = null!;
+        private RawStatement _findBudgetSummary = null!;
+        private RawStatement _joinBudgetSummary = null!;
+        private RawStatement _openBudgetSummary = null!;
 
         /// <summary>True once after a commit that queued deliveries, so the dispatcher can be woken.</summary>
         public bool TakeAlertsWritten()
@@ -174,8 +178,19 @@ internal sealed partial class FeedbackWriter
             _updateGroup = Raw("UPDATE alert_groups SET count = ?1, last_at = ?2, severity = ?3 WHERE id = ?4");
             _queueDelivery = Raw(
                 "INSERT INTO alert_deliveries (group_id, kind, channel, state, attempts, next_attempt_at, created_at) " +
-                "VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5) ON CONFLICT (group_id, kind, channel) DO NOTHING");
-            _hasDelivery = Raw("SELECT 1 FROM alert_deliveries WHERE group_id = ?1 AND channel = ?2 LIMIT 1");
+                "VALUES (?1, ?2, ?3, ?6, 0, ?4, ?5) ON CONFLICT (group_id, kind, channel) DO NOTHING");
+
+            // A held page was never sent, so there is no incident to resolve.
+            _hasDelivery = Raw($"SELECT 1 FROM alert_deliveries WHERE group_id = ?1 AND channel = ?2 AND state <> '{PagingBudget.Held}' LIMIT 1");
+            _pagesInPeriod = Raw(
+                $"SELECT count(*) FROM alert_deliveries WHERE channel = '{AlertGrouping.PagerDuty}' AND kind = 'initial' " +
+                $"AND state <> '{PagingBudget.Held}' AND created_at > ?1");
+            _findBudgetSummary = Raw(
+                $"SELECT id FROM alert_groups WHERE kind = '{PagingBudget.SummaryKind}' AND state = 'open' AND first_at > ?1 ORDER BY id DESC LIMIT 1");
+            _joinBudgetSummary = Raw("UPDATE alert_groups SET count = count + 1, last_at = ?1 WHERE id = ?2");
+            _openBudgetSummary = Raw(
+                "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
+                $"VALUES ('{PagingBudget.SummaryKind}', '{PagingBudget.SummaryTopic}', 'critical', 0, ?1, ?1, 1, 'open', NULL, ?2)");
             _dataVersion = Raw("PRAGMA data_version");
             _findSharedGroup = Raw(
                 $"SELECT id, topic, fingerprint, severity, count, first_at, state, {PagedColumn} FROM alert_groups WHERE dedup_key = ?1");
@@ -271,11 +286,36 @@ internal sealed partial class FeedbackWriter
                 return;
             }
 
-            var added = _queueDelivery.Bind(1, groupId).Bind(2, kind).Bind(3, channel).Bind(4, due).Bind(5, now).Execute();
+            var state = PagingBudget.Counts(kind, channel) && !_grouping.Budget.Allows(_pagesInPeriod.Bind(1, PagingBudget.CountedSince(now)).ScalarInt64() ?? 0)
+                ? PagingBudget.Held
+                : "pending";
+            var added = _queueDelivery.Bind(1, groupId).Bind(2, kind).Bind(3, channel).Bind(4, due).Bind(5, now).Bind(6, state).Execute();
             _openGroups.Queued(groupId, kind, channel);
+            if (added > 0 && state == PagingBudget.Held)
+            {
+                HoldPage(now);
+            }
 
             // Only a delivery that is really new is worth waking the dispatcher for (a summary queued already is not).
             _alertsWritten |= added > 0;
+        }
+
+        /// <summary>
+        /// Counts a page the budget held in the open summary group of the last hour, or opens one with its own page: the
+        /// writer holds SQLite's write lock, so the count it read cannot change before this commit.
+        /// </summary>
+        private void HoldPage(DateTime now)
+        {
+            if (_findBudgetSummary.Bind(1, PagingBudget.CountedSince(now)).ScalarInt64() is long summaryId)
+            {
+                _joinBudgetSummary.Bind(1, now).Bind(2, summaryId).Execute();
+                return;
+            }
+
+            var id = _openBudgetSummary.Bind(1, now).Bind(2, PagingBudget.Summary).Insert();
+            var page = PagingBudget.SummaryPage(now);
+            _queueDelivery.Bind(1, id).Bind(2, page.Kind).Bind(3, page.Channel).Bind(4, page.Due).Bind(5, now).Bind(6, "pending").Execute();
+            _alertsWritten = true;
         }
 
         /// <summary>

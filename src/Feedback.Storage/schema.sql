@@ -206,3 +206,24 @@ VALUES ('20261207062055_Embeddings', '10.0.15');
 INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
 VALUES ('20261207070000_IdempotencyKeyDigests', '10.0.15');
 
+CREATE VIRTUAL TABLE feedback_search USING fts5(
+    text, content='feedback', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
+
+CREATE TRIGGER feedback_search_insert AFTER INSERT ON feedback BEGIN
+    INSERT INTO feedback_search (rowid, text) VALUES (new.id, new.text);
+END;
+
+CREATE TRIGGER feedback_search_delete AFTER DELETE ON feedback BEGIN
+    INSERT INTO feedback_search (feedback_search, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+
+CREATE TRIGGER feedback_search_update AFTER UPDATE OF text ON feedback BEGIN
+    INSERT INTO feedback_search (feedback_search, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO feedback_search (rowid, text) VALUES (new.id, new.text);
+END;
+
+INSERT INTO feedback_search (feedback_search) VALUES ('rebuild');
+
+INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
+VALUES ('20261207080000_TextSearch', '10.0.15');
+

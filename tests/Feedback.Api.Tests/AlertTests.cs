@@ -25,6 +25,31 @@ public abstract class AlertTests(StoreKind store) : IAsyncLifetime
         "Login fails with an error code every single morning, terrible experience.",
     ];
 
+    /// <summary>Twenty critical complaints, each its own group: no two share enough words to be the same complaint.</summary>
+    internal static readonly string[] CriticalComplaints =
+    [
+        "Total outage since nine, nothing loads and my team is furious.",
+        "Security hole: anyone can open invoices of other companies, terrible.",
+        "I was charged twice for March and nobody answers my emails, unacceptable.",
+        "Your servers are down for everyone in Berlin, awful morning.",
+        "Data loss after the upgrade: every project file vanished, horrible.",
+        "Someone hacked my profile and changed the password, this is scary and bad.",
+        "Double charged on my credit card again, the worst billing ever.",
+        "The mobile site is down and customers cannot pay, a disaster.",
+        "A breach exposed our contacts list, angry and disappointed.",
+        "Sync wiped my calendar completely, hateful experience.",
+        "Leaked API tokens are visible in the public page source, dreadful.",
+        "Unauthorized purchases appeared in our workspace overnight, awful.",
+        "Charged three times for one seat, fix this terrible mess.",
+        "The service down page has shown for six hours, pathetic uptime.",
+        "A vulnerability lets guests delete admin comments, horrible design.",
+        "I see someone else's account dashboard after login, frightening bug.",
+        "Deleted all my photos without asking, I hate this update.",
+        "Printer integration outage again this week, useless and broken.",
+        "Customer records leaked to a partner mailing list, disgusting.",
+        "Bank statement shows charged two times for renewal, angry customer.",
+    ];
+
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
     private readonly List<FeedbackApp> _apps = [];
     private RecordingReceiver _slack = null!;
@@ -357,6 +382,33 @@ public abstract class AlertTests(StoreKind store) : IAsyncLifetime
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public async Task Past_the_paging_budget_critical_groups_page_once_more_as_a_summary_and_slack_still_gets_each()
+    {
+        await using var pagerDuty = await RecordingReceiver.StartAsync();
+        var app = Start(
+            ("PAGERDUTY_ROUTING_KEY", "R0UT1NGKEY0123456789012345678901"), ("PAGERDUTY_URL", pagerDuty.Url.ToString()), ("ALERT_PAGES_PER_HOUR", "3"));
+
+        foreach (var text in CriticalComplaints)
+        {
+            (await app.Client().PostFeedbackAsync(new { text })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        var critical = (await AlertsAsync(app, "?limit=200")).Where(g => g.GetProperty("severity").GetString() == "critical").ToList();
+        critical.Count.ShouldBe(CriticalComplaints.Length + 1, "one group per complaint, and the budget's summary group");
+        await _slack.WaitForAsync(r => r.Count == CriticalComplaints.Length);
+        await pagerDuty.WaitForAsync(r => r.Count == 3);
+
+        // The summary goes out an hour after the first page the budget held; nothing else pages meanwhile.
+        await pagerDuty.WaitForAsync(r => r.Count == 4, () => AdvanceAsync(TimeSpan.FromMinutes(5)));
+        await AdvanceAsync(TimeSpan.FromMinutes(10));
+
+        pagerDuty.Requests.Count.ShouldBe(4);
+        pagerDuty.Requests.ShouldAllBe(r => r.Json["event_action"]!.GetValue<string>() == "trigger");
+        pagerDuty.Requests[3].Json["payload"]!["summary"]!.GetValue<string>().ShouldStartWith($"{CriticalComplaints.Length - 3} more critical alerts in the last hour");
+        _slack.Requests.Count.ShouldBe(CriticalComplaints.Length);
     }
 
     [Fact]

@@ -65,6 +65,28 @@ public sealed class MultiInstanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_instances_posting_critical_complaints_at_once_share_one_paging_budget()
+    {
+        await using var pagerDuty = await RecordingReceiver.StartAsync();
+        (string, string)[] paging =
+        [
+            ("PAGERDUTY_ROUTING_KEY", "R0UT1NGKEY0123456789012345678901"), ("PAGERDUTY_URL", pagerDuty.Url.ToString()),
+            ("ALERT_PAGES_PER_HOUR", "3"), ("ALERT_GROUP_WINDOW_SECONDS", "600"),
+        ];
+        var first = Start(paging);
+        var second = Start(paging);
+
+        await Task.WhenAll(AlertTests.CriticalComplaints.Select((text, i) => (i % 2 == 0 ? first : second).Client().PostFeedbackAsync(new { text })));
+        await pagerDuty.WaitForAsync(r => r.Count >= 3);
+        await WaitUntilAsync(() => second.Scalar("SELECT COUNT(*) FROM alert_deliveries WHERE channel = 'pagerduty' AND state = 'pending' AND kind = 'initial'") == 0);
+
+        pagerDuty.Requests.Count.ShouldBe(3);
+        second.Scalar("SELECT COUNT(*) FROM alert_deliveries WHERE channel = 'pagerduty' AND kind = 'initial' AND state = 'held'")
+            .ShouldBe(AlertTests.CriticalComplaints.Length - 3);
+        second.Scalar("SELECT count FROM alert_groups WHERE kind = 'page_budget'").ShouldBe(AlertTests.CriticalComplaints.Length - 3);
+    }
+
+    [Fact]
     public async Task A_dead_instances_claim_is_taken_over_when_its_lease_ends_and_a_live_claim_is_left_alone()
     {
         var app = Start(("ALERT_POLL_SECONDS", "0.2"));

@@ -122,6 +122,9 @@ public sealed class SqliteSchemaTests : IDisposable
         Strings(migrated, Schema).ShouldBe(Strings(ef, Schema));
         Strings(migrated, History).ShouldBe(Strings(ef, History));
         Strings(migrated, "SELECT text FROM feedback").ShouldBe(["Checkout has been broken for two days."]);
+
+        // The text index made by the migration covers the rows the store held before it.
+        Strings(migrated, "SELECT rowid FROM feedback_search WHERE feedback_search MATCH 'checkout'").ShouldHaveSingleItem();
     }
 
     [Fact]

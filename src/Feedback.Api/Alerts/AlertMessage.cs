@@ -1,4 +1,5 @@
 using Feedback.Storage;
+using Feedback.Storage.Alerts;
 
 namespace Feedback.Api.Alerts;
 
@@ -24,14 +25,17 @@ internal sealed record AlertMessage(
 
     public IReadOnlyList<long> FeedbackIds => [.. Feedback.Select(f => f.Id)];
 
-    public string Title => GroupKind == "spike"
-        ? $"{Capital(Severity)}: spike of negative {Topic} feedback"
-        : DeliveryKind switch
+    public string Title => GroupKind switch
+    {
+        "spike" => $"{Capital(Severity)}: spike of negative {Topic} feedback",
+        PagingBudget.SummaryKind => PagingBudget.Title(Count),
+        _ => DeliveryKind switch
         {
             "summary" => $"+{Count - 1} similar {Topic} alerts in {Window.TotalMinutes:0} min",
             "resolve" => $"Resolved: {Topic} alert group {GroupId}",
             _ => $"{Capital(Severity)}: {(Feedback.Count > 0 ? Feedback[0].Sentiment : null) ?? "negative"} {Topic} feedback",
-        };
+        },
+    };
 
     private static string Capital(string word) => word.Length == 0 ? word : char.ToUpperInvariant(word[0]) + word[1..];
 }

@@ -121,6 +121,12 @@ internal sealed class ServiceSettings
     [ConfigurationKeyName("METRICS_ENABLED")]
     public bool MetricsEnabled { get; set; } = true;
 
+    /// <summary>How long a <c>?q=</c> search may run before the store stops it and the answer is a 503 problem.</summary>
+    [ConfigurationKeyName("SEARCH_TIMEOUT_MS")]
+    public int SearchTimeoutMs { get; set; } = 2000;
+
+    public TimeSpan SearchTimeout => TimeSpan.FromMilliseconds(SearchTimeoutMs);
+
     public IReadOnlyList<string> ApiKeys =>
         ApiKey.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
@@ -199,11 +205,21 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
             }
         }
 
+        if (options.SearchTimeoutMs is < 1 or > 60_000)
+        {
+            failures.Add($"SEARCH_TIMEOUT_MS must be between 1 and 60000 (got {options.SearchTimeoutMs}).");
+        }
+
         failures.AddRange(options.Store.Failures());
         failures.AddRange(options.Dashboard.Failures());
         failures.AddRange(options.Proxies.Failures());
 
         failures.AddRange(options.Alerts.RuleFailures());
+
+        if (options.Alerts.AlertPagesPerHour is < 1 or > 3600)
+        {
+            failures.Add($"ALERT_PAGES_PER_HOUR must be between 1 and 3600 (got {options.Alerts.AlertPagesPerHour}).");
+        }
 
         if (!string.IsNullOrWhiteSpace(options.Llm.OpenAiBaseUrl)
             && (!Uri.TryCreate(options.Llm.OpenAiBaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https")))

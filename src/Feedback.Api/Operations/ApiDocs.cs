@@ -64,10 +64,11 @@ internal static class ApiDocs
                         AddParameter(operation, ParameterLocation.Query, "alert", "true or false.");
                         AddParameter(operation, ParameterLocation.Query, "from", "ISO 8601; messages created at or after it.");
                         AddParameter(operation, ParameterLocation.Query, "to", "ISO 8601; messages created before it.");
-                        AddParameter(operation, ParameterLocation.Query, "q", "Text the message contains (ASCII letters in any case).");
+                        AddParameter(operation, ParameterLocation.Query, "q", SearchTerms.Rule);
                         AddParameter(operation, ParameterLocation.Query, "limit", $"1 to {QueryEndpoints.MaxLimit} (default {QueryEndpoints.DefaultLimit}).");
                         AddParameter(operation, ParameterLocation.Query, "cursor", "The next_cursor of the previous page.");
-                        AddProblem(operation, "400", "A query parameter is not valid; see errors.");
+                        AddProblem(operation, "400", "A query parameter is not valid (q too long or without a word, among others); see errors.");
+                        AddProblem(operation, "503", "The search took longer than SEARCH_TIMEOUT_MS and was stopped; narrow it.");
                         break;
                     case "GetFeedback":
                         AddProblem(operation, "404", "There is no feedback with this id.");

@@ -5,6 +5,7 @@ using Feedback.Analysis;
 using Feedback.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Feedback.Api.Hosting;
 using Feedback.Api.Security;
 using Feedback.Api.Similarity;
 
@@ -56,7 +57,7 @@ internal static class QueryEndpoints
             .ToDictionaryAsync(l => l.FeedbackId, cancellationToken);
 
     private static async Task<Results<Ok<FeedbackPage>, Ok<SimilarityEndpoints.SimilarPage>, ProblemHttpResult>> ListAsync(
-        HttpRequest request, FeedbackDb db, Taxonomy taxonomy, Analyzer analyzer, SimilarMessages similar, CancellationToken cancellationToken)
+        HttpRequest request, FeedbackDb db, Taxonomy taxonomy, Analyzer analyzer, SimilarMessages similar, ServiceSettings settings, TimeProvider time, CancellationToken cancellationToken)
     {
         var (filter, errors) = ListFilter.Parse(request.Query, taxonomy);
         if (errors.Count > 0)
@@ -92,13 +93,7 @@ internal static class QueryEndpoints
 
         if (filter.Search is { } search)
         {
-            var pattern = "%" + search.Replace(@"\", @"\\", StringComparison.Ordinal)
-                .Replace("%", @"\%", StringComparison.Ordinal)
-                .Replace("_", @"\_", StringComparison.Ordinal) + "%";
-            // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE does the same there.
-            query = db.Database.IsNpgsql()
-                ? query.Where(f => EF.Functions.ILike(f.Text, pattern, @"\"))
-                : query.Where(f => EF.Functions.Like(f.Text, pattern, @"\"));
+            query = query.Matching(db, search);
         }
 
         if (request.Query.ContainsKey("similar_to"))
@@ -118,7 +113,25 @@ internal static class QueryEndpoints
             query = query.Where(f => f.Id < beforeId);
         }
 
-        var rows = await query.OrderByDescending(f => f.Id).Take(filter.Limit + 1).ToListAsync(cancellationToken);
+        var page = query.OrderByDescending(f => f.Id).Take(filter.Limit + 1);
+        List<FeedbackRecord> rows;
+        if (filter.Search is null)
+        {
+            rows = await page.ToListAsync(cancellationToken);
+        }
+        else
+        {
+            try
+            {
+                rows = await TextSearch.WithinAsync(
+                    db, settings.SearchTimeout, time, () => page.ToListAsync(cancellationToken), cancellationToken);
+            }
+            catch (SearchTimeoutException exception)
+            {
+                return Problems.SearchTimedOut(exception.Budget);
+            }
+        }
+
         var hasMore = rows.Count > filter.Limit;
         if (hasMore)
         {
@@ -149,7 +162,7 @@ internal static class QueryEndpoints
     }
 
     internal sealed record ListFilter(
-        string? Sentiment, string? Topic, bool? Alert, DateTime? From, DateTime? To, string? Search, long? BeforeId, int Limit)
+        string? Sentiment, string? Topic, bool? Alert, DateTime? From, DateTime? To, SearchTerms? Search, long? BeforeId, int Limit)
     {
         public static (ListFilter Filter, Dictionary<string, string[]> Errors) Parse(IQueryCollection query, Taxonomy taxonomy)
         {
@@ -200,7 +213,19 @@ internal static class QueryEndpoints
                 }
             }
 
-            var search = query["q"].ToString() is { Length: > 0 } q ? q : null;
+            SearchTerms? search = null;
+            if (query["q"].ToString() is { Length: > 0 } q)
+            {
+                if (q.Length > SearchTerms.MaxLength)
+                {
+                    errors["q"] = [$"Must be at most {SearchTerms.MaxLength} characters (got {q.Length})."];
+                }
+                else if ((search = SearchTerms.Parse(q)).Terms.Count == 0)
+                {
+                    errors["q"] = ["Must contain a word to search for (a letter or a digit); punctuation alone matches nothing."];
+                }
+            }
+
             return (new ListFilter(sentiment, topic, alert, from, to, search, beforeId, limit), errors);
         }
 

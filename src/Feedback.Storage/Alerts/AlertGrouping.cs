@@ -77,6 +77,9 @@ internal sealed class AlertGrouping(AlertPolicy policy)
     /// </summary>
     public const int RecentGroups = 100;
 
+    /// <summary>How many pages may go out in an hour, and what happens to the others.</summary>
+    public PagingBudget Budget { get; } = new(policy.Settings);
+
     /// <summary>The oldest first alert of a group that an alert raised at <paramref name="at"/> may still join.</summary>
     public DateTime JoinableSince(DateTime at) => at - policy.Window;
 

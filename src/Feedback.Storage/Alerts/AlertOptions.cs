@@ -79,6 +79,10 @@ internal sealed class AlertOptions
     [ConfigurationKeyName("ALERT_POLL_SECONDS")]
     public double AlertPollSeconds { get; set; } = 5;
 
+    /// <summary>PagerDuty pages in any hour at most; the critical groups past it are summed up in one page (<see cref="PagingBudget"/>).</summary>
+    [ConfigurationKeyName("ALERT_PAGES_PER_HOUR")]
+    public int AlertPagesPerHour { get; set; } = 6;
+
     /// <summary>A JSON file of severity rules; empty: the shipped Alerts/alert-rules.json.</summary>
     [ConfigurationKeyName("ALERT_RULES_FILE")]
     public string? AlertRulesFile { get; set; }
@@ -99,7 +103,8 @@ internal sealed class AlertOptions
         TimeSpan.FromSeconds(AlertRetryMaxSeconds),
         TimeSpan.FromSeconds(AlertPollSeconds),
         AlertMaxAttempts,
-        RedactPii);
+        RedactPii,
+        AlertPagesPerHour);
 
     /// <summary>The grouping and routing policy with its severity rules (the shipped ones, or ALERT_RULES_FILE's).</summary>
     /// <param name="taxonomy">The configured topics, whose severities follow the built-in topics they include.</param>

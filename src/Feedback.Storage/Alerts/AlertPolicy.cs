@@ -23,7 +23,8 @@ internal sealed record AlertSettings(
     TimeSpan MaxRetry,
     TimeSpan PollInterval,
     int MaxAttempts = AlertOptions.DefaultMaxAttempts,
-    bool RedactExcerpts = true);
+    bool RedactExcerpts = true,
+    int PagesPerHour = 6);
 
 /// <summary>
 /// Severity, grouping and routing of alerts: which channels a group goes to, whether two alerts are the

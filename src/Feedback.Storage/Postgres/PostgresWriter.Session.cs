@@ -276,18 +276,68 @@ internal sealed partial class PostgresWriter
             return new StoredSharedGroup(shared, row, Resolved: false);
         }
 
+        /// <summary>Whether the group has a delivery on <paramref name="channel"/>; a page the budget held was never sent, so not that.</summary>
         private async Task<bool> HasDeliveryAsync(long groupId, string channel) =>
             await ExecuteAsync(
-                "SELECT 1 FROM alert_deliveries WHERE group_id = @group AND channel = @channel LIMIT 1", ("group", groupId), ("channel", channel)) is not null;
+                $"SELECT 1 FROM alert_deliveries WHERE group_id = @group AND channel = @channel AND state <> '{PagingBudget.Held}' LIMIT 1",
+                ("group", groupId), ("channel", channel)) is not null;
 
-        /// <summary>Queues one delivery; a second of the same kind for the same group and channel is ignored (unique index).</summary>
+        /// <summary>
+        /// Queues one delivery; a second of the same kind for the same group and channel is ignored (unique index). A page
+        /// past the <see cref="PagingBudget"/> is stored held, and counted in the hour's summary group instead.
+        /// </summary>
         private async Task QueueDeliveryAsync(long groupId, string kind, string channel, DateTime due, DateTime now)
+        {
+            var state = PagingBudget.Counts(kind, channel) && !grouping.Budget.Allows(await PagesInPeriodAsync(now)) ? PagingBudget.Held : "pending";
+            var added = await InsertDeliveryAsync(groupId, kind, channel, due, now, state);
+            AlertsQueued |= added;
+            if (added && state == PagingBudget.Held)
+            {
+                await HoldPageAsync(now);
+            }
+        }
+
+        private async Task<bool> InsertDeliveryAsync(long groupId, string kind, string channel, DateTime due, DateTime now, string state)
         {
             await using var command = Command(
                 "INSERT INTO alert_deliveries (group_id, kind, channel, state, attempts, next_attempt_at, created_at) " +
-                "VALUES (@group, @kind, @channel, 'pending', 0, @due, @now) ON CONFLICT (group_id, kind, channel) DO NOTHING",
-                ("group", groupId), ("kind", kind), ("channel", channel), ("due", Utc(due)), ("now", Utc(now)));
-            AlertsQueued |= await command.ExecuteNonQueryAsync() > 0;
+                "VALUES (@group, @kind, @channel, @state, 0, @due, @now) ON CONFLICT (group_id, kind, channel) DO NOTHING",
+                ("group", groupId), ("kind", kind), ("channel", channel), ("state", state), ("due", Utc(due)), ("now", Utc(now)));
+            return await command.ExecuteNonQueryAsync() > 0;
+        }
+
+        /// <summary>
+        /// The pages queued in the last hour by every instance on this database. The lock, which every instance takes
+        /// before counting and holds until its commit, makes two of them queue pages one after the other, so the budget
+        /// cannot be overrun by two transactions that each counted one page short of it.
+        /// </summary>
+        private async Task<long> PagesInPeriodAsync(DateTime now)
+        {
+            await ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext('feedback.paging_budget'))");
+            return (long)(await ExecuteAsync(
+                $"SELECT count(*) FROM alert_deliveries WHERE channel = '{AlertGrouping.PagerDuty}' AND kind = 'initial' " +
+                $"AND state <> '{PagingBudget.Held}' AND created_at > @since",
+                ("since", Utc(PagingBudget.CountedSince(now)))))!;
+        }
+
+        /// <summary>Counts a held page in the open summary group of the last hour, or opens one with its own page.</summary>
+        private async Task HoldPageAsync(DateTime now)
+        {
+            var summaryId = await ExecuteAsync(
+                $"UPDATE alert_groups SET count = count + 1, last_at = @now WHERE id = (SELECT id FROM alert_groups WHERE kind = '{PagingBudget.SummaryKind}' " +
+                "AND state = 'open' AND first_at > @since ORDER BY id DESC LIMIT 1) RETURNING id",
+                ("now", Utc(now)), ("since", Utc(PagingBudget.CountedSince(now))));
+            if (summaryId is not null)
+            {
+                return;
+            }
+
+            var id = (long)(await ExecuteAsync(
+                "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
+                $"VALUES ('{PagingBudget.SummaryKind}', '{PagingBudget.SummaryTopic}', 'critical', 0, @now, @now, 1, 'open', NULL, @summary) RETURNING id",
+                ("now", Utc(now)), ("summary", PagingBudget.Summary)))!;
+            var page = PagingBudget.SummaryPage(now);
+            AlertsQueued |= await InsertDeliveryAsync(id, page.Kind, page.Channel, page.Due, now, "pending");
         }
 
         private async Task<object?> ExecuteAsync(string sql, params (string Name, object? Value)[] parameters)
