@@ -113,18 +113,18 @@ internal static class QueryEndpoints
             query = query.Where(f => f.Id < beforeId);
         }
 
-        var page = query.OrderByDescending(f => f.Id).Take(filter.Limit + 1);
+        var newest = query.OrderByDescending(f => f.Id).Take(filter.Limit + 1);
         List<FeedbackRecord> rows;
         if (filter.Search is null)
         {
-            rows = await page.ToListAsync(cancellationToken);
+            rows = await newest.ToListAsync(cancellationToken);
         }
         else
         {
             try
             {
                 rows = await TextSearch.WithinAsync(
-                    db, settings.SearchTimeout, time, () => page.ToListAsync(cancellationToken), cancellationToken);
+                    db, settings.SearchTimeout, time, () => newest.ToListAsync(cancellationToken), cancellationToken);
             }
             catch (SearchTimeoutException exception)
             {

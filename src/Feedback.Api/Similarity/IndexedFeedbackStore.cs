@@ -43,6 +43,9 @@ internal sealed class IndexedFeedbackStore(IFeedbackStore store, SimilarMessages
 
     public Task<bool> RecordAttemptAsync(DeliveryAttempt attempt, CancellationToken cancellationToken) => store.RecordAttemptAsync(attempt, cancellationToken);
 
+    public Task<int> RetryFailedDeliveriesAsync(DeliveryRetry retry, CancellationToken cancellationToken) =>
+        store.RetryFailedDeliveriesAsync(retry, cancellationToken);
+
     public Task<bool> ResolveGroupAsync(GroupResolution resolution, CancellationToken cancellationToken) => store.ResolveGroupAsync(resolution, cancellationToken);
 
     public Task<bool> RaiseSpikeAsync(TopicSpike spike, CancellationToken cancellationToken) => store.RaiseSpikeAsync(spike, cancellationToken);
