@@ -10,7 +10,7 @@ internal sealed record AlertedFeedback(long Id, string Sentiment, string Topic, 
 internal sealed record DeliveryContent(AlertGroup Group, IReadOnlyList<AlertedFeedback> Feedback);
 
 /// <summary>
-/// The reads the background services (alert dispatcher, spike detector) make on their own, without a request: for the
+/// The reads the background services (alert dispatcher, spike detector, similarity index) make on their own, without a request: for the
 /// SQLite file in plain ADO.NET (<see cref="SqliteBackgroundReads"/>), so a server nobody reads from never loads EF
 /// Core; for PostgreSQL through the EF model (<see cref="EfBackgroundReads"/>).
 /// </summary>
@@ -24,7 +24,19 @@ internal interface IBackgroundReads
 
     /// <summary>Negative and mixed messages per topic created in [<paramref name="from"/>, <paramref name="to"/>).</summary>
     Task<Dictionary<string, int>> CountNegativeByTopicAsync(DateTime from, DateTime to, CancellationToken cancellationToken);
+
+    /// <summary>The ids above <paramref name="afterId"/> of the messages stored with a sentence vector.</summary>
+    Task<List<long>> EmbeddedIdsAfterAsync(long afterId, CancellationToken cancellationToken);
+
+    /// <summary>The first <paramref name="limit"/> messages with a sentence vector above <paramref name="afterId"/>, in id order.</summary>
+    Task<List<StoredVector>> EmbeddingsAfterAsync(long afterId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The sentence vectors of the listed messages that have one (a list short enough for one statement).</summary>
+    Task<List<StoredVector>> EmbeddingsOfAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken);
 }
+
+/// <summary>A message's stored sentence vector (<see cref="StoredEmbedding"/>'s encoding).</summary>
+internal sealed record StoredVector(long Id, byte[] Embedding);
 
 /// <summary>The background reads through EF Core, for the PostgreSQL store.</summary>
 internal sealed class EfBackgroundReads(IServiceScopeFactory scopes) : IBackgroundReads
@@ -72,5 +84,34 @@ internal sealed class EfBackgroundReads(IServiceScopeFactory scopes) : IBackgrou
             .Where(f => f.CreatedAt >= from && f.CreatedAt < to && Negative.Contains(f.Sentiment))
             .GroupBy(f => f.Topic).Select(g => new { Topic = g.Key, Count = g.Count() })
             .ToDictionaryAsync(g => g.Topic, g => g.Count, StringComparer.Ordinal, cancellationToken);
+    }
+
+    public async Task<List<long>> EmbeddedIdsAfterAsync(long afterId, CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
+        return await db.Feedback.AsNoTracking().Where(f => f.Id > afterId && f.Embedding != null).Select(f => f.Id).ToListAsync(cancellationToken);
+    }
+
+    public async Task<List<StoredVector>> EmbeddingsAfterAsync(long afterId, int limit, CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
+        return await db.Feedback.AsNoTracking()
+            .Where(f => f.Id > afterId && f.Embedding != null)
+            .OrderBy(f => f.Id)
+            .Take(limit)
+            .Select(f => new StoredVector(f.Id, f.Embedding!))
+            .ToListAsync(cancellationToken);
+    }
+
+    public async Task<List<StoredVector>> EmbeddingsOfAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
+        return await db.Feedback.AsNoTracking()
+            .Where(f => ids.Contains(f.Id) && f.Embedding != null)
+            .Select(f => new StoredVector(f.Id, f.Embedding!))
+            .ToListAsync(cancellationToken);
     }
 }

@@ -120,4 +120,56 @@ internal sealed class SqliteBackgroundReads(SqliteReadConnections connections) :
 
         return counts;
     }
+
+    public async Task<List<long>> EmbeddedIdsAfterAsync(long afterId, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id FROM feedback WHERE id > $after AND embedding IS NOT NULL";
+        command.Parameters.AddWithValue("$after", afterId);
+        var ids = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetInt64(0));
+        }
+
+        return ids;
+    }
+
+    public async Task<List<StoredVector>> EmbeddingsAfterAsync(long afterId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, embedding FROM feedback WHERE id > $after AND embedding IS NOT NULL ORDER BY id LIMIT $limit";
+        command.Parameters.AddWithValue("$after", afterId);
+        command.Parameters.AddWithValue("$limit", limit);
+        return await ReadVectorsAsync(command, cancellationToken);
+    }
+
+    public async Task<List<StoredVector>> EmbeddingsOfAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            $"SELECT id, embedding FROM feedback WHERE id IN ({string.Join(", ", ids.Select((_, i) => $"$id{i}"))}) AND embedding IS NOT NULL";
+        for (var i = 0; i < ids.Count; i++)
+        {
+            command.Parameters.AddWithValue($"$id{i}", ids[i]);
+        }
+
+        return await ReadVectorsAsync(command, cancellationToken);
+    }
+
+    private static async Task<List<StoredVector>> ReadVectorsAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var vectors = new List<StoredVector>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            vectors.Add(new StoredVector(reader.GetInt64(0), (byte[])reader.GetValue(1)));
+        }
+
+        return vectors;
+    }
 }

@@ -77,7 +77,8 @@ public abstract class SearchTests : IDisposable
     [InlineData("'and' <-> or:*")]
     public async Task Search_syntax_in_a_query_is_searched_as_plain_words(string query)
     {
-        var ids = await PostAllAsync("This and that, or the other.", "Something else.");
+        // Every word of each query (near, text, and, or) is in the first message; none in the second.
+        var ids = await PostAllAsync("This and that, or the other text near here.", "Something else.");
 
         (await SearchAsync(query)).ShouldBe([ids[0]]);
     }

@@ -1,7 +1,6 @@
 using Feedback.Analysis.Deep;
 using Feedback.Analysis.Similarity;
 using Feedback.Storage;
-using Microsoft.EntityFrameworkCore;
 
 namespace Feedback.Api.Similarity;
 
@@ -11,7 +10,7 @@ namespace Feedback.Api.Similarity;
 /// rows other instances wrote to the same database) is read from the store by <see cref="CatchUpAsync"/>, which every
 /// search runs first and which reads only what the index lacks.
 /// </summary>
-internal sealed partial class SimilarMessages(TimeProvider time, ILogger<SimilarMessages> logger)
+internal sealed partial class SimilarMessages(IBackgroundReads reads, TimeProvider time, ILogger<SimilarMessages> logger)
 {
     /// <summary>
     /// Longer than any write transaction: an id taken by a transaction that had not committed when a catch-up read past it
@@ -51,7 +50,7 @@ internal sealed partial class SimilarMessages(TimeProvider time, ILogger<Similar
     /// Reads from the store the vectors of rows the index lacks: the ids with a vector above the settled mark (the
     /// primary key's range, a minute of writes), then the vectors of those not indexed yet.
     /// </summary>
-    public async Task CatchUpAsync(FeedbackDb db, CancellationToken cancellationToken)
+    public async Task CatchUpAsync(CancellationToken cancellationToken)
     {
         await _catchingUp.WaitAsync(cancellationToken);
         try
@@ -65,23 +64,17 @@ internal sealed partial class SimilarMessages(TimeProvider time, ILogger<Similar
                 _reads.Dequeue();
             }
 
-            var from = _settled;
-            var ids = await db.Feedback.AsNoTracking()
-                .Where(f => f.Id > from && f.Embedding != null)
-                .Select(f => f.Id)
-                .ToListAsync(cancellationToken);
+            // Plain reads on SQLite (IBackgroundReads), not EF Core: this runs at every start, and a server nobody
+            // searches then never builds EF's query pipeline (FootprintTests).
+            var ids = await reads.EmbeddedIdsAfterAsync(_settled, cancellationToken);
             var missing = ids.Where(id => !Index.Contains(id)).ToList();
             if (missing.Count > ListedAtMost)
             {
-                await ReadRangeAsync(db, missing.Min() - 1, cancellationToken);
+                await ReadRangeAsync(missing.Min() - 1, cancellationToken);
             }
             else if (missing.Count > 0)
             {
-                var rows = await db.Feedback.AsNoTracking()
-                    .Where(f => missing.Contains(f.Id))
-                    .Select(f => new { f.Id, f.Embedding })
-                    .ToListAsync(cancellationToken);
-                rows.ForEach(r => Add(r.Id, r.Embedding));
+                (await reads.EmbeddingsOfAsync(missing, cancellationToken)).ForEach(r => Add(r.Id, r.Embedding));
             }
 
             if (ids.Count > 0)
@@ -98,12 +91,11 @@ internal sealed partial class SimilarMessages(TimeProvider time, ILogger<Similar
     }
 
     /// <summary>Starts the index from the store; a store that cannot be read now is read by the first search instead.</summary>
-    public async Task LoadAsync(IServiceProvider services, CancellationToken cancellationToken)
+    public async Task LoadAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await using var scope = services.CreateAsyncScope();
-            await CatchUpAsync(scope.ServiceProvider.GetRequiredService<FeedbackDb>(), cancellationToken);
+            await CatchUpAsync(cancellationToken);
             LogLoaded(logger, Index.Count);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
@@ -112,17 +104,11 @@ internal sealed partial class SimilarMessages(TimeProvider time, ILogger<Similar
         }
     }
 
-    private async Task ReadRangeAsync(FeedbackDb db, long after, CancellationToken cancellationToken)
+    private async Task ReadRangeAsync(long after, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var cursor = after;
-            var rows = await db.Feedback.AsNoTracking()
-                .Where(f => f.Id > cursor && f.Embedding != null)
-                .OrderBy(f => f.Id)
-                .Select(f => new { f.Id, f.Embedding })
-                .Take(Page)
-                .ToListAsync(cancellationToken);
+            var rows = await reads.EmbeddingsAfterAsync(after, Page, cancellationToken);
             foreach (var row in rows.Where(r => !Index.Contains(r.Id)))
             {
                 Add(row.Id, row.Embedding);
@@ -145,7 +131,7 @@ internal sealed partial class SimilarMessages(TimeProvider time, ILogger<Similar
 }
 
 /// <summary>Loads the similarity index when the host starts, in the background, so the start does not wait for it.</summary>
-internal sealed class SimilarityIndexLoader(SimilarMessages similar, IServiceProvider services) : BackgroundService
+internal sealed class SimilarityIndexLoader(SimilarMessages similar) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => similar.LoadAsync(services, stoppingToken);
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => similar.LoadAsync(stoppingToken);
 }

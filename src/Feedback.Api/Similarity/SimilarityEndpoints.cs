@@ -39,7 +39,7 @@ internal static class SimilarityEndpoints
             return Problems.BadRequest("The limit is not valid; see errors.", new Dictionary<string, string[]>(StringComparer.Ordinal) { ["limit"] = [LimitRule] });
         }
 
-        await similar.CatchUpAsync(db, cancellationToken);
+        await similar.CatchUpAsync(cancellationToken);
         var vector = similar.Index.VectorOf(id);
         if (vector is null)
         {
@@ -102,7 +102,7 @@ internal static class SimilarityEndpoints
         // The text as the stored messages were encoded: trimmed, cut to the analysed length, normalised.
         var analysed = TextRules.Normalise(TextRules.Truncate(text.Trim(), TextRules.MaxAnalysedLength));
         var query = deep.Classifier.Encoder.Encode(analysed);
-        await similar.CatchUpAsync(db, cancellationToken);
+        await similar.CatchUpAsync(cancellationToken);
         var found = similar.Index.Search(query, hasFilters ? Math.Max(limit, FilteredCandidates) : limit);
         return TypedResults.Ok(new SimilarPage(await ItemsAsync(filtered, found, limit, cancellationToken)));
     }
