@@ -1,3 +1,4 @@
+using Feedback.Analysis.Llm;
 using Feedback.Storage.Alerts;
 using Microsoft.EntityFrameworkCore;
 
@@ -24,6 +25,9 @@ internal interface IBackgroundReads
 
     /// <summary>Negative and mixed messages per topic created in [<paramref name="from"/>, <paramref name="to"/>).</summary>
     Task<Dictionary<string, int>> CountNegativeByTopicAsync(DateTime from, DateTime to, CancellationToken cancellationToken);
+
+    /// <summary>LLM calls and tokens counted in the hours starting in [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    Task<LlmUsage> LlmUsageAsync(DateTime from, DateTime to, CancellationToken cancellationToken);
 }
 
 /// <summary>The background reads through EF Core, for the PostgreSQL store.</summary>
@@ -72,5 +76,11 @@ internal sealed class EfBackgroundReads(IServiceScopeFactory scopes) : IBackgrou
             .Where(f => f.CreatedAt >= from && f.CreatedAt < to && Negative.Contains(f.Sentiment))
             .GroupBy(f => f.Topic).Select(g => new { Topic = g.Key, Count = g.Count() })
             .ToDictionaryAsync(g => g.Topic, g => g.Count, StringComparer.Ordinal, cancellationToken);
+    }
+
+    public async Task<LlmUsage> LlmUsageAsync(DateTime from, DateTime to, CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        return await LlmUsageReads.SumAsync(scope.ServiceProvider.GetRequiredService<FeedbackDb>(), from, to, cancellationToken);
     }
 }
