@@ -324,6 +324,9 @@ public sealed class LlmBudgetSettingsTests
     {
         Validate(("LLM_TOKEN_BUDGET_MONTHLY", "2000000"), ("LLM_PRICE_INPUT_PER_1K", "0.00015"), ("LLM_PRICE_OUTPUT_PER_1K", "0.0006")).Succeeded.ShouldBeTrue();
         Validate().Succeeded.ShouldBeTrue();
+
+        // As .env.example leaves them: empty is unset.
+        Validate(("LLM_TOKEN_BUDGET_MONTHLY", ""), ("LLM_PRICE_INPUT_PER_1K", ""), ("LLM_PRICE_OUTPUT_PER_1K", "")).Succeeded.ShouldBeTrue();
     }
 
     private static Microsoft.Extensions.Options.ValidateOptionsResult Validate(params (string Key, string Value)[] values)
