@@ -5,7 +5,7 @@ namespace Feedback.Storage;
 /// <summary>
 /// LLM_TOKEN_BUDGET_MONTHLY over the store's hourly counts, which every instance and the CLI write to: each LLM call
 /// first reads the month's total, so a call made on one instance counts on all of them as soon as its answer is
-/// committed. The read is a sum over at most 744 rows of one index, small beside the call it guards. Once the month
+/// committed. The read is a sum over at most 744 rows, through the primary key. Once the month
 /// is spent it stays spent (counts only grow), so no more reads are made until the month turns. The ceiling can be
 /// passed by the calls already under way when it is reached (their tokens are known only when they answer): at most
 /// AI_MAX_CONCURRENCY calls an instance.

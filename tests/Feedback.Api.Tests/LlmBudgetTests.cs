@@ -339,3 +339,42 @@ public sealed class LlmBudgetSettingsTests
         return new ServiceSettingsValidator().Validate(null, settings);
     }
 }
+
+/// <summary>The budget's arithmetic: cost from prices, and which alerts a month's total has reached.</summary>
+public sealed class LlmBudgetAlertsTests
+{
+    [Fact]
+    public void Cost_is_priced_per_thousand_tokens_a_missing_price_counts_as_zero_and_no_prices_give_no_cost()
+    {
+        new Feedback.Analysis.Llm.LlmPricing(null, 0.15m, 0.6m).Cost(240, 28).ShouldBe(0.0528m);
+        new Feedback.Analysis.Llm.LlmPricing(null, 0.15m, null).Cost(240, 28).ShouldBe(0.036m);
+        new Feedback.Analysis.Llm.LlmPricing(1000, null, null).Cost(240, 28).ShouldBeNull();
+    }
+
+    [Theory]
+    [InlineData(300, 239, new int[0])]
+    [InlineData(300, 240, new[] { 80 })]
+    [InlineData(300, 299, new[] { 80 })]
+    [InlineData(300, 300, new[] { 80, 100 })]
+    [InlineData(300, 5000, new[] { 80, 100 })]
+    [InlineData(301, 240, new int[0])]
+    [InlineData(301, 241, new[] { 80 })]
+    public void A_months_total_reaches_80_and_100_percent_of_the_budget_in_whole_tokens(long budget, long tokens, int[] percents)
+    {
+        var alerts = new Storage.Alerts.LlmBudgetAlerts(new Feedback.Analysis.Llm.LlmPricing(budget, null, null))
+            .Reached(new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc), tokens).ToList();
+
+        alerts.Select(a => a.Percent).ShouldBe(percents);
+        alerts.Select(a => a.DedupKey).ShouldBe(percents.Select(p => $"llm_budget:2026-12:{p}"));
+        alerts.Select(a => a.Severity).ShouldBe(percents.Select(p => p == 100 ? "high" : "medium"));
+    }
+
+    [Fact]
+    public void Without_a_budget_nothing_is_ever_reached()
+    {
+        var alerts = new Storage.Alerts.LlmBudgetAlerts(Feedback.Analysis.Llm.LlmPricing.None);
+
+        alerts.Enabled.ShouldBeFalse();
+        alerts.Reached(new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc), long.MaxValue / 200).ShouldBeEmpty();
+    }
+}
