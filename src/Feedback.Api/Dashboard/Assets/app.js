@@ -209,7 +209,9 @@
     problem.hidden = true;
     const resolve = el('button', { type: 'button', class: 'small', text: 'Resolve' });
     resolve.addEventListener('click', () => resolveGroup(group.id, resolve, problem));
-    const size = group.kind === 'spike' ? 'topic spike' : `${group.count} ${group.count === 1 ? 'message' : 'messages'}`;
+    const size = group.kind === 'spike' ? 'topic spike'
+      : group.kind === 'llm_budget' ? 'LLM budget'
+      : `${group.count} ${group.count === 1 ? 'message' : 'messages'}`;
     return el('li', { class: `group sev-${group.severity}`, 'data-group-id': String(group.id) },
       el('div', { class: 'chips' },
         chip(group.severity, `sev sev-${group.severity}`),
