@@ -19,8 +19,9 @@ public sealed class AnalysisMetrics
         // ai_fallback_total{reason}: the local classifier answered although the LLM was configured.
         _fallbacks = meter.CreateCounter<long>("ai_fallback", description: "Answers given by the local classifier although an LLM is configured, by reason.");
 
-        // ai_tokens_total{direction}: tokens billed by the provider.
-        _tokens = meter.CreateCounter<long>("ai_tokens", unit: "{token}", description: "LLM tokens used, by direction.");
+        // llm_tokens_total{direction}: tokens billed by the provider, rejected answers included (the store keeps the month's
+        // count for the budget; this is the process's own).
+        _tokens = meter.CreateCounter<long>("llm_tokens", unit: "{token}", description: "LLM tokens billed, by direction (input, output).");
 
         // ai_calls_total{outcome}
         _aiCalls = meter.CreateCounter<long>("ai_calls", description: "LLM calls, by outcome.");
@@ -39,9 +40,14 @@ public sealed class AnalysisMetrics
 
     public void AiCall(string outcome) => _aiCalls.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
-    public void Tokens(long input, long output)
+    public void Tokens(Llm.LlmUsage usage)
     {
-        _tokens.Add(input, new KeyValuePair<string, object?>("direction", "input"));
-        _tokens.Add(output, new KeyValuePair<string, object?>("direction", "output"));
+        if (usage.IsNone)
+        {
+            return;
+        }
+
+        _tokens.Add(usage.InputTokens, new KeyValuePair<string, object?>("direction", "input"));
+        _tokens.Add(usage.OutputTokens, new KeyValuePair<string, object?>("direction", "output"));
     }
 }

@@ -17,8 +17,22 @@ public sealed record AnalysisResult(
     bool CacheHit,
     bool Provisional = false);
 
-/// <summary>An answer now and, when it is provisional, the better answer to come (null if none came).</summary>
-public sealed record AnalysisOutcome(AnalysisResult Result, Task<AnalysisResult?>? Upgrade);
+/// <summary>
+/// An answer now and, when it is provisional, the better answer to come; <paramref name="Usage"/> is what the LLM calls
+/// made for the answer now cost, stored with it (a call still running is counted with the answer it brings later).
+/// </summary>
+public sealed record AnalysisOutcome(AnalysisResult Result, Task<LaterAnswer>? Upgrade, LlmUsage Usage = default);
+
+/// <summary>
+/// What asking again gave for an answer already given: a better one, or null when the one given should stand; and what
+/// the LLM calls on the way cost, which is counted whether or not an answer came of them. <paramref name="Attempted"/> is
+/// false when nobody could be asked now (circuit open, every slot busy): try again later. <paramref name="BudgetSpent"/>
+/// says the LLM was not asked because the month's token budget is spent.
+/// </summary>
+public sealed record LaterAnswer(AnalysisResult? Result, LlmUsage Usage, bool Attempted = true, bool BudgetSpent = false)
+{
+    public static LaterAnswer NotAttempted { get; } = new(null, LlmUsage.None, Attempted: false);
+}
 
 /// <summary>
 /// The policy: input rules first, then the cache (this instance's, then the one instances share), then the LLM
@@ -31,6 +45,9 @@ public sealed record AnalysisOutcome(AnalysisResult Result, Task<AnalysisResult?
 public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, AiProvider? ai = null, DeepTier? deep = null, Taxonomy? taxonomy = null)
 {
     public const string ValidationModel = "rules";
+
+    /// <summary>The warning of an answer the local classifier gave because the month's LLM token budget is spent.</summary>
+    public const string BudgetExhausted = "llm_budget_exhausted";
 
     /// <summary>The topics answers carry: the deep model's unless given; the lexical model's built-in ones map into them.</summary>
     public Taxonomy Taxonomy { get; } = taxonomy ?? deep?.Classifier.Heads.Taxonomy ?? Taxonomy.BuiltIn;
@@ -101,6 +118,13 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
             return new AnalysisOutcome(await WithEmbeddingAsync(remembered, deepAnswer, budget, cancellationToken), null);
         }
 
+        if (await ai.BudgetSpentAsync(cancellationToken))
+        {
+            // Until the month turns the local classifier answers, and the answer says why the LLM did not.
+            var instead = await LocalOutcomeAsync(prepared, deepAnswer, budget, cancellationToken);
+            return instead with { Result = instead.Result with { Warnings = [.. instead.Result.Warnings, BudgetExhausted] } };
+        }
+
         var admission = ai.TryAdmit();
         if (admission == CallAdmission.CircuitOpen)
         {
@@ -118,9 +142,9 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
 
         var call = CallAsync(prepared, prompt);
         var deadline = Task.Delay(ai.Options.Deadline, ai.Time, cancellationToken);
-        if (await Task.WhenAny(call, deadline) == call && await call is { } answered)
+        if (await Task.WhenAny(call, deadline) == call && (await call).Answer is { } answered)
         {
-            return new AnalysisOutcome(await WithEmbeddingAsync(answered, deepAnswer, budget, cancellationToken), null);
+            return new AnalysisOutcome(await WithEmbeddingAsync(answered, deepAnswer, budget, cancellationToken), null, (await call).Usage);
         }
 
         if (!call.IsCompleted)
@@ -132,48 +156,54 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
         }
 
         // The LLM answered in time with nothing usable: the local answer decides, within what is left of the budget.
-        return await LocalOutcomeAsync(prepared, deepAnswer, budget - ai.Time.GetElapsedTime(started), cancellationToken);
+        var fallen = await LocalOutcomeAsync(prepared, deepAnswer, budget - ai.Time.GetElapsedTime(started), cancellationToken);
+        return fallen with { Usage = (await call).Usage };
     }
 
     /// <summary>
     /// Asks again, with no deadline, for a stored provisional answer: the LLM when one is configured (the deep model
-    /// when it gives nothing usable), else the deep model. <c>Attempted</c> is false when nobody could be asked now
-    /// (circuit open, every slot busy): try again later. Otherwise <c>Result</c> is the better answer, or null when
-    /// there is none and the stored answer should stand.
+    /// when it gives nothing usable, or when the month's LLM budget is spent), else the deep model. The answer is not
+    /// attempted when nobody could be asked now (circuit open, every slot busy): try again later. Otherwise its result
+    /// is the better answer, or null when there is none and the stored answer should stand.
     /// </summary>
-    public async Task<(bool Attempted, AnalysisResult? Result)> UpgradeAsync(string text, CancellationToken cancellationToken = default)
+    public async Task<LaterAnswer> UpgradeAsync(string text, CancellationToken cancellationToken = default)
     {
         var prepared = Prepare(text);
         if (prepared.Local.Method == ProcessingMethod.Validation)
         {
-            return (ai is not null || deep is not null, null);
+            return ai is not null || deep is not null ? new LaterAnswer(null, LlmUsage.None) : LaterAnswer.NotAttempted;
         }
 
         if (ai is null)
         {
             // With neither the LLM nor the deep model there is nobody to ask: the stored answer stands.
-            return deep is null ? (false, null) : (true, prepared.Settled ? prepared.Local : await DeepAsync(prepared, cancellationToken));
+            return deep is null ? LaterAnswer.NotAttempted : new LaterAnswer(prepared.Settled ? prepared.Local : await DeepAsync(prepared, cancellationToken), LlmUsage.None);
         }
 
         var prompt = ai.PromptFor(prepared.Key);
         var cached = ai.TryGetCached(prepared.Key, prompt, out var known) ? known : await ai.GetSharedAsync(prepared.Key, prompt);
         if (cached is not null)
         {
-            return (true, await EmbeddedAsync(prepared, AiResult(cached, prompt, prepared.Local.Warnings, cacheHit: true), cancellationToken));
+            return new LaterAnswer(await EmbeddedAsync(prepared, AiResult(cached, prompt, prepared.Local.Warnings, cacheHit: true), cancellationToken), LlmUsage.None);
+        }
+
+        if (await ai.BudgetSpentAsync(cancellationToken))
+        {
+            return new LaterAnswer(prepared.Settled || deep is null ? null : await DeepAsync(prepared, cancellationToken), LlmUsage.None, BudgetSpent: true);
         }
 
         if (ai.TryAdmit() != CallAdmission.Admitted)
         {
-            return (false, null);
+            return LaterAnswer.NotAttempted;
         }
 
-        var answer = await CallAsync(prepared, prompt);
+        var (answer, usage) = await CallAsync(prepared, prompt);
         if (answer is not null)
         {
-            return (true, await EmbeddedAsync(prepared, answer, cancellationToken));
+            return new LaterAnswer(await EmbeddedAsync(prepared, answer, cancellationToken), usage);
         }
 
-        return (true, prepared.Settled || deep is null ? null : await DeepAsync(prepared, cancellationToken));
+        return new LaterAnswer(prepared.Settled || deep is null ? null : await DeepAsync(prepared, cancellationToken), usage);
     }
 
     /// <summary>An LLM answer for a stored row with the message's sentence vector, encoded now when the deep model is configured.</summary>
@@ -208,8 +238,11 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
             return new AnalysisOutcome(answered, null);
         }
 
-        return new AnalysisOutcome(prepared.Local with { Provisional = true }, deepAnswer.IsCompleted ? null : deepAnswer);
+        return new AnalysisOutcome(prepared.Local with { Provisional = true }, deepAnswer.IsCompleted ? null : LaterAsync(deepAnswer));
     }
+
+    /// <summary>The deep model's answer as the answer to come: it costs no LLM tokens.</summary>
+    private static async Task<LaterAnswer> LaterAsync(Task<AnalysisResult?> deepAnswer) => new(await deepAnswer, LlmUsage.None);
 
     /// <summary>Queues the message for the deep model: false without one, or when its queue is full.</summary>
     private bool TryStartDeep(Prepared prepared, [NotNullWhen(true)] out Task<AnalysisResult?>? answer)
@@ -249,9 +282,10 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
     }
 
     /// <summary>What replaces a provisional answer given while the LLM was late: its answer, else the deep model's.</summary>
-    private static async Task<AnalysisResult?> LlmThenDeepAsync(Task<AnalysisResult?> call, Task<AnalysisResult?>? deepAnswer, bool deepGiven)
+    private static async Task<LaterAnswer> LlmThenDeepAsync(Task<(AnalysisResult? Answer, LlmUsage Usage)> call, Task<AnalysisResult?>? deepAnswer, bool deepGiven)
     {
-        if (await call is { } answered)
+        var (answered, usage) = await call;
+        if (answered is not null)
         {
             // The deep model had the whole LLM call to finish: its vector goes with the LLM's labels.
             if (deepAnswer is not null)
@@ -259,11 +293,11 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
                 await Task.WhenAny(deepAnswer);
             }
 
-            return await WithEmbeddingAsync(answered, deepAnswer, TimeSpan.Zero, CancellationToken.None);
+            return new LaterAnswer(await WithEmbeddingAsync(answered, deepAnswer, TimeSpan.Zero, CancellationToken.None), usage);
         }
 
         // The LLM gave nothing usable: the deep answer, unless it is the one given already (null: it stands).
-        return deepAnswer is null || deepGiven ? null : await deepAnswer;
+        return new LaterAnswer(deepAnswer is null || deepGiven ? null : await deepAnswer, usage);
     }
 
     private AnalysisResult Remember(Prepared prepared, Classification classification)
@@ -272,10 +306,10 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
         return new AnalysisResult(classification, ProcessingMethod.MlFallback, deep!.Version, null, prepared.Local.Warnings, false);
     }
 
-    private async Task<AnalysisResult?> CallAsync(Prepared prepared, PromptVersion prompt)
+    private async Task<(AnalysisResult? Answer, LlmUsage Usage)> CallAsync(Prepared prepared, PromptVersion prompt)
     {
-        var classification = await ai!.CallAsync(prepared.Analysed, prepared.Key, prompt, prepared.Local.Classification.Language);
-        return classification is null ? null : AiResult(classification, prompt, prepared.Local.Warnings, cacheHit: false);
+        var (classification, usage) = await ai!.CallAsync(prepared.Analysed, prepared.Key, prompt, prepared.Local.Classification.Language);
+        return (classification is null ? null : AiResult(classification, prompt, prepared.Local.Warnings, cacheHit: false), usage);
     }
 
     private AnalysisResult AiResult(Classification classification, PromptVersion prompt, IReadOnlyList<string> warnings, bool cacheHit) =>

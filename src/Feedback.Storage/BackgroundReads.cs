@@ -1,3 +1,4 @@
+using Feedback.Analysis.Llm;
 using Feedback.Storage.Alerts;
 using Microsoft.EntityFrameworkCore;
 
@@ -33,6 +34,9 @@ internal interface IBackgroundReads
 
     /// <summary>The sentence vectors of the listed messages that have one (a list short enough for one statement).</summary>
     Task<List<StoredVector>> EmbeddingsOfAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken);
+
+    /// <summary>LLM calls and tokens counted in the hours starting in [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    Task<LlmUsage> LlmUsageAsync(DateTime from, DateTime to, CancellationToken cancellationToken);
 }
 
 /// <summary>A message's stored sentence vector (<see cref="StoredEmbedding"/>'s encoding).</summary>
@@ -113,5 +117,11 @@ internal sealed class EfBackgroundReads(IServiceScopeFactory scopes) : IBackgrou
             .Where(f => ids.Contains(f.Id) && f.Embedding != null)
             .Select(f => new StoredVector(f.Id, f.Embedding!))
             .ToListAsync(cancellationToken);
+    }
+
+    public async Task<LlmUsage> LlmUsageAsync(DateTime from, DateTime to, CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        return await LlmUsageReads.SumAsync(scope.ServiceProvider.GetRequiredService<FeedbackDb>(), from, to, cancellationToken);
     }
 }

@@ -37,6 +37,8 @@ internal class FeedbackDb : DbContext
 
     public DbSet<DataProtectionKeyRecord> DataProtectionKeys => Set<DataProtectionKeyRecord>();
 
+    public DbSet<LlmUsageRecord> LlmUsage => Set<LlmUsageRecord>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         var feedback = modelBuilder.Entity<FeedbackRecord>();
@@ -175,6 +177,15 @@ internal class FeedbackDb : DbContext
         keys.Property(k => k.Id).HasColumnName("id");
         keys.Property(k => k.FriendlyName).HasColumnName("friendly_name").HasMaxLength(100);
         keys.Property(k => k.Xml).HasColumnName("xml");
+
+        // One row an hour, written by the group commits that record LLM calls (LlmBudgetAlerts reads the month's sum).
+        var usage = modelBuilder.Entity<LlmUsageRecord>();
+        usage.ToTable("llm_usage");
+        usage.HasKey(u => u.Hour);
+        usage.Property(u => u.Hour).HasColumnName("hour").ValueGeneratedNever();
+        usage.Property(u => u.Calls).HasColumnName("calls");
+        usage.Property(u => u.InputTokens).HasColumnName("input_tokens");
+        usage.Property(u => u.OutputTokens).HasColumnName("output_tokens");
 
         var heartbeat = modelBuilder.Entity<StoreHeartbeat>();
         heartbeat.ToTable("store_heartbeat");

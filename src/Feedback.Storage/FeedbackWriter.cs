@@ -1,3 +1,4 @@
+using Feedback.Analysis.Llm;
 using Feedback.Storage.Alerts;
 using Microsoft.Data.Sqlite;
 
@@ -13,16 +14,19 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
     private readonly string _synchronous;
     private readonly int _busyTimeoutMs;
     private readonly AlertPolicy _alerts;
+    private readonly LlmBudgetAlerts _budget;
     private readonly ILogger<FeedbackWriter> _logger;
     private Statements? _statements;
 
-    public FeedbackWriter(SqliteStoreSettings settings, StoreHealth health, AlertPolicy alerts, AlertSignal signal, ILogger<FeedbackWriter> logger)
+    public FeedbackWriter(
+        SqliteStoreSettings settings, StoreHealth health, AlertPolicy alerts, LlmPricing pricing, AlertSignal signal, ILogger<FeedbackWriter> logger)
         : base(health, signal, logger)
     {
         _connectionString = settings.ConnectionString;
         _synchronous = settings.Synchronous;
         _busyTimeoutMs = settings.BusyTimeoutMs;
         _alerts = alerts;
+        _budget = new LlmBudgetAlerts(pricing);
         _logger = logger;
     }
 
@@ -38,7 +42,7 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
 
     protected override ValueTask<bool> CommitOnceAsync(IReadOnlyList<IQueuedWrite> batch)
     {
-        var statements = _statements ??= Statements.Open(_connectionString, _synchronous, _busyTimeoutMs, _alerts);
+        var statements = _statements ??= Statements.Open(_connectionString, _synchronous, _busyTimeoutMs, _alerts, _budget);
 
         // A failure anywhere below drops the connection (every failure resets it), which rolls the transaction back.
         statements.Begin();
@@ -55,6 +59,11 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
                     break;
                 case Queued<Revision, bool> revision:
                     revision.Produced(statements.Revise(revision.Operation));
+                    statements.Spend(revision.Operation.Usage, revision.Operation.At);
+                    break;
+                case Queued<LlmSpend, bool> spend:
+                    statements.Spend(spend.Operation.Usage, spend.Operation.At);
+                    spend.Produced(true);
                     break;
                 case Queued<NewLabel, bool> label:
                     label.Produced(statements.Label(label.Operation));
@@ -84,6 +93,7 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
         WriteResult Insert(NewFeedback item)
         {
             var record = item.Record;
+            statements.Spend(item.Usage, record.CreatedAt);
             if (record.IdempotencyKey is { } key)
             {
                 var earlier = keysInBatch?.GetValueOrDefault(key) ?? statements.FindByIdempotencyKey(key);
@@ -151,10 +161,11 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
         private readonly SqliteCommand _supersedeAlerts;
         private readonly SqliteCommand _insertLabel;
 
-        private Statements(SqliteConnection connection, AlertPolicy alerts)
+        private Statements(SqliteConnection connection, AlertPolicy alerts, LlmBudgetAlerts budget)
         {
             Connection = connection;
             _grouping = new AlertGrouping(alerts);
+            _budget = budget;
             try
             {
                 _insertFeedback = Raw(FeedbackRowBinding.InsertSql(""));
@@ -163,6 +174,7 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
                 _commit = Raw("COMMIT");
                 _keyExists = Raw("SELECT 1 FROM feedback WHERE idempotency_key = ?1");
                 PrepareAlertStatements();
+                PrepareUsageStatements();
             }
             catch
             {
@@ -197,7 +209,7 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
 
         public SqliteConnection Connection { get; }
 
-        public static Statements Open(string connectionString, string synchronous, int busyTimeoutMs, AlertPolicy alerts)
+        public static Statements Open(string connectionString, string synchronous, int busyTimeoutMs, AlertPolicy alerts, LlmBudgetAlerts budget)
         {
             var builder = new SqliteConnectionStringBuilder(connectionString)
             {
@@ -217,7 +229,7 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
                     pragma.ExecuteNonQuery();
                 }
 
-                return new Statements(connection, alerts);
+                return new Statements(connection, alerts, budget);
             }
             catch
             {
@@ -233,12 +245,14 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
         public void Begin()
         {
             _begin.Execute();
+            ForgetUsage();
             CheckOpenGroups();
         }
 
-        /// <summary>Writes what was held back for the end of the commit (the joined groups) and commits.</summary>
+        /// <summary>Writes what was held back for the end of the commit (the LLM usage, the joined groups) and commits.</summary>
         public void Commit()
         {
+            WriteUsage();
             WriteJoinedGroups();
             _commit.Execute();
         }

@@ -86,6 +86,10 @@ internal abstract partial class GroupCommitWriter : BackgroundService, IFeedback
     public Task<bool> RaiseSpikeAsync(TopicSpike spike, CancellationToken cancellationToken) =>
         EnqueueAsync<TopicSpike, bool>(spike, cancellationToken);
 
+    /// <summary>Counts LLM calls that no answer written carries.</summary>
+    public Task<bool> RecordLlmUsageAsync(LlmSpend spend, CancellationToken cancellationToken) =>
+        EnqueueAsync<LlmSpend, bool>(spend, cancellationToken);
+
     /// <summary>Commits a tiny heartbeat row, proving the store takes writes now.</summary>
     public async Task<bool> ProbeAsync(CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using Feedback.Analysis.Llm;
 using Feedback.Storage.Alerts;
 
 namespace Feedback.Storage;
@@ -36,22 +37,34 @@ internal interface IFeedbackStore
 
     /// <summary>Raises a spike alert; false when this topic already had one for that hour.</summary>
     Task<bool> RaiseSpikeAsync(TopicSpike spike, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Counts LLM calls that no answer written carries (one whose better answer never came, reclassify's unchanged rows):
+    /// the provider billed them all the same.
+    /// </summary>
+    Task<bool> RecordLlmUsageAsync(LlmSpend spend, CancellationToken cancellationToken);
 }
 
 /// <summary>
 /// A message to store, with the alert it raises when <see cref="RaiseAlert"/> is set, in the group instances
 /// agreed on in Redis when <see cref="Group"/> is set. <see cref="Followed"/> says this instance follows the LLM call
 /// of a provisional answer, so no other instance's sweep should ask again while that call may still answer.
+/// <see cref="Usage"/> is what the LLM calls made for its answer cost, counted in the same transaction (a replay's too:
+/// the provider billed the call).
 /// </summary>
-internal sealed record NewFeedback(FeedbackRecord Record, bool RaiseAlert, SharedGroup? Group = null, bool Followed = false);
+internal sealed record NewFeedback(FeedbackRecord Record, bool RaiseAlert, SharedGroup? Group = null, bool Followed = false, LlmUsage Usage = default);
 
 /// <summary>
 /// Replaces a provisional answer. <see cref="Answer"/> holds the new labels (sentiment, topic, scores,
 /// method, model, prompt version), or is null when the LLM gave no answer and the local one becomes final.
 /// <see cref="ReplacesFinal"/> lets it replace a final answer too (reclassify); otherwise a row no longer
-/// provisional is left alone, so a late LLM answer cannot overwrite a later one.
+/// provisional is left alone, so a late LLM answer cannot overwrite a later one. <see cref="Usage"/> is what the LLM
+/// calls behind it cost, counted in the same transaction whether or not the row still takes the revision.
 /// </summary>
-internal sealed record Revision(long FeedbackId, FeedbackRecord? Answer, bool RaiseAlert, string Reason, DateTime At, bool ReplacesFinal = false);
+internal sealed record Revision(long FeedbackId, FeedbackRecord? Answer, bool RaiseAlert, string Reason, DateTime At, bool ReplacesFinal = false, LlmUsage Usage = default);
+
+/// <summary>LLM calls made at <see cref="At"/> that no stored answer carries.</summary>
+internal sealed record LlmSpend(LlmUsage Usage, DateTime At);
 
 /// <summary>A person's sentiment and topic (wire names) for a stored message, set by the API key named <see cref="By"/>.</summary>
 internal sealed record NewLabel(long FeedbackId, string Sentiment, string Topic, DateTime At, string By);

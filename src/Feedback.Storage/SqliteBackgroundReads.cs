@@ -1,3 +1,4 @@
+using Feedback.Analysis.Llm;
 using Feedback.Storage.Alerts;
 using Microsoft.Data.Sqlite;
 
@@ -171,5 +172,11 @@ internal sealed class SqliteBackgroundReads(SqliteReadConnections connections) :
         }
 
         return vectors;
+    }
+
+    public async Task<LlmUsage> LlmUsageAsync(DateTime from, DateTime to, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        return await LlmUsageReads.SumAsync(connection, from, to, cancellationToken);
     }
 }

@@ -227,3 +227,13 @@ INSERT INTO feedback_search (feedback_search) VALUES ('rebuild');
 INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
 VALUES ('20261207080000_TextSearch', '10.0.15');
 
+CREATE TABLE "llm_usage" (
+    "hour" TEXT NOT NULL CONSTRAINT "PK_llm_usage" PRIMARY KEY,
+    "calls" INTEGER NOT NULL,
+    "input_tokens" INTEGER NOT NULL,
+    "output_tokens" INTEGER NOT NULL
+);
+
+INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
+VALUES ('20261207090000_LlmUsage', '10.0.15');
+

@@ -118,11 +118,36 @@ public abstract class CliReclassifyTests(StoreKind store) : IAsyncLifetime
         Row(Crashes).Method.ShouldBe("ml_fallback", "the LLM's unusable answer leaves the stored one");
         _llm.MaxConcurrentRequests.ShouldBeLessThanOrEqualTo(2);
 
+        // Every call is counted, the one whose answer was unusable too (the provider billed it).
+        Query("SELECT CAST(sum(calls) AS bigint) FROM llm_usage").ShouldBe(3L);
+        Query("SELECT CAST(sum(input_tokens) AS bigint) FROM llm_usage").ShouldBe(3L * 120);
+
         var (againExit, again) = await RunCliAsync(environment, "reclassify", "--since", "2026-11-01", "--until", "2026-11-25", "--method", "ai");
 
         againExit.ShouldBe(0, again);
         again.ShouldContain("changed 0");
         Query("SELECT count(*) FROM feedback_revisions").ShouldBe(2L);
+    }
+
+    [Fact]
+    public async Task With_the_months_llm_budget_spent_the_rows_left_keep_their_answers_and_every_call_is_counted()
+    {
+        _llm.Reply = _ => FakeReply.Labels("negative", "ux", 0.9);
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["OPENAI_BASE_URL"] = _llm.BaseUrl.ToString(),
+            ["OPENAI_MODEL"] = "test-model",
+            ["LLM_TOKEN_BUDGET_MONTHLY"] = "200",
+        };
+
+        // One call at a time: 134 tokens, then 268, and the third row finds the budget spent.
+        var (exitCode, output) = await RunCliAsync(environment, "reclassify", "--since", "2026-11-01", "--until", "2026-11-25", "--method", "ai", "--concurrency", "1");
+
+        exitCode.ShouldBe(0, output);
+        output.ShouldContain("1 kept (the month's LLM token budget, LLM_TOKEN_BUDGET_MONTHLY, is spent)");
+        _llm.Requests.Count.ShouldBe(2);
+        Query("SELECT CAST(sum(calls) AS bigint) FROM llm_usage").ShouldBe(2L);
+        Query("SELECT CAST(sum(input_tokens + output_tokens) AS bigint) FROM llm_usage").ShouldBe(268L);
     }
 
     [Fact]

@@ -50,6 +50,7 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
             ["API_KEYS_FILE"] = keysFile,
             ["DATA_DIR"] = _dataDir,
             ["AI_PROVIDER_ENABLED"] = "false",
+            ["LLM_TOKEN_BUDGET_MONTHLY"] = "500",
         });
         // A server that never got ready is stopped here: after a failed InitializeAsync the class is not disposed
         // (two such servers were found still running after a test run on a loaded machine).
@@ -104,6 +105,7 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     {
         SkipWithoutChromium();
         await PostAsync("I love the new reports page, it is wonderful and so easy to use. Thank you!");
+        SpendLlmTokensThisHour(calls: 3, input: 402, output: 42);
         var page = await OpenPageAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
 
         await page.GotoAsync(_server!.BaseAddress.ToString());
@@ -111,6 +113,10 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Open the dashboard" }).ClickAsync();
         await Assertions.Expect(page.Locator("#feed tr")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("#live")).ToHaveAttributeAsync("data-state", "on");
+
+        // The month's LLM spend against LLM_TOKEN_BUDGET_MONTHLY, past 80 % of it.
+        await Assertions.Expect(page.Locator("#kpi-llm-month")).ToHaveTextAsync("This month: 444 of 500 tokens (89 %)");
+        await Assertions.Expect(page.Locator("#kpi-llm-month")).ToHaveAttributeAsync("data-state", "near");
 
         // Submitted through the API after the page loaded: it must show up without a reload.
         await PostAsync("I was charged twice for Zanzibar this month, please refund me immediately. Unacceptable.");
@@ -304,6 +310,21 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
             }
         };
         return page;
+    }
+
+    /// <summary>LLM usage as the writer counts it, put straight in the file: this server has no LLM to spend it.</summary>
+    private void SpendLlmTokensThisHour(int calls, int input, int output)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dataDir, "feedback.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO llm_usage (hour, calls, input_tokens, output_tokens) VALUES ($hour, $calls, $input, $output)";
+        var now = DateTime.UtcNow;
+        command.Parameters.AddWithValue("$hour", new DateTime(now.Year, now.Month, now.Day, now.Hour, 0, 0, DateTimeKind.Utc));
+        command.Parameters.AddWithValue("$calls", calls);
+        command.Parameters.AddWithValue("$input", input);
+        command.Parameters.AddWithValue("$output", output);
+        command.ExecuteNonQuery();
     }
 
     private async Task PostAsync(string text)

@@ -75,7 +75,7 @@ public sealed class MetricsTests : IAsyncLifetime
             ["feedback_latency_seconds"] = "histogram",
             ["ai_fallback_total"] = "counter",
             ["ai_calls_total"] = "counter",
-            ["ai_tokens_total"] = "counter",
+            ["llm_tokens_total"] = "counter",
             ["feedback_cache_hits_total"] = "counter",
             ["feedback_cache_misses_total"] = "counter",
             ["alerts_sent_total"] = "counter",
@@ -111,7 +111,8 @@ public sealed class MetricsTests : IAsyncLifetime
         scrape.Sum("ai_fallback_total", ("reason", "server_error")).ShouldBe(1);
         scrape.Sum("ai_fallback_total").ShouldBe(1);
         scrape.Sum("ai_calls_total", ("outcome", "ok")).ShouldBe(6);
-        scrape.Sum("ai_tokens_total", ("direction", "input")).ShouldBe(6 * 120);
+        scrape.Sum("llm_tokens_total", ("direction", "input")).ShouldBe(6 * 120);
+        scrape.Sum("llm_tokens_total", ("direction", "output")).ShouldBe(6 * 14);
 
         ShouldBeAWellFormedHistogram(scrape, "feedback_latency_seconds", count: 8);
         scrape.Series("feedback_latency_seconds_bucket").Select(s => s.Label("le")).ShouldContain("0.5");

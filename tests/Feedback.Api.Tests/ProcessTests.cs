@@ -86,6 +86,8 @@ public sealed class ProcessTests : IDisposable
     [InlineData("CLASSIFIER", "huge")]
     [InlineData("DEEP_DEADLINE_MS", "-1")]
     [InlineData("ENCODER_BATCH_SIZE", "0")]
+    [InlineData("LLM_TOKEN_BUDGET_MONTHLY", "lots")]
+    [InlineData("LLM_PRICE_OUTPUT_PER_1K", "-1")]
     public async Task An_invalid_setting_stops_the_start_with_a_message_naming_it(string name, string value)
     {
         var settings = Settings();

@@ -32,6 +32,12 @@ public sealed record AiOptions
     public Func<string, string>? Redact { get; init; } = PiiRedactor.Redact;
 }
 
+/// <summary>What one LLM call gave: its answer (null when none was usable) and what the provider billed for it.</summary>
+public sealed record LlmCall(Classification? Answer, LlmUsage Usage)
+{
+    public static LlmCall Failed { get; } = new(null, LlmUsage.None);
+}
+
 /// <summary>Whether an LLM call may start now, and if not, why.</summary>
 public enum CallAdmission
 {
@@ -52,11 +58,14 @@ public sealed class AiProvider
     private readonly AnalysisMetrics? _metrics;
     private readonly SemaphoreSlim _slots;
     private readonly ISharedAnswers? _shared;
+    private readonly ILlmBudget? _budget;
 
     public AiProvider(
-        LlmClassifier classifier, AiOptions options, ClassificationCache cache, TimeProvider time, AnalysisMetrics? metrics, ISharedAnswers? shared = null)
+        LlmClassifier classifier, AiOptions options, ClassificationCache cache, TimeProvider time, AnalysisMetrics? metrics, ISharedAnswers? shared = null,
+        ILlmBudget? budget = null)
     {
         _classifier = classifier;
+        _budget = budget;
         _topics = classifier.Taxonomy.IsBuiltIn ? "" : "|" + classifier.Taxonomy.Fingerprint();
         _shared = shared;
         Options = options;
@@ -81,6 +90,21 @@ public sealed class AiProvider
 
     /// <summary>How often an instance waiting for another instance's answer to the same text looks for it.</summary>
     public static TimeSpan SharedPollInterval { get; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// Whether the month's token budget is spent (false without LLM_TOKEN_BUDGET_MONTHLY): asked before a call, never
+    /// before a cached answer, which costs nothing.
+    /// </summary>
+    public async ValueTask<bool> BudgetSpentAsync(CancellationToken cancellationToken)
+    {
+        if (_budget is null || !await _budget.IsSpentAsync(cancellationToken))
+        {
+            return false;
+        }
+
+        _metrics?.Fallback("budget_exhausted");
+        return true;
+    }
 
     public bool TryGetCached(CacheKey key, PromptVersion prompt, out Classification classification) =>
         _cache.TryGet(AiKey(key, prompt), out classification);
@@ -131,10 +155,11 @@ public sealed class AiProvider
 
     /// <summary>
     /// Calls the model with the admission <see cref="TryAdmit"/> gave and hands back its slot and the circuit's trial when
-    /// done, whatever happened. Returns null (and counts why) when the call gives no usable answer, whatever went wrong,
-    /// never throws: the caller keeps the local result.
+    /// done, whatever happened. The answer is null (and why is counted) when the call gives no usable answer, whatever
+    /// went wrong; it never throws: the caller keeps the local result. The usage is what the provider billed, answer or
+    /// not (none when another instance's answer was taken).
     /// </summary>
-    public async Task<Classification?> CallAsync(string text, CacheKey key, PromptVersion prompt, string language)
+    public async Task<LlmCall> CallAsync(string text, CacheKey key, PromptVersion prompt, string language)
     {
         var started = Stopwatch.GetTimestamp();
         var aiKey = AiKey(key, prompt);
@@ -151,7 +176,7 @@ public sealed class AiProvider
                     // The provider just answered another instance: that settles a trial call this one was let through for.
                     providerAnswered = true;
                     _cache.Set(aiKey, elsewhere);
-                    return elsewhere;
+                    return new LlmCall(elsewhere, LlmUsage.None);
                 }
             }
 
@@ -159,8 +184,9 @@ public sealed class AiProvider
             var outbound = Options.Redact is { } redact ? redact(text) : text;
             var answer = await _classifier.ClassifyAsync(outbound, prompt, timeout.Token);
             providerAnswered = true;
+            var usage = new LlmUsage(1, answer.InputTokens, answer.OutputTokens);
             _metrics?.AiCall("ok");
-            _metrics?.Tokens(answer.InputTokens, answer.OutputTokens);
+            _metrics?.Tokens(usage);
             var classification = ToClassification(answer, language, prompt, Stopwatch.GetElapsedTime(started));
             _cache.Set(aiKey, classification);
             if (_shared is not null)
@@ -168,13 +194,13 @@ public sealed class AiProvider
                 await _shared.SetAsync(aiKey, classification);
             }
 
-            return classification;
+            return new LlmCall(classification, usage);
         }
         catch (OperationCanceledException)
         {
             _metrics?.AiCall("timeout");
             _metrics?.Fallback("timeout");
-            return null;
+            return LlmCall.Failed;
         }
         catch (LlmFailureException failure)
         {
@@ -184,7 +210,8 @@ public sealed class AiProvider
             var reason = ReasonOf(failure.Kind);
             _metrics?.AiCall(reason);
             _metrics?.Fallback(reason);
-            return null;
+            _metrics?.Tokens(failure.Usage);
+            return new LlmCall(null, failure.Usage);
         }
         catch (Exception)
         {
@@ -192,7 +219,7 @@ public sealed class AiProvider
             // any other: the local answer stands, and the message is stored rather than lost to a 500.
             _metrics?.AiCall("error");
             _metrics?.Fallback("error");
-            return null;
+            return LlmCall.Failed;
         }
         finally
         {

@@ -24,6 +24,9 @@ public sealed class LlmFailureException(LlmFailureKind kind, string message, Tim
     public LlmFailureKind Kind { get; } = kind;
 
     public TimeSpan? RetryAfter { get; } = retryAfter;
+
+    /// <summary>What the provider billed for the call that failed: tokens of an answer that was rejected, else none.</summary>
+    public LlmUsage Usage { get; init; }
 }
 
 /// <summary>A validated answer of the model.</summary>
@@ -108,12 +111,17 @@ public sealed class LlmClassifier(IChatClient client, string model, Taxonomy? ta
             throw new LlmFailureException(LlmFailureKind.InvalidAnswer, "The model's server sent an unreadable response.", inner: exception);
         }
 
-        var answer = Parse(response.Text, taxonomy);
-        return answer with
+        // The provider bills an answer whether or not it is usable: a rejected one carries its tokens with the failure.
+        var input = response.Usage?.InputTokenCount ?? 0;
+        var output = response.Usage?.OutputTokenCount ?? 0;
+        try
         {
-            InputTokens = response.Usage?.InputTokenCount ?? 0,
-            OutputTokens = response.Usage?.OutputTokenCount ?? 0,
-        };
+            return Parse(response.Text, taxonomy) with { InputTokens = input, OutputTokens = output };
+        }
+        catch (LlmFailureException rejected)
+        {
+            throw new LlmFailureException(rejected.Kind, rejected.Message, inner: rejected) { Usage = new LlmUsage(1, input, output) };
+        }
     }
 
     /// <summary>Validates the model's text against the schema by hand: the server may not have enforced it.</summary>

@@ -41,6 +41,42 @@ internal sealed class LlmSettings
     [ConfigurationKeyName("REDACT_PII")]
     public bool RedactPii { get; set; } = true;
 
+    /// <summary>
+    /// LLM tokens (input and output) a calendar month (UTC) may use; null: no ceiling. Past it the local classifier
+    /// answers, with the warning llm_budget_exhausted, until the month turns.
+    /// </summary>
+    [ConfigurationKeyName("LLM_TOKEN_BUDGET_MONTHLY")]
+    public long? LlmTokenBudgetMonthly { get; set; }
+
+    /// <summary>What 1,000 input tokens cost, in any currency unit; with the output price it turns tokens into cost.</summary>
+    [ConfigurationKeyName("LLM_PRICE_INPUT_PER_1K")]
+    public decimal? LlmPriceInputPer1K { get; set; }
+
+    [ConfigurationKeyName("LLM_PRICE_OUTPUT_PER_1K")]
+    public decimal? LlmPriceOutputPer1K { get; set; }
+
+    /// <summary>The budget and prices as the store, /stats and the dashboard use them.</summary>
+    public LlmPricing Pricing => new(LlmTokenBudgetMonthly, LlmPriceInputPer1K, LlmPriceOutputPer1K);
+
+    /// <summary>What is wrong with the budget and price settings, one message naming the variable each.</summary>
+    public IEnumerable<string> BudgetFailures()
+    {
+        if (LlmTokenBudgetMonthly is < 1)
+        {
+            yield return $"LLM_TOKEN_BUDGET_MONTHLY must be a whole number of tokens, 1 or more (got {LlmTokenBudgetMonthly}); leave it unset for no ceiling.";
+        }
+
+        if (LlmPriceInputPer1K is < 0)
+        {
+            yield return $"LLM_PRICE_INPUT_PER_1K must be 0 or more (got {LlmPriceInputPer1K}).";
+        }
+
+        if (LlmPriceOutputPer1K is < 0)
+        {
+            yield return $"LLM_PRICE_OUTPUT_PER_1K must be 0 or more (got {LlmPriceOutputPer1K}).";
+        }
+    }
+
     public bool AiConfigured =>
         AiProviderEnabled && (!string.IsNullOrWhiteSpace(OpenAiApiKey) || !string.IsNullOrWhiteSpace(OpenAiBaseUrl));
 

@@ -29,6 +29,7 @@ internal sealed record AlertMessage(
     {
         "spike" => $"{Capital(Severity)}: spike of negative {Topic} feedback",
         PagingBudget.SummaryKind => PagingBudget.Title(Count),
+        LlmBudgetAlerts.Kind => LlmBudgetAlerts.Title(Severity),
         _ => DeliveryKind switch
         {
             "summary" => $"+{Count - 1} similar {Topic} alerts in {Window.TotalMinutes:0} min",

@@ -53,6 +53,9 @@ internal static class ServiceRegistration
         services.AddSingleton(sp => new ClassificationCache(
             settings.CacheMaxSize, TimeSpan.FromSeconds(settings.CacheTtlSeconds), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<AnalysisMetrics>();
+
+        // What the writers count LLM calls against (the month's alerts) and /stats prices them with.
+        services.AddSingleton(settings.Llm.Pricing);
         // The API neither stores nor returns the reasons text (only the CLI's analyser shows it), so the local classifier
         // skips building it: the same labels and probabilities for less work per message. The cache is this analyzer's own.
         services.AddSingleton(sp => new Analyzer(
@@ -132,6 +135,16 @@ internal static class ServiceRegistration
     {
         var timeout = TimeSpan.FromMilliseconds(settings.Llm.AiTimeoutMs);
         services.AddHttpClient("llm", client => client.Timeout = timeout + TimeSpan.FromSeconds(1));
+        if (settings.Llm.LlmTokenBudgetMonthly is not null)
+        {
+            services.AddSingleton<ILlmBudget>(sp =>
+            {
+                var reads = sp.GetRequiredService<IBackgroundReads>();
+                return new StoredLlmBudget(
+                    reads.LlmUsageAsync, settings.Llm.Pricing, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StoredLlmBudget>>());
+            });
+        }
+
         services.AddSingleton(sp => LlmClassifier.Create(
             settings.Llm.OpenAiBaseUrl, settings.Llm.OpenAiApiKey, settings.Llm.OpenAiModel, timeout,
             sp.GetRequiredService<IHttpClientFactory>().CreateClient("llm"), sp.GetRequiredService<Taxonomy>()));
@@ -152,7 +165,7 @@ internal static class ServiceRegistration
             };
             return new AiProvider(
                 sp.GetRequiredService<LlmClassifier>(), options, sp.GetRequiredService<ClassificationCache>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AnalysisMetrics>(), sp.GetService<ISharedAnswers>());
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AnalysisMetrics>(), sp.GetService<ISharedAnswers>(), sp.GetService<ILlmBudget>());
         });
     }
 }

@@ -232,6 +232,8 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
             failures.Add("OPENAI_MODEL must name a model.");
         }
 
+        failures.AddRange(options.Llm.BudgetFailures());
+
         if (!ClassifierChoice.TryParse(options.Classifier, out _))
         {
             failures.Add($"CLASSIFIER must be deep or fast (got '{options.Classifier}').");

@@ -69,7 +69,10 @@ internal sealed record OpenAlertGroups(
     [property: JsonPropertyName("total")] long Total,
     [property: JsonPropertyName("items")] IReadOnlyList<OpenAlertGroup> Items);
 
-/// <summary>One open group: near-duplicate complaints of one topic (kind <c>feedback</c>) or a topic spike (kind <c>spike</c>).</summary>
+/// <summary>
+/// One open group: near-duplicate complaints of one topic (kind <c>feedback</c>), a topic spike (kind <c>spike</c>), or the
+/// month's LLM token budget reaching 80 % or 100 % (kind <c>llm_budget</c>).
+/// </summary>
 internal sealed record OpenAlertGroup(
     [property: JsonPropertyName("id")] long Id,
     [property: JsonPropertyName("kind")] string Kind,

@@ -24,31 +24,50 @@ internal sealed partial class ProvisionalUpgrades(
     public IReadOnlyCollection<long> Following => [.. _inFlight.Keys];
 
     /// <summary>Follows an upgrade; <paramref name="id"/> is null when no new row was written (an idempotent replay).</summary>
-    public void Follow(long? id, Task<AnalysisResult?> upgrade)
+    public void Follow(long? id, Task<LaterAnswer> upgrade)
     {
         if (id is not { } feedbackId)
         {
-            _ = upgrade.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            // No row to revise, but the call's tokens were billed all the same.
+            _ = CountOnlyAsync(upgrade);
             return;
         }
 
         _inFlight[feedbackId] = ApplyAsync(feedbackId, upgrade);
     }
 
-    /// <summary>Writes what an LLM call gave for a stored provisional row.</summary>
-    public async Task ApplyAsync(long id, AnalysisResult? answer, string reason)
+    /// <summary>Writes what an LLM call gave for a stored provisional row, with the tokens it cost.</summary>
+    public async Task ApplyAsync(long id, LaterAnswer later, string reason)
     {
+        var answer = later.Result;
         var alert = answer is not null && alertRule.Triggers(answer);
-        var revision = new Revision(id, answer is null ? null : FeedbackRecord.ForAnswer(answer, alert, taxonomy), alert, reason, time.GetUtcNow().UtcDateTime);
+        var revision = new Revision(
+            id, answer is null ? null : FeedbackRecord.ForAnswer(answer, alert, taxonomy), alert, reason, time.GetUtcNow().UtcDateTime, Usage: later.Usage);
         await writer.ReviseAsync(revision, CancellationToken.None);
     }
 
-    private async Task ApplyAsync(long id, Task<AnalysisResult?> upgrade)
+    private async Task CountOnlyAsync(Task<LaterAnswer> upgrade)
     {
         try
         {
-            var answer = await upgrade;
-            await ApplyAsync(id, answer, answer is null ? "the LLM gave no usable answer: the local answer stands" : Reason(answer, late: true));
+            var later = await upgrade;
+            if (!later.Usage.IsNone)
+            {
+                await writer.RecordLlmUsageAsync(new LlmSpend(later.Usage, time.GetUtcNow().UtcDateTime), CancellationToken.None);
+            }
+        }
+        catch (Exception exception)
+        {
+            LogUsageLost(logger, exception);
+        }
+    }
+
+    private async Task ApplyAsync(long id, Task<LaterAnswer> upgrade)
+    {
+        try
+        {
+            var later = await upgrade;
+            await ApplyAsync(id, later, later.Result is { } answer ? Reason(answer, late: true) : "the LLM gave no usable answer: the local answer stands");
         }
         catch (Exception exception)
         {
@@ -69,6 +88,9 @@ internal sealed partial class ProvisionalUpgrades(
         (_, true) => "the deep model answered after the latency budget",
         _ => "the deep model answered on a later attempt",
     };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not count the tokens of an LLM call whose answer no row takes")]
+    private static partial void LogUsageLost(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not apply the later answer to feedback {FeedbackId}; it stays provisional")]
     private static partial void LogUpgradeFailed(ILogger logger, long feedbackId, Exception exception);

@@ -86,18 +86,19 @@ internal sealed partial class RevisionSweeper(
                     _asking[row.Id] = true;
                     try
                     {
-                        var (attempted, answer) = await analyzer.UpgradeAsync(row.Text, rowCancellation);
-                        if (!attempted && (analyzer.Ai is not null || analyzer.Deep is not null))
+                        var later = await analyzer.UpgradeAsync(row.Text, rowCancellation);
+                        if (!later.Attempted && (analyzer.Ai is not null || analyzer.Deep is not null))
                         {
                             unasked.Add(row.Id);
                             return;
                         }
 
-                        var reason = answer is not null ? ProvisionalUpgrades.Reason(answer, late: false)
+                        var reason = later.Result is { } answer ? ProvisionalUpgrades.Reason(answer, late: false)
                             : analyzer.Ai is null && analyzer.Deep is null ? "neither an LLM nor the deep model is configured any more: the local answer stands"
                             : analyzer.Ai is null ? "the deep model gave no answer: the lexical answer stands"
+                            : later.BudgetSpent ? "the month's LLM token budget is spent: the local answer stands"
                             : "the LLM gave no usable answer: the local answer stands";
-                        await upgrades.ApplyAsync(row.Id, answer, reason);
+                        await upgrades.ApplyAsync(row.Id, later, reason);
                         Interlocked.Increment(ref revised);
                     }
                     finally

@@ -50,6 +50,8 @@ internal sealed class IndexedFeedbackStore(IFeedbackStore store, SimilarMessages
 
     public Task<bool> RaiseSpikeAsync(TopicSpike spike, CancellationToken cancellationToken) => store.RaiseSpikeAsync(spike, cancellationToken);
 
+    public Task<bool> RecordLlmUsageAsync(LlmSpend spend, CancellationToken cancellationToken) => store.RecordLlmUsageAsync(spend, cancellationToken);
+
     private void Index(WriteResult result)
     {
         if (result.Outcome == WriteOutcome.Created)

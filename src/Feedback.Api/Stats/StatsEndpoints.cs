@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
 using Feedback.Analysis;
+using Feedback.Analysis.Llm;
 using Feedback.Api.Queries;
 using Feedback.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,15 +20,16 @@ internal static class StatsEndpoints
         group.MapGet("/", GetAsync)
             .RequireAuthorization(Scopes.Read)
             .WithName("GetStats")
-            .WithSummary("Counts per sentiment, topic, method and time bucket, and alert counts, for [from, to).")
+            .WithSummary("Counts per sentiment, topic, method and time bucket, alert counts and LLM usage, for [from, to).")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         return group;
     }
 
     private static async Task<Results<Ok<StatsView>, ProblemHttpResult>> GetAsync(
-        HttpRequest request, FeedbackDb db, Taxonomy taxonomy, TimeProvider time, CancellationToken cancellationToken)
+        HttpRequest request, FeedbackDb db, Taxonomy taxonomy, LlmPricing pricing, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (range, errors) = StatsRange.Parse(request.Query, time.GetUtcNow().UtcDateTime);
+        var now = time.GetUtcNow().UtcDateTime;
+        var (range, errors) = StatsRange.Parse(request.Query, now);
         if (errors.Count > 0)
         {
             return Problems.BadRequest("One or more query parameters are not valid; see errors.", errors);
@@ -51,7 +53,13 @@ internal static class StatsEndpoints
             GROUP BY 1, 2, 3, 4, 5
             """).ToListAsync(cancellationToken);
         var alerts = await AlertReads.CountByStateAsync(db, range.From, range.To, cancellationToken);
-        return TypedResults.Ok(StatsView.Build(range, rows, alerts, taxonomy));
+        var view = StatsView.Build(range, rows, alerts, taxonomy);
+
+        // The range is whole hours or days, as the usage's rows are counted, so its sums are exact.
+        var month = LlmPricing.MonthOf(now);
+        var usage = await LlmUsageReads.SumAsync(db, range.From, range.To, cancellationToken);
+        var monthUsage = await LlmUsageReads.SumAsync(db, month, month.AddMonths(1), cancellationToken);
+        return TypedResults.Ok(view with { Llm = LlmStats.Of(usage, view.Total, pricing, month, monthUsage) });
     }
 
     internal sealed record StatsRow(string Bucket, string Sentiment, string Topic, string Method, bool Alert, long Count);
@@ -140,6 +148,10 @@ internal sealed record StatsView(
     [property: JsonPropertyName("alerts")] AlertCounts Alerts,
     [property: JsonPropertyName("series")] IReadOnlyList<StatsBucket> Series)
 {
+    /// <summary>The LLM calls of the range and what they cost, with the month's spend against the budget.</summary>
+    [JsonPropertyName("llm")]
+    public LlmStats? Llm { get; init; }
+
     private static readonly string[] Sentiments = [.. Enum.GetValues<Sentiment>().Select(WireNames.Of)];
     private static readonly string[] Methods = [.. Enum.GetValues<ProcessingMethod>().Select(WireNames.Of)];
 
@@ -236,3 +248,36 @@ internal sealed class StatsBucket(DateTime start, Dictionary<string, long> senti
     [JsonPropertyName("sentiment")]
     public Dictionary<string, long> Sentiment { get; } = sentiment;
 }
+
+/// <summary>
+/// The LLM calls counted in the range and their tokens; <c>cost</c> in the currency of LLM_PRICE_*_PER_1K (null without
+/// prices), and per 1,000 messages stored in the range.
+/// </summary>
+internal sealed record LlmStats(
+    [property: JsonPropertyName("calls")] long Calls,
+    [property: JsonPropertyName("input_tokens")] long InputTokens,
+    [property: JsonPropertyName("output_tokens")] long OutputTokens,
+    [property: JsonPropertyName("cost")] decimal? Cost,
+    [property: JsonPropertyName("cost_per_1000_messages")] decimal? CostPer1000Messages,
+    [property: JsonPropertyName("month")] LlmMonth Month)
+{
+    public static LlmStats Of(LlmUsage usage, long messages, LlmPricing pricing, DateTime month, LlmUsage monthUsage)
+    {
+        var cost = pricing.Cost(usage.InputTokens, usage.OutputTokens);
+        return new LlmStats(
+            usage.Calls, usage.InputTokens, usage.OutputTokens, cost,
+            cost is { } c && messages > 0 ? decimal.Round(c * 1000 / messages, 6) : null,
+            new LlmMonth(
+                month, monthUsage.Calls, monthUsage.Tokens, pricing.Cost(monthUsage.InputTokens, monthUsage.OutputTokens), pricing.MonthlyTokens,
+                pricing.IsSpent(monthUsage.Tokens)));
+    }
+}
+
+/// <summary>The calendar month (UTC) of now: its tokens against LLM_TOKEN_BUDGET_MONTHLY (null: no ceiling).</summary>
+internal sealed record LlmMonth(
+    [property: JsonPropertyName("start")] DateTime Start,
+    [property: JsonPropertyName("calls")] long Calls,
+    [property: JsonPropertyName("tokens")] long Tokens,
+    [property: JsonPropertyName("cost")] decimal? Cost,
+    [property: JsonPropertyName("budget_tokens")] long? BudgetTokens,
+    [property: JsonPropertyName("exhausted")] bool Exhausted);

@@ -54,13 +54,13 @@ internal sealed class SubmitHandler(
 
     private async Task<Prepared> PrepareAsync(KeyedSubmission keyed, CancellationToken cancellationToken)
     {
-        var (result, upgrade) = await analyzer.AnalyzeAsync(keyed.Submission.Text, cancellationToken);
+        var (result, upgrade, usage) = await analyzer.AnalyzeAsync(keyed.Submission.Text, cancellationToken);
         var alert = alertRule.Triggers(result);
         var record = SubmissionRecords.ToRecord(keyed.Submission, result, alert, time.GetUtcNow().UtcDateTime, keyed.IdempotencyKey, analyzer.Taxonomy);
         var group = alert && !await StoredBeforeAsync(keyed.IdempotencyKey)
             ? await alertGroups.JoinAsync(record.Topic, record.Text, record.CreatedAt, keyed.IdempotencyKey)
             : null;
-        return new Prepared(new NewFeedback(record, alert, group, Followed: upgrade is not null), upgrade, result.CacheHit);
+        return new Prepared(new NewFeedback(record, alert, group, Followed: upgrade is not null, usage), upgrade, result.CacheHit);
     }
 
     private Submitted Finish(Prepared prepared, WriteResult written, long started)
@@ -108,5 +108,5 @@ internal sealed class SubmitHandler(
         return await db.Feedback.AsNoTracking().AnyAsync(f => f.IdempotencyKey == idempotencyKey, CancellationToken.None);
     }
 
-    private sealed record Prepared(NewFeedback Item, Task<AnalysisResult?>? Upgrade, bool CacheHit);
+    private sealed record Prepared(NewFeedback Item, Task<LaterAnswer>? Upgrade, bool CacheHit);
 }

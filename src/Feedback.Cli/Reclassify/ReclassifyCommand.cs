@@ -8,6 +8,7 @@ using Feedback.Analysis.Llm;
 using Feedback.Analysis.Local;
 using Feedback.Storage;
 using Feedback.Cli.Store;
+using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
 
 namespace Feedback.Cli.Reclassify;
@@ -16,7 +17,9 @@ namespace Feedback.Cli.Reclassify;
 /// reclassify --since WHEN [--until WHEN] [--method ml|ai] [--dry-run]: asks the local classifier (or the configured
 /// LLM) again about stored messages and writes every changed answer through the server's own writer as a revision,
 /// so the history keeps the old answer and the alert is re-decided exactly as when an LLM answer replaces a
-/// provisional one. Rows still provisional are left to the server, which is about to revise them itself.
+/// provisional one. Rows still provisional are left to the server, which is about to revise them itself. LLM calls are
+/// counted in the store with the revisions (the unchanged rows' too) against LLM_TOKEN_BUDGET_MONTHLY, which stops them
+/// as it stops the server's; a dry run writes nothing, so its calls are not counted.
 /// </summary>
 internal static class ReclassifyCommand
 {
@@ -55,9 +58,15 @@ internal static class ReclassifyCommand
             return 1;
         }
 
+        if (options.UseLlm && settings.Llm.BudgetFailures().FirstOrDefault() is { } budgetError)
+        {
+            await Console.Error.WriteLineAsync(budgetError);
+            return 1;
+        }
+
         using var http = new HttpClient { Timeout = TimeSpan.FromMilliseconds(settings.Llm.AiTimeoutMs) + TimeSpan.FromSeconds(1) };
-        var classifier = options.UseLlm ? Classifier.Llm(settings, http, options.Concurrency) : Classifier.Local(options.Deep);
         using var connection = options.DryRun ? CliStore.OpenReadOnly(settings) : CliStore.Open(settings);
+        var classifier = options.UseLlm ? Classifier.Llm(settings, http, options.Concurrency) : Classifier.Local(options.Deep);
         var rows = new StoredRows(connection, options.From, options.To);
         var total = rows.Count();
         var summary = new ReclassifySummary();
@@ -104,12 +113,17 @@ internal static class ReclassifyCommand
             var answers = await classifier.ClassifyAsync(chunk, concurrency);
             var revisions = new List<Revision>();
             var at = DateTime.UtcNow;
+
+            // The calls whose answers change nothing were billed too: counted on their own.
+            var uncarried = LlmUsage.None;
             for (var i = 0; i < chunk.Count; i++)
             {
                 var stored = chunk[i];
-                if (answers[i] is not { } answer)
+                if (answers[i].Result is not { } answer)
                 {
                     summary.NoAnswer++;
+                    summary.BudgetSpent += answers[i].BudgetSpent ? 1 : 0;
+                    uncarried += answers[i].Usage;
                     continue;
                 }
 
@@ -121,16 +135,18 @@ internal static class ReclassifyCommand
                 if (!sentimentChanged && !topicChanged && record.ConfidenceScore == stored.ConfidenceScore && record.ProcessingMethod == stored.Method
                     && StoredTopicScores.SameTopics(stored.TopicScores, record.TopicScores))
                 {
+                    uncarried += answers[i].Usage;
                     continue;
                 }
 
                 summary.Count(sentimentChanged, topicChanged, stored.Alert, alert);
-                revisions.Add(new Revision(stored.Id, record, alert, classifier.Reason, at, ReplacesFinal: true));
+                revisions.Add(new Revision(stored.Id, record, alert, classifier.Reason, at, ReplacesFinal: true, Usage: answers[i].Usage));
             }
 
             if (writer is not null)
             {
-                await writer.WriteAsync(revisions);
+                await writer.WriteAsync(revisions, uncarried.IsNone ? null : new LlmSpend(uncarried, at));
+                classifier.Written(answers.Aggregate(LlmUsage.None, (sum, a) => sum + a.Usage));
             }
 
             summary.Read += chunk.Count;
@@ -177,8 +193,13 @@ internal static class ReclassifyCommand
         public Taxonomy Taxonomy => _analyzer.Taxonomy;
         private readonly bool _llm;
 
-        private Classifier(Analyzer analyzer, bool llm, string name, string reason)
+        // Tokens of this run's calls not yet in the store (a chunk's are written after the whole chunk): the budget
+        // counts them, or a chunk of 2,000 calls could pass it unseen.
+        private readonly UnwrittenTokens _unwritten;
+
+        private Classifier(Analyzer analyzer, bool llm, string name, string reason, UnwrittenTokens? unwritten = null)
         {
+            _unwritten = unwritten ?? new UnwrittenTokens();
             _analyzer = analyzer;
             _llm = llm;
             Name = name;
@@ -198,7 +219,10 @@ internal static class ReclassifyCommand
                 $"reclassified with the local classifier {analyzer.LocalVersion}");
         }
 
-        /// <summary>The LLM as the server configures it (model, prompt, canary, redaction, timeout, circuit), with <paramref name="concurrency"/> calls in flight.</summary>
+        /// <summary>
+        /// The LLM as the server configures it (model, prompt, canary, redaction, timeout, circuit, monthly budget), with
+        /// <paramref name="concurrency"/> calls in flight.
+        /// </summary>
         public static Classifier Llm(CliSettings settings, HttpClient http, int concurrency)
         {
             var timeout = TimeSpan.FromMilliseconds(settings.Llm.AiTimeoutMs);
@@ -216,31 +240,47 @@ internal static class ReclassifyCommand
                 Canary = settings.Llm.Canary is { } c ? (PromptLibrary.Get(c.Name), c.Percent) : null,
                 Redact = settings.Llm.RedactPii ? PiiRedactor.Redact : null,
             };
-            var analyzer = new Analyzer(new LocalClassifier(), cache, new AiProvider(llm, options, cache, TimeProvider.System, metrics: null), taxonomy: taxonomy);
+            var unwritten = new UnwrittenTokens();
+            var budget = settings.Llm.LlmTokenBudgetMonthly is null ? null : new StoredLlmBudget(
+                async (from, to, cancellationToken) => await MonthUsageAsync(settings, from, to, cancellationToken) + unwritten.Usage, settings.Llm.Pricing,
+                TimeProvider.System, NullLogger.Instance);
+            var analyzer = new Analyzer(
+                new LocalClassifier(), cache, new AiProvider(llm, options, cache, TimeProvider.System, metrics: null, budget: budget), taxonomy: taxonomy);
             return new Classifier(analyzer, llm: true, $"the LLM ({settings.Llm.OpenAiModel}, prompt {options.Prompt.Name})",
-                $"reclassified by the LLM {settings.Llm.OpenAiModel}");
+                $"reclassified by the LLM {settings.Llm.OpenAiModel}", unwritten);
         }
 
-        /// <summary>One answer per row, or null where the LLM gave none (the stored answer then stands).</summary>
-        public async Task<AnalysisResult?[]> ClassifyAsync(List<StoredRow> rows, int concurrency)
+        /// <summary>One answer per row, with no result where the LLM gave none (the stored answer then stands).</summary>
+        public async Task<LaterAnswer[]> ClassifyAsync(List<StoredRow> rows, int concurrency)
         {
-            var answers = new AnalysisResult?[rows.Count];
+            var answers = new LaterAnswer[rows.Count];
             if (!_llm)
             {
                 // In batches: the deep model encodes each one in a single run of the graph.
                 var batches = rows.Chunk(256).ToArray();
                 var results = new AnalysisResult[batches.Length][];
                 Parallel.For(0, batches.Length, b => results[b] = _analyzer.AnalyzeMany([.. batches[b].Select(r => r.Text)]));
-                return [.. results.SelectMany(r => r)];
+                return [.. results.SelectMany(r => r).Select(r => new LaterAnswer(r, LlmUsage.None))];
             }
 
             await Parallel.ForAsync(0, rows.Count, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, cancellationToken) =>
             {
                 // Text too short to analyse is decided by the input rules, whoever is asked.
                 var local = _analyzer.Analyze(rows[i].Text);
-                answers[i] = local.Method == ProcessingMethod.Validation ? local : (await _analyzer.UpgradeAsync(rows[i].Text, cancellationToken)).Result;
+                answers[i] = local.Method == ProcessingMethod.Validation ? new LaterAnswer(local, LlmUsage.None) : await _analyzer.UpgradeAsync(rows[i].Text, cancellationToken);
+                _unwritten.Add(answers[i].Usage);
             });
             return answers;
+        }
+
+        /// <summary>The store now holds these tokens of the run's calls.</summary>
+        public void Written(LlmUsage usage) => _unwritten.Add(new LlmUsage(-usage.Calls, -usage.InputTokens, -usage.OutputTokens));
+
+        /// <summary>The month's usage as the store holds it, on a connection of its own (the calls run in parallel).</summary>
+        private static async Task<LlmUsage> MonthUsageAsync(CliSettings settings, DateTime from, DateTime to, CancellationToken cancellationToken)
+        {
+            await using var connection = CliStore.OpenReadOnly(settings);
+            return await LlmUsageReads.SumAsync(connection, from, to, cancellationToken);
         }
     }
 
@@ -256,16 +296,22 @@ internal static class ReclassifyCommand
         public static async Task<RevisionWriter> StartAsync(CliSettings settings) => new(await CliStore.StartWriterAsync(settings));
 
         /// <summary>
-        /// Queues every revision at once so the writer commits them together; a store busy with the server's own
-        /// writes past the busy timeout is tried again.
+        /// Queues every revision (and the tokens of the calls no revision carries) at once so the writer commits them
+        /// together; a store busy with the server's own writes past the busy timeout is tried again.
         /// </summary>
-        public async Task WriteAsync(List<Revision> revisions)
+        public async Task WriteAsync(List<Revision> revisions, LlmSpend? uncarried)
         {
             for (var attempt = 1; ; attempt++)
             {
                 try
                 {
-                    await Task.WhenAll(revisions.Select(r => _writer.ReviseAsync(r, CancellationToken.None)));
+                    var writes = revisions.Select(r => (Task)_writer.ReviseAsync(r, CancellationToken.None)).ToList();
+                    if (uncarried is not null)
+                    {
+                        writes.Add(_writer.RecordLlmUsageAsync(uncarried, CancellationToken.None));
+                    }
+
+                    await Task.WhenAll(writes);
                     return;
                 }
                 catch (StoreUnavailableException) when (attempt < Attempts)
@@ -278,6 +324,32 @@ internal static class ReclassifyCommand
         public async ValueTask DisposeAsync() => await CliStore.StopWriterAsync(_writer);
     }
 
+    /// <summary>The run's LLM usage that is not in the store yet, added to from the parallel calls.</summary>
+    private sealed class UnwrittenTokens
+    {
+        private readonly Lock _gate = new();
+        private LlmUsage _usage;
+
+        public LlmUsage Usage
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _usage;
+                }
+            }
+        }
+
+        public void Add(LlmUsage usage)
+        {
+            lock (_gate)
+            {
+                _usage += usage;
+            }
+        }
+    }
+
     private sealed class ReclassifySummary
     {
         public long Read;
@@ -287,6 +359,7 @@ internal static class ReclassifyCommand
         public long AlertsRaised;
         public long AlertsWithdrawn;
         public long NoAnswer;
+        public long BudgetSpent;
 
         public void Count(bool sentiment, bool topic, bool alertBefore, bool alertNow)
         {
@@ -304,9 +377,14 @@ internal static class ReclassifyCommand
                 $"Reclassified {Read:N0} rows received {options.From:yyyy-MM-dd HH:mm} to {options.To:yyyy-MM-dd HH:mm} UTC with {classifier}: " +
                 $"{verb} {Changed:N0} ({SentimentChanged:N0} sentiment, {TopicChanged:N0} topic; alerts {AlertsRaised:N0} raised, {AlertsWithdrawn:N0} withdrawn), " +
                 $"{Read - Changed - NoAnswer:N0} unchanged");
-            if (NoAnswer > 0)
+            if (NoAnswer > BudgetSpent)
             {
-                text += string.Create(CultureInfo.InvariantCulture, $", {NoAnswer:N0} kept (the LLM gave no answer)");
+                text += string.Create(CultureInfo.InvariantCulture, $", {NoAnswer - BudgetSpent:N0} kept (the LLM gave no answer)");
+            }
+
+            if (BudgetSpent > 0)
+            {
+                text += string.Create(CultureInfo.InvariantCulture, $", {BudgetSpent:N0} kept (the month's LLM token budget, LLM_TOKEN_BUDGET_MONTHLY, is spent)");
             }
 
             text += string.Create(CultureInfo.InvariantCulture, $", in {elapsed.TotalSeconds:0.00} s ({Read / Math.Max(elapsed.TotalSeconds, 0.001):N0} rows/s).");

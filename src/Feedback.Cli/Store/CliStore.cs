@@ -77,8 +77,8 @@ internal static class CliStore
         GroupCommitWriter writer = settings.Store.PostgresConnectionString is { } postgres
             ? new PostgresWriter(
                 NpgsqlDataSource.Create(postgres), new PostgresStoreSettings(postgres, $"cli-{Environment.ProcessId}", TimeSpan.FromMilliseconds(settings.Llm.AiTimeoutMs)), health, alerts,
-                new AlertSignal(), NullLogger<PostgresWriter>.Instance)
-            : new FeedbackWriter(SqliteStoreSettings.From(settings.Store), health, alerts, new AlertSignal(), NullLogger<FeedbackWriter>.Instance);
+                settings.Llm.Pricing, new AlertSignal(), NullLogger<PostgresWriter>.Instance)
+            : new FeedbackWriter(SqliteStoreSettings.From(settings.Store), health, alerts, settings.Llm.Pricing, new AlertSignal(), NullLogger<FeedbackWriter>.Instance);
         await writer.StartAsync(CancellationToken.None);
         return writer;
     }

@@ -510,6 +510,29 @@ namespace Feedback.Storage.Migrations
                     b.ToTable("feedback_revisions", (string)null);
                 });
 
+            modelBuilder.Entity("Feedback.Storage.LlmUsageRecord", b =>
+                {
+                    b.Property<DateTime>("Hour")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("hour");
+
+                    b.Property<long>("Calls")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("calls");
+
+                    b.Property<long>("InputTokens")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("input_tokens");
+
+                    b.Property<long>("OutputTokens")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("output_tokens");
+
+                    b.HasKey("Hour");
+
+                    b.ToTable("llm_usage", (string)null);
+                });
+
             modelBuilder.Entity("Feedback.Storage.StoreHeartbeat", b =>
                 {
                     b.Property<int>("Id")

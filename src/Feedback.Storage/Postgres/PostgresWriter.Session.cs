@@ -1,3 +1,4 @@
+using Feedback.Analysis.Llm;
 using Feedback.Storage.Alerts;
 using Npgsql;
 
@@ -6,7 +7,7 @@ namespace Feedback.Storage.Postgres;
 internal sealed partial class PostgresWriter
 {
     /// <summary>The statements of one group commit, on its connection and transaction.</summary>
-    private sealed class Session(NpgsqlConnection connection, NpgsqlTransaction transaction, AlertGrouping grouping)
+    private sealed class Session(NpgsqlConnection connection, NpgsqlTransaction transaction, AlertGrouping grouping, LlmBudgetAlerts budget)
     {
         /// <summary>
         /// Whether a group has a PagerDuty delivery. Only a critical group can have one (PagerDuty is queued for critical
@@ -15,6 +16,10 @@ internal sealed partial class PostgresWriter
         private const string PagedColumn =
             "CASE WHEN severity = 'critical' THEN EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.group_id = alert_groups.id " +
             $"AND d.channel = '{AlertGrouping.PagerDuty}') ELSE false END";
+
+        // The commit's LLM usage by hour, written once at its end (WriteUsageAsync): one upsert an hour.
+        private readonly Dictionary<DateTime, LlmUsage> _usage = [];
+        private DateTime _lastSpentAt;
 
         public NpgsqlConnection Connection { get; } = connection;
 
@@ -224,6 +229,73 @@ internal sealed partial class PostgresWriter
             }
 
             return true;
+        }
+
+        /// <summary>Counts LLM calls in this commit, in the hour of <paramref name="at"/>.</summary>
+        public void Spend(LlmUsage usage, DateTime at)
+        {
+            if (usage.IsNone)
+            {
+                return;
+            }
+
+            var hour = LlmPricing.HourOf(at);
+            _usage[hour] = _usage.GetValueOrDefault(hour) + usage;
+            _lastSpentAt = at > _lastSpentAt ? at : _lastSpentAt;
+        }
+
+        /// <summary>
+        /// Adds the commit's usage to its hours, which every instance adds to, and raises the budget alerts the months'
+        /// totals reached (<see cref="LlmBudgetAlerts"/>). Instances adding to the same hour take turns on its row, so
+        /// the later one's sum counts the earlier one's tokens; an alert is raised once whoever reaches it, as its group's
+        /// dedup key is unique, and the insert asks first so an alert already raised costs no id of the sequence.
+        /// </summary>
+        public async Task WriteUsageAsync()
+        {
+            if (_usage.Count == 0)
+            {
+                return;
+            }
+
+            var months = new HashSet<DateTime>();
+            foreach (var (hour, usage) in _usage.OrderBy(u => u.Key))
+            {
+                await ExecuteAsync(
+                    "INSERT INTO llm_usage (hour, calls, input_tokens, output_tokens) VALUES (@hour, @calls, @input, @output) ON CONFLICT (hour) DO UPDATE SET " +
+                    "calls = llm_usage.calls + excluded.calls, input_tokens = llm_usage.input_tokens + excluded.input_tokens, " +
+                    "output_tokens = llm_usage.output_tokens + excluded.output_tokens",
+                    ("hour", Utc(hour)), ("calls", (long)usage.Calls), ("input", usage.InputTokens), ("output", usage.OutputTokens));
+                months.Add(LlmPricing.MonthOf(hour));
+            }
+
+            var at = Utc(_lastSpentAt);
+            if (!budget.Enabled)
+            {
+                return;
+            }
+
+            foreach (var month in months)
+            {
+                var tokens = (long)(await ExecuteAsync(
+                    "SELECT coalesce(sum(input_tokens + output_tokens), 0)::bigint FROM llm_usage WHERE hour >= @from AND hour < @to",
+                    ("from", Utc(month)), ("to", Utc(month.AddMonths(1)))))!;
+                foreach (var alert in budget.Reached(month, tokens))
+                {
+                    if (await ExecuteAsync(
+                        "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
+                        $"SELECT '{LlmBudgetAlerts.Kind}', '{LlmBudgetAlerts.Topic}', @severity, 0, @at, @at, 1, 'open', @dedup, @summary " +
+                        "WHERE NOT EXISTS (SELECT 1 FROM alert_groups WHERE dedup_key = @dedup) ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+                        ("severity", alert.Severity), ("at", at), ("dedup", alert.DedupKey), ("summary", alert.Summary)) is not long id)
+                    {
+                        continue;
+                    }
+
+                    foreach (var delivery in grouping.SpikeDeliveries(alert.Severity, at))
+                    {
+                        await QueueDeliveryAsync(id, delivery.Kind, delivery.Channel, delivery.Due, at);
+                    }
+                }
+            }
         }
 
         public async Task HeartbeatAsync(DateTime at) =>

@@ -1,3 +1,4 @@
+using Feedback.Analysis.Llm;
 using Feedback.Storage.Alerts;
 using Npgsql;
 using NpgsqlTypes;
@@ -21,17 +22,19 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgresStoreSettings _settings;
     private readonly AlertGrouping _grouping;
+    private readonly LlmBudgetAlerts _budget;
     private readonly TimeSpan _provisionalLease;
     private readonly ILogger<PostgresWriter> _logger;
 
     public PostgresWriter(
-        NpgsqlDataSource dataSource, PostgresStoreSettings settings, StoreHealth health, AlertPolicy alerts, AlertSignal signal,
+        NpgsqlDataSource dataSource, PostgresStoreSettings settings, StoreHealth health, AlertPolicy alerts, LlmPricing pricing, AlertSignal signal,
         ILogger<PostgresWriter> logger)
         : base(health, signal, logger)
     {
         _dataSource = dataSource;
         _settings = settings;
         _grouping = new AlertGrouping(alerts);
+        _budget = new LlmBudgetAlerts(pricing);
         _logger = logger;
 
         // A provisional row belongs to the instance following its LLM call until that call has surely ended;
@@ -55,7 +58,7 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
     {
         await using var connection = await _dataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        var session = new Session(connection, transaction, _grouping);
+        var session = new Session(connection, transaction, _grouping, _budget);
 
         // Every message of the group commit, in queue order, inserted in one round trip.
         var items = new List<NewFeedback>();
@@ -87,6 +90,11 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
                     break;
                 case Queued<Revision, bool> revision:
                     revision.Produced(await session.ReviseAsync(revision.Operation));
+                    session.Spend(revision.Operation.Usage, revision.Operation.At);
+                    break;
+                case Queued<LlmSpend, bool> spend:
+                    session.Spend(spend.Operation.Usage, spend.Operation.At);
+                    spend.Produced(true);
                     break;
                 case Queued<NewLabel, bool> label:
                     label.Produced(await session.LabelAsync(label.Operation));
@@ -110,6 +118,7 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
             }
         }
 
+        await session.WriteUsageAsync();
         await transaction.CommitAsync();
         return session.AlertsQueued;
     }
@@ -120,6 +129,7 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         var ids = new long?[items.Count];
         foreach (var item in items)
         {
+            session.Spend(item.Usage, item.Record.CreatedAt);
             // PostgreSQL keeps microseconds: the answer given now must equal the row a replay reads back later.
             var at = Session.Utc(item.Record.CreatedAt);
             item.Record.CreatedAt = at.AddTicks(-(at.Ticks % TimeSpan.TicksPerMicrosecond));

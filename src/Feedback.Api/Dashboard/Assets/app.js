@@ -152,8 +152,25 @@
     $('kpi-total').textContent = number.format(stats.total);
     $('kpi-negative').textContent = percent(stats.sentiment.negative + stats.sentiment.mixed, stats.total);
     $('kpi-ai').textContent = stats.total ? `${Math.round(stats.method_share.ai * 100)} %` : '–';
+    showLlmMonth(stats.llm && stats.llm.month);
     drawTimeline(stats);
     drawTopics(stats);
+  }
+
+  // The month's LLM tokens against LLM_TOKEN_BUDGET_MONTHLY (and their cost when prices are set), under the LLM's share.
+  function showLlmMonth(month) {
+    const note = $('kpi-llm-month');
+    if (!month) {
+      note.textContent = '';
+      return;
+    }
+    const budget = month.budget_tokens;
+    const cost = month.cost === null ? '' : `, cost ${month.cost.toLocaleString([], { maximumFractionDigits: 2 })}`;
+    note.textContent = budget === null
+      ? `This month: ${number.format(month.tokens)} tokens${cost}`
+      : `This month: ${number.format(month.tokens)} of ${number.format(budget)} tokens (${percent(month.tokens, budget)})${cost}`;
+    note.dataset.state = month.exhausted ? 'spent' : (budget !== null && month.tokens >= 0.8 * budget ? 'near' : 'ok');
+    note.title = month.exhausted ? 'The budget is spent: the local classifier answers until the month turns.' : '';
   }
 
   // One list item per open alert group: its size, severity, topic, when it started and was last joined, what the
@@ -192,7 +209,9 @@
     problem.hidden = true;
     const resolve = el('button', { type: 'button', class: 'small', text: 'Resolve' });
     resolve.addEventListener('click', () => resolveGroup(group.id, resolve, problem));
-    const size = group.kind === 'spike' ? 'topic spike' : `${group.count} ${group.count === 1 ? 'message' : 'messages'}`;
+    const size = group.kind === 'spike' ? 'topic spike'
+      : group.kind === 'llm_budget' ? 'LLM budget'
+      : `${group.count} ${group.count === 1 ? 'message' : 'messages'}`;
     return el('li', { class: `group sev-${group.severity}`, 'data-group-id': String(group.id) },
       el('div', { class: 'chips' },
         chip(group.severity, `sev sev-${group.severity}`),

@@ -546,6 +546,29 @@ namespace Feedback.Storage.Postgres.Migrations
                     b.ToTable("feedback_revisions", (string)null);
                 });
 
+            modelBuilder.Entity("Feedback.Storage.LlmUsageRecord", b =>
+                {
+                    b.Property<DateTime>("Hour")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("hour");
+
+                    b.Property<long>("Calls")
+                        .HasColumnType("bigint")
+                        .HasColumnName("calls");
+
+                    b.Property<long>("InputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("input_tokens");
+
+                    b.Property<long>("OutputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("output_tokens");
+
+                    b.HasKey("Hour");
+
+                    b.ToTable("llm_usage", (string)null);
+                });
+
             modelBuilder.Entity("Feedback.Storage.StoreHeartbeat", b =>
                 {
                     b.Property<int>("Id")
