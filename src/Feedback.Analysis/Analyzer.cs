@@ -87,7 +87,7 @@ public sealed class Analyzer(ILocalClassifier local, ClassificationCache cache, 
         for (var k = 0; k < open.Length; k++)
         {
             var i = open[k];
-            results[i] = Remember(prepared[i], deep.Classifier.Combine(prepared[i].Local.Classification, vectors[k], Explain));
+            results[i] = Remember(prepared[i], deep.Classifier.Combine(prepared[i].Analysed, prepared[i].Local.Classification, vectors[k], Explain));
         }
 
         return results;

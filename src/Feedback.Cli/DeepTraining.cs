@@ -20,10 +20,10 @@ internal static class DeepTraining
 
     /// <summary>
     /// Bump when the heads, their inputs or their training data change what any text is classified as. A taxonomy file
-    /// other than the shipped one adds its fingerprint (<c>deep-2+t1a2b3c4d</c>), corrections theirs
-    /// (<c>deep-2+labels5e6f7a8b</c>), so answers cached for other heads are not served for these.
+    /// other than the shipped one adds its fingerprint (<c>deep-3+t1a2b3c4d</c>), corrections theirs
+    /// (<c>deep-3+labels5e6f7a8b</c>), so answers cached for other heads are not served for these.
     /// </summary>
-    public const string Version = "deep-2";
+    public const string Version = "deep-3";
 
     /// <summary>
     /// Shared rows per set that join the in-domain rows (none), and what one would weigh against a hand-written one.

@@ -4,8 +4,8 @@ using Feedback.Analysis.Local;
 namespace Feedback.Analysis.Deep;
 
 /// <summary>
-/// Classifier v2: the lexical model reads the message, all-MiniLM-L6-v2 embeds it, and the trained heads decide from
-/// both. Synchronous here (the CLI, evaluation, import); the service reaches it through <see cref="DeepTier"/>, which
+/// Classifier v2: the lexical model reads the message, all-MiniLM-L6-v2 embeds it, the in-domain n-gram model reads its
+/// words, and the trained heads decide from all three. Synchronous here (the CLI, evaluation, import); the service reaches it through <see cref="DeepTier"/>, which
 /// batches encodings and keeps every answer inside the latency budget. Thread-safe.
 /// </summary>
 public sealed class DeepClassifier : ILocalClassifier
@@ -40,18 +40,19 @@ public sealed class DeepClassifier : ILocalClassifier
         for (var i = 0; i < texts.Count; i++)
         {
             var lexical = explain ? Lexical.Classify(texts[i]) : Lexical.ClassifyWithoutReasons(texts[i]);
-            answers[i] = Combine(lexical, vectors[i], explain);
+            answers[i] = Combine(texts[i], lexical, vectors[i], explain);
         }
 
         return answers;
     }
 
-    /// <summary>The heads' answer for a message the lexical model has read and the encoder has embedded.</summary>
-    public Classification Combine(Classification lexical, float[] embedding, bool explain)
+    /// <summary>The heads' answer for a message (as the classifiers read it) the lexical model has read and the encoder has embedded.</summary>
+    public Classification Combine(string text, Classification lexical, float[] embedding, bool explain)
     {
+        ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(lexical);
         ArgumentNullException.ThrowIfNull(embedding);
-        var input = DeepHeads.Input(embedding, lexical.Scores, TopicsOf(lexical));
+        var input = Heads.Input(text, embedding, lexical.Scores, TopicsOf(lexical));
         var (sentimentP, topicP) = Heads.Predict(input);
         var scores = new SentimentScores(sentimentP[0], sentimentP[1], sentimentP[2], sentimentP[3]);
         var sentiment = scores.Top();
@@ -84,7 +85,7 @@ public sealed class DeepClassifier : ILocalClassifier
     {
         var reasons = new List<string>(lexical.Reasons.Count + 2)
         {
-            string.Create(CultureInfo.InvariantCulture, $"{Version}: {WireNames.Of(sentiment)} p={scores[sentiment]:0.00}, topic {WireNames.Of(topic)} p={topicP:0.00} (sentence encoder all-MiniLM-L6-v2 with the lexical model, heads trained on hand-written product feedback)"),
+            string.Create(CultureInfo.InvariantCulture, $"{Version}: {WireNames.Of(sentiment)} p={scores[sentiment]:0.00}, topic {WireNames.Of(topic)} p={topicP:0.00} (sentence encoder all-MiniLM-L6-v2, the lexical model and the in-domain n-gram model, heads trained on hand-written product feedback)"),
         };
         if (lexical.Sentiment != sentiment || lexical.Topic != topic)
         {

@@ -1,11 +1,13 @@
+using System.IO.Compression;
 using System.Text;
 
 namespace Feedback.Analysis.Deep;
 
 /// <summary>
 /// The classifier-v2 heads: two multinomial logistic regressions, for sentiment (4) and the taxonomy's topics, over one input
-/// vector: the sentence embedding and what the lexical model thinks (its log-probabilities), with a temperature per
-/// head fitted on rows the head was not trained on. Immutable; shared by all threads.
+/// vector: the sentence embedding, what the lexical model thinks (its log-probabilities) and what the in-domain
+/// n-gram model thinks (its log-probabilities, <see cref="NgramModel"/>), with a temperature per head fitted on rows the
+/// head was not trained on. Immutable; shared by all threads.
 /// </summary>
 public sealed class DeepHeads
 {
@@ -15,13 +17,11 @@ public sealed class DeepHeads
     /// <summary>The lexical model's topics: the built-in six, whatever the taxonomy.</summary>
     public const int LexicalTopicCount = 6;
 
-    /// <summary>The sentence vector, then the lexical model's 4 sentiment and 6 topic log-probabilities, then a constant 1 (bias).</summary>
-    public const int InputLength = SentenceEncoder.Dimensions + SentimentCount + LexicalTopicCount + 1;
-
     /// <summary>Log-probabilities are floored here, so one near-zero lexical probability cannot dominate.</summary>
     private const double LogFloor = -7;
 
-    private const string Magic = "FBD2";
+    // FBD3: the n-gram model's inputs and tables joined the file (deep-3).
+    private const string Magic = "FBD3";
 
     private static readonly Lazy<DeepHeads> Embedded = new(() =>
     {
@@ -30,16 +30,25 @@ public sealed class DeepHeads
         return Read(stream);
     });
 
-    public DeepHeads(string version, Taxonomy taxonomy, float[] sentimentWeights, float[] topicWeights, float sentimentTemperature, float topicTemperature)
+    public DeepHeads(string version, Taxonomy taxonomy, NgramModel ngrams, float[] sentimentWeights, float[] topicWeights, float sentimentTemperature, float topicTemperature)
     {
         ArgumentNullException.ThrowIfNull(taxonomy);
-        if (sentimentWeights.Length != SentimentCount * InputLength || topicWeights.Length != taxonomy.Topics.Count * InputLength)
+        ArgumentNullException.ThrowIfNull(ngrams);
+        if (ngrams.TopicCount != taxonomy.Topics.Count || ngrams.Sentiment.Classes != SentimentCount)
+        {
+            throw new ArgumentException("the n-gram model was trained for another taxonomy", nameof(ngrams));
+        }
+
+        var length = InputLengthFor(taxonomy.Topics.Count);
+        if (sentimentWeights.Length != SentimentCount * length || topicWeights.Length != taxonomy.Topics.Count * length)
         {
             throw new ArgumentException("weights must be [class * InputLength + input]", nameof(sentimentWeights));
         }
 
         Version = version;
         Taxonomy = taxonomy;
+        Ngrams = ngrams;
+        InputLength = length;
         SentimentWeights = sentimentWeights;
         TopicWeights = topicWeights;
         SentimentTemperature = sentimentTemperature;
@@ -48,13 +57,24 @@ public sealed class DeepHeads
 
     public static DeepHeads Default => Embedded.Value;
 
-    /// <summary>The model name answers carry (e.g. <c>deep-1</c>); cache keys include it.</summary>
+    /// <summary>The model name answers carry (e.g. <c>deep-3</c>); cache keys include it.</summary>
     public string Version { get; }
 
     /// <summary>The topics the topic head was trained for, in the order of its classes.</summary>
     public Taxonomy Taxonomy { get; }
 
     public int TopicCount => Taxonomy.Topics.Count;
+
+    /// <summary>The in-domain n-gram model whose log-probabilities are inputs.</summary>
+    public NgramModel Ngrams { get; }
+
+    /// <summary>
+    /// The sentence vector, the lexical model's 4 sentiment and 6 topic log-probabilities, the n-gram model's 4 sentiment
+    /// and one per taxonomy topic log-probabilities, then a constant 1 (bias).
+    /// </summary>
+    public int InputLength { get; }
+
+    public static int InputLengthFor(int topics) => SentenceEncoder.Dimensions + SentimentCount + LexicalTopicCount + SentimentCount + topics + 1;
 
     /// <summary>Laid out [class * InputLength + input].</summary>
     internal float[] SentimentWeights { get; }
@@ -65,10 +85,15 @@ public sealed class DeepHeads
 
     public float TopicTemperature { get; }
 
-    /// <summary>The input vector for one message.</summary>
-    public static double[] Input(ReadOnlySpan<float> embedding, SentimentScores lexicalSentiment, IReadOnlyList<double> lexicalTopics)
+    /// <summary>The input vector for one message (its text as the classifiers read it: normalised).</summary>
+    public double[] Input(string text, ReadOnlySpan<float> embedding, SentimentScores lexicalSentiment, IReadOnlyList<double> lexicalTopics) =>
+        Input(embedding, lexicalSentiment, lexicalTopics, Ngrams.Read(text));
+
+    /// <summary>The input vector from its parts; the trainer gives n-gram answers of a model that did not see the row.</summary>
+    internal static double[] Input(
+        ReadOnlySpan<float> embedding, SentimentScores lexicalSentiment, IReadOnlyList<double> lexicalTopics, (double[] Sentiment, double[] Topic) ngrams)
     {
-        var x = new double[InputLength];
+        var x = new double[InputLengthFor(ngrams.Topic.Length)];
         for (var d = 0; d < SentenceEncoder.Dimensions; d++)
         {
             x[d] = embedding[d];
@@ -82,6 +107,16 @@ public sealed class DeepHeads
         for (var t = 0; t < LexicalTopicCount; t++)
         {
             x[at++] = Log(lexicalTopics[t]);
+        }
+
+        foreach (var v in ngrams.Sentiment)
+        {
+            x[at++] = v;
+        }
+
+        foreach (var v in ngrams.Topic)
+        {
+            x[at++] = v;
         }
 
         x[at] = 1;
@@ -104,11 +139,12 @@ public sealed class DeepHeads
 
     internal static void Logits(float[] weights, int classes, ReadOnlySpan<double> input, Span<double> logits)
     {
+        var n = input.Length;
         for (var c = 0; c < classes; c++)
         {
-            var row = weights.AsSpan(c * InputLength, InputLength);
+            var row = weights.AsSpan(c * n, n);
             var sum = 0.0;
-            for (var i = 0; i < InputLength; i++)
+            for (var i = 0; i < n; i++)
             {
                 sum += row[i] * input[i];
             }
@@ -146,6 +182,30 @@ public sealed class DeepHeads
             {
                 writer.Write(w);
             }
+
+            // The n-gram tables are 2^bits rows of log-likelihoods, most of them for buckets no row has filled, which all
+            // hold the same value per class: compressed, megabytes become a few hundred kilobytes.
+            writer.Write(Ngrams.Bits);
+            using var compressed = new MemoryStream();
+            using (var zip = new ZLibStream(compressed, CompressionLevel.SmallestSize, leaveOpen: true))
+            using (var tables = new BinaryWriter(zip, Encoding.UTF8, leaveOpen: true))
+            {
+                foreach (var table in (NgramTable[])[Ngrams.Sentiment, Ngrams.Topic])
+                {
+                    foreach (var v in table.Base)
+                    {
+                        tables.Write(v);
+                    }
+
+                    foreach (var v in table.Offset)
+                    {
+                        tables.Write(v);
+                    }
+                }
+            }
+
+            writer.Write((int)compressed.Length);
+            writer.Write(compressed.GetBuffer(), 0, (int)compressed.Length);
         }
 
         return buffer.ToArray();
@@ -160,11 +220,7 @@ public sealed class DeepHeads
         }
 
         var version = reader.ReadString();
-        if (reader.ReadInt32() != InputLength)
-        {
-            throw new InvalidDataException("the deep model was trained for another input length");
-        }
-
+        var inputLength = reader.ReadInt32();
         var sentimentTemperature = reader.ReadSingle();
         var topicTemperature = reader.ReadSingle();
         var fallback = new Topic(reader.ReadString());
@@ -178,8 +234,13 @@ public sealed class DeepHeads
         }
 
         var taxonomy = new Taxonomy(definitions, fallback);
-        var sentiment = new float[SentimentCount * InputLength];
-        var topic = new float[taxonomy.Topics.Count * InputLength];
+        if (inputLength != InputLengthFor(taxonomy.Topics.Count))
+        {
+            throw new InvalidDataException("the deep model was trained for another input length");
+        }
+
+        var sentiment = new float[SentimentCount * inputLength];
+        var topic = new float[taxonomy.Topics.Count * inputLength];
         for (var i = 0; i < sentiment.Length; i++)
         {
             sentiment[i] = reader.ReadSingle();
@@ -190,6 +251,29 @@ public sealed class DeepHeads
             topic[i] = reader.ReadSingle();
         }
 
-        return new DeepHeads(version, taxonomy, sentiment, topic, sentimentTemperature, topicTemperature);
+        var bits = reader.ReadInt32();
+        var compressedLength = reader.ReadInt32();
+        using var zip = new ZLibStream(new MemoryStream(reader.ReadBytes(compressedLength)), CompressionMode.Decompress);
+        using var tables = new BinaryReader(zip);
+        NgramTable ReadTable(int classes)
+        {
+            var floor = new float[classes];
+            var offsets = new Half[classes << bits];
+            for (var c = 0; c < classes; c++)
+            {
+                floor[c] = tables.ReadSingle();
+            }
+
+            for (var i = 0; i < offsets.Length; i++)
+            {
+                offsets[i] = tables.ReadHalf();
+            }
+
+            return new NgramTable(classes, floor, offsets);
+        }
+
+        var ngramSentiment = ReadTable(SentimentCount);
+        var ngrams = new NgramModel(bits, ngramSentiment, ReadTable(taxonomy.Topics.Count));
+        return new DeepHeads(version, taxonomy, ngrams, sentiment, topic, sentimentTemperature, topicTemperature);
     }
 }

@@ -108,7 +108,7 @@ public sealed class DeepTier : IDisposable
                 var vectors = encode([.. batch.Select(p => p.Text)]);
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    batch[i].Answer.TrySetResult(Classifier.Combine(batch[i].Lexical, vectors[i], batch[i].Explain));
+                    batch[i].Answer.TrySetResult(Classifier.Combine(batch[i].Text, batch[i].Lexical, vectors[i], batch[i].Explain));
                 }
             }
             catch (Exception exception)

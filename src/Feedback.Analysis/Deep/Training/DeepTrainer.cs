@@ -6,6 +6,8 @@ namespace Feedback.Analysis.Deep.Training;
 /// <param name="Taxonomy">The topics to learn: the labelled rows' built-in topics count as the topics that include them, and each topic's examples join the rows.</param>
 /// <param name="SharedPerSet">Training rows taken from each shared data set (0: none), the first by hash order.</param>
 /// <param name="SharedWeight">What one shared row weighs against one hand-written in-domain row.</param>
+/// <param name="NgramBits">The n-gram model's hash table has 2^NgramBits buckets.</param>
+/// <param name="NgramAlpha">The n-gram model's add-alpha smoothing.</param>
 /// <param name="TopicBalance">
 /// How far topics are evened out: each topic row weighs (rows per topic on average / rows of its topic) to this power, so
 /// a topic defined by a dozen examples is not drowned by one with hundreds of labelled rows (1: fully even, 0: as counted).
@@ -18,11 +20,28 @@ internal sealed record DeepTrainingOptions(
     HeadSettings? Sentiment = null,
     HeadSettings? Topic = null,
     int Folds = 5,
-    double TopicBalance = 0.5);
+    double TopicBalance = 0.5,
+    int NgramBits = DeepTrainingOptions.DefaultNgramBits,
+    double NgramAlpha = DeepTrainingOptions.DefaultNgramAlpha)
+{
+    /// <summary>
+    /// Chosen by 5-fold cross-validation on the training rows only (bench/RESULTS.md, "Notes: session 11"): 2^16 buckets
+    /// did as well as 2^18 at a quarter of the size, and alpha 0.03-0.1 better than 0.01 or 1.
+    /// </summary>
+    public const int DefaultNgramBits = 16;
+
+    public const double DefaultNgramAlpha = 0.05;
+
+    /// <summary>The heads' L2 penalty, chosen by the same cross-validation (0.03 against 0.003, 0.01 and 0.1).</summary>
+    public const double DefaultL2 = 0.03;
+}
 
 /// <summary>
 /// Trains the classifier-v2 heads: the in-domain rows' training split (and, where the options say so, a sample of the
-/// shared sets), each read by the lexical model and embedded by the encoder. The temperatures are fitted on
+/// shared sets), each read by the lexical model, embedded by the encoder and read by an n-gram model. The n-gram model
+/// is stacked: each training row's n-gram inputs come from a model fitted on the other folds (one that has seen the row
+/// would hand the heads answers far surer than it will ever be on new text), the shipped one from all rows. The
+/// temperatures are fitted on
 /// out-of-fold answers for the in-domain rows (each fold's heads never saw them), so they calibrate what the service
 /// will meet; the held-out 20 % is left for the accuracy report. The taxonomy's examples train the topic head only.
 /// </summary>
@@ -59,19 +78,45 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
         var texts = rows.Select(r => TextRules.Normalise(r.Text)).ToArray();
         var vectors = cache.Get(texts, encoder, log);
         cache.Save();
-        var inputs = new double[rows.Count][];
+        var lexicalReads = new (SentimentScores Scores, IReadOnlyList<double> Topics)[rows.Count];
+        var features = new int[rows.Count][];
         Parallel.For(0, rows.Count, i =>
         {
             var read = lexical.ClassifyWithoutReasons(texts[i]);
-            inputs[i] = DeepHeads.Input(vectors[i], read.Scores, DeepClassifier.TopicsOf(read));
+            lexicalReads[i] = (read.Scores, DeepClassifier.TopicsOf(read));
+            features[i] = NgramModel.Features(texts[i], options.NgramBits);
         });
 
+        var fold = rows.Select(r => DataSplit.Bucket(r.Text) % options.Folds).ToArray();
+        NgramModel FitNgrams(IEnumerable<int> on)
+        {
+            var chosen = on.ToArray();
+            return new NgramModel(
+                options.NgramBits,
+                NgramModel.Fit([.. chosen.Select(i => (features[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, options.NgramBits, options.NgramAlpha),
+                NgramModel.Fit([.. chosen.Select(i => (features[i], rows[i].Topic, rows[i].Weight * topicWeight[Math.Max(rows[i].Topic, 0)]))], taxonomy.Topics.Count, options.NgramBits, options.NgramAlpha));
+        }
+
+        var inputs = new double[rows.Count][];
+        for (var f = 0; f < options.Folds; f++)
+        {
+            var others = FitNgrams(Enumerable.Range(0, rows.Count).Where(i => fold[i] != f));
+            Parallel.For(0, rows.Count, i =>
+            {
+                if (fold[i] == f)
+                {
+                    var ngrams = (NgramModel.LogProbabilities(others.Sentiment, features[i]), NgramModel.LogProbabilities(others.Topic, features[i]));
+                    inputs[i] = DeepHeads.Input(vectors[i], lexicalReads[i].Scores, lexicalReads[i].Topics, ngrams);
+                }
+            });
+        }
+
+        var ngramModel = FitNgrams(Enumerable.Range(0, rows.Count));
         log?.WriteLine($"inputs ready after {clock.Elapsed.TotalSeconds:0.0} s");
-        var sentimentSettings = options.Sentiment ?? new HeadSettings();
-        var topicSettings = options.Topic ?? new HeadSettings();
+        var sentimentSettings = options.Sentiment ?? new HeadSettings(L2: DeepTrainingOptions.DefaultL2);
+        var topicSettings = options.Topic ?? new HeadSettings(L2: DeepTrainingOptions.DefaultL2);
 
         // Out-of-fold logits of the in-domain rows, for the temperatures.
-        var fold = rows.Select(r => DataSplit.Bucket(r.Text) % options.Folds).ToArray();
         var sentimentHeldOut = new List<(double[], int)>();
         var topicHeldOut = new List<(double[], int)>();
         for (var f = 0; f < options.Folds; f++)
@@ -103,6 +148,7 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
         return new DeepHeads(
             options.Version,
             taxonomy,
+            ngramModel,
             HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, sentimentSettings),
             HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[rows[i].Topic]))], taxonomy.Topics.Count, topicSettings),
             sentimentTemperature,

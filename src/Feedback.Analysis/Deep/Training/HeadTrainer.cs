@@ -19,10 +19,10 @@ internal static class HeadTrainer
 {
     private const int Chunk = 256;
 
-    /// <returns>Weights laid out [class * InputLength + input].</returns>
+    /// <returns>Weights laid out [class * input length + input]; the last input of every row is the constant 1 (bias).</returns>
     public static float[] Train(IReadOnlyList<HeadRow> rows, int classes, HeadSettings settings)
     {
-        var n = DeepHeads.InputLength;
+        var n = rows[0].Input.Length;
         var (mean, scale) = Standardisation(rows.Where(r => r.Label >= 0).ToArray());
         var labelled = rows.Where(r => r.Label >= 0)
             .Select(r => r with { Input = [.. r.Input.Select((v, i) => (v - mean[i]) / scale[i])] })
@@ -95,7 +95,7 @@ internal static class HeadTrainer
     /// <summary>Each input's weighted mean and standard deviation; the bias input (last) stays as it is.</summary>
     private static (double[] Mean, double[] Scale) Standardisation(HeadRow[] rows)
     {
-        var n = DeepHeads.InputLength;
+        var n = rows[0].Input.Length;
         var mean = new double[n];
         var scale = new double[n];
         var total = rows.Sum(r => r.Weight);
@@ -127,7 +127,7 @@ internal static class HeadTrainer
     /// <summary>The largest eigenvalue of the rows' weighted second-moment matrix, by 30 power iterations.</summary>
     private static double LargestEigenvalue(HeadRow[] rows)
     {
-        var n = DeepHeads.InputLength;
+        var n = rows[0].Input.Length;
         var total = rows.Sum(r => r.Weight);
         var v = Enumerable.Repeat(1 / Math.Sqrt(n), n).ToArray();
         var eigenvalue = 1.0;
@@ -185,7 +185,7 @@ internal static class HeadTrainer
 
     private static void Logits(double[] weights, int classes, double[] input, Span<double> output)
     {
-        var n = DeepHeads.InputLength;
+        var n = input.Length;
         for (var k = 0; k < classes; k++)
         {
             output[k] = Dot(weights.AsSpan(k * n, n), input);
