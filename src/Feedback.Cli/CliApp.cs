@@ -53,6 +53,7 @@ internal static class CliApp
             StatsCommand.Definition(),
             KeyCommand.Definition(),
             EncoderBench.Definition(),
+            SimilarityBench.Definition(),
         };
         var interactive = new Command("interactive", "The interactive analyser (the same as no command).") { Hidden = true };
         interactive.SetAction(_ => Interactive());
