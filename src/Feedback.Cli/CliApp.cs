@@ -54,6 +54,7 @@ internal static class CliApp
             KeyCommand.Definition(),
             EncoderBench.Definition(),
             SimilarityBench.Definition(),
+            ThemesBench.Definition(),
         };
         var interactive = new Command("interactive", "The interactive analyser (the same as no command).") { Hidden = true };
         interactive.SetAction(_ => Interactive());
