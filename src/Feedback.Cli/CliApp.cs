@@ -50,6 +50,7 @@ internal static class CliApp
             Export.ExportCommand.Definition(),
             Reclassify.ReclassifyCommand.Definition(),
             Reindex.ReindexCommand.Definition(),
+            Themes.ThemesCommand.Definition(),
             StatsCommand.Definition(),
             KeyCommand.Definition(),
             EncoderBench.Definition(),
