@@ -32,6 +32,8 @@ Usage: ./run.sh [command] [arguments]
                     (--since DATE|30m|7d, --until, --method ml|ai, --dry-run)
   reindex           store a sentence vector for every message without one (resumable; --chunk N), for
                     GET /feedback/{id}/similar and similar_to
+  themes            what customers are talking about: the themes of a window's stored messages, with growth
+                    (--since 7d, --until, --min-size N, --json)
   stats             counts by sentiment, topic and method, and open alerts, from the store
   key add NAME      a named API key with scopes (--scopes ingest,read,admin), printed once; key revoke NAME
   bench             load benchmark (wrk) against a bare echo server, written to bench/RESULTS.md
@@ -92,7 +94,7 @@ command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
   "" | analyse | interactive) cli "$@" ;;
-  analyze | eval | eval-all | train | import | export | reclassify | reindex | stats | key) cli "$command" "$@" ;;
+  analyze | eval | eval-all | train | import | export | reclassify | reindex | themes | stats | key) cli "$command" "$@" ;;
   server | serve)
     require_sdk
     ensure_env

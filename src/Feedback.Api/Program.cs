@@ -10,6 +10,7 @@ using Feedback.Api.Similarity;
 using Feedback.Api.Stats;
 using Feedback.Storage;
 using Feedback.Api.Submissions;
+using Feedback.Api.Themes;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Feedback.Storage.Postgres;
@@ -91,6 +92,7 @@ else
 }
 
 builder.Services.AddSimilarity();
+builder.Services.AddThemes(settings.Themes);
 builder.Services.AddAlerts(settings);
 builder.Services.AddSingleton<FeedbackMetrics>();
 if (settings.MetricsEnabled)
@@ -161,6 +163,7 @@ app.MapApiDocs();
 app.MapDashboard();
 app.MapGroup("/feedback").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapSubmissions().MapQueries().MapBatch().MapRevisions().MapLabels().MapSimilarity();
 app.MapGroup("/alerts").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapAlerts();
+app.MapGroup("/themes").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapThemes();
 app.MapGroup("/stats").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapStats();
 
 await app.RunAsync();

@@ -50,9 +50,12 @@ internal static class CliApp
             Export.ExportCommand.Definition(),
             Reclassify.ReclassifyCommand.Definition(),
             Reindex.ReindexCommand.Definition(),
+            Themes.ThemesCommand.Definition(),
             StatsCommand.Definition(),
             KeyCommand.Definition(),
             EncoderBench.Definition(),
+            SimilarityBench.Definition(),
+            ThemesBench.Definition(),
         };
         var interactive = new Command("interactive", "The interactive analyser (the same as no command).") { Hidden = true };
         interactive.SetAction(_ => Interactive());

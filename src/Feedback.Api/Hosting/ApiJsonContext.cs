@@ -17,4 +17,6 @@ namespace Feedback.Api.Hosting;
 [JsonSerializable(typeof(QueryEndpoints.FeedbackPage))]
 [JsonSerializable(typeof(HealthEndpoints.HealthReport))]
 [JsonSerializable(typeof(SimilarityEndpoints.SimilarPage))]
+[JsonSerializable(typeof(Themes.ThemeEndpoints.ThemeList))]
+[JsonSerializable(typeof(Themes.ThemeDetails))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

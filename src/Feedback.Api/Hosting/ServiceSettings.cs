@@ -28,6 +28,9 @@ internal sealed class ServiceSettings
     /// <summary>Which peers' X-Forwarded-* headers count (TRUSTED_PROXIES).</summary>
     public Security.ProxySettings Proxies { get; } = new();
 
+    /// <summary>How the themes are clustered in the background (THEMES_*).</summary>
+    public Themes.ThemeSettings Themes { get; } = new();
+
     /// <summary>Binds every setting, the store's and the alerts' included, from the same flat variables.</summary>
     public static void Bind(IConfiguration configuration, ServiceSettings settings)
     {
@@ -37,6 +40,7 @@ internal sealed class ServiceSettings
         configuration.Bind(settings.Llm);
         configuration.Bind(settings.Dashboard);
         configuration.Bind(settings.Proxies);
+        configuration.Bind(settings.Themes);
     }
 
     [ConfigurationKeyName("API_KEY")]
@@ -213,6 +217,7 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
         failures.AddRange(options.Store.Failures());
         failures.AddRange(options.Dashboard.Failures());
         failures.AddRange(options.Proxies.Failures());
+        failures.AddRange(options.Themes.Failures());
 
         failures.AddRange(options.Alerts.RuleFailures());
 

@@ -1,0 +1,225 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+using Feedback.Analysis;
+using Feedback.Analysis.Themes;
+using Feedback.Api.Queries;
+using Feedback.Api.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Feedback.Api.Themes;
+
+/// <summary>
+/// GET /themes and GET /themes/{id}: what customers are talking about in a window, read from the last clustering
+/// (<see cref="ThemeRefresher"/>); a request never clusters.
+/// </summary>
+internal static class ThemeEndpoints
+{
+    public const int DefaultMinSize = 3;
+    public const int DefaultLimit = 20;
+    public const int MaxLimit = 100;
+    public const int DefaultMemberLimit = 50;
+    public const int MaxMemberLimit = 200;
+
+    /// <summary>The window when the request names none: the last seven days.</summary>
+    public static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(7);
+
+    public static RouteGroupBuilder MapThemes(this RouteGroupBuilder group)
+    {
+        group.MapGet("/", ListAsync)
+            .RequireAuthorization(Scopes.Read)
+            .WithName("ListThemes")
+            .WithSummary("The themes of a window ([from, to), default the last 7 days), largest first, with the share of messages in no theme.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        group.MapGet("/{id}", GetAsync)
+            .RequireAuthorization(Scopes.Read)
+            .WithName("GetTheme")
+            .WithSummary("One theme in a window, with its message ids newest first, a page at a time.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return group;
+    }
+
+    private static Results<Ok<ThemeList>, ProblemHttpResult> ListAsync(HttpRequest request, CurrentThemes themes, ThemeSettings settings, Taxonomy taxonomy, TimeProvider time)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var window = ParseWindow(request.Query, taxonomy, time, errors);
+        var minSize = ParseNumber(request.Query, "min_size", DefaultMinSize, 1, 1_000_000, errors);
+        var limit = ParseNumber(request.Query, "limit", DefaultLimit, 1, MaxLimit, errors);
+        if (errors.Count > 0)
+        {
+            return Problems.BadRequest("One or more query parameters are not valid; see errors.", errors);
+        }
+
+        if (!settings.Enabled)
+        {
+            return Disabled();
+        }
+
+        var snapshot = themes.Snapshot;
+        var (views, outlierShare, messages) = snapshot.View(window!, minSize);
+        return TypedResults.Ok(new ThemeList(
+            [.. views.Take(limit).Select(v => new ThemeItem(v))], Math.Round(outlierShare, 4), messages, snapshot.Clustered, ComputedAt(snapshot)));
+    }
+
+    private static Results<Ok<ThemeDetails>, ProblemHttpResult> GetAsync(
+        string id, HttpRequest request, CurrentThemes themes, ThemeSettings settings, Taxonomy taxonomy, TimeProvider time)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var window = ParseWindow(request.Query, taxonomy, time, errors);
+        var limit = ParseNumber(request.Query, "limit", DefaultMemberLimit, 1, MaxMemberLimit, errors);
+        long? before = null;
+        if (request.Query["cursor"].ToString() is { Length: > 0 } cursor)
+        {
+            if (QueryEndpoints.Cursor.TryDecode(cursor, out var beforeId))
+            {
+                before = beforeId;
+            }
+            else
+            {
+                errors["cursor"] = ["Not a cursor this API returned."];
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.BadRequest("One or more query parameters are not valid; see errors.", errors);
+        }
+
+        if (!settings.Enabled)
+        {
+            return Disabled();
+        }
+
+        var view = themes.Snapshot.ViewOne(id, window!);
+        if (view is null)
+        {
+            return Problems.NotFound($"There is no theme with id {id} (theme ids change only when a theme's oldest message leaves it; list them with GET /themes).");
+        }
+
+        var page = view.MemberIds.Where(m => before is null || m < before).Take(limit + 1).ToList();
+        var more = page.Count > limit;
+        if (more)
+        {
+            page.RemoveAt(limit);
+        }
+
+        return TypedResults.Ok(new ThemeDetails(view, page, more ? QueryEndpoints.Cursor.Encode(page[^1]) : null));
+    }
+
+    private static ProblemHttpResult Disabled() => Problems.Make(
+        StatusCodes.Status503ServiceUnavailable, "themes-disabled", "Themes are turned off", "THEMES_ENABLED is false on this instance.");
+
+    private static DateTime? ComputedAt(ThemeSnapshot snapshot) => snapshot.ComputedAt == DateTime.MinValue ? null : snapshot.ComputedAt;
+
+    private static ThemeWindow? ParseWindow(IQueryCollection query, Taxonomy taxonomy, TimeProvider time, Dictionary<string, string[]> errors)
+    {
+        var to = ParseTime(query, "to", errors) ?? time.GetUtcNow().UtcDateTime;
+        var from = ParseTime(query, "from", errors) ?? to - DefaultWindow;
+        if (!errors.ContainsKey("from") && !errors.ContainsKey("to") && from >= to)
+        {
+            errors["from"] = ["Must be before to."];
+        }
+
+        var sentiment = query["sentiment"].ToString() is { Length: > 0 } s ? s : null;
+        if (sentiment is not null && !WireNames.TryParseSentiment(sentiment, out _))
+        {
+            errors["sentiment"] = ["Must be positive, negative, neutral or mixed."];
+        }
+
+        var topic = query["topic"].ToString() is { Length: > 0 } t ? t : null;
+        if (topic is not null && !taxonomy.TryParse(topic, out _))
+        {
+            errors["topic"] = [$"Must be one of {string.Join(", ", taxonomy.Topics)}."];
+        }
+
+        return new ThemeWindow(from, to, sentiment, topic);
+    }
+
+    private static DateTime? ParseTime(IQueryCollection query, string name, Dictionary<string, string[]> errors)
+    {
+        if (query[name].ToString() is not { Length: > 0 } text)
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
+        {
+            return value.UtcDateTime;
+        }
+
+        errors[name] = ["Must be an ISO 8601 date or time, e.g. 2026-11-24T10:30:00Z."];
+        return null;
+    }
+
+    private static int ParseNumber(IQueryCollection query, string name, int otherwise, int min, int max, Dictionary<string, string[]> errors)
+    {
+        if (query[name].ToString() is not { Length: > 0 } text)
+        {
+            return otherwise;
+        }
+
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+        {
+            return value;
+        }
+
+        errors[name] = [$"Must be a whole number from {min} to {max}."];
+        return otherwise;
+    }
+
+    internal sealed record ThemeList(
+        [property: JsonPropertyName("themes")] IReadOnlyList<ThemeItem> Themes,
+        [property: JsonPropertyName("outlier_share")] double OutlierShare,
+        [property: JsonPropertyName("messages")] int Messages,
+        [property: JsonPropertyName("clustered")] int Clustered,
+        [property: JsonPropertyName("computed_at")] DateTime? ComputedAt);
+}
+
+/// <summary>A theme as GET /themes lists it, under the contract's names.</summary>
+internal class ThemeItem(ThemeView view)
+{
+    [JsonPropertyName("id")]
+    public string Id { get; } = view.Theme.Id;
+
+    [JsonPropertyName("label")]
+    public string Label { get; } = view.Theme.Label;
+
+    [JsonPropertyName("keywords")]
+    public IReadOnlyList<string> Keywords { get; } = view.Theme.Keywords;
+
+    [JsonPropertyName("size")]
+    public int Size { get; } = view.Size;
+
+    [JsonPropertyName("sentiment")]
+    public IReadOnlyDictionary<string, int> Sentiment { get; } = view.Sentiment;
+
+    [JsonPropertyName("topic")]
+    public IReadOnlyDictionary<string, int> Topic { get; } = view.Topic;
+
+    [JsonPropertyName("first_at")]
+    public DateTime? FirstAt { get; } = view.Size == 0 ? null : view.FirstAt;
+
+    [JsonPropertyName("last_at")]
+    public DateTime? LastAt { get; } = view.Size == 0 ? null : view.LastAt;
+
+    /// <summary>(size − previous) / previous against the window of equal length before; null when the theme had none there.</summary>
+    [JsonPropertyName("growth")]
+    public double? Growth { get; } = view.Growth;
+
+    [JsonPropertyName("previous_size")]
+    public int PreviousSize { get; } = view.PreviousSize;
+
+    [JsonPropertyName("example_ids")]
+    public IReadOnlyList<long> ExampleIds { get; } = view.ExampleIds;
+}
+
+/// <summary>GET /themes/{id}: the theme and a page of its message ids, newest first.</summary>
+internal sealed class ThemeDetails(ThemeView view, IReadOnlyList<long> ids, string? nextCursor) : ThemeItem(view)
+{
+    [JsonPropertyName("feedback_ids")]
+    public IReadOnlyList<long> FeedbackIds { get; } = ids;
+
+    [JsonPropertyName("next_cursor")]
+    public string? NextCursor { get; } = nextCursor;
+}

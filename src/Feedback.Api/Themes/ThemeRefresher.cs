@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using Feedback.Analysis.Deep;
+using Feedback.Analysis.Themes;
+using Feedback.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Feedback.Api.Themes;
+
+/// <summary>The themes the requests read: the last snapshot the refresher made.</summary>
+internal sealed class CurrentThemes
+{
+    private ThemeSnapshot _snapshot = ThemeSnapshot.Empty;
+
+    public ThemeSnapshot Snapshot => Volatile.Read(ref _snapshot);
+
+    public void Replace(ThemeSnapshot snapshot) => Volatile.Write(ref _snapshot, snapshot);
+}
+
+/// <summary>
+/// Keeps <see cref="CurrentThemes"/> current in the background, never in a request: every few seconds it reads the
+/// messages stored since the snapshot (by this instance or any other on the database) and lets each join its nearest
+/// theme; every THEMES_REFRESH_SECONDS, when messages came since, it clusters the horizon again from the store, under a
+/// time budget (past it the clustering is stopped and the last snapshot stays). The same stored messages give the same
+/// themes on every instance.
+/// </summary>
+internal sealed partial class ThemeRefresher(
+    CurrentThemes current, ThemeSettings settings, IServiceScopeFactory scopes, TimeProvider time, ILogger<ThemeRefresher> logger) : BackgroundService
+{
+    private static readonly TimeSpan JoinEvery = TimeSpan.FromSeconds(2);
+
+    private const int JoinPage = 2000;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var refreshEvery = TimeSpan.FromSeconds(settings.RefreshSeconds);
+        var lastFull = DateTimeOffset.MinValue;
+        var changedSinceFull = true;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (changedSinceFull && time.GetUtcNow() - lastFull >= refreshEvery)
+                {
+                    lastFull = time.GetUtcNow();
+                    changedSinceFull = !await RefreshAsync(stoppingToken);
+                }
+                else
+                {
+                    changedSinceFull |= await JoinNewAsync(stoppingToken) > 0;
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                LogFailed(logger, exception);
+            }
+
+            await Task.Delay(JoinEvery, time, stoppingToken);
+        }
+    }
+
+    /// <summary>Clusters the horizon from the store; false when the time budget stopped it.</summary>
+    private async Task<bool> RefreshAsync(CancellationToken stoppingToken)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        budget.CancelAfter(TimeSpan.FromSeconds(settings.TimeBudgetSeconds));
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
+            var since = now.AddDays(-settings.HorizonDays);
+            var rows = await db.Feedback.AsNoTracking()
+                .Where(f => f.CreatedAt >= since && f.Embedding != null)
+                .OrderByDescending(f => f.Id)
+                .Take(settings.MaxMessages)
+                .Select(f => new { f.Id, f.CreatedAt, f.Sentiment, f.Topic, f.Text, f.Embedding })
+                .ToListAsync(budget.Token);
+
+            var dimensions = SentenceEncoder.Dimensions;
+            var sources = new List<ThemeSource>(rows.Count);
+            var vectors = new float[rows.Count * dimensions];
+            foreach (var row in rows)
+            {
+                if (StoredEmbedding.TryDecode(row.Embedding, vectors.AsSpan(sources.Count * dimensions, dimensions)))
+                {
+                    sources.Add(new ThemeSource(row.Id, DateTime.SpecifyKind(row.CreatedAt, DateTimeKind.Utc), row.Sentiment, row.Topic, row.Text));
+                }
+            }
+
+            rows.Clear();
+            var snapshot = await Task.Run(
+                () => ThemeSnapshot.Build(sources, vectors.AsSpan(0, sources.Count * dimensions).ToArray(), dimensions, settings.Thresholds, now, budget.Token),
+                budget.Token);
+            current.Replace(snapshot);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            LogRefreshed(logger, sources.Count, snapshot.Themes.Count, elapsed.TotalMilliseconds);
+
+            // Messages stored while it ran join now.
+            await JoinNewAsync(stoppingToken);
+            return true;
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            LogOverBudget(logger, settings.TimeBudgetSeconds);
+            return false;
+        }
+    }
+
+    /// <summary>Messages with a vector stored after the snapshot's newest, each joined to its nearest theme; how many.</summary>
+    private async Task<int> JoinNewAsync(CancellationToken cancellationToken)
+    {
+        var snapshot = current.Snapshot;
+        if (snapshot.ComputedAt == DateTime.MinValue)
+        {
+            return 0;
+        }
+
+        var after = snapshot.HighestId;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
+        var rows = await db.Feedback.AsNoTracking()
+            .Where(f => f.Id > after && f.Embedding != null)
+            .OrderBy(f => f.Id)
+            .Take(JoinPage)
+            .Select(f => new { f.Id, f.CreatedAt, f.Sentiment, f.Topic, f.Embedding })
+            .ToListAsync(cancellationToken);
+        Span<float> vector = stackalloc float[SentenceEncoder.Dimensions];
+        foreach (var row in rows)
+        {
+            if (StoredEmbedding.TryDecode(row.Embedding, vector))
+            {
+                snapshot.Join(row.Id, DateTime.SpecifyKind(row.CreatedAt, DateTimeKind.Utc), row.Sentiment, row.Topic, vector);
+            }
+        }
+
+        return rows.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Themes refreshed: {Messages} messages, {Themes} themes in {ElapsedMs:0} ms")]
+    private static partial void LogRefreshed(ILogger logger, int messages, int themes, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Themes not refreshed: the clustering took longer than THEMES_TIME_BUDGET_SECONDS ({Seconds} s); the last themes stay")]
+    private static partial void LogOverBudget(ILogger logger, int seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Themes could not be refreshed; trying again shortly")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,17 @@
+namespace Feedback.Api.Themes;
+
+internal static class ThemeRegistration
+{
+    /// <summary>The themes' snapshot, and the background refresher that keeps it (when THEMES_ENABLED).</summary>
+    public static IServiceCollection AddThemes(this IServiceCollection services, ThemeSettings settings)
+    {
+        services.AddSingleton(settings);
+        services.AddSingleton<CurrentThemes>();
+        if (settings.Enabled)
+        {
+            services.AddHostedService<ThemeRefresher>();
+        }
+
+        return services;
+    }
+}
