@@ -35,9 +35,21 @@ internal interface IBackgroundReads
     /// <summary>The sentence vectors of the listed messages that have one (a list short enough for one statement).</summary>
     Task<List<StoredVector>> EmbeddingsOfAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The newest <paramref name="limit"/> messages created at or after <paramref name="since"/> that have a sentence
+    /// vector, newest first, with their text (what the themes are clustered and labelled from).
+    /// </summary>
+    Task<List<VectorRow>> VectorRowsSinceAsync(DateTime since, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The first <paramref name="limit"/> messages with a sentence vector above <paramref name="afterId"/>, in id order, without their text.</summary>
+    Task<List<VectorRow>> VectorRowsAfterAsync(long afterId, int limit, CancellationToken cancellationToken);
+
     /// <summary>LLM calls and tokens counted in the hours starting in [<paramref name="from"/>, <paramref name="to"/>).</summary>
     Task<LlmUsage> LlmUsageAsync(DateTime from, DateTime to, CancellationToken cancellationToken);
 }
+
+/// <summary>A message with its stored vector and what a theme counts of it; <see cref="Text"/> only where asked for.</summary>
+internal sealed record VectorRow(long Id, DateTime CreatedAt, string Sentiment, string Topic, string? Text, byte[] Embedding);
 
 /// <summary>A message's stored sentence vector (<see cref="StoredEmbedding"/>'s encoding).</summary>
 internal sealed record StoredVector(long Id, byte[] Embedding);
@@ -123,5 +135,29 @@ internal sealed class EfBackgroundReads(IServiceScopeFactory scopes) : IBackgrou
     {
         using var scope = scopes.CreateScope();
         return await LlmUsageReads.SumAsync(scope.ServiceProvider.GetRequiredService<FeedbackDb>(), from, to, cancellationToken);
+    }
+
+    public async Task<List<VectorRow>> VectorRowsSinceAsync(DateTime since, int limit, CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
+        return await db.Feedback.AsNoTracking()
+            .Where(f => f.CreatedAt >= since && f.Embedding != null)
+            .OrderByDescending(f => f.Id)
+            .Take(limit)
+            .Select(f => new VectorRow(f.Id, f.CreatedAt, f.Sentiment, f.Topic, f.Text, f.Embedding!))
+            .ToListAsync(cancellationToken);
+    }
+
+    public async Task<List<VectorRow>> VectorRowsAfterAsync(long afterId, int limit, CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
+        return await db.Feedback.AsNoTracking()
+            .Where(f => f.Id > afterId && f.Embedding != null)
+            .OrderBy(f => f.Id)
+            .Take(limit)
+            .Select(f => new VectorRow(f.Id, f.CreatedAt, f.Sentiment, f.Topic, null, f.Embedding!))
+            .ToListAsync(cancellationToken);
     }
 }

@@ -179,4 +179,43 @@ internal sealed class SqliteBackgroundReads(SqliteReadConnections connections) :
         await using var connection = await connections.OpenAsync(cancellationToken);
         return await LlmUsageReads.SumAsync(connection, from, to, cancellationToken);
     }
+
+    public async Task<List<VectorRow>> VectorRowsSinceAsync(DateTime since, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+
+        // As in CountNegativeByTopicAsync: the DateTime parameter is written as the text the writer stores.
+        command.CommandText =
+            "SELECT id, created_at, sentiment, topic, text, embedding FROM feedback " +
+            "WHERE created_at >= $since AND embedding IS NOT NULL ORDER BY id DESC LIMIT $limit";
+        command.Parameters.AddWithValue("$since", since);
+        command.Parameters.AddWithValue("$limit", limit);
+        return await ReadVectorRowsAsync(command, withText: true, cancellationToken);
+    }
+
+    public async Task<List<VectorRow>> VectorRowsAfterAsync(long afterId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            "SELECT id, created_at, sentiment, topic, NULL, embedding FROM feedback WHERE id > $after AND embedding IS NOT NULL ORDER BY id LIMIT $limit";
+        command.Parameters.AddWithValue("$after", afterId);
+        command.Parameters.AddWithValue("$limit", limit);
+        return await ReadVectorRowsAsync(command, withText: false, cancellationToken);
+    }
+
+    private static async Task<List<VectorRow>> ReadVectorRowsAsync(SqliteCommand command, bool withText, CancellationToken cancellationToken)
+    {
+        var rows = new List<VectorRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new VectorRow(
+                reader.GetInt64(0), reader.GetDateTime(1), reader.GetString(2), reader.GetString(3),
+                withText ? reader.GetString(4) : null, (byte[])reader.GetValue(5)));
+        }
+
+        return rows;
+    }
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Feedback.Analysis.Deep;
 using Feedback.Analysis.Themes;
 using Feedback.Storage;
-using Microsoft.EntityFrameworkCore;
 
 namespace Feedback.Api.Themes;
 
@@ -24,7 +23,7 @@ internal sealed class CurrentThemes
 /// themes on every instance.
 /// </summary>
 internal sealed partial class ThemeRefresher(
-    CurrentThemes current, ThemeSettings settings, IServiceScopeFactory scopes, TimeProvider time, ILogger<ThemeRefresher> logger) : BackgroundService
+    CurrentThemes current, ThemeSettings settings, IBackgroundReads reads, TimeProvider time, ILogger<ThemeRefresher> logger) : BackgroundService
 {
     private static readonly TimeSpan JoinEvery = TimeSpan.FromSeconds(2);
 
@@ -67,15 +66,9 @@ internal sealed partial class ThemeRefresher(
         try
         {
             var now = time.GetUtcNow().UtcDateTime;
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
-            var since = now.AddDays(-settings.HorizonDays);
-            var rows = await db.Feedback.AsNoTracking()
-                .Where(f => f.CreatedAt >= since && f.Embedding != null)
-                .OrderByDescending(f => f.Id)
-                .Take(settings.MaxMessages)
-                .Select(f => new { f.Id, f.CreatedAt, f.Sentiment, f.Topic, f.Text, f.Embedding })
-                .ToListAsync(budget.Token);
+            // Plain reads on SQLite (IBackgroundReads), not EF Core: this runs at every start, and a server nobody
+            // reads from then never builds EF's query pipeline (FootprintTests).
+            var rows = await reads.VectorRowsSinceAsync(now.AddDays(-settings.HorizonDays), settings.MaxMessages, budget.Token);
 
             var dimensions = SentenceEncoder.Dimensions;
             var sources = new List<ThemeSource>(rows.Count);
@@ -84,7 +77,7 @@ internal sealed partial class ThemeRefresher(
             {
                 if (StoredEmbedding.TryDecode(row.Embedding, vectors.AsSpan(sources.Count * dimensions, dimensions)))
                 {
-                    sources.Add(new ThemeSource(row.Id, DateTime.SpecifyKind(row.CreatedAt, DateTimeKind.Utc), row.Sentiment, row.Topic, row.Text));
+                    sources.Add(new ThemeSource(row.Id, DateTime.SpecifyKind(row.CreatedAt, DateTimeKind.Utc), row.Sentiment, row.Topic, row.Text!));
                 }
             }
 
@@ -117,14 +110,7 @@ internal sealed partial class ThemeRefresher(
         }
 
         var after = snapshot.HighestId;
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
-        var rows = await db.Feedback.AsNoTracking()
-            .Where(f => f.Id > after && f.Embedding != null)
-            .OrderBy(f => f.Id)
-            .Take(JoinPage)
-            .Select(f => new { f.Id, f.CreatedAt, f.Sentiment, f.Topic, f.Embedding })
-            .ToListAsync(cancellationToken);
+        var rows = await reads.VectorRowsAfterAsync(after, JoinPage, cancellationToken);
         Span<float> vector = stackalloc float[SentenceEncoder.Dimensions];
         foreach (var row in rows)
         {
