@@ -14,9 +14,9 @@ namespace Feedback.Cli;
 /// <summary>
 /// <c>bench-similarity</c> (bench/similarity.sh), side by side in one run: (1) how well the stored encodings keep the
 /// cosine ranking of the encoder's floats, int8 with a scale (what feedback.embedding holds) against float16, on real
-/// messages; (2) one similarity query over 100,000 vectors with <see cref="VectorIndex"/> (bytes, SIMD) against a
-/// plain scalar loop over the same vectors as floats, and against TensorPrimitives.Dot over the floats (how the index
-/// searched before it held bytes); (3) the index's memory per 100,000 vectors.
+/// messages; (2) one similarity query over 100,000 vectors with <see cref="VectorIndex"/> against a plain scalar loop
+/// over the same floats and against TensorPrimitives.Dot over them, and the same vectors as int8 bytes scanned with SIMD
+/// against a scalar loop; (3) the index's memory per 100,000 vectors.
 /// </summary>
 internal static class SimilarityBench
 {
