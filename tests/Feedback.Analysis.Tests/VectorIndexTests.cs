@@ -40,6 +40,27 @@ public sealed class VectorIndexTests
         index.Count.ShouldBe(3000);
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(16)]
+    [InlineData(45)]
+    [InlineData(384)]
+    public void The_byte_dot_product_equals_the_plain_sum_and_a_held_vector_keeps_its_cosines(int dimensions)
+    {
+        var random = new Random(dimensions);
+        var a = Enumerable.Range(0, dimensions).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
+        var b = Enumerable.Range(0, dimensions).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
+
+        VectorIndex.Dot(a, b).ShouldBe(a.Zip(b, (x, y) => x * y).Sum());
+
+        var u = Unit([.. Enumerable.Range(0, dimensions).Select(_ => (float)random.NextDouble() - 0.5f)]);
+        var v = Unit([.. Enumerable.Range(0, dimensions).Select(_ => (float)random.NextDouble() - 0.5f)]);
+        var index = new VectorIndex(dimensions);
+        index.Set(1, v);
+        index.Search(u, 1)[0].Similarity.ShouldBe(u.Zip(v, (x, y) => x * y).Sum(), 0.02f);
+        index.Search(v, 1)[0].Similarity.ShouldBe(1f, 1e-5f);
+    }
+
     private static float[] Unit(params float[] values)
     {
         var norm = MathF.Sqrt(values.Sum(v => v * v));
