@@ -5,6 +5,7 @@ using Feedback.Analysis.Llm;
 using Feedback.Analysis.Local;
 using Feedback.Api.Alerts;
 using Feedback.Api.Alerts.Channels;
+using Feedback.Api.Queries;
 using Feedback.Api.Redis;
 using Feedback.Api.Revisions;
 using Feedback.Api.Submissions;
@@ -53,6 +54,7 @@ internal static class ServiceRegistration
         services.AddSingleton(sp => new ClassificationCache(
             settings.CacheMaxSize, TimeSpan.FromSeconds(settings.CacheTtlSeconds), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<AnalysisMetrics>();
+        services.AddSingleton(sp => new SearchClock(sp.GetRequiredService<TimeProvider>()));
 
         // What the writers count LLM calls against (the month's alerts) and /stats prices them with.
         services.AddSingleton(settings.Llm.Pricing);

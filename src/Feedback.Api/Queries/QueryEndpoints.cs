@@ -57,7 +57,7 @@ internal static class QueryEndpoints
             .ToDictionaryAsync(l => l.FeedbackId, cancellationToken);
 
     private static async Task<Results<Ok<FeedbackPage>, Ok<SimilarityEndpoints.SimilarPage>, ProblemHttpResult>> ListAsync(
-        HttpRequest request, FeedbackDb db, Taxonomy taxonomy, Analyzer analyzer, SimilarMessages similar, ServiceSettings settings, TimeProvider time, CancellationToken cancellationToken)
+        HttpRequest request, FeedbackDb db, Taxonomy taxonomy, Analyzer analyzer, SimilarMessages similar, ServiceSettings settings, SearchClock clock, CancellationToken cancellationToken)
     {
         var (filter, errors) = ListFilter.Parse(request.Query, taxonomy);
         if (errors.Count > 0)
@@ -124,7 +124,7 @@ internal static class QueryEndpoints
             try
             {
                 rows = await TextSearch.WithinAsync(
-                    db, settings.SearchTimeout, time, () => newest.ToListAsync(cancellationToken), cancellationToken);
+                    db, settings.SearchTimeout, clock.Time, () => newest.ToListAsync(cancellationToken), cancellationToken);
             }
             catch (SearchTimeoutException exception)
             {
@@ -193,8 +193,8 @@ internal static class QueryEndpoints
                 }
             }
 
-            var from = ParseTime(query, "from", errors);
-            var to = ParseTime(query, "to", errors);
+            var from = QueryParameters.Time(query, "from", errors);
+            var to = QueryParameters.Time(query, "to", errors);
             if (!TryParseLimit(query["limit"], out var limit))
             {
                 errors["limit"] = [LimitRule];
@@ -227,22 +227,6 @@ internal static class QueryEndpoints
             }
 
             return (new ListFilter(sentiment, topic, alert, from, to, search, beforeId, limit), errors);
-        }
-
-        private static DateTime? ParseTime(IQueryCollection query, string name, Dictionary<string, string[]> errors)
-        {
-            if (query[name].ToString() is not { Length: > 0 } text)
-            {
-                return null;
-            }
-
-            if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
-            {
-                return value.UtcDateTime;
-            }
-
-            errors[name] = ["Must be an ISO 8601 date or time, e.g. 2026-11-24T10:30:00Z."];
-            return null;
         }
     }
 

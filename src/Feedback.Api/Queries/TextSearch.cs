@@ -74,6 +74,12 @@ internal static class TextSearch
     }
 }
 
+/// <summary>
+/// The clock a search's time budget is read from: the app's own, registered apart so that a test can move the search's
+/// time alone without turning every background loop that waits on the app's clock into a busy one.
+/// </summary>
+internal sealed record SearchClock(TimeProvider Time);
+
 /// <summary>A search the store stopped at its time budget: the client is told to narrow it, nothing is wrong with the store.</summary>
 internal sealed class SearchTimeoutException(TimeSpan budget, Exception inner)
     : Exception($"The search took longer than its budget of {budget.TotalMilliseconds:0} ms.", inner)

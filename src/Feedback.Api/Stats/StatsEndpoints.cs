@@ -83,9 +83,9 @@ internal static class StatsEndpoints
             }
 
             var step = bucket == "hour" ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
-            var givenTo = ParseTime(query, "to", errors);
+            var givenTo = QueryParameters.Time(query, "to", errors);
             var to = givenTo ?? now;
-            var from = ParseTime(query, "from", errors) ?? to - (bucket == "hour" ? TimeSpan.FromHours(48) : TimeSpan.FromDays(30));
+            var from = QueryParameters.Time(query, "from", errors) ?? to - (bucket == "hour" ? TimeSpan.FromHours(48) : TimeSpan.FromDays(30));
             if (errors.Count > 0)
             {
                 return (null, errors);
@@ -115,23 +115,6 @@ internal static class StatsEndpoints
 
         private static DateTime Floor(DateTime value, TimeSpan step) =>
             new(value.Ticks - (value.Ticks % step.Ticks), DateTimeKind.Utc);
-
-        private static DateTime? ParseTime(IQueryCollection query, string name, Dictionary<string, string[]> errors)
-        {
-            if (query[name].ToString() is not { Length: > 0 } text)
-            {
-                return null;
-            }
-
-            if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
-                && value.UtcDateTime.Year is >= 1970 and <= 9998)
-            {
-                return value.UtcDateTime;
-            }
-
-            errors[name] = ["Must be an ISO 8601 date or time, e.g. 2026-11-24T10:30:00Z."];
-            return null;
-        }
     }
 }
 

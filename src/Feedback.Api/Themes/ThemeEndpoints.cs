@@ -114,8 +114,8 @@ internal static class ThemeEndpoints
 
     private static ThemeWindow? ParseWindow(IQueryCollection query, Taxonomy taxonomy, TimeProvider time, Dictionary<string, string[]> errors)
     {
-        var to = ParseTime(query, "to", errors) ?? time.GetUtcNow().UtcDateTime;
-        var from = ParseTime(query, "from", errors) ?? to - DefaultWindow;
+        var to = QueryParameters.Time(query, "to", errors) ?? time.GetUtcNow().UtcDateTime;
+        var from = QueryParameters.Time(query, "from", errors) ?? to - DefaultWindow;
         if (!errors.ContainsKey("from") && !errors.ContainsKey("to") && from >= to)
         {
             errors["from"] = ["Must be before to."];
@@ -134,22 +134,6 @@ internal static class ThemeEndpoints
         }
 
         return new ThemeWindow(from, to, sentiment, topic);
-    }
-
-    private static DateTime? ParseTime(IQueryCollection query, string name, Dictionary<string, string[]> errors)
-    {
-        if (query[name].ToString() is not { Length: > 0 } text)
-        {
-            return null;
-        }
-
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
-        {
-            return value.UtcDateTime;
-        }
-
-        errors[name] = ["Must be an ISO 8601 date or time, e.g. 2026-11-24T10:30:00Z."];
-        return null;
     }
 
     private static int ParseNumber(IQueryCollection query, string name, int otherwise, int min, int max, Dictionary<string, string[]> errors)
