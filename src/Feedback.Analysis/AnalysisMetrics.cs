@@ -34,6 +34,17 @@ public sealed class AnalysisMetrics
         meter.CreateObservableCounter("feedback_cache_misses", () => cache.Misses, description: "Classification cache misses.");
     }
 
+    /// <summary>
+    /// With an LLM configured, its call and token series start at 0 (<c>ai_fallback_total</c> stays absent until the first
+    /// fallback: the alert rules treat its appearance as the signal).
+    /// </summary>
+    public void PrimeLlm()
+    {
+        _aiCalls.Add(0, new KeyValuePair<string, object?>("outcome", "ok"));
+        _tokens.Add(0, new KeyValuePair<string, object?>("direction", "input"));
+        _tokens.Add(0, new KeyValuePair<string, object?>("direction", "output"));
+    }
+
     public void Fallback(string reason) => _fallbacks.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void SharedCache(bool hit) => _sharedCache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));

@@ -54,6 +54,9 @@ public sealed class LlmClassifier(IChatClient client, string model, Taxonomy? ta
     /// An OpenAI-compatible client over <paramref name="http"/> with the SDK's own retries off: a retry would spend
     /// the latency budget, and the caller's circuit breaker decides when to stop calling.
     /// </summary>
+    /// <summary>The activity source and meter the LLM calls are traced and measured under.</summary>
+    public const string TelemetrySource = "Feedback.Llm";
+
     public static LlmClassifier Create(string? baseUrl, string? apiKey, string model, TimeSpan timeout, HttpClient http, Taxonomy? taxonomy = null)
     {
         var options = new OpenAIClientOptions
@@ -69,7 +72,13 @@ public sealed class LlmClassifier(IChatClient client, string model, Taxonomy? ta
 
         // Local servers (Ollama, vLLM) take any key; the SDK insists on one.
         var key = string.IsNullOrWhiteSpace(apiKey) ? "unused" : apiKey;
-        return new LlmClassifier(new OpenAIClient(new ApiKeyCredential(key), options).GetChatClient(model).AsIChatClient(), model, taxonomy);
+        // Spans and metrics under the GenAI conventions (model, tokens, duration); the prompt and the answer stay out of
+        // them, since they hold the customer's words.
+        var client = new OpenAIClient(new ApiKeyCredential(key), options).GetChatClient(model).AsIChatClient()
+            .AsBuilder()
+            .UseOpenTelemetry(sourceName: TelemetrySource, configure: telemetry => telemetry.EnableSensitiveData = false)
+            .Build();
+        return new LlmClassifier(client, model, taxonomy);
     }
 
     /// <summary>The user message: the customer's text, delimited, with the delimiters it contains neutralised.</summary>

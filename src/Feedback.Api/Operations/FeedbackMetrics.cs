@@ -30,9 +30,34 @@ internal sealed class FeedbackMetrics
 
     public void Stored(string sentiment, string topic, string method, TimeSpan latency)
     {
-        _requests.Add(1, new KeyValuePair<string, object?>("sentiment", sentiment), new KeyValuePair<string, object?>("topic", topic),
-            new KeyValuePair<string, object?>("processing_method", method));
+        Count(sentiment, topic, method, 1);
         _latency.Record(latency.TotalSeconds);
+    }
+
+    private void Count(string sentiment, string topic, string method, long count) =>
+        _requests.Add(count, new KeyValuePair<string, object?>("sentiment", sentiment), new KeyValuePair<string, object?>("topic", topic),
+            new KeyValuePair<string, object?>("processing_method", method));
+
+    /// <summary>
+    /// Puts every answer a local or validation decision can give (and the LLM's, when one is configured) at 0 before the
+    /// first message, so a dashboard or an alert rule sees a flat line from the start instead of no series at all. The
+    /// latency histogram has no labels and appears with the first answer.
+    /// </summary>
+    public void Prime(IEnumerable<string> sentiments, IEnumerable<string> topics, bool llmConfigured)
+    {
+        string[] methods = llmConfigured ? ["ml_fallback", "ai"] : ["ml_fallback"];
+        foreach (var method in methods)
+        {
+            foreach (var sentiment in sentiments)
+            {
+                foreach (var topic in topics)
+                {
+                    Count(sentiment, topic, method, 0);
+                }
+            }
+        }
+
+        Count("neutral", "general", "validation", 0);
     }
 
     /// <summary>A person labelled a message; how often they correct the model is the figure worth watching.</summary>

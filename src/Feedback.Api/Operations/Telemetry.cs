@@ -1,5 +1,8 @@
 using System.Diagnostics.Metrics;
 using Feedback.Analysis;
+using Feedback.Analysis.Llm;
+using Feedback.Api.Hosting;
+using Npgsql;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -14,25 +17,38 @@ internal static class Telemetry
     private const int MaxSeriesPerMetric = 500;
 
     /// <summary>
-    /// Metrics for Prometheus at /metrics (the service's meters and ASP.NET Core's own), and traces sent over
-    /// OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    /// Metrics for Prometheus at /metrics (the service's meters, ASP.NET Core's and the runtime's). When
+    /// OTEL_EXPORTER_OTLP_ENDPOINT names a collector, the same metrics are also pushed over OTLP, with traces of the
+    /// requests, their outgoing HTTP calls (LLM, Slack, webhooks), their PostgreSQL statements (Npgsql's own
+    /// instrumentation) and the LLM calls as GenAI spans (Microsoft.Extensions.AI's, without the customer's text).
+    /// The exporters read the rest of the standard OTEL_* settings (protocol, headers, export interval) themselves.
     /// </summary>
     public static IServiceCollection AddTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
+        var otlp = !string.IsNullOrWhiteSpace(configuration[OtlpEndpointSetting]);
         var otel = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("feedback"))
-            .WithMetrics(metrics => metrics
-                .AddMeter(FeedbackMetrics.MeterName, AnalysisMetrics.MeterName, "Feedback.Alerts")
-                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting")
-                // The runtime's own meter: heap size, allocations, GC pauses, thread pool queue; read only when scraped.
-                .AddMeter("System.Runtime")
-                .AddView(StreamFor)
-                .AddPrometheusExporter());
-        if (!string.IsNullOrWhiteSpace(configuration[OtlpEndpointSetting]))
+            .WithMetrics(metrics =>
+            {
+                metrics
+                    .AddMeter(FeedbackMetrics.MeterName, AnalysisMetrics.MeterName, "Feedback.Alerts", LlmClassifier.TelemetrySource)
+                    .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting")
+                    // The runtime's own meter: heap size, allocations, GC pauses, thread pool queue; read only when scraped.
+                    .AddMeter("System.Runtime")
+                    .AddView(StreamFor)
+                    .AddPrometheusExporter();
+                if (otlp)
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
+        if (otlp)
         {
             otel.WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(options => options.Filter = context => context.Request.Path != "/metrics")
                 .AddHttpClientInstrumentation()
+                .AddNpgsql()
+                .AddSource(LlmClassifier.TelemetrySource)
                 .AddOtlpExporter());
         }
 
@@ -59,7 +75,19 @@ internal static class Telemetry
     {
         // The analysis meter (cache hits and misses among its series) is otherwise only created with the LLM
         // client, so a deployment without an LLM would export no cache series at all.
-        app.ServiceProvider.GetRequiredService<AnalysisMetrics>();
+        // Measurements taken before the meter provider listens are lost, so it is built first (the host would build it
+        // at start); then the series the contract names are put at 0.
+        app.ServiceProvider.GetRequiredService<MeterProvider>();
+        var analysis = app.ServiceProvider.GetRequiredService<AnalysisMetrics>();
+        var settings = app.ServiceProvider.GetRequiredService<ServiceSettings>();
+        var taxonomy = app.ServiceProvider.GetRequiredService<Taxonomy>();
+        app.ServiceProvider.GetRequiredService<FeedbackMetrics>().Prime(
+            Enum.GetValues<Sentiment>().Select(WireNames.Of), taxonomy.Topics.Select(t => t.Name), settings.Llm.AiConfigured);
+        if (settings.Llm.AiConfigured)
+        {
+            analysis.PrimeLlm();
+        }
+
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
     }
