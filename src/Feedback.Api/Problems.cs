@@ -10,58 +10,56 @@ namespace Feedback.Api;
 internal static class Problems
 {
     public static ProblemHttpResult Unauthorized() => Make(
-        StatusCodes.Status401Unauthorized, "unauthorized", "Missing or invalid API key",
+        ProblemTypes.Unauthorized,
         "Send a valid key in the X-API-Key header.");
 
     public static ProblemHttpResult Forbidden() => Make(
-        StatusCodes.Status403Forbidden, "forbidden", "This key may not do this",
+        ProblemTypes.Forbidden,
         "The API key is valid but lacks the scope this request needs (ingest, read or admin).");
 
-    public static ProblemHttpResult InvalidJson(string detail) => Make(
-        StatusCodes.Status400BadRequest, "invalid-json", "The body is not valid JSON", detail);
+    public static ProblemHttpResult InvalidJson(string detail) => Make(ProblemTypes.InvalidJson, detail);
 
     public static ProblemHttpResult WrongTypes(IDictionary<string, string[]> errors) => Make(
-        StatusCodes.Status400BadRequest, "invalid-field-type", "A field has the wrong type",
+        ProblemTypes.InvalidFieldType,
         "One or more fields have the wrong JSON type; see errors.", errors);
 
-    public static ProblemHttpResult BadRequest(string detail, IDictionary<string, string[]>? errors = null) => Make(
-        StatusCodes.Status400BadRequest, "bad-request", "The request is not valid", detail, errors);
+    public static ProblemHttpResult BadRequest(string detail, IDictionary<string, string[]>? errors = null) => Make(ProblemTypes.BadRequest, detail, errors);
 
     public static ProblemHttpResult Validation(IDictionary<string, string[]> errors) => Make(
-        StatusCodes.Status422UnprocessableEntity, "validation", "The request is not valid",
+        ProblemTypes.Validation,
         "One or more fields are not valid; see errors.", errors);
 
     public static ProblemHttpResult IdempotencyKeyReused() => Make(
-        StatusCodes.Status422UnprocessableEntity, "idempotency-key-reused", "Idempotency-Key reused with a different body",
+        ProblemTypes.IdempotencyKeyReused,
         "This Idempotency-Key was already used for a request with a different body. Use a new key for a new message.");
 
     public static ProblemHttpResult UnsupportedMediaType() => Make(
-        StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported content type",
+        ProblemTypes.UnsupportedMediaType,
         "Send the body as application/json.");
 
     public static ProblemHttpResult TooLarge(int limit) => Make(
-        StatusCodes.Status413PayloadTooLarge, "payload-too-large", "The body is too large",
+        ProblemTypes.PayloadTooLarge,
         $"The body may be at most {limit} bytes.");
 
-    public static ProblemHttpResult NotFound(string detail) => Make(
-        StatusCodes.Status404NotFound, "not-found", "Not found", detail);
+    public static ProblemHttpResult NotFound(string detail) => Make(ProblemTypes.NotFound, detail);
 
     public static ProblemHttpResult StoreUnavailable(string reason) => Make(
-        StatusCodes.Status503ServiceUnavailable, "store-unavailable", "The store cannot accept writes",
+        ProblemTypes.StoreUnavailable,
         $"Nothing was stored: {reason}. Retry after the time in Retry-After.");
 
     /// <summary>A search the store stopped at its time budget: 503, as for any read the service cannot finish now.</summary>
     public static ProblemHttpResult SearchTimedOut(TimeSpan budget) => Make(
-        StatusCodes.Status503ServiceUnavailable, "search-timeout", "The search took too long",
+        ProblemTypes.SearchTimeout,
         $"The search was stopped after {budget.TotalMilliseconds:0} ms (SEARCH_TIMEOUT_MS). Narrow it with more words, longer prefixes or from/to.");
 
     public static ProblemHttpResult Unexpected() => Make(
-        StatusCodes.Status500InternalServerError, "internal", "An unexpected error occurred",
+        ProblemTypes.Internal,
         "The error was logged. Nothing in this response describes it further.");
 
-    public static ProblemHttpResult Make(int status, string type, string title, string detail, IDictionary<string, string[]>? errors = null)
+    /// <summary>An answer of <paramref name="type"/>; <paramref name="title"/> overrides the type's own where one kind of error has several cases.</summary>
+    public static ProblemHttpResult Make(ProblemType type, string detail, IDictionary<string, string[]>? errors = null, string? title = null)
     {
-        var problem = new ProblemDetails { Type = $"/problems/{type}", Title = title, Status = status, Detail = detail };
+        var problem = new ProblemDetails { Type = type.Uri, Title = title ?? type.Title, Status = type.Status, Detail = detail };
         if (errors is not null)
         {
             problem.Extensions["errors"] = errors;

@@ -17,6 +17,11 @@ using Feedback.Storage.Postgres;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddDotEnv(Path.Combine(Directory.GetCurrentDirectory(), ".env"));
+if (OpenApiAtBuild.IsRunning)
+{
+    // The build's OpenAPI writer builds the app without starting it; it needs a valid set of settings, no more.
+    OpenApiAtBuild.Configure(builder.Configuration);
+}
 
 ServiceSettings settings;
 try
@@ -141,8 +146,7 @@ catch (Exception exception) when (settings.Store.PostgresConnectionString is not
 app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages(context => Problems.Make(
-        context.HttpContext.Response.StatusCode, "http-" + context.HttpContext.Response.StatusCode,
-        Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode), "See the API reference for the routes and methods.")
+        ProblemTypes.Http(context.HttpContext.Response.StatusCode), "See the API reference for the routes and methods.")
     .ExecuteAsync(context.HttpContext));
 app.UseMiddleware<RequestLogging>();
 app.UseMiddleware<LoadShedding>();
@@ -160,11 +164,12 @@ if (settings.MetricsEnabled)
 }
 
 app.MapApiDocs();
+app.MapProblemPages();
 app.MapDashboard();
 app.MapGroup("/feedback").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapSubmissions().MapQueries().MapBatch().MapRevisions().MapLabels().MapSimilarity();
-app.MapGroup("/alerts").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapAlerts();
-app.MapGroup("/themes").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapThemes();
-app.MapGroup("/stats").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapStats();
+app.MapGroup("/alerts").WithTags("Alerts").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapAlerts();
+app.MapGroup("/themes").WithTags("Themes").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapThemes();
+app.MapGroup("/stats").WithTags("Stats").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapStats();
 
 await app.RunAsync();
 return 0;

@@ -23,7 +23,7 @@ public sealed partial class CliKeyTests : IDisposable
     {
         // The .env run.sh writes on a first run: .env.example with a fresh API_KEY, API_KEYS_FILE left empty,
         // DATA_DIR ./data, here under the test's own folder, which is the working directory of both processes.
-        var example = File.ReadAllText(Path.Combine(RepositoryRoot(), ".env.example"));
+        var example = File.ReadAllText(Path.Combine(Repository.Root, ".env.example"));
         File.WriteAllText(Path.Combine(_directory, ".env"), ApiKeyLine().Replace(example, "API_KEY=" + FeedbackApp.Key));
         var none = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -59,8 +59,6 @@ public sealed partial class CliKeyTests : IDisposable
         using var response = await client.PostAsJsonAsync(new Uri("/feedback", UriKind.Relative), new { text = "The checkout page fails with an error every time." });
         return response.StatusCode;
     }
-
-    private static string RepositoryRoot() => new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
 
     [GeneratedRegex("^API_KEY=.*$", RegexOptions.Multiline, matchTimeoutMilliseconds: 1000)]
     private static partial Regex ApiKeyLine();

@@ -35,7 +35,7 @@ public sealed class SqliteSchemaTests : IDisposable
         using var db = Migrations(Path.Combine(_directory, "unused.db"));
         var expected = db.GetService<IMigrator>().GenerateScript(options: MigrationsSqlGenerationOptions.NoTransactions);
 
-        var script = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Feedback.Storage", "schema.sql"));
+        var script = File.ReadAllText(Path.Combine(Repository.Root, "src", "Feedback.Storage", "schema.sql"));
 
         // After a new migration: write this script to src/Feedback.Storage/schema.sql (IMigrator.GenerateScript, no transactions).
         script.ReplaceLineEndings().ShouldBe(expected.ReplaceLineEndings());
@@ -167,5 +167,4 @@ public sealed class SqliteSchemaTests : IDisposable
     }
 
     /// <summary>tests/X/bin/CONFIG/TFM → the repository root.</summary>
-    private static string RepositoryRoot() => new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
 }

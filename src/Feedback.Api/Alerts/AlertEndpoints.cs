@@ -66,7 +66,7 @@ internal static class AlertEndpoints
 
         if (!resolved && alertGroup.State != "resolved")
         {
-            return Problems.Make(StatusCodes.Status409Conflict, "conflict", "The alert group cannot be resolved", $"Alert group {id} is {alertGroup.State}.");
+            return Problems.Make(ProblemTypes.Conflict, $"Alert group {id} is {alertGroup.State}.", title: "The alert group cannot be resolved");
         }
 
         return TypedResults.Ok((await ViewsAsync(db, [alertGroup], cancellationToken))[0]);
@@ -84,7 +84,7 @@ internal static class AlertEndpoints
 
         if (requeued == 0)
         {
-            return Problems.Make(StatusCodes.Status409Conflict, "conflict", "Nothing to retry", $"Alert group {id} has no failed deliveries.");
+            return Problems.Make(ProblemTypes.Conflict, $"Alert group {id} has no failed deliveries.", title: "Nothing to retry");
         }
 
         // The dispatcher sends them now rather than at its next poll.

@@ -97,7 +97,7 @@ internal static class DashboardEndpoints
         {
             context.Response.Headers.RetryAfter = "10";
             return Problems.Make(
-                StatusCodes.Status429TooManyRequests, "too-many-streams", "Too many open event streams",
+                ProblemTypes.TooManyStreams,
                 "This key or this address already has as many /dashboard/events streams open as it may; close a tab or retry after the time in Retry-After.");
         }
 

@@ -164,8 +164,7 @@ internal static class DashboardSession
             var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
             context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Problems.Make(
-                StatusCodes.Status429TooManyRequests, "rate-limited", "Too many sign-in attempts from this address",
-                $"Retry after {seconds} s.");
+                ProblemTypes.RateLimited, $"Retry after {seconds} s.", title: "Too many sign-in attempts from this address");
         }
 
         if (context.Request.ContentLength > DashboardSettings.MaxSignInBytes

@@ -28,7 +28,12 @@ internal sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHa
                 context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 break;
             case BadHttpRequestException bad:
-                problem = Problems.Make(bad.StatusCode, "bad-request", "The request is not valid", "The request could not be read.");
+                problem = bad.StatusCode switch
+                {
+                    StatusCodes.Status400BadRequest => Problems.BadRequest("The request could not be read."),
+                    StatusCodes.Status413PayloadTooLarge => Problems.Make(ProblemTypes.PayloadTooLarge, "The body is larger than the server accepts."),
+                    _ => Problems.Make(ProblemTypes.Http(bad.StatusCode), "The request could not be read."),
+                };
                 break;
             case OperationCanceledException when context.RequestAborted.IsCancellationRequested:
                 return true;

@@ -28,6 +28,7 @@ internal static partial class LabelEndpoints
         group.MapPut("/{id:long}/label", PutAsync)
             .RequireAuthorization(Scopes.Admin)
             .WithName("LabelFeedback")
+            .WithTags("Labels")
             .WithSummary("Set a person's sentiment and topic for a message. The model's answer is kept; earlier labels stay as history.")
             .Accepts<LabelRequest>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)

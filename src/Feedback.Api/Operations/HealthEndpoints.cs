@@ -32,6 +32,7 @@ internal static class HealthEndpoints
     {
         app.MapGet("/health", CheckAsync)
             .WithName("Health")
+            .WithTags("Health")
             .WithSummary("Whether the service can classify and store; 503 when the store cannot take writes.")
             .AllowAnonymous();
 

@@ -21,10 +21,12 @@ internal static class QueryEndpoints
         group.MapGet("/{id:long}", GetAsync)
             .RequireAuthorization(Scopes.Read)
             .WithName("GetFeedback")
+            .WithTags("Feedback")
             .WithSummary("One stored message with its result.");
         group.MapGet("/", ListAsync)
             .RequireAuthorization(Scopes.Read)
             .WithName("ListFeedback")
+            .WithTags("Feedback")
             .WithSummary("Stored messages, newest first, filtered, one page at a time (keyset cursor); with similar_to, the most similar first.");
         return group;
     }

@@ -14,6 +14,7 @@ internal static class RevisionQueries
         group.MapGet("/{id:long}/revisions", ListAsync)
             .RequireAuthorization(Scopes.Read)
             .WithName("ListFeedbackRevisions")
+            .WithTags("Feedback")
             .WithSummary("The history of one message's answer: each revision with the answer before and after, and why.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return group;

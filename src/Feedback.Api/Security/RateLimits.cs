@@ -126,8 +126,7 @@ internal static class RateLimits
         var seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 60;
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         return Problems.Make(
-            StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests for this key",
-            $"This key may send {perMinute} requests a minute. Retry after {seconds} s.");
+            ProblemTypes.RateLimited, $"This key may send {perMinute} requests a minute. Retry after {seconds} s.", title: "Too many requests for this key");
     }
 }
 
@@ -176,7 +175,7 @@ internal sealed class LoadShedding(RequestDelegate next, ServiceSettings setting
             Interlocked.Decrement(ref _inFlight);
             context.Response.Headers.RetryAfter = "1";
             await Problems.Make(
-                    StatusCodes.Status503ServiceUnavailable, "overloaded", "The service is at capacity",
+                    ProblemTypes.Overloaded,
                     "Too many requests are in progress. Nothing was stored; retry after the time in Retry-After.")
                 .ExecuteAsync(context);
             return;

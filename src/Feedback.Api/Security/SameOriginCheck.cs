@@ -25,7 +25,7 @@ internal static class SameOriginCheck
     }
 
     public static Task RefuseAsync(HttpContext context) => Problems.Make(
-            StatusCodes.Status403Forbidden, "cross-origin", "This request did not come from the dashboard's own page",
+            ProblemTypes.CrossOrigin,
             "A change made with the dashboard's session cookie must come from the dashboard itself (Origin or Sec-Fetch-Site). Scripts send an X-API-Key header instead.")
         .ExecuteAsync(context);
 }

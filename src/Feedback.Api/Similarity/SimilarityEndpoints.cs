@@ -27,6 +27,7 @@ internal static class SimilarityEndpoints
         group.MapGet("/{id:long}/similar", SimilarToMessageAsync)
             .RequireAuthorization(Scopes.Read)
             .WithName("SimilarFeedback")
+            .WithTags("Similarity")
             .WithSummary("The stored messages most similar in meaning to this one (cosine of sentence vectors), best first.");
         return group;
     }
@@ -95,7 +96,7 @@ internal static class SimilarityEndpoints
         if (analyzer.Deep is not { IsReady: true } deep)
         {
             return Problems.Make(
-                StatusCodes.Status503ServiceUnavailable, "encoder-unavailable", "The sentence encoder is not available",
+                ProblemTypes.EncoderUnavailable,
                 "similar_to needs the sentence encoder of the deep classifier (CLASSIFIER=deep), which is not configured or still loading.");
         }
 
@@ -108,7 +109,7 @@ internal static class SimilarityEndpoints
     }
 
     public static ProblemHttpResult NoEmbedding(long id) => Problems.Make(
-        StatusCodes.Status409Conflict, "no-embedding", "This message has no sentence vector",
+        ProblemTypes.NoEmbedding,
         $"Message {id} was stored without a sentence vector (before embeddings were stored, shorter than the analysed minimum, or " +
         "while the encoder was not available), so it cannot be compared. ./run.sh reindex gives stored messages their vectors.");
 

@@ -26,6 +26,7 @@ internal static class BatchEndpoints
         group.MapPost("/batch", SubmitAsync)
             .RequireAuthorization(Scopes.Ingest)
             .WithName("SubmitFeedbackBatch")
+            .WithTags("Feedback")
             .WithSummary($"Classify and store up to {MaxItems} messages in one transaction, with a result or an error per item.")
             .Accepts<BatchRequest>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)

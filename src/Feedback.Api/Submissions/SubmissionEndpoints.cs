@@ -17,6 +17,7 @@ internal static class SubmissionEndpoints
         group.MapPost("/", SubmitAsync)
             .RequireAuthorization(Scopes.Ingest)
             .WithName("SubmitFeedback")
+            .WithTags("Feedback")
             .WithSummary("Classify one message, store it and raise an alert when it needs a person.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)

@@ -108,7 +108,7 @@ internal static class ThemeEndpoints
     }
 
     private static ProblemHttpResult Disabled() => Problems.Make(
-        StatusCodes.Status503ServiceUnavailable, "themes-disabled", "Themes are turned off", "THEMES_ENABLED is false on this instance.");
+        ProblemTypes.ThemesDisabled, "THEMES_ENABLED is false on this instance.");
 
     private static DateTime? ComputedAt(ThemeSnapshot snapshot) => snapshot.ComputedAt == DateTime.MinValue ? null : snapshot.ComputedAt;
 

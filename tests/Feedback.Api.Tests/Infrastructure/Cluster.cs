@@ -68,7 +68,7 @@ public sealed class Cluster : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Path.Combine(RepositoryRoot(), "scripts", "cluster.sh"));
+        info.ArgumentList.Add(Path.Combine(Repository.Root, "scripts", "cluster.sh"));
         info.ArgumentList.Add(command);
         info.Environment["FEEDBACK_CLUSTER_DIR"] = _stateDir;
         info.Environment["FEEDBACK_API_DLL"] = Path.Combine(AppContext.BaseDirectory, "Feedback.Api.dll");
@@ -117,8 +117,6 @@ public sealed class Cluster : IAsyncLifetime
 
         return text.ToString();
     }
-
-    private static string RepositoryRoot() => new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
 }
 
 /// <summary>A connection string to the cluster's database, for checking what was really committed.</summary>
