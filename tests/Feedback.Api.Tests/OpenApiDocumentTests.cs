@@ -125,10 +125,6 @@ public sealed class OpenApiDocumentTests : IDisposable
     {
         var response = await _app.Client(key: null).GetAsync(new Uri("/openapi/v1.json", UriKind.Relative), TestContext.Current.CancellationToken);
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
-        var document = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!.AsObject();
-
-        // Where the request came from (the test host's address), not part of the API.
-        document.Remove("servers");
-        return document;
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!;
     }
 }

@@ -40,6 +40,9 @@ internal static class ApiDocs
                 }
 
                 AddOrchestratorHealth(document);
+
+                // Relative: the service that serves the document (or, for the committed copy, the one a client points at).
+                document.Servers = [new OpenApiServer { Url = "/", Description = "The service this document came from" }];
                 return Task.CompletedTask;
             });
             options.AddOperationTransformer((operation, context, _) =>
@@ -51,6 +54,11 @@ internal static class ApiDocs
                     operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeId, context.Document)] = [] });
                     AddProblem(operation, "401", "Missing or wrong X-API-Key (the same body for both).");
                     AddProblem(operation, "403", "The key does not have the scope this operation needs (ingest, read or admin).");
+                }
+                else
+                {
+                    // Said outright: an empty requirement is "no key needed", where a missing one would leave it open.
+                    operation.Security = [new OpenApiSecurityRequirement()];
                 }
 
                 if (metadata.OfType<EnableRateLimitingAttribute>().Any())
@@ -272,7 +280,7 @@ internal static class ApiDocs
                 };
             }
 
-            var operation = new OpenApiOperation { OperationId = id, Summary = summary, Responses = responses };
+            var operation = new OpenApiOperation { OperationId = id, Summary = summary, Responses = responses, Security = [new OpenApiSecurityRequirement()] };
             operation.Tags = new HashSet<OpenApiTagReference> { new("Health", document) };
             document.Paths[path] = new OpenApiPathItem { Operations = new Dictionary<HttpMethod, OpenApiOperation> { [HttpMethod.Get] = operation } };
         }

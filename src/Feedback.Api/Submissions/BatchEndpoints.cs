@@ -198,10 +198,10 @@ internal sealed record BatchRequest([property: JsonPropertyName("items")] IReadO
 
 internal sealed record BatchRequestItem(
     [property: JsonPropertyName("text")] string Text,
-    [property: JsonPropertyName("source")] string? Source,
-    [property: JsonPropertyName("customer_id")] string? CustomerId,
-    [property: JsonPropertyName("metadata")] JsonElement? Metadata,
-    [property: JsonPropertyName("idempotency_key")] string? IdempotencyKey);
+    [property: JsonPropertyName("source")] string? Source = null,
+    [property: JsonPropertyName("customer_id")] string? CustomerId = null,
+    [property: JsonPropertyName("metadata")] JsonElement? Metadata = null,
+    [property: JsonPropertyName("idempotency_key")] string? IdempotencyKey = null);
 
 internal sealed record BatchResponse(
     [property: JsonPropertyName("created")] int Created,
