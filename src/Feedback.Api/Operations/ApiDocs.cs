@@ -45,7 +45,7 @@ internal static class ApiDocs
                 document.Servers = [new OpenApiServer { Url = "/", Description = "The service this document came from" }];
                 return Task.CompletedTask;
             });
-            options.AddOperationTransformer((operation, context, _) =>
+            options.AddOperationTransformer(async (operation, context, cancellationToken) =>
             {
                 var metadata = context.Description.ActionDescriptor.EndpointMetadata;
                 if (metadata.OfType<IAuthorizeData>().Any() && !metadata.OfType<IAllowAnonymous>().Any())
@@ -92,6 +92,20 @@ internal static class ApiDocs
                         Parameter(operation, "cursor", new OpenApiSchema { Type = JsonSchemaType.String }, "The next_cursor of the previous page.");
                         AddProblem(operation, "400", "A query parameter is not valid (q too long or without a word, among others); see errors.");
                         AddProblem(operation, "503", "The search took longer than SEARCH_TIMEOUT_MS and was stopped, or similar_to needs the encoder, which is not ready.");
+
+                        // The handler answers one of two pages (by time, or with similar_to by similarity: both have items), so anyOf,
+                        // which generated clients read into both; the generator
+                        // would describe only the last type of its result union.
+                        var page = await context.GetOrCreateSchemaAsync(typeof(QueryEndpoints.FeedbackPage), null, cancellationToken);
+                        context.Document!.AddComponent(nameof(QueryEndpoints.FeedbackPage), page);
+                        operation.Responses!["200"].Content!["application/json"].Schema = new OpenApiSchema
+                        {
+                            AnyOf =
+                            [
+                                new OpenApiSchemaReference(nameof(QueryEndpoints.FeedbackPage), context.Document),
+                                new OpenApiSchemaReference(nameof(Similarity.SimilarityEndpoints.SimilarPage), context.Document),
+                            ],
+                        };
                         break;
                     case "GetFeedback":
                     case "ListFeedbackRevisions":
@@ -151,8 +165,6 @@ internal static class ApiDocs
                         media.Example = ProblemExample(status);
                     }
                 }
-
-                return Task.CompletedTask;
             });
         });
 
