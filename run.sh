@@ -103,6 +103,8 @@ case "$command" in
     ;;
   test)
     require_sdk
+    # The tests compile a client Kiota generates from docs/openapi.json; Kiota is a local tool (dotnet-tools.json).
+    dotnet tool restore >/dev/null
     dotnet build Feedback.slnx -c "$config" --nologo -v quiet -clp:ErrorsOnly
     # The PostgreSQL and Redis tests run on throw-away servers started here and stopped on any exit, unless some are
     # given already (FEEDBACK_TEST_POSTGRES and FEEDBACK_TEST_REDIS) or FEEDBACK_SKIP_SERVERS=1 skips those tests on purpose.
