@@ -1,5 +1,6 @@
 using Feedback.Api;
 using Feedback.Api.Alerts;
+using Feedback.Api.Customers;
 using Feedback.Api.Dashboard;
 using Feedback.Api.Hosting;
 using Feedback.Api.Labels;
@@ -170,6 +171,7 @@ app.MapGroup("/feedback").RequireAuthorization().RequireRateLimiting(RateLimits.
 app.MapGroup("/alerts").WithTags("Alerts").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapAlerts();
 app.MapGroup("/themes").WithTags("Themes").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapThemes();
 app.MapGroup("/stats").WithTags("Stats").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapStats();
+app.MapGroup("/customers").WithTags("Customers").RequireAuthorization().RequireRateLimiting(RateLimits.PerKey).MapCustomers();
 
 await app.RunAsync();
 return 0;

@@ -52,6 +52,7 @@ internal static class CliApp
             Reindex.ReindexCommand.Definition(),
             Themes.ThemesCommand.Definition(),
             StatsCommand.Definition(),
+            ForgetCommand.Definition(),
             KeyCommand.Definition(),
             EncoderBench.Definition(),
             SimilarityBench.Definition(),

@@ -123,6 +123,25 @@ public sealed class VectorIndex(int dimensions)
     }
 
     /// <summary>
+    /// Forgets a message (its customer's data was erased): its slot is retired as a replaced one is, and its bytes are
+    /// zeroed, since they were read off the customer's words. False when the index did not hold it.
+    /// </summary>
+    public bool Remove(long id)
+    {
+        lock (_gate)
+        {
+            if (!_slots.Remove(id, out var slot))
+            {
+                return false;
+            }
+
+            Volatile.Write(ref _ids[slot], 0);
+            _vectors.AsSpan(slot * Dimensions, Dimensions).Clear();
+            return true;
+        }
+    }
+
+    /// <summary>
     /// The <paramref name="limit"/> messages most similar to <paramref name="query"/> (a unit vector), best first, ties
     /// newest first; <paramref name="exclude"/> (the message asked about) is left out.
     /// </summary>

@@ -233,6 +233,7 @@ internal static class ApiDocs
         ["Themes"] = "What customers are talking about in a window, found without an LLM.",
         ["Alerts"] = "Alert groups, their deliveries per channel, resolving and retrying them.",
         ["Stats"] = "Counts per sentiment, topic and time bucket, with the LLM's share and spend.",
+        ["Customers"] = "A customer's right to erasure: all of one customer's messages and what was derived from them.",
         ["Health"] = "Whether the service can classify and store; liveness and readiness for orchestrators.",
         ["Dashboard"] = "The routes the dashboard page uses: its session cookie, open alerts and live updates.",
     };

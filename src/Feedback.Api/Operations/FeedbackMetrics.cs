@@ -14,6 +14,8 @@ internal sealed class FeedbackMetrics
     private readonly Histogram<double> _latency;
     private readonly Counter<long> _authFailures;
     private readonly Counter<long> _labels;
+    private readonly Counter<long> _erasures;
+    private readonly Counter<long> _erased;
 
     public FeedbackMetrics(IMeterFactory meterFactory)
     {
@@ -26,6 +28,8 @@ internal sealed class FeedbackMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.35, 0.5, 1, 2.5, 5] });
         _authFailures = meter.CreateCounter<long>("feedback_auth_failures", description: "Requests refused for a missing, wrong or under-scoped API key.");
         _labels = meter.CreateCounter<long>("feedback_labels", description: "Labels set by a person, by whether they agree with the model's answer.");
+        _erasures = meter.CreateCounter<long>("feedback_erasures", description: "Customers whose data was erased on request (DELETE /customers/{customer_id}/feedback).");
+        _erased = meter.CreateCounter<long>("feedback_erased_messages", description: "Messages erased with their customer's data.");
     }
 
     public void Stored(string sentiment, string topic, string method, TimeSpan latency)
@@ -64,6 +68,12 @@ internal sealed class FeedbackMetrics
     public void Labelled(bool sentimentAgrees, bool topicAgrees) =>
         _labels.Add(1, new KeyValuePair<string, object?>("sentiment_agrees", sentimentAgrees ? "true" : "false"),
             new KeyValuePair<string, object?>("topic_agrees", topicAgrees ? "true" : "false"));
+
+    public void Erased(int messages)
+    {
+        _erasures.Add(1);
+        _erased.Add(messages);
+    }
 
     public void AuthFailed(string reason) => _authFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
 }
