@@ -161,7 +161,7 @@ public sealed class ThemeTests : IAsyncLifetime
     }
 
     /// <summary>bench/themes/set.csv (RFC 4180: quoted fields may hold commas, quotes and line breaks), without its header.</summary>
-    private static List<(string Theme, string Text)> BenchSet()
+    internal static List<(string Theme, string Text)> BenchSet()
     {
         var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Themes", "set.csv"));
         var records = new List<List<string>>();
