@@ -36,6 +36,13 @@ internal sealed class ThemeSettings
     [ConfigurationKeyName("THEMES_JOIN_SIMILARITY")]
     public float JoinSimilarity { get; set; } = new ThemeThresholds().Join;
 
+    /// <summary>
+    /// A theme first seen within 24 hours raises an alert once it has this many negative (or mixed) messages in them;
+    /// 0 turns that test off (a theme's hour far above its own baseline still alerts).
+    /// </summary>
+    [ConfigurationKeyName("THEME_ALERT_MIN_NEGATIVE")]
+    public int AlertMinNegative { get; set; } = 10;
+
     public ThemeThresholds Thresholds => new ThemeThresholds() with { Merge = MergeSimilarity, Join = JoinSimilarity };
 
     public IReadOnlyList<string> Failures()
@@ -69,6 +76,11 @@ internal sealed class ThemeSettings
         if (JoinSimilarity is <= 0 or >= 1 || float.IsNaN(JoinSimilarity))
         {
             failures.Add($"THEMES_JOIN_SIMILARITY must be above 0 and below 1 (got {JoinSimilarity}).");
+        }
+
+        if (AlertMinNegative is < 0 or > 1_000_000)
+        {
+            failures.Add($"THEME_ALERT_MIN_NEGATIVE must be between 0 and 1000000 (got {AlertMinNegative}).");
         }
 
         return failures;
