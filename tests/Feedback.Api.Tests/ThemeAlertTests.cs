@@ -3,10 +3,14 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Feedback.Analysis.Themes;
 using Feedback.Api.Alerts;
 using Feedback.Api.Tests.Infrastructure;
 using Feedback.Api.Themes;
+using Feedback.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Shouldly;
 
 namespace Feedback.Api.Tests;
@@ -96,6 +100,65 @@ public sealed partial class ThemeAlertTests : IAsyncLifetime
 
         (await ThemeGroupsAsync(restarted)).Count.ShouldBe(1);
         _slack.Requests.Count(IsThemeAlert).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_theme_a_day_old_alerts_once_in_the_hour_its_negative_messages_are_improbable_under_its_own_baseline()
+    {
+        // Two themes a day old: one complained about once an hour, then twelve times in the last hour; one steadily
+        // once an hour. The themes are built here, on vectors made for them and times set by the test; the texts the
+        // alert quotes, and the alert itself, go through the real store.
+        var app = new FeedbackApp();
+        _apps.Add(app);
+        var now = new DateTime(2026, 12, 7, 12, 30, 0, DateTimeKind.Utc);
+        var times = new List<(DateTime At, int Theme)>();
+        for (var hour = 24; hour >= 1; hour--)
+        {
+            times.Add((now.AddHours(-hour).AddMinutes(-30), 0));
+            times.Add((now.AddHours(-hour).AddMinutes(-30), 1));
+        }
+
+        times.AddRange(Enumerable.Range(0, 12).Select(i => (now.AddMinutes(-55 + (4 * i)), 0)));
+        times.Add((now.AddMinutes(-20), 1));
+        var ids = await PostAllAsync(app, [.. times.Select((t, i) => (t.Theme == 0 ? "export" : "login", t.Theme == 0
+            ? $"The export to CSV times out again and I lose my report, number {i}."
+            : $"Signing in takes three attempts every morning, attempt {i}."))]);
+        var sources = times.Select((t, i) => new ThemeSource(ids[i], t.At, "negative", t.Theme == 0 ? "performance" : "bug", t.Theme == 0 ? "csv export times out" : "sign in fails")).ToList();
+        var vectors = times.SelectMany((t, i) => Unit(t.Theme, i)).ToArray();
+        var snapshot = ThemeSnapshot.Build(sources, vectors, 4, new ThemeThresholds(), now, TestContext.Current.CancellationToken);
+        snapshot.Themes.Count.ShouldBe(2);
+
+        var time = new FakeTimeProvider(new DateTimeOffset(now));
+        EmergingThemes Instance() => new(
+            app.Services.GetRequiredService<IFeedbackStore>(), app.Services.GetRequiredService<IBackgroundReads>(),
+            new SpikeSettings(TimeSpan.FromMinutes(5), MinimumCount: 10, MaximumPValue: 0.001, MinimumBaselinePerHour: 0.5),
+            new ThemeSettings { AlertMinNegative = 10 }, time, NullLogger<EmergingThemes>.Instance);
+
+        (await Instance().CheckAsync(snapshot, TestContext.Current.CancellationToken)).ShouldBe(1);
+        var group = (await ThemeGroupsAsync(app)).ShouldHaveSingleItem();
+        group.Str("topic").ShouldBe("performance");
+        var lines = group.Str("summary").Split('\n');
+        lines[0].ShouldBe($"Emerging theme: {snapshot.Themes.Single(t => t.Id == $"t{ids[0]}").Label}");
+        lines[1].ShouldStartWith("12 negative messages in the last hour against 1.0 an hour the day before (Poisson p = ");
+        lines[2].ShouldBe("Trend, negative per hour over 24 h: " + new string('▂', 23) + "█ (at most 12 an hour)");
+        lines.Skip(3).Count().ShouldBe(3);
+
+        // Another instance, or this one after a restart, in the same hour: the store holds the hour's key.
+        (await Instance().CheckAsync(snapshot, TestContext.Current.CancellationToken)).ShouldBe(0);
+        // An hour on, the burst is the baseline's now and the last hour is quiet.
+        time.Advance(TimeSpan.FromHours(1));
+        (await Instance().CheckAsync(snapshot, TestContext.Current.CancellationToken)).ShouldBe(0);
+        (await ThemeGroupsAsync(app)).Count.ShouldBe(1);
+    }
+
+    /// <summary>A unit vector close to axis <paramref name="axis"/>, a little different for each <paramref name="seed"/>.</summary>
+    private static float[] Unit(int axis, int seed)
+    {
+        var vector = new float[4];
+        vector[axis] = 1;
+        vector[2 + axis] = 0.05f * (seed % 5);
+        var length = MathF.Sqrt(vector.Sum(v => v * v));
+        return [.. vector.Select(v => v / length)];
     }
 
     [Fact]
