@@ -45,7 +45,8 @@ internal static class ThemeEndpoints
         return group;
     }
 
-    private static Results<Ok<ThemeList>, ProblemHttpResult> ListAsync(HttpRequest request, CurrentThemes themes, ThemeSettings settings, Taxonomy taxonomy, TimeProvider time)
+    private static Results<Ok<ThemeList>, ProblemHttpResult> ListAsync(
+        HttpRequest request, CurrentThemes themes, ThemeSettings settings, Taxonomy taxonomy, TimeProvider time, IServiceProvider services)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var window = ParseWindow(request.Query, taxonomy, time, errors);
@@ -64,11 +65,11 @@ internal static class ThemeEndpoints
         var snapshot = themes.Snapshot;
         var (views, outlierShare, messages) = snapshot.View(window!, minSize);
         return TypedResults.Ok(new ThemeList(
-            [.. views.Take(limit).Select(v => new ThemeItem(v))], Math.Round(outlierShare, 4), messages, snapshot.Clustered, ComputedAt(snapshot)));
+            [.. views.Take(limit).Select(v => new ThemeItem(v, TitleOf(services, v)))], Math.Round(outlierShare, 4), messages, snapshot.Clustered, ComputedAt(snapshot)));
     }
 
     private static Results<Ok<ThemeDetails>, ProblemHttpResult> GetAsync(
-        string id, HttpRequest request, CurrentThemes themes, ThemeSettings settings, Taxonomy taxonomy, TimeProvider time)
+        string id, HttpRequest request, CurrentThemes themes, ThemeSettings settings, Taxonomy taxonomy, TimeProvider time, IServiceProvider services)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var window = ParseWindow(request.Query, taxonomy, time, errors);
@@ -109,7 +110,7 @@ internal static class ThemeEndpoints
             page.RemoveAt(limit);
         }
 
-        return TypedResults.Ok(new ThemeDetails(view, page, more ? QueryEndpoints.Cursor.Encode(page[^1]) : null));
+        return TypedResults.Ok(new ThemeDetails(view, TitleOf(services, view), page, more ? QueryEndpoints.Cursor.Encode(page[^1]) : null));
     }
 
     /// <summary>
@@ -117,9 +118,10 @@ internal static class ThemeEndpoints
     /// label), a page at a time: the page shows them in its own feed and detail views.
     /// </summary>
     public static async Task<Results<Ok<QueryEndpoints.FeedbackPage>, ProblemHttpResult>> FeedbackPageAsync(
-        string id, HttpRequest request, CurrentThemes themes, ThemeSettings settings, Taxonomy taxonomy, TimeProvider time, FeedbackDb db, CancellationToken cancellationToken)
+        string id, HttpRequest request, CurrentThemes themes, ThemeSettings settings, Taxonomy taxonomy, TimeProvider time, IServiceProvider services, FeedbackDb db,
+        CancellationToken cancellationToken)
     {
-        var answer = GetAsync(id, request, themes, settings, taxonomy, time);
+        var answer = GetAsync(id, request, themes, settings, taxonomy, time, services);
         if (answer.Result is not Ok<ThemeDetails> { Value: { } theme })
         {
             return (ProblemHttpResult)answer.Result;
@@ -130,6 +132,9 @@ internal static class ThemeEndpoints
         var labels = await QueryEndpoints.CurrentLabelsAsync(db, rows.ConvertAll(r => r.Id), cancellationToken);
         return TypedResults.Ok(new QueryEndpoints.FeedbackPage(rows.ConvertAll(r => new FeedbackDetails(r, labels.GetValueOrDefault(r.Id))), theme.NextCursor));
     }
+
+    /// <summary>The LLM's title of the theme (THEME_TITLES=llm), or null; the titles live with the refresher, only when themes are on.</summary>
+    private static string? TitleOf(IServiceProvider services, ThemeView view) => services.GetService<ThemeTitles>()?.For(view.Theme);
 
     private static ProblemHttpResult Disabled() => Problems.Make(
         StatusCodes.Status503ServiceUnavailable, "themes-disabled", "Themes are turned off", "THEMES_ENABLED is false on this instance.");
@@ -218,13 +223,17 @@ internal static class ThemeEndpoints
 }
 
 /// <summary>A theme as GET /themes lists it, under the contract's names.</summary>
-internal class ThemeItem(ThemeView view)
+internal class ThemeItem(ThemeView view, string? title)
 {
     [JsonPropertyName("id")]
     public string Id { get; } = view.Theme.Id;
 
     [JsonPropertyName("label")]
     public string Label { get; } = view.Theme.Label;
+
+    /// <summary>A short title the LLM gave the theme (THEME_TITLES=llm); null without one, where the label stands.</summary>
+    [JsonPropertyName("title")]
+    public string? Title { get; } = title;
 
     [JsonPropertyName("keywords")]
     public IReadOnlyList<string> Keywords { get; } = view.Theme.Keywords;
@@ -273,7 +282,7 @@ internal sealed class ThemeTrendItem(ThemeTrend trend)
 }
 
 /// <summary>GET /themes/{id}: the theme and a page of its message ids, newest first.</summary>
-internal sealed class ThemeDetails(ThemeView view, IReadOnlyList<long> ids, string? nextCursor) : ThemeItem(view)
+internal sealed class ThemeDetails(ThemeView view, string? title, IReadOnlyList<long> ids, string? nextCursor) : ThemeItem(view, title)
 {
     [JsonPropertyName("feedback_ids")]
     public IReadOnlyList<long> FeedbackIds { get; } = ids;

@@ -22,10 +22,11 @@ internal sealed class CurrentThemes
 /// theme; every THEMES_REFRESH_SECONDS, when messages came since, it clusters the horizon again from the store, under a
 /// time budget (past it the clustering is stopped and the last snapshot stays). The same stored messages give the same
 /// themes on every instance. After each change it lets <see cref="EmergingThemes"/> raise the alerts the themes call for
-/// (again at the next turn when that failed).
+/// (again at the next turn when that failed), and after each clustering asks for the titles new themes lack (THEME_TITLES=llm).
 /// </summary>
 internal sealed partial class ThemeRefresher(
-    CurrentThemes current, ThemeSettings settings, IBackgroundReads reads, EmergingThemes alerts, TimeProvider time, ILogger<ThemeRefresher> logger) : BackgroundService
+    CurrentThemes current, ThemeSettings settings, IBackgroundReads reads, EmergingThemes alerts, ThemeTitles titles, TimeProvider time,
+    ILogger<ThemeRefresher> logger) : BackgroundService
 {
     private static readonly TimeSpan JoinEvery = TimeSpan.FromSeconds(2);
 
@@ -37,6 +38,7 @@ internal sealed partial class ThemeRefresher(
         var lastFull = DateTimeOffset.MinValue;
         var changedSinceFull = true;
         var alertsDue = false;
+        var titlesDue = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -47,6 +49,7 @@ internal sealed partial class ThemeRefresher(
                     var refreshed = await RefreshAsync(stoppingToken);
                     changedSinceFull = !refreshed;
                     alertsDue |= refreshed;
+                    titlesDue |= refreshed && titles.Enabled;
                 }
                 else
                 {
@@ -59,6 +62,12 @@ internal sealed partial class ThemeRefresher(
                 {
                     await alerts.CheckAsync(current.Snapshot, stoppingToken);
                     alertsDue = false;
+                }
+
+                if (titlesDue)
+                {
+                    await titles.RefreshAsync(current.Snapshot, stoppingToken);
+                    titlesDue = false;
                 }
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)

@@ -10,6 +10,7 @@ internal static class ThemeRegistration
         if (settings.Enabled)
         {
             services.AddSingleton<Alerts.EmergingThemes>();
+            services.AddSingleton<ThemeTitles>();
             services.AddHostedService<ThemeRefresher>();
         }
 

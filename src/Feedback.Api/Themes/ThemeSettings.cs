@@ -43,6 +43,15 @@ internal sealed class ThemeSettings
     [ConfigurationKeyName("THEME_ALERT_MIN_NEGATIVE")]
     public int AlertMinNegative { get; set; } = 10;
 
+    /// <summary>
+    /// <c>llm</c>: with an LLM configured, each theme also gets a short title asked of it (<see cref="ThemeTitles"/>);
+    /// empty or <c>keywords</c>: the key-phrase label alone.
+    /// </summary>
+    [ConfigurationKeyName("THEME_TITLES")]
+    public string Titles { get; set; } = "";
+
+    public bool LlmTitles => string.Equals(Titles.Trim(), "llm", StringComparison.OrdinalIgnoreCase);
+
     public ThemeThresholds Thresholds => new ThemeThresholds() with { Merge = MergeSimilarity, Join = JoinSimilarity };
 
     public IReadOnlyList<string> Failures()
@@ -76,6 +85,11 @@ internal sealed class ThemeSettings
         if (JoinSimilarity is <= 0 or >= 1 || float.IsNaN(JoinSimilarity))
         {
             failures.Add($"THEMES_JOIN_SIMILARITY must be above 0 and below 1 (got {JoinSimilarity}).");
+        }
+
+        if (!LlmTitles && Titles.Trim().Length > 0 && !string.Equals(Titles.Trim(), "keywords", StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add($"THEME_TITLES must be llm or keywords (got {Titles}).");
         }
 
         if (AlertMinNegative is < 0 or > 1_000_000)

@@ -380,10 +380,11 @@
     const button = el('button', {
       type: 'button', class: 'theme', 'data-theme-id': theme.id,
       'aria-pressed': String(state.theme !== null && state.theme.id === theme.id),
-      title: `Keywords: ${theme.keywords.join(', ')}`,
-      onclick: () => showTheme({ id: theme.id, label: theme.label }),
+      title: `Key phrases: ${theme.keywords.join(', ')}`,
+      onclick: () => showTheme({ id: theme.id, label: theme.title || theme.label }),
     },
-    el('span', { class: 'theme-label', text: theme.label || theme.keywords.join(', ') }),
+    // The LLM's title when THEME_TITLES=llm gave one, else the key-phrase label.
+    el('span', { class: 'theme-label', text: theme.title || theme.label || theme.keywords.join(', ') }),
     el('span', { class: 'theme-facts' },
       el('span', { class: 'theme-size', text: `${number.format(theme.size)} ${theme.size === 1 ? 'message' : 'messages'}` }),
       el('span', { class: 'theme-growth', text: growth, title: 'Against the range before, of equal length' })),
