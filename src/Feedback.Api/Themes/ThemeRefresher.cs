@@ -38,7 +38,6 @@ internal sealed partial class ThemeRefresher(
         var lastFull = DateTimeOffset.MinValue;
         var changedSinceFull = true;
         var alertsDue = false;
-        var titlesDue = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -49,7 +48,10 @@ internal sealed partial class ThemeRefresher(
                     var refreshed = await RefreshAsync(stoppingToken);
                     changedSinceFull = !refreshed;
                     alertsDue |= refreshed;
-                    titlesDue |= refreshed && titles.Enabled;
+                    if (refreshed)
+                    {
+                        titles.Request(current.Snapshot, stoppingToken);
+                    }
                 }
                 else
                 {
@@ -62,12 +64,6 @@ internal sealed partial class ThemeRefresher(
                 {
                     await alerts.CheckAsync(current.Snapshot, stoppingToken);
                     alertsDue = false;
-                }
-
-                if (titlesDue)
-                {
-                    await titles.RefreshAsync(current.Snapshot, stoppingToken);
-                    titlesDue = false;
                 }
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
