@@ -46,6 +46,9 @@ internal interface IBackgroundReads
 
     /// <summary>LLM calls and tokens counted in the hours starting in [<paramref name="from"/>, <paramref name="to"/>).</summary>
     Task<LlmUsage> LlmUsageAsync(DateTime from, DateTime to, CancellationToken cancellationToken);
+
+    /// <summary>The texts of the listed messages that still exist, by id (a list short enough for one statement): an emerging theme's examples.</summary>
+    Task<Dictionary<long, string>> TextsOfAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken);
 }
 
 /// <summary>A message with its stored vector and what a theme counts of it; <see cref="Text"/> only where asked for.</summary>
@@ -119,6 +122,15 @@ internal sealed class EfBackgroundReads(IServiceScopeFactory scopes) : IBackgrou
             .Take(limit)
             .Select(f => new StoredVector(f.Id, f.Embedding!))
             .ToListAsync(cancellationToken);
+    }
+
+    public async Task<Dictionary<long, string>> TextsOfAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
+        return await db.Feedback.AsNoTracking()
+            .Where(f => ids.Contains(f.Id))
+            .ToDictionaryAsync(f => f.Id, f => f.Text, cancellationToken);
     }
 
     public async Task<List<StoredVector>> EmbeddingsOfAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken)

@@ -134,7 +134,7 @@ internal sealed partial class FeedbackWriter
         public bool RaiseSpike(TopicSpike spike)
         {
             var groupId = _raiseSpike
-                .Bind(1, spike.Topic).Bind(2, spike.Severity).Bind(3, spike.At).Bind(4, spike.DedupKey).Bind(5, spike.Summary)
+                .Bind(1, spike.Topic).Bind(2, spike.Severity).Bind(3, spike.At).Bind(4, spike.DedupKey).Bind(5, spike.Summary).Bind(6, spike.Kind)
                 .ScalarInt64();
             if (groupId is not long id)
             {
@@ -208,7 +208,7 @@ internal sealed partial class FeedbackWriter
             _resolveAlerts = Raw("UPDATE alerts SET state = 'resolved' WHERE group_id = ?1 AND state = 'open'");
             _raiseSpike = Raw(
                 "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
-                "VALUES ('spike', ?1, ?2, 0, ?3, ?3, 1, 'open', ?4, ?5) ON CONFLICT (dedup_key) DO NOTHING RETURNING id");
+                "VALUES (?6, ?1, ?2, 0, ?3, ?3, 1, 'open', ?4, ?5) ON CONFLICT (dedup_key) DO NOTHING RETURNING id");
         }
 
         /// <summary>

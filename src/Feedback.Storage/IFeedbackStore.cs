@@ -35,7 +35,7 @@ internal interface IFeedbackStore
     /// <summary>Resolves a group; false when it does not exist or was already resolved.</summary>
     Task<bool> ResolveGroupAsync(GroupResolution resolution, CancellationToken cancellationToken);
 
-    /// <summary>Raises a spike alert; false when this topic already had one for that hour.</summary>
+    /// <summary>Raises a spike (or emerging theme) alert; false when its dedup key already has a group.</summary>
     Task<bool> RaiseSpikeAsync(TopicSpike spike, CancellationToken cancellationToken);
 
     /// <summary>
@@ -117,5 +117,8 @@ internal sealed record DeliveryRetry(long GroupId, DateTime At);
 /// <summary>An operator closed a group (POST /alerts/{id}/resolve).</summary>
 internal sealed record GroupResolution(long GroupId, DateTime At);
 
-/// <summary>A topic's negative count far above its baseline; one group per topic and hour.</summary>
-internal sealed record TopicSpike(string Topic, string Severity, string Summary, string DedupKey, DateTime At);
+/// <summary>
+/// A topic's negative count far above its baseline; one group per topic and hour. <see cref="Kind"/> is the group's kind:
+/// <c>spike</c>, or <c>theme</c> for an emerging theme (whose <see cref="DedupKey"/> names the theme and its hour).
+/// </summary>
+internal sealed record TopicSpike(string Topic, string Severity, string Summary, string DedupKey, DateTime At, string Kind = "spike");

@@ -162,6 +162,31 @@ internal sealed class SqliteBackgroundReads(SqliteReadConnections connections) :
         return await ReadVectorsAsync(command, cancellationToken);
     }
 
+    public async Task<Dictionary<long, string>> TextsOfAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken)
+    {
+        var texts = new Dictionary<long, string>();
+        if (ids.Count == 0)
+        {
+            return texts;
+        }
+
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT id, text FROM feedback WHERE id IN ({string.Join(", ", ids.Select((_, i) => $"$id{i}"))})";
+        for (var i = 0; i < ids.Count; i++)
+        {
+            command.Parameters.AddWithValue($"$id{i}", ids[i]);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            texts[reader.GetInt64(0)] = reader.GetString(1);
+        }
+
+        return texts;
+    }
+
     private static async Task<List<StoredVector>> ReadVectorsAsync(SqliteCommand command, CancellationToken cancellationToken)
     {
         var vectors = new List<StoredVector>();

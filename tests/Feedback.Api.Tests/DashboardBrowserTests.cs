@@ -40,18 +40,40 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
             return;
         }
 
+        await StartServerAsync(new Dictionary<string, string>(StringComparer.Ordinal));
+        // Every expectation retries until it holds; its limit (Playwright's default is 5 s) only ends a broken page's
+        // test, and a browser sharing two cores with parallel builds can take longer than 5 s to show a change.
+        Assertions.SetDefaultExpectTimeout(30_000);
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ChromiumArgs,
+        });
+    }
+
+    /// <summary>The API as a child process on this test's data directory, with <paramref name="extra"/> settings on top.</summary>
+    private async Task StartServerAsync(Dictionary<string, string> extra)
+    {
         var keysFile = Path.Combine(_dataDir, "keys.txt");
         await File.WriteAllTextAsync(
             keysFile,
             $"reader read sha256:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ReaderKey)))}\n");
-        _server = ServerProcess.Start(new Dictionary<string, string>(StringComparer.Ordinal)
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["API_KEY"] = Key,
             ["API_KEYS_FILE"] = keysFile,
             ["DATA_DIR"] = _dataDir,
             ["AI_PROVIDER_ENABLED"] = "false",
             ["LLM_TOKEN_BUDGET_MONTHLY"] = "500",
-        });
+        };
+        foreach (var (name, value) in extra)
+        {
+            environment[name] = value;
+        }
+
+        _server = ServerProcess.Start(environment);
         // A server that never got ready is stopped here: after a failed InitializeAsync the class is not disposed
         // (two such servers were found still running after a test run on a loaded machine).
         // The wait is generous because a machine busy with parallel builds can take this long to start a process.
@@ -69,16 +91,6 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         // A SQLite server loads EF Core at its first read (nothing before it uses EF): seconds on a machine busy with
         // parallel builds, more than the page's five-second expectations allow. One read first keeps those about the page.
         (await _api.GetAsync(new Uri("/alerts?state=open", UriKind.Relative))).EnsureSuccessStatusCode();
-        // Every expectation retries until it holds; its limit (Playwright's default is 5 s) only ends a broken page's
-        // test, and a browser sharing two cores with parallel builds can take longer than 5 s to show a change.
-        Assertions.SetDefaultExpectTimeout(30_000);
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = ChromiumArgs,
-        });
     }
 
     public async ValueTask DisposeAsync()
@@ -256,6 +268,69 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_themes_panel_shows_each_theme_with_its_size_and_a_click_lists_its_messages()
+    {
+        SkipWithoutChromium();
+        // This test's server clusters a second after messages come, and answers each with the encoder (whose vectors
+        // the themes are made of) rather than the lexical model's quick provisional answer.
+        _api!.Dispose();
+        _server!.Dispose();
+        await StartServerAsync(new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["CLASSIFIER"] = "deep",
+            ["DEEP_DEADLINE_MS"] = "10000",
+            ["THEMES_REFRESH_SECONDS"] = "1",
+        });
+        await UntilAsync(async () => (await JsonAsync("/health")).Str("encoder") == "ready");
+        var rows = ThemeTests.BenchSet().Where(r => r.Theme is "dark-mode" or "double-charge" or "battery-drain").ToList();
+        var response = await _api!.PostAsJsonAsync(
+            new Uri("/feedback/batch", UriKind.Relative), new { items = rows.Select(r => new { text = r.Text }) }, TestContext.Current.CancellationToken);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var ids = (await response.JsonAsync()).GetProperty("items").EnumerateArray().Select(i => i.GetProperty("result").GetProperty("id").GetInt64()).ToList();
+        var text = ids.Select((id, i) => (id, rows[i].Text)).ToDictionary(p => p.id, p => p.Text);
+        await UntilAsync(async () => (await JsonAsync("/themes")).GetProperty("clustered").GetInt32() == rows.Count);
+        var themes = (await JsonAsync("/themes?bucket=hour&from=" + Uri.EscapeDataString(DateTime.UtcNow.AddHours(-48).ToString("O")))).GetProperty("themes").EnumerateArray().ToList();
+        themes.Count.ShouldBeGreaterThanOrEqualTo(2);
+
+        var page = await SignInAsync(Key);
+        var panel = page.Locator("#themes > li");
+        await Assertions.Expect(panel).ToHaveCountAsync(themes.Count);
+        foreach (var theme in themes)
+        {
+            var item = page.Locator($".theme[data-theme-id=\"{theme.Str("id")}\"]");
+            await Assertions.Expect(item.Locator(".theme-label")).ToHaveTextAsync(theme.Str("label"));
+            await Assertions.Expect(item.Locator(".theme-size")).ToHaveTextAsync($"{theme.GetProperty("size").GetInt32()} messages");
+            await Assertions.Expect(item.Locator(".spark polyline")).ToHaveCountAsync(1);
+            await Assertions.Expect(item.Locator(".theme-sentiment span")).Not.ToHaveCountAsync(0);
+        }
+
+        await SaveScreenshotAsync(page, "dashboard-themes.png");
+
+        var largest = themes[0];
+        var members = (await JsonAsync($"/themes/{largest.Str("id")}?limit=200")).GetProperty("feedback_ids").EnumerateArray().Select(e => e.GetInt64()).ToList();
+        await page.Locator($".theme[data-theme-id=\"{largest.Str("id")}\"]").ClickAsync();
+        await Assertions.Expect(page.Locator("#theme-filter-label")).ToHaveTextAsync(largest.Str("label"));
+        var shown = Math.Min(members.Count, 25);
+        await Assertions.Expect(page.Locator("#feed tr")).ToHaveCountAsync(shown);
+        for (var i = 0; i < shown; i++)
+        {
+            // Newest first, as GET /themes/{id} lists them.
+            await Assertions.Expect(page.Locator("#feed tr").Nth(i)).ToHaveAttributeAsync("data-id", members[i].ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await Assertions.Expect(page.Locator("#feed tr").Nth(i).Locator(".msg")).ToHaveTextAsync(text[members[i]]);
+        }
+
+        await SaveScreenshotAsync(page, "dashboard-theme-messages.png");
+        await page.Locator("#feed tr").First.ClickAsync();
+        await Assertions.Expect(page.Locator("#detail-text")).ToHaveTextAsync(text[members[0]]);
+        await page.Keyboard.PressAsync("Escape");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show all feedback" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#feed tr")).ToHaveCountAsync(25);
+        await Assertions.Expect(page.Locator("#theme-filter")).ToBeHiddenAsync();
+        _consoleErrors.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task A_wrong_key_keeps_the_dashboard_closed()
     {
         SkipWithoutChromium();
@@ -277,6 +352,24 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Open the dashboard" }).ClickAsync();
         await Assertions.Expect(page.Locator("#feed tr")).Not.ToHaveCountAsync(0);
         return page;
+    }
+
+    private async Task<System.Text.Json.JsonElement> JsonAsync(string path) =>
+        await (await _api!.GetAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+
+    /// <summary>Background work (the encoder loading, a clustering) has no fixed duration: this waits for it, with a generous guard against a hang.</summary>
+    private static async Task UntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(5);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("The server never reached the state the test waits for.");
+            }
+
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
     }
 
     private static void SkipWithoutChromium()

@@ -59,6 +59,8 @@ public sealed class ThemeTests : IAsyncLifetime
             theme.GetProperty("sentiment").EnumerateObject().Sum(p => p.Value.GetInt32()).ShouldBe(members.Count);
             theme.GetProperty("topic").EnumerateObject().Sum(p => p.Value.GetInt32()).ShouldBe(members.Count);
             theme.GetProperty("growth").ValueKind.ShouldBe(JsonValueKind.Null);
+            theme.GetProperty("trend").Str("bucket").ShouldBe("day");
+            theme.GetProperty("trend").GetProperty("counts").EnumerateArray().Sum(c => c.GetInt32()).ShouldBe(members.Count);
         }
     }
 
@@ -121,6 +123,16 @@ public sealed class ThemeTests : IAsyncLifetime
         paged.ShouldBe([.. ids.Where(members.Contains).OrderDescending()]);
         second.GetProperty("next_cursor").ValueKind.ShouldBe(JsonValueKind.Null);
 
+        // Hour by hour over the last 7 days: every message in the last bucket or the one before (an hour may have turned).
+        var trend = (await ListAsync(app, "/themes?bucket=hour")).GetProperty("themes")[0].GetProperty("trend");
+        trend.Str("bucket").ShouldBe("hour");
+        var counts = trend.GetProperty("counts").EnumerateArray().Select(c => c.GetInt32()).ToList();
+        counts.Count.ShouldBeInRange(168, 169);
+        counts.Sum().ShouldBe(members.Count);
+        counts.Take(counts.Count - 2).ShouldAllBe(c => c == 0);
+        DateTime.Parse(trend.Str("start"), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal).Minute.ShouldBe(0);
+        (await ListAsync(app, "/themes?bucket=hour&from=2020-01-01")).GetProperty("themes")[0].GetProperty("trend").ValueKind.ShouldBe(JsonValueKind.Null);
+
         var earlier = await ListAsync(app, "/themes?from=2020-01-01&to=2020-01-08");
         earlier.GetProperty("themes").GetArrayLength().ShouldBe(0);
         earlier.GetProperty("messages").GetInt32().ShouldBe(0);
@@ -134,6 +146,7 @@ public sealed class ThemeTests : IAsyncLifetime
     [InlineData("/themes?topic=weather", "topic")]
     [InlineData("/themes?min_size=0", "min_size")]
     [InlineData("/themes?limit=101", "limit")]
+    [InlineData("/themes?bucket=week", "bucket")]
     [InlineData("/themes/t1?cursor=nonsense", "cursor")]
     [InlineData("/themes/t1?limit=0", "limit")]
     public async Task Invalid_theme_requests_are_refused_with_a_problem(string path, string field)
@@ -161,7 +174,7 @@ public sealed class ThemeTests : IAsyncLifetime
     }
 
     /// <summary>bench/themes/set.csv (RFC 4180: quoted fields may hold commas, quotes and line breaks), without its header.</summary>
-    private static List<(string Theme, string Text)> BenchSet()
+    internal static List<(string Theme, string Text)> BenchSet()
     {
         var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Themes", "set.csv"));
         var records = new List<List<string>>();

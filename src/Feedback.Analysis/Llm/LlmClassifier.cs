@@ -47,6 +47,9 @@ public sealed class LlmClassifier(IChatClient client, string model, Taxonomy? ta
 
     public string Model { get; } = model;
 
+    /// <summary>The chat client the classifier asks, for the other questions put to the same model (a theme's title).</summary>
+    public IChatClient Client => client;
+
     /// <summary>The topics the model may answer with.</summary>
     public Taxonomy Taxonomy => taxonomy;
 

@@ -25,10 +25,28 @@ public sealed record ThemeView(
     int PreviousSize,
     double? Growth,
     IReadOnlyList<long> ExampleIds,
-    IReadOnlyList<long> MemberIds);
+    IReadOnlyList<long> MemberIds,
+    ThemeTrend? Trend = null);
 
-/// <summary>Which of a snapshot's messages a view counts: a window of time and optional labels.</summary>
-public sealed record ThemeWindow(DateTime From, DateTime To, string? Sentiment = null, string? Topic = null)
+/// <summary>
+/// A theme's messages in the window per bucket (an hour or a day, on UTC boundaries): <see cref="Counts"/>[i] is the
+/// bucket starting at <see cref="Start"/> + i × <see cref="Bucket"/>, the first and last clipped to the window.
+/// </summary>
+public sealed record ThemeTrend(DateTime Start, TimeSpan Bucket, IReadOnlyList<int> Counts);
+
+/// <summary>
+/// A theme's messages of some sentiments hour by hour up to a moment (what the emerging-theme alerts test), when its
+/// first message came, and the ids of those messages nearest its centroid (its most typical complaints), best first.
+/// </summary>
+/// <param name="PerHour">[i] counts the hour ending <c>PerHour.Count - 1 - i</c> hours before the moment: the last is the last hour.</param>
+/// <param name="Topics">Those messages per topic, over all the hours.</param>
+public sealed record ThemeActivity(ThemeInfo Theme, DateTime FirstAt, IReadOnlyList<int> PerHour, IReadOnlyList<long> ExampleIds, IReadOnlyDictionary<string, int> Topics);
+
+/// <summary>
+/// Which of a snapshot's messages a view counts: a window of time and optional labels. With a <see cref="Bucket"/>, each
+/// theme's view carries its <see cref="ThemeTrend"/> (none past <see cref="ThemeSnapshot.MaxTrendBuckets"/> buckets).
+/// </summary>
+public sealed record ThemeWindow(DateTime From, DateTime To, string? Sentiment = null, string? Topic = null, TimeSpan? Bucket = null)
 {
     public bool Matches(in ThemeMember member, DateTime from, DateTime to) =>
         member.CreatedAt >= from && member.CreatedAt < to
@@ -44,6 +62,9 @@ public sealed record ThemeWindow(DateTime From, DateTime To, string? Sentiment =
 public sealed class ThemeSnapshot
 {
     public const int Examples = 5;
+
+    /// <summary>The most buckets a trend has: a window longer than that many hours or days shows none, rather than a huge series.</summary>
+    public const int MaxTrendBuckets = 1000;
 
     private readonly Lock _gate = new();
     private readonly Dictionary<long, ThemeMember> _members;
@@ -196,7 +217,7 @@ public sealed class ThemeSnapshot
         {
             if (current[t] is { } members && members.Count >= minSize)
             {
-                views.Add(ViewOf(t, members, previous[t]));
+                views.Add(ViewOf(t, members, previous[t], window));
             }
         }
 
@@ -231,10 +252,90 @@ public sealed class ThemeSnapshot
             }
         }
 
-        return ViewOf(t, members, previous);
+        return ViewOf(t, members, previous, window);
     }
 
-    private ThemeView ViewOf(int t, List<ThemeMember> members, int previous)
+    /// <summary>
+    /// Each theme's messages of <paramref name="sentiments"/> in the <paramref name="hours"/> hours up to
+    /// <paramref name="now"/>, hour by hour, with up to <paramref name="examples"/> of them nearest its centroid; themes
+    /// with none there are left out.
+    /// </summary>
+    public IReadOnlyList<ThemeActivity> Activity(DateTime now, int hours, IReadOnlySet<string> sentiments, int examples)
+    {
+        ArgumentNullException.ThrowIfNull(sentiments);
+        ArgumentOutOfRangeException.ThrowIfLessThan(hours, 1);
+        var from = now.AddHours(-hours);
+        var firstAt = new DateTime[Themes.Count];
+        Array.Fill(firstAt, DateTime.MaxValue);
+        var matching = new List<ThemeMember>[Themes.Count];
+        lock (_gate)
+        {
+            foreach (var member in _members.Values)
+            {
+                if (member.Theme < 0)
+                {
+                    continue;
+                }
+
+                if (member.CreatedAt < firstAt[member.Theme])
+                {
+                    firstAt[member.Theme] = member.CreatedAt;
+                }
+
+                if (member.CreatedAt >= from && member.CreatedAt < now && sentiments.Contains(member.Sentiment))
+                {
+                    (matching[member.Theme] ??= []).Add(member);
+                }
+            }
+        }
+
+        var activity = new List<ThemeActivity>();
+        for (var t = 0; t < Themes.Count; t++)
+        {
+            if (matching[t] is not { } members)
+            {
+                continue;
+            }
+
+            var perHour = new int[hours];
+            var topics = new SortedDictionary<string, int>(StringComparer.Ordinal);
+            foreach (var member in members)
+            {
+                perHour[Math.Min(hours - 1, (int)((member.CreatedAt - from).Ticks / TimeSpan.TicksPerHour))]++;
+                topics[member.Topic] = topics.GetValueOrDefault(member.Topic) + 1;
+            }
+
+            var nearest = members.OrderByDescending(m => m.Similarity).ThenByDescending(m => m.Id).Take(examples).Select(m => m.Id).ToList();
+            activity.Add(new ThemeActivity(Themes[t], firstAt[t], perHour, nearest, topics));
+        }
+
+        return activity;
+    }
+
+    private static ThemeTrend? TrendOf(List<ThemeMember> members, ThemeWindow window)
+    {
+        if (window.Bucket is not { } bucket || bucket <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        var start = new DateTime(window.From.Ticks - (window.From.Ticks % bucket.Ticks), DateTimeKind.Utc);
+        var buckets = (window.To - start).Ticks / bucket.Ticks + ((window.To - start).Ticks % bucket.Ticks == 0 ? 0 : 1);
+        if (buckets > MaxTrendBuckets)
+        {
+            return null;
+        }
+
+        var counts = new int[buckets];
+        foreach (var member in members)
+        {
+            counts[(member.CreatedAt - start).Ticks / bucket.Ticks]++;
+        }
+
+        return new ThemeTrend(start, bucket, counts);
+    }
+
+    private ThemeView ViewOf(int t, List<ThemeMember> members, int previous, ThemeWindow window)
     {
         var sentiment = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var topic = new SortedDictionary<string, int>(StringComparer.Ordinal);
@@ -255,6 +356,7 @@ public sealed class ThemeSnapshot
             previous,
             previous == 0 ? null : Math.Round((members.Count - previous) / (double)previous, 4),
             examples,
-            [.. members.Select(m => m.Id).OrderDescending()]);
+            [.. members.Select(m => m.Id).OrderDescending()],
+            TrendOf(members, window));
     }
 }

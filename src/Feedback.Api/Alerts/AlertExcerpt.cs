@@ -12,19 +12,30 @@ internal static class AlertExcerpt
     public const string Withheld = "(excerpt withheld: it could not be redacted)";
 
     /// <summary>
-    /// A group's summary as channels may send it. Only a message group's summary is customer text; a spike's is the
-    /// service's own statistic, whose times and counts the phone pattern could mangle.
+    /// A group's summary as channels may send it. A message group's summary is customer text; an emerging theme's holds
+    /// customers' words on its label and example lines (<see cref="EmergingThemes.IsCustomerText"/>); a spike's is the
+    /// service's own statistic, whose times and counts the phone pattern could mangle, as could a theme's other lines.
     /// </summary>
     public static string For(string groupKind, string summary, bool redact)
     {
-        if (!redact || groupKind != "feedback")
+        if (!redact)
         {
             return summary;
         }
 
+        return groupKind switch
+        {
+            "feedback" => Redact(summary),
+            EmergingThemes.Kind => string.Join('\n', summary.Split('\n').Select(line => EmergingThemes.IsCustomerText(line) ? Redact(line) : line)),
+            _ => summary,
+        };
+    }
+
+    private static string Redact(string text)
+    {
         try
         {
-            return PiiRedactor.Redact(summary);
+            return PiiRedactor.Redact(text);
         }
         catch (RegexMatchTimeoutException)
         {

@@ -28,6 +28,7 @@ internal sealed record AlertMessage(
     public string Title => GroupKind switch
     {
         "spike" => $"{Capital(Severity)}: spike of negative {Topic} feedback",
+        EmergingThemes.Kind => $"{Capital(Severity)}: emerging theme \"{EmergingThemes.LabelOf(Summary) ?? Topic}\"",
         PagingBudget.SummaryKind => PagingBudget.Title(Count),
         LlmBudgetAlerts.Kind => LlmBudgetAlerts.Title(Severity),
         _ => DeliveryKind switch

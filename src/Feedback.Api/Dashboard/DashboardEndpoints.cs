@@ -13,8 +13,8 @@ namespace Feedback.Api.Dashboard;
 
 /// <summary>
 /// The dashboard at /: a static page (HTML, CSS, plain JavaScript embedded in this assembly: no CDN, no build
-/// step) that reads the API with its session cookie, plus the two reads only it needs: open alert groups and a
-/// stream of change notices.
+/// step) that reads the API with its session cookie, plus the reads only it needs: open alert groups, a theme's
+/// messages with their texts and a stream of change notices.
 /// </summary>
 internal static class DashboardEndpoints
 {
@@ -51,6 +51,10 @@ internal static class DashboardEndpoints
         group.MapGet("/alerts", OpenAlertGroupsAsync)
             .WithName("DashboardOpenAlerts")
             .WithSummary("Open alert groups, most recently active first, with their latest messages and delivery state per channel.")
+            .RequireAuthorization(Scopes.Read);
+        group.MapGet("/themes/{id}/feedback", Themes.ThemeEndpoints.FeedbackPageAsync)
+            .WithName("DashboardThemeFeedback")
+            .WithSummary("One theme's messages in a window ([from, to)), newest first, as GET /feedback lists them, a page at a time (limit, cursor).")
             .RequireAuthorization(Scopes.Read);
         group.MapGet("/events", Events)
             .WithName("DashboardEvents")

@@ -53,7 +53,7 @@ internal static class QueryEndpoints
     public static ProblemHttpResult NotFound(long id) => Problems.NotFound($"There is no feedback with id {id}.");
 
     /// <summary>The latest label of each of the messages that have one, in one query over the labels' (feedback_id, id) index.</summary>
-    private static async Task<Dictionary<long, FeedbackLabel>> CurrentLabelsAsync(FeedbackDb db, IReadOnlyCollection<long> ids, CancellationToken cancellationToken) =>
+    internal static async Task<Dictionary<long, FeedbackLabel>> CurrentLabelsAsync(FeedbackDb db, IReadOnlyCollection<long> ids, CancellationToken cancellationToken) =>
         await db.Labels.AsNoTracking()
             .Where(l => ids.Contains(l.FeedbackId) && !db.Labels.Any(later => later.FeedbackId == l.FeedbackId && later.Id > l.Id))
             .ToDictionaryAsync(l => l.FeedbackId, cancellationToken);

@@ -4,7 +4,9 @@ using Feedback.Analysis;
 using Feedback.Analysis.Themes;
 using Feedback.Api.Queries;
 using Feedback.Api.Security;
+using Feedback.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
 
 namespace Feedback.Api.Themes;
 
@@ -23,6 +25,9 @@ internal static class ThemeEndpoints
     /// <summary>The window when the request names none: the last seven days.</summary>
     public static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(7);
 
+    /// <summary>The longest window whose trend is hourly when the request names no bucket, as the dashboard's 48-hour view.</summary>
+    public static readonly TimeSpan HourlyUpTo = TimeSpan.FromHours(48);
+
     public static RouteGroupBuilder MapThemes(this RouteGroupBuilder group)
     {
         group.MapGet("/", ListAsync)
@@ -40,7 +45,8 @@ internal static class ThemeEndpoints
         return group;
     }
 
-    private static Results<Ok<ThemeList>, ProblemHttpResult> ListAsync(HttpRequest request, CurrentThemes themes, ThemeSettings settings, Taxonomy taxonomy, TimeProvider time)
+    private static Results<Ok<ThemeList>, ProblemHttpResult> ListAsync(
+        HttpRequest request, CurrentThemes themes, ThemeSettings settings, Taxonomy taxonomy, TimeProvider time, IServiceProvider services)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var window = ParseWindow(request.Query, taxonomy, time, errors);
@@ -59,11 +65,11 @@ internal static class ThemeEndpoints
         var snapshot = themes.Snapshot;
         var (views, outlierShare, messages) = snapshot.View(window!, minSize);
         return TypedResults.Ok(new ThemeList(
-            [.. views.Take(limit).Select(v => new ThemeItem(v))], Math.Round(outlierShare, 4), messages, snapshot.Clustered, ComputedAt(snapshot)));
+            [.. views.Take(limit).Select(v => new ThemeItem(v, TitleOf(services, v)))], Math.Round(outlierShare, 4), messages, snapshot.Clustered, ComputedAt(snapshot)));
     }
 
     private static Results<Ok<ThemeDetails>, ProblemHttpResult> GetAsync(
-        string id, HttpRequest request, CurrentThemes themes, ThemeSettings settings, Taxonomy taxonomy, TimeProvider time)
+        string id, HttpRequest request, CurrentThemes themes, ThemeSettings settings, Taxonomy taxonomy, TimeProvider time, IServiceProvider services)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var window = ParseWindow(request.Query, taxonomy, time, errors);
@@ -104,8 +110,31 @@ internal static class ThemeEndpoints
             page.RemoveAt(limit);
         }
 
-        return TypedResults.Ok(new ThemeDetails(view, page, more ? QueryEndpoints.Cursor.Encode(page[^1]) : null));
+        return TypedResults.Ok(new ThemeDetails(view, TitleOf(services, view), page, more ? QueryEndpoints.Cursor.Encode(page[^1]) : null));
     }
+
+    /// <summary>
+    /// The dashboard's list of one theme's messages in a window, newest first, as GET /feedback lists them (text, result,
+    /// label), a page at a time: the page shows them in its own feed and detail views.
+    /// </summary>
+    public static async Task<Results<Ok<QueryEndpoints.FeedbackPage>, ProblemHttpResult>> FeedbackPageAsync(
+        string id, HttpRequest request, CurrentThemes themes, ThemeSettings settings, Taxonomy taxonomy, TimeProvider time, IServiceProvider services, FeedbackDb db,
+        CancellationToken cancellationToken)
+    {
+        var answer = GetAsync(id, request, themes, settings, taxonomy, time, services);
+        if (answer.Result is not Ok<ThemeDetails> { Value: { } theme })
+        {
+            return (ProblemHttpResult)answer.Result;
+        }
+
+        var ids = theme.FeedbackIds;
+        var rows = await db.Feedback.AsNoTracking().Where(f => ids.Contains(f.Id)).OrderByDescending(f => f.Id).ToListAsync(cancellationToken);
+        var labels = await QueryEndpoints.CurrentLabelsAsync(db, rows.ConvertAll(r => r.Id), cancellationToken);
+        return TypedResults.Ok(new QueryEndpoints.FeedbackPage(rows.ConvertAll(r => new FeedbackDetails(r, labels.GetValueOrDefault(r.Id))), theme.NextCursor));
+    }
+
+    /// <summary>The LLM's title of the theme (THEME_TITLES=llm), or null; the titles live with the refresher, only when themes are on.</summary>
+    private static string? TitleOf(IServiceProvider services, ThemeView view) => services.GetService<ThemeTitles>()?.For(view.Theme);
 
     private static ProblemHttpResult Disabled() => Problems.Make(
         ProblemTypes.ThemesDisabled, "THEMES_ENABLED is false on this instance.");
@@ -133,7 +162,24 @@ internal static class ThemeEndpoints
             errors["topic"] = [$"Must be one of {string.Join(", ", taxonomy.Topics)}."];
         }
 
-        return new ThemeWindow(from, to, sentiment, topic);
+        TimeSpan bucket;
+        switch (query["bucket"].ToString())
+        {
+            case "":
+                bucket = to - from <= HourlyUpTo ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
+                break;
+            case "hour":
+                bucket = TimeSpan.FromHours(1);
+                break;
+            case "day":
+                bucket = TimeSpan.FromDays(1);
+                break;
+            default:
+                errors["bucket"] = ["Must be hour or day."];
+                return null;
+        }
+
+        return new ThemeWindow(from, to, sentiment, topic, bucket);
     }
 
     private static int ParseNumber(IQueryCollection query, string name, int otherwise, int min, int max, Dictionary<string, string[]> errors)
@@ -161,13 +207,17 @@ internal static class ThemeEndpoints
 }
 
 /// <summary>A theme as GET /themes lists it, under the contract's names.</summary>
-internal class ThemeItem(ThemeView view)
+internal class ThemeItem(ThemeView view, string? title)
 {
     [JsonPropertyName("id")]
     public string Id { get; } = view.Theme.Id;
 
     [JsonPropertyName("label")]
     public string Label { get; } = view.Theme.Label;
+
+    /// <summary>A short title the LLM gave the theme (THEME_TITLES=llm); null without one, where the label stands.</summary>
+    [JsonPropertyName("title")]
+    public string? Title { get; } = title;
 
     [JsonPropertyName("keywords")]
     public IReadOnlyList<string> Keywords { get; } = view.Theme.Keywords;
@@ -196,10 +246,27 @@ internal class ThemeItem(ThemeView view)
 
     [JsonPropertyName("example_ids")]
     public IReadOnlyList<long> ExampleIds { get; } = view.ExampleIds;
+
+    /// <summary>The theme's messages per hour or day over the window, for a sparkline; null past 1,000 buckets.</summary>
+    [JsonPropertyName("trend")]
+    public ThemeTrendItem? Trend { get; } = view.Trend is { } trend ? new ThemeTrendItem(trend) : null;
+}
+
+/// <summary>A theme's counts per bucket: <c>counts[i]</c> is the bucket starting <c>i</c> hours or days after <c>start</c>.</summary>
+internal sealed class ThemeTrendItem(ThemeTrend trend)
+{
+    [JsonPropertyName("bucket")]
+    public string Bucket { get; } = trend.Bucket == TimeSpan.FromHours(1) ? "hour" : "day";
+
+    [JsonPropertyName("start")]
+    public DateTime Start { get; } = trend.Start;
+
+    [JsonPropertyName("counts")]
+    public IReadOnlyList<int> Counts { get; } = trend.Counts;
 }
 
 /// <summary>GET /themes/{id}: the theme and a page of its message ids, newest first.</summary>
-internal sealed class ThemeDetails(ThemeView view, IReadOnlyList<long> ids, string? nextCursor) : ThemeItem(view)
+internal sealed class ThemeDetails(ThemeView view, string? title, IReadOnlyList<long> ids, string? nextCursor) : ThemeItem(view, title)
 {
     [JsonPropertyName("feedback_ids")]
     public IReadOnlyList<long> FeedbackIds { get; } = ids;

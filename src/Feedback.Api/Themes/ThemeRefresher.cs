@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Feedback.Analysis.Deep;
 using Feedback.Analysis.Themes;
+using Feedback.Api.Alerts;
 using Feedback.Storage;
 
 namespace Feedback.Api.Themes;
@@ -20,10 +21,12 @@ internal sealed class CurrentThemes
 /// messages stored since the snapshot (by this instance or any other on the database) and lets each join its nearest
 /// theme; every THEMES_REFRESH_SECONDS, when messages came since, it clusters the horizon again from the store, under a
 /// time budget (past it the clustering is stopped and the last snapshot stays). The same stored messages give the same
-/// themes on every instance.
+/// themes on every instance. After each change it lets <see cref="EmergingThemes"/> raise the alerts the themes call for
+/// (again at the next turn when that failed), and after each clustering asks for the titles new themes lack (THEME_TITLES=llm).
 /// </summary>
 internal sealed partial class ThemeRefresher(
-    CurrentThemes current, ThemeSettings settings, IBackgroundReads reads, TimeProvider time, ILogger<ThemeRefresher> logger) : BackgroundService
+    CurrentThemes current, ThemeSettings settings, IBackgroundReads reads, EmergingThemes alerts, ThemeTitles titles, TimeProvider time,
+    ILogger<ThemeRefresher> logger) : BackgroundService
 {
     private static readonly TimeSpan JoinEvery = TimeSpan.FromSeconds(2);
 
@@ -34,6 +37,7 @@ internal sealed partial class ThemeRefresher(
         var refreshEvery = TimeSpan.FromSeconds(settings.RefreshSeconds);
         var lastFull = DateTimeOffset.MinValue;
         var changedSinceFull = true;
+        var alertsDue = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -41,11 +45,25 @@ internal sealed partial class ThemeRefresher(
                 if (changedSinceFull && time.GetUtcNow() - lastFull >= refreshEvery)
                 {
                     lastFull = time.GetUtcNow();
-                    changedSinceFull = !await RefreshAsync(stoppingToken);
+                    var refreshed = await RefreshAsync(stoppingToken);
+                    changedSinceFull = !refreshed;
+                    alertsDue |= refreshed;
+                    if (refreshed)
+                    {
+                        titles.Request(current.Snapshot, stoppingToken);
+                    }
                 }
                 else
                 {
-                    changedSinceFull |= await JoinNewAsync(stoppingToken) > 0;
+                    var joined = await JoinNewAsync(stoppingToken) > 0;
+                    changedSinceFull |= joined;
+                    alertsDue |= joined;
+                }
+
+                if (alertsDue)
+                {
+                    await alerts.CheckAsync(current.Snapshot, stoppingToken);
+                    alertsDue = false;
                 }
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)

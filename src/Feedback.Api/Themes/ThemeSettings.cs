@@ -36,6 +36,22 @@ internal sealed class ThemeSettings
     [ConfigurationKeyName("THEMES_JOIN_SIMILARITY")]
     public float JoinSimilarity { get; set; } = new ThemeThresholds().Join;
 
+    /// <summary>
+    /// A theme first seen within 24 hours raises an alert once it has this many negative (or mixed) messages in them;
+    /// 0 turns that test off (a theme's hour far above its own baseline still alerts).
+    /// </summary>
+    [ConfigurationKeyName("THEME_ALERT_MIN_NEGATIVE")]
+    public int AlertMinNegative { get; set; } = 10;
+
+    /// <summary>
+    /// <c>llm</c>: with an LLM configured, each theme also gets a short title asked of it (<see cref="ThemeTitles"/>);
+    /// empty or <c>keywords</c>: the key-phrase label alone.
+    /// </summary>
+    [ConfigurationKeyName("THEME_TITLES")]
+    public string Titles { get; set; } = "";
+
+    public bool LlmTitles => string.Equals(Titles.Trim(), "llm", StringComparison.OrdinalIgnoreCase);
+
     public ThemeThresholds Thresholds => new ThemeThresholds() with { Merge = MergeSimilarity, Join = JoinSimilarity };
 
     public IReadOnlyList<string> Failures()
@@ -69,6 +85,16 @@ internal sealed class ThemeSettings
         if (JoinSimilarity is <= 0 or >= 1 || float.IsNaN(JoinSimilarity))
         {
             failures.Add($"THEMES_JOIN_SIMILARITY must be above 0 and below 1 (got {JoinSimilarity}).");
+        }
+
+        if (!LlmTitles && Titles.Trim().Length > 0 && !string.Equals(Titles.Trim(), "keywords", StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add($"THEME_TITLES must be llm or keywords (got {Titles}).");
+        }
+
+        if (AlertMinNegative is < 0 or > 1_000_000)
+        {
+            failures.Add($"THEME_ALERT_MIN_NEGATIVE must be between 0 and 1000000 (got {AlertMinNegative}).");
         }
 
         return failures;

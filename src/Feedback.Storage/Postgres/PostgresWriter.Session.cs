@@ -216,8 +216,8 @@ internal sealed partial class PostgresWriter
             var at = Utc(spike.At);
             var groupId = await ExecuteAsync(
                 "INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
-                "VALUES ('spike', @topic, @severity, 0, @at, @at, 1, 'open', @dedup, @summary) ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
-                ("topic", spike.Topic), ("severity", spike.Severity), ("at", at), ("dedup", spike.DedupKey), ("summary", spike.Summary));
+                "VALUES (@kind, @topic, @severity, 0, @at, @at, 1, 'open', @dedup, @summary) ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+                ("kind", spike.Kind), ("topic", spike.Topic), ("severity", spike.Severity), ("at", at), ("dedup", spike.DedupKey), ("summary", spike.Summary));
             if (groupId is not long id)
             {
                 return false;

@@ -55,7 +55,7 @@ internal sealed class PagerDutyChannel(IHttpClientFactory clients, AlertSettings
                 ["timestamp"] = now.ToString("O", CultureInfo.InvariantCulture),
                 ["component"] = message.Topic,
                 ["group"] = "customer-feedback",
-                ["class"] = message.GroupKind == "spike" ? "topic_spike" : "negative_feedback",
+                ["class"] = message.GroupKind switch { "spike" => "topic_spike", EmergingThemes.Kind => "emerging_theme", _ => "negative_feedback" },
                 ["custom_details"] = new JsonObject
                 {
                     ["alert_group_id"] = message.GroupId,

@@ -9,7 +9,7 @@
   const PAGE = 25;
   const $ = (id) => document.getElementById(id);
 
-  const state = { range: 'hour', cursor: null, latestSeen: 0, events: null, version: null, openDetail: null, expanded: new Set(), scopes: [] };
+  const state = { range: 'hour', cursor: null, latestSeen: 0, events: null, version: null, openDetail: null, expanded: new Set(), scopes: [], theme: null };
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -143,7 +143,7 @@
   // ---- data ----------------------------------------------------------------------------------------------
 
   async function refreshAll() {
-    await Promise.all([refreshStats(), refreshAlerts(), refreshFeed()]);
+    await Promise.all([refreshStats(), refreshAlerts(), refreshThemes(), refreshFeed()]);
   }
 
   async function refreshStats() {
@@ -210,6 +210,7 @@
     const resolve = el('button', { type: 'button', class: 'small', text: 'Resolve' });
     resolve.addEventListener('click', () => resolveGroup(group.id, resolve, problem));
     const size = group.kind === 'spike' ? 'topic spike'
+      : group.kind === 'theme' ? 'emerging theme'
       : group.kind === 'llm_budget' ? 'LLM budget'
       : `${group.count} ${group.count === 1 ? 'message' : 'messages'}`;
     return el('li', { class: `group sev-${group.severity}`, 'data-group-id': String(group.id) },
@@ -273,8 +274,29 @@
     return query;
   }
 
+  // The feed lists the latest feedback as filtered, or, once a theme is picked in the Themes panel, that theme's
+  // messages in the panel's window (the filters then do not apply).
+  function feedPath(cursor) {
+    if (state.theme) {
+      const query = new URLSearchParams({ ...themeWindow(), limit: String(PAGE) });
+      if (cursor) query.set('cursor', cursor);
+      return `/dashboard/themes/${encodeURIComponent(state.theme.id)}/feedback?${query}`;
+    }
+    const query = filterQuery();
+    if (cursor) query.set('cursor', cursor);
+    return `/feedback?${query}`;
+  }
+
   async function refreshFeed() {
-    const page = await api(`/feedback?${filterQuery()}`);
+    let page;
+    try {
+      page = await api(feedPath(null));
+    } catch (error) {
+      // A new clustering can retire the theme picked (its oldest message left it): back to all feedback.
+      if (!state.theme || error instanceof Unauthorized) throw error;
+      showTheme(null);
+      return;
+    }
     const body = $('feed');
     const previous = state.latestSeen;
     body.replaceChildren(...page.items.map((item) => feedRow(item, previous > 0 && item.id > previous)));
@@ -286,9 +308,7 @@
 
   $('more').addEventListener('click', async () => {
     if (!state.cursor) return;
-    const query = filterQuery();
-    query.set('cursor', state.cursor);
-    const page = await api(`/feedback?${query}`).catch(handleError);
+    const page = await api(feedPath(state.cursor)).catch(handleError);
     if (!page) return;
     $('feed').append(...page.items.map((item) => feedRow(item, false)));
     state.cursor = page.next_cursor;
@@ -321,7 +341,103 @@
   $('range').addEventListener('change', () => {
     state.range = $('range').value;
     refreshStats().catch(handleError);
+    refreshThemes().catch(handleError);
+    if (state.theme) refreshFeed().catch(handleError);
   });
+
+  // ---- themes --------------------------------------------------------------------------------------------
+
+  // The themes' window follows the range: the last 48 hours by hour, or the last 30 days by day.
+  function themeWindow() {
+    const to = new Date();
+    const from = new Date(to.getTime() - (state.range === 'hour' ? 48 * 3600e3 : 30 * 86400e3));
+    return { from: from.toISOString(), to: to.toISOString() };
+  }
+
+  // The largest themes of the window: each a button with its label, size, growth, a sparkline of its messages per
+  // hour or day and a bar of their sentiments; a click lists its messages in the feed below.
+  async function refreshThemes() {
+    const query = new URLSearchParams({ ...themeWindow(), bucket: state.range, limit: '12' });
+    let list;
+    try {
+      list = await api(`/themes?${query}`);
+    } catch (error) {
+      if (error instanceof Unauthorized) throw error;
+      $('themes-note').textContent = '';
+      $('themes').replaceChildren(el('li', { class: 'muted', text: 'Themes are not available on this server (THEMES_ENABLED).' }));
+      return;
+    }
+    $('themes-note').textContent = list.messages
+      ? `${percent(Math.round(list.outlier_share * list.messages), list.messages)} of ${number.format(list.messages)} messages in no theme`
+      : '';
+    const themes = list.themes.length ? list.themes.map(themeItem)
+      : [el('li', { class: 'muted', text: list.computed_at ? 'No themes in this range yet.' : 'The themes are being found; they appear here shortly.' })];
+    $('themes').replaceChildren(...themes);
+  }
+
+  function themeItem(theme) {
+    const growth = theme.growth === null ? 'new' : `${theme.growth >= 0 ? '+' : '−'}${Math.round(Math.abs(theme.growth) * 100)} %`;
+    const button = el('button', {
+      type: 'button', class: 'theme', 'data-theme-id': theme.id,
+      'aria-pressed': String(state.theme !== null && state.theme.id === theme.id),
+      title: `Key phrases: ${theme.keywords.join(', ')}`,
+      onclick: () => showTheme({ id: theme.id, label: theme.title || theme.label }),
+    },
+    // The LLM's title when THEME_TITLES=llm gave one, else the key-phrase label.
+    el('span', { class: 'theme-label', text: theme.title || theme.label || theme.keywords.join(', ') }),
+    el('span', { class: 'theme-facts' },
+      el('span', { class: 'theme-size', text: `${number.format(theme.size)} ${theme.size === 1 ? 'message' : 'messages'}` }),
+      el('span', { class: 'theme-growth', text: growth, title: 'Against the range before, of equal length' })),
+    sparkline(theme.trend),
+    sentimentBar(theme));
+    return el('li', {}, button);
+  }
+
+  function sparkline(trend) {
+    const counts = trend ? trend.counts : [];
+    const chart = svg('svg', { class: 'spark', viewBox: '0 0 100 28', preserveAspectRatio: 'none', role: 'img' });
+    const title = svg('title');
+    title.textContent = trend ? `Messages per ${trend.bucket} since ${when(trend.start)}: ${counts.join(' ')}` : 'No trend for this range';
+    chart.append(title);
+    if (counts.length > 0) {
+      const max = Math.max(1, ...counts);
+      const x = (i) => (counts.length === 1 ? 50 : (100 * i) / (counts.length - 1));
+      const y = (c) => 26 - (24 * c) / max;
+      const points = counts.map((c, i) => `${x(i).toFixed(2)},${y(c).toFixed(2)}`);
+      chart.append(svg('polygon', { class: 'spark-area', points: `0,28 ${points.join(' ')} 100,28` }));
+      chart.append(svg('polyline', { points: points.join(' ') }));
+    }
+    return chart;
+  }
+
+  function sentimentBar(theme) {
+    const bar = el('span', { class: 'topic-bar theme-sentiment', title: SENTIMENTS.map((s) => `${s} ${theme.sentiment[s] || 0}`).join(', ') });
+    for (const sentiment of SENTIMENTS) {
+      const count = theme.sentiment[sentiment] || 0;
+      if (!count) continue;
+      const segment = el('span', { class: `fill-${sentiment}` });
+      segment.style.width = `${(100 * count) / Math.max(1, theme.size)}%`;
+      bar.append(segment);
+    }
+    return bar;
+  }
+
+  // Picks a theme (or none) for the feed, and says so above it.
+  function showTheme(theme) {
+    state.theme = theme;
+    $('theme-filter').hidden = !theme;
+    $('filters').hidden = Boolean(theme);
+    $('feed-title').textContent = theme ? 'Theme messages' : 'Latest feedback';
+    $('theme-filter-label').textContent = theme ? theme.label : '';
+    for (const button of document.querySelectorAll('.theme')) {
+      button.setAttribute('aria-pressed', String(theme !== null && button.dataset.themeId === theme.id));
+    }
+    state.latestSeen = 0;
+    refreshFeed().catch(handleError);
+    if (theme) $('feed-card').scrollIntoView({ behavior: 'smooth', block: 'start' });
+  }
+
+  $('theme-clear').addEventListener('click', () => showTheme(null));
 
   // ---- charts --------------------------------------------------------------------------------------------
 
