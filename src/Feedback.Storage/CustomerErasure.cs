@@ -49,10 +49,69 @@ public static class CustomerErasure
                 await using var command = Command(connection, transaction, sql, customerId);
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
+
+            await EraseExamplesAsync(connection, transaction, ids, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
         return ids;
+    }
+
+    /// <summary>
+    /// Groups that quote several messages (an emerging theme's, one "#id: excerpt" line each) are joined by no alert row:
+    /// each line quoting an erased message keeps its id and loses its words.
+    /// </summary>
+    private static async Task EraseExamplesAsync(DbConnection connection, DbTransaction transaction, List<long> ids, CancellationToken cancellationToken)
+    {
+        var erased = ids.ToHashSet();
+        var changed = new List<(long Id, string Summary)>();
+        await using (var select = Command(connection, transaction, "SELECT id, summary FROM alert_groups WHERE summary LIKE '%#%: %'", ""))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var summary = reader.GetString(1);
+                var lines = summary.Split('\n');
+                var touched = false;
+                for (var i = 0; i < lines.Length; i++)
+                {
+                    if (QuotedId(lines[i]) is { } id && erased.Contains(id.Value))
+                    {
+                        lines[i] = lines[i][..(id.End + 2)] + ErasedExcerpt;
+                        touched = true;
+                    }
+                }
+
+                if (touched)
+                {
+                    changed.Add((reader.GetInt64(0), string.Join('\n', lines)));
+                }
+            }
+        }
+
+        foreach (var (id, summary) in changed)
+        {
+            await using var update = Command(connection, transaction, "UPDATE alert_groups SET summary = @summary WHERE id = @id", "");
+            foreach (var (name, value) in new (string, object)[] { ("@summary", summary), ("@id", id) })
+            {
+                var parameter = update.CreateParameter();
+                parameter.ParameterName = name;
+                parameter.Value = value;
+                update.Parameters.Add(parameter);
+            }
+
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>The message id a line quotes as "#id: ", and where its colon is; null for any other line.</summary>
+    private static (long Value, int End)? QuotedId(string line)
+    {
+        var hash = line.IndexOf('#', StringComparison.Ordinal);
+        var colon = hash < 0 ? -1 : line.IndexOf(": ", hash, StringComparison.Ordinal);
+        return colon > hash + 1 && long.TryParse(line.AsSpan(hash + 1, colon - hash - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)
+            ? (id, colon)
+            : null;
     }
 
     private static DbCommand Command(DbConnection connection, DbTransaction transaction, string sql, string customerId)

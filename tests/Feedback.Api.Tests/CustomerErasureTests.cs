@@ -87,6 +87,32 @@ public abstract class CustomerErasureTests : IDisposable
         (await GetAsync(id)).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
+    [Fact]
+    public async Task A_group_quoting_several_messages_loses_the_erased_ones_words_and_keeps_the_others()
+    {
+        var gone = await PostAsync(Charged, "c-gone");
+        var kept = await PostAsync(OtherComplaint, "c-stays");
+        var summary = $"Emerging theme: double charges\nWhy: 12 negative within a day\n• #{gone}: charged twice by Quokkaville billing\n• #{kept}: charged twice for my plan";
+        Execute($"INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
+            $"VALUES ('theme', 'billing', 'high', 0, '2026-12-01 09:00:00', '2026-12-01 09:00:00', 2, 'open', 'theme:t1:new', '{summary}')");
+
+        (await _app.Client(Admin).DeleteAsync(new Uri("/customers/c-gone/feedback", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var stored = Summaries().Single(s => s.StartsWith("Emerging theme", StringComparison.Ordinal));
+        stored.ShouldNotContain("Quokkaville");
+        stored.ShouldContain($"• #{gone}: (erased at the customer's request)");
+        stored.ShouldContain($"• #{kept}: charged twice for my plan");
+        stored.ShouldStartWith("Emerging theme: double charges\nWhy: 12 negative within a day\n");
+    }
+
+    /// <summary>Runs SQL on the store itself, beside the app.</summary>
+    protected abstract void Execute(string sql);
+
+    /// <summary>Every alert group's summary, read from the store itself.</summary>
+    protected abstract List<string> Summaries();
+
+    protected FeedbackApp App => _app;
+
     private static string Line(string name, string scopes, string key) =>
         $"{name} {scopes} sha256:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))}";
 
@@ -110,6 +136,43 @@ public abstract class CustomerErasureTests : IDisposable
         JsonSerializer.Serialize(await (await _app.Client(Admin).GetAsync(new Uri("/alerts", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync());
 }
 
-public sealed class CustomerErasureOnSqliteTests() : CustomerErasureTests(StoreKind.Sqlite);
+public sealed class CustomerErasureOnSqliteTests() : CustomerErasureTests(StoreKind.Sqlite)
+{
+    protected override void Execute(string sql)
+    {
+        using var store = StoreFiles.Open(Path.Combine(App.DataDir, "feedback.db"));
+        using var command = store.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
 
-public sealed class CustomerErasureOnPostgresTests() : CustomerErasureTests(StoreKind.Postgres);
+    protected override List<string> Summaries()
+    {
+        using var store = StoreFiles.Open(Path.Combine(App.DataDir, "feedback.db"));
+        return StoreFiles.Strings(store, "SELECT summary FROM alert_groups");
+    }
+}
+
+public sealed class CustomerErasureOnPostgresTests() : CustomerErasureTests(StoreKind.Postgres)
+{
+    protected override void Execute(string sql)
+    {
+        using var connection = App.Database!.Open();
+        using var command = new Npgsql.NpgsqlCommand(sql.Replace("'2026-12-01 09:00:00'", "'2026-12-01 09:00:00+00'", StringComparison.Ordinal), connection);
+        command.ExecuteNonQuery();
+    }
+
+    protected override List<string> Summaries()
+    {
+        using var connection = App.Database!.Open();
+        using var command = new Npgsql.NpgsqlCommand("SELECT summary FROM alert_groups", connection);
+        using var reader = command.ExecuteReader();
+        var summaries = new List<string>();
+        while (reader.Read())
+        {
+            summaries.Add(reader.GetString(0));
+        }
+
+        return summaries;
+    }
+}
