@@ -54,14 +54,18 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         return reason;
     }
 
+    /// <summary>
+    /// Two commits in flight: while one waits for its WAL flush, the next batch is sent on a second connection. An
+    /// idempotency key in both waits on the unique index for the first to commit and is then answered as a replay
+    /// (<see cref="SettleConflictsAsync"/>); alert groups of one topic take turns on the topic's lock.
+    /// </summary>
+    protected override int CommitsInFlight => 2;
+
     protected override async ValueTask<bool> CommitOnceAsync(IReadOnlyList<IQueuedWrite> batch)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        var session = new Session(connection, transaction, _grouping, _budget);
-
-        // Every message of the group commit, in queue order, inserted in one round trip.
+        // Every message of the group commit, in queue order.
         var items = new List<NewFeedback>();
+        var othersQueued = false;
         foreach (var pending in batch)
         {
             switch (pending)
@@ -72,22 +76,45 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
                 case Queued<NewFeedbackBatch, IReadOnlyList<WriteResult>> many:
                     items.AddRange(many.Operation.Items);
                     break;
+                default:
+                    othersQueued = true;
+                    break;
             }
         }
 
-        var written = items.Count == 0 ? [] : await InsertAsync(session, items);
-        var next = 0;
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        var session = new Session(connection, _grouping, _budget);
+        foreach (var item in items)
+        {
+            session.Spend(item.Usage, item.Record.CreatedAt);
+            // PostgreSQL keeps microseconds: the answer given now must equal the row a replay reads back later.
+            var at = Session.Utc(item.Record.CreatedAt);
+            item.Record.CreatedAt = at.AddTicks(-(at.Ticks % TimeSpan.TicksPerMicrosecond));
+        }
+
+        var alerted = items.Exists(item => item.RaiseAlert);
+        if (!alerted && !othersQueued && !(_budget.Enabled && session.HasUsage))
+        {
+            // Messages alone: one batch without a transaction of its own is one implicit transaction, committed when the
+            // server reaches its end, so the rows, the usage and the commit cost one round trip.
+            var written = await InsertAsync(session, items, usageInBatch: true);
+            Produce(batch, written.Results);
+            return false;
+        }
+
+        await using var transaction = await connection.BeginTransactionAsync();
+        session.Transaction = transaction;
+        var inserted = items.Count == 0 ? InsertedBatch.Empty : await InsertAsync(session, items, usageInBatch: false);
+        if (alerted)
+        {
+            await WriteAlertsAsync(session, items, inserted);
+        }
+
+        Produce(batch, inserted.Results);
         foreach (var pending in batch)
         {
             switch (pending)
             {
-                case Queued<NewFeedback, WriteResult> one:
-                    one.Produced(written[next++]);
-                    break;
-                case Queued<NewFeedbackBatch, IReadOnlyList<WriteResult>> many:
-                    many.Produced(written.GetRange(next, many.Operation.Items.Count));
-                    next += many.Operation.Items.Count;
-                    break;
                 case Queued<Revision, bool> revision:
                     revision.Produced(await session.ReviseAsync(revision.Operation));
                     session.Spend(revision.Operation.Usage, revision.Operation.At);
@@ -123,23 +150,45 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         return session.AlertsQueued;
     }
 
-    /// <summary>Inserts the messages, settles replays against the rows their keys already name, and raises the alerts.</summary>
-    private async Task<List<WriteResult>> InsertAsync(Session session, List<NewFeedback> items)
+    /// <summary>Hands each message request its results, in queue order.</summary>
+    private static void Produce(IReadOnlyList<IQueuedWrite> batch, List<WriteResult> written)
+    {
+        var next = 0;
+        foreach (var pending in batch)
+        {
+            switch (pending)
+            {
+                case Queued<NewFeedback, WriteResult> one:
+                    one.Produced(written[next++]);
+                    break;
+                case Queued<NewFeedbackBatch, IReadOnlyList<WriteResult>> many:
+                    many.Produced(written.GetRange(next, many.Operation.Items.Count));
+                    next += many.Operation.Items.Count;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Inserts the messages in one batch, and in the same round trip, when some raise alerts, takes their topics' locks
+    /// and reads the groups those alerts may join (<see cref="AlertPlan"/>); with <paramref name="usageInBatch"/>, the
+    /// commit's LLM usage goes in too. Replays are then settled against the rows their keys already name.
+    /// </summary>
+    private async Task<InsertedBatch> InsertAsync(Session session, List<NewFeedback> items, bool usageInBatch)
     {
         var ids = new long?[items.Count];
-        foreach (var item in items)
-        {
-            session.Spend(item.Usage, item.Record.CreatedAt);
-            // PostgreSQL keeps microseconds: the answer given now must equal the row a replay reads back later.
-            var at = Session.Utc(item.Record.CreatedAt);
-            item.Record.CreatedAt = at.AddTicks(-(at.Ticks % TimeSpan.TicksPerMicrosecond));
-        }
-
+        var plan = items.Exists(item => item.RaiseAlert) ? new AlertPlan(_grouping, items) : null;
         await using (var insert = new NpgsqlBatch(session.Connection, session.Transaction))
         {
             foreach (var item in items)
             {
                 insert.BatchCommands.Add(InsertCommand(item.Record, item.Followed));
+            }
+
+            plan?.AddReads(insert);
+            if (usageInBatch)
+            {
+                session.AddUsage(insert);
             }
 
             await using var reader = await insert.ExecuteReaderAsync();
@@ -152,9 +201,23 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
 
                 await reader.NextResultAsync();
             }
+
+            if (plan is not null)
+            {
+                await plan.ReadAsync(reader);
+            }
         }
 
-        // A key that inserted nothing was used before: by an earlier request, another instance, or earlier in this batch.
+        return new InsertedBatch(await SettleConflictsAsync(session, items, ids), ids, plan);
+    }
+
+    /// <summary>
+    /// The answers: created, or, for a key that inserted nothing, a replay or a reuse of the row the key names. That row
+    /// was inserted by an earlier request, another instance, a commit in flight beside this one, or earlier in this
+    /// batch; it is read in a statement of its own, which sees it committed (or this transaction's own).
+    /// </summary>
+    private static async Task<List<WriteResult>> SettleConflictsAsync(Session session, List<NewFeedback> items, long?[] ids)
+    {
         var conflicts = items.Where((_, i) => ids[i] is null).Select(item => item.Record.IdempotencyKey!).Distinct(StringComparer.Ordinal).ToArray();
         var earlier = conflicts.Length == 0 ? [] : await session.FindByIdempotencyKeysAsync(conflicts);
         var results = new List<WriteResult>(items.Count);
@@ -172,17 +235,41 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
             results.Add(new WriteResult(WriteOutcome.Created, record));
         }
 
-        var alerted = items.Where((item, i) => ids[i] is not null && item.RaiseAlert).ToList();
-        if (alerted.Count > 0)
+        return results;
+    }
+
+    /// <summary>
+    /// Groups the alerts of the inserted messages and queues their deliveries: decided here on the groups the insert's
+    /// round trip read, and written in one more batch. A page that the paging budget must count is decided on the
+    /// store's count of pages, read under its lock: such a commit stores its alerts one by one instead.
+    /// </summary>
+    private static async Task WriteAlertsAsync(Session session, List<NewFeedback> items, InsertedBatch inserted)
+    {
+        var alerted = items.Where((item, i) => inserted.Ids[i] is not null && item.RaiseAlert).ToList();
+        if (alerted.Count == 0)
         {
-            await session.LockTopicsAsync(alerted.Select(item => item.Record.Topic));
+            return;
+        }
+
+        var plan = inserted.Plan!;
+        if (plan.Decide(alerted) is not { } writes)
+        {
             foreach (var item in alerted)
             {
                 await session.InsertAlertAsync(item.Record, item.Group);
             }
+
+            return;
         }
 
-        return results;
+        await using (writes)
+        {
+            writes.Connection = session.Connection;
+            writes.Transaction = session.Transaction;
+            await writes.ExecuteNonQueryAsync();
+        }
+
+        session.QueuedDeliveries(plan.DeliveriesAdded(writes));
     }
 
     /// <remarks>
@@ -221,6 +308,12 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         p.Add(Text(leased ? _settings.InstanceId : null));
         p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = leased ? Session.Utc(r.CreatedAt) + _provisionalLease : DBNull.Value });
         return command;
+    }
+
+    /// <summary>What the insert's round trip returned: the answers, each message's new id (null: its key was taken), the alerts' plan.</summary>
+    private sealed record InsertedBatch(List<WriteResult> Results, long?[] Ids, AlertPlan? Plan)
+    {
+        public static readonly InsertedBatch Empty = new([], [], null);
     }
 
     private static NpgsqlParameter Bytes(byte[]? value) => new() { NpgsqlDbType = NpgsqlDbType.Bytea, Value = (object?)value ?? DBNull.Value };
