@@ -1,0 +1,187 @@
+using Feedback.Api.Tests.Infrastructure;
+using Feedback.Storage;
+using Feedback.Storage.Postgres;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Shouldly;
+
+namespace Feedback.Api.Tests;
+
+/// <summary>
+/// The PostgreSQL writer's round trips and its commits in flight (issue 25), on the real server: a writer of the app's own
+/// making, whose connections pass through a counting proxy, so the app's background loops are not counted.
+/// </summary>
+public sealed class PostgresWritePathTests : IAsyncLifetime
+{
+    private PostgresDatabase _database = null!;
+    private FeedbackApp _app = null!;
+    private RoundTripCounter _proxy = null!;
+    private NpgsqlDataSource _dataSource = null!;
+    private PostgresWriter _writer = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _database = PostgresDatabase.Create();
+        _app = new FeedbackApp(_database);
+        var services = _app.Services;
+        var direct = new NpgsqlConnectionStringBuilder(_database.ConnectionString);
+        _proxy = RoundTripCounter.Start(direct.Host!, direct.Port);
+        var proxied = new NpgsqlConnectionStringBuilder(services.GetRequiredService<PostgresStoreSettings>().ConnectionString)
+        {
+            Host = "127.0.0.1",
+            Port = _proxy.Port,
+        };
+        _dataSource = NpgsqlDataSource.Create(proxied.ConnectionString);
+        _writer = ActivatorUtilities.CreateInstance<PostgresWriter>(services, _dataSource);
+        await _writer.StartAsync(TestContext.Current.CancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _writer.StopAsync(CancellationToken.None);
+        _writer.Dispose();
+        await _dataSource.DisposeAsync();
+        await _proxy.DisposeAsync();
+        _app.Dispose();
+        _database.Dispose();
+    }
+
+    [Fact]
+    public async Task A_commit_of_messages_is_one_round_trip_its_commit_included()
+    {
+        var ct = TestContext.Current.CancellationToken;
+
+        // The first commits open the connection and prepare the statements.
+        for (var i = 0; i < 3; i++)
+        {
+            await _writer.WriteAsync(Message($"Warm-up message {i}, nothing to report."), ct);
+        }
+
+        var before = _proxy.RoundTrips;
+        var ids = new List<long>();
+        for (var i = 0; i < 10; i++)
+        {
+            var written = await _writer.WriteAsync(Message($"The app works well for me, message {i}."), ct);
+            written.Outcome.ShouldBe(WriteOutcome.Created);
+            ids.Add(written.Record.Id);
+        }
+
+        var batch = await _writer.WriteBatchAsync([.. Enumerable.Range(0, 50).Select(i => Message($"Imported message {i} of the batch."))], ct);
+
+        (_proxy.RoundTrips - before).ShouldBe(11);
+        batch.ShouldAllBe(r => r.Outcome == WriteOutcome.Created);
+        Count($"SELECT count(*) FROM feedback WHERE id IN ({string.Join(", ", ids)})").ShouldBe(10);
+        Count("SELECT count(*) FROM feedback").ShouldBe(63);
+    }
+
+    [Fact]
+    public async Task A_commit_with_alerts_writes_them_in_at_most_three_round_trips()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await _writer.WriteAsync(Message("Warm-up complaint: the export crashes.", alert: true), ct);
+        await _writer.WriteAsync(Message("Warm-up complaint: the export crashes again.", alert: true), ct);
+
+        var before = _proxy.RoundTrips;
+        var written = await _writer.WriteBatchAsync(
+            [
+                Message("The export crashes every time I press it.", alert: true),
+                Message("Billing charged me twice this month.", alert: true, topic: "billing"),
+                Message("The export crashes every time I press it!", alert: true),
+                Message("A fine product, nothing to add."),
+            ],
+            ct);
+
+        // The insert with the topics' locks and groups, the groups, alerts and deliveries, the commit.
+        (_proxy.RoundTrips - before).ShouldBeLessThanOrEqualTo(3);
+        written.ShouldAllBe(r => r.Outcome == WriteOutcome.Created);
+        Count("SELECT count(*) FROM alerts").ShouldBe(5);
+        // The same complaint twice in one commit: the second joins the group the first opened in that commit.
+        Count("SELECT count(DISTINCT a.group_id) FROM alerts a JOIN feedback f ON f.id = a.feedback_id WHERE f.text LIKE 'The export crashes every time%'")
+            .ShouldBe(1);
+        Count("SELECT min(g.count) FROM alert_groups g JOIN alerts a ON a.group_id = g.id JOIN feedback f ON f.id = a.feedback_id " +
+            "WHERE f.text LIKE 'The export crashes every time%'").ShouldBeGreaterThanOrEqualTo(2);
+        Count("SELECT count(*) FROM alert_groups WHERE topic = 'billing'").ShouldBe(1);
+        Count("SELECT count(*) FROM alert_deliveries d JOIN alert_groups g ON g.id = d.group_id WHERE g.topic = 'billing'").ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
+    public async Task Two_requests_with_one_key_in_two_commits_in_flight_give_one_row_and_a_replay()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await _writer.WriteAsync(Message("Warm-up message."), ct);
+
+        // Another session holds a key uncommitted: the first commit inserts "shared-key" and then waits on that key.
+        await using var other = _database.Open();
+        await using var hold = await other.BeginTransactionAsync(ct);
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO feedback (text, sentiment, topic, confidence, confidence_score, score_positive, score_negative, score_neutral, " +
+            "score_mixed, alert_triggered, processing_method, language, model, status, warnings, created_at, idempotency_key, request_hash) " +
+            "VALUES ('held', 'neutral', 'general', 0.5, 'low', 0, 0, 1, 0, false, 'ml', 'en', 'm', 'final', '[]', now(), 'held-key', 'h')",
+            other, hold))
+        {
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+
+        var first = _writer.WriteBatchAsync([Message("The first request.", key: "shared-key"), Message("Held.", key: "held-key")], ct);
+        await WaitForLockWaitersAsync(1);
+
+        // The second request arrives while the first commit is in flight: it goes in a commit of its own, beside it.
+        var second = _writer.WriteAsync(Message("The first request.", key: "shared-key"), ct);
+        await WaitForLockWaitersAsync(2);
+
+        await hold.CommitAsync(ct);
+        var firstResults = await first;
+        var secondResult = await second;
+
+        firstResults[0].Outcome.ShouldBe(WriteOutcome.Created);
+        firstResults[1].Outcome.ShouldBe(WriteOutcome.KeyReused);
+        secondResult.Outcome.ShouldBe(WriteOutcome.Replayed);
+        secondResult.Record.Id.ShouldBe(firstResults[0].Record.Id);
+        Count("SELECT count(*) FROM feedback WHERE idempotency_key = 'shared-key'").ShouldBe(1);
+    }
+
+    private static NewFeedback Message(string text, bool alert = false, string topic = "bug", string? key = null) => new(
+        new FeedbackRecord
+        {
+            Text = text,
+            Sentiment = alert ? "negative" : "positive",
+            Topic = topic,
+            Confidence = 0.9,
+            ConfidenceScore = "high",
+            ScorePositive = alert ? 0.05 : 0.9,
+            ScoreNegative = alert ? 0.9 : 0.05,
+            ScoreNeutral = 0.05,
+            AlertTriggered = alert,
+            ProcessingMethod = "ml",
+            Language = "en",
+            Model = "test",
+            Status = "final",
+            CreatedAt = DateTime.UtcNow,
+            IdempotencyKey = key,
+            RequestHash = key is null ? null : "hash-of-" + text,
+        },
+        alert);
+
+    /// <summary>Waits until that many of the writer's statements wait on a lock; the commits' progress has no fixed duration.</summary>
+    private async Task WaitForLockWaitersAsync(int waiting)
+    {
+        for (var attempt = 0; attempt < 600; attempt++)
+        {
+            if (Count($"SELECT count(*) FROM pg_stat_activity WHERE datname = '{_database.Name}' AND wait_event_type = 'Lock'") >= waiting)
+            {
+                return;
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        throw new TimeoutException($"Fewer than {waiting} of the writer's commits ever waited on a lock: they were not in flight together.");
+    }
+
+    private long Count(string sql)
+    {
+        using var connection = _database.Open();
+        using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
