@@ -140,6 +140,88 @@ public sealed class PostgresWritePathTests : IAsyncLifetime
         Count("SELECT count(*) FROM feedback WHERE idempotency_key = 'shared-key'").ShouldBe(1);
     }
 
+    [Fact]
+    public async Task A_large_batch_copied_in_stores_every_row_as_given_and_settles_its_keys()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var stored = await _writer.WriteAsync(Message("Stored before the import.", key: "k-stored"), ct);
+
+        var items = new List<NewFeedback>();
+        for (var i = 0; i < 200; i++)
+        {
+            var item = Message($"Imported row {i}: the app is \"fine\", mostly; ünïcode ✓.", key: i % 7 == 0 ? null : $"k-{i}");
+            var r = item.Record;
+            r.Source = i % 3 == 0 ? null : "zendesk";
+            r.CustomerId = i % 5 == 0 ? null : $"c-{i}";
+            r.Metadata = i % 4 == 0 ? "{\"plan\":\"pro\"}" : null;
+            r.PromptVersion = i % 2 == 0 ? null : "v3";
+            r.TopicScores = i % 2 == 0 ? "{\"bug\":0.7}" : null;
+            r.Embedding = i % 6 == 0 ? null : [(byte)i, 0, 255, (byte)(i * 3)];
+            r.ScoreMixed = i / 1000.0;
+            r.CreatedAt = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddSeconds(i).AddTicks(i * 17);
+            if (i == 20)
+            {
+                r.Status = "provisional";
+                item = item with { Followed = true };
+            }
+
+            items.Add(item);
+        }
+
+        // The same request twice in the batch, a replay of a stored key, and a stored key reused with other text.
+        items.Add(Message("Imported row 10: the app is \"fine\", mostly; ünïcode ✓.", key: "k-10") with { Record = Clone(items[10].Record) });
+        items.Add(Message("Stored before the import.", key: "k-stored"));
+        items.Add(Message("Other text under a stored key.", key: "k-stored"));
+
+        var before = Count("SELECT count(*) FROM feedback");
+        var results = await _writer.WriteBatchAsync(items, ct);
+
+        results.Take(200).ShouldAllBe(r => r.Outcome == WriteOutcome.Created);
+        results[200].Outcome.ShouldBe(WriteOutcome.Replayed);
+        results[200].Record.Id.ShouldBe(results[10].Record.Id);
+        results[201].Outcome.ShouldBe(WriteOutcome.Replayed);
+        results[201].Record.Id.ShouldBe(stored.Record.Id);
+        results[202].Outcome.ShouldBe(WriteOutcome.KeyReused);
+        Count("SELECT count(*) FROM feedback").ShouldBe(before + 200);
+
+        // Ids follow the batch's order, and every column holds what was given.
+        var ids = results.Take(200).Select(r => r.Record.Id).ToList();
+        ids.ShouldBe(ids.Order().ToList());
+        await using var connection = _database.Open();
+        await using var read = new NpgsqlCommand($"SELECT id, {FeedbackRowBinding.Columns} FROM feedback WHERE id = ANY(@ids) ORDER BY id", connection);
+        read.Parameters.AddWithValue("ids", ids.ToArray());
+        await using var reader = await read.ExecuteReaderAsync(ct);
+        var row = 0;
+        while (await reader.ReadAsync(ct))
+        {
+            var got = FeedbackRowBinding.Read(reader);
+            var want = items[row].Record;
+            got.Id.ShouldBe(ids[row]);
+            (got.Text, got.Source, got.CustomerId, got.Metadata, got.Sentiment, got.Topic, got.ConfidenceScore)
+                .ShouldBe((want.Text, want.Source, want.CustomerId, want.Metadata, want.Sentiment, want.Topic, want.ConfidenceScore));
+            (got.Confidence, got.ScorePositive, got.ScoreNegative, got.ScoreNeutral, got.ScoreMixed, got.AlertTriggered)
+                .ShouldBe((want.Confidence, want.ScorePositive, want.ScoreNegative, want.ScoreNeutral, want.ScoreMixed, want.AlertTriggered));
+            (got.ProcessingMethod, got.Language, got.PromptVersion, got.Model, got.Status, got.Warnings)
+                .ShouldBe((want.ProcessingMethod, want.Language, want.PromptVersion, want.Model, want.Status, want.Warnings));
+            (got.CreatedAt, got.IdempotencyKey, got.RequestHash, got.TopicScores).ShouldBe((want.CreatedAt, want.IdempotencyKey, want.RequestHash, want.TopicScores));
+            got.Embedding.ShouldBe(want.Embedding);
+            row++;
+        }
+
+        row.ShouldBe(200);
+        Count($"SELECT count(*) FROM feedback WHERE id = {ids[20]} AND claimed_by IS NOT NULL AND lease_until > created_at").ShouldBe(1);
+        Count($"SELECT count(*) FROM feedback WHERE id = ANY(ARRAY[{string.Join(", ", ids)}]) AND (claimed_by IS NOT NULL OR lease_until IS NOT NULL)").ShouldBe(1);
+    }
+
+    private static FeedbackRecord Clone(FeedbackRecord r) => new()
+    {
+        Text = r.Text, Source = r.Source, CustomerId = r.CustomerId, Metadata = r.Metadata, Sentiment = r.Sentiment, Topic = r.Topic,
+        Confidence = r.Confidence, ConfidenceScore = r.ConfidenceScore, ScorePositive = r.ScorePositive, ScoreNegative = r.ScoreNegative,
+        ScoreNeutral = r.ScoreNeutral, ScoreMixed = r.ScoreMixed, AlertTriggered = r.AlertTriggered, ProcessingMethod = r.ProcessingMethod,
+        Language = r.Language, PromptVersion = r.PromptVersion, Model = r.Model, Status = r.Status, Warnings = r.Warnings, CreatedAt = r.CreatedAt,
+        IdempotencyKey = r.IdempotencyKey, RequestHash = r.RequestHash, TopicScores = r.TopicScores, Embedding = r.Embedding,
+    };
+
     private static NewFeedback Message(string text, bool alert = false, string topic = "bug", string? key = null) => new(
         new FeedbackRecord
         {

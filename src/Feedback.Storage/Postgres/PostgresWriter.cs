@@ -93,6 +93,11 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         }
 
         var alerted = items.Exists(item => item.RaiseAlert);
+        if (!alerted && !othersQueued && items.Count >= CopyRows)
+        {
+            return await CopyAsync(session, batch, items);
+        }
+
         if (!alerted && !othersQueued && !(_budget.Enabled && session.HasUsage))
         {
             // Messages alone: one batch without a transaction of its own is one implicit transaction, committed when the
@@ -148,6 +153,123 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         await session.WriteUsageAsync();
         await transaction.CommitAsync();
         return session.AlertsQueued;
+    }
+
+    /// <summary>
+    /// A commit of this many messages or more without alerts (an import's chunk, a large POST /feedback/batch) is copied
+    /// in (<see cref="CopyAsync"/>): one row of binary COPY costs the server less than one execution of the insert.
+    /// </summary>
+    private const int CopyRows = 128;
+
+    private static readonly string CopyColumns = $"ord, {FeedbackColumns}, claimed_by, lease_until";
+
+    /// <summary>
+    /// Writes many messages with binary COPY into a temporary table, then one INSERT ... SELECT moves them into feedback in
+    /// their order, with the same conflict rule as the single insert; each copied row's id is taken from the sequence
+    /// first, so the answers are matched to the rows by id and no row is read back.
+    /// </summary>
+    private async Task<bool> CopyAsync(Session session, IReadOnlyList<IQueuedWrite> batch, List<NewFeedback> items)
+    {
+        await using var transaction = await session.Connection.BeginTransactionAsync();
+        session.Transaction = transaction;
+        await using (var create = new NpgsqlCommand(
+            $"CREATE TEMP TABLE feedback_copy ON COMMIT DROP AS SELECT 0 AS ord, {FeedbackColumns}, claimed_by, lease_until FROM feedback WITH NO DATA",
+            session.Connection, transaction))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await using (var copy = await session.Connection.BeginBinaryImportAsync($"COPY feedback_copy ({CopyColumns}) FROM STDIN (FORMAT BINARY)"))
+        {
+            for (var i = 0; i < items.Count; i++)
+            {
+                await WriteCopyRowAsync(copy, i, items[i].Record, items[i].Followed);
+            }
+
+            await copy.CompleteAsync();
+        }
+
+        var ids = new long?[items.Count];
+        await using (var insert = new NpgsqlCommand(
+            "WITH src AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('feedback', 'id')) AS id, c.* FROM (SELECT * FROM feedback_copy ORDER BY ord) c), " +
+            $"ins AS (INSERT INTO feedback (id, {FeedbackColumns}, claimed_by, lease_until) SELECT id, {FeedbackColumns}, claimed_by, lease_until FROM src " +
+            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id) " +
+            "SELECT src.ord, src.id FROM src JOIN ins ON ins.id = src.id",
+            session.Connection, transaction))
+        await using (var reader = await insert.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                ids[reader.GetInt32(0)] = reader.GetInt64(1);
+            }
+        }
+
+        var results = await SettleConflictsAsync(session, items, ids);
+        await session.WriteUsageAsync();
+        await transaction.CommitAsync();
+        Produce(batch, results);
+        return false;
+    }
+
+    /// <summary>One row of <see cref="CopyColumns"/>, as <see cref="InsertCommand"/> binds it.</summary>
+    private async Task WriteCopyRowAsync(NpgsqlBinaryImporter copy, int ord, FeedbackRecord r, bool followed)
+    {
+        var leased = followed && r.Status == "provisional";
+        await copy.StartRowAsync();
+        await copy.WriteAsync(ord, NpgsqlDbType.Integer);
+        await copy.WriteAsync(r.Text, NpgsqlDbType.Text);
+        await WriteTextAsync(copy, r.Source);
+        await WriteTextAsync(copy, r.CustomerId);
+        await WriteTextAsync(copy, r.Metadata);
+        await copy.WriteAsync(r.Sentiment, NpgsqlDbType.Text);
+        await copy.WriteAsync(r.Topic, NpgsqlDbType.Text);
+        await copy.WriteAsync(r.Confidence, NpgsqlDbType.Double);
+        await copy.WriteAsync(r.ConfidenceScore, NpgsqlDbType.Text);
+        await copy.WriteAsync(r.ScorePositive, NpgsqlDbType.Double);
+        await copy.WriteAsync(r.ScoreNegative, NpgsqlDbType.Double);
+        await copy.WriteAsync(r.ScoreNeutral, NpgsqlDbType.Double);
+        await copy.WriteAsync(r.ScoreMixed, NpgsqlDbType.Double);
+        await copy.WriteAsync(r.AlertTriggered, NpgsqlDbType.Boolean);
+        await copy.WriteAsync(r.ProcessingMethod, NpgsqlDbType.Text);
+        await copy.WriteAsync(r.Language, NpgsqlDbType.Text);
+        await WriteTextAsync(copy, r.PromptVersion);
+        await copy.WriteAsync(r.Model, NpgsqlDbType.Text);
+        await copy.WriteAsync(r.Status, NpgsqlDbType.Text);
+        await copy.WriteAsync(r.Warnings, NpgsqlDbType.Text);
+        await copy.WriteAsync(Session.Utc(r.CreatedAt), NpgsqlDbType.TimestampTz);
+        await WriteTextAsync(copy, r.IdempotencyKey);
+        await WriteTextAsync(copy, r.RequestHash);
+        await WriteTextAsync(copy, r.TopicScores);
+        if (r.Embedding is null)
+        {
+            await copy.WriteNullAsync();
+        }
+        else
+        {
+            await copy.WriteAsync(r.Embedding, NpgsqlDbType.Bytea);
+        }
+
+        await WriteTextAsync(copy, leased ? _settings.InstanceId : null);
+        if (leased)
+        {
+            await copy.WriteAsync(Session.Utc(r.CreatedAt) + _provisionalLease, NpgsqlDbType.TimestampTz);
+        }
+        else
+        {
+            await copy.WriteNullAsync();
+        }
+    }
+
+    private static async Task WriteTextAsync(NpgsqlBinaryImporter copy, string? value)
+    {
+        if (value is null)
+        {
+            await copy.WriteNullAsync();
+        }
+        else
+        {
+            await copy.WriteAsync(value, NpgsqlDbType.Text);
+        }
     }
 
     /// <summary>Hands each message request its results, in queue order.</summary>
