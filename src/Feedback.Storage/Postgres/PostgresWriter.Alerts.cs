@@ -52,7 +52,6 @@ internal sealed partial class PostgresWriter
         // AlertGrouping.RecentGroups; and the shared groups' rows by key (absent: none; Resolved: its key is used up).
         private readonly Dictionary<string, List<OpenAlertGroup>> _recent = new(StringComparer.Ordinal);
         private readonly Dictionary<string, (OpenAlertGroup? Row, bool Resolved)> _shared = new(StringComparer.Ordinal);
-        private readonly List<NpgsqlBatchCommand> _deliveries = [];
 
         public AlertPlan(AlertGrouping grouping, List<NewFeedback> items)
         {
@@ -185,7 +184,6 @@ internal sealed partial class PostgresWriter
                     var command = Command(
                         DeliverySql, id, slot, Text(delivery.Kind), Text(delivery.Channel),
                         new NpgsqlParameter<DateTime> { TypedValue = Session.Utc(delivery.Due) }, new NpgsqlParameter<DateTime> { TypedValue = at });
-                    _deliveries.Add(command);
                     rest.Add(command);
                 }
 
@@ -218,8 +216,19 @@ internal sealed partial class PostgresWriter
             return batch;
         }
 
-        /// <summary>Whether the batch of <see cref="Decide"/> queued a delivery that did not exist before.</summary>
-        public bool DeliveriesAdded(NpgsqlBatch _) => _deliveries.Exists(command => command.RecordsAffected > 0);
+        /// <summary>Whether a batch of <see cref="Decide"/>, executed, queued a delivery that did not exist before.</summary>
+        public static bool DeliveriesAdded(NpgsqlBatch batch)
+        {
+            foreach (var command in batch.BatchCommands)
+            {
+                if (command.CommandText == DeliverySql && command.RecordsAffected > 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         /// <summary>A group's id parameters for <c>GroupIdSql</c>: the id of a stored group, or the slot of one opened in this batch.</summary>
         private static (NpgsqlParameter Id, NpgsqlParameter Slot) GroupId(long id) => id > 0

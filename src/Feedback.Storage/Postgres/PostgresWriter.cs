@@ -107,12 +107,18 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
             return false;
         }
 
+        if (!othersQueued && !(_budget.Enabled && session.HasUsage))
+        {
+            return await CommitWithAlertsAsync(session, batch, items);
+        }
+
         await using var transaction = await connection.BeginTransactionAsync();
         session.Transaction = transaction;
         var inserted = items.Count == 0 ? InsertedBatch.Empty : await InsertAsync(session, items, usageInBatch: false);
         if (alerted)
         {
-            await WriteAlertsAsync(session, items, inserted);
+            await using var writes = await WriteAlertsAsync(session, items, inserted) ?? new NpgsqlBatch();
+            await ExecuteAsync(session, writes);
         }
 
         Produce(batch, inserted.Results);
@@ -272,6 +278,61 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         }
     }
 
+    /// <summary>
+    /// Messages some of which raise alerts, in two round trips: BEGIN, the inserts, the topics' locks and their groups;
+    /// then the groups, alerts, deliveries, usage and COMMIT. The transaction is begun and committed by statements of
+    /// those batches, so the commit costs no round trip of its own and the topics' locks are held one round trip less.
+    /// </summary>
+    private async Task<bool> CommitWithAlertsAsync(Session session, IReadOnlyList<IQueuedWrite> batch, List<NewFeedback> items)
+    {
+        try
+        {
+            var inserted = await InsertAsync(session, items, usageInBatch: false, begin: true);
+            await using var writes = await WriteAlertsAsync(session, items, inserted) ?? new NpgsqlBatch();
+            session.AddUsage(writes);
+            writes.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            await ExecuteAsync(session, writes);
+            Produce(batch, inserted.Results);
+            return session.AlertsQueued;
+        }
+        catch (Exception) when (session.Connection.FullState == System.Data.ConnectionState.Open)
+        {
+            await RollBackAsync(session.Connection);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The connection goes back to the pool: not with this transaction still open on it. A connection that cannot even
+    /// roll back is broken, and Npgsql does not pool a broken connection.
+    /// </summary>
+    private static async Task RollBackAsync(NpgsqlConnection connection)
+    {
+        try
+        {
+            await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+            await rollback.ExecuteNonQueryAsync();
+        }
+        catch (NpgsqlException)
+        {
+            // The failure that brought us here is the one to report.
+        }
+    }
+
+    /// <summary>Runs the alerts' writes (<see cref="AlertPlan.Decide"/>) and notes whether they queued deliveries.</summary>
+    private static async Task ExecuteAsync(Session session, NpgsqlBatch writes)
+    {
+        if (writes.BatchCommands.Count == 0)
+        {
+            return;
+        }
+
+        writes.Connection = session.Connection;
+        writes.Transaction = session.Transaction;
+        await writes.ExecuteNonQueryAsync();
+        session.QueuedDeliveries(AlertPlan.DeliveriesAdded(writes));
+    }
+
     /// <summary>Hands each message request its results, in queue order.</summary>
     private static void Produce(IReadOnlyList<IQueuedWrite> batch, List<WriteResult> written)
     {
@@ -296,12 +357,18 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
     /// and reads the groups those alerts may join (<see cref="AlertPlan"/>); with <paramref name="usageInBatch"/>, the
     /// commit's LLM usage goes in too. Replays are then settled against the rows their keys already name.
     /// </summary>
-    private async Task<InsertedBatch> InsertAsync(Session session, List<NewFeedback> items, bool usageInBatch)
+    private async Task<InsertedBatch> InsertAsync(Session session, List<NewFeedback> items, bool usageInBatch, bool begin = false)
     {
         var ids = new long?[items.Count];
         var plan = items.Exists(item => item.RaiseAlert) ? new AlertPlan(_grouping, items) : null;
         await using (var insert = new NpgsqlBatch(session.Connection, session.Transaction))
         {
+            // BEGIN returns no rows: the reader passes over it to the first insert's.
+            if (begin)
+            {
+                insert.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+            }
+
             foreach (var item in items)
             {
                 insert.BatchCommands.Add(InsertCommand(item.Record, item.Followed));
@@ -362,36 +429,28 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
 
     /// <summary>
     /// Groups the alerts of the inserted messages and queues their deliveries: decided here on the groups the insert's
-    /// round trip read, and written in one more batch. A page that the paging budget must count is decided on the
-    /// store's count of pages, read under its lock: such a commit stores its alerts one by one instead.
+    /// round trip read, and returned as one more batch to send. A page that the paging budget must count is decided on the
+    /// store's count of pages, read under its lock: such a commit stores its alerts one by one here instead (null).
     /// </summary>
-    private static async Task WriteAlertsAsync(Session session, List<NewFeedback> items, InsertedBatch inserted)
+    private static async Task<NpgsqlBatch?> WriteAlertsAsync(Session session, List<NewFeedback> items, InsertedBatch inserted)
     {
         var alerted = items.Where((item, i) => inserted.Ids[i] is not null && item.RaiseAlert).ToList();
         if (alerted.Count == 0)
         {
-            return;
+            return null;
         }
 
-        var plan = inserted.Plan!;
-        if (plan.Decide(alerted) is not { } writes)
+        if (inserted.Plan!.Decide(alerted) is { } writes)
         {
-            foreach (var item in alerted)
-            {
-                await session.InsertAlertAsync(item.Record, item.Group);
-            }
-
-            return;
+            return writes;
         }
 
-        await using (writes)
+        foreach (var item in alerted)
         {
-            writes.Connection = session.Connection;
-            writes.Transaction = session.Transaction;
-            await writes.ExecuteNonQueryAsync();
+            await session.InsertAlertAsync(item.Record, item.Group);
         }
 
-        session.QueuedDeliveries(plan.DeliveriesAdded(writes));
+        return null;
     }
 
     /// <remarks>
