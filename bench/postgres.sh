@@ -252,6 +252,12 @@ import_rows_out=()
 csv="$work/import.csv"
 python3 bench/make_import_data.py "$root/../shared/data" "$csv" "$import_rows" 2>/dev/null ||
   python3 bench/make_import_data.py /work/shared/data "$csv" "$import_rows"
+# The same file into SQLite with the current CLI first: what the import costs where the store is not PostgreSQL.
+start=$(date +%s.%N)
+(cd "$cli_dir" && DATA_DIR="$work/cli-sqlite" dotnet Feedback.Cli.dll import "$csv" --id-column id >"$work/import-sqlite.log" 2>&1) ||
+  { cat "$work/import-sqlite.log" >&2; failures=$((failures + 1)); }
+seconds=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
+import_rows_out+=("sqlite (new)|$(sqlite3 "$work/cli-sqlite/feedback.db" 'SELECT count(*) FROM feedback' 2>/dev/null || echo "$import_rows")|$seconds")
 for build in $builds; do
   cli=$(cli_of "$build")
   [ -n "$cli" ] && [ -f "$cli/Feedback.Cli.dll" ] || continue
@@ -262,7 +268,7 @@ for build in $builds; do
     { cat "$work/import-$build.log" >&2; failures=$((failures + 1)); continue; }
   seconds=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
   stored=$(pg_sql "import_$build" "SELECT count(*) FROM feedback")
-  import_rows_out+=("$build|$stored|$seconds")
+  import_rows_out+=("postgres ($build)|$stored|$seconds")
   printf '  import %s: %s rows in %s s\n' "$build" "$stored" "$seconds" >&2
 done
 
@@ -322,7 +328,7 @@ git diff --quiet HEAD -- src bench 2>/dev/null || commit="$commit (with uncommit
     echo
     echo "## 3. Import into PostgreSQL (\`import FILE --id-column id\`, $import_rows rows, bench/make_import_data.py)"
     echo
-    echo "| build | rows stored | seconds (whole command) | rows/s |"
+    echo "| store (build) | rows stored | seconds (whole command) | rows/s |"
     echo "|---|---:|---:|---:|"
     for row in "${import_rows_out[@]}"; do
       IFS='|' read -r build stored seconds <<<"$row"

@@ -74,6 +74,37 @@ public sealed class PostgresWritePathTests : IAsyncLifetime
         Count("SELECT count(*) FROM feedback").ShouldBe(63);
     }
 
+    /// <summary>What the one-round-trip commit stands on: a batch sent without a transaction is one implicit transaction.</summary>
+    [Fact]
+    public async Task A_batch_without_a_transaction_commits_all_of_its_statements_or_none()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var connection = _database.Open();
+        await using (var create = new NpgsqlCommand("CREATE TABLE implicit_probe (v int CHECK (v > 0))", connection))
+        {
+            await create.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var failing = new NpgsqlBatch(connection)
+        {
+            BatchCommands = { new("INSERT INTO implicit_probe VALUES (1)"), new("INSERT INTO implicit_probe VALUES (2)"), new("INSERT INTO implicit_probe VALUES (-1)") },
+        })
+        {
+            (await Should.ThrowAsync<PostgresException>(() => failing.ExecuteNonQueryAsync(ct))).SqlState.ShouldBe(PostgresErrorCodes.CheckViolation);
+        }
+
+        await using (var passing = new NpgsqlBatch(connection)
+        {
+            BatchCommands = { new("INSERT INTO implicit_probe VALUES (3)"), new("INSERT INTO implicit_probe VALUES (4)") },
+        })
+        {
+            await passing.ExecuteNonQueryAsync(ct);
+        }
+
+        Count("SELECT count(*) FROM implicit_probe").ShouldBe(2);
+        Count("SELECT sum(v) FROM implicit_probe").ShouldBe(7);
+    }
+
     [Fact]
     public async Task A_commit_with_alerts_is_two_round_trips_its_commit_included()
     {
