@@ -2,14 +2,16 @@
 # Throw-away PostgreSQL and Redis servers for the tests and the bench: loopback only, free ports, data in temporary
 # directories that `stop` removes.
 #
-#   scripts/test-servers.sh start [--durable]   install when missing, start both, print the settings as export lines
+#   scripts/test-servers.sh start [--durable] [--stats]
+#                                               install when missing, start both, print the settings as export lines
 #   scripts/test-servers.sh env                 print the settings of the running servers again
 #   scripts/test-servers.sh stop                stop both and remove their directories
 #
 # Settings: FEEDBACK_TEST_POSTGRES (an Npgsql connection string to a superuser, so tests can create a database each)
 # and FEEDBACK_TEST_REDIS (host:port). Use them with: eval "$(scripts/test-servers.sh start)".
 # Without --durable PostgreSQL runs with fsync off: the data is thrown away anyway and the tests create many databases.
-# The bench passes --durable so its figures include the commits' fsync.
+# The bench passes --durable so its figures include the commits' fsync; bench/postgres.sh also passes --stats, which loads
+# pg_stat_statements (from the Debian package's contrib) and times WAL and I/O, for its profile of the write path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state_dir=${FEEDBACK_TEST_SERVERS_DIR:-$(pwd)/.build/test-servers}
@@ -91,8 +93,14 @@ alive() {
 }
 
 start() {
-  local durable=0
-  [ "${1:-}" = "--durable" ] && durable=1
+  local durable=0 stats=0 option
+  for option in "$@"; do
+    case "$option" in
+      --durable) durable=1 ;;
+      --stats) stats=1 ;;
+      *) log "unknown option $option"; return 2 ;;
+    esac
+  done
   if [ -f "$state" ]; then
     if alive; then
       log "already running (stop them first); their settings:"
@@ -129,6 +137,14 @@ fsync = $fsync
 synchronous_commit = $fsync
 full_page_writes = $fsync
 CONF
+  if [ "$stats" -eq 1 ]; then
+    cat >>"$pg_dir/data/postgresql.conf" <<CONF
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = all
+track_io_timing = on
+track_wal_io_timing = on
+CONF
+  fi
   as_postgres "$bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 30 start >&2 ||
     { cat "$pg_dir/server.log" >&2; return 1; }
   wait_until "PostgreSQL" "$bin/pg_isready" -h 127.0.0.1 -p "$pg_port"

@@ -50,6 +50,13 @@ internal abstract partial class GroupCommitWriter : BackgroundService, IFeedback
     /// </summary>
     protected virtual bool WaitsForArrivals => false;
 
+    /// <summary>
+    /// How many commits may be in flight at once. One for a store whose commits take turns on one connection (SQLite);
+    /// more where the next batch can be sent while the previous commit waits for its WAL flush (PostgreSQL), each
+    /// request still answered only once its own commit has returned.
+    /// </summary>
+    protected virtual int CommitsInFlight => 1;
+
     /// <summary>Notified after every commit of something other than heartbeats: what the dashboard's change notices wait for.</summary>
     public StoreChanges Changes { get; } = new();
 
@@ -114,8 +121,8 @@ internal abstract partial class GroupCommitWriter : BackgroundService, IFeedback
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        var batch = new List<IQueuedWrite>(MaxBatch);
         var reader = _queue.Reader;
+        var inFlight = new List<Task>(CommitsInFlight);
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             if (WaitsForArrivals)
@@ -123,15 +130,28 @@ internal abstract partial class GroupCommitWriter : BackgroundService, IFeedback
                 await LetArrivalsQueueAsync(reader);
             }
 
+            var batch = new List<IQueuedWrite>(Math.Min(MaxBatch, Math.Max(1, reader.Count)));
             while (batch.Count < MaxBatch && reader.TryRead(out var pending))
             {
                 batch.Add(pending);
             }
 
-            await CommitAsync(batch);
-            batch.Clear();
+            if (CommitsInFlight == 1)
+            {
+                await CommitAsync(batch);
+                continue;
+            }
+
+            // While a commit waits for the server, the next batch is taken and sent: what arrives meanwhile queues for it,
+            // so rows per commit grow with the load. At the limit, the loop waits for a commit to return.
+            inFlight.Add(CommitAsync(batch));
+            if (inFlight.Count == CommitsInFlight)
+            {
+                inFlight.Remove(await Task.WhenAny(inFlight));
+            }
         }
 
+        await Task.WhenAll(inFlight);
         Stopped();
     }
 

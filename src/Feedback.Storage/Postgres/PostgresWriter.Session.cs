@@ -6,14 +6,22 @@ namespace Feedback.Storage.Postgres;
 
 internal sealed partial class PostgresWriter
 {
-    /// <summary>The statements of one group commit, on its connection and transaction.</summary>
-    private sealed class Session(NpgsqlConnection connection, NpgsqlTransaction transaction, AlertGrouping grouping, LlmBudgetAlerts budget)
+    /// <summary>
+    /// The statements of one group commit, on its connection, and in its transaction when it has one (without, a batch
+    /// is an implicit transaction of its own).
+    /// </summary>
+    private sealed class Session(NpgsqlConnection connection, AlertGrouping grouping, LlmBudgetAlerts budget)
     {
+        private const string UpsertUsageSql =
+            "INSERT INTO llm_usage (hour, calls, input_tokens, output_tokens) VALUES ($1, $2, $3, $4) ON CONFLICT (hour) DO UPDATE SET " +
+            "calls = llm_usage.calls + excluded.calls, input_tokens = llm_usage.input_tokens + excluded.input_tokens, " +
+            "output_tokens = llm_usage.output_tokens + excluded.output_tokens";
+
         /// <summary>
         /// Whether a group has a PagerDuty delivery. Only a critical group can have one (PagerDuty is queued for critical
         /// groups only, and a group's severity never falls), so the others are spared the lookup.
         /// </summary>
-        private const string PagedColumn =
+        public const string PagedColumn =
             "CASE WHEN severity = 'critical' THEN EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.group_id = alert_groups.id " +
             $"AND d.channel = '{AlertGrouping.PagerDuty}') ELSE false END";
 
@@ -23,10 +31,35 @@ internal sealed partial class PostgresWriter
 
         public NpgsqlConnection Connection { get; } = connection;
 
-        public NpgsqlTransaction Transaction { get; } = transaction;
+        public NpgsqlTransaction? Transaction { get; set; }
 
         /// <summary>True when this transaction queued a delivery that did not exist before, worth waking the dispatcher for.</summary>
         public bool AlertsQueued { get; private set; }
+
+        /// <summary>Whether this commit counted LLM calls, which <see cref="WriteUsageAsync"/> or <see cref="AddUsage"/> writes.</summary>
+        public bool HasUsage => _usage.Count > 0;
+
+        /// <summary>Deliveries that a batch of this transaction queued (<see cref="AlertPlan"/>).</summary>
+        public void QueuedDeliveries(bool added) => AlertsQueued |= added;
+
+        /// <summary>
+        /// The commit's usage as upserts at the end of <paramref name="batch"/>, for a commit without budget alerts: those
+        /// need the month's total read back (<see cref="WriteUsageAsync"/>).
+        /// </summary>
+        public void AddUsage(NpgsqlBatch batch)
+        {
+            foreach (var (hour, usage) in _usage.OrderBy(u => u.Key))
+            {
+                var command = new NpgsqlBatchCommand(UpsertUsageSql);
+                command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = Utc(hour) });
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = usage.Calls });
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = usage.InputTokens });
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = usage.OutputTokens });
+                batch.BatchCommands.Add(command);
+            }
+
+            _usage.Clear();
+        }
 
         public static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
 

@@ -54,14 +54,18 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         return reason;
     }
 
+    /// <summary>
+    /// Two commits in flight: while one waits for its WAL flush, the next batch is sent on a second connection. An
+    /// idempotency key in both waits on the unique index for the first to commit and is then answered as a replay
+    /// (<see cref="SettleConflictsAsync"/>); alert groups of one topic take turns on the topic's lock.
+    /// </summary>
+    protected override int CommitsInFlight => 2;
+
     protected override async ValueTask<bool> CommitOnceAsync(IReadOnlyList<IQueuedWrite> batch)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        var session = new Session(connection, transaction, _grouping, _budget);
-
-        // Every message of the group commit, in queue order, inserted in one round trip.
+        // Every message of the group commit, in queue order.
         var items = new List<NewFeedback>();
+        var othersQueued = false;
         foreach (var pending in batch)
         {
             switch (pending)
@@ -72,22 +76,56 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
                 case Queued<NewFeedbackBatch, IReadOnlyList<WriteResult>> many:
                     items.AddRange(many.Operation.Items);
                     break;
+                default:
+                    othersQueued = true;
+                    break;
             }
         }
 
-        var written = items.Count == 0 ? [] : await InsertAsync(session, items);
-        var next = 0;
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        var session = new Session(connection, _grouping, _budget);
+        foreach (var item in items)
+        {
+            session.Spend(item.Usage, item.Record.CreatedAt);
+            // PostgreSQL keeps microseconds: the answer given now must equal the row a replay reads back later.
+            var at = Session.Utc(item.Record.CreatedAt);
+            item.Record.CreatedAt = at.AddTicks(-(at.Ticks % TimeSpan.TicksPerMicrosecond));
+        }
+
+        var alerted = items.Exists(item => item.RaiseAlert);
+        if (!alerted && !othersQueued && items.Count >= CopyRows)
+        {
+            return await CopyAsync(session, batch, items);
+        }
+
+        if (!alerted && !othersQueued && !(_budget.Enabled && session.HasUsage))
+        {
+            // Messages alone: one batch without a transaction of its own is one implicit transaction, committed when the
+            // server reaches its end, so the rows, the usage and the commit cost one round trip.
+            var written = await InsertAsync(session, items, usageInBatch: true);
+            Produce(batch, written.Results);
+            return false;
+        }
+
+        if (!othersQueued && !(_budget.Enabled && session.HasUsage))
+        {
+            return await CommitWithAlertsAsync(session, batch, items);
+        }
+
+        await using var transaction = await connection.BeginTransactionAsync();
+        session.Transaction = transaction;
+        var inserted = items.Count == 0 ? InsertedBatch.Empty : await InsertAsync(session, items, usageInBatch: false);
+        if (alerted)
+        {
+            await using var writes = await WriteAlertsAsync(session, items, inserted) ?? new NpgsqlBatch();
+            await ExecuteAsync(session, writes);
+        }
+
+        Produce(batch, inserted.Results);
         foreach (var pending in batch)
         {
             switch (pending)
             {
-                case Queued<NewFeedback, WriteResult> one:
-                    one.Produced(written[next++]);
-                    break;
-                case Queued<NewFeedbackBatch, IReadOnlyList<WriteResult>> many:
-                    many.Produced(written.GetRange(next, many.Operation.Items.Count));
-                    next += many.Operation.Items.Count;
-                    break;
                 case Queued<Revision, bool> revision:
                     revision.Produced(await session.ReviseAsync(revision.Operation));
                     session.Spend(revision.Operation.Usage, revision.Operation.At);
@@ -123,23 +161,223 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         return session.AlertsQueued;
     }
 
-    /// <summary>Inserts the messages, settles replays against the rows their keys already name, and raises the alerts.</summary>
-    private async Task<List<WriteResult>> InsertAsync(Session session, List<NewFeedback> items)
+    /// <summary>
+    /// A commit of this many messages or more without alerts (an import's chunk, a large POST /feedback/batch) is copied
+    /// in (<see cref="CopyAsync"/>): one row of binary COPY costs the server less than one execution of the insert.
+    /// </summary>
+    private const int CopyRows = 128;
+
+    private static readonly string CopyColumns = $"ord, {FeedbackColumns}, claimed_by, lease_until";
+
+    /// <summary>
+    /// Writes many messages with binary COPY into a temporary table, then one INSERT ... SELECT moves them into feedback in
+    /// their order, with the same conflict rule as the single insert; each copied row's id is taken from the sequence
+    /// first, so the answers are matched to the rows by id and no row is read back.
+    /// </summary>
+    private async Task<bool> CopyAsync(Session session, IReadOnlyList<IQueuedWrite> batch, List<NewFeedback> items)
     {
-        var ids = new long?[items.Count];
-        foreach (var item in items)
+        await using var transaction = await session.Connection.BeginTransactionAsync();
+        session.Transaction = transaction;
+        await using (var create = new NpgsqlCommand(
+            $"CREATE TEMP TABLE feedback_copy ON COMMIT DROP AS SELECT 0 AS ord, {FeedbackColumns}, claimed_by, lease_until FROM feedback WITH NO DATA",
+            session.Connection, transaction))
         {
-            session.Spend(item.Usage, item.Record.CreatedAt);
-            // PostgreSQL keeps microseconds: the answer given now must equal the row a replay reads back later.
-            var at = Session.Utc(item.Record.CreatedAt);
-            item.Record.CreatedAt = at.AddTicks(-(at.Ticks % TimeSpan.TicksPerMicrosecond));
+            await create.ExecuteNonQueryAsync();
         }
 
+        await using (var copy = await session.Connection.BeginBinaryImportAsync($"COPY feedback_copy ({CopyColumns}) FROM STDIN (FORMAT BINARY)"))
+        {
+            for (var i = 0; i < items.Count; i++)
+            {
+                await WriteCopyRowAsync(copy, i, items[i].Record, items[i].Followed);
+            }
+
+            await copy.CompleteAsync();
+        }
+
+        var ids = new long?[items.Count];
+        await using (var insert = new NpgsqlCommand(
+            "WITH src AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('feedback', 'id')) AS id, c.* FROM (SELECT * FROM feedback_copy ORDER BY ord) c), " +
+            $"ins AS (INSERT INTO feedback (id, {FeedbackColumns}, claimed_by, lease_until) SELECT id, {FeedbackColumns}, claimed_by, lease_until FROM src " +
+            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id) " +
+            "SELECT src.ord, src.id FROM src JOIN ins ON ins.id = src.id",
+            session.Connection, transaction))
+        await using (var reader = await insert.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                ids[reader.GetInt32(0)] = reader.GetInt64(1);
+            }
+        }
+
+        var results = await SettleConflictsAsync(session, items, ids);
+        await session.WriteUsageAsync();
+        await transaction.CommitAsync();
+        Produce(batch, results);
+        return false;
+    }
+
+    /// <summary>One row of <see cref="CopyColumns"/>, as <see cref="InsertCommand"/> binds it.</summary>
+    private async Task WriteCopyRowAsync(NpgsqlBinaryImporter copy, int ord, FeedbackRecord r, bool followed)
+    {
+        var leased = followed && r.Status == "provisional";
+        await copy.StartRowAsync();
+        await copy.WriteAsync(ord, NpgsqlDbType.Integer);
+        await copy.WriteAsync(r.Text, NpgsqlDbType.Text);
+        await WriteTextAsync(copy, r.Source);
+        await WriteTextAsync(copy, r.CustomerId);
+        await WriteTextAsync(copy, r.Metadata);
+        await copy.WriteAsync(r.Sentiment, NpgsqlDbType.Text);
+        await copy.WriteAsync(r.Topic, NpgsqlDbType.Text);
+        await copy.WriteAsync(r.Confidence, NpgsqlDbType.Double);
+        await copy.WriteAsync(r.ConfidenceScore, NpgsqlDbType.Text);
+        await copy.WriteAsync(r.ScorePositive, NpgsqlDbType.Double);
+        await copy.WriteAsync(r.ScoreNegative, NpgsqlDbType.Double);
+        await copy.WriteAsync(r.ScoreNeutral, NpgsqlDbType.Double);
+        await copy.WriteAsync(r.ScoreMixed, NpgsqlDbType.Double);
+        await copy.WriteAsync(r.AlertTriggered, NpgsqlDbType.Boolean);
+        await copy.WriteAsync(r.ProcessingMethod, NpgsqlDbType.Text);
+        await copy.WriteAsync(r.Language, NpgsqlDbType.Text);
+        await WriteTextAsync(copy, r.PromptVersion);
+        await copy.WriteAsync(r.Model, NpgsqlDbType.Text);
+        await copy.WriteAsync(r.Status, NpgsqlDbType.Text);
+        await copy.WriteAsync(r.Warnings, NpgsqlDbType.Text);
+        await copy.WriteAsync(Session.Utc(r.CreatedAt), NpgsqlDbType.TimestampTz);
+        await WriteTextAsync(copy, r.IdempotencyKey);
+        await WriteTextAsync(copy, r.RequestHash);
+        await WriteTextAsync(copy, r.TopicScores);
+        if (r.Embedding is null)
+        {
+            await copy.WriteNullAsync();
+        }
+        else
+        {
+            await copy.WriteAsync(r.Embedding, NpgsqlDbType.Bytea);
+        }
+
+        await WriteTextAsync(copy, leased ? _settings.InstanceId : null);
+        if (leased)
+        {
+            await copy.WriteAsync(Session.Utc(r.CreatedAt) + _provisionalLease, NpgsqlDbType.TimestampTz);
+        }
+        else
+        {
+            await copy.WriteNullAsync();
+        }
+    }
+
+    private static async Task WriteTextAsync(NpgsqlBinaryImporter copy, string? value)
+    {
+        if (value is null)
+        {
+            await copy.WriteNullAsync();
+        }
+        else
+        {
+            await copy.WriteAsync(value, NpgsqlDbType.Text);
+        }
+    }
+
+    /// <summary>
+    /// Messages some of which raise alerts, in two round trips: BEGIN, the inserts, the topics' locks and their groups;
+    /// then the groups, alerts, deliveries, usage and COMMIT. The transaction is begun and committed by statements of
+    /// those batches, so the commit costs no round trip of its own and the topics' locks are held one round trip less.
+    /// </summary>
+    private async Task<bool> CommitWithAlertsAsync(Session session, IReadOnlyList<IQueuedWrite> batch, List<NewFeedback> items)
+    {
+        try
+        {
+            var inserted = await InsertAsync(session, items, usageInBatch: false, begin: true);
+            await using var writes = await WriteAlertsAsync(session, items, inserted) ?? new NpgsqlBatch();
+            session.AddUsage(writes);
+            writes.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            await ExecuteAsync(session, writes);
+            Produce(batch, inserted.Results);
+            return session.AlertsQueued;
+        }
+        catch (Exception) when (session.Connection.FullState == System.Data.ConnectionState.Open)
+        {
+            await RollBackAsync(session.Connection);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The connection goes back to the pool: not with this transaction still open on it. A connection that cannot even
+    /// roll back is broken, and Npgsql does not pool a broken connection.
+    /// </summary>
+    private static async Task RollBackAsync(NpgsqlConnection connection)
+    {
+        try
+        {
+            await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+            await rollback.ExecuteNonQueryAsync();
+        }
+        catch (NpgsqlException)
+        {
+            // The failure that brought us here is the one to report.
+        }
+    }
+
+    /// <summary>Runs the alerts' writes (<see cref="AlertPlan.Decide"/>) and notes whether they queued deliveries.</summary>
+    private static async Task ExecuteAsync(Session session, NpgsqlBatch writes)
+    {
+        if (writes.BatchCommands.Count == 0)
+        {
+            return;
+        }
+
+        writes.Connection = session.Connection;
+        writes.Transaction = session.Transaction;
+        await writes.ExecuteNonQueryAsync();
+        session.QueuedDeliveries(AlertPlan.DeliveriesAdded(writes));
+    }
+
+    /// <summary>Hands each message request its results, in queue order.</summary>
+    private static void Produce(IReadOnlyList<IQueuedWrite> batch, List<WriteResult> written)
+    {
+        var next = 0;
+        foreach (var pending in batch)
+        {
+            switch (pending)
+            {
+                case Queued<NewFeedback, WriteResult> one:
+                    one.Produced(written[next++]);
+                    break;
+                case Queued<NewFeedbackBatch, IReadOnlyList<WriteResult>> many:
+                    many.Produced(written.GetRange(next, many.Operation.Items.Count));
+                    next += many.Operation.Items.Count;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Inserts the messages in one batch, and in the same round trip, when some raise alerts, takes their topics' locks
+    /// and reads the groups those alerts may join (<see cref="AlertPlan"/>); with <paramref name="usageInBatch"/>, the
+    /// commit's LLM usage goes in too. Replays are then settled against the rows their keys already name.
+    /// </summary>
+    private async Task<InsertedBatch> InsertAsync(Session session, List<NewFeedback> items, bool usageInBatch, bool begin = false)
+    {
+        var ids = new long?[items.Count];
+        var plan = items.Exists(item => item.RaiseAlert) ? new AlertPlan(_grouping, items) : null;
         await using (var insert = new NpgsqlBatch(session.Connection, session.Transaction))
         {
+            // BEGIN returns no rows: the reader passes over it to the first insert's.
+            if (begin)
+            {
+                insert.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+            }
+
             foreach (var item in items)
             {
                 insert.BatchCommands.Add(InsertCommand(item.Record, item.Followed));
+            }
+
+            plan?.AddReads(insert);
+            if (usageInBatch)
+            {
+                session.AddUsage(insert);
             }
 
             await using var reader = await insert.ExecuteReaderAsync();
@@ -152,9 +390,23 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
 
                 await reader.NextResultAsync();
             }
+
+            if (plan is not null)
+            {
+                await plan.ReadAsync(reader);
+            }
         }
 
-        // A key that inserted nothing was used before: by an earlier request, another instance, or earlier in this batch.
+        return new InsertedBatch(await SettleConflictsAsync(session, items, ids), ids, plan);
+    }
+
+    /// <summary>
+    /// The answers: created, or, for a key that inserted nothing, a replay or a reuse of the row the key names. That row
+    /// was inserted by an earlier request, another instance, a commit in flight beside this one, or earlier in this
+    /// batch; it is read in a statement of its own, which sees it committed (or this transaction's own).
+    /// </summary>
+    private static async Task<List<WriteResult>> SettleConflictsAsync(Session session, List<NewFeedback> items, long?[] ids)
+    {
         var conflicts = items.Where((_, i) => ids[i] is null).Select(item => item.Record.IdempotencyKey!).Distinct(StringComparer.Ordinal).ToArray();
         var earlier = conflicts.Length == 0 ? [] : await session.FindByIdempotencyKeysAsync(conflicts);
         var results = new List<WriteResult>(items.Count);
@@ -172,17 +424,33 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
             results.Add(new WriteResult(WriteOutcome.Created, record));
         }
 
-        var alerted = items.Where((item, i) => ids[i] is not null && item.RaiseAlert).ToList();
-        if (alerted.Count > 0)
+        return results;
+    }
+
+    /// <summary>
+    /// Groups the alerts of the inserted messages and queues their deliveries: decided here on the groups the insert's
+    /// round trip read, and returned as one more batch to send. A page that the paging budget must count is decided on the
+    /// store's count of pages, read under its lock: such a commit stores its alerts one by one here instead (null).
+    /// </summary>
+    private static async Task<NpgsqlBatch?> WriteAlertsAsync(Session session, List<NewFeedback> items, InsertedBatch inserted)
+    {
+        var alerted = items.Where((item, i) => inserted.Ids[i] is not null && item.RaiseAlert).ToList();
+        if (alerted.Count == 0)
         {
-            await session.LockTopicsAsync(alerted.Select(item => item.Record.Topic));
-            foreach (var item in alerted)
-            {
-                await session.InsertAlertAsync(item.Record, item.Group);
-            }
+            return null;
         }
 
-        return results;
+        if (inserted.Plan!.Decide(alerted) is { } writes)
+        {
+            return writes;
+        }
+
+        foreach (var item in alerted)
+        {
+            await session.InsertAlertAsync(item.Record, item.Group);
+        }
+
+        return null;
     }
 
     /// <remarks>
@@ -221,6 +489,12 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         p.Add(Text(leased ? _settings.InstanceId : null));
         p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = leased ? Session.Utc(r.CreatedAt) + _provisionalLease : DBNull.Value });
         return command;
+    }
+
+    /// <summary>What the insert's round trip returned: the answers, each message's new id (null: its key was taken), the alerts' plan.</summary>
+    private sealed record InsertedBatch(List<WriteResult> Results, long?[] Ids, AlertPlan? Plan)
+    {
+        public static readonly InsertedBatch Empty = new([], [], null);
     }
 
     private static NpgsqlParameter Bytes(byte[]? value) => new() { NpgsqlDbType = NpgsqlDbType.Bytea, Value = (object?)value ?? DBNull.Value };

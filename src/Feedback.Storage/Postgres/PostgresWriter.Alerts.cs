@@ -1,0 +1,288 @@
+using Feedback.Storage.Alerts;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Feedback.Storage.Postgres;
+
+internal sealed partial class PostgresWriter
+{
+    /// <summary>
+    /// The alerts of one group commit in two batches instead of several statements per alert. With the insert, the
+    /// alerted topics are locked (in name order, as <see cref="Session.LockTopicsAsync"/> does) and their open groups and
+    /// shared groups read; <see cref="AlertGrouping"/> then decides every alert here, each seeing the groups the alerts
+    /// before it opened or joined, and the groups, alerts and deliveries go to the server in one more batch. A group opened
+    /// in that batch has no id yet: its insert keeps the id in a transaction-local setting (<c>feedback.group_N</c>) that the
+    /// statements after it read, so nothing is read back.
+    /// </summary>
+    private sealed class AlertPlan
+    {
+        private const string LockSql = "SELECT pg_advisory_xact_lock(hashtext('feedback.alert_groups:' || $1))";
+
+        private const string SharedSql =
+            $"SELECT id, topic, fingerprint, severity, count, first_at, state, {Session.PagedColumn} FROM alert_groups WHERE dedup_key = $1";
+
+        private static readonly string RecentSql =
+            $"SELECT id, fingerprint, severity, count, first_at, {Session.PagedColumn} FROM alert_groups " +
+            "WHERE kind = 'feedback' AND state = 'open' AND topic = $1 AND first_at >= $2 " +
+            $"ORDER BY first_at DESC, id DESC LIMIT {AlertGrouping.RecentGroups}";
+
+        private const string GroupIdSql = "coalesce($1, current_setting('feedback.group_' || $2)::bigint)";
+
+        private const string OpenSql =
+            "WITH g AS (INSERT INTO alert_groups (kind, topic, severity, fingerprint, first_at, last_at, count, state, dedup_key, summary) " +
+            "VALUES ('feedback', $2, $3, $4, $5, $6, $7, 'open', $8, $9) RETURNING id) " +
+            "SELECT set_config('feedback.group_' || $1, id::text, true) FROM g";
+
+        private const string JoinSql = $"UPDATE alert_groups SET count = $3, last_at = $4, severity = $5 WHERE id = {GroupIdSql}";
+
+        private const string DeliverySql =
+            "INSERT INTO alert_deliveries (group_id, kind, channel, state, attempts, next_attempt_at, created_at) " +
+            $"VALUES ({GroupIdSql}, $3, $4, 'pending', 0, $5, $6) ON CONFLICT (group_id, kind, channel) DO NOTHING";
+
+        private const string AlertSql =
+            "INSERT INTO alerts (feedback_id, sentiment, topic, confidence, state, created_at, group_id, severity) " +
+            $"VALUES ($3, $4, $5, $6, 'open', $7, {GroupIdSql}, $8)";
+
+        private readonly AlertGrouping _grouping;
+        private readonly string[] _topics;
+        private readonly string[] _sharedKeys;
+        private readonly Dictionary<string, DateTime> _since = new(StringComparer.Ordinal);
+
+        // The groups an alert may join, as they stand after the alerts decided so far: per topic oldest first, as many as
+        // AlertGrouping.RecentGroups; and the shared groups' rows by key (absent: none; Resolved: its key is used up).
+        private readonly Dictionary<string, List<OpenAlertGroup>> _recent = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (OpenAlertGroup? Row, bool Resolved)> _shared = new(StringComparer.Ordinal);
+
+        public AlertPlan(AlertGrouping grouping, List<NewFeedback> items)
+        {
+            _grouping = grouping;
+            var alerted = items.Where(item => item.RaiseAlert).ToList();
+            _topics = [.. alerted.Select(item => item.Record.Topic).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+            _sharedKeys = [.. alerted.Where(item => item.Group is not null).Select(item => item.Group!.DedupKey).Distinct(StringComparer.Ordinal)];
+            foreach (var item in alerted)
+            {
+                // One read per topic serves every alert of it: the newest groups since the earliest alert's window are a
+                // superset of what a later alert may join, which keeps the newest of them that started in its own window.
+                var since = grouping.JoinableSince(Session.Utc(item.Record.CreatedAt));
+                _since[item.Record.Topic] = _since.TryGetValue(item.Record.Topic, out var earlier) && earlier < since ? earlier : since;
+            }
+        }
+
+        /// <summary>The locks and reads, after the inserts in the same batch.</summary>
+        public void AddReads(NpgsqlBatch batch)
+        {
+            foreach (var topic in _topics)
+            {
+                batch.BatchCommands.Add(Command(LockSql, new NpgsqlParameter<string> { TypedValue = topic }));
+            }
+
+            foreach (var key in _sharedKeys)
+            {
+                batch.BatchCommands.Add(Command(SharedSql, new NpgsqlParameter<string> { TypedValue = key }));
+            }
+
+            foreach (var topic in _topics)
+            {
+                batch.BatchCommands.Add(Command(
+                    RecentSql, new NpgsqlParameter<string> { TypedValue = topic }, new NpgsqlParameter<DateTime> { TypedValue = _since[topic] }));
+            }
+        }
+
+        /// <summary>Reads what <see cref="AddReads"/> asked for, the reader standing at the first lock's result.</summary>
+        public async Task ReadAsync(NpgsqlDataReader reader)
+        {
+            foreach (var _ in _topics)
+            {
+                await reader.NextResultAsync();
+            }
+
+            foreach (var key in _sharedKeys)
+            {
+                if (await reader.ReadAsync())
+                {
+                    _shared[key] = reader.GetString(6) != "open"
+                        ? (null, true)
+                        : (new OpenAlertGroup(
+                            reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), reader.GetInt32(4),
+                            reader.GetDateTime(5), reader.GetBoolean(7)), false);
+                }
+
+                await reader.NextResultAsync();
+            }
+
+            foreach (var topic in _topics)
+            {
+                var groups = new List<OpenAlertGroup>();
+                while (await reader.ReadAsync())
+                {
+                    groups.Add(new OpenAlertGroup(
+                        reader.GetInt64(0), topic, reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3), reader.GetDateTime(4), reader.GetBoolean(5)));
+                }
+
+                groups.Reverse();
+                _recent[topic] = groups;
+                await reader.NextResultAsync();
+            }
+        }
+
+        /// <summary>
+        /// Decides the alerts of the stored messages in order and returns the batch that writes them; null when one of them
+        /// queues a page the paging budget counts (the caller then stores them one by one).
+        /// </summary>
+        public NpgsqlBatch? Decide(List<NewFeedback> alerted)
+        {
+            var opened = new List<NpgsqlBatchCommand>();
+            var joined = new Dictionary<long, AlertJoinsGroup>();
+            var rest = new List<NpgsqlBatchCommand>();
+            foreach (var item in alerted)
+            {
+                var r = item.Record;
+                var at = Session.Utc(r.CreatedAt);
+                StoredSharedGroup? stored = null;
+                if (item.Group is { } shared)
+                {
+                    var row = _shared.GetValueOrDefault(shared.DedupKey);
+                    stored = new StoredSharedGroup(shared, row.Row, row.Resolved);
+                }
+
+                var recent = AlertGrouping.GroupsAlone(stored) ? _recent[r.Topic] : [];
+                var decision = _grouping.Decide(
+                    new RaisedAlert(r.Topic, r.Text, r.Confidence, at, new AlertSubject(r.Source, r.CustomerId, r.Metadata)), stored, recent);
+                if (decision.Deliveries.Any(d => PagingBudget.Counts(d.Kind, d.Channel)))
+                {
+                    return null;
+                }
+
+                long groupId;
+                if (decision is AlertJoinsGroup join)
+                {
+                    groupId = join.Group.Id;
+                    joined[groupId] = join;
+                    Replace(join.Group);
+                }
+                else
+                {
+                    // A group opened here is known by its negative slot until the server gives it an id.
+                    var open = (AlertOpensGroup)decision;
+                    groupId = -(opened.Count + 1);
+                    opened.Add(Command(
+                        OpenSql, GroupId(groupId).Slot, Text(open.Topic), Text(open.Severity),
+                        new NpgsqlParameter<long> { TypedValue = open.Fingerprint }, new NpgsqlParameter<DateTime> { TypedValue = Session.Utc(open.FirstAt) },
+                        new NpgsqlParameter<DateTime> { TypedValue = at }, new NpgsqlParameter<int> { TypedValue = open.Count }, Text(open.DedupKey),
+                        Text(open.Summary)));
+                    var group = open.Stored(groupId);
+                    Add(group);
+                    if (open.DedupKey is not null)
+                    {
+                        _shared[open.DedupKey] = (group, false);
+                    }
+                }
+
+                foreach (var delivery in decision.Deliveries)
+                {
+                    var (id, slot) = GroupId(groupId);
+                    var command = Command(
+                        DeliverySql, id, slot, Text(delivery.Kind), Text(delivery.Channel),
+                        new NpgsqlParameter<DateTime> { TypedValue = Session.Utc(delivery.Due) }, new NpgsqlParameter<DateTime> { TypedValue = at });
+                    rest.Add(command);
+                }
+
+                var (alertGroup, alertSlot) = GroupId(groupId);
+                rest.Add(Command(
+                    AlertSql, alertGroup, alertSlot, new NpgsqlParameter<long> { TypedValue = r.Id }, Text(r.Sentiment), Text(r.Topic),
+                    new NpgsqlParameter<double> { TypedValue = r.Confidence }, new NpgsqlParameter<DateTime> { TypedValue = at }, Text(decision.Severity)));
+            }
+
+            // Each joined group is written once, as it stands after its last alert: the row ends as one update per alert would leave it.
+            var batch = new NpgsqlBatch();
+            foreach (var command in opened)
+            {
+                batch.BatchCommands.Add(command);
+            }
+
+            foreach (var join in joined.Values)
+            {
+                var (id, slot) = GroupId(join.Group.Id);
+                batch.BatchCommands.Add(Command(
+                    JoinSql, id, slot, new NpgsqlParameter<int> { TypedValue = join.Group.Count }, new NpgsqlParameter<DateTime> { TypedValue = Session.Utc(join.At) },
+                    Text(join.Group.Severity)));
+            }
+
+            foreach (var command in rest)
+            {
+                batch.BatchCommands.Add(command);
+            }
+
+            return batch;
+        }
+
+        /// <summary>Whether a batch of <see cref="Decide"/>, executed, queued a delivery that did not exist before.</summary>
+        public static bool DeliveriesAdded(NpgsqlBatch batch)
+        {
+            foreach (var command in batch.BatchCommands)
+            {
+                if (command.CommandText == DeliverySql && command.RecordsAffected > 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>A group's id parameters for <c>GroupIdSql</c>: the id of a stored group, or the slot of one opened in this batch.</summary>
+        private static (NpgsqlParameter Id, NpgsqlParameter Slot) GroupId(long id) => id > 0
+            ? (new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = id }, new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = DBNull.Value })
+            : (new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = DBNull.Value }, new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (-id).ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+        /// <summary>A new group, in (first alert, id) order; it is the newest id, so only an older first alert moves it back.</summary>
+        private void Add(OpenAlertGroup group)
+        {
+            var groups = _recent[group.Topic];
+            var at = groups.Count;
+            while (at > 0 && groups[at - 1].FirstAt > group.FirstAt)
+            {
+                at--;
+            }
+
+            if (at == 0 && groups.Count == AlertGrouping.RecentGroups)
+            {
+                return;
+            }
+
+            groups.Insert(at, group);
+            if (groups.Count > AlertGrouping.RecentGroups)
+            {
+                groups.RemoveAt(0);
+            }
+        }
+
+        /// <summary>A joined group as it now stands, in place of the copies held of it.</summary>
+        private void Replace(OpenAlertGroup group)
+        {
+            if (_recent.TryGetValue(group.Topic, out var groups))
+            {
+                var index = groups.FindIndex(g => g.Id == group.Id);
+                if (index >= 0)
+                {
+                    groups[index] = group;
+                }
+            }
+
+            foreach (var (key, row) in _shared)
+            {
+                if (row.Row?.Id == group.Id)
+                {
+                    _shared[key] = (group, false);
+                }
+            }
+        }
+
+        private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            command.Parameters.AddRange(parameters);
+            return command;
+        }
+    }
+}
