@@ -24,6 +24,10 @@ internal static class ProblemTypes
         "A POST, PUT or DELETE sent with the dashboard's session cookie must come from the dashboard itself (Sec-Fetch-Site: same-origin, or an Origin equal to the service's).",
         "Scripts send an X-API-Key header instead of the cookie.");
 
+    public static readonly ProblemType BadRequest = new("bad-request", 400, "The request is not valid",
+        "A query parameter or a part of the request is not valid; `errors` names each parameter when there are any.",
+        "Fix the parameters `errors` names; the API reference at /docs gives their types and ranges.");
+
     public static readonly ProblemType InvalidJson = new("invalid-json", 400, "The body is not valid JSON",
         "The body could not be parsed as JSON; `detail` says where.",
         "Send a JSON object, e.g. {\"text\": \"...\"}, with Content-Type: application/json.");
@@ -31,10 +35,6 @@ internal static class ProblemTypes
     public static readonly ProblemType InvalidFieldType = new("invalid-field-type", 400, "A field has the wrong type",
         "A field of the body has the wrong JSON type (a number where a string belongs, say); `errors` names each field.",
         "Send each field with the type the API reference gives.");
-
-    public static readonly ProblemType BadRequest = new("bad-request", 400, "The request is not valid",
-        "A query parameter or a part of the request is not valid; `errors` names each parameter when there are any.",
-        "Fix the parameters `errors` names; the API reference at /docs gives their types and ranges.");
 
     public static readonly ProblemType Validation = new("validation", 422, "The request is not valid",
         "The body is JSON of the right shape but a value breaks a rule, such as an empty text or a source longer than 100 characters; `errors` names each field.",

@@ -26,7 +26,7 @@ public sealed class OpenApiDocumentTests : IDisposable
         var committedPath = Repository.PathOf("docs", "openapi.json");
         if (Environment.GetEnvironmentVariable(UpdateSetting) == "1")
         {
-            await File.WriteAllTextAsync(committedPath, served.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n", TestContext.Current.CancellationToken);
+            await File.WriteAllTextAsync(committedPath, served.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n", TestContext.Current.CancellationToken);
         }
 
         var committed = JsonNode.Parse(await File.ReadAllTextAsync(committedPath, TestContext.Current.CancellationToken))!;

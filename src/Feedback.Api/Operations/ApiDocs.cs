@@ -337,7 +337,8 @@ internal static class ApiDocs
     private static JsonNode ProblemExample(string status)
     {
         var code = int.Parse(status, System.Globalization.CultureInfo.InvariantCulture);
-        var type = ProblemTypes.All.Values.Where(t => t.Status == code).OrderBy(t => t.Slug, StringComparer.Ordinal).FirstOrDefault() ?? ProblemTypes.Http(code);
+        // The catalogue lists the usual type of each status first (forbidden before cross-origin, and so on).
+        var type = ProblemTypes.All.Values.FirstOrDefault(t => t.Status == code) ?? ProblemTypes.Http(code);
         return new JsonObject
         {
             ["type"] = type.Uri,
