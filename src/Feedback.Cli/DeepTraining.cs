@@ -20,10 +20,11 @@ internal static class DeepTraining
 
     /// <summary>
     /// Bump when the heads, their inputs or their training data change what any text is classified as. A taxonomy file
-    /// other than the shipped one adds its fingerprint (<c>deep-3+t1a2b3c4d</c>), corrections theirs
-    /// (<c>deep-3+labels5e6f7a8b</c>), so answers cached for other heads are not served for these.
+    /// other than the shipped one adds its fingerprint (<c>deep-4+t1a2b3c4d</c>), corrections theirs
+    /// (<c>deep-4+labels5e6f7a8b</c>), so answers cached for other heads are not served for these. deep-4: the action
+    /// head, which the default alert rule reads.
     /// </summary>
-    public const string Version = "deep-3";
+    public const string Version = "deep-4";
 
     /// <summary>
     /// Shared rows per set that join the in-domain rows (none), and what one would weigh against a hand-written one.
@@ -72,7 +73,33 @@ internal static class DeepTraining
         }
 
         var version = suffix.Count == 0 ? Version : $"{Version}+{string.Join('.', suffix)}";
-        return trainer.Train(inDomain, shared, new DeepTrainingOptions(version, taxonomy, sharedPerSet, sharedWeight), extra);
+        var heads = trainer.Train(inDomain, shared, new DeepTrainingOptions(version, taxonomy, sharedPerSet, sharedWeight), extra);
+        log.Write(ActionCurve(trainer.ActionOutOfFold));
+        return heads;
+    }
+
+    /// <summary>
+    /// The action head's precision–recall curve on its out-of-fold answers for the training rows: where the alert
+    /// sensitivities' action thresholds are read off (AlertRule, docs/alerts.md), never from held-out rows.
+    /// </summary>
+    public static string ActionCurve(IReadOnlyList<(double Probability, bool Action)> outOfFold)
+    {
+        var text = new StringBuilder();
+        var positives = outOfFold.Count(r => r.Action);
+        text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"action head, out-of-fold on {outOfFold.Count:N0} training rows ({positives:N0} need a person):");
+        text.AppendLine("threshold  precision  recall  F1     alerts");
+        for (var step = 1; step < 20; step++)
+        {
+            var threshold = step * 0.05;
+            var alerts = outOfFold.Count(r => r.Probability >= threshold);
+            var right = outOfFold.Count(r => r.Probability >= threshold && r.Action);
+            var precision = alerts == 0 ? 0 : (double)right / alerts;
+            var recall = positives == 0 ? 0 : (double)right / positives;
+            var f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"{threshold,9:0.00}  {precision,9:0.000}  {recall,6:0.000}  {f1:0.000}  {alerts,6:N0}");
+        }
+
+        return text.ToString();
     }
 
     private static string CorrectionsFingerprint(List<CorrectionExample> corrections) =>

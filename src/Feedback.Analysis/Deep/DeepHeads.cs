@@ -4,8 +4,8 @@ using System.Text;
 namespace Feedback.Analysis.Deep;
 
 /// <summary>
-/// The classifier-v2 heads: two multinomial logistic regressions, for sentiment (4) and the taxonomy's topics, over one input
-/// vector: the sentence embedding, what the lexical model thinks (its log-probabilities) and what the in-domain
+/// The classifier-v2 heads: three logistic regressions, for sentiment (4), the taxonomy's topics and whether a person must
+/// act (2: no, yes), over one input vector: the sentence embedding, what the lexical model thinks (its log-probabilities) and what the in-domain
 /// n-gram model thinks (its log-probabilities, <see cref="NgramModel"/>), with a temperature per head fitted on rows the
 /// head was not trained on. Immutable; shared by all threads.
 /// </summary>
@@ -14,14 +14,17 @@ public sealed class DeepHeads
     public const string ResourceName = "deep.model";
     public const int SentimentCount = 4;
 
+    /// <summary>The action head's classes: 0 nobody must act, 1 a person must act.</summary>
+    public const int ActionCount = 2;
+
     /// <summary>The lexical model's topics: the built-in six, whatever the taxonomy.</summary>
     public const int LexicalTopicCount = 6;
 
     /// <summary>Log-probabilities are floored here, so one near-zero lexical probability cannot dominate.</summary>
     private const double LogFloor = -7;
 
-    // FBD3: the n-gram model's inputs and tables joined the file (deep-3).
-    private const string Magic = "FBD3";
+    // FBD3: the n-gram model's inputs and tables joined the file (deep-3). FBD4: the action head (deep-4).
+    private const string Magic = "FBD4";
 
     private static readonly Lazy<DeepHeads> Embedded = new(() =>
     {
@@ -30,7 +33,9 @@ public sealed class DeepHeads
         return Read(stream);
     });
 
-    public DeepHeads(string version, Taxonomy taxonomy, NgramModel ngrams, float[] sentimentWeights, float[] topicWeights, float sentimentTemperature, float topicTemperature)
+    public DeepHeads(
+        string version, Taxonomy taxonomy, NgramModel ngrams, float[] sentimentWeights, float[] topicWeights, float[] actionWeights,
+        float sentimentTemperature, float topicTemperature, float actionTemperature)
     {
         ArgumentNullException.ThrowIfNull(taxonomy);
         ArgumentNullException.ThrowIfNull(ngrams);
@@ -40,7 +45,7 @@ public sealed class DeepHeads
         }
 
         var length = InputLengthFor(taxonomy.Topics.Count);
-        if (sentimentWeights.Length != SentimentCount * length || topicWeights.Length != taxonomy.Topics.Count * length)
+        if (sentimentWeights.Length != SentimentCount * length || topicWeights.Length != taxonomy.Topics.Count * length || actionWeights.Length != ActionCount * length)
         {
             throw new ArgumentException("weights must be [class * InputLength + input]", nameof(sentimentWeights));
         }
@@ -51,13 +56,15 @@ public sealed class DeepHeads
         InputLength = length;
         SentimentWeights = sentimentWeights;
         TopicWeights = topicWeights;
+        ActionWeights = actionWeights;
         SentimentTemperature = sentimentTemperature;
         TopicTemperature = topicTemperature;
+        ActionTemperature = actionTemperature;
     }
 
     public static DeepHeads Default => Embedded.Value;
 
-    /// <summary>The model name answers carry (e.g. <c>deep-3</c>); cache keys include it.</summary>
+    /// <summary>The model name answers carry (e.g. <c>deep-4</c>); cache keys include it.</summary>
     public string Version { get; }
 
     /// <summary>The topics the topic head was trained for, in the order of its classes.</summary>
@@ -81,9 +88,14 @@ public sealed class DeepHeads
 
     internal float[] TopicWeights { get; }
 
+    /// <summary>Trained on the in-domain rows' <c>action</c> label (a person must act), which the alert rule reads.</summary>
+    internal float[] ActionWeights { get; }
+
     public float SentimentTemperature { get; }
 
     public float TopicTemperature { get; }
+
+    public float ActionTemperature { get; }
 
     /// <summary>The input vector for one message (its text as the classifiers read it: normalised).</summary>
     public double[] Input(string text, ReadOnlySpan<float> embedding, SentimentScores lexicalSentiment, IReadOnlyList<double> lexicalTopics) =>
@@ -125,9 +137,11 @@ public sealed class DeepHeads
 
     private static double Log(double p) => Math.Max(Math.Log(p), LogFloor);
 
-    /// <summary>Calibrated probabilities of each head for one input vector.</summary>
-    public (double[] Sentiment, double[] Topic) Predict(ReadOnlySpan<double> input) =>
-        (ProbabilitiesOf(SentimentWeights, SentimentCount, input, SentimentTemperature), ProbabilitiesOf(TopicWeights, TopicCount, input, TopicTemperature));
+    /// <summary>Calibrated probabilities of each head for one input vector; <c>Action</c> is the probability that a person must act.</summary>
+    public (double[] Sentiment, double[] Topic, double Action) Predict(ReadOnlySpan<double> input) =>
+        (ProbabilitiesOf(SentimentWeights, SentimentCount, input, SentimentTemperature),
+         ProbabilitiesOf(TopicWeights, TopicCount, input, TopicTemperature),
+         ProbabilitiesOf(ActionWeights, ActionCount, input, ActionTemperature)[1]);
 
     internal static double[] ProbabilitiesOf(float[] weights, int classes, ReadOnlySpan<double> input, double temperature)
     {
@@ -163,6 +177,7 @@ public sealed class DeepHeads
             writer.Write(InputLength);
             writer.Write(SentimentTemperature);
             writer.Write(TopicTemperature);
+            writer.Write(ActionTemperature);
             writer.Write(Taxonomy.Fallback.Name);
             writer.Write(Taxonomy.Definitions.Count);
             foreach (var definition in Taxonomy.Definitions)
@@ -179,6 +194,11 @@ public sealed class DeepHeads
             }
 
             foreach (var w in TopicWeights)
+            {
+                writer.Write(w);
+            }
+
+            foreach (var w in ActionWeights)
             {
                 writer.Write(w);
             }
@@ -223,6 +243,7 @@ public sealed class DeepHeads
         var inputLength = reader.ReadInt32();
         var sentimentTemperature = reader.ReadSingle();
         var topicTemperature = reader.ReadSingle();
+        var actionTemperature = reader.ReadSingle();
         var fallback = new Topic(reader.ReadString());
         var definitions = new TopicDefinition[reader.ReadInt32()];
         for (var i = 0; i < definitions.Length; i++)
@@ -251,6 +272,12 @@ public sealed class DeepHeads
             topic[i] = reader.ReadSingle();
         }
 
+        var action = new float[ActionCount * inputLength];
+        for (var i = 0; i < action.Length; i++)
+        {
+            action[i] = reader.ReadSingle();
+        }
+
         var bits = reader.ReadInt32();
         var compressedLength = reader.ReadInt32();
         using var zip = new ZLibStream(new MemoryStream(reader.ReadBytes(compressedLength)), CompressionMode.Decompress);
@@ -274,6 +301,6 @@ public sealed class DeepHeads
 
         var ngramSentiment = ReadTable(SentimentCount);
         var ngrams = new NgramModel(bits, ngramSentiment, ReadTable(taxonomy.Topics.Count));
-        return new DeepHeads(version, taxonomy, ngrams, sentiment, topic, sentimentTemperature, topicTemperature);
+        return new DeepHeads(version, taxonomy, ngrams, sentiment, topic, action, sentimentTemperature, topicTemperature, actionTemperature);
     }
 }

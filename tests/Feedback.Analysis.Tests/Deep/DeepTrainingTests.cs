@@ -175,5 +175,5 @@ public sealed class DeepTrainingTests
 
     private static DeepHeads Train(List<FeedbackExample> rows, Taxonomy? taxonomy = null, IReadOnlyList<CorrectionExample>? corrections = null) =>
         new DeepTrainer(new LocalClassifier(), () => SharedEncoder.Instance, new EmbeddingCache(path: null))
-            .Train(rows, [], new DeepTrainingOptions("deep-test", taxonomy ?? Taxonomy.BuiltIn, Sentiment: new HeadSettings(Iterations: 100), Topic: new HeadSettings(Iterations: 100), Folds: 2), corrections);
+            .Train(rows, [], new DeepTrainingOptions("deep-test", taxonomy ?? Taxonomy.BuiltIn, Sentiment: new HeadSettings(Iterations: 100), Topic: new HeadSettings(Iterations: 100), Action: new HeadSettings(Iterations: 100), Folds: 2), corrections);
 }

@@ -19,6 +19,7 @@ internal sealed record DeepTrainingOptions(
     double SharedWeight = 0.3,
     HeadSettings? Sentiment = null,
     HeadSettings? Topic = null,
+    HeadSettings? Action = null,
     int Folds = 5,
     double TopicBalance = 0.5,
     int NgramBits = DeepTrainingOptions.DefaultNgramBits,
@@ -43,11 +44,19 @@ internal sealed record DeepTrainingOptions(
 /// would hand the heads answers far surer than it will ever be on new text), the shipped one from all rows. The
 /// temperatures are fitted on
 /// out-of-fold answers for the in-domain rows (each fold's heads never saw them), so they calibrate what the service
-/// will meet; the held-out 20 % is left for the accuracy report. The taxonomy's examples train the topic head only.
+/// will meet; the held-out 20 % is left for the accuracy report. The taxonomy's examples train the topic head only; the
+/// action head learns from the in-domain rows' <c>action</c> label alone (corrections and shared rows carry none).
 /// </summary>
 internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder> encoder, EmbeddingCache cache, TextWriter? log = null)
 {
-    private sealed record Row(string Text, int Sentiment, int Topic, double Weight, bool InDomain);
+    /// <param name="Action">1 when a person must act, 0 when not, -1 when the row does not say.</param>
+    private sealed record Row(string Text, int Sentiment, int Topic, int Action, double Weight, bool InDomain);
+
+    /// <summary>
+    /// The action head's out-of-fold probabilities (calibrated) with their labels, from the last <see cref="Train"/>: the
+    /// points of its precision–recall curve the alert sensitivities are read off.
+    /// </summary>
+    public IReadOnlyList<(double Probability, bool Action)> ActionOutOfFold { get; private set; } = [];
 
     /// <param name="corrections">Messages people labelled in the service: in-domain rows at their own weight, calibrated with the rest.</param>
     public DeepHeads Train(
@@ -57,9 +66,9 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
         var taxonomy = options.Taxonomy;
         int TopicOf(Topic topic) => taxonomy.IndexOf(taxonomy.Contains(topic) ? topic : taxonomy.FromBuiltIn(topic));
         var rows = new List<Row>();
-        rows.AddRange(inDomain.Where(r => !r.IsHeldOut).Select(r => new Row(r.Text, (int)r.Sentiment, TopicOf(r.Topic), 1, true)));
-        rows.AddRange(taxonomy.Definitions.SelectMany(d => d.Examples.Select(e => new Row(e, -1, taxonomy.IndexOf(d.Topic), 1, false))));
-        rows.AddRange((corrections ?? []).Select(c => new Row(c.Text, (int)c.Sentiment, TopicOf(c.Topic), c.Weight, true)));
+        rows.AddRange(inDomain.Where(r => !r.IsHeldOut).Select(r => new Row(r.Text, (int)r.Sentiment, TopicOf(r.Topic), r.Action ? 1 : 0, 1, true)));
+        rows.AddRange(taxonomy.Definitions.SelectMany(d => d.Examples.Select(e => new Row(e, -1, taxonomy.IndexOf(d.Topic), -1, 1, false))));
+        rows.AddRange((corrections ?? []).Select(c => new Row(c.Text, (int)c.Sentiment, TopicOf(c.Topic), -1, c.Weight, true)));
         if (options.SharedPerSet > 0)
         {
             foreach (var set in shared.Where(r => !r.IsHeldOut).GroupBy(r => r.Set, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -67,7 +76,7 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
                 rows.AddRange(set
                     .OrderBy(r => DataSplit.Bucket(r.Text + "#sample")).ThenBy(r => r.Text, StringComparer.Ordinal)
                     .Take(options.SharedPerSet)
-                    .Select(r => new Row(r.Text, r.Sentiment is { } s ? (int)s : -1, r.Topic is { } t ? TopicOf(t) : -1, options.SharedWeight, false)));
+                    .Select(r => new Row(r.Text, r.Sentiment is { } s ? (int)s : -1, r.Topic is { } t ? TopicOf(t) : -1, -1, options.SharedWeight, false)));
             }
         }
 
@@ -115,15 +124,18 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
         log?.WriteLine($"inputs ready after {clock.Elapsed.TotalSeconds:0.0} s");
         var sentimentSettings = options.Sentiment ?? new HeadSettings(L2: DeepTrainingOptions.DefaultL2);
         var topicSettings = options.Topic ?? new HeadSettings(L2: DeepTrainingOptions.DefaultL2);
+        var actionSettings = options.Action ?? new HeadSettings(L2: DeepTrainingOptions.DefaultL2);
 
         // Out-of-fold logits of the in-domain rows, for the temperatures.
         var sentimentHeldOut = new List<(double[], int)>();
         var topicHeldOut = new List<(double[], int)>();
+        var actionHeldOut = new List<(double[], int)>();
         for (var f = 0; f < options.Folds; f++)
         {
             var train = Enumerable.Range(0, rows.Count).Where(i => fold[i] != f).ToArray();
             var sentimentWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, sentimentSettings);
             var topicWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[rows[i].Topic]))], taxonomy.Topics.Count, topicSettings);
+            var actionWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Action, rows[i].Weight))], DeepHeads.ActionCount, actionSettings);
             for (var i = 0; i < rows.Count; i++)
             {
                 if (fold[i] != f || !rows[i].InDomain)
@@ -137,12 +149,25 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
                 var t = new double[taxonomy.Topics.Count];
                 DeepHeads.Logits(topicWeights, taxonomy.Topics.Count, inputs[i], t);
                 topicHeldOut.Add((t, rows[i].Topic));
+                if (rows[i].Action >= 0)
+                {
+                    var a = new double[DeepHeads.ActionCount];
+                    DeepHeads.Logits(actionWeights, DeepHeads.ActionCount, inputs[i], a);
+                    actionHeldOut.Add((a, rows[i].Action));
+                }
             }
         }
 
         var sentimentTemperature = HeadTrainer.FitTemperature(sentimentHeldOut);
         var topicTemperature = HeadTrainer.FitTemperature(topicHeldOut);
-        log?.WriteLine($"temperatures (out-of-fold, {sentimentHeldOut.Count:N0} rows): sentiment {sentimentTemperature:0.00}, topic {topicTemperature:0.00}, after {clock.Elapsed.TotalSeconds:0.0} s");
+        var actionTemperature = HeadTrainer.FitTemperature(actionHeldOut);
+        ActionOutOfFold = [.. actionHeldOut.Select(r =>
+        {
+            var p = (double[])r.Item1.Clone();
+            Probabilities.Softmax(p, actionTemperature);
+            return (p[1], r.Item2 == 1);
+        })];
+        log?.WriteLine($"temperatures (out-of-fold, {sentimentHeldOut.Count:N0} rows): sentiment {sentimentTemperature:0.00}, topic {topicTemperature:0.00}, action {actionTemperature:0.00}, after {clock.Elapsed.TotalSeconds:0.0} s");
 
         var all = Enumerable.Range(0, rows.Count).ToArray();
         return new DeepHeads(
@@ -151,8 +176,10 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
             ngramModel,
             HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, sentimentSettings),
             HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[rows[i].Topic]))], taxonomy.Topics.Count, topicSettings),
+            HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Action, rows[i].Weight))], DeepHeads.ActionCount, actionSettings),
             sentimentTemperature,
-            topicTemperature);
+            topicTemperature,
+            actionTemperature);
     }
 
     private static double[] TopicWeights(List<Row> rows, Taxonomy taxonomy, double balance)
