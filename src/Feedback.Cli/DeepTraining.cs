@@ -74,7 +74,8 @@ internal static class DeepTraining
 
         var version = suffix.Count == 0 ? Version : $"{Version}+{string.Join('.', suffix)}";
         var heads = trainer.Train(inDomain, shared, new DeepTrainingOptions(version, taxonomy, sharedPerSet, sharedWeight), extra);
-        log.Write(ActionCurve(trainer.ActionOutOfFold));
+        log.Write(ActionCurve("action head", trainer.ActionOutOfFold));
+        log.Write(ActionCurve("sentiment rule, P(negative or mixed)", trainer.SentimentRuleOutOfFold));
         return heads;
     }
 
@@ -82,11 +83,11 @@ internal static class DeepTraining
     /// The action head's precision–recall curve on its out-of-fold answers for the training rows: where the alert
     /// sensitivities' action thresholds are read off (AlertRule, docs/alerts.md), never from held-out rows.
     /// </summary>
-    public static string ActionCurve(IReadOnlyList<(double Probability, bool Action)> outOfFold)
+    public static string ActionCurve(string name, IReadOnlyList<(double Probability, bool Action)> outOfFold)
     {
         var text = new StringBuilder();
         var positives = outOfFold.Count(r => r.Action);
-        text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"action head, out-of-fold on {outOfFold.Count:N0} training rows ({positives:N0} need a person):");
+        text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"{name}, out-of-fold on {outOfFold.Count:N0} training rows ({positives:N0} need a person):");
         text.AppendLine("threshold  precision  recall  F1     alerts");
         for (var step = 1; step < 20; step++)
         {

@@ -23,7 +23,7 @@ public sealed class DeepHeads
     /// <summary>Log-probabilities are floored here, so one near-zero lexical probability cannot dominate.</summary>
     private const double LogFloor = -7;
 
-    // FBD3: the n-gram model's inputs and tables joined the file (deep-3). FBD4: the action head (deep-4).
+    // FBD3: the n-gram model's inputs and tables joined the file (deep-3). FBD4: the action head and the n-gram action table (deep-4).
     private const string Magic = "FBD4";
 
     private static readonly Lazy<DeepHeads> Embedded = new(() =>
@@ -39,13 +39,13 @@ public sealed class DeepHeads
     {
         ArgumentNullException.ThrowIfNull(taxonomy);
         ArgumentNullException.ThrowIfNull(ngrams);
-        if (ngrams.TopicCount != taxonomy.Topics.Count || ngrams.Sentiment.Classes != SentimentCount)
+        if (ngrams.TopicCount != taxonomy.Topics.Count || ngrams.Sentiment.Classes != SentimentCount || ngrams.Action.Classes != ActionCount)
         {
             throw new ArgumentException("the n-gram model was trained for another taxonomy", nameof(ngrams));
         }
 
         var length = InputLengthFor(taxonomy.Topics.Count);
-        if (sentimentWeights.Length != SentimentCount * length || topicWeights.Length != taxonomy.Topics.Count * length || actionWeights.Length != ActionCount * length)
+        if (sentimentWeights.Length != SentimentCount * length || topicWeights.Length != taxonomy.Topics.Count * length || actionWeights.Length != ActionCount * ActionInputLengthFor(taxonomy.Topics.Count))
         {
             throw new ArgumentException("weights must be [class * InputLength + input]", nameof(sentimentWeights));
         }
@@ -76,19 +76,56 @@ public sealed class DeepHeads
     public NgramModel Ngrams { get; }
 
     /// <summary>
-    /// The sentence vector, the lexical model's 4 sentiment and 6 topic log-probabilities, the n-gram model's 4 sentiment
-    /// and one per taxonomy topic log-probabilities, then a constant 1 (bias).
+    /// The sentence vector, the lexical model's 4 sentiment and 6 topic log-probabilities, the n-gram model's 4 sentiment,
+    /// one per taxonomy topic and 2 action log-probabilities, then a constant 1 (bias).
     /// </summary>
     public int InputLength { get; }
 
-    public static int InputLengthFor(int topics) => SentenceEncoder.Dimensions + SentimentCount + LexicalTopicCount + SentimentCount + topics + 1;
+    public static int InputLengthFor(int topics) => SentenceEncoder.Dimensions + SentimentCount + LexicalTopicCount + SentimentCount + topics + ActionCount + 1;
+
+    /// <summary>
+    /// The action head's input: the heads' input with the sentiment and topic heads' log-probabilities before the bias. A
+    /// person must act on a neutral refund request and not on a mixed note about fonts: the action head reads what the
+    /// other heads decided together with what they read (stacking; the trainer gives it out-of-fold answers).
+    /// </summary>
+    public static int ActionInputLengthFor(int topics) => InputLengthFor(topics) + SentimentCount + topics + (SentimentCount * topics);
+
+    /// <summary>The action head's input from the heads' input and the other two heads' calibrated probabilities.</summary>
+    internal static double[] ActionInput(ReadOnlySpan<double> input, ReadOnlySpan<double> sentiment, ReadOnlySpan<double> topic)
+    {
+        var x = new double[input.Length + sentiment.Length + topic.Length + (sentiment.Length * topic.Length)];
+        input[..^1].CopyTo(x);
+        var at = input.Length - 1;
+        foreach (var p in sentiment)
+        {
+            x[at++] = Log(p);
+        }
+
+        foreach (var p in topic)
+        {
+            x[at++] = Log(p);
+        }
+
+        // Each sentiment with each topic: a mixed note about the layout rarely needs a person, a mixed one about a
+        // refund often does, and a linear head over the separate probabilities cannot tell those apart.
+        foreach (var s in sentiment)
+        {
+            foreach (var t in topic)
+            {
+                x[at++] = s * t;
+            }
+        }
+
+        x[at] = input[^1];
+        return x;
+    }
 
     /// <summary>Laid out [class * InputLength + input].</summary>
     internal float[] SentimentWeights { get; }
 
     internal float[] TopicWeights { get; }
 
-    /// <summary>Trained on the in-domain rows' <c>action</c> label (a person must act), which the alert rule reads.</summary>
+    /// <summary>Trained on the in-domain rows' <c>action</c> label (a person must act), which the alert rule reads; laid out [class * ActionInputLength + input].</summary>
     internal float[] ActionWeights { get; }
 
     public float SentimentTemperature { get; }
@@ -103,7 +140,7 @@ public sealed class DeepHeads
 
     /// <summary>The input vector from its parts; the trainer gives n-gram answers of a model that did not see the row.</summary>
     internal static double[] Input(
-        ReadOnlySpan<float> embedding, SentimentScores lexicalSentiment, IReadOnlyList<double> lexicalTopics, (double[] Sentiment, double[] Topic) ngrams)
+        ReadOnlySpan<float> embedding, SentimentScores lexicalSentiment, IReadOnlyList<double> lexicalTopics, (double[] Sentiment, double[] Topic, double[] Action) ngrams)
     {
         var x = new double[InputLengthFor(ngrams.Topic.Length)];
         for (var d = 0; d < SentenceEncoder.Dimensions; d++)
@@ -131,6 +168,11 @@ public sealed class DeepHeads
             x[at++] = v;
         }
 
+        foreach (var v in ngrams.Action)
+        {
+            x[at++] = v;
+        }
+
         x[at] = 1;
         return x;
     }
@@ -138,10 +180,12 @@ public sealed class DeepHeads
     private static double Log(double p) => Math.Max(Math.Log(p), LogFloor);
 
     /// <summary>Calibrated probabilities of each head for one input vector; <c>Action</c> is the probability that a person must act.</summary>
-    public (double[] Sentiment, double[] Topic, double Action) Predict(ReadOnlySpan<double> input) =>
-        (ProbabilitiesOf(SentimentWeights, SentimentCount, input, SentimentTemperature),
-         ProbabilitiesOf(TopicWeights, TopicCount, input, TopicTemperature),
-         ProbabilitiesOf(ActionWeights, ActionCount, input, ActionTemperature)[1]);
+    public (double[] Sentiment, double[] Topic, double Action) Predict(ReadOnlySpan<double> input)
+    {
+        var sentiment = ProbabilitiesOf(SentimentWeights, SentimentCount, input, SentimentTemperature);
+        var topic = ProbabilitiesOf(TopicWeights, TopicCount, input, TopicTemperature);
+        return (sentiment, topic, ProbabilitiesOf(ActionWeights, ActionCount, ActionInput(input, sentiment, topic), ActionTemperature)[1]);
+    }
 
     internal static double[] ProbabilitiesOf(float[] weights, int classes, ReadOnlySpan<double> input, double temperature)
     {
@@ -210,7 +254,7 @@ public sealed class DeepHeads
             using (var zip = new ZLibStream(compressed, CompressionLevel.SmallestSize, leaveOpen: true))
             using (var tables = new BinaryWriter(zip, Encoding.UTF8, leaveOpen: true))
             {
-                foreach (var table in (NgramTable[])[Ngrams.Sentiment, Ngrams.Topic])
+                foreach (var table in (NgramTable[])[Ngrams.Sentiment, Ngrams.Topic, Ngrams.Action])
                 {
                     foreach (var v in table.Base)
                     {
@@ -272,7 +316,7 @@ public sealed class DeepHeads
             topic[i] = reader.ReadSingle();
         }
 
-        var action = new float[ActionCount * inputLength];
+        var action = new float[ActionCount * ActionInputLengthFor(taxonomy.Topics.Count)];
         for (var i = 0; i < action.Length; i++)
         {
             action[i] = reader.ReadSingle();
@@ -300,7 +344,8 @@ public sealed class DeepHeads
         }
 
         var ngramSentiment = ReadTable(SentimentCount);
-        var ngrams = new NgramModel(bits, ngramSentiment, ReadTable(taxonomy.Topics.Count));
+        var ngramTopic = ReadTable(taxonomy.Topics.Count);
+        var ngrams = new NgramModel(bits, ngramSentiment, ngramTopic, ReadTable(ActionCount));
         return new DeepHeads(version, taxonomy, ngrams, sentiment, topic, action, sentimentTemperature, topicTemperature, actionTemperature);
     }
 }

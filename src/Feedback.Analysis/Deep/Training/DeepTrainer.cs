@@ -35,6 +35,12 @@ internal sealed record DeepTrainingOptions(
 
     /// <summary>The heads' L2 penalty, chosen by the same cross-validation (0.03 against 0.003, 0.01 and 0.1).</summary>
     public const double DefaultL2 = 0.03;
+
+    /// <summary>
+    /// The action head's, chosen by the best F1 of its out-of-fold answers on the training rows (bench/RESULTS.md, "Notes:
+    /// session 12"): 0.795 at 0.3 against 0.790 at 0.03, 0.794 at 0.1 and 0.791 at 1.
+    /// </summary>
+    public const double DefaultActionL2 = 0.3;
 }
 
 /// <summary>
@@ -57,6 +63,9 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
     /// points of its precision–recall curve the alert sensitivities are read off.
     /// </summary>
     public IReadOnlyList<(double Probability, bool Action)> ActionOutOfFold { get; private set; } = [];
+
+    /// <summary>The sentiment head's out-of-fold probability of negative or mixed for the same rows: the rule the action head replaces.</summary>
+    public IReadOnlyList<(double Probability, bool Action)> SentimentRuleOutOfFold { get; private set; } = [];
 
     /// <param name="corrections">Messages people labelled in the service: in-domain rows at their own weight, calibrated with the rest.</param>
     public DeepHeads Train(
@@ -103,7 +112,8 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
             return new NgramModel(
                 options.NgramBits,
                 NgramModel.Fit([.. chosen.Select(i => (features[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, options.NgramBits, options.NgramAlpha),
-                NgramModel.Fit([.. chosen.Select(i => (features[i], rows[i].Topic, rows[i].Weight * topicWeight[Math.Max(rows[i].Topic, 0)]))], taxonomy.Topics.Count, options.NgramBits, options.NgramAlpha));
+                NgramModel.Fit([.. chosen.Select(i => (features[i], rows[i].Topic, rows[i].Weight * topicWeight[Math.Max(rows[i].Topic, 0)]))], taxonomy.Topics.Count, options.NgramBits, options.NgramAlpha),
+                NgramModel.Fit([.. chosen.Select(i => (features[i], rows[i].Action, rows[i].Weight))], DeepHeads.ActionCount, options.NgramBits, options.NgramAlpha));
         }
 
         var inputs = new double[rows.Count][];
@@ -114,7 +124,7 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
             {
                 if (fold[i] == f)
                 {
-                    var ngrams = (NgramModel.LogProbabilities(others.Sentiment, features[i]), NgramModel.LogProbabilities(others.Topic, features[i]));
+                    var ngrams = (NgramModel.LogProbabilities(others.Sentiment, features[i]), NgramModel.LogProbabilities(others.Topic, features[i]), NgramModel.LogProbabilities(others.Action, features[i]));
                     inputs[i] = DeepHeads.Input(vectors[i], lexicalReads[i].Scores, lexicalReads[i].Topics, ngrams);
                 }
             });
@@ -124,18 +134,16 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
         log?.WriteLine($"inputs ready after {clock.Elapsed.TotalSeconds:0.0} s");
         var sentimentSettings = options.Sentiment ?? new HeadSettings(L2: DeepTrainingOptions.DefaultL2);
         var topicSettings = options.Topic ?? new HeadSettings(L2: DeepTrainingOptions.DefaultL2);
-        var actionSettings = options.Action ?? new HeadSettings(L2: DeepTrainingOptions.DefaultL2);
+        var actionSettings = options.Action ?? new HeadSettings(L2: DeepTrainingOptions.DefaultActionL2);
 
-        // Out-of-fold logits of the in-domain rows, for the temperatures.
-        var sentimentHeldOut = new List<(double[], int)>();
-        var topicHeldOut = new List<(double[], int)>();
-        var actionHeldOut = new List<(double[], int)>();
+        // Out-of-fold logits of the in-domain rows, for the temperatures and the action head's stacked inputs.
+        var sentimentLogits = new double[rows.Count][];
+        var topicLogits = new double[rows.Count][];
         for (var f = 0; f < options.Folds; f++)
         {
             var train = Enumerable.Range(0, rows.Count).Where(i => fold[i] != f).ToArray();
             var sentimentWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, sentimentSettings);
             var topicWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[rows[i].Topic]))], taxonomy.Topics.Count, topicSettings);
-            var actionWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Action, rows[i].Weight))], DeepHeads.ActionCount, actionSettings);
             for (var i = 0; i < rows.Count; i++)
             {
                 if (fold[i] != f || !rows[i].InDomain)
@@ -143,23 +151,41 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
                     continue;
                 }
 
-                var s = new double[DeepHeads.SentimentCount];
-                DeepHeads.Logits(sentimentWeights, DeepHeads.SentimentCount, inputs[i], s);
-                sentimentHeldOut.Add((s, rows[i].Sentiment));
-                var t = new double[taxonomy.Topics.Count];
-                DeepHeads.Logits(topicWeights, taxonomy.Topics.Count, inputs[i], t);
-                topicHeldOut.Add((t, rows[i].Topic));
-                if (rows[i].Action >= 0)
-                {
-                    var a = new double[DeepHeads.ActionCount];
-                    DeepHeads.Logits(actionWeights, DeepHeads.ActionCount, inputs[i], a);
-                    actionHeldOut.Add((a, rows[i].Action));
-                }
+                sentimentLogits[i] = new double[DeepHeads.SentimentCount];
+                DeepHeads.Logits(sentimentWeights, DeepHeads.SentimentCount, inputs[i], sentimentLogits[i]);
+                topicLogits[i] = new double[taxonomy.Topics.Count];
+                DeepHeads.Logits(topicWeights, taxonomy.Topics.Count, inputs[i], topicLogits[i]);
             }
         }
 
-        var sentimentTemperature = HeadTrainer.FitTemperature(sentimentHeldOut);
-        var topicTemperature = HeadTrainer.FitTemperature(topicHeldOut);
+        var inDomainRows = Enumerable.Range(0, rows.Count).Where(i => rows[i].InDomain).ToArray();
+        var sentimentTemperature = HeadTrainer.FitTemperature([.. inDomainRows.Select(i => (sentimentLogits[i], rows[i].Sentiment))]);
+        var topicTemperature = HeadTrainer.FitTemperature([.. inDomainRows.Select(i => (topicLogits[i], rows[i].Topic))]);
+
+        // The action head reads the other heads' answers; for its training rows those come from heads that did not see them.
+        var acting = Enumerable.Range(0, rows.Count).Where(i => rows[i].Action >= 0).ToArray();
+        var actionInputs = new double[rows.Count][];
+        foreach (var i in acting)
+        {
+            var sentimentP = (double[])sentimentLogits[i].Clone();
+            Probabilities.Softmax(sentimentP, sentimentTemperature);
+            var topicP = (double[])topicLogits[i].Clone();
+            Probabilities.Softmax(topicP, topicTemperature);
+            actionInputs[i] = DeepHeads.ActionInput(inputs[i], sentimentP, topicP);
+        }
+
+        var actionHeldOut = new List<(double[], int)>();
+        for (var f = 0; f < options.Folds; f++)
+        {
+            var actionWeights = HeadTrainer.Train([.. acting.Where(i => fold[i] != f).Select(i => new HeadRow(actionInputs[i], rows[i].Action, rows[i].Weight))], DeepHeads.ActionCount, actionSettings);
+            foreach (var i in acting.Where(i => fold[i] == f))
+            {
+                var a = new double[DeepHeads.ActionCount];
+                DeepHeads.Logits(actionWeights, DeepHeads.ActionCount, actionInputs[i], a);
+                actionHeldOut.Add((a, rows[i].Action));
+            }
+        }
+
         var actionTemperature = HeadTrainer.FitTemperature(actionHeldOut);
         ActionOutOfFold = [.. actionHeldOut.Select(r =>
         {
@@ -167,7 +193,13 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
             Probabilities.Softmax(p, actionTemperature);
             return (p[1], r.Item2 == 1);
         })];
-        log?.WriteLine($"temperatures (out-of-fold, {sentimentHeldOut.Count:N0} rows): sentiment {sentimentTemperature:0.00}, topic {topicTemperature:0.00}, action {actionTemperature:0.00}, after {clock.Elapsed.TotalSeconds:0.0} s");
+        SentimentRuleOutOfFold = [.. acting.Select(i =>
+        {
+            var p = (double[])sentimentLogits[i].Clone();
+            Probabilities.Softmax(p, sentimentTemperature);
+            return (p[(int)Analysis.Sentiment.Negative] + p[(int)Analysis.Sentiment.Mixed], rows[i].Action == 1);
+        })];
+        log?.WriteLine($"temperatures (out-of-fold, {inDomainRows.Length:N0} rows): sentiment {sentimentTemperature:0.00}, topic {topicTemperature:0.00}, action {actionTemperature:0.00}, after {clock.Elapsed.TotalSeconds:0.0} s");
 
         var all = Enumerable.Range(0, rows.Count).ToArray();
         return new DeepHeads(
@@ -176,7 +208,7 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
             ngramModel,
             HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, sentimentSettings),
             HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[rows[i].Topic]))], taxonomy.Topics.Count, topicSettings),
-            HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Action, rows[i].Weight))], DeepHeads.ActionCount, actionSettings),
+            HeadTrainer.Train([.. acting.Select(i => new HeadRow(actionInputs[i], rows[i].Action, rows[i].Weight))], DeepHeads.ActionCount, actionSettings),
             sentimentTemperature,
             topicTemperature,
             actionTemperature);
