@@ -56,16 +56,17 @@ internal sealed record DeepTrainingOptions(
 internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder> encoder, EmbeddingCache cache, TextWriter? log = null)
 {
     /// <param name="Action">1 when a person must act, 0 when not, -1 when the row does not say.</param>
-    private sealed record Row(string Text, int Sentiment, int Topic, int Action, double Weight, bool InDomain);
+    /// <param name="English">Labelled as English (or not labelled with a language): the training log reports the other rows apart.</param>
+    private sealed record Row(string Text, int Sentiment, int Topic, int Action, double Weight, bool InDomain, bool English = true);
 
     /// <summary>
     /// The action head's out-of-fold probabilities (calibrated) with their labels, from the last <see cref="Train"/>: the
     /// points of its precision–recall curve the alert sensitivities are read off.
     /// </summary>
-    public IReadOnlyList<(double Probability, bool Action)> ActionOutOfFold { get; private set; } = [];
+    public IReadOnlyList<(double Probability, bool Action, bool English)> ActionOutOfFold { get; private set; } = [];
 
     /// <summary>The sentiment head's out-of-fold probability of negative or mixed for the same rows: the rule the action head replaces.</summary>
-    public IReadOnlyList<(double Probability, bool Action)> SentimentRuleOutOfFold { get; private set; } = [];
+    public IReadOnlyList<(double Probability, bool Action, bool English)> SentimentRuleOutOfFold { get; private set; } = [];
 
     /// <param name="corrections">Messages people labelled in the service: in-domain rows at their own weight, calibrated with the rest.</param>
     public DeepHeads Train(
@@ -75,7 +76,7 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
         var taxonomy = options.Taxonomy;
         int TopicOf(Topic topic) => taxonomy.IndexOf(taxonomy.Contains(topic) ? topic : taxonomy.FromBuiltIn(topic));
         var rows = new List<Row>();
-        rows.AddRange(inDomain.Where(r => !r.IsHeldOut).Select(r => new Row(r.Text, (int)r.Sentiment, TopicOf(r.Topic), r.Action ? 1 : 0, 1, true)));
+        rows.AddRange(inDomain.Where(r => !r.IsHeldOut).Select(r => new Row(r.Text, (int)r.Sentiment, TopicOf(r.Topic), r.Action ? 1 : 0, 1, true, r.Language is "en" or "")));
         rows.AddRange(taxonomy.Definitions.SelectMany(d => d.Examples.Select(e => new Row(e, -1, taxonomy.IndexOf(d.Topic), -1, 1, false))));
         rows.AddRange((corrections ?? []).Select(c => new Row(c.Text, (int)c.Sentiment, TopicOf(c.Topic), -1, c.Weight, true)));
         if (options.SharedPerSet > 0)
@@ -143,7 +144,7 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
         {
             var train = Enumerable.Range(0, rows.Count).Where(i => fold[i] != f).ToArray();
             var sentimentWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, sentimentSettings);
-            var topicWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[rows[i].Topic]))], taxonomy.Topics.Count, topicSettings);
+            var topicWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[Math.Max(rows[i].Topic, 0)]))], taxonomy.Topics.Count, topicSettings);
             for (var i = 0; i < rows.Count; i++)
             {
                 if (fold[i] != f || !rows[i].InDomain)
@@ -175,6 +176,7 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
         }
 
         var actionHeldOut = new List<(double[], int)>();
+        var actionEnglish = new List<bool>();
         for (var f = 0; f < options.Folds; f++)
         {
             var actionWeights = HeadTrainer.Train([.. acting.Where(i => fold[i] != f).Select(i => new HeadRow(actionInputs[i], rows[i].Action, rows[i].Weight))], DeepHeads.ActionCount, actionSettings);
@@ -183,21 +185,22 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
                 var a = new double[DeepHeads.ActionCount];
                 DeepHeads.Logits(actionWeights, DeepHeads.ActionCount, actionInputs[i], a);
                 actionHeldOut.Add((a, rows[i].Action));
+                actionEnglish.Add(rows[i].English);
             }
         }
 
         var actionTemperature = HeadTrainer.FitTemperature(actionHeldOut);
-        ActionOutOfFold = [.. actionHeldOut.Select(r =>
+        ActionOutOfFold = [.. actionHeldOut.Select((r, k) =>
         {
             var p = (double[])r.Item1.Clone();
             Probabilities.Softmax(p, actionTemperature);
-            return (p[1], r.Item2 == 1);
+            return (p[1], r.Item2 == 1, actionEnglish[k]);
         })];
         SentimentRuleOutOfFold = [.. acting.Select(i =>
         {
             var p = (double[])sentimentLogits[i].Clone();
             Probabilities.Softmax(p, sentimentTemperature);
-            return (p[(int)Analysis.Sentiment.Negative] + p[(int)Analysis.Sentiment.Mixed], rows[i].Action == 1);
+            return (p[(int)Analysis.Sentiment.Negative] + p[(int)Analysis.Sentiment.Mixed], rows[i].Action == 1, rows[i].English);
         })];
         log?.WriteLine($"temperatures (out-of-fold, {inDomainRows.Length:N0} rows): sentiment {sentimentTemperature:0.00}, topic {topicTemperature:0.00}, action {actionTemperature:0.00}, after {clock.Elapsed.TotalSeconds:0.0} s");
 
@@ -207,7 +210,7 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
             taxonomy,
             ngramModel,
             HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, sentimentSettings),
-            HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[rows[i].Topic]))], taxonomy.Topics.Count, topicSettings),
+            HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[Math.Max(rows[i].Topic, 0)]))], taxonomy.Topics.Count, topicSettings),
             HeadTrainer.Train([.. acting.Select(i => new HeadRow(actionInputs[i], rows[i].Action, rows[i].Weight))], DeepHeads.ActionCount, actionSettings),
             sentimentTemperature,
             topicTemperature,
