@@ -104,6 +104,14 @@ public sealed record Classification(
     /// </summary>
     public float[]? Embedding { get; init; }
 
+    /// <summary>
+    /// Probability that a person at the company must act on the message, from the deep model's action head; null from the
+    /// lexical model and the LLM, which give sentiments only. When present the default alert rule reads it instead of the
+    /// sentiment probabilities: a polite, factual failure report needs a person without being negative, a mild gripe is
+    /// negative and needs nobody.
+    /// </summary>
+    public double? ActionProbability { get; init; }
+
     public ConfidenceLevel ConfidenceLevel => Confidence switch
     {
         > 0.80 => ConfidenceLevel.High,

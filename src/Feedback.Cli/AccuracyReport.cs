@@ -277,7 +277,7 @@ internal static class AccuracyReport
     internal static void InDomain(StringBuilder md, List<FeedbackExample> rows, (string Name, ILocalClassifier Classifier)[] classifiers)
     {
         md.Append(CultureInfo.InvariantCulture, $"## Hand-written product feedback, held out (`{ProductFeedbackSet.DefaultPath}`, {rows.Count} rows never trained on)\n\n");
-        md.Append("Alert: the default rule (`ALERT_SENSITIVITY=balanced`: probability of negative or mixed 0.5 or more) scored against the `action` label (a person must act). \"High right\": share of answers with confidence above 0.8 that are right.\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"Alert: the default rule (`ALERT_SENSITIVITY=balanced`: for the deep model the action head's probability that a person must act {AlertRule.Default.ActionThreshold:0.00} or more, for the others the probability of negative or mixed {AlertRule.Default.MinimumProbability:0.00} or more) scored against the `action` label (a person must act). \"High right\": share of answers with confidence above 0.8 that are right.\n\n");
         md.Append("| rows | classifier | sentiment accuracy | sentiment macro-F1 | sentiment ECE | high right (rows) | topic accuracy | topic macro-F1 | topic ECE | alert F1 | alert precision | alert recall |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         foreach (var (label, subset) in new[] { ("all", rows), ("not English", rows.Where(r => r.Language != "en").ToList()) })
         {
@@ -296,18 +296,29 @@ internal static class AccuracyReport
         }
 
         md.Append('\n');
-        md.Append("Alert sensitivity (`ALERT_SENSITIVITY`): the three operating points on the same rows, and the older rule (`ALERT_MIN_CONFIDENCE=medium`: the most probable sentiment is negative or mixed with confidence 0.5 or more). The thresholds were read off this table, so these figures flatter them a little.\n\n");
+        md.Append("Alert sensitivity (`ALERT_SENSITIVITY`): the three operating points on the same rows, and the older rule (`ALERT_MIN_CONFIDENCE=medium`: the most probable sentiment is negative or mixed with confidence 0.5 or more). The deep model's answers carry the action head's probability, which the sensitivities read; its thresholds were read off the head's out-of-fold answers for the training rows (`./run.sh train` prints the curve), never off these rows. For the deep model the sentiment rule's points are shown too (what a custom `ALERT_SENTIMENTS` keeps); the sentiment thresholds were read off earlier held-out rows, so those figures flatter them a little.\n\n");
         md.Append("| classifier | rule | alerts when | alert precision | alert recall | alert F1 | alerts raised |\n|---|---|---|---:|---:|---:|---:|\n");
         foreach (var (name, classifier) in classifiers)
         {
             var answers = rows.Select(r => classifier.Classify(r.Text)).ToList();
             var older = AlertRule.Default with { MinimumConfidence = ConfidenceLevel.Medium };
-            foreach (var (label, rule) in new[] { AlertSensitivity.Recall, AlertSensitivity.Balanced, AlertSensitivity.Precision }
-                         .Select(s => ($"`{AlertRule.NameOf(s)}`", AlertRule.For(s))).Append(("older rule", older)))
+            var sensitivities = new[] { AlertSensitivity.Recall, AlertSensitivity.Balanced, AlertSensitivity.Precision };
+            var withAction = answers.Any(a => a.ActionProbability is not null);
+            var rules = sensitivities.Select(s => ($"`{AlertRule.NameOf(s)}`", AlertRule.For(s), withAction)).ToList();
+            if (withAction)
             {
-                var predicted = answers.Select(rule.Alarms).ToList();
+                rules.AddRange(sensitivities.Select(s => ($"`{AlertRule.NameOf(s)}`, sentiment rule", AlertRule.For(s), false)));
+            }
+
+            rules.Add(("older rule", older, false));
+            foreach (var (label, rule, action) in rules)
+            {
+                var judged = action ? answers : answers.Select(a => a with { ActionProbability = null }).ToList();
+                var predicted = judged.Select(rule.Alarms).ToList();
                 var alerts = Evaluator.Alerts([.. rows.Select((r, i) => (r.Action, predicted[i]))]);
-                var when = rule.MinimumConfidence is null ? $"P(negative or mixed) ≥ {rule.MinimumProbability:0.00}" : "top sentiment negative or mixed, confidence ≥ 0.50";
+                var when = rule.MinimumConfidence is not null ? "top sentiment negative or mixed, confidence ≥ 0.50"
+                    : action ? $"P(a person must act) ≥ {rule.ActionThreshold:0.00}"
+                    : $"P(negative or mixed) ≥ {rule.MinimumProbability:0.00}";
                 md.Append(CultureInfo.InvariantCulture, $"| {name} | {label} | {when} | {alerts.Precision:0.000} | {alerts.Recall:0.000} | {alerts.F1:0.000} | {predicted.Count(p => p)} of {rows.Count} |\n");
             }
         }

@@ -287,10 +287,12 @@ internal static class CliApp
 
         var data = options.Data ?? DefaultDataDirectory;
         List<LabelledRow> rows = [];
-        if (options.Data is null && only is null && !Directory.Exists(data))
+        if (options.Data is null && only != "local" && !Directory.Exists(data))
         {
             // A clone without the shared sets: the deep heads (topics, in-domain rows) train from the repository alone.
-            Console.WriteLine($"No shared data at {data}: the lexical model stays as shipped; training the deep heads.");
+            Console.WriteLine(
+                $"No shared data at {data}: the lexical model stays as shipped; training the deep heads on the repository's rows alone " +
+                $"(the shipped heads also learnt from {DeepTraining.SharedPerSet} rows of each shared set).");
             only = "deep";
         }
         else if (only != "deep" || options.SharedPerSet > 0)

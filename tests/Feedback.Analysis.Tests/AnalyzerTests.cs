@@ -102,6 +102,62 @@ public sealed class AnalyzerTests
         AlertRule.TryParseSensitivity("paranoid", out _).ShouldBeFalse();
     }
 
+    [Theory]
+    [InlineData(AlertSensitivity.Recall)]
+    [InlineData(AlertSensitivity.Balanced)]
+    [InlineData(AlertSensitivity.Precision)]
+    public void An_answer_with_an_action_probability_alerts_by_it_and_not_by_its_sentiments(AlertSensitivity sensitivity)
+    {
+        var rule = AlertRule.For(sensitivity);
+        var threshold = AlertRule.ActionThresholdOf(sensitivity);
+        // A polite failure report: neutral, yet a person must act. And a mild gripe: negative, nobody must act.
+        var report = Result(Sentiment.Neutral, 0.9, new SentimentScores(0.05, 0.04, 0.9, 0.01));
+        var gripe = Result(Sentiment.Negative, 0.9, new SentimentScores(0.02, 0.9, 0.04, 0.04));
+        rule.Triggers(report).ShouldBeFalse("without an action probability the sentiment rule decides");
+        rule.Triggers(gripe).ShouldBeTrue("without an action probability the sentiment rule decides");
+
+        var actedOn = report with { Classification = report.Classification with { ActionProbability = threshold } };
+        var leftAlone = gripe with { Classification = gripe.Classification with { ActionProbability = threshold - 0.01 } };
+
+        rule.Triggers(actedOn).ShouldBeTrue();
+        rule.Triggers(leftAlone).ShouldBeFalse();
+        rule.Explain(actedOn).ShouldStartWith("alert: the action rule fired: a person must act with probability");
+        rule.Explain(leftAlone).ShouldStartWith("no alert: the action rule did not fire");
+        rule.Explain(gripe).ShouldContain("the sentiment rule");
+    }
+
+    [Fact]
+    public void The_action_thresholds_are_ordered_like_the_sentiment_ones()
+    {
+        AlertRule.ActionThresholdOf(AlertSensitivity.Recall).ShouldBeLessThan(AlertRule.ActionThresholdOf(AlertSensitivity.Balanced));
+        AlertRule.ActionThresholdOf(AlertSensitivity.Balanced).ShouldBeLessThan(AlertRule.ActionThresholdOf(AlertSensitivity.Precision));
+        AlertRule.Default.ActionThreshold.ShouldBe(AlertRule.ActionThresholdOf(AlertSensitivity.Balanced));
+    }
+
+    [Fact]
+    public void Custom_alert_sentiments_and_the_older_rule_keep_judging_by_sentiment_when_an_action_probability_is_there()
+    {
+        // Neutral with a high probability that a person must act; negative with a low one.
+        var report = Result(Sentiment.Neutral, 0.9, new SentimentScores(0.05, 0.04, 0.9, 0.01));
+        report = report with { Classification = report.Classification with { ActionProbability = 0.95 } };
+        var gripe = Result(Sentiment.Negative, 0.9, new SentimentScores(0.02, 0.9, 0.04, 0.04));
+        gripe = gripe with { Classification = gripe.Classification with { ActionProbability = 0.05 } };
+        var negativeOnly = AlertRule.For(AlertSensitivity.Balanced, new HashSet<Sentiment> { Sentiment.Negative });
+        var older = AlertRule.Default with { MinimumConfidence = ConfidenceLevel.Medium };
+
+        AlertRule.Default.ReadsAction.ShouldBeTrue();
+        AlertRule.Default.Triggers(report).ShouldBeTrue();
+        AlertRule.Default.Triggers(gripe).ShouldBeFalse();
+        foreach (var rule in new[] { negativeOnly, older })
+        {
+            rule.ReadsAction.ShouldBeFalse();
+            rule.Triggers(report).ShouldBeFalse();
+            rule.Triggers(gripe).ShouldBeTrue();
+        }
+
+        negativeOnly.Explain(gripe).ShouldStartWith("alert: negative with probability 0.90 (the sentiment rule");
+    }
+
     [Fact]
     public void A_message_too_short_to_judge_never_alerts()
     {

@@ -1,5 +1,6 @@
 using Shouldly;
 using System.Text.Json;
+using Feedback.Analysis;
 using Feedback.Analysis.Deep;
 using Feedback.Analysis.Local;
 using Feedback.Api.Tests.Infrastructure;
@@ -88,6 +89,74 @@ public sealed class DeepClassifierTests : IDisposable
         gate.Set();
         second.Scalar($"SELECT COUNT(*) FROM feedback_revisions WHERE feedback_id = {id}").ShouldBe(1);
     }
+
+    /// <summary>Polite and factual: no complaint, no emotional word, and something is broken that a person must fix.</summary>
+    private const string PoliteReport =
+        "Hello, just letting you know that exporting a report to PDF has returned error 500 since Tuesday's update. Thank you for looking into it.";
+
+    [Fact]
+    public async Task A_polite_factual_failure_report_alerts_on_the_deep_path_by_the_action_head()
+    {
+        var app = Start(("CLASSIFIER", "deep"), ("DEEP_DEADLINE_MS", "10000"));
+        await HealthAsync(app, h => h.Str("encoder") == "ready");
+
+        var body = await (await app.Client().PostFeedbackAsync(new { text = PoliteReport })).JsonAsync();
+
+        body.Str("model").ShouldBe(DeepModel);
+        body.Str("status").ShouldBe("final");
+        var answer = DeepAnswer(PoliteReport);
+        answer.ActionProbability!.Value.ShouldBeGreaterThanOrEqualTo(AlertRule.Default.ActionThreshold);
+        AlertRule.Default.Explain(new AnalysisResult(answer, ProcessingMethod.MlFallback, DeepModel, null, [], false)).ShouldStartWith("alert: the action rule fired");
+        body.GetProperty("alert_triggered").GetBoolean().ShouldBeTrue();
+        app.Scalar("SELECT COUNT(*) FROM alerts WHERE state = 'open'").ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task The_fast_classifier_keeps_the_sentiment_rule()
+    {
+        var app = Start(("CLASSIFIER", "fast"));
+        var lexical = new LocalClassifier().Classify(TextRules.Normalise(PoliteReport));
+
+        var body = await (await app.Client().PostFeedbackAsync(new { text = PoliteReport })).JsonAsync();
+
+        body.Str("model").ShouldBe(LocalClassifier.CurrentVersion);
+        lexical.ActionProbability.ShouldBeNull();
+        var scores = body.GetProperty("scores");
+        var alarm = scores.GetProperty("negative").GetDouble() + scores.GetProperty("mixed").GetDouble();
+        body.GetProperty("alert_triggered").GetBoolean().ShouldBe(alarm >= AlertRule.Default.MinimumProbability);
+        body.GetProperty("alert_triggered").GetBoolean().ShouldBe(AlertRule.Default.Alarms(lexical));
+    }
+
+    [Fact]
+    public async Task The_alert_of_a_deep_answer_given_after_a_restart_is_the_action_heads_and_stays_after_another()
+    {
+        using var gate = new ManualResetEventSlim(false);
+        var first = Start(services => SlowEncoder(services, gate), ("CLASSIFIER", "deep"), ("DEEP_DEADLINE_MS", "50"), ("AI_SWEEP_SECONDS", "1"));
+        var created = await (await first.Client().PostFeedbackAsync(new { text = PoliteReport })).JsonAsync();
+        var id = created.GetProperty("id").GetInt64();
+        created.Str("status").ShouldBe("provisional");
+
+        // The lexical stand-in was judged by the sentiment rule; after the restart the deep answer is judged again.
+        var second = first.Restart();
+        _apps.Add(second);
+        var revised = await second.EventuallyAsync(id, r => r.Str("status") == "final");
+        gate.Set();
+
+        revised.Str("model").ShouldBe(DeepModel);
+        revised.GetProperty("alert_triggered").GetBoolean().ShouldBeTrue();
+        second.Scalar($"SELECT COUNT(*) FROM alerts WHERE feedback_id = {id} AND state = 'open'").ShouldBe(1);
+
+        var third = second.Restart();
+        _apps.Add(third);
+        var reread = await third.EventuallyAsync(id, _ => true);
+        reread.GetProperty("alert_triggered").GetBoolean().ShouldBeTrue();
+        reread.Str("model").ShouldBe(DeepModel);
+        third.Scalar($"SELECT COUNT(*) FROM alerts WHERE feedback_id = {id} AND state = 'open'").ShouldBe(1);
+        third.Scalar($"SELECT COUNT(*) FROM feedback_revisions WHERE feedback_id = {id}").ShouldBe(1);
+    }
+
+    private static Classification DeepAnswer(string text) =>
+        new DeepClassifier(new LocalClassifier(), SharedEncoders.Get(new EncoderOptions()), DeepHeads.Default).Classify(TextRules.Normalise(text));
 
     private static string DeepModel => DeepHeads.Default.Version;
 

@@ -53,17 +53,18 @@ public sealed class DeepClassifier : ILocalClassifier
         ArgumentNullException.ThrowIfNull(lexical);
         ArgumentNullException.ThrowIfNull(embedding);
         var input = Heads.Input(text, embedding, lexical.Scores, TopicsOf(lexical));
-        var (sentimentP, topicP) = Heads.Predict(input);
+        var (sentimentP, topicP, action) = Heads.Predict(input);
         var scores = new SentimentScores(sentimentP[0], sentimentP[1], sentimentP[2], sentimentP[3]);
         var sentiment = scores.Top();
         var best = Probabilities.Argmax(topicP);
         var topic = Heads.Taxonomy.Topics[best];
-        IReadOnlyList<string> reasons = explain ? Reasons(lexical, scores, sentiment, topic, topicP[best]) : [];
+        IReadOnlyList<string> reasons = explain ? Reasons(lexical, scores, sentiment, topic, topicP[best], action) : [];
         return new Classification(sentiment, topic, scores[sentiment], scores, lexical.Language, reasons)
         {
             TopicConfidence = topicP[best],
             TopicScores = new TopicScores(Heads.Taxonomy.Topics, topicP),
             Embedding = embedding,
+            ActionProbability = action,
         };
     }
 
@@ -81,11 +82,11 @@ public sealed class DeepClassifier : ILocalClassifier
         return [.. Topic.BuiltIn.Select(t => t == lexical.Topic ? top : rest)];
     }
 
-    private List<string> Reasons(Classification lexical, SentimentScores scores, Sentiment sentiment, Topic topic, double topicP)
+    private List<string> Reasons(Classification lexical, SentimentScores scores, Sentiment sentiment, Topic topic, double topicP, double action)
     {
         var reasons = new List<string>(lexical.Reasons.Count + 2)
         {
-            string.Create(CultureInfo.InvariantCulture, $"{Version}: {WireNames.Of(sentiment)} p={scores[sentiment]:0.00}, topic {WireNames.Of(topic)} p={topicP:0.00} (sentence encoder all-MiniLM-L6-v2, the lexical model and the in-domain n-gram model, heads trained on hand-written product feedback)"),
+            string.Create(CultureInfo.InvariantCulture, $"{Version}: {WireNames.Of(sentiment)} p={scores[sentiment]:0.00}, topic {WireNames.Of(topic)} p={topicP:0.00}, a person must act p={action:0.00} (sentence encoder all-MiniLM-L6-v2, the lexical model and the in-domain n-gram model, heads trained on hand-written product feedback)"),
         };
         if (lexical.Sentiment != sentiment || lexical.Topic != topic)
         {

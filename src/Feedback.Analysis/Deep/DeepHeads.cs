@@ -4,8 +4,8 @@ using System.Text;
 namespace Feedback.Analysis.Deep;
 
 /// <summary>
-/// The classifier-v2 heads: two multinomial logistic regressions, for sentiment (4) and the taxonomy's topics, over one input
-/// vector: the sentence embedding, what the lexical model thinks (its log-probabilities) and what the in-domain
+/// The classifier-v2 heads: three logistic regressions, for sentiment (4), the taxonomy's topics and whether a person must
+/// act (2: no, yes), over one input vector: the sentence embedding, what the lexical model thinks (its log-probabilities) and what the in-domain
 /// n-gram model thinks (its log-probabilities, <see cref="NgramModel"/>), with a temperature per head fitted on rows the
 /// head was not trained on. Immutable; shared by all threads.
 /// </summary>
@@ -14,14 +14,17 @@ public sealed class DeepHeads
     public const string ResourceName = "deep.model";
     public const int SentimentCount = 4;
 
+    /// <summary>The action head's classes: 0 nobody must act, 1 a person must act.</summary>
+    public const int ActionCount = 2;
+
     /// <summary>The lexical model's topics: the built-in six, whatever the taxonomy.</summary>
     public const int LexicalTopicCount = 6;
 
     /// <summary>Log-probabilities are floored here, so one near-zero lexical probability cannot dominate.</summary>
     private const double LogFloor = -7;
 
-    // FBD3: the n-gram model's inputs and tables joined the file (deep-3).
-    private const string Magic = "FBD3";
+    // FBD3: the n-gram model's inputs and tables joined the file (deep-3). FBD4: the action head and the n-gram action table (deep-4).
+    private const string Magic = "FBD4";
 
     private static readonly Lazy<DeepHeads> Embedded = new(() =>
     {
@@ -30,17 +33,19 @@ public sealed class DeepHeads
         return Read(stream);
     });
 
-    public DeepHeads(string version, Taxonomy taxonomy, NgramModel ngrams, float[] sentimentWeights, float[] topicWeights, float sentimentTemperature, float topicTemperature)
+    public DeepHeads(
+        string version, Taxonomy taxonomy, NgramModel ngrams, float[] sentimentWeights, float[] topicWeights, float[] actionWeights,
+        float sentimentTemperature, float topicTemperature, float actionTemperature)
     {
         ArgumentNullException.ThrowIfNull(taxonomy);
         ArgumentNullException.ThrowIfNull(ngrams);
-        if (ngrams.TopicCount != taxonomy.Topics.Count || ngrams.Sentiment.Classes != SentimentCount)
+        if (ngrams.TopicCount != taxonomy.Topics.Count || ngrams.Sentiment.Classes != SentimentCount || ngrams.Action.Classes != ActionCount)
         {
             throw new ArgumentException("the n-gram model was trained for another taxonomy", nameof(ngrams));
         }
 
         var length = InputLengthFor(taxonomy.Topics.Count);
-        if (sentimentWeights.Length != SentimentCount * length || topicWeights.Length != taxonomy.Topics.Count * length)
+        if (sentimentWeights.Length != SentimentCount * length || topicWeights.Length != taxonomy.Topics.Count * length || actionWeights.Length != ActionCount * ActionInputLengthFor(taxonomy.Topics.Count))
         {
             throw new ArgumentException("weights must be [class * InputLength + input]", nameof(sentimentWeights));
         }
@@ -51,13 +56,15 @@ public sealed class DeepHeads
         InputLength = length;
         SentimentWeights = sentimentWeights;
         TopicWeights = topicWeights;
+        ActionWeights = actionWeights;
         SentimentTemperature = sentimentTemperature;
         TopicTemperature = topicTemperature;
+        ActionTemperature = actionTemperature;
     }
 
     public static DeepHeads Default => Embedded.Value;
 
-    /// <summary>The model name answers carry (e.g. <c>deep-3</c>); cache keys include it.</summary>
+    /// <summary>The model name answers carry (e.g. <c>deep-4</c>); cache keys include it.</summary>
     public string Version { get; }
 
     /// <summary>The topics the topic head was trained for, in the order of its classes.</summary>
@@ -69,21 +76,63 @@ public sealed class DeepHeads
     public NgramModel Ngrams { get; }
 
     /// <summary>
-    /// The sentence vector, the lexical model's 4 sentiment and 6 topic log-probabilities, the n-gram model's 4 sentiment
-    /// and one per taxonomy topic log-probabilities, then a constant 1 (bias).
+    /// The sentence vector, the lexical model's 4 sentiment and 6 topic log-probabilities, the n-gram model's 4 sentiment,
+    /// one per taxonomy topic and 2 action log-probabilities, then a constant 1 (bias).
     /// </summary>
     public int InputLength { get; }
 
-    public static int InputLengthFor(int topics) => SentenceEncoder.Dimensions + SentimentCount + LexicalTopicCount + SentimentCount + topics + 1;
+    public static int InputLengthFor(int topics) => SentenceEncoder.Dimensions + SentimentCount + LexicalTopicCount + SentimentCount + topics + ActionCount + 1;
+
+    /// <summary>
+    /// The action head's input: the heads' input with the sentiment and topic heads' log-probabilities before the bias. A
+    /// person must act on a neutral refund request and not on a mixed note about fonts: the action head reads what the
+    /// other heads decided together with what they read (stacking; the trainer gives it out-of-fold answers).
+    /// </summary>
+    public static int ActionInputLengthFor(int topics) => InputLengthFor(topics) + SentimentCount + topics + (SentimentCount * topics);
+
+    /// <summary>The action head's input from the heads' input and the other two heads' calibrated probabilities.</summary>
+    internal static double[] ActionInput(ReadOnlySpan<double> input, ReadOnlySpan<double> sentiment, ReadOnlySpan<double> topic)
+    {
+        var x = new double[input.Length + sentiment.Length + topic.Length + (sentiment.Length * topic.Length)];
+        input[..^1].CopyTo(x);
+        var at = input.Length - 1;
+        foreach (var p in sentiment)
+        {
+            x[at++] = Log(p);
+        }
+
+        foreach (var p in topic)
+        {
+            x[at++] = Log(p);
+        }
+
+        // Each sentiment with each topic: a mixed note about the layout rarely needs a person, a mixed one about a
+        // refund often does, and a linear head over the separate probabilities cannot tell those apart.
+        foreach (var s in sentiment)
+        {
+            foreach (var t in topic)
+            {
+                x[at++] = s * t;
+            }
+        }
+
+        x[at] = input[^1];
+        return x;
+    }
 
     /// <summary>Laid out [class * InputLength + input].</summary>
     internal float[] SentimentWeights { get; }
 
     internal float[] TopicWeights { get; }
 
+    /// <summary>Trained on the in-domain rows' <c>action</c> label (a person must act), which the alert rule reads; laid out [class * ActionInputLength + input].</summary>
+    internal float[] ActionWeights { get; }
+
     public float SentimentTemperature { get; }
 
     public float TopicTemperature { get; }
+
+    public float ActionTemperature { get; }
 
     /// <summary>The input vector for one message (its text as the classifiers read it: normalised).</summary>
     public double[] Input(string text, ReadOnlySpan<float> embedding, SentimentScores lexicalSentiment, IReadOnlyList<double> lexicalTopics) =>
@@ -91,7 +140,7 @@ public sealed class DeepHeads
 
     /// <summary>The input vector from its parts; the trainer gives n-gram answers of a model that did not see the row.</summary>
     internal static double[] Input(
-        ReadOnlySpan<float> embedding, SentimentScores lexicalSentiment, IReadOnlyList<double> lexicalTopics, (double[] Sentiment, double[] Topic) ngrams)
+        ReadOnlySpan<float> embedding, SentimentScores lexicalSentiment, IReadOnlyList<double> lexicalTopics, (double[] Sentiment, double[] Topic, double[] Action) ngrams)
     {
         var x = new double[InputLengthFor(ngrams.Topic.Length)];
         for (var d = 0; d < SentenceEncoder.Dimensions; d++)
@@ -119,15 +168,24 @@ public sealed class DeepHeads
             x[at++] = v;
         }
 
+        foreach (var v in ngrams.Action)
+        {
+            x[at++] = v;
+        }
+
         x[at] = 1;
         return x;
     }
 
     private static double Log(double p) => Math.Max(Math.Log(p), LogFloor);
 
-    /// <summary>Calibrated probabilities of each head for one input vector.</summary>
-    public (double[] Sentiment, double[] Topic) Predict(ReadOnlySpan<double> input) =>
-        (ProbabilitiesOf(SentimentWeights, SentimentCount, input, SentimentTemperature), ProbabilitiesOf(TopicWeights, TopicCount, input, TopicTemperature));
+    /// <summary>Calibrated probabilities of each head for one input vector; <c>Action</c> is the probability that a person must act.</summary>
+    public (double[] Sentiment, double[] Topic, double Action) Predict(ReadOnlySpan<double> input)
+    {
+        var sentiment = ProbabilitiesOf(SentimentWeights, SentimentCount, input, SentimentTemperature);
+        var topic = ProbabilitiesOf(TopicWeights, TopicCount, input, TopicTemperature);
+        return (sentiment, topic, ProbabilitiesOf(ActionWeights, ActionCount, ActionInput(input, sentiment, topic), ActionTemperature)[1]);
+    }
 
     internal static double[] ProbabilitiesOf(float[] weights, int classes, ReadOnlySpan<double> input, double temperature)
     {
@@ -163,6 +221,7 @@ public sealed class DeepHeads
             writer.Write(InputLength);
             writer.Write(SentimentTemperature);
             writer.Write(TopicTemperature);
+            writer.Write(ActionTemperature);
             writer.Write(Taxonomy.Fallback.Name);
             writer.Write(Taxonomy.Definitions.Count);
             foreach (var definition in Taxonomy.Definitions)
@@ -183,6 +242,11 @@ public sealed class DeepHeads
                 writer.Write(w);
             }
 
+            foreach (var w in ActionWeights)
+            {
+                writer.Write(w);
+            }
+
             // The n-gram tables are 2^bits rows of log-likelihoods, most of them for buckets no row has filled, which all
             // hold the same value per class: compressed, megabytes become a few hundred kilobytes.
             writer.Write(Ngrams.Bits);
@@ -190,7 +254,7 @@ public sealed class DeepHeads
             using (var zip = new ZLibStream(compressed, CompressionLevel.SmallestSize, leaveOpen: true))
             using (var tables = new BinaryWriter(zip, Encoding.UTF8, leaveOpen: true))
             {
-                foreach (var table in (NgramTable[])[Ngrams.Sentiment, Ngrams.Topic])
+                foreach (var table in (NgramTable[])[Ngrams.Sentiment, Ngrams.Topic, Ngrams.Action])
                 {
                     foreach (var v in table.Base)
                     {
@@ -223,6 +287,7 @@ public sealed class DeepHeads
         var inputLength = reader.ReadInt32();
         var sentimentTemperature = reader.ReadSingle();
         var topicTemperature = reader.ReadSingle();
+        var actionTemperature = reader.ReadSingle();
         var fallback = new Topic(reader.ReadString());
         var definitions = new TopicDefinition[reader.ReadInt32()];
         for (var i = 0; i < definitions.Length; i++)
@@ -251,6 +316,12 @@ public sealed class DeepHeads
             topic[i] = reader.ReadSingle();
         }
 
+        var action = new float[ActionCount * ActionInputLengthFor(taxonomy.Topics.Count)];
+        for (var i = 0; i < action.Length; i++)
+        {
+            action[i] = reader.ReadSingle();
+        }
+
         var bits = reader.ReadInt32();
         var compressedLength = reader.ReadInt32();
         using var zip = new ZLibStream(new MemoryStream(reader.ReadBytes(compressedLength)), CompressionMode.Decompress);
@@ -273,7 +344,8 @@ public sealed class DeepHeads
         }
 
         var ngramSentiment = ReadTable(SentimentCount);
-        var ngrams = new NgramModel(bits, ngramSentiment, ReadTable(taxonomy.Topics.Count));
-        return new DeepHeads(version, taxonomy, ngrams, sentiment, topic, sentimentTemperature, topicTemperature);
+        var ngramTopic = ReadTable(taxonomy.Topics.Count);
+        var ngrams = new NgramModel(bits, ngramSentiment, ngramTopic, ReadTable(ActionCount));
+        return new DeepHeads(version, taxonomy, ngrams, sentiment, topic, action, sentimentTemperature, topicTemperature, actionTemperature);
     }
 }

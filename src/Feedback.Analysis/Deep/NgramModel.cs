@@ -18,9 +18,10 @@ public sealed class NgramModel
     private const uint Seed = 2166136261;
 
     /// <param name="bits">The hash table has 2^bits buckets.</param>
-    internal NgramModel(int bits, NgramTable sentiment, NgramTable topic)
+    internal NgramModel(int bits, NgramTable sentiment, NgramTable topic, NgramTable action)
     {
-        if (bits is < 8 or > 24 || sentiment.Offset.Length != (sentiment.Classes << bits) || topic.Offset.Length != (topic.Classes << bits))
+        if (bits is < 8 or > 24 || sentiment.Offset.Length != (sentiment.Classes << bits) || topic.Offset.Length != (topic.Classes << bits)
+            || action.Offset.Length != (action.Classes << bits))
         {
             throw new ArgumentException("the tables must hold [bucket * classes + class] for 2^bits buckets", nameof(bits));
         }
@@ -28,6 +29,7 @@ public sealed class NgramModel
         Bits = bits;
         Sentiment = sentiment;
         Topic = topic;
+        Action = action;
     }
 
     public int Bits { get; }
@@ -37,6 +39,9 @@ public sealed class NgramModel
     internal NgramTable Sentiment { get; }
 
     internal NgramTable Topic { get; }
+
+    /// <summary>Whether a person must act (no, yes): the words of refunds, outages and cancellations in every language.</summary>
+    internal NgramTable Action { get; }
 
     /// <summary>The hashed features of a message: distinct buckets, ascending.</summary>
     public static int[] Features(string text, int bits)
@@ -146,10 +151,10 @@ public sealed class NgramModel
         return scores;
     }
 
-    public (double[] Sentiment, double[] Topic) Read(string text)
+    public (double[] Sentiment, double[] Topic, double[] Action) Read(string text)
     {
         var features = Features(text, Bits);
-        return (LogProbabilities(Sentiment, features), LogProbabilities(Topic, features));
+        return (LogProbabilities(Sentiment, features), LogProbabilities(Topic, features), LogProbabilities(Action, features));
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ internal sealed record EvaluationReport(int Rows, LabelMetrics? Sentiment, Label
         AppendSection(text, "topic", Topic);
         if (Alert is not null)
         {
-            text.Append(CultureInfo.InvariantCulture, $"\nalert (truth: the action column where the file has one, else negative or mixed; predicted: the default alert rule, probability of negative or mixed >= {AlertRule.Default.MinimumProbability:0.00})\n");
+            text.Append(CultureInfo.InvariantCulture, $"\nalert (truth: the action column where the file has one, else negative or mixed; predicted: the default alert rule, probability that a person must act >= {AlertRule.Default.ActionThreshold:0.00} where the classifier gives one (the deep model), else probability of negative or mixed >= {AlertRule.Default.MinimumProbability:0.00})\n");
             text.Append(CultureInfo.InvariantCulture, $"  precision {Alert.Precision:0.000}  recall {Alert.Recall:0.000}  F1 {Alert.F1:0.000}  (true {Alert.TruePositives}, false {Alert.FalsePositives}, missed {Alert.FalseNegatives})\n");
         }
 

@@ -51,6 +51,31 @@ public sealed class DeepTrainingTests
     }
 
     [Fact]
+    public void The_action_head_learns_the_action_label_bit_for_bit_and_tells_unseen_messages_apart()
+    {
+        var rows = ProductFeedbackSet.Load(TrainingSet);
+        var training = rows.Where((r, i) => !r.IsHeldOut && i % 4 == 0).ToList();
+        var flipped = training.Select(r => r with { Action = !r.Action }).ToList();
+
+        var heads = Train(training);
+        var again = Train(training);
+        var inverted = Train(flipped);
+
+        again.ToBytes().ShouldBe(heads.ToBytes());
+        inverted.ToBytes().ShouldNotBe(heads.ToBytes(), "the action label is what the action head learns from");
+        var unseen = rows.Where(r => r.IsHeldOut && r.Language == "en").Take(200).ToList();
+        var texts = unseen.Select(r => TextRules.Normalise(r.Text)).ToList();
+        var answers = new DeepClassifier(new LocalClassifier(), SharedEncoder.Lazy, heads).ClassifyMany(texts, explain: false);
+        var invertedAnswers = new DeepClassifier(new LocalClassifier(), SharedEncoder.Lazy, inverted).ClassifyMany(texts, explain: false);
+
+        answers.ShouldAllBe(a => a.ActionProbability >= 0 && a.ActionProbability <= 1);
+        // Saying "no" to everything would be right for about six in ten of these.
+        var right = answers.Where((a, i) => a.ActionProbability >= 0.5 == unseen[i].Action).Count();
+        right.ShouldBeGreaterThan(unseen.Count * 3 / 4);
+        invertedAnswers.Where((a, i) => a.ActionProbability >= 0.5 == unseen[i].Action).Count().ShouldBeLessThan(unseen.Count / 3);
+    }
+
+    [Fact]
     public void Corrections_join_the_training_at_twice_an_in_domain_row_unless_their_text_is_a_held_out_row()
     {
         var rows = ProductFeedbackSet.Load(TrainingSet);
@@ -118,7 +143,7 @@ public sealed class DeepTrainingTests
         DeepHeads.Default.Taxonomy.Definitions.Select(d => d.Description).ShouldBe(file.Definitions.Select(d => d.Description));
         file.Topics.ShouldBe(Topic.BuiltIn);
         file.Fingerprint().ShouldBe(Taxonomy.ShippedFingerprint, "the shipped heads are named for the shipped file: update Taxonomy.ShippedFingerprint with it");
-        DeepHeads.Default.Version.ShouldBe("deep-3");
+        DeepHeads.Default.Version.ShouldBe("deep-4");
     }
 
     [Fact]
@@ -175,5 +200,5 @@ public sealed class DeepTrainingTests
 
     private static DeepHeads Train(List<FeedbackExample> rows, Taxonomy? taxonomy = null, IReadOnlyList<CorrectionExample>? corrections = null) =>
         new DeepTrainer(new LocalClassifier(), () => SharedEncoder.Instance, new EmbeddingCache(path: null))
-            .Train(rows, [], new DeepTrainingOptions("deep-test", taxonomy ?? Taxonomy.BuiltIn, Sentiment: new HeadSettings(Iterations: 100), Topic: new HeadSettings(Iterations: 100), Folds: 2), corrections);
+            .Train(rows, [], new DeepTrainingOptions("deep-test", taxonomy ?? Taxonomy.BuiltIn, Sentiment: new HeadSettings(Iterations: 100), Topic: new HeadSettings(Iterations: 100), Action: new HeadSettings(Iterations: 100), Folds: 2), corrections);
 }

@@ -19,6 +19,7 @@ internal sealed record DeepTrainingOptions(
     double SharedWeight = 0.3,
     HeadSettings? Sentiment = null,
     HeadSettings? Topic = null,
+    HeadSettings? Action = null,
     int Folds = 5,
     double TopicBalance = 0.5,
     int NgramBits = DeepTrainingOptions.DefaultNgramBits,
@@ -34,6 +35,12 @@ internal sealed record DeepTrainingOptions(
 
     /// <summary>The heads' L2 penalty, chosen by the same cross-validation (0.03 against 0.003, 0.01 and 0.1).</summary>
     public const double DefaultL2 = 0.03;
+
+    /// <summary>
+    /// The action head's, chosen by the best F1 of its out-of-fold answers on the training rows (bench/RESULTS.md, "Notes:
+    /// session 12"): 0.795 at 0.3 against 0.790 at 0.03, 0.794 at 0.1 and 0.791 at 1.
+    /// </summary>
+    public const double DefaultActionL2 = 0.3;
 }
 
 /// <summary>
@@ -43,11 +50,23 @@ internal sealed record DeepTrainingOptions(
 /// would hand the heads answers far surer than it will ever be on new text), the shipped one from all rows. The
 /// temperatures are fitted on
 /// out-of-fold answers for the in-domain rows (each fold's heads never saw them), so they calibrate what the service
-/// will meet; the held-out 20 % is left for the accuracy report. The taxonomy's examples train the topic head only.
+/// will meet; the held-out 20 % is left for the accuracy report. The taxonomy's examples train the topic head only; the
+/// action head learns from the in-domain rows' <c>action</c> label alone (corrections and shared rows carry none).
 /// </summary>
 internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder> encoder, EmbeddingCache cache, TextWriter? log = null)
 {
-    private sealed record Row(string Text, int Sentiment, int Topic, double Weight, bool InDomain);
+    /// <param name="Action">1 when a person must act, 0 when not, -1 when the row does not say.</param>
+    /// <param name="English">Labelled as English (or not labelled with a language): the training log reports the other rows apart.</param>
+    private sealed record Row(string Text, int Sentiment, int Topic, int Action, double Weight, bool InDomain, bool English = true);
+
+    /// <summary>
+    /// The action head's out-of-fold probabilities (calibrated) with their labels, from the last <see cref="Train"/>: the
+    /// points of its precision–recall curve the alert sensitivities are read off.
+    /// </summary>
+    public IReadOnlyList<(double Probability, bool Action, bool English)> ActionOutOfFold { get; private set; } = [];
+
+    /// <summary>The sentiment head's out-of-fold probability of negative or mixed for the same rows: the rule the action head replaces.</summary>
+    public IReadOnlyList<(double Probability, bool Action, bool English)> SentimentRuleOutOfFold { get; private set; } = [];
 
     /// <param name="corrections">Messages people labelled in the service: in-domain rows at their own weight, calibrated with the rest.</param>
     public DeepHeads Train(
@@ -57,9 +76,9 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
         var taxonomy = options.Taxonomy;
         int TopicOf(Topic topic) => taxonomy.IndexOf(taxonomy.Contains(topic) ? topic : taxonomy.FromBuiltIn(topic));
         var rows = new List<Row>();
-        rows.AddRange(inDomain.Where(r => !r.IsHeldOut).Select(r => new Row(r.Text, (int)r.Sentiment, TopicOf(r.Topic), 1, true)));
-        rows.AddRange(taxonomy.Definitions.SelectMany(d => d.Examples.Select(e => new Row(e, -1, taxonomy.IndexOf(d.Topic), 1, false))));
-        rows.AddRange((corrections ?? []).Select(c => new Row(c.Text, (int)c.Sentiment, TopicOf(c.Topic), c.Weight, true)));
+        rows.AddRange(inDomain.Where(r => !r.IsHeldOut).Select(r => new Row(r.Text, (int)r.Sentiment, TopicOf(r.Topic), r.Action ? 1 : 0, 1, true, r.Language is "en" or "")));
+        rows.AddRange(taxonomy.Definitions.SelectMany(d => d.Examples.Select(e => new Row(e, -1, taxonomy.IndexOf(d.Topic), -1, 1, false))));
+        rows.AddRange((corrections ?? []).Select(c => new Row(c.Text, (int)c.Sentiment, TopicOf(c.Topic), -1, c.Weight, true)));
         if (options.SharedPerSet > 0)
         {
             foreach (var set in shared.Where(r => !r.IsHeldOut).GroupBy(r => r.Set, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -67,7 +86,7 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
                 rows.AddRange(set
                     .OrderBy(r => DataSplit.Bucket(r.Text + "#sample")).ThenBy(r => r.Text, StringComparer.Ordinal)
                     .Take(options.SharedPerSet)
-                    .Select(r => new Row(r.Text, r.Sentiment is { } s ? (int)s : -1, r.Topic is { } t ? TopicOf(t) : -1, options.SharedWeight, false)));
+                    .Select(r => new Row(r.Text, r.Sentiment is { } s ? (int)s : -1, r.Topic is { } t ? TopicOf(t) : -1, -1, options.SharedWeight, false)));
             }
         }
 
@@ -94,7 +113,8 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
             return new NgramModel(
                 options.NgramBits,
                 NgramModel.Fit([.. chosen.Select(i => (features[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, options.NgramBits, options.NgramAlpha),
-                NgramModel.Fit([.. chosen.Select(i => (features[i], rows[i].Topic, rows[i].Weight * topicWeight[Math.Max(rows[i].Topic, 0)]))], taxonomy.Topics.Count, options.NgramBits, options.NgramAlpha));
+                NgramModel.Fit([.. chosen.Select(i => (features[i], rows[i].Topic, rows[i].Weight * topicWeight[Math.Max(rows[i].Topic, 0)]))], taxonomy.Topics.Count, options.NgramBits, options.NgramAlpha),
+                NgramModel.Fit([.. chosen.Select(i => (features[i], rows[i].Action, rows[i].Weight))], DeepHeads.ActionCount, options.NgramBits, options.NgramAlpha));
         }
 
         var inputs = new double[rows.Count][];
@@ -105,7 +125,7 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
             {
                 if (fold[i] == f)
                 {
-                    var ngrams = (NgramModel.LogProbabilities(others.Sentiment, features[i]), NgramModel.LogProbabilities(others.Topic, features[i]));
+                    var ngrams = (NgramModel.LogProbabilities(others.Sentiment, features[i]), NgramModel.LogProbabilities(others.Topic, features[i]), NgramModel.LogProbabilities(others.Action, features[i]));
                     inputs[i] = DeepHeads.Input(vectors[i], lexicalReads[i].Scores, lexicalReads[i].Topics, ngrams);
                 }
             });
@@ -115,15 +135,16 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
         log?.WriteLine($"inputs ready after {clock.Elapsed.TotalSeconds:0.0} s");
         var sentimentSettings = options.Sentiment ?? new HeadSettings(L2: DeepTrainingOptions.DefaultL2);
         var topicSettings = options.Topic ?? new HeadSettings(L2: DeepTrainingOptions.DefaultL2);
+        var actionSettings = options.Action ?? new HeadSettings(L2: DeepTrainingOptions.DefaultActionL2);
 
-        // Out-of-fold logits of the in-domain rows, for the temperatures.
-        var sentimentHeldOut = new List<(double[], int)>();
-        var topicHeldOut = new List<(double[], int)>();
+        // Out-of-fold logits of the in-domain rows, for the temperatures and the action head's stacked inputs.
+        var sentimentLogits = new double[rows.Count][];
+        var topicLogits = new double[rows.Count][];
         for (var f = 0; f < options.Folds; f++)
         {
             var train = Enumerable.Range(0, rows.Count).Where(i => fold[i] != f).ToArray();
             var sentimentWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, sentimentSettings);
-            var topicWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[rows[i].Topic]))], taxonomy.Topics.Count, topicSettings);
+            var topicWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[Math.Max(rows[i].Topic, 0)]))], taxonomy.Topics.Count, topicSettings);
             for (var i = 0; i < rows.Count; i++)
             {
                 if (fold[i] != f || !rows[i].InDomain)
@@ -131,18 +152,57 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
                     continue;
                 }
 
-                var s = new double[DeepHeads.SentimentCount];
-                DeepHeads.Logits(sentimentWeights, DeepHeads.SentimentCount, inputs[i], s);
-                sentimentHeldOut.Add((s, rows[i].Sentiment));
-                var t = new double[taxonomy.Topics.Count];
-                DeepHeads.Logits(topicWeights, taxonomy.Topics.Count, inputs[i], t);
-                topicHeldOut.Add((t, rows[i].Topic));
+                sentimentLogits[i] = new double[DeepHeads.SentimentCount];
+                DeepHeads.Logits(sentimentWeights, DeepHeads.SentimentCount, inputs[i], sentimentLogits[i]);
+                topicLogits[i] = new double[taxonomy.Topics.Count];
+                DeepHeads.Logits(topicWeights, taxonomy.Topics.Count, inputs[i], topicLogits[i]);
             }
         }
 
-        var sentimentTemperature = HeadTrainer.FitTemperature(sentimentHeldOut);
-        var topicTemperature = HeadTrainer.FitTemperature(topicHeldOut);
-        log?.WriteLine($"temperatures (out-of-fold, {sentimentHeldOut.Count:N0} rows): sentiment {sentimentTemperature:0.00}, topic {topicTemperature:0.00}, after {clock.Elapsed.TotalSeconds:0.0} s");
+        var inDomainRows = Enumerable.Range(0, rows.Count).Where(i => rows[i].InDomain).ToArray();
+        var sentimentTemperature = HeadTrainer.FitTemperature([.. inDomainRows.Select(i => (sentimentLogits[i], rows[i].Sentiment))]);
+        var topicTemperature = HeadTrainer.FitTemperature([.. inDomainRows.Select(i => (topicLogits[i], rows[i].Topic))]);
+
+        // The action head reads the other heads' answers; for its training rows those come from heads that did not see them.
+        var acting = Enumerable.Range(0, rows.Count).Where(i => rows[i].Action >= 0).ToArray();
+        var actionInputs = new double[rows.Count][];
+        foreach (var i in acting)
+        {
+            var sentimentP = (double[])sentimentLogits[i].Clone();
+            Probabilities.Softmax(sentimentP, sentimentTemperature);
+            var topicP = (double[])topicLogits[i].Clone();
+            Probabilities.Softmax(topicP, topicTemperature);
+            actionInputs[i] = DeepHeads.ActionInput(inputs[i], sentimentP, topicP);
+        }
+
+        var actionHeldOut = new List<(double[], int)>();
+        var actionEnglish = new List<bool>();
+        for (var f = 0; f < options.Folds; f++)
+        {
+            var actionWeights = HeadTrainer.Train([.. acting.Where(i => fold[i] != f).Select(i => new HeadRow(actionInputs[i], rows[i].Action, rows[i].Weight))], DeepHeads.ActionCount, actionSettings);
+            foreach (var i in acting.Where(i => fold[i] == f))
+            {
+                var a = new double[DeepHeads.ActionCount];
+                DeepHeads.Logits(actionWeights, DeepHeads.ActionCount, actionInputs[i], a);
+                actionHeldOut.Add((a, rows[i].Action));
+                actionEnglish.Add(rows[i].English);
+            }
+        }
+
+        var actionTemperature = HeadTrainer.FitTemperature(actionHeldOut);
+        ActionOutOfFold = [.. actionHeldOut.Select((r, k) =>
+        {
+            var p = (double[])r.Item1.Clone();
+            Probabilities.Softmax(p, actionTemperature);
+            return (p[1], r.Item2 == 1, actionEnglish[k]);
+        })];
+        SentimentRuleOutOfFold = [.. acting.Select(i =>
+        {
+            var p = (double[])sentimentLogits[i].Clone();
+            Probabilities.Softmax(p, sentimentTemperature);
+            return (p[(int)Analysis.Sentiment.Negative] + p[(int)Analysis.Sentiment.Mixed], rows[i].Action == 1, rows[i].English);
+        })];
+        log?.WriteLine($"temperatures (out-of-fold, {inDomainRows.Length:N0} rows): sentiment {sentimentTemperature:0.00}, topic {topicTemperature:0.00}, action {actionTemperature:0.00}, after {clock.Elapsed.TotalSeconds:0.0} s");
 
         var all = Enumerable.Range(0, rows.Count).ToArray();
         return new DeepHeads(
@@ -150,9 +210,11 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
             taxonomy,
             ngramModel,
             HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, sentimentSettings),
-            HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[rows[i].Topic]))], taxonomy.Topics.Count, topicSettings),
+            HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[Math.Max(rows[i].Topic, 0)]))], taxonomy.Topics.Count, topicSettings),
+            HeadTrainer.Train([.. acting.Select(i => new HeadRow(actionInputs[i], rows[i].Action, rows[i].Weight))], DeepHeads.ActionCount, actionSettings),
             sentimentTemperature,
-            topicTemperature);
+            topicTemperature,
+            actionTemperature);
     }
 
     private static double[] TopicWeights(List<Row> rows, Taxonomy taxonomy, double balance)
