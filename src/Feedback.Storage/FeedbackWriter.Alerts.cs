@@ -361,23 +361,15 @@ internal sealed partial class FeedbackWriter
                     return;
                 }
 
-                var at = groups.Count;
-                while (at > 0 && groups[at - 1].FirstAt > group.FirstAt)
+                var oldest = AlertGrouping.InsertRecent(groups, group, out var inserted);
+                if (inserted)
                 {
-                    at--;
+                    _deliveries[group.Id] = null;
                 }
 
-                if (at == 0 && groups.Count == AlertGrouping.RecentGroups)
+                if (oldest is not null)
                 {
-                    return;
-                }
-
-                groups.Insert(at, group);
-                _deliveries[group.Id] = null;
-                if (groups.Count > AlertGrouping.RecentGroups)
-                {
-                    _deliveries.Remove(groups[0].Id);
-                    groups.RemoveAt(0);
+                    _deliveries.Remove(oldest.Id);
                 }
             }
 

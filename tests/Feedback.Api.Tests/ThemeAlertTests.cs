@@ -203,7 +203,7 @@ public sealed partial class ThemeAlertTests : IAsyncLifetime
     private async Task<FeedbackApp> StartAsync(FeedbackApp app)
     {
         _apps.Add(app);
-        await EventuallyAsync(async () =>
+        await Eventually.ReachedAsync(async () =>
         {
             var health = await (await app.Client(key: null).GetAsync(new Uri("/health", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
             return health.Str("encoder") == "ready" ? health : (JsonElement?)null;
@@ -227,7 +227,7 @@ public sealed partial class ThemeAlertTests : IAsyncLifetime
     /// <summary>Waits for a clustering of all <paramref name="count"/> messages; then every theme with its member ids.</summary>
     private static async Task<List<(JsonElement Theme, HashSet<long> Members)>> ThemesAsync(FeedbackApp app, int count)
     {
-        var list = await EventuallyAsync(async () =>
+        var list = await Eventually.ReachedAsync(async () =>
         {
             var body = await GetAsync(app, "/themes?min_size=1&limit=100");
             return body.GetProperty("clustered").GetInt32() == count ? body : (JsonElement?)null;
@@ -250,23 +250,6 @@ public sealed partial class ThemeAlertTests : IAsyncLifetime
         var response = await app.Client().GetAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken);
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         return await response.JsonAsync();
-    }
-
-    /// <summary>Background work has no fixed duration: this waits for it (a generous guard against a hang), it does not time it.</summary>
-    private static async Task<JsonElement> EventuallyAsync(Func<Task<JsonElement?>> attempt)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await attempt() is { } done)
-            {
-                return done;
-            }
-
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
-
-        throw new TimeoutException("The service never reached the expected state.");
     }
 
     [GeneratedRegex("^Trend, negative per hour over 24 h: (?<sparkline>[▁▂▃▄▅▆▇█]+) ", RegexOptions.None, matchTimeoutMilliseconds: 1000)]

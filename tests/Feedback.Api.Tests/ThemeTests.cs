@@ -97,7 +97,7 @@ public sealed class ThemeTests : IAsyncLifetime
         var created = await restarted.Client().PostFeedbackAsync(new { text = "Staring at your glowing white pages late in the evening gives me a headache, please make them darker." });
         var id = (await created.JsonAsync()).GetProperty("id").GetInt64();
 
-        var joined = await EventuallyAsync(async () =>
+        var joined = await Eventually.ReachedAsync(async () =>
         {
             var theme = await (await restarted.Client().GetAsync(new Uri($"/themes/{darkMode}?limit=200", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
             return theme.GetProperty("feedback_ids").EnumerateArray().Any(m => m.GetInt64() == id) ? theme : (JsonElement?)null;
@@ -236,7 +236,7 @@ public sealed class ThemeTests : IAsyncLifetime
         };
         var app = new FeedbackApp(settings, store: store);
         _apps.Add(app);
-        await EventuallyAsync(async () =>
+        await Eventually.ReachedAsync(async () =>
         {
             var health = await (await app.Client(key: null).GetAsync(new Uri("/health", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
             return health.Str("encoder") == "ready" ? health : (JsonElement?)null;
@@ -263,7 +263,7 @@ public sealed class ThemeTests : IAsyncLifetime
     /// <summary>Waits for a clustering of all <paramref name="count"/> messages; then every theme with its member ids.</summary>
     private static async Task<(JsonElement List, List<(JsonElement Theme, HashSet<long> Members)> Themes)> ThemesAsync(FeedbackApp app, int count)
     {
-        var list = await EventuallyAsync(async () =>
+        var list = await Eventually.ReachedAsync(async () =>
         {
             var body = await ListAsync(app, "/themes?min_size=1&limit=100");
             return body.GetProperty("clustered").GetInt32() == count ? body : (JsonElement?)null;
@@ -290,23 +290,6 @@ public sealed class ThemeTests : IAsyncLifetime
     {
         var text = ids.Select((id, i) => (id, rows[i].Text)).ToDictionary(p => p.id, p => p.Text);
         return [.. themes.Select(t => t.Theme.Str("label") + " :: " + string.Join(" | ", t.Members.Select(m => text[m]).Order(StringComparer.Ordinal))).Order(StringComparer.Ordinal)];
-    }
-
-    /// <summary>Background work has no fixed duration: this waits for it (a generous guard against a hang), it does not time it.</summary>
-    private static async Task<JsonElement> EventuallyAsync(Func<Task<JsonElement?>> attempt)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await attempt() is { } done)
-            {
-                return done;
-            }
-
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
-
-        throw new TimeoutException("The themes never reached the expected state.");
     }
 
     private static uint Fnv(string text)

@@ -77,6 +77,38 @@ internal sealed class AlertGrouping(AlertPolicy policy)
     /// </summary>
     public const int RecentGroups = 100;
 
+    /// <summary>
+    /// Puts a new group into a topic's recent groups, kept in (first alert, id) order and at most <see cref="RecentGroups"/>
+    /// long: it is the newest id, so only an older first alert moves it back, and one older than all of a full list is
+    /// left out. The group that made room (the oldest), when one did; <paramref name="inserted"/> says whether it went in.
+    /// </summary>
+    public static OpenAlertGroup? InsertRecent(List<OpenAlertGroup> groups, OpenAlertGroup group, out bool inserted)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        ArgumentNullException.ThrowIfNull(group);
+        var at = groups.Count;
+        while (at > 0 && groups[at - 1].FirstAt > group.FirstAt)
+        {
+            at--;
+        }
+
+        inserted = !(at == 0 && groups.Count == RecentGroups);
+        if (!inserted)
+        {
+            return null;
+        }
+
+        groups.Insert(at, group);
+        if (groups.Count <= RecentGroups)
+        {
+            return null;
+        }
+
+        var oldest = groups[0];
+        groups.RemoveAt(0);
+        return oldest;
+    }
+
     /// <summary>How many pages may go out in an hour, and what happens to the others.</summary>
     public PagingBudget Budget { get; } = new(policy.Settings);
 

@@ -236,26 +236,7 @@ internal sealed partial class PostgresWriter
             : (new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = DBNull.Value }, new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (-id).ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
         /// <summary>A new group, in (first alert, id) order; it is the newest id, so only an older first alert moves it back.</summary>
-        private void Add(OpenAlertGroup group)
-        {
-            var groups = _recent[group.Topic];
-            var at = groups.Count;
-            while (at > 0 && groups[at - 1].FirstAt > group.FirstAt)
-            {
-                at--;
-            }
-
-            if (at == 0 && groups.Count == AlertGrouping.RecentGroups)
-            {
-                return;
-            }
-
-            groups.Insert(at, group);
-            if (groups.Count > AlertGrouping.RecentGroups)
-            {
-                groups.RemoveAt(0);
-            }
-        }
+        private void Add(OpenAlertGroup group) => AlertGrouping.InsertRecent(_recent[group.Topic], group, out _);
 
         /// <summary>A joined group as it now stands, in place of the copies held of it.</summary>
         private void Replace(OpenAlertGroup group)
