@@ -32,6 +32,9 @@ internal sealed partial class ThemeRefresher(
 
     private const int JoinPage = 2000;
 
+    /// <summary>How many refresh periods may pass without a full clustering, when no new row called for one.</summary>
+    private const int StaleAfter = 10;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var refreshEvery = TimeSpan.FromSeconds(settings.RefreshSeconds);
@@ -42,7 +45,10 @@ internal sealed partial class ThemeRefresher(
         {
             try
             {
-                if (changedSinceFull && time.GetUtcNow() - lastFull >= refreshEvery)
+                // New rows are noticed by id; a row stored earlier that gets its vector later (a provisional answer the
+                // encoder upgraded) is not, so a full clustering also runs every StaleAfter refresh periods regardless.
+                var stale = time.GetUtcNow() - lastFull >= refreshEvery * StaleAfter;
+                if ((changedSinceFull || stale) && time.GetUtcNow() - lastFull >= refreshEvery)
                 {
                     lastFull = time.GetUtcNow();
                     var refreshed = await RefreshAsync(stoppingToken);
