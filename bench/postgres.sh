@@ -250,8 +250,8 @@ stop_api "$first_pid"
 # ---------------------------------------------------------------- 3. import
 import_rows_out=()
 csv="$work/import.csv"
-python3 bench/make_import_data.py "$root/../shared/data" "$csv" "$import_rows" 2>/dev/null ||
-  python3 bench/make_import_data.py /work/shared/data "$csv" "$import_rows"
+# The shared data sets beside the repository, or where BENCH_DATA points.
+python3 bench/make_import_data.py "${BENCH_DATA:-$root/../shared/data}" "$csv" "$import_rows"
 # The same file into SQLite with the current CLI first: what the import costs where the store is not PostgreSQL.
 start=$(date +%s.%N)
 (cd "$cli_dir" && DATA_DIR="$work/cli-sqlite" dotnet Feedback.Cli.dll import "$csv" --id-column id >"$work/import-sqlite.log" 2>&1) ||
