@@ -170,17 +170,8 @@ internal static class QueryEndpoints
         {
             var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
             // An empty value means no filter, as for the other parameters (the contract writes them as ?sentiment=&topic=&...).
-            var sentiment = query["sentiment"].ToString() is { Length: > 0 } s ? s : null;
-            if (sentiment is not null && !WireNames.TryParseSentiment(sentiment, out _))
-            {
-                errors["sentiment"] = ["Must be positive, negative, neutral or mixed."];
-            }
-
-            var topic = query["topic"].ToString() is { Length: > 0 } t ? t : null;
-            if (topic is not null && !taxonomy.TryParse(topic, out _))
-            {
-                errors["topic"] = [$"Must be one of {string.Join(", ", taxonomy.Topics)}."];
-            }
+            var sentiment = QueryParameters.Sentiment(query, errors);
+            var topic = QueryParameters.Topic(query, taxonomy, errors);
 
             bool? alert = null;
             if (query["alert"].ToString() is { Length: > 0 } alertText)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Feedback.Analysis;
 
 namespace Feedback.Api.Queries;
 
@@ -24,5 +25,29 @@ internal static class QueryParameters
 
         errors[name] = ["Must be an ISO 8601 date or time, e.g. 2026-11-24T10:30:00Z."];
         return null;
+    }
+
+    /// <summary>A sentiment's wire name, or null when the parameter is absent or empty (no filter).</summary>
+    public static string? Sentiment(IQueryCollection query, Dictionary<string, string[]> errors)
+    {
+        var sentiment = query["sentiment"].ToString() is { Length: > 0 } s ? s : null;
+        if (sentiment is not null && !WireNames.TryParseSentiment(sentiment, out _))
+        {
+            errors["sentiment"] = ["Must be positive, negative, neutral or mixed."];
+        }
+
+        return sentiment;
+    }
+
+    /// <summary>One of the configured topics, or null when the parameter is absent or empty (no filter).</summary>
+    public static string? Topic(IQueryCollection query, Taxonomy taxonomy, Dictionary<string, string[]> errors)
+    {
+        var topic = query["topic"].ToString() is { Length: > 0 } t ? t : null;
+        if (topic is not null && !taxonomy.TryParse(topic, out _))
+        {
+            errors["topic"] = [$"Must be one of {string.Join(", ", taxonomy.Topics)}."];
+        }
+
+        return topic;
     }
 }

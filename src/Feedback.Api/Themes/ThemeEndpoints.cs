@@ -150,17 +150,8 @@ internal static class ThemeEndpoints
             errors["from"] = ["Must be before to."];
         }
 
-        var sentiment = query["sentiment"].ToString() is { Length: > 0 } s ? s : null;
-        if (sentiment is not null && !WireNames.TryParseSentiment(sentiment, out _))
-        {
-            errors["sentiment"] = ["Must be positive, negative, neutral or mixed."];
-        }
-
-        var topic = query["topic"].ToString() is { Length: > 0 } t ? t : null;
-        if (topic is not null && !taxonomy.TryParse(topic, out _))
-        {
-            errors["topic"] = [$"Must be one of {string.Join(", ", taxonomy.Topics)}."];
-        }
+        var sentiment = QueryParameters.Sentiment(query, errors);
+        var topic = QueryParameters.Topic(query, taxonomy, errors);
 
         TimeSpan bucket;
         switch (query["bucket"].ToString())
