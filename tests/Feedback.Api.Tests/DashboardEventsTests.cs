@@ -6,6 +6,7 @@ using Feedback.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
+using StackExchange.Redis;
 
 namespace Feedback.Api.Tests;
 
@@ -106,8 +107,50 @@ public sealed class DashboardEventsTests : IAsyncDisposable
         var stream = await OpenAsync(watched.Client());
         var first = await stream.NextAsync();
 
-        // The relay subscribes in the background and a write before that is not announced, so the other instance
-        // keeps writing (words that raise no alert, so this instance's dispatcher has nothing to commit) until one is.
+        (await WriteUntilAnnouncedAsync(written, stream)).ShouldBeGreaterThan(first);
+    }
+
+    [Fact]
+    public async Task A_change_whose_publish_failed_is_announced_once_redis_answers_again()
+    {
+        // A Redis of the test's own, since pausing it holds every client's writes.
+        using var redis = await OwnRedisServer.StartAsync();
+        using var database = PostgresDatabase.Create();
+        var prefix = TestRedis.NewPrefix();
+        var watched = Track(new FeedbackApp(database, new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["REDIS_URL"] = $"{redis.Address},syncTimeout=5000,asyncTimeout=5000",
+            ["REDIS_KEY_PREFIX"] = prefix,
+        }));
+
+        // Short timeouts on the writing instance, so that a paused Redis fails its publish instead of delaying it.
+        var written = Track(new FeedbackApp(database, new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["REDIS_URL"] = $"{redis.Address},syncTimeout=300,asyncTimeout=300",
+            ["REDIS_KEY_PREFIX"] = prefix,
+        }));
+        var stream = await OpenAsync(watched.Client());
+        await stream.NextAsync();
+        var announced = await WriteUntilAnnouncedAsync(written, stream);
+
+        // Redis holds every write command, PUBLISH among them, for five seconds: the publish after this commit fails.
+        // Nothing else is written afterwards, so only a publish tried again can bring the notice.
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync($"{redis.Address},allowAdmin=true"))
+        {
+            await admin.GetServer(redis.Address).ExecuteAsync("CLIENT", "PAUSE", "5000", "WRITE");
+        }
+
+        (await written.Client().PostFeedbackAsync(new { text = "The weekly report now loads instantly, great work." })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await stream.NextAsync()).ShouldBeGreaterThan(announced);
+    }
+
+    /// <summary>
+    /// The relays subscribe in the background and a write before that is not announced, so the other instance keeps
+    /// writing (words that raise no alert, so the watched instance's dispatcher has nothing to commit) until a notice
+    /// arrives; returns its version.
+    /// </summary>
+    private static async Task<long> WriteUntilAnnouncedAsync(FeedbackApp written, EventStream stream)
+    {
         using var writing = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var writer = Task.Run(async () =>
         {
@@ -118,9 +161,10 @@ public sealed class DashboardEventsTests : IAsyncDisposable
             }
         }, TestContext.Current.CancellationToken);
 
-        (await stream.NextAsync()).ShouldBeGreaterThan(first);
+        var version = await stream.NextAsync();
         await writing.CancelAsync();
         await Should.ThrowAsync<OperationCanceledException>(writer);
+        return version;
     }
 
     private async Task EventuallyOpensAsync(HttpClient client)

@@ -7,8 +7,8 @@ namespace Feedback.Api.Dashboard;
 /// <summary>
 /// With several instances behind a load balancer, a tab's stream is on one instance and the write may land on
 /// another. Each instance publishes on a Redis channel when its writer commits (at most once a second) and tells
-/// its own streams when another instance did; the message is only the sender's id. Without Redis, or while it is
-/// down, a stream hears of its own instance's commits only.
+/// its own streams when another instance did; the message is only the sender's id. A publish that fails is tried
+/// again a second later. Without Redis, or while it is down, a stream hears of its own instance's commits only.
 /// </summary>
 internal sealed partial class RedisChangeRelay(RedisLink redis, StoreChanges local, ChangeFeed feed, TimeProvider time, ILogger<RedisChangeRelay> logger)
     : BackgroundService
@@ -30,17 +30,25 @@ internal sealed partial class RedisChangeRelay(RedisLink redis, StoreChanges loc
             }
 
             LogSubscribed(logger);
-            var seen = local.Version;
+            // The last version the other instances were told of. A publish that fails (Redis slow, down, or paused
+            // after another operation's failure) leaves it behind, so the next round tries again: a lost notice
+            // would leave every tab on another instance stale until the next commit, which may not come.
+            var announced = local.Version;
             while (!stoppingToken.IsCancellationRequested)
             {
                 var next = local.Next;
-                if (local.Version == seen)
+                if (local.Version == announced)
                 {
                     await next.WaitAsync(stoppingToken);
                 }
 
-                seen = local.Version;
-                await redis.RunAsync("publish-change", db => db.PublishAsync(RedisChannel.Literal(Channel), _instance));
+                var version = local.Version;
+                var (published, _) = await redis.RunAsync("publish-change", db => db.PublishAsync(RedisChannel.Literal(Channel), _instance));
+                if (published)
+                {
+                    announced = version;
+                }
+
                 await Task.Delay(PublishGap, time, stoppingToken);
             }
         }
