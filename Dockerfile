@@ -5,7 +5,7 @@
 # The CLI ships beside it (import, export, stats, reclassify on the same store, SQLite volume or DATABASE_URL):
 #   docker run --rm -v feedback-data:/data -v "$PWD:/in:ro" feedback cli import /in/file.csv
 
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+FROM mcr.microsoft.com/dotnet/sdk:10.0@sha256:4ea6fe75dd36706bb6d8c3c293d4c4315840f5d76ea28ac97def77e3ec487fa5 AS build
 WORKDIR /source
 
 # Restore from the project files alone, so the package layer is reused until a dependency changes.
@@ -28,7 +28,7 @@ RUN dotnet publish src/Feedback.Api/Feedback.Api.csproj \
 RUN dotnet publish src/Feedback.Cli/Feedback.Cli.csproj \
       --configuration Release --no-restore --output /app/cli -p:UseAppHost=false
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+FROM mcr.microsoft.com/dotnet/aspnet:10.0@sha256:1fe86375600b62e6566b465da9553eef0621f13c67f40fe764cd8dbb1dee1497 AS runtime
 WORKDIR /app
 
 # The program binds HOST:PORT itself; the image's default ASPNETCORE_HTTP_PORTS=8080 is cleared so

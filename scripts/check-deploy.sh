@@ -87,6 +87,16 @@ for mount in services["nginx"].get("volumes", []):
         problems.append("nginx mounts a config other than deploy/nginx/nginx.conf")
 if not re.search(r"upstream\s+\w+\s*\{", nginx):
     problems.append("nginx.conf has no upstream")
+# Every third-party image pinned by digest (the tag stays for the reader; Docker pulls the digest). The API's own
+# image is built here, and the Dockerfile's base images are checked the same way.
+digest = re.compile(r"^[^@\s]+:[^@\s]+@sha256:[0-9a-f]{64}$")
+for name, service in services.items():
+    image = service.get("image")
+    if image and not service.get("build") and not str(image).startswith("feedback-api") and not digest.match(str(image)):
+        problems.append(f"{name}: image {image} is not pinned by digest (name:tag@sha256:...)")
+for line in open("Dockerfile", encoding="utf-8"):
+    if line.startswith("FROM ") and not digest.match(line.split()[1]):
+        problems.append(f"Dockerfile: {line.split()[1]} is not pinned by digest")
 if problems:
     sys.exit("deploy/compose.yaml: " + "; ".join(problems))
 print(f"deploy/compose.yaml: {', '.join(apis)} behind nginx with postgres and redis")
