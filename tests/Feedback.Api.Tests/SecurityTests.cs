@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using Feedback.Api.Security;
 using Feedback.Api.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
@@ -110,6 +111,33 @@ public sealed class SecurityTests : IDisposable
         events.ShouldNotContain(e => e.Text.Contains("hunter2", StringComparison.Ordinal));
         events.ShouldNotContain(e => e.Text.Contains(wrongKey, StringComparison.Ordinal));
         events.ShouldNotContain(e => e.Text.Contains(Ingest, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Refused_keys_are_logged_at_most_once_per_interval_with_the_count_and_the_route_not_the_path()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 9, 0, 0, TimeSpan.Zero));
+        var app = Start(time, ("Logging:LogLevel:Feedback", "Information"));
+        var scanner = app.Client("a-key-nobody-was-ever-given-1");
+        var path = new Uri("/customers/jane.doe@example.com/feedback", UriKind.Relative);
+        List<string> Refusals() => [.. app.Logs.Events.Where(e => e.Text.Contains("unknown API key", StringComparison.Ordinal)).Select(e => e.Text)];
+
+        for (var i = 0; i < 5; i++)
+        {
+            (await scanner.DeleteAsync(path, TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        }
+
+        var first = Refusals();
+        time.Advance(RefusedKeyLog.Interval);
+        (await scanner.DeleteAsync(path, TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        var second = Refusals();
+
+        first.Count.ShouldBe(1);
+        first[0].ShouldContain("Refused 1 request(s)");
+        first[0].ShouldContain("DELETE /customers/{customer_id}/feedback");
+        second.Count.ShouldBe(2);
+        second[1].ShouldContain("Refused 5 request(s)");
+        app.Logs.Events.ShouldNotContain(e => e.Text.Contains("jane.doe", StringComparison.Ordinal));
     }
 
     [Fact]

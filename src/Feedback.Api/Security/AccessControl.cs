@@ -28,7 +28,7 @@ internal sealed class AccessControl(
     ApiKeyStore keys,
     IAuthorizationPolicyProvider policies,
     FeedbackMetrics metrics,
-    ILogger<ApiKeyAuthenticationHandler> logger)
+    RefusedKeyLog refusals)
 {
     private readonly ConcurrentDictionary<Endpoint, Task<EndpointAccess>> _access = new();
 
@@ -37,7 +37,7 @@ internal sealed class AccessControl(
         ApiKey? key = null;
         if (context.Request.Headers.ContainsKey(ApiKeyAuthenticationHandler.HeaderName))
         {
-            key = ApiKeyAuthenticationHandler.Identify(context, keys, metrics, logger, out _);
+            key = ApiKeyAuthenticationHandler.Identify(context, keys, metrics, refusals, out _);
             if (key is not null)
             {
                 context.User = ApiKeyAuthenticationHandler.PrincipalOf(key);

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using Feedback.Api.Operations;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 
 namespace Feedback.Api.Security;
@@ -14,7 +15,8 @@ internal sealed partial class ApiKeyAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     ApiKeyStore keys,
-    FeedbackMetrics metrics) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    FeedbackMetrics metrics,
+    RefusedKeyLog refusals) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string HeaderName = "X-API-Key";
@@ -30,7 +32,7 @@ internal sealed partial class ApiKeyAuthenticationHandler(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var key = Identify(Context, keys, metrics, Logger, out var refused);
+        var key = Identify(Context, keys, metrics, refusals, out var refused);
         return Task.FromResult(
             key is not null ? AuthenticateResult.Success(new AuthenticationTicket(PrincipalOf(key), SchemeName))
             : refused ? AuthenticateResult.Fail("invalid key")
@@ -42,7 +44,7 @@ internal sealed partial class ApiKeyAuthenticationHandler(
     /// not accepted (<paramref name="refused"/>: counted and logged, without the key or any part of it). Shared with
     /// <see cref="AccessControl"/>, which runs it for every request without this handler.
     /// </summary>
-    public static ApiKey? Identify(HttpContext context, ApiKeyStore keys, FeedbackMetrics metrics, ILogger logger, out bool refused)
+    public static ApiKey? Identify(HttpContext context, ApiKeyStore keys, FeedbackMetrics metrics, RefusedKeyLog refusals, out bool refused)
     {
         refused = false;
         if (!context.Request.Headers.TryGetValue(HeaderName, out var values) || values.Count != 1 || string.IsNullOrEmpty(values[0]))
@@ -54,7 +56,7 @@ internal sealed partial class ApiKeyAuthenticationHandler(
         if (key is null)
         {
             metrics.AuthFailed("unknown_key");
-            LogUnknownKey(logger, context.Connection.RemoteIpAddress?.ToString() ?? "unknown", context.Request.Method, context.Request.Path);
+            refusals.Refused(context);
             refused = true;
         }
 
@@ -68,7 +70,7 @@ internal sealed partial class ApiKeyAuthenticationHandler(
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
         metrics.AuthFailed("missing_scope");
-        LogMissingScope(Logger, Context.User.KeyId(), Request.Method, Request.Path);
+        LogMissingScope(Logger, Context.User.KeyId(), Request.Method, (Context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)");
         return Problems.Forbidden().ExecuteAsync(Context);
     }
 
@@ -84,11 +86,8 @@ internal sealed partial class ApiKeyAuthenticationHandler(
         return Problems.Unauthorized().ExecuteAsync(Context);
     }
 
-    [LoggerMessage(EventId = 4010, Level = LogLevel.Warning, Message = "Refused an unknown API key from {RemoteAddress} for {Method} {Path}")]
-    private static partial void LogUnknownKey(ILogger logger, string remoteAddress, string method, string path);
-
-    [LoggerMessage(EventId = 4030, Level = LogLevel.Warning, Message = "Key {KeyName} lacks the scope for {Method} {Path}")]
-    private static partial void LogMissingScope(ILogger logger, string keyName, string method, string path);
+    [LoggerMessage(EventId = 4030, Level = LogLevel.Warning, Message = "Key {KeyName} lacks the scope for {Method} {Route}")]
+    private static partial void LogMissingScope(ILogger logger, string keyName, string method, string route);
 }
 
 internal static class ApiKeyAuthenticationExtensions
@@ -96,6 +95,7 @@ internal static class ApiKeyAuthenticationExtensions
     public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
     {
         services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<RefusedKeyLog>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
