@@ -57,6 +57,7 @@ internal static class CliApp
             EncoderBench.Definition(),
             SimilarityBench.Definition(),
             ThemesBench.Definition(),
+            GroupingBench.Definition(),
         };
         var interactive = new Command("interactive", "The interactive analyser (the same as no command).") { Hidden = true };
         interactive.SetAction(_ => Interactive());

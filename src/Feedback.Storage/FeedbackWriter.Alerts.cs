@@ -59,7 +59,7 @@ internal sealed partial class FeedbackWriter
         {
             var stored = shared is null ? null : FindSharedGroup(shared);
             var recent = AlertGrouping.GroupsAlone(stored) ? _openGroups.Of(r.Topic) ?? LoadGroups(r.Topic) : [];
-            var decision = _grouping.Decide(new RaisedAlert(r.Topic, r.Text, r.Confidence, r.CreatedAt, new AlertSubject(r.Source, r.CustomerId, r.Metadata)), stored, recent);
+            var decision = _grouping.Decide(new RaisedAlert(r.Topic, r.Text, r.Confidence, r.CreatedAt, new AlertSubject(r.Source, r.CustomerId, r.Metadata), r.Embedding), stored, recent);
             long groupId;
             if (decision is AlertJoinsGroup join)
             {

@@ -1,5 +1,6 @@
 using Feedback.Api.Alerts;
 using Shouldly;
+using Feedback.Storage;
 using Feedback.Storage.Alerts;
 
 namespace Feedback.Api.Tests;
@@ -31,7 +32,7 @@ public sealed class AlertGroupingTests
 
         var open = decision.ShouldBeOfType<AlertOpensGroup>();
         (open.Topic, open.Count, open.FirstAt, open.DedupKey, open.Summary).ShouldBe(("bug", 1, Now, (string?)null, Crash));
-        open.Fingerprint.ShouldBe(AlertPolicy.Fingerprint(Crash));
+        open.Fingerprint.ShouldBe(Words(Crash));
         open.Severity.ShouldBe("high");
         open.Deliveries.ShouldBe([new PlannedDelivery("initial", "slack", Now)]);
     }
@@ -146,7 +147,7 @@ public sealed class AlertGroupingTests
 
         open.Severity.ShouldBe("critical");
         open.Deliveries.ShouldBe([new PlannedDelivery("initial", "slack", Now), new PlannedDelivery("initial", "pagerduty", Now)]);
-        open.Stored(12).ShouldBe(new OpenAlertGroup(12, "billing", AlertPolicy.Fingerprint(Billing), "critical", 1, Now, Paged: true));
+        open.Stored(12).ShouldBe(new OpenAlertGroup(12, "billing", Words(Billing), "critical", 1, Now, Paged: true));
     }
 
     [Fact]
@@ -233,15 +234,74 @@ public sealed class AlertGroupingTests
     }
 
     [Fact]
+    public void An_alert_whose_vector_is_close_to_a_groups_joins_it_though_they_share_few_words()
+    {
+        var (vector, close, far) = Vectors();
+        var group = new OpenAlertGroup(7, "bug", _grouping.Policy.GroupingFingerprint("The app crashes when I open settings.", vector), "high", 1, Now.AddMinutes(-1), Paged: false);
+
+        var join = _grouping.Decide(Alert("Whenever I go into my preferences the application shuts down on me.", embedding: close), null, [group]);
+        var other = _grouping.Decide(Alert("Whenever I go into my preferences the application shuts down on me.", embedding: far), null, [group]);
+
+        join.ShouldBeOfType<AlertJoinsGroup>().Group.Id.ShouldBe(7);
+        other.ShouldBeOfType<AlertOpensGroup>().Fingerprint.ShouldBe(MeaningFingerprint.Of(far)!.Value);
+    }
+
+    [Fact]
+    public void An_alert_without_a_vector_is_grouped_by_its_words_and_never_joins_a_group_made_by_meaning()
+    {
+        var (vector, _, _) = Vectors();
+        var byMeaning = new OpenAlertGroup(7, "bug", _grouping.Policy.GroupingFingerprint(Crash, vector), "high", 1, Now.AddMinutes(-2), Paged: false);
+        var byWords = Group(8, Crash, Now.AddMinutes(-1));
+
+        // The same text: by words it is the second group's complaint, and a words fingerprint never matches a meaning one.
+        _grouping.Decide(Alert(Crash), null, [byMeaning]).ShouldBeOfType<AlertOpensGroup>().Fingerprint.ShouldBe(Words(Crash));
+        _grouping.Decide(Alert(Crash), null, [byMeaning, byWords]).ShouldBeOfType<AlertJoinsGroup>().Group.Id.ShouldBe(8);
+        _grouping.Policy.SameComplaint(byMeaning.Fingerprint, byMeaning.Fingerprint & ~MeaningFingerprint.Kind).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Grouping_by_words_ignores_the_vector()
+    {
+        var (vector, _, _) = Vectors();
+        var words = new AlertPolicy(
+            new AlertSettings(
+                Window, 10, "http://slack.test/hook", null, null, null, null, null,
+                TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(5), MeaningBits: null),
+            SeverityRules.Load(null));
+
+        words.GroupingFingerprint(Crash, vector).ShouldBe(Words(Crash));
+        _grouping.Policy.GroupingFingerprint(Crash, vector).ShouldBe(MeaningFingerprint.Of(vector)!.Value);
+        MeaningFingerprint.IsMeaning(_grouping.Policy.GroupingFingerprint(Crash, vector)).ShouldBeTrue();
+    }
+
+    [Fact]
     public void Resolving_a_group_that_paged_resolves_its_incident_and_tells_no_other_channel()
     {
         AlertGrouping.ResolutionDelivery(paged: true, Now).ShouldBe(new PlannedDelivery("resolve", "pagerduty", Now));
         AlertGrouping.ResolutionDelivery(paged: false, Now).ShouldBeNull();
     }
 
-    private static RaisedAlert Alert(string text, string topic = "bug") => new(topic, text, 0.8, Now);
+    private static RaisedAlert Alert(string text, string topic = "bug", byte[]? embedding = null) => new(topic, text, 0.8, Now, Embedding: embedding);
+
+    /// <summary>
+    /// Three stored vectors of 384 dimensions from a fixed seed: one, another at cosine 0.98 with it, and one at about 0
+    /// (independent), so the test does not depend on the encoder.
+    /// </summary>
+    private static (byte[] Vector, byte[] Close, byte[] Far) Vectors()
+    {
+        var random = new Random(20261207);
+        float[] Gaussian() => [.. Enumerable.Range(0, 384).Select(_ => (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble())))];
+        var vector = Gaussian();
+        var noise = Gaussian();
+        var far = Gaussian();
+        var close = vector.Zip(noise, (v, n) => v + (0.2f * n)).ToArray();
+        return (StoredEmbedding.Encode(vector)!, StoredEmbedding.Encode(close)!, StoredEmbedding.Encode(far)!);
+    }
 
     private static OpenAlertGroup Group(
         long id, string text, DateTime firstAt, int count = 1, string severity = "high", bool paged = false, string topic = "bug") =>
-        new(id, topic, AlertPolicy.Fingerprint(text), severity, count, firstAt, paged);
+        new(id, topic, Words(text), severity, count, firstAt, paged);
+
+    /// <summary>The grouping fingerprint of a message without a sentence vector: its words.</summary>
+    private static long Words(string text) => AlertPolicy.Fingerprint(text) & ~MeaningFingerprint.Kind;
 }

@@ -76,7 +76,7 @@ public sealed class MatchRulesTests : IDisposable
     {
         var grouping = Grouping(ReadmeExample);
         var appStore = new AlertSubject("app_store", "c-1", null);
-        var large = new OpenAlertGroup(3, "performance", AlertPolicy.Fingerprint(Slow), "medium", 30, Now.AddMinutes(-1), Paged: false);
+        var large = new OpenAlertGroup(3, "performance", AlertPolicy.Fingerprint(Slow) & ~MeaningFingerprint.Kind, "medium", 30, Now.AddMinutes(-1), Paged: false);
 
         var capped = grouping.Decide(new RaisedAlert("performance", Slow, 0.8, Now, appStore), null, [large]).ShouldBeOfType<AlertJoinsGroup>();
         capped.Group.Severity.ShouldBe("medium");

@@ -192,10 +192,10 @@ public sealed class RedisTests : IAsyncLifetime
         var at = time.GetUtcNow().UtcDateTime;
         const string text = "The app crashes every time I open the camera, so frustrating.";
 
-        var first = await groups.JoinAsync("bug", text, at, "key-1:camera-report-1");
-        var again = await groups.JoinAsync("bug", text, at.AddMilliseconds(5), "key-1:camera-report-1");
-        var other = await groups.JoinAsync("bug", text, at.AddMilliseconds(9), "key-1:camera-report-2");
-        var unkeyed = await groups.JoinAsync("bug", text, at.AddMilliseconds(12));
+        var first = await groups.JoinAsync("bug", text, null, at, "key-1:camera-report-1");
+        var again = await groups.JoinAsync("bug", text, null, at.AddMilliseconds(5), "key-1:camera-report-1");
+        var other = await groups.JoinAsync("bug", text, null, at.AddMilliseconds(9), "key-1:camera-report-2");
+        var unkeyed = await groups.JoinAsync("bug", text, null, at.AddMilliseconds(12));
 
         first.ShouldNotBeNull().First.ShouldBeTrue();
         again.ShouldBe(first);

@@ -6,9 +6,11 @@ using StackExchange.Redis;
 namespace Feedback.Api.Alerts;
 
 /// <summary>
-/// Groups similar alerts across instances (REDIS_URL). A group is claimed with keys per SimHash band: the 64 bits
-/// are cut into <c>ALERT_SIMILARITY_BITS + 1</c> bands, so two fingerprints at most that many bits apart agree
-/// exactly on at least one band (pigeonhole). One Lua script looks up the bands, checks the real distance and
+/// Groups similar alerts across instances (REDIS_URL). A group is claimed with keys per band of its grouping
+/// fingerprint (<see cref="AlertPolicy.GroupingFingerprint"/>, by meaning or by words, each kind under keys of its own):
+/// the 64 bits are cut into one band more than the kind's most bits apart (<c>ALERT_MEANING_BITS</c> or
+/// <c>ALERT_SIMILARITY_BITS</c>), so two fingerprints at most that many bits apart agree exactly on at least one band
+/// (pigeonhole). One Lua script looks up the bands, checks the real distance and
 /// either joins the group found or claims the free bands for a new one (SET NX), all atomically, with the
 /// grouping window as time to live. Without Redis, or while it is down, <see cref="JoinAsync"/> answers null
 /// and the store groups alone, as on a single instance.
@@ -75,18 +77,19 @@ internal sealed class SharedAlertGroups(RedisLink? redis, AlertPolicy policy)
     /// <paramref name="idempotencyKey"/> (scoped to its API key), the same key within the grouping window gets the same
     /// answer and is not counted again.
     /// </summary>
-    public ValueTask<SharedGroup?> JoinAsync(string topic, string text, DateTime at, string? idempotencyKey = null) =>
-        redis is null ? ValueTask.FromResult<SharedGroup?>(null) : JoinSharedAsync(redis, topic, text, at, idempotencyKey);
+    public ValueTask<SharedGroup?> JoinAsync(string topic, string text, byte[]? embedding, DateTime at, string? idempotencyKey = null) =>
+        redis is null ? ValueTask.FromResult<SharedGroup?>(null) : JoinSharedAsync(redis, topic, policy.GroupingFingerprint(text, embedding), at, idempotencyKey);
 
     /// <summary>
     /// Apart from <see cref="JoinAsync"/>: compiling a method that names StackExchange.Redis's types loads that
     /// assembly, so a server without Redis would map it at its first alert if this sat in JoinAsync (or were inlined).
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private async ValueTask<SharedGroup?> JoinSharedAsync(RedisLink redis, string topic, string text, DateTime at, string? idempotencyKey)
+    private async ValueTask<SharedGroup?> JoinSharedAsync(RedisLink redis, string topic, long grouping, DateTime at, string? idempotencyKey)
     {
-        var fingerprint = (ulong)AlertPolicy.Fingerprint(text);
-        var bits = Math.Clamp(policy.Settings.SimilarityBits, 0, 63);
+        var fingerprint = (ulong)grouping;
+        var bits = Math.Clamp(policy.BitsFor(grouping), 0, 63);
+        var kind = MeaningFingerprint.IsMeaning(grouping) ? "meaning" : "words";
         var bandCount = bits + 1;
         var keys = new RedisKey[bandCount + 2];
         var start = 0;
@@ -95,7 +98,7 @@ internal sealed class SharedAlertGroups(RedisLink? redis, AlertPolicy policy)
             // Widths differ by at most one bit so that every band is as selective as it can be.
             var width = (64 / bandCount) + (band < 64 % bandCount ? 1 : 0);
             var value = width == 64 ? fingerprint : (fingerprint >> start) & ((1UL << width) - 1);
-            keys[band] = $"{redis.KeyPrefix}alert-band:{topic}:{band}:{value:x}";
+            keys[band] = $"{redis.KeyPrefix}alert-band:{topic}:{kind}:{band}:{value:x}";
             start += width;
         }
 

@@ -335,6 +335,16 @@ internal sealed class ServiceSettingsValidator : IValidateOptions<ServiceSetting
             failures.Add($"ALERT_SIMILARITY_BITS must be between 0 and 32 (got {options.Alerts.AlertSimilarityBits}).");
         }
 
+        if (options.Alerts.AlertMeaningBits is < 0 or > 32)
+        {
+            failures.Add($"ALERT_MEANING_BITS must be between 0 and 32 (got {options.Alerts.AlertMeaningBits}).");
+        }
+
+        if (options.Alerts.AlertGroupBy?.Trim().ToLowerInvariant() is not ("meaning" or "words"))
+        {
+            failures.Add($"ALERT_GROUP_BY must be meaning or words (got {options.Alerts.AlertGroupBy}).");
+        }
+
         if (options.Alerts.AlertSendIntervalMs < 0)
         {
             failures.Add($"ALERT_SEND_INTERVAL_MS must be 0 or more (got {options.Alerts.AlertSendIntervalMs}).");

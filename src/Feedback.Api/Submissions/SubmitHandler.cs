@@ -58,7 +58,7 @@ internal sealed class SubmitHandler(
         var alert = alertRule.Triggers(result);
         var record = SubmissionRecords.ToRecord(keyed.Submission, result, alert, time.GetUtcNow().UtcDateTime, keyed.IdempotencyKey, analyzer.Taxonomy);
         var group = alert && !await StoredBeforeAsync(keyed.IdempotencyKey)
-            ? await alertGroups.JoinAsync(record.Topic, record.Text, record.CreatedAt, keyed.IdempotencyKey)
+            ? await alertGroups.JoinAsync(record.Topic, record.Text, record.Embedding, record.CreatedAt, keyed.IdempotencyKey)
             : null;
         return new Prepared(new NewFeedback(record, alert, group, Followed: upgrade is not null, usage), upgrade, result.CacheHit);
     }

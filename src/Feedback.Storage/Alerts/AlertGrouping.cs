@@ -2,7 +2,8 @@ namespace Feedback.Storage.Alerts;
 
 /// <summary>A stored message that raises an alert, as grouping sees it.</summary>
 /// <param name="Subject">Who wrote the message and through which channel, for the rules file's <c>match_rules</c>.</param>
-internal sealed record RaisedAlert(string Topic, string Text, double Confidence, DateTime At, AlertSubject? Subject = null);
+/// <param name="Embedding">Its stored sentence vector (<see cref="StoredEmbedding"/>), when the encoder read it: grouping by meaning.</param>
+internal sealed record RaisedAlert(string Topic, string Text, double Confidence, DateTime At, AlertSubject? Subject = null, byte[]? Embedding = null);
 
 /// <summary>
 /// An open feedback group an alert may join, as its store holds it. <see cref="Paged"/>: it has a PagerDuty delivery
@@ -62,10 +63,10 @@ internal sealed record AlertOpensGroup(
 
 /// <summary>
 /// The alert decision, once for every store: which open group a new alert joins (same topic, first alert within the
-/// window, a near-duplicate text) or that it opens one, how severe the alert and its group are, and which deliveries that
-/// queues (the first message on every channel, one "+N similar" summary per channel at the end of the window, a page
-/// when a group is critical), and what a spike or a resolution queues. It reads nothing and writes nothing: a store reads
-/// what it asks for, and persists what it returns in the same transaction.
+/// window, the same complaint by meaning or by words) or that it opens one, how severe the alert and its group are, and
+/// which deliveries that queues (the first message on every channel, one "+N similar" summary per channel at the end of
+/// the window, a page when a group is critical), and what a spike or a resolution queues. It reads nothing and writes
+/// nothing: a store reads what it asks for, and persists what it returns in the same transaction.
 /// </summary>
 internal sealed class AlertGrouping(AlertPolicy policy)
 {
@@ -109,6 +110,9 @@ internal sealed class AlertGrouping(AlertPolicy policy)
         return oldest;
     }
 
+    /// <summary>The severity, grouping and routing rules the decisions follow.</summary>
+    public AlertPolicy Policy => policy;
+
     /// <summary>How many pages may go out in an hour, and what happens to the others.</summary>
     public PagingBudget Budget { get; } = new(policy.Settings);
 
@@ -131,7 +135,7 @@ internal sealed class AlertGrouping(AlertPolicy policy)
     {
         var bounds = policy.BoundsFor(alert.Subject ?? AlertSubject.None);
         var severity = bounds.Clamp(policy.SeverityOf(alert.Text, alert.Topic, alert.Confidence));
-        var fingerprint = AlertPolicy.Fingerprint(alert.Text);
+        var fingerprint = policy.GroupingFingerprint(alert.Text, alert.Embedding);
         var agreed = GroupsAlone(shared) ? null : shared;
         var group = agreed is null ? FindGroup(alert, fingerprint, recent) : agreed.Row;
         return group is null ? Open(alert, fingerprint, severity, bounds, agreed?.Group) : Join(alert, group, severity, bounds, agreed?.Group);

@@ -53,6 +53,17 @@ internal sealed class AlertOptions
     [ConfigurationKeyName("ALERT_SIMILARITY_BITS")]
     public int AlertSimilarityBits { get; set; } = 10;
 
+    /// <summary>
+    /// What makes two alerts the same complaint: "meaning" (the messages' sentence vectors, for a message the encoder
+    /// read; its words otherwise) or "words" (the SimHash of the words alone, as before).
+    /// </summary>
+    [ConfigurationKeyName("ALERT_GROUP_BY")]
+    public string AlertGroupBy { get; set; } = "meaning";
+
+    /// <summary>How many of the 63 bits of two meaning fingerprints may differ for the same complaint (<see cref="MeaningFingerprint"/>).</summary>
+    [ConfigurationKeyName("ALERT_MEANING_BITS")]
+    public int AlertMeaningBits { get; set; } = 8;
+
     /// <summary>The least time between two requests to one receiver (Slack allows about one a second).</summary>
     [ConfigurationKeyName("ALERT_SEND_INTERVAL_MS")]
     public int AlertSendIntervalMs { get; set; } = 1000;
@@ -104,7 +115,8 @@ internal sealed class AlertOptions
         TimeSpan.FromSeconds(AlertPollSeconds),
         AlertMaxAttempts,
         RedactPii,
-        AlertPagesPerHour);
+        AlertPagesPerHour,
+        string.Equals(AlertGroupBy?.Trim(), "words", StringComparison.OrdinalIgnoreCase) ? null : AlertMeaningBits);
 
     /// <summary>The grouping and routing policy with its severity rules (the shipped ones, or ALERT_RULES_FILE's).</summary>
     /// <param name="taxonomy">The configured topics, whose severities follow the built-in topics they include.</param>

@@ -24,12 +24,14 @@ internal sealed record AlertSettings(
     TimeSpan PollInterval,
     int MaxAttempts = AlertOptions.DefaultMaxAttempts,
     bool RedactExcerpts = true,
-    int PagesPerHour = 6);
+    int PagesPerHour = 6,
+    int? MeaningBits = 8);
 
 /// <summary>
 /// Severity, grouping and routing of alerts: which channels a group goes to, whether two alerts are the
-/// same complaint (SimHash of their normalised words within <see cref="AlertSettings.SimilarityBits"/> bits),
-/// and how severe a message and a growing group are, by the rules file.
+/// same complaint (their meaning fingerprints within <see cref="AlertSettings.MeaningBits"/> bits, or the SimHash of
+/// their normalised words within <see cref="AlertSettings.SimilarityBits"/> bits when either has no sentence vector or
+/// grouping is by words), and how severe a message and a growing group are, by the rules file.
 /// </summary>
 internal sealed class AlertPolicy(AlertSettings settings, SeverityRules rules)
 {
@@ -90,7 +92,28 @@ internal sealed class AlertPolicy(AlertSettings settings, SeverityRules rules)
 
     public static string Min(string a, string b) => Array.IndexOf(Levels, a) <= Array.IndexOf(Levels, b) ? a : b;
 
-    public bool SameComplaint(long a, long b) => BitOperations.PopCount((ulong)(a ^ b)) <= settings.SimilarityBits;
+    /// <summary>
+    /// Whether two grouping fingerprints (<see cref="GroupingFingerprint"/>) are the same complaint: of one kind (meaning
+    /// or words), and within that kind's number of bits.
+    /// </summary>
+    public bool SameComplaint(long a, long b)
+    {
+        var meaning = MeaningFingerprint.IsMeaning(a);
+        return meaning == MeaningFingerprint.IsMeaning(b) && BitOperations.PopCount((ulong)(a ^ b)) <= BitsFor(a);
+    }
+
+    /// <summary>How many bits two fingerprints of <paramref name="fingerprint"/>'s kind may differ in.</summary>
+    public int BitsFor(long fingerprint) =>
+        MeaningFingerprint.IsMeaning(fingerprint) ? settings.MeaningBits ?? settings.SimilarityBits : settings.SimilarityBits;
+
+    /// <summary>
+    /// What an alert is grouped by: its meaning (<see cref="MeaningFingerprint"/>) when it has a stored sentence vector
+    /// and grouping is by meaning, else the SimHash of its words with the top bit cleared, which marks the kind.
+    /// </summary>
+    public long GroupingFingerprint(string text, byte[]? embedding) =>
+        settings.MeaningBits is not null && embedding is not null && MeaningFingerprint.Of(embedding) is { } meaning
+            ? meaning
+            : Fingerprint(text) & ~MeaningFingerprint.Kind;
 
     /// <summary>
     /// SimHash over word unigrams and bigrams of the lower-cased text (digits dropped, so "report 3" and

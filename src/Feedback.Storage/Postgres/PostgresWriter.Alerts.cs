@@ -147,7 +147,7 @@ internal sealed partial class PostgresWriter
 
                 var recent = AlertGrouping.GroupsAlone(stored) ? _recent[r.Topic] : [];
                 var decision = _grouping.Decide(
-                    new RaisedAlert(r.Topic, r.Text, r.Confidence, at, new AlertSubject(r.Source, r.CustomerId, r.Metadata)), stored, recent);
+                    new RaisedAlert(r.Topic, r.Text, r.Confidence, at, new AlertSubject(r.Source, r.CustomerId, r.Metadata), r.Embedding), stored, recent);
                 if (decision.Deliveries.Any(d => PagingBudget.Counts(d.Kind, d.Channel)))
                 {
                     return null;

@@ -102,7 +102,7 @@ internal sealed partial class PostgresWriter
             var at = Utc(r.CreatedAt);
             var stored = shared is null ? null : await FindSharedGroupAsync(shared);
             var recent = AlertGrouping.GroupsAlone(stored) ? await RecentGroupsAsync(r.Topic, grouping.JoinableSince(at)) : [];
-            var decision = grouping.Decide(new RaisedAlert(r.Topic, r.Text, r.Confidence, at, new AlertSubject(r.Source, r.CustomerId, r.Metadata)), stored, recent);
+            var decision = grouping.Decide(new RaisedAlert(r.Topic, r.Text, r.Confidence, at, new AlertSubject(r.Source, r.CustomerId, r.Metadata), r.Embedding), stored, recent);
             long groupId;
             if (decision is AlertJoinsGroup join)
             {
