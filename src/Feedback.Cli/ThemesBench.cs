@@ -26,12 +26,13 @@ internal static class ThemesBench
         var leader = new Option<float>("--leader") { Description = "Leader threshold.", DefaultValueFactory = _ => new ThemeThresholds().Leader };
         var merge = new Option<float>("--merge") { Description = "Merge threshold.", DefaultValueFactory = _ => new ThemeThresholds().Merge };
         var join = new Option<float>("--join") { Description = "Join threshold.", DefaultValueFactory = _ => new ThemeThresholds().Join };
+        var sample = new Option<int>("--sample") { Description = "The most messages clustered (the rest join the themes found).", DefaultValueFactory = _ => new ThemeThresholds().Sample };
         var verbose = new Option<bool>("--verbose") { Description = "List every theme with its label." };
-        var command = new Command("bench-themes", "Theme targets on the bench set and clustering time (bench/themes.sh).") { set, vectors, seeds, leader, merge, join, verbose };
+        var command = new Command("bench-themes", "Theme targets on the bench set and clustering time (bench/themes.sh).") { set, vectors, seeds, leader, merge, join, sample, verbose };
         command.Hidden = true;
         command.SetAction(parsed =>
         {
-            var thresholds = new ThemeThresholds(parsed.GetValue(leader), parsed.GetValue(merge), parsed.GetValue(join));
+            var thresholds = new ThemeThresholds(parsed.GetValue(leader), parsed.GetValue(merge), parsed.GetValue(join), Sample: parsed.GetValue(sample));
             Targets(parsed.GetValue(set)!, thresholds, parsed.GetValue(verbose));
             if (parsed.GetValue(vectors) > 0)
             {
@@ -166,7 +167,7 @@ internal static class ThemesBench
         var clusters = ThemeClustering.Cluster(ids, flat, dimensions, thresholds);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"CLUSTER vectors={count} seeds={seeds.Length} themes={clusters.Themes.Count} outlier_share={clusters.Outliers / (double)count:0.000} seconds={seconds:0.0} cpu_seconds={(Environment.CpuUsage.TotalTime - cpu).TotalSeconds:0.0} cores={Environment.ProcessorCount}"));
+            $"CLUSTER vectors={count} sample={thresholds.Sample} seeds={seeds.Length} themes={clusters.Themes.Count} outlier_share={clusters.Outliers / (double)count:0.000} seconds={seconds:0.0} cpu_seconds={(Environment.CpuUsage.TotalTime - cpu).TotalSeconds:0.0} cores={Environment.ProcessorCount}"));
     }
 
     private static double Gaussian(Random random) =>

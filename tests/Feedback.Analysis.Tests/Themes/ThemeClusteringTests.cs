@@ -39,6 +39,27 @@ public sealed class ThemeClusteringTests
     }
 
     [Fact]
+    public void Past_the_sample_the_themes_come_from_a_sample_every_other_message_joins_its_own_and_the_order_still_does_not_matter()
+    {
+        var random = new Random(29);
+        var (ids, vectors) = Make(random, (Axis(0), 60), (Axis(1), 50), (Axis(2), 40), (Axis(3), 1));
+        var order = Enumerable.Range(0, ids.Count).OrderBy(_ => random.Next()).ToArray();
+        var otherIds = order.Select(i => 5000 - ids[i]).ToList();
+        var otherVectors = order.SelectMany(i => vectors.AsSpan(i * Dimensions, Dimensions).ToArray()).ToArray();
+        var sampled = new ThemeThresholds(Sample: 30);
+
+        var first = ThemeClustering.Cluster(ids, vectors, Dimensions, sampled, TestContext.Current.CancellationToken);
+        var second = ThemeClustering.Cluster(otherIds, otherVectors, Dimensions, sampled, TestContext.Current.CancellationToken);
+        var whole = ThemeClustering.Cluster(ids, vectors, Dimensions, new ThemeThresholds(), TestContext.Current.CancellationToken);
+
+        // Every message of each direction is in its theme, though only 30 of the 151 were clustered.
+        first.Themes.Select(t => t.Members.Length).Order().ShouldBe([40, 50, 60]);
+        first.Outliers.ShouldBe(1);
+        Partition(first, i => i).ShouldBe(Partition(second, i => order[i]));
+        Partition(first, i => i).ShouldBe(Partition(whole, i => i));
+    }
+
+    [Fact]
     public void A_new_message_joins_the_theme_it_is_closest_to_and_one_far_from_all_joins_none()
     {
         var random = new Random(3);
