@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue #19's similarity figures, side by side in one run (bench-similarity, a hidden CLI command):
 #   - recall@10 of the stored int8+scale vectors and of float16 against the encoder's floats, on real messages;
+#   - WRITE_PATH: one index update as the writer does it (decode + VectorIndex.Set) against one message's encoding (CPU);
 #   - one similarity query over BENCH_VECTORS (100,000) vectors, VectorIndex (TensorPrimitives) against a plain scalar
 #     loop over the same floats, and the index's memory for them;
 #   - with BENCH_POST=1: POST /feedback with the index kept current against without, through bench/side-by-side.sh,
