@@ -29,9 +29,6 @@ internal interface IBackgroundReads
     /// <summary>The ids above <paramref name="afterId"/> of the messages stored with a sentence vector.</summary>
     Task<List<long>> EmbeddedIdsAfterAsync(long afterId, CancellationToken cancellationToken);
 
-    /// <summary>The first <paramref name="limit"/> messages with a sentence vector above <paramref name="afterId"/>, in id order.</summary>
-    Task<List<StoredVector>> EmbeddingsAfterAsync(long afterId, int limit, CancellationToken cancellationToken);
-
     /// <summary>The sentence vectors of the listed messages that have one (a list short enough for one statement).</summary>
     Task<List<StoredVector>> EmbeddingsOfAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken);
 
@@ -41,7 +38,10 @@ internal interface IBackgroundReads
     /// </summary>
     Task<List<VectorRow>> VectorRowsSinceAsync(DateTime since, int limit, CancellationToken cancellationToken);
 
-    /// <summary>The first <paramref name="limit"/> messages with a sentence vector above <paramref name="afterId"/>, in id order, without their text.</summary>
+    /// <summary>
+    /// The first <paramref name="limit"/> messages with a sentence vector above <paramref name="afterId"/>, in id order,
+    /// without their text: the similarity index's catch-up and the themes' late joiners.
+    /// </summary>
     Task<List<VectorRow>> VectorRowsAfterAsync(long afterId, int limit, CancellationToken cancellationToken);
 
     /// <summary>LLM calls and tokens counted in the hours starting in [<paramref name="from"/>, <paramref name="to"/>).</summary>
@@ -110,18 +110,6 @@ internal sealed class EfBackgroundReads(IServiceScopeFactory scopes) : IBackgrou
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
         return await db.Feedback.AsNoTracking().Where(f => f.Id > afterId && f.Embedding != null).Select(f => f.Id).ToListAsync(cancellationToken);
-    }
-
-    public async Task<List<StoredVector>> EmbeddingsAfterAsync(long afterId, int limit, CancellationToken cancellationToken)
-    {
-        using var scope = scopes.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
-        return await db.Feedback.AsNoTracking()
-            .Where(f => f.Id > afterId && f.Embedding != null)
-            .OrderBy(f => f.Id)
-            .Take(limit)
-            .Select(f => new StoredVector(f.Id, f.Embedding!))
-            .ToListAsync(cancellationToken);
     }
 
     public async Task<Dictionary<long, string>> TextsOfAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken)

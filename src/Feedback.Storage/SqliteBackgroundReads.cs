@@ -138,16 +138,6 @@ internal sealed class SqliteBackgroundReads(SqliteReadConnections connections) :
         return ids;
     }
 
-    public async Task<List<StoredVector>> EmbeddingsAfterAsync(long afterId, int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await connections.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, embedding FROM feedback WHERE id > $after AND embedding IS NOT NULL ORDER BY id LIMIT $limit";
-        command.Parameters.AddWithValue("$after", afterId);
-        command.Parameters.AddWithValue("$limit", limit);
-        return await ReadVectorsAsync(command, cancellationToken);
-    }
-
     public async Task<List<StoredVector>> EmbeddingsOfAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenAsync(cancellationToken);

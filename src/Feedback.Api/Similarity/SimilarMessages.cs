@@ -108,7 +108,7 @@ internal sealed partial class SimilarMessages(IBackgroundReads reads, TimeProvid
     {
         while (true)
         {
-            var rows = await reads.EmbeddingsAfterAsync(after, Page, cancellationToken);
+            var rows = await reads.VectorRowsAfterAsync(after, Page, cancellationToken);
             foreach (var row in rows.Where(r => !Index.Contains(r.Id)))
             {
                 Add(row.Id, row.Embedding);
