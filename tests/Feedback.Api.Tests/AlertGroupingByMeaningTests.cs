@@ -82,18 +82,7 @@ public sealed class AlertGroupingByMeaningTests : IAsyncDisposable
         settings["DEEP_DEADLINE_MS"] = "10000";
         var app = new FeedbackApp(settings, store: store);
         _apps.Add(app);
-        var client = app.Client(key: null);
-        for (var attempt = 0; attempt < 1200; attempt++)
-        {
-            var health = await (await client.GetAsync(new Uri("/health", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
-            if (health.Str("encoder") == "ready")
-            {
-                return app;
-            }
-
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-
-        throw new TimeoutException("The encoder never became ready.");
+        await app.WaitForEncoderAsync();
+        return app;
     }
 }

@@ -149,19 +149,8 @@ public sealed class SimilarityTests : IAsyncLifetime
         Dictionary<string, string> settings = new(StringComparer.Ordinal) { ["CLASSIFIER"] = "deep", ["DEEP_DEADLINE_MS"] = "10000" };
         var app = database is not null ? new FeedbackApp(database, settings) : new FeedbackApp(settings, store: store);
         _apps.Add(app);
-        var client = app.Client(key: null);
-        for (var attempt = 0; attempt < 1200; attempt++)
-        {
-            var health = await (await client.GetAsync(new Uri("/health", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
-            if (health.Str("encoder") == "ready")
-            {
-                return app;
-            }
-
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-
-        throw new TimeoutException("The encoder never became ready.");
+        await app.WaitForEncoderAsync();
+        return app;
     }
 
     private static async Task<long> PostAsync(FeedbackApp app, string text)

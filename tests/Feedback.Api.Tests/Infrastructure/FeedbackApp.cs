@@ -124,6 +124,27 @@ public sealed class FeedbackApp : WebApplicationFactory<Program>
         throw new TimeoutException($"Feedback {id} never reached the expected state.");
     }
 
+    /// <summary>
+    /// Waits until /health says the deep classifier's encoder is loaded, so that every answer after it is the deep one
+    /// (with a generous DEEP_DEADLINE_MS) and carries its sentence vector. The bound only ends a broken test.
+    /// </summary>
+    public async Task WaitForEncoderAsync()
+    {
+        var client = Client(key: null);
+        for (var attempt = 0; attempt < 1200; attempt++)
+        {
+            var health = await (await client.GetAsync(new Uri("/health", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+            if (health.Str("encoder") == "ready")
+            {
+                return;
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        throw new TimeoutException("The encoder never became ready.");
+    }
+
     /// <summary>A direct connection to the SQLite file, to check what was really committed.</summary>
     public SqliteConnection OpenDatabase()
     {
