@@ -5,37 +5,15 @@ using Shouldly;
 namespace Feedback.Api.Tests;
 
 /// <summary><c>eval --corrections</c> through the real CLI: the stored answers scored against people's labels, on either store.</summary>
-public abstract class CliCorrectionsTests : IAsyncLifetime
+public abstract class CliCorrectionsTests(StoreKind kind) : ImportedStoreTests(kind,
+[
+    "id,text",
+    "a,\"I was charged twice for my subscription this month, please refund me now. Unacceptable!\"",
+    "b,\"I love the new reports page, it is wonderful and so easy to use. Thank you!\"",
+    "c,\"The app crashes every time I open the settings page. Please fix it.\"",
+    "d,\"Could you add a dark mode to the mobile app?\"",
+], "--id-column", "id")
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("feedback-corrections-").FullName;
-    private readonly StoreKind _kind;
-    private CliStore _store = null!;
-
-    protected CliCorrectionsTests(StoreKind kind) => _kind = kind;
-
-    public async ValueTask InitializeAsync()
-    {
-        _store = new CliStore(_kind, _directory);
-        var csv = Path.Combine(_directory, "in.csv");
-        File.WriteAllLines(csv,
-        [
-            "id,text",
-            "a,\"I was charged twice for my subscription this month, please refund me now. Unacceptable!\"",
-            "b,\"I love the new reports page, it is wonderful and so easy to use. Thank you!\"",
-            "c,\"The app crashes every time I open the settings page. Please fix it.\"",
-            "d,\"Could you add a dark mode to the mobile app?\"",
-        ]);
-        var (exitCode, output) = await RunCliAsync("import", csv, "--id-column", "id");
-        exitCode.ShouldBe(0, output);
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _store.Dispose();
-        Directory.Delete(_directory, recursive: true);
-        return ValueTask.CompletedTask;
-    }
-
     [Fact]
     public async Task Eval_corrections_scores_the_stored_answers_against_each_messages_latest_label()
     {
@@ -76,16 +54,14 @@ public abstract class CliCorrectionsTests : IAsyncLifetime
 
     private static bool Alarming(string sentiment) => sentiment is "negative" or "mixed";
 
-    private bool Alert(long id) => _store.Query("SELECT count(*) FROM feedback WHERE alert_triggered AND id = @id", ("id", id)) is 1L;
+    private bool Alert(long id) => Store.Query("SELECT count(*) FROM feedback WHERE alert_triggered AND id = @id", ("id", id)) is 1L;
 
     private void Label(long id, string sentiment, string topic, int minutes) =>
-        _store.Execute(
+        Store.Execute(
             "INSERT INTO labels (feedback_id, sentiment, topic, labelled_at, labelled_by) VALUES (@id, @sentiment, @topic, @at, 'reviewer')",
             ("id", id), ("sentiment", sentiment), ("topic", topic), ("at", new DateTime(2026, 12, 1, 9, minutes, 0, DateTimeKind.Utc)));
 
-    private string Stored(long id, string column) => (string)_store.Query($"SELECT {column} FROM feedback WHERE id = @id", ("id", id))!;
-
-    private Task<(int ExitCode, string Output)> RunCliAsync(params string[] args) => CliProcess.RunAsync(_directory, _store.Environment, args);
+    private string Stored(long id, string column) => (string)Store.Query($"SELECT {column} FROM feedback WHERE id = @id", ("id", id))!;
 }
 
 public sealed class CliCorrectionsOnSqliteTests() : CliCorrectionsTests(StoreKind.Sqlite);

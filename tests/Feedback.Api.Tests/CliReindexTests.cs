@@ -8,7 +8,7 @@ namespace Feedback.Api.Tests;
 /// vectors; rows without one (stored before vectors were kept) get the vector the encoder gives them, and a second run
 /// touches only the rows still without one.
 /// </summary>
-public abstract class CliReindexTests(StoreKind store) : IAsyncLifetime
+public abstract class CliReindexTests(StoreKind store) : ImportedStoreTests(store, ["text", .. Texts.Select(t => $"\"{t}\"")])
 {
     private static readonly string[] Texts =
     [
@@ -19,31 +19,15 @@ public abstract class CliReindexTests(StoreKind store) : IAsyncLifetime
         "Too short",
     ];
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("feedback-reindex-").FullName;
-    private CliStore _store = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _store = new CliStore(store, _directory);
-        var csv = Path.Combine(_directory, "in.csv");
-        File.WriteAllLines(csv, ["text", .. Texts.Select(t => $"\"{t}\"")]);
-        var (exitCode, output) = await RunCliAsync("import", csv);
-        exitCode.ShouldBe(0, output);
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _store.Dispose();
-        Directory.Delete(_directory, recursive: true);
-        return ValueTask.CompletedTask;
-    }
+    /// <summary>The deep classifier, as the CLI runs by default: the import stores the vectors it classified with.</summary>
+    protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>(StringComparer.Ordinal) { ["CLASSIFIER"] = "deep" };
 
     [Fact]
     public async Task Rows_stored_without_a_vector_get_the_one_the_import_gave_them_and_a_second_run_only_fills_what_is_missing()
     {
         Count("embedding IS NULL").ShouldBe(1L, "the import stores a vector with every message long enough to encode");
         var imported = Embedding(Texts[0]);
-        _store.Execute("UPDATE feedback SET embedding = NULL");
+        Store.Execute("UPDATE feedback SET embedding = NULL");
 
         var (exitCode, output) = await RunCliAsync("reindex", "--chunk", "2");
 
@@ -52,20 +36,16 @@ public abstract class CliReindexTests(StoreKind store) : IAsyncLifetime
         Embedding(Texts[0]).ShouldBe(imported);
         Count("embedding IS NULL").ShouldBe(1L);
 
-        _store.Execute("UPDATE feedback SET embedding = NULL WHERE text = @text", ("text", Texts[3]));
+        Store.Execute("UPDATE feedback SET embedding = NULL WHERE text = @text", ("text", Texts[3]));
         var (againExit, again) = await RunCliAsync("reindex");
 
         againExit.ShouldBe(0, again);
         again.ShouldContain("reindex: 1 messages given a sentence vector, 1 too short to encode");
     }
 
-    private long Count(string condition) => Convert.ToInt64(_store.Query($"SELECT count(*) FROM feedback WHERE {condition}"), System.Globalization.CultureInfo.InvariantCulture);
+    private long Count(string condition) => Convert.ToInt64(Store.Query($"SELECT count(*) FROM feedback WHERE {condition}"), System.Globalization.CultureInfo.InvariantCulture);
 
-    private byte[] Embedding(string text) => (byte[])_store.Query("SELECT embedding FROM feedback WHERE text = @text", ("text", text))!;
-
-    private Task<(int ExitCode, string Output)> RunCliAsync(params string[] args) =>
-        // The deep classifier, as the CLI runs by default: the import stores the vectors it classified with.
-        CliProcess.RunAsync(_directory, new Dictionary<string, string>(_store.Environment, StringComparer.Ordinal) { ["CLASSIFIER"] = "deep" }, args);
+    private byte[] Embedding(string text) => (byte[])Store.Query("SELECT embedding FROM feedback WHERE text = @text", ("text", text))!;
 }
 
 public sealed class CliReindexOnSqliteTests() : CliReindexTests(StoreKind.Sqlite);

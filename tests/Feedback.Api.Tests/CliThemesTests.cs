@@ -8,31 +8,17 @@ namespace Feedback.Api.Tests;
 /// <c>themes</c> through the real CLI on a temporary DATA_DIR or PostgreSQL database: three planted themes of the bench
 /// set (bench/themes/set.csv), imported with their vectors, come back as three themes with their key phrases.
 /// </summary>
-public abstract class CliThemesTests(StoreKind store) : IAsyncLifetime
+public abstract class CliThemesTests(StoreKind store) : ImportedStoreTests(store, ["text", .. PlantedRows()])
 {
     private static readonly string[] Planted = ["dark-mode", "battery-drain", "double-charge"];
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("feedback-themes-").FullName;
-    private CliStore _store = null!;
+    protected override IReadOnlyDictionary<string, string> Settings { get; } =
+        new Dictionary<string, string>(StringComparer.Ordinal) { ["CLASSIFIER"] = "deep", ["NO_COLOR"] = "1" };
 
-    public async ValueTask InitializeAsync()
-    {
-        _store = new CliStore(store, _directory);
-        var rows = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Themes", "set.csv"))
+    private static IEnumerable<string> PlantedRows() =>
+        File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Themes", "set.csv"))
             .Where(line => Planted.Any(p => line.StartsWith(p + ",", StringComparison.Ordinal)))
             .Select(line => line[(line.IndexOf(',', StringComparison.Ordinal) + 1)..]);
-        var csv = Path.Combine(_directory, "in.csv");
-        File.WriteAllLines(csv, ["text", .. rows]);
-        var (exitCode, output) = await RunCliAsync("import", csv);
-        exitCode.ShouldBe(0, output);
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _store.Dispose();
-        Directory.Delete(_directory, recursive: true);
-        return ValueTask.CompletedTask;
-    }
 
     [Fact]
     public async Task Three_planted_themes_come_back_as_three_themes_with_their_key_phrases()
@@ -64,9 +50,6 @@ public abstract class CliThemesTests(StoreKind store) : IAsyncLifetime
         exitCode.ShouldBe(2, output);
         output.ShouldContain("--since");
     }
-
-    private Task<(int ExitCode, string Output)> RunCliAsync(params string[] args) =>
-        CliProcess.RunAsync(_directory, new Dictionary<string, string>(_store.Environment, StringComparer.Ordinal) { ["CLASSIFIER"] = "deep", ["NO_COLOR"] = "1" }, args);
 }
 
 public sealed class CliThemesOnSqliteTests() : CliThemesTests(StoreKind.Sqlite);
