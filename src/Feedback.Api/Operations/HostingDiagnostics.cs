@@ -1,5 +1,3 @@
-using Feedback.Api.Hosting;
-
 namespace Feedback.Api.Operations;
 
 /// <summary>
@@ -18,7 +16,7 @@ internal static class HostingDiagnostics
 {
     private const string Category = "Microsoft.AspNetCore.Hosting.Diagnostics";
 
-    public static void SwitchOffWhenUnused(ILoggingBuilder logging, IConfiguration configuration, ServiceSettings settings)
+    public static void SwitchOffWhenUnused(ILoggingBuilder logging, IConfiguration configuration, OperationsOptions settings)
     {
         var tracesExported = settings.MetricsEnabled && !string.IsNullOrWhiteSpace(configuration[Telemetry.OtlpEndpointSetting]);
         if (settings.LogFormat == "json" || tracesExported || ConfiguredLevel(configuration) <= LogLevel.Information)
