@@ -141,7 +141,8 @@ internal static class ServiceRegistration
 
         services.AddSingleton(sp => LlmClassifier.Create(
             settings.OpenAiBaseUrl, settings.OpenAiApiKey, settings.OpenAiModel, timeout,
-            sp.GetRequiredService<IHttpClientFactory>().CreateClient("llm"), sp.GetRequiredService<Taxonomy>()));
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient("llm"), sp.GetRequiredService<Taxonomy>(),
+            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp =>
         {
             var canary = settings.Canary is { } c ? (PromptLibrary.Get(c.Name), c.Percent) : ((PromptVersion, int)?)null;
