@@ -25,7 +25,7 @@ internal sealed class RedisOptions
 
         try
         {
-            CheckUrl(RedisUrl!);
+            RedisLink.ParseUrl(RedisUrl!);
             return [];
         }
         catch (FormatException exception)
@@ -33,11 +33,4 @@ internal sealed class RedisOptions
             return [exception.Message];
         }
     }
-
-    /// <summary>
-    /// Its own method, never inlined: compiling a method whose body names StackExchange.Redis's types loads that
-    /// assembly, so a server without REDIS_URL would map it for nothing if the parse sat in <see cref="Failures"/>.
-    /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static void CheckUrl(string url) => RedisLink.ParseUrl(url);
 }
