@@ -17,6 +17,9 @@ namespace Feedback.Cli;
 /// <summary>The terminal program: the interactive analyser and one-shot commands, all on the local classifier.</summary>
 internal static class CliApp
 {
+    /// <summary>The clock every command reads "now" from, as the server reads its injected one.</summary>
+    public static TimeProvider Time { get; } = TimeProvider.System;
+
     public static async Task<int> RunAsync(string[] args)
     {
         if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")))
@@ -77,7 +80,7 @@ internal static class CliApp
     /// tier's thread, so it is usually ready by the time a message has been typed.
     /// </summary>
     private static Analyzer CreateAnalyzer() =>
-        LocalClassifiers.Create(LocalClassifiers.TryChoose(null, out var deep) && deep, new ClassificationCache(1000, TimeSpan.FromHours(1), TimeProvider.System), explain: true);
+        LocalClassifiers.Create(LocalClassifiers.TryChoose(null, out var deep) && deep, new ClassificationCache(1000, TimeSpan.FromHours(1), Time), explain: true);
 
     private static int Interactive()
     {

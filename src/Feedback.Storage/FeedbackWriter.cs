@@ -81,7 +81,7 @@ internal sealed partial class FeedbackWriter : GroupCommitWriter
                     spike.Produced(statements.RaiseSpike(spike.Operation));
                     break;
                 case Queued<Probe, bool> probe:
-                    statements.Heartbeat(DateTime.UtcNow);
+                    statements.Heartbeat(probe.Operation.At);
                     probe.Produced(true);
                     break;
             }

@@ -97,12 +97,12 @@ internal abstract partial class GroupCommitWriter : BackgroundService, IFeedback
     public Task<bool> RecordLlmUsageAsync(LlmSpend spend, CancellationToken cancellationToken) =>
         EnqueueAsync<LlmSpend, bool>(spend, cancellationToken);
 
-    /// <summary>Commits a tiny heartbeat row, proving the store takes writes now.</summary>
-    public async Task<bool> ProbeAsync(CancellationToken cancellationToken)
+    /// <summary>Commits a tiny heartbeat row stamped <paramref name="at"/>, proving the store takes writes now.</summary>
+    public async Task<bool> ProbeAsync(DateTime at, CancellationToken cancellationToken)
     {
         try
         {
-            await EnqueueAsync<Probe, bool>(Probe.Instance, cancellationToken).WaitAsync(cancellationToken);
+            await EnqueueAsync<Probe, bool>(new Probe(at), cancellationToken).WaitAsync(cancellationToken);
             return true;
         }
         catch (StoreUnavailableException)
@@ -267,11 +267,8 @@ internal abstract partial class GroupCommitWriter : BackgroundService, IFeedback
     /// <summary>Several messages committed in one transaction (POST /feedback/batch, imports).</summary>
     protected sealed record NewFeedbackBatch(IReadOnlyList<NewFeedback> Items);
 
-    /// <summary>A heartbeat: commits a tiny row, proving the store takes writes.</summary>
-    protected sealed record Probe
-    {
-        public static readonly Probe Instance = new();
-    }
+    /// <summary>A heartbeat: commits a tiny row, stamped with the caller's clock, proving the store takes writes.</summary>
+    protected sealed record Probe(DateTime At);
 
     /// <summary>
     /// One queued operation and the result its commit produced. It is its own completion, one object per request

@@ -23,8 +23,8 @@ internal interface IFeedbackStore
     /// <summary>Stores a person's label beside a message's answer; false when there is no such message.</summary>
     Task<bool> LabelAsync(NewLabel label, CancellationToken cancellationToken);
 
-    /// <summary>Commits a tiny heartbeat row, proving the store takes writes now.</summary>
-    Task<bool> ProbeAsync(CancellationToken cancellationToken);
+    /// <summary>Commits a tiny heartbeat row stamped <paramref name="at"/>, proving the store takes writes now.</summary>
+    Task<bool> ProbeAsync(DateTime at, CancellationToken cancellationToken);
 
     /// <summary>Records a delivery attempt; false when the delivery no longer exists or was delivered already.</summary>
     Task<bool> RecordAttemptAsync(DeliveryAttempt attempt, CancellationToken cancellationToken);

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -9,8 +8,9 @@ namespace Feedback.Storage;
 /// Brings a SQLite file to the schema of EF Core's migrations, which stay its one source, without loading EF Core in the
 /// common cases: a file without tables gets the migrations' own script (<c>schema.sql</c>, which a test keeps equal to
 /// EF's script of every migration, history rows included), a file whose history lists every migration is left alone,
-/// and only an older file runs EF's migrator. The migrator's model, services and their JIT cost 31-35 MB of resident
-/// memory at every server start and about a CPU-second of a CLI command, to find nothing to do or to run this script.
+/// and only an older file runs EF's migrator. The migrator's model, services and their JIT cost a fifth of the server's
+/// resident memory at every start and about a CPU-second of a CLI command (bench/RESULTS.md), to find nothing to do or
+/// to run this script.
 /// </summary>
 internal static partial class SqliteSchema
 {
@@ -88,7 +88,6 @@ internal static partial class SqliteSchema
     }
 
     /// <summary>A method of its own, so EF Core is loaded and compiled only when a file really has migrations pending.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void RunMigrator(string connectionString)
     {
         var options = new DbContextOptionsBuilder<FeedbackDb>()

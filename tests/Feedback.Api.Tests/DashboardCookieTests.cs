@@ -122,10 +122,9 @@ public sealed class DashboardCookieTests : IDisposable
     [InlineData("10.0.0.0/99")]
     public void A_bad_trusted_proxies_value_stops_the_start_naming_the_variable(string value)
     {
-        var settings = new Hosting.ServiceSettings { ApiKey = FeedbackApp.Key };
-        settings.Proxies.TrustedProxies = value;
+        var settings = new Security.ProxySettings { TrustedProxies = value };
 
-        var result = new Hosting.ServiceSettingsValidator().Validate(null, settings);
+        var result = new Hosting.FailuresValidator<Security.ProxySettings>(s => s.Failures()).Validate(null, settings);
 
         result.Failed.ShouldBeTrue();
         result.FailureMessage.ShouldContain("TRUSTED_PROXIES");

@@ -334,9 +334,9 @@ public sealed class LlmBudgetSettingsTests
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value)).Append(KeyValuePair.Create("API_KEY", (string?)FeedbackApp.Key)))
             .Build();
-        var settings = new ServiceSettings();
-        ServiceSettings.Bind(configuration, settings);
-        return new ServiceSettingsValidator().Validate(null, settings);
+        var settings = new Feedback.Analysis.Llm.LlmSettings();
+        configuration.Bind(settings);
+        return new FailuresValidator<Feedback.Analysis.Llm.LlmSettings>(s => s.Failures()).Validate(null, settings);
     }
 }
 

@@ -301,9 +301,9 @@ public sealed class RedisTests : IAsyncLifetime
     [InlineData("http://cache.internal:6379")]
     public void A_bad_redis_url_stops_the_start_with_a_message_naming_it(string url)
     {
-        var settings = new ServiceSettings { ApiKey = FeedbackApp.Key, RedisUrl = url };
+        var settings = new RedisOptions { RedisUrl = url };
 
-        var result = new ServiceSettingsValidator().Validate(null, settings);
+        var result = new FailuresValidator<RedisOptions>(s => s.Failures()).Validate(null, settings);
 
         result.Failed.ShouldBeTrue();
         result.FailureMessage.ShouldContain("REDIS_URL");

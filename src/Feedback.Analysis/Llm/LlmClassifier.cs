@@ -37,8 +37,10 @@ public sealed record LlmAnswer(Sentiment Sentiment, Topic Topic, double Confiden
 /// temperature 0, and accepts nothing else: a refusal, prose, an unknown label, a missing or extra field
 /// or a confidence outside 0..1 is an <see cref="LlmFailureKind.InvalidAnswer"/>.
 /// </summary>
-public sealed class LlmClassifier(IChatClient client, string model, Taxonomy? taxonomy = null)
+/// <param name="time">The clock a Retry-After date is read against; the system's when not given.</param>
+public sealed class LlmClassifier(IChatClient client, string model, Taxonomy? taxonomy = null, TimeProvider? time = null)
 {
+    private readonly TimeProvider time = time ?? TimeProvider.System;
     private readonly Taxonomy taxonomy = taxonomy ?? Taxonomy.BuiltIn;
     private readonly JsonElement schema = SchemaFor(taxonomy ?? Taxonomy.BuiltIn);
 
@@ -60,7 +62,8 @@ public sealed class LlmClassifier(IChatClient client, string model, Taxonomy? ta
     /// <summary>The activity source and meter the LLM calls are traced and measured under.</summary>
     public const string TelemetrySource = "Feedback.Llm";
 
-    public static LlmClassifier Create(string? baseUrl, string? apiKey, string model, TimeSpan timeout, HttpClient http, Taxonomy? taxonomy = null)
+    public static LlmClassifier Create(
+        string? baseUrl, string? apiKey, string model, TimeSpan timeout, HttpClient http, Taxonomy? taxonomy = null, TimeProvider? time = null)
     {
         var options = new OpenAIClientOptions
         {
@@ -81,7 +84,7 @@ public sealed class LlmClassifier(IChatClient client, string model, Taxonomy? ta
             .AsBuilder()
             .UseOpenTelemetry(sourceName: TelemetrySource, configure: telemetry => telemetry.EnableSensitiveData = false)
             .Build();
-        return new LlmClassifier(client, model, taxonomy);
+        return new LlmClassifier(client, model, taxonomy, time);
     }
 
     /// <summary>The user message: the customer's text, delimited, with the delimiters it contains neutralised.</summary>
@@ -222,7 +225,7 @@ public sealed class LlmClassifier(IChatClient client, string model, Taxonomy? ta
     private static LlmFailureException Invalid(string why) =>
         new(LlmFailureKind.InvalidAnswer, $"The model's answer was rejected: {why}.");
 
-    private static LlmFailureException Classify(ClientResultException exception)
+    private LlmFailureException Classify(ClientResultException exception)
     {
         var status = exception.Status;
         if (status == (int)HttpStatusCode.TooManyRequests)
@@ -243,7 +246,7 @@ public sealed class LlmClassifier(IChatClient client, string model, Taxonomy? ta
         return new LlmFailureException(LlmFailureKind.InvalidAnswer, $"The model's server refused the request ({status}).", inner: exception);
     }
 
-    private static TimeSpan? RetryAfter(ClientResultException exception)
+    private TimeSpan? RetryAfter(ClientResultException exception)
     {
         var response = exception.GetRawResponse();
         if (response is null || !response.Headers.TryGetValue("Retry-After", out var value) || value is null)
@@ -257,7 +260,7 @@ public sealed class LlmClassifier(IChatClient client, string model, Taxonomy? ta
         }
 
         return DateTimeOffset.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
-            ? TimeSpan.FromSeconds(Math.Clamp((at - DateTimeOffset.UtcNow).TotalSeconds, 0, 3600))
+            ? TimeSpan.FromSeconds(Math.Clamp((at - time.GetUtcNow()).TotalSeconds, 0, 3600))
             : null;
     }
 }

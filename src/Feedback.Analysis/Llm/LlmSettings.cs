@@ -25,6 +25,17 @@ internal sealed class LlmSettings
     [ConfigurationKeyName("AI_TIMEOUT_MS")]
     public int AiTimeoutMs { get; set; } = 15_000;
 
+    /// <summary>How long a request waits for the LLM before answering with the local result as provisional.</summary>
+    [ConfigurationKeyName("AI_DEADLINE_MS")]
+    public int AiDeadlineMs { get; set; } = 350;
+
+    [ConfigurationKeyName("AI_MAX_CONCURRENCY")]
+    public int AiMaxConcurrency { get; set; } = 16;
+
+    /// <summary>How often provisional answers left behind (by a restart or a full LLM queue) are retried.</summary>
+    [ConfigurationKeyName("AI_SWEEP_SECONDS")]
+    public int AiSweepSeconds { get; set; } = 10;
+
     [ConfigurationKeyName("AI_CIRCUIT_FAILURES")]
     public int AiCircuitFailures { get; set; } = 5;
 
@@ -75,6 +86,73 @@ internal sealed class LlmSettings
         {
             yield return $"LLM_PRICE_OUTPUT_PER_1K must be 0 or more (got {LlmPriceOutputPer1K}).";
         }
+    }
+
+    /// <summary>What is wrong with these settings, one message naming the variable each; empty when nothing is.</summary>
+    public IReadOnlyList<string> Failures()
+    {
+        var failures = new List<string>();
+        if (!string.IsNullOrWhiteSpace(OpenAiBaseUrl)
+            && (!Uri.TryCreate(OpenAiBaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https")))
+        {
+            failures.Add($"OPENAI_BASE_URL must be an http(s) URL such as http://127.0.0.1:11434/v1 (got '{OpenAiBaseUrl}').");
+        }
+
+        if (string.IsNullOrWhiteSpace(OpenAiModel))
+        {
+            failures.Add("OPENAI_MODEL must name a model.");
+        }
+
+        failures.AddRange(BudgetFailures());
+
+        if (AiDeadlineMs is < 0 or > 10_000)
+        {
+            failures.Add($"AI_DEADLINE_MS must be between 0 and 10000 (got {AiDeadlineMs}).");
+        }
+
+        if (AiTimeoutMs is < 100 or > 300_000)
+        {
+            failures.Add($"AI_TIMEOUT_MS must be between 100 and 300000 (got {AiTimeoutMs}).");
+        }
+
+        if (AiMaxConcurrency is < 1 or > 1024)
+        {
+            failures.Add($"AI_MAX_CONCURRENCY must be between 1 and 1024 (got {AiMaxConcurrency}).");
+        }
+
+        if (AiCircuitFailures < 1)
+        {
+            failures.Add($"AI_CIRCUIT_FAILURES must be 1 or more (got {AiCircuitFailures}).");
+        }
+
+        if (AiCircuitBreakSeconds < 1)
+        {
+            failures.Add($"AI_CIRCUIT_BREAK_SECONDS must be 1 or more (got {AiCircuitBreakSeconds}).");
+        }
+
+        if (AiSweepSeconds < 1)
+        {
+            failures.Add($"AI_SWEEP_SECONDS must be 1 or more (got {AiSweepSeconds}).");
+        }
+
+        if (!PromptLibrary.TryGet(PromptVersion, out _))
+        {
+            failures.Add($"PROMPT_VERSION: there is no prompt '{PromptVersion}' (known: {string.Join(", ", PromptLibrary.Names)}).");
+        }
+
+        if (!string.IsNullOrWhiteSpace(PromptCanary))
+        {
+            if (Canary is not { } canary || canary.Percent > 100)
+            {
+                failures.Add($"PROMPT_CANARY must be NAME:PERCENT with a percent from 0 to 100, e.g. v3:10 (got '{PromptCanary}').");
+            }
+            else if (!PromptLibrary.TryGet(canary.Name, out _))
+            {
+                failures.Add($"PROMPT_CANARY: there is no prompt '{canary.Name}' (known: {string.Join(", ", PromptLibrary.Names)}).");
+            }
+        }
+
+        return failures;
     }
 
     public bool AiConfigured =>

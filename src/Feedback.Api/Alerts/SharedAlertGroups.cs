@@ -82,9 +82,8 @@ internal sealed class SharedAlertGroups(RedisLink? redis, AlertPolicy policy)
 
     /// <summary>
     /// Apart from <see cref="JoinAsync"/>: compiling a method that names StackExchange.Redis's types loads that
-    /// assembly, so a server without Redis would map it at its first alert if this sat in JoinAsync (or were inlined).
+    /// assembly, so a server without Redis would map it at its first alert if this sat in JoinAsync.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private async ValueTask<SharedGroup?> JoinSharedAsync(RedisLink redis, string topic, long grouping, DateTime at, string? idempotencyKey)
     {
         var fingerprint = (ulong)grouping;

@@ -4,6 +4,7 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json.Serialization;
+using Feedback.Api.Hosting;
 using Feedback.Api.Queries;
 using Feedback.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -25,19 +26,19 @@ internal static class DashboardEndpoints
     private static readonly FrozenDictionary<string, Asset> Assets = LoadAssets();
 
     /// <summary>The session cookie, the sign-in guard, the event streams' caps and their change feed (shared through Redis when there is one).</summary>
-    public static IServiceCollection AddDashboard(this IServiceCollection services, Hosting.ServiceSettings settings)
+    public static IHostApplicationBuilder AddDashboard(this IHostApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddDashboardSession();
-        services.AddSingleton(settings.Dashboard);
         services.AddSingleton<SignInGuard>();
         services.AddSingleton<EventStreamSlots>();
         services.AddSingleton<ChangeFeed>();
-        if (!string.IsNullOrWhiteSpace(settings.RedisUrl))
+        if (builder.Options<Redis.RedisOptions>().Configured)
         {
             services.AddHostedService<RedisChangeRelay>();
         }
 
-        return services;
+        return builder;
     }
 
     public static WebApplication MapDashboard(this WebApplication app)

@@ -111,7 +111,7 @@ internal static class DashboardSession
         services.Configure<AuthenticationOptions>(options => options.DefaultScheme = selector);
 
         // Data Protection's hosted service would load (and on a new store create) the key ring at every start, mapping
-        // System.Private.Xml (about 3 MB resident) and querying the store on a server whose dashboard may never be opened.
+        // System.Private.Xml and querying the store on a server whose dashboard may never be opened.
         // Without it the ring is loaded on the first sign-in or cookie. Removed after AddAuthentication, which would
         // otherwise register it again.
         var keyRingLoader = services.FirstOrDefault(descriptor => descriptor.ServiceType == typeof(IHostedService) && !descriptor.IsKeyedService

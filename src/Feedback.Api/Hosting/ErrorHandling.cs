@@ -39,7 +39,7 @@ internal sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHa
                 return true;
 
             // Asked last and without naming NpgsqlException here: a SQLite server's aborted requests end above,
-            // so it never loads Npgsql (about 1 MB) to judge them.
+            // so it never loads Npgsql to judge them.
             case var postgres when PostgresFaults.IsStoreFault(postgres):
                 problem = Problems.StoreUnavailable(PostgresFaults.Describe(postgres));
                 context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);

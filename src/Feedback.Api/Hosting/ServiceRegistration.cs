@@ -21,24 +21,12 @@ internal static class ServiceRegistration
     public static void AddDotEnv(this ConfigurationManager configuration, string path) =>
         configuration.Sources.Insert(0, new DotEnvSource(path));
 
-    /// <summary>Binds and checks the settings now, so a bad value stops the start before anything listens.</summary>
-    public static ServiceSettings AddServiceSettings(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>The classifiers (lexical, deep, LLM), their cache, and the sweep that revises provisional answers.</summary>
+    public static IHostApplicationBuilder AddAnalysis(this IHostApplicationBuilder builder)
     {
-        services.AddSingleton<IValidateOptions<ServiceSettings>, ServiceSettingsValidator>();
-        services.AddOptions<ServiceSettings>().Configure(settings => ServiceSettings.Bind(configuration, settings)).ValidateOnStart();
-        var settings = new ServiceSettings();
-        ServiceSettings.Bind(configuration, settings);
-        var result = new ServiceSettingsValidator().Validate(null, settings);
-        if (result.Failed)
-        {
-            throw new OptionsValidationException(nameof(ServiceSettings), typeof(ServiceSettings), result.Failures);
-        }
-
-        return settings;
-    }
-
-    public static IServiceCollection AddAnalysis(this IServiceCollection services, ServiceSettings settings)
-    {
+        var services = builder.Services;
+        var settings = builder.Options<AnalysisOptions>();
+        var llm = builder.Options<LlmSettings>();
         services.AddSingleton<ILocalClassifier, LocalClassifier>();
         // The topics answers carry, from the trained deep model (cheap to read; the encoder is not loaded for it).
         services.AddSingleton(DeepHeads.Default.Taxonomy);
@@ -57,33 +45,35 @@ internal static class ServiceRegistration
         services.AddSingleton(sp => new SearchClock(sp.GetRequiredService<TimeProvider>()));
 
         // What the writers count LLM calls against (the month's alerts) and /stats prices them with.
-        services.AddSingleton(settings.Llm.Pricing);
+        services.AddSingleton(llm.Pricing);
         // The API neither stores nor returns the reasons text (only the CLI's analyser shows it), so the local classifier
         // skips building it: the same labels and probabilities for less work per message. The cache is this analyzer's own.
         services.AddSingleton(sp => new Analyzer(
             sp.GetRequiredService<ILocalClassifier>(), sp.GetRequiredService<ClassificationCache>(), sp.GetService<AiProvider>(), sp.GetService<DeepTier>(),
             sp.GetRequiredService<Taxonomy>())
         { Explain = false });
-        services.AddSingleton(settings.Alerts.AlertRule);
+        services.AddSingleton(builder.Options<AlertOptions>().AlertRule);
         services.AddSingleton<ProvisionalUpgrades>();
         services.AddSingleton<SubmitHandler>();
-        services.AddSingleton(new SweepSettings(TimeSpan.FromSeconds(settings.AiSweepSeconds), BatchSize: 200, Parallelism: Math.Max(1, settings.AiMaxConcurrency / 2),
-            Lease: (2 * TimeSpan.FromMilliseconds(settings.Llm.AiTimeoutMs)) + TimeSpan.FromSeconds(5)));
+        services.AddSingleton(new SweepSettings(TimeSpan.FromSeconds(llm.AiSweepSeconds), BatchSize: 200, Parallelism: Math.Max(1, llm.AiMaxConcurrency / 2),
+            Lease: (2 * TimeSpan.FromMilliseconds(llm.AiTimeoutMs)) + TimeSpan.FromSeconds(5)));
         services.AddSingleton<RevisionSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<RevisionSweeper>());
-        if (settings.Llm.AiConfigured)
+        if (llm.AiConfigured)
         {
-            services.AddLlm(settings);
+            services.AddLlm(llm);
         }
 
-        return services;
+        return builder;
     }
 
-    public static IServiceCollection AddAlerts(this IServiceCollection services, ServiceSettings settings)
+    /// <summary>The alert policy, the channels configured, their outbox dispatcher and the spike detector.</summary>
+    public static IHostApplicationBuilder AddAlerts(this IHostApplicationBuilder builder)
     {
-        var alertSettings = settings.Alerts.AlertSettings;
+        var services = builder.Services;
+        var alertSettings = builder.Options<AlertOptions>().AlertSettings;
         services.AddSingleton(alertSettings);
-        services.AddSingleton(settings.Alerts.Policy(DeepHeads.Default.Taxonomy));
+        services.AddSingleton(builder.Options<AlertOptions>().Policy(DeepHeads.Default.Taxonomy));
         services.AddSingleton<AlertSignal>();
         services.AddSingleton(sp => new SharedAlertGroups(sp.GetService<RedisLink>(), sp.GetRequiredService<AlertPolicy>()));
         services.AddSingleton<AlertMetrics>();
@@ -110,60 +100,63 @@ internal static class ServiceRegistration
         }
 
         services.AddHostedService<AlertDispatcher>();
-        services.AddSingleton(settings.SpikeSettings);
+        services.AddSingleton(builder.Options<SpikeOptions>().SpikeSettings);
         services.AddHostedService<SpikeDetector>();
-        return services;
+        return builder;
     }
 
     /// <summary>
     /// With REDIS_URL, the connection the shared cache, rate limits and alert grouping use; without it nothing is
     /// registered and each of them works in-process.
     /// </summary>
-    public static IServiceCollection AddRedis(this IServiceCollection services, ServiceSettings settings)
+    public static IHostApplicationBuilder AddRedis(this IHostApplicationBuilder builder)
     {
-        if (!string.IsNullOrWhiteSpace(settings.RedisUrl))
+        var settings = builder.Options<RedisOptions>();
+        if (settings.Configured)
         {
-            services.AddSingleton(sp => new RedisLink(
-                RedisLink.ParseUrl(settings.RedisUrl), settings.RedisKeyPrefix, sp.GetRequiredService<IMeterFactory>(),
+            var answersLiveFor = TimeSpan.FromSeconds(builder.Options<AnalysisOptions>().CacheTtlSeconds);
+            builder.Services.AddSingleton(sp => new RedisLink(
+                RedisLink.ParseUrl(settings.RedisUrl!), settings.RedisKeyPrefix, sp.GetRequiredService<IMeterFactory>(),
                 sp.GetRequiredService<ILogger<RedisLink>>()));
-            services.AddSingleton<ISharedAnswers>(sp => new RedisAnswers(sp.GetRequiredService<RedisLink>(), TimeSpan.FromSeconds(settings.CacheTtlSeconds)));
+            builder.Services.AddSingleton<ISharedAnswers>(sp => new RedisAnswers(sp.GetRequiredService<RedisLink>(), answersLiveFor));
         }
 
-        return services;
+        return builder;
     }
 
     /// <summary>The LLM over a typed HttpClient, guarded by <see cref="AiProvider"/>.</summary>
-    private static void AddLlm(this IServiceCollection services, ServiceSettings settings)
+    private static void AddLlm(this IServiceCollection services, LlmSettings settings)
     {
-        var timeout = TimeSpan.FromMilliseconds(settings.Llm.AiTimeoutMs);
+        var timeout = TimeSpan.FromMilliseconds(settings.AiTimeoutMs);
         services.AddHttpClient("llm", client => client.Timeout = timeout + TimeSpan.FromSeconds(1));
-        if (settings.Llm.LlmTokenBudgetMonthly is not null)
+        if (settings.LlmTokenBudgetMonthly is not null)
         {
             services.AddSingleton<ILlmBudget>(sp =>
             {
                 var reads = sp.GetRequiredService<IBackgroundReads>();
                 return new StoredLlmBudget(
-                    reads.LlmUsageAsync, settings.Llm.Pricing, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StoredLlmBudget>>());
+                    reads.LlmUsageAsync, settings.Pricing, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StoredLlmBudget>>());
             });
         }
 
         services.AddSingleton(sp => LlmClassifier.Create(
-            settings.Llm.OpenAiBaseUrl, settings.Llm.OpenAiApiKey, settings.Llm.OpenAiModel, timeout,
-            sp.GetRequiredService<IHttpClientFactory>().CreateClient("llm"), sp.GetRequiredService<Taxonomy>()));
+            settings.OpenAiBaseUrl, settings.OpenAiApiKey, settings.OpenAiModel, timeout,
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient("llm"), sp.GetRequiredService<Taxonomy>(),
+            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp =>
         {
-            var canary = settings.Llm.Canary is { } c ? (PromptLibrary.Get(c.Name), c.Percent) : ((PromptVersion, int)?)null;
+            var canary = settings.Canary is { } c ? (PromptLibrary.Get(c.Name), c.Percent) : ((PromptVersion, int)?)null;
             var options = new AiOptions
             {
-                Model = settings.Llm.OpenAiModel,
+                Model = settings.OpenAiModel,
                 Deadline = TimeSpan.FromMilliseconds(settings.AiDeadlineMs),
                 CallTimeout = timeout,
                 MaxConcurrency = settings.AiMaxConcurrency,
-                CircuitFailures = settings.Llm.AiCircuitFailures,
-                CircuitBreak = TimeSpan.FromSeconds(settings.Llm.AiCircuitBreakSeconds),
-                Prompt = PromptLibrary.Get(settings.Llm.PromptVersion),
+                CircuitFailures = settings.AiCircuitFailures,
+                CircuitBreak = TimeSpan.FromSeconds(settings.AiCircuitBreakSeconds),
+                Prompt = PromptLibrary.Get(settings.PromptVersion),
                 Canary = canary,
-                Redact = settings.Llm.RedactPii ? PiiRedactor.Redact : null,
+                Redact = settings.RedactPii ? PiiRedactor.Redact : null,
             };
             return new AiProvider(
                 sp.GetRequiredService<LlmClassifier>(), options, sp.GetRequiredService<ClassificationCache>(),

@@ -60,7 +60,7 @@ internal static class HealthEndpoints
     private static async Task<Results<Ok<HealthReport>, JsonHttpResult<HealthReport>>> CheckAsync(
         StoreHealth store, IFeedbackStore writer, Analyzer analyzer, IServiceProvider services, CancellationToken cancellationToken)
     {
-        var database = store.Recent(RecentWrite) ?? await ProbeAsync(writer, cancellationToken);
+        var database = store.Recent(RecentWrite) ?? await ProbeAsync(writer, services.GetRequiredService<TimeProvider>(), cancellationToken);
         var mlFallback = analyzer.LocalVersion.Length > 0;
 
         // Redis down is degraded, not down: every instance goes on answering alone.
@@ -81,13 +81,13 @@ internal static class HealthEndpoints
             : TypedResults.Json(report, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
-    internal static async Task<bool> ProbeAsync(IFeedbackStore writer, CancellationToken cancellationToken)
+    internal static async Task<bool> ProbeAsync(IFeedbackStore writer, TimeProvider time, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
         try
         {
-            return await writer.ProbeAsync(timeout.Token);
+            return await writer.ProbeAsync(time.GetUtcNow().UtcDateTime, timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

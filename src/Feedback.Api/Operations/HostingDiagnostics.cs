@@ -1,5 +1,3 @@
-using Feedback.Api.Hosting;
-
 namespace Feedback.Api.Operations;
 
 /// <summary>
@@ -7,7 +5,7 @@ namespace Feedback.Api.Operations;
 /// request whenever its own logger is enabled at any level, Critical included, where it never writes anything. Both
 /// are for others to use: the JSON log prints the scope's request and trace ids on every line, and exported traces
 /// start from the Activity. In the text log (which prints no scopes) with no traces exported, nobody does, yet they
-/// were a sixth of what a POST /feedback allocated (0.84 of 5.2 KB). There the hosting's logger is switched off, unless
+/// were a sixth of what a POST /feedback allocated (bench/RESULTS.md). There the hosting's logger is switched off, unless
 /// its own lines (request starting and finished, at Information) were asked for.
 /// </summary>
 /// <remarks>
@@ -18,7 +16,7 @@ internal static class HostingDiagnostics
 {
     private const string Category = "Microsoft.AspNetCore.Hosting.Diagnostics";
 
-    public static void SwitchOffWhenUnused(ILoggingBuilder logging, IConfiguration configuration, ServiceSettings settings)
+    public static void SwitchOffWhenUnused(ILoggingBuilder logging, IConfiguration configuration, OperationsOptions settings)
     {
         var tracesExported = settings.MetricsEnabled && !string.IsNullOrWhiteSpace(configuration[Telemetry.OtlpEndpointSetting]);
         if (settings.LogFormat == "json" || tracesExported || ConfiguredLevel(configuration) <= LogLevel.Information)

@@ -5,10 +5,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Feedback.Api.Operations;
 
 /// <summary>The store takes writes: a recent write said so, or a probe does (as <c>/health</c> decides it).</summary>
-internal sealed class StoreWritableCheck(StoreHealth store, IFeedbackStore writer) : IHealthCheck
+internal sealed class StoreWritableCheck(StoreHealth store, IFeedbackStore writer, TimeProvider time) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        store.Recent(HealthEndpoints.RecentWrite) ?? await HealthEndpoints.ProbeAsync(writer, cancellationToken)
+        store.Recent(HealthEndpoints.RecentWrite) ?? await HealthEndpoints.ProbeAsync(writer, time, cancellationToken)
             ? HealthCheckResult.Healthy()
             : HealthCheckResult.Unhealthy("The store cannot take writes.");
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using Feedback.Analysis;
 using Feedback.Analysis.Llm;
-using Feedback.Api.Hosting;
 using Npgsql;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -79,11 +78,11 @@ internal static class Telemetry
         // at start); then the series the contract names are put at 0.
         app.ServiceProvider.GetRequiredService<MeterProvider>();
         var analysis = app.ServiceProvider.GetRequiredService<AnalysisMetrics>();
-        var settings = app.ServiceProvider.GetRequiredService<ServiceSettings>();
+        var llm = app.ServiceProvider.GetRequiredService<LlmSettings>();
         var taxonomy = app.ServiceProvider.GetRequiredService<Taxonomy>();
         app.ServiceProvider.GetRequiredService<FeedbackMetrics>().Prime(
-            Enum.GetValues<Sentiment>().Select(WireNames.Of), taxonomy.Topics.Select(t => t.Name), settings.Llm.AiConfigured);
-        if (settings.Llm.AiConfigured)
+            Enum.GetValues<Sentiment>().Select(WireNames.Of), taxonomy.Topics.Select(t => t.Name), llm.AiConfigured);
+        if (llm.AiConfigured)
         {
             analysis.PrimeLlm();
         }

@@ -59,7 +59,7 @@ internal static class QueryEndpoints
             .ToDictionaryAsync(l => l.FeedbackId, cancellationToken);
 
     private static async Task<Results<Ok<FeedbackPage>, Ok<SimilarityEndpoints.SimilarPage>, ProblemHttpResult>> ListAsync(
-        HttpRequest request, FeedbackDb db, Taxonomy taxonomy, Analyzer analyzer, SimilarMessages similar, ServiceSettings settings, SearchClock clock, CancellationToken cancellationToken)
+        HttpRequest request, FeedbackDb db, Taxonomy taxonomy, Analyzer analyzer, SimilarMessages similar, SearchOptions settings, SearchClock clock, CancellationToken cancellationToken)
     {
         var (filter, errors) = ListFilter.Parse(request.Query, taxonomy);
         if (errors.Count > 0)

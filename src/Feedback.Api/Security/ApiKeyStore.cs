@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
-using Feedback.Api.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Feedback.Api.Security;
@@ -45,10 +44,10 @@ internal sealed partial class ApiKeyStore
     private (DateTime Modified, long Length) _fileStamp;
     private long _checkedAt;
 
-    public ApiKeyStore(IOptions<ServiceSettings> settings, TimeProvider time, ILogger<ApiKeyStore> logger)
+    public ApiKeyStore(IOptions<SecurityOptions> settings, TimeProvider time, ILogger<ApiKeyStore> logger)
     {
         _fromSettings = [.. settings.Value.ApiKeys.Select(key => Digest(key)).Select(d => new ApiKey(Convert.ToHexStringLower(d.AsSpan(0, 6)), Scopes.All, d))];
-        _file = settings.Value.Store.ApiKeysPath;
+        _file = settings.Value.ApiKeysPath;
         _time = time;
         _logger = logger;
         _keys = _fromSettings;

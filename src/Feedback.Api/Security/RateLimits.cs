@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.RateLimiting;
-using Feedback.Api.Hosting;
 using Feedback.Api.Redis;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -102,7 +101,7 @@ internal static class RateLimits
     /// Retry-After and a problem body when a key is over its limit. With REDIS_URL the bucket lives in Redis,
     /// so the limit holds across instances; without Redis (or while it is down) each instance counts alone.
     /// </summary>
-    public static IServiceCollection AddKeyRateLimits(this IServiceCollection services, ServiceSettings settings)
+    public static IServiceCollection AddKeyRateLimits(this IServiceCollection services)
     {
         services.AddSingleton<KeyBuckets>();
         services.AddRateLimiter(options =>
@@ -115,7 +114,7 @@ internal static class RateLimits
                     ? RateLimitPartition.Get(context.User.KeyId(), buckets.For)
                     : RateLimitPartition.GetNoLimiter("unlimited");
             });
-            options.OnRejected = (context, _) => new ValueTask(Rejected(context.HttpContext, context.Lease, settings.RateLimitPerMinute).ExecuteAsync(context.HttpContext));
+            options.OnRejected = (context, _) => new ValueTask(Rejected(context.HttpContext, context.Lease, context.HttpContext.RequestServices.GetRequiredService<KeyBuckets>().PerMinute).ExecuteAsync(context.HttpContext));
         });
         return services;
     }
@@ -134,7 +133,7 @@ internal static class RateLimits
 /// Each key's bucket, one per key name for the life of the process: the rate-limiting middleware takes a token per
 /// request from it, and POST /feedback/batch takes one more per item beyond the first, from the same bucket.
 /// </summary>
-internal sealed class KeyBuckets(ServiceSettings settings, TimeProvider time, IServiceProvider services)
+internal sealed class KeyBuckets(SecurityOptions settings, TimeProvider time, IServiceProvider services)
 {
     private readonly ConcurrentDictionary<string, RateLimiter> _buckets = new(StringComparer.Ordinal);
 
@@ -157,7 +156,7 @@ internal sealed class KeyBuckets(ServiceSettings settings, TimeProvider time, IS
 /// 503 with Retry-After at once instead of queueing. Health and metrics are never shed, nor the dashboard's event
 /// streams: they stay open for hours and have caps of their own (<see cref="Dashboard.EventStreamSlots"/>).
 /// </summary>
-internal sealed class LoadShedding(RequestDelegate next, ServiceSettings settings)
+internal sealed class LoadShedding(RequestDelegate next, SecurityOptions settings)
 {
     private int _inFlight;
 

@@ -39,7 +39,7 @@ internal sealed class IndexedFeedbackStore(IFeedbackStore store, SimilarMessages
 
     public Task<bool> LabelAsync(NewLabel label, CancellationToken cancellationToken) => store.LabelAsync(label, cancellationToken);
 
-    public Task<bool> ProbeAsync(CancellationToken cancellationToken) => store.ProbeAsync(cancellationToken);
+    public Task<bool> ProbeAsync(DateTime at, CancellationToken cancellationToken) => store.ProbeAsync(at, cancellationToken);
 
     public Task<bool> RecordAttemptAsync(DeliveryAttempt attempt, CancellationToken cancellationToken) => store.RecordAttemptAsync(attempt, cancellationToken);
 

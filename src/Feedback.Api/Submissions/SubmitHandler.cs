@@ -100,7 +100,6 @@ internal sealed class SubmitHandler(
     /// Apart from <see cref="StoredBeforeAsync"/>: the query's lambda is an expression tree, and compiling a method that
     /// builds one loads System.Linq.Expressions, which a server without Redis would otherwise map at its first alert.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private async Task<bool> HasRowAsync(string idempotencyKey)
     {
         await using var scope = scopes.CreateAsyncScope();

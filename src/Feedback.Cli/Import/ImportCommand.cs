@@ -110,7 +110,7 @@ internal static class ImportCommand
         // does not exist yet holds no imported key, so only an existing one must be open before rows are keyed.
         var existing = CliStore.MayHoldRows(settings);
         var model = Task.Run(() => LocalClassifiers.Create(
-            options.Deep, new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System), explain: false,
+            options.Deep, new ClassificationCache(50_000, TimeSpan.FromHours(1), CliApp.Time), explain: false,
             new EncoderOptions(Threads: 1, KeepBuffers: true)));
         var store = Task.Run(() => CliStore.Open(settings));
         var known = existing ? ImportWriter.LoadKnownKeys(store.GetAwaiter().GetResult()) : [];
@@ -170,7 +170,7 @@ internal static class ImportCommand
         CliSettings settings, ImportSummary summary, Action report)
     {
         var alertRule = settings.Alerts.AlertRule;
-        var now = DateTime.UtcNow;
+        var now = CliApp.Time.GetUtcNow().UtcDateTime;
         var chunks = Channel.CreateBounded<Task<List<PendingRow>>>(InFlightChunks);
 
         // A chunk's task starts as soon as the chunk is read. Without the gate every chunk in flight is classified at

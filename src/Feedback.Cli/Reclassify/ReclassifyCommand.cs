@@ -35,7 +35,7 @@ internal static class ReclassifyCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Count what would change and write nothing." };
         var command = new Command("reclassify", "Classify stored messages again, as revisions that keep the history.") { since, until, method, classifier, concurrency, dryRun };
         command.SetAction((parsed, _) => RunAsync(ReclassifyOptions.Create(
-            parsed.GetValue(since)!, parsed.GetValue(until)!, parsed.GetValue(method)!, parsed.GetValue(classifier), parsed.GetValue(concurrency), parsed.GetValue(dryRun), DateTime.UtcNow, out var error), error));
+            parsed.GetValue(since)!, parsed.GetValue(until)!, parsed.GetValue(method)!, parsed.GetValue(classifier), parsed.GetValue(concurrency), parsed.GetValue(dryRun), CliApp.Time.GetUtcNow().UtcDateTime, out var error), error));
         return command.WithExamples(
             "./run.sh reclassify --since 7d --dry-run",
             "./run.sh reclassify --since 2026-11-01 --until 2026-12-01 --method ai --concurrency 4");
@@ -112,7 +112,7 @@ internal static class ReclassifyCommand
             after = chunk[^1].Id;
             var answers = await classifier.ClassifyAsync(chunk, concurrency);
             var revisions = new List<Revision>();
-            var at = DateTime.UtcNow;
+            var at = CliApp.Time.GetUtcNow().UtcDateTime;
 
             // The calls whose answers change nothing were billed too: counted on their own.
             var uncarried = LlmUsage.None;
@@ -214,7 +214,7 @@ internal static class ReclassifyCommand
         public static Classifier Local(bool deep)
         {
             // A revision stores labels and scores, not the reasons text: the classifier skips building it.
-            var analyzer = LocalClassifiers.Create(deep, new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System), explain: false);
+            var analyzer = LocalClassifiers.Create(deep, new ClassificationCache(50_000, TimeSpan.FromHours(1), CliApp.Time), explain: false);
             return new Classifier(analyzer, llm: false, $"the local classifier ({analyzer.LocalVersion})",
                 $"reclassified with the local classifier {analyzer.LocalVersion}");
         }
@@ -228,7 +228,7 @@ internal static class ReclassifyCommand
             var timeout = TimeSpan.FromMilliseconds(settings.Llm.AiTimeoutMs);
             var taxonomy = DeepHeads.Default.Taxonomy;
             var llm = LlmClassifier.Create(settings.Llm.OpenAiBaseUrl, settings.Llm.OpenAiApiKey, settings.Llm.OpenAiModel, timeout, http, taxonomy);
-            var cache = new ClassificationCache(50_000, TimeSpan.FromHours(1), TimeProvider.System);
+            var cache = new ClassificationCache(50_000, TimeSpan.FromHours(1), CliApp.Time);
             var options = new AiOptions
             {
                 Model = settings.Llm.OpenAiModel,
@@ -243,9 +243,9 @@ internal static class ReclassifyCommand
             var unwritten = new UnwrittenTokens();
             var budget = settings.Llm.LlmTokenBudgetMonthly is null ? null : new StoredLlmBudget(
                 async (from, to, cancellationToken) => await MonthUsageAsync(settings, from, to, cancellationToken) + unwritten.Usage, settings.Llm.Pricing,
-                TimeProvider.System, NullLogger.Instance);
+                CliApp.Time, NullLogger.Instance);
             var analyzer = new Analyzer(
-                new LocalClassifier(), cache, new AiProvider(llm, options, cache, TimeProvider.System, metrics: null, budget: budget), taxonomy: taxonomy);
+                new LocalClassifier(), cache, new AiProvider(llm, options, cache, CliApp.Time, metrics: null, budget: budget), taxonomy: taxonomy);
             return new Classifier(analyzer, llm: true, $"the LLM ({settings.Llm.OpenAiModel}, prompt {options.Prompt.Name})",
                 $"reclassified by the LLM {settings.Llm.OpenAiModel}", unwritten);
         }

@@ -72,7 +72,7 @@ internal static class CliStore
     /// </summary>
     public static async Task<GroupCommitWriter> StartWriterAsync(CliSettings settings)
     {
-        var health = new StoreHealth(TimeProvider.System);
+        var health = new StoreHealth(CliApp.Time);
         var alerts = settings.Alerts.Policy(Analysis.Deep.DeepHeads.Default.Taxonomy);
         GroupCommitWriter writer = settings.Store.PostgresConnectionString is { } postgres
             ? new PostgresWriter(

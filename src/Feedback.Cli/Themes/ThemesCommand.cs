@@ -31,7 +31,7 @@ internal static class ThemesCommand
         var command = new Command("themes", "What customers are talking about: the themes of the stored messages of a window, with their growth.") { since, until, minSize, limit, json };
         command.SetAction(parsed =>
         {
-            var now = DateTime.UtcNow;
+            var now = CliApp.Time.GetUtcNow().UtcDateTime;
             if (!ReclassifyCommand.ReclassifyOptions.TryParseWhen(parsed.GetValue(since)!, now, out var from)
                 || !ReclassifyCommand.ReclassifyOptions.TryParseWhen(parsed.GetValue(until)!, now, out var to))
             {
@@ -80,7 +80,7 @@ internal static class ThemesCommand
             }
         }
 
-        var snapshot = ThemeSnapshot.Build(sources, [.. vectors], dimensions, new ThemeThresholds(), DateTime.UtcNow);
+        var snapshot = ThemeSnapshot.Build(sources, [.. vectors], dimensions, new ThemeThresholds(), CliApp.Time.GetUtcNow().UtcDateTime);
         var (themes, outlierShare, messages) = snapshot.View(window, minSize);
         if (json)
         {

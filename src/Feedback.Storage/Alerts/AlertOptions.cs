@@ -143,6 +143,81 @@ internal sealed class AlertOptions
         }
     }
 
+    /// <summary>What is wrong with these settings, one message naming the variable each; empty when nothing is.</summary>
+    public IReadOnlyList<string> Failures()
+    {
+        var failures = new List<string>(RuleFailures());
+        if (AlertPagesPerHour is < 1 or > 3600)
+        {
+            failures.Add($"ALERT_PAGES_PER_HOUR must be between 1 and 3600 (got {AlertPagesPerHour}).");
+        }
+
+        foreach (var (variable, value) in new[]
+        {
+            ("SLACK_WEBHOOK_URL", SlackWebhookUrl), ("ALERT_WEBHOOK_URL", AlertWebhookUrl), ("PAGERDUTY_URL", PagerDutyUrl), ("PUBLIC_URL", PublicUrl),
+        })
+        {
+            if (!string.IsNullOrWhiteSpace(value) && (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+            {
+                // The value is not echoed: a webhook URL carries its secret, and start-up errors end in container logs.
+                failures.Add($"{variable} must be an absolute http(s) URL; the value set is not (it is not shown, as webhook URLs hold secrets).");
+            }
+        }
+
+        if (AlertWebhookSecret is { Length: > 0 } secret && secret.StartsWith("whsec_", StringComparison.Ordinal)
+            && !Convert.TryFromBase64String(secret["whsec_".Length..], new byte[secret.Length], out _))
+        {
+            failures.Add("ALERT_WEBHOOK_SECRET starts with whsec_ but the rest is not base64.");
+        }
+
+        if (AlertGroupWindowSeconds < 1)
+        {
+            failures.Add($"ALERT_GROUP_WINDOW_SECONDS must be 1 or more (got {AlertGroupWindowSeconds}).");
+        }
+
+        if (AlertSimilarityBits is < 0 or > 32)
+        {
+            failures.Add($"ALERT_SIMILARITY_BITS must be between 0 and 32 (got {AlertSimilarityBits}).");
+        }
+
+        if (AlertMeaningBits is < 0 or > 32)
+        {
+            failures.Add($"ALERT_MEANING_BITS must be between 0 and 32 (got {AlertMeaningBits}).");
+        }
+
+        if (AlertGroupBy?.Trim().ToLowerInvariant() is not ("meaning" or "words"))
+        {
+            failures.Add($"ALERT_GROUP_BY must be meaning or words (got {AlertGroupBy}).");
+        }
+
+        if (AlertSendIntervalMs < 0)
+        {
+            failures.Add($"ALERT_SEND_INTERVAL_MS must be 0 or more (got {AlertSendIntervalMs}).");
+        }
+
+        if (AlertRetryFirstSeconds <= 0 || AlertRetryMaxSeconds < AlertRetryFirstSeconds)
+        {
+            failures.Add("ALERT_RETRY_FIRST_SECONDS must be above 0 and ALERT_RETRY_MAX_SECONDS at least as large.");
+        }
+
+        if (AlertMaxAttempts < 0)
+        {
+            failures.Add($"ALERT_MAX_ATTEMPTS must be 0 (no limit) or more (got {AlertMaxAttempts}).");
+        }
+
+        if (AlertPollSeconds <= 0)
+        {
+            failures.Add($"ALERT_POLL_SECONDS must be above 0 (got {AlertPollSeconds}).");
+        }
+
+        if (!string.IsNullOrWhiteSpace(AlertRulesFile) && !File.Exists(AlertRulesFile))
+        {
+            failures.Add($"ALERT_RULES_FILE: there is no file '{AlertRulesFile}'.");
+        }
+
+        return failures;
+    }
+
     /// <summary>What is wrong with the alert-rule settings, one message naming the variable each.</summary>
     public IEnumerable<string> RuleFailures()
     {

@@ -79,9 +79,6 @@ internal static class PostgresStore
 /// <summary>Which PostgreSQL failures mean the store, not the request, is at fault (503 and a retry later).</summary>
 internal static class PostgresFaults
 {
-    // Never inlined, like Describe: callers on a SQLite server's paths (the error handler, the start-up) pass any
-    // exception here, and inlining a body that names Npgsql's types into them would load Npgsql there.
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public static bool IsStoreFault(Exception exception) => exception switch
     {
         PostgresException postgres => postgres.SqlState switch
@@ -100,7 +97,6 @@ internal static class PostgresFaults
         _ => false,
     };
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public static string Describe(Exception exception) => exception switch
     {
         PostgresException { SqlState: "53100" } => "the database server's disk is full",

@@ -41,10 +41,9 @@ internal static class PostgresUrl
     }
 
     /// <summary>
-    /// Apart from <see cref="TryParse"/>, never inlined: compiling a method that names an Npgsql type loads Npgsql,
-    /// and every server asks TryParse about DATABASE_URL, a SQLite one included.
+    /// Apart from <see cref="TryParse"/>: compiling a method that names an Npgsql type loads Npgsql, and every server
+    /// asks TryParse about DATABASE_URL, a SQLite one included.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static bool TryBuild(string url, [NotNullWhen(true)] out string? connectionString, [NotNullWhen(false)] out string? error)
     {
         connectionString = null;

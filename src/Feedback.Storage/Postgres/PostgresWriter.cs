@@ -150,7 +150,7 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
                     spike.Produced(await session.RaiseSpikeAsync(spike.Operation));
                     break;
                 case Queued<Probe, bool> probe:
-                    await session.HeartbeatAsync(DateTime.UtcNow);
+                    await session.HeartbeatAsync(probe.Operation.At);
                     probe.Produced(true);
                     break;
             }

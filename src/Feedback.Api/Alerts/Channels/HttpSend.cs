@@ -14,7 +14,9 @@ internal static class HttpSend
     public static bool IsPermanent(HttpStatusCode status) => status is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized
         or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.Gone or HttpStatusCode.UnprocessableEntity;
 
-    public static async Task<SendResult> PostAsync(HttpClient client, string url, string json, Action<HttpRequestHeaders>? headers, CancellationToken cancellationToken)
+    /// <param name="time">The clock a Retry-After date is read against.</param>
+    public static async Task<SendResult> PostAsync(
+        HttpClient client, string url, string json, Action<HttpRequestHeaders>? headers, TimeProvider time, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
@@ -32,7 +34,7 @@ internal static class HttpSend
             var retryAfter = response.Headers.RetryAfter switch
             {
                 { Delta: { } delta } => delta,
-                { Date: { } date } => date - DateTimeOffset.UtcNow,
+                { Date: { } date } => date - time.GetUtcNow(),
                 _ => (TimeSpan?)null,
             };
             return new SendResult(

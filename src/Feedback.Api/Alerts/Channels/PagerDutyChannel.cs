@@ -20,6 +20,7 @@ internal sealed class PagerDutyChannel(IHttpClientFactory clients, AlertSettings
             string.IsNullOrWhiteSpace(settings.PagerDutyUrl) ? DefaultUrl : settings.PagerDutyUrl,
             Payload(message, settings.PagerDutyRoutingKey!, time.GetUtcNow()).ToJsonString(),
             null,
+            time,
             cancellationToken);
 
     public static string DedupKey(long groupId) => $"feedback-alert-group-{groupId}";

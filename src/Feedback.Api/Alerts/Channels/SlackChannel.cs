@@ -5,12 +5,12 @@ using Feedback.Storage.Alerts;
 namespace Feedback.Api.Alerts.Channels;
 
 /// <summary>A Slack incoming webhook: one Block Kit message per delivery.</summary>
-internal sealed class SlackChannel(IHttpClientFactory clients, AlertSettings settings) : IAlertChannel
+internal sealed class SlackChannel(IHttpClientFactory clients, AlertSettings settings, TimeProvider time) : IAlertChannel
 {
     public string Name => "slack";
 
     public Task<SendResult> SendAsync(AlertMessage message, CancellationToken cancellationToken) =>
-        HttpSend.PostAsync(clients.CreateClient(Name), settings.SlackWebhookUrl!, Payload(message).ToJsonString(), null, cancellationToken);
+        HttpSend.PostAsync(clients.CreateClient(Name), settings.SlackWebhookUrl!, Payload(message).ToJsonString(), null, time, cancellationToken);
 
     internal static JsonObject Payload(AlertMessage message)
     {

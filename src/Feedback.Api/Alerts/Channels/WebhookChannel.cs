@@ -28,7 +28,7 @@ internal sealed class WebhookChannel(IHttpClientFactory clients, AlertSettings s
             {
                 headers.Add("webhook-signature", signature);
             }
-        }, cancellationToken);
+        }, time, cancellationToken);
     }
 
     public static string? Sign(string? secret, string id, string timestamp, string body)
