@@ -35,22 +35,27 @@ internal static class StatsEndpoints
             return Problems.BadRequest("One or more query parameters are not valid; see errors.", errors);
         }
 
-        // One pass over the created_at index; the groups are few (buckets x labels), so the rest is done here.
+        // Sums of the hourly rollups (feedback_rollups), which the writers keep in the transaction of the rows they count:
+        // the range is whole hours (whole days are whole hours too), so the sums are exactly the rows' counts, and the
+        // cost follows the hours asked for (at most 24 x 1,000), not the rows stored. Keys whose count fell to zero (their
+        // messages revised or erased) are left out, as no row would have named them.
         var width = range!.Bucket == "hour" ? 13 : 10;
         var rows = db.Database.IsNpgsql()
             ? await db.Database.SqlQuery<StatsRow>($"""
-                SELECT left(to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24'), {width}) AS "Bucket", sentiment AS "Sentiment",
-                       topic AS "Topic", processing_method AS "Method", alert_triggered AS "Alert", count(*) AS "Count"
-                FROM feedback
-                WHERE created_at >= {range.From} AND created_at < {range.To}
+                SELECT left(to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24'), {width}) AS "Bucket", sentiment AS "Sentiment",
+                       topic AS "Topic", processing_method AS "Method", alert_triggered AS "Alert", sum(count)::bigint AS "Count"
+                FROM feedback_rollups
+                WHERE hour >= {range.From} AND hour < {range.To}
                 GROUP BY 1, 2, 3, 4, 5
+                HAVING sum(count) <> 0
                 """).ToListAsync(cancellationToken)
             : await db.Database.SqlQuery<StatsRow>($"""
-            SELECT substr(created_at, 1, {width}) AS Bucket, sentiment AS Sentiment, topic AS Topic,
-                   processing_method AS Method, alert_triggered AS Alert, count(*) AS Count
-            FROM feedback INDEXED BY ix_feedback_created_at
-            WHERE created_at >= {range.From} AND created_at < {range.To}
+            SELECT substr(hour, 1, {width}) AS Bucket, sentiment AS Sentiment, topic AS Topic,
+                   processing_method AS Method, alert_triggered AS Alert, sum(count) AS Count
+            FROM feedback_rollups
+            WHERE hour >= {SqliteHour(range.From)} AND hour < {SqliteHour(range.To)}
             GROUP BY 1, 2, 3, 4, 5
+            HAVING sum(count) <> 0
             """).ToListAsync(cancellationToken);
         var alerts = await AlertReads.CountByStateAsync(db, range.From, range.To, cancellationToken);
         var view = StatsView.Build(range, rows, alerts, taxonomy);
@@ -61,6 +66,9 @@ internal static class StatsEndpoints
         var monthUsage = await LlmUsageReads.SumAsync(db, month, month.AddMonths(1), cancellationToken);
         return TypedResults.Ok(view with { Llm = LlmStats.Of(usage, view.Total, pricing, month, monthUsage) });
     }
+
+    /// <summary>An hour as the SQLite rollups store it ("yyyy-MM-dd HH:00:00"), so text comparison orders it as time.</summary>
+    private static string SqliteHour(DateTime hour) => hour.ToString("yyyy-MM-dd HH':00:00'", CultureInfo.InvariantCulture);
 
     internal sealed record StatsRow(string Bucket, string Sentiment, string Topic, string Method, bool Alert, long Count);
 
