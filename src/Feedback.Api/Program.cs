@@ -98,6 +98,11 @@ else
 }
 
 builder.Services.AddSimilarity();
+if (settings.Store.RetentionDays is { } retentionDays)
+{
+    builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<RetentionPurge>(sp, retentionDays));
+}
+
 builder.Services.AddThemes(settings.Themes);
 builder.Services.AddAlerts(settings);
 builder.Services.AddSingleton<FeedbackMetrics>();

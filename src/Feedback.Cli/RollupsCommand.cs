@@ -20,6 +20,7 @@ internal static class RollupsCommand
             "rebuild",
             "Count the rollups again from the stored messages, in one transaction (writers wait for it; readers do not).") { json };
         rebuild.SetAction((parsed, cancellationToken) => RebuildAsync(parsed.GetValue(json), cancellationToken));
+        rebuild.WithExamples("./run.sh rollups rebuild", "./run.sh rollups rebuild --json");
         var command = new Command("rollups", "The hourly counts GET /stats and the dashboard read.") { rebuild };
         return command.WithExamples("./run.sh rollups rebuild", "DATABASE_URL=postgres://... ./run.sh rollups rebuild --json");
     }

@@ -53,19 +53,19 @@ internal static class RollupsSql
         """;
 
     /// <summary>
-    /// The full count the rollups must equal (the property test compares the two), in the rollups' own shape: hour as
-    /// text "yyyy-MM-dd HH" on both stores.
+    /// The full count the rollups must equal (the property test compares the two), in the rollups' own shape and column names: hour
+    /// as text "yyyy-MM-dd HH" on both stores.
     /// </summary>
     public static string CountRowsSql(bool postgres) => postgres
-        ? "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24'), sentiment, topic, processing_method, alert_triggered, count(*) " +
+        ? "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24') AS hour, sentiment, topic, processing_method, alert_triggered, count(*) AS count " +
           "FROM feedback GROUP BY 1, 2, 3, 4, 5"
-        : "SELECT substr(created_at, 1, 13), sentiment, topic, processing_method, alert_triggered, count(*) FROM feedback GROUP BY 1, 2, 3, 4, 5";
+        : "SELECT substr(created_at, 1, 13) AS hour, sentiment, topic, processing_method, alert_triggered, count(*) AS count FROM feedback GROUP BY 1, 2, 3, 4, 5";
 
     /// <summary>The rollups without the hours and keys whose count fell to zero, in <see cref="CountRowsSql"/>'s shape.</summary>
     public static string ReadAllSql(bool postgres) => postgres
-        ? "SELECT to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24'), sentiment, topic, processing_method, alert_triggered, count " +
+        ? "SELECT to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24') AS hour, sentiment, topic, processing_method, alert_triggered, count " +
           "FROM feedback_rollups WHERE count <> 0"
-        : "SELECT substr(hour, 1, 13), sentiment, topic, processing_method, alert_triggered, count FROM feedback_rollups WHERE count <> 0";
+        : "SELECT substr(hour, 1, 13) AS hour, sentiment, topic, processing_method, alert_triggered, count FROM feedback_rollups WHERE count <> 0";
 
     /// <summary>
     /// Counts the rollups again from the rows, in one transaction that keeps writers out meanwhile (SQLite's write lock;
