@@ -35,9 +35,10 @@ internal sealed partial class RetentionPurge(
             {
                 return;
             }
-            catch (Exception exception) when (exception is System.Data.Common.DbException or StoreUnavailableException)
+            catch (Exception exception) when (exception is not OperationCanceledException)
             {
-                // The store is busy or away: the next hour's run takes up where this one stopped.
+                // The store is busy or away, or a batch failed: the next hour's run takes up where this one stopped, and
+                // the service keeps running (a background failure must not stop the host).
                 LogFailed(logger, exception);
             }
 
