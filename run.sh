@@ -35,6 +35,8 @@ Usage: ./run.sh [command] [arguments]
   themes            what customers are talking about: the themes of a window's stored messages, with growth
                     (--since 7d, --until, --min-size N, --json)
   stats             counts by sentiment, topic and method, and open alerts, from the store
+  forget ID         erase one customer's messages, revisions, labels and alert excerpts
+  rollups rebuild   count the hourly rollups GET /stats reads again from the stored messages
   key add NAME      a named API key with scopes (--scopes ingest,read,admin), printed once; key revoke NAME
   bench             load benchmark (wrk) against a bare echo server, written to bench/RESULTS.md
   help              this text
@@ -94,7 +96,7 @@ command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
   "" | analyse | interactive) cli "$@" ;;
-  analyze | eval | eval-all | train | import | export | reclassify | reindex | themes | stats | key) cli "$command" "$@" ;;
+  analyze | eval | eval-all | train | import | export | reclassify | reindex | themes | stats | forget | rollups | key) cli "$command" "$@" ;;
   server | serve)
     require_sdk
     ensure_env

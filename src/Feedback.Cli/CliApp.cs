@@ -56,6 +56,7 @@ internal static class CliApp
             Themes.ThemesCommand.Definition(),
             StatsCommand.Definition(),
             ForgetCommand.Definition(),
+            RollupsCommand.Definition(),
             KeyCommand.Definition(),
             EncoderBench.Definition(),
             SimilarityBench.Definition(),

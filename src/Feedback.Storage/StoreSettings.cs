@@ -33,6 +33,10 @@ internal sealed class StoreSettings
     [ConfigurationKeyName("SQLITE_SYNCHRONOUS")]
     public string SqliteSynchronous { get; set; } = "FULL";
 
+    /// <summary>Messages older than this many days are purged in the background (their counts stay in the rollups); null keeps them forever.</summary>
+    [ConfigurationKeyName("RETENTION_DAYS")]
+    public int? RetentionDays { get; set; }
+
     /// <summary>The Npgsql connection string when DATABASE_URL names a PostgreSQL server, else null (the SQLite file).</summary>
     public string? PostgresConnectionString => PostgresUrl.TryParse(DatabaseUrl, out var connectionString, out _) ? connectionString : null;
 
@@ -69,6 +73,11 @@ internal sealed class StoreSettings
         if (string.IsNullOrWhiteSpace(DataDir))
         {
             failures.Add("DATA_DIR must name a directory.");
+        }
+
+        if (RetentionDays is < 1 or > 36500)
+        {
+            failures.Add("RETENTION_DAYS must be a whole number of days from 1 to 36500, or empty to keep messages forever.");
         }
 
         var url = DatabaseUrl?.Trim();

@@ -237,3 +237,46 @@ CREATE TABLE "llm_usage" (
 INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
 VALUES ('20261207090000_LlmUsage', '10.0.15');
 
+CREATE TABLE feedback_rollups (
+    hour TEXT NOT NULL,
+    sentiment TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    processing_method TEXT NOT NULL,
+    alert_triggered INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (hour, sentiment, topic, processing_method, alert_triggered)
+) WITHOUT ROWID;
+
+CREATE TRIGGER feedback_rollups_insert AFTER INSERT ON feedback BEGIN
+    INSERT INTO feedback_rollups (hour, sentiment, topic, processing_method, alert_triggered, count)
+    VALUES (substr(new.created_at, 1, 13) || ':00:00', new.sentiment, new.topic, new.processing_method, new.alert_triggered, 1)
+    ON CONFLICT DO UPDATE SET count = count + 1;
+END;
+
+CREATE TRIGGER feedback_rollups_delete AFTER DELETE ON feedback BEGIN
+    INSERT INTO feedback_rollups (hour, sentiment, topic, processing_method, alert_triggered, count)
+    VALUES (substr(old.created_at, 1, 13) || ':00:00', old.sentiment, old.topic, old.processing_method, old.alert_triggered, -1)
+    ON CONFLICT DO UPDATE SET count = count - 1;
+END;
+
+CREATE TRIGGER feedback_rollups_update AFTER UPDATE OF created_at, sentiment, topic, processing_method, alert_triggered ON feedback
+WHEN substr(old.created_at, 1, 13) IS NOT substr(new.created_at, 1, 13) OR old.sentiment IS NOT new.sentiment
+    OR old.topic IS NOT new.topic OR old.processing_method IS NOT new.processing_method OR old.alert_triggered IS NOT new.alert_triggered
+BEGIN
+    INSERT INTO feedback_rollups (hour, sentiment, topic, processing_method, alert_triggered, count)
+    VALUES (substr(old.created_at, 1, 13) || ':00:00', old.sentiment, old.topic, old.processing_method, old.alert_triggered, -1)
+    ON CONFLICT DO UPDATE SET count = count - 1;
+    INSERT INTO feedback_rollups (hour, sentiment, topic, processing_method, alert_triggered, count)
+    VALUES (substr(new.created_at, 1, 13) || ':00:00', new.sentiment, new.topic, new.processing_method, new.alert_triggered, 1)
+    ON CONFLICT DO UPDATE SET count = count + 1;
+END;
+
+INSERT INTO feedback_rollups (hour, sentiment, topic, processing_method, alert_triggered, count)
+SELECT substr(created_at, 1, 13) || ':00:00', sentiment, topic, processing_method, alert_triggered, count(*)
+FROM feedback GROUP BY 1, 2, 3, 4, 5;
+
+CREATE INDEX ix_feedback_customer_id ON feedback (customer_id);
+
+INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
+VALUES ('20261207100000_Rollups', '10.0.15');
+

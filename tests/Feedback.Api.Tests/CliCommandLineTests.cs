@@ -26,6 +26,8 @@ public sealed class CliCommandLineTests : IDisposable
     [InlineData("key")]
     [InlineData("key add")]
     [InlineData("key revoke")]
+    [InlineData("rollups")]
+    [InlineData("rollups rebuild")]
     public async Task Every_command_answers_help_with_its_usage_and_examples_and_exits_0(string command)
     {
         var (exitCode, output) = await RunAsync([.. command.Split(' ', StringSplitOptions.RemoveEmptyEntries), "--help"]);

@@ -32,6 +32,43 @@ public abstract class CliExportStatsTests : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>The import's rows are counted in the hourly rollups as it inserts them; a rebuild counts them again from the rows.</summary>
+    [Fact]
+    public async Task Rollups_count_the_imported_messages_and_a_rebuild_counts_them_again()
+    {
+        var postgres = _kind == StoreKind.Postgres;
+        Rollups().ShouldBe(Counted(), ignoreOrder: true);
+        Rollups().Values.Sum().ShouldBe(2);
+        _store.Execute("DELETE FROM feedback_rollups");
+        _store.Execute(postgres
+            ? "INSERT INTO feedback_rollups VALUES ('2026-01-01 00:00:00+00', 'mixed', 'ux', 'ai', true, 5)"
+            : "INSERT INTO feedback_rollups VALUES ('2026-01-01 00:00:00', 'mixed', 'ux', 'ai', 1, 5)");
+        Rollups().Keys.ShouldBe(["2026-01-01 00"]);
+
+        var (exitCode, output) = await RunCliAsync("rollups", "rebuild", "--json");
+
+        exitCode.ShouldBe(0, output);
+        JsonDocument.Parse(output).RootElement.GetProperty("messages").GetInt64().ShouldBe(2);
+        Rollups().ShouldBe(Counted(), ignoreOrder: true);
+        Rollups().Keys.ShouldBe(["2026-11-20 10", "2026-11-21 11"], ignoreOrder: true);
+
+        Dictionary<string, long> Rollups() => Hours(Storage.RollupsSql.ReadAllSql(postgres));
+        Dictionary<string, long> Counted() => Hours(Storage.RollupsSql.CountRowsSql(postgres));
+        Dictionary<string, long> Hours(string sql)
+        {
+            using var connection = _store.Open();
+            using var command = CliStore.Command(connection, $"SELECT hour, CAST(sum(count) AS bigint) FROM ({sql}) AS counted GROUP BY hour");
+            using var reader = command.ExecuteReader();
+            var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+            while (reader.Read())
+            {
+                counts[reader.GetString(0)] = reader.GetInt64(1);
+            }
+
+            return counts;
+        }
+    }
+
     [Fact]
     public async Task Export_writes_every_stored_message_oldest_first_with_its_answer_as_csv()
     {

@@ -128,6 +128,11 @@ internal static class Startup
             builder.Services.AddSqliteStore(store);
         }
 
+        if (store.RetentionDays is { } retentionDays)
+        {
+            builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<RetentionPurge>(sp, retentionDays));
+        }
+
         return builder;
     }
 

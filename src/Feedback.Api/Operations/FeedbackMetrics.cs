@@ -16,6 +16,7 @@ internal sealed class FeedbackMetrics
     private readonly Counter<long> _labels;
     private readonly Counter<long> _erasures;
     private readonly Counter<long> _erased;
+    private readonly Counter<long> _purged;
 
     public FeedbackMetrics(IMeterFactory meterFactory)
     {
@@ -30,6 +31,7 @@ internal sealed class FeedbackMetrics
         _labels = meter.CreateCounter<long>("feedback_labels", description: "Labels set by a person, by whether they agree with the model's answer.");
         _erasures = meter.CreateCounter<long>("feedback_erasures", description: "Customers whose data was erased on request (DELETE /customers/{customer_id}/feedback).");
         _erased = meter.CreateCounter<long>("feedback_erased_messages", description: "Messages erased with their customer's data.");
+        _purged = meter.CreateCounter<long>("feedback_retention_purged_messages", description: "Messages purged for being older than RETENTION_DAYS.");
     }
 
     public void Stored(string sentiment, string topic, string method, TimeSpan latency)
@@ -74,6 +76,9 @@ internal sealed class FeedbackMetrics
         _erasures.Add(1);
         _erased.Add(messages);
     }
+
+    /// <summary>Messages RETENTION_DAYS purged (a zero still makes the series appear once the purge has run).</summary>
+    public void Purged(int messages) => _purged.Add(messages);
 
     public void AuthFailed(string reason) => _authFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
 }

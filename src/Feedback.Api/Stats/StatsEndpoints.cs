@@ -35,25 +35,45 @@ internal static class StatsEndpoints
             return Problems.BadRequest("One or more query parameters are not valid; see errors.", errors);
         }
 
-        // One pass over the created_at index; the groups are few (buckets x labels), so the rest is done here.
+        // Sums of the hourly rollups (feedback_rollups), which the writers keep in the transaction of the rows they count:
+        // the range is whole hours (whole days are whole hours too), so the sums are exactly the rows' counts, and the
+        // cost follows the hours asked for, not the rows stored. Two sums over the same rollup rows: the range's totals by
+        // label (at most sentiments x topics x methods x 2 rows) and the series by bucket, sentiment and alert, so what is
+        // read back stays small when a month of hours holds a hundred keys each. Keys whose count fell to zero (their
+        // messages revised or erased) are left out, as no row would have named them.
         var width = range!.Bucket == "hour" ? 13 : 10;
-        var rows = db.Database.IsNpgsql()
-            ? await db.Database.SqlQuery<StatsRow>($"""
-                SELECT left(to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24'), {width}) AS "Bucket", sentiment AS "Sentiment",
-                       topic AS "Topic", processing_method AS "Method", alert_triggered AS "Alert", count(*) AS "Count"
-                FROM feedback
-                WHERE created_at >= {range.From} AND created_at < {range.To}
-                GROUP BY 1, 2, 3, 4, 5
-                """).ToListAsync(cancellationToken)
-            : await db.Database.SqlQuery<StatsRow>($"""
-            SELECT substr(created_at, 1, {width}) AS Bucket, sentiment AS Sentiment, topic AS Topic,
-                   processing_method AS Method, alert_triggered AS Alert, count(*) AS Count
-            FROM feedback INDEXED BY ix_feedback_created_at
-            WHERE created_at >= {range.From} AND created_at < {range.To}
-            GROUP BY 1, 2, 3, 4, 5
-            """).ToListAsync(cancellationToken);
+        List<StatsRow> totals, series;
+        if (db.Database.IsNpgsql())
+        {
+            totals = await db.Database.SqlQuery<StatsRow>($"""
+                SELECT '' AS "Bucket", sentiment AS "Sentiment", topic AS "Topic", processing_method AS "Method", alert_triggered AS "Alert",
+                       sum(count)::bigint AS "Count"
+                FROM feedback_rollups WHERE hour >= {range.From} AND hour < {range.To}
+                GROUP BY 2, 3, 4, 5 HAVING sum(count) <> 0
+                """).ToListAsync(cancellationToken);
+            series = await db.Database.SqlQuery<StatsRow>($"""
+                SELECT left(to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24'), {width}) AS "Bucket", sentiment AS "Sentiment", '' AS "Topic",
+                       '' AS "Method", alert_triggered AS "Alert", sum(count)::bigint AS "Count"
+                FROM feedback_rollups WHERE hour >= {range.From} AND hour < {range.To}
+                GROUP BY 1, 2, 5 HAVING sum(count) <> 0
+                """).ToListAsync(cancellationToken);
+        }
+        else
+        {
+            totals = await db.Database.SqlQuery<StatsRow>($"""
+                SELECT '' AS Bucket, sentiment AS Sentiment, topic AS Topic, processing_method AS Method, alert_triggered AS Alert, sum(count) AS Count
+                FROM feedback_rollups WHERE hour >= {SqliteHour(range.From)} AND hour < {SqliteHour(range.To)}
+                GROUP BY 2, 3, 4, 5 HAVING sum(count) <> 0
+                """).ToListAsync(cancellationToken);
+            series = await db.Database.SqlQuery<StatsRow>($"""
+                SELECT substr(hour, 1, {width}) AS Bucket, sentiment AS Sentiment, '' AS Topic, '' AS Method, alert_triggered AS Alert, sum(count) AS Count
+                FROM feedback_rollups WHERE hour >= {SqliteHour(range.From)} AND hour < {SqliteHour(range.To)}
+                GROUP BY 1, 2, 5 HAVING sum(count) <> 0
+                """).ToListAsync(cancellationToken);
+        }
+
         var alerts = await AlertReads.CountByStateAsync(db, range.From, range.To, cancellationToken);
-        var view = StatsView.Build(range, rows, alerts, taxonomy);
+        var view = StatsView.Build(range, totals, series, alerts, taxonomy);
 
         // The range is whole hours or days, as the usage's rows are counted, so its sums are exact.
         var month = LlmPricing.MonthOf(now);
@@ -61,6 +81,9 @@ internal static class StatsEndpoints
         var monthUsage = await LlmUsageReads.SumAsync(db, month, month.AddMonths(1), cancellationToken);
         return TypedResults.Ok(view with { Llm = LlmStats.Of(usage, view.Total, pricing, month, monthUsage) });
     }
+
+    /// <summary>An hour as the SQLite rollups store it ("yyyy-MM-dd HH:00:00"), so text comparison orders it as time.</summary>
+    private static string SqliteHour(DateTime hour) => hour.ToString("yyyy-MM-dd HH':00:00'", CultureInfo.InvariantCulture);
 
     internal sealed record StatsRow(string Bucket, string Sentiment, string Topic, string Method, bool Alert, long Count);
 
@@ -139,21 +162,26 @@ internal sealed record StatsView(
     private static readonly string[] Methods = [.. Enum.GetValues<ProcessingMethod>().Select(WireNames.Of)];
 
     /// <summary>The configured topics are always there (zero when none arrived); topics of an earlier taxonomy when stored messages carry them.</summary>
-    internal static StatsView Build(StatsEndpoints.StatsRange range, List<StatsEndpoints.StatsRow> rows, Dictionary<string, long> alertStates, Taxonomy taxonomy)
+    /// <remarks>
+    /// <paramref name="rows"/> are the range's counts by label (no bucket); <paramref name="series"/> its counts by bucket,
+    /// sentiment and alert (no topic or method).
+    /// </remarks>
+    internal static StatsView Build(
+        StatsEndpoints.StatsRange range, List<StatsEndpoints.StatsRow> rows, List<StatsEndpoints.StatsRow> series, Dictionary<string, long> alertStates, Taxonomy taxonomy)
     {
         string[] topics = [.. taxonomy.Topics.Select(WireNames.Of).Concat(rows.Select(r => r.Topic).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)).Distinct(StringComparer.Ordinal)];
         var sentiment = Zeroes(Sentiments);
         var topic = Zeroes(topics);
         var method = Zeroes(Methods);
         var topicSentiment = topics.ToDictionary(t => t, _ => Zeroes(Sentiments), StringComparer.Ordinal);
-        var buckets = new Dictionary<string, StatsBucket>(StringComparer.Ordinal);
+        var byStart = new Dictionary<string, StatsBucket>(StringComparer.Ordinal);
         var format = range.Bucket == "hour" ? "yyyy-MM-dd HH" : "yyyy-MM-dd";
-        var series = new List<StatsBucket>();
+        var buckets = new List<StatsBucket>();
         for (var start = range.From; start < range.To; start += range.Step)
         {
             var bucket = new StatsBucket(start, Zeroes(Sentiments));
-            series.Add(bucket);
-            buckets[start.ToString(format, CultureInfo.InvariantCulture)] = bucket;
+            buckets.Add(bucket);
+            byStart[start.ToString(format, CultureInfo.InvariantCulture)] = bucket;
         }
 
         long total = 0, triggered = 0;
@@ -172,8 +200,11 @@ internal sealed record StatsView(
             {
                 triggered += row.Count;
             }
+        }
 
-            if (buckets.TryGetValue(row.Bucket, out var bucket))
+        foreach (var row in series)
+        {
+            if (byStart.TryGetValue(row.Bucket, out var bucket))
             {
                 bucket.Total += row.Count;
                 bucket.Alerts += row.Alert ? row.Count : 0;
@@ -196,7 +227,7 @@ internal sealed record StatsView(
         return new StatsView(
             range.From, range.To, range.Bucket, total, sentiment, topic,
             topicSentiment.ToDictionary(p => p.Key, p => (IReadOnlyDictionary<string, long>)p.Value, StringComparer.Ordinal),
-            method, share, alerts, series);
+            method, share, alerts, buckets);
     }
 
     private static Dictionary<string, long> Zeroes(string[] names) => names.ToDictionary(n => n, _ => 0L, StringComparer.Ordinal);

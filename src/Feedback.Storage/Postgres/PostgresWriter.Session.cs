@@ -33,6 +33,9 @@ internal sealed partial class PostgresWriter
 
         public NpgsqlTransaction? Transaction { get; set; }
 
+        /// <summary>What this commit changes in feedback_rollups, written once at its end.</summary>
+        public RollupDeltas Rollups { get; } = new();
+
         /// <summary>True when this transaction queued a delivery that did not exist before, worth waking the dispatcher for.</summary>
         public bool AlertsQueued { get; private set; }
 
@@ -170,6 +173,8 @@ internal sealed partial class PostgresWriter
                     ("score_positive", answer.ScorePositive), ("score_negative", answer.ScoreNegative), ("score_neutral", answer.ScoreNeutral),
                     ("score_mixed", answer.ScoreMixed), ("processing_method", answer.ProcessingMethod), ("prompt_version", answer.PromptVersion),
                     ("model", answer.Model), ("alert_triggered", revision.RaiseAlert), ("topic_scores", answer.TopicScores), ("embedding", answer.Embedding), ("id", revision.FeedbackId));
+                Rollups.Add(RollupKey.Of(previous.CreatedAt, previous.Sentiment, previous.Topic, previous.Method, previous.Alert), -1);
+                Rollups.Add(RollupKey.Of(previous.CreatedAt, answer.Sentiment, answer.Topic, answer.ProcessingMethod, revision.RaiseAlert), 1);
 
                 if (revision.RaiseAlert && !previous.Alert)
                 {

@@ -156,6 +156,7 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
             }
         }
 
+        await session.Rollups.WriteAsync(connection, transaction);
         await session.WriteUsageAsync();
         await transaction.CommitAsync();
         return session.AlertsQueued;
@@ -211,6 +212,8 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         }
 
         var results = await SettleConflictsAsync(session, items, ids);
+        CountInserted(session, items, ids);
+        await session.Rollups.WriteAsync(session.Connection, transaction);
         await session.WriteUsageAsync();
         await transaction.CommitAsync();
         Produce(batch, results);
@@ -289,6 +292,7 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         {
             var inserted = await InsertAsync(session, items, usageInBatch: false, begin: true);
             await using var writes = await WriteAlertsAsync(session, items, inserted) ?? new NpgsqlBatch();
+            session.Rollups.AddTo(writes);
             session.AddUsage(writes);
             writes.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
             await ExecuteAsync(session, writes);
@@ -355,7 +359,7 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
     /// <summary>
     /// Inserts the messages in one batch, and in the same round trip, when some raise alerts, takes their topics' locks
     /// and reads the groups those alerts may join (<see cref="AlertPlan"/>); with <paramref name="usageInBatch"/>, the
-    /// commit's LLM usage goes in too. Replays are then settled against the rows their keys already name.
+    /// commit's LLM usage and rollups go in too. Replays are then settled against the rows their keys already name.
     /// </summary>
     private async Task<InsertedBatch> InsertAsync(Session session, List<NewFeedback> items, bool usageInBatch, bool begin = false)
     {
@@ -377,6 +381,13 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
             plan?.AddReads(insert);
             if (usageInBatch)
             {
+                // The inserts are not answered yet: each message is counted in the rollups if its row is this transaction's.
+                foreach (var item in items)
+                {
+                    session.Rollups.AddIfInserted(item.Record);
+                }
+
+                session.Rollups.AddTo(insert);
                 session.AddUsage(insert);
             }
 
@@ -397,7 +408,25 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
             }
         }
 
-        return new InsertedBatch(await SettleConflictsAsync(session, items, ids), ids, plan);
+        var results = await SettleConflictsAsync(session, items, ids);
+        if (!usageInBatch)
+        {
+            CountInserted(session, items, ids);
+        }
+
+        return new InsertedBatch(results, ids, plan);
+    }
+
+    /// <summary>Counts the messages whose rows were inserted (an id: their key was not taken) in the commit's rollups.</summary>
+    private static void CountInserted(Session session, List<NewFeedback> items, long?[] ids)
+    {
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (ids[i] is not null)
+            {
+                session.Rollups.Add(items[i].Record);
+            }
+        }
     }
 
     /// <summary>

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# GET /stats before and after the rollups (issue 23 item 1), side by side on the same SQLite files: for each size in
+# BENCH_SIZES (default "1000 1000000"), bench/make_import_data.py's rows, received over the last 30 days, are imported
+# by this checkout's CLI (which fills the rollups as it inserts); the base build (BENCH_BASE, default main, built from
+# `git archive` like side-by-side.sh, or BENCH_BASE_DIR) is then started on a copy of that file and this checkout on
+# the file itself, each pinned to CPU 0, and GET /stats?bucket=day and ?bucket=hour over the 30 days are timed
+# BENCH_REQUESTS times (20) each after 3 warm-up requests, one at a time. Prints the medians and the best time in ms.
+# The base ignores the rollups (it counts the rows of the range); both answer the same numbers, which are compared.
+# Needs the Release build of this checkout (dotnet build Feedback.slnx -c Release) and ../shared/data (or BENCH_DATA).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+base=${BENCH_BASE:-main}
+sizes=${BENCH_SIZES:-"1000 1000000"}
+requests=${BENCH_REQUESTS:-20}
+data=${BENCH_DATA:-$root/../shared/data}
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+base_dir=${BENCH_BASE_DIR:-}
+if [ -z "$base_dir" ]; then
+  base_dir="$work/base"
+  mkdir -p "$base_dir"
+  git archive "$base" | tar -x -C "$base_dir"
+  [ -e "$root/../shared" ] && ln -s "$(cd "$root/../shared" && pwd)" "$work/shared"
+  echo "Building $base (Release)..." >&2
+  dotnet build "$base_dir/src/Feedback.Api/Feedback.Api.csproj" -c Release --nologo -v quiet -clp:ErrorsOnly >&2
+fi
+declare -A dir_of=([base]="$base_dir/src/Feedback.Api/bin/Release/net10.0" [this]="$root/src/Feedback.Api/bin/Release/net10.0")
+cli="$root/src/Feedback.Cli/bin/Release/net10.0/Feedback.Cli.dll"
+
+API_KEY="bench_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export API_KEY RATE_LIMIT_PER_MINUTE=0 CLASSIFIER=fast
+port=18280
+to=$(date -u +%Y-%m-%dT%H:00:00Z)
+from=$(date -u -d "$to - 30 days" +%Y-%m-%dT%H:00:00Z)
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+for size in $sizes; do
+  python3 bench/make_import_data.py "$data" "$work/rows.csv" "$size"
+  # A received_at column spreading the rows evenly over the 30 days before the hour the range ends.
+  python3 - "$work/rows.csv" "$work/timed.csv" "$size" "$to" <<'PY'
+import csv, sys, datetime
+src, dst, n, end = sys.argv[1], sys.argv[2], int(sys.argv[3]), datetime.datetime.fromisoformat(sys.argv[4].replace("Z", "+00:00"))
+span = datetime.timedelta(days=30).total_seconds()
+with open(src, newline="", encoding="utf-8") as i, open(dst, "w", newline="", encoding="utf-8") as o:
+    r, w = csv.reader(i), csv.writer(o)
+    w.writerow(next(r) + ["received_at"])
+    for k, row in enumerate(r):
+        at = end - datetime.timedelta(seconds=span * (k + 0.5) / n)
+        w.writerow(row + [at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")])
+PY
+  mkdir -p "$work/this-$size" "$work/base-$size"
+  start=$(date +%s.%N)
+  (cd "$work" && DATA_DIR="$work/this-$size" nice -n 10 dotnet "$cli" import "$work/timed.csv" --id-column id --time-column received_at --classifier fast --json) >"$work/import.json"
+  echo "size=$size import_s=$(echo "$(date +%s.%N) - $start" | bc) $(cat "$work/import.json")"
+  sqlite3 "$work/this-$size/feedback.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+  cp "$work/this-$size/feedback.db" "$work/base-$size/feedback.db"
+  echo "size=$size file_bytes=$(stat -c %s "$work/this-$size/feedback.db") rollup_rows=$(sqlite3 "$work/this-$size/feedback.db" 'SELECT count(*) FROM feedback_rollups')"
+
+  for build in base this; do
+    port=$((port + 1))
+    (cd "${dir_of[$build]}" && exec env DATA_DIR="$work/$build-$size" PORT="$port" HOST=127.0.0.1 taskset -c 0 dotnet Feedback.Api.dll) \
+      >"$work/$build-$size.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 300); do
+      curl -s -o /dev/null "http://127.0.0.1:$port/health/ready" && break
+      sleep 0.1
+    done
+    for bucket in day hour; do
+      url="http://127.0.0.1:$port/stats?bucket=$bucket&from=$from&to=$to"
+      for _ in 1 2 3; do curl -s -o "$work/$build-$size-$bucket.json" -H "X-API-Key: $API_KEY" "$url"; done
+      times=$(for _ in $(seq 1 "$requests"); do
+        taskset -c 1 curl -s -o /dev/null -w '%{time_total}\n' -H "X-API-Key: $API_KEY" "$url"
+      done)
+      printf 'size=%s build=%-4s bucket=%-4s median_ms=%s best_ms=%s total=%s\n' "$size" "$build" "$bucket" \
+        "$(awk '{ printf "%.2f\n", $1 * 1000 }' <<<"$times" | median)" "$(awk '{ printf "%.2f\n", $1 * 1000 }' <<<"$times" | sort -n | head -1)" \
+        "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"])' "$work/$build-$size-$bucket.json")"
+    done
+    kill "$server_pid"
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  done
+
+  # The same answers from the rollups as from the rows (the LLM block aside, which neither build changed).
+  for bucket in day hour; do
+    python3 - "$work/base-$size-$bucket.json" "$work/this-$size-$bucket.json" "$bucket" <<'PY' || exit 1
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for d in (a, b):
+    d.pop("llm", None)
+print(f"bucket={sys.argv[3]} same_answer={a == b}")
+sys.exit(0 if a == b else 1)
+PY
+  done
+  rm -rf "$work/this-$size" "$work/base-$size"
+done

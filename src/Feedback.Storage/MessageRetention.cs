@@ -1,0 +1,71 @@
+using System.Data.Common;
+using System.Globalization;
+using Npgsql;
+
+namespace Feedback.Storage;
+
+/// <summary>
+/// RETENTION_DAYS: removes messages older than the cutoff a small batch at a time, each batch one short transaction, so
+/// the writers wait for the lock at most one batch long. A message goes with its revisions, labels and alert rows (as in
+/// <see cref="CustomerErasure"/>), but its counts stay in the hourly rollups: the delete's triggers subtract it, and the
+/// same transaction adds it back first, so /stats and the dashboard's history keep the hours that were purged.
+/// </summary>
+public static class MessageRetention
+{
+    /// <summary>Messages per transaction.</summary>
+    public const int BatchSize = 500;
+
+    /// <summary>Purges at most <paramref name="batchSize"/> of the oldest messages received before <paramref name="cutoff"/>; their ids.</summary>
+    public static async Task<IReadOnlyList<long>> PurgeBatchAsync(DbConnection connection, DateTime cutoff, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var postgres = connection is NpgsqlConnection;
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var ids = new List<long>();
+        await using (var select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = "SELECT id FROM feedback WHERE created_at < @cutoff ORDER BY created_at, id LIMIT @limit";
+            var at = select.CreateParameter();
+            at.ParameterName = "@cutoff";
+            at.Value = DateTime.SpecifyKind(cutoff, DateTimeKind.Utc);
+            select.Parameters.Add(at);
+            var limit = select.CreateParameter();
+            limit.ParameterName = "@limit";
+            limit.Value = batchSize;
+            select.Parameters.Add(limit);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                ids.Add(reader.GetInt64(0));
+            }
+        }
+
+        if (ids.Count > 0)
+        {
+            var list = string.Join(", ", ids.Select(id => id.ToString(CultureInfo.InvariantCulture)));
+            var hour = postgres ? "date_trunc('hour', created_at, 'UTC')" : "substr(created_at, 1, 13) || ':00:00'";
+            string[] statements =
+            [
+                "INSERT INTO feedback_rollups (hour, sentiment, topic, processing_method, alert_triggered, count) " +
+                $"SELECT {hour}, sentiment, topic, processing_method, alert_triggered, count(*) FROM feedback WHERE id IN ({list}) " +
+                "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 " +
+                "ON CONFLICT (hour, sentiment, topic, processing_method, alert_triggered) DO UPDATE SET count = feedback_rollups.count + excluded.count",
+                $"DELETE FROM alerts WHERE feedback_id IN ({list})",
+                $"DELETE FROM feedback_revisions WHERE feedback_id IN ({list})",
+                $"DELETE FROM labels WHERE feedback_id IN ({list})",
+                $"DELETE FROM feedback WHERE id IN ({list})",
+            ];
+            foreach (var sql in statements)
+            {
+                await using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = sql;
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return ids;
+    }
+}

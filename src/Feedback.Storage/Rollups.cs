@@ -1,0 +1,223 @@
+using System.Data.Common;
+using Feedback.Analysis.Llm;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Feedback.Storage;
+
+/// <summary>
+/// The SQL of <c>feedback_rollups</c>: messages counted per hour x sentiment x topic x processing method x alert, which
+/// GET /stats sums instead of counting the rows of its range. On SQLite triggers keep them (migration Rollups); on
+/// PostgreSQL the writer adds what it commits (<see cref="RollupDeltas"/>) and a statement trigger subtracts deletes.
+/// </summary>
+internal static class RollupsSql
+{
+    public const string CreateTable = """
+        CREATE TABLE feedback_rollups (
+            hour TEXT NOT NULL,
+            sentiment TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            processing_method TEXT NOT NULL,
+            alert_triggered INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (hour, sentiment, topic, processing_method, alert_triggered)
+        ) WITHOUT ROWID;
+        """;
+
+    public const string CreateTablePostgres = """
+        CREATE TABLE feedback_rollups (
+            hour timestamp with time zone NOT NULL,
+            sentiment text NOT NULL,
+            topic text NOT NULL,
+            processing_method text NOT NULL,
+            alert_triggered boolean NOT NULL,
+            count bigint NOT NULL,
+            CONSTRAINT pk_feedback_rollups PRIMARY KEY (hour, sentiment, topic, processing_method, alert_triggered)
+        );
+        """;
+
+    /// <summary>
+    /// The rows' counts, for a store without rollups (migration, rebuild). The hour is the first 13 characters of the
+    /// stored time (its text is "yyyy-MM-dd HH:mm:ss.FFFFFFF", as Microsoft.Data.Sqlite writes a time), as the triggers cut it.
+    /// </summary>
+    public const string SqliteFill = """
+        INSERT INTO feedback_rollups (hour, sentiment, topic, processing_method, alert_triggered, count)
+        SELECT substr(created_at, 1, 13) || ':00:00', sentiment, topic, processing_method, alert_triggered, count(*)
+        FROM feedback GROUP BY 1, 2, 3, 4, 5;
+        """;
+
+    public const string PostgresFill = """
+        INSERT INTO feedback_rollups (hour, sentiment, topic, processing_method, alert_triggered, count)
+        SELECT date_trunc('hour', created_at, 'UTC'), sentiment, topic, processing_method, alert_triggered, count(*)
+        FROM feedback GROUP BY 1, 2, 3, 4, 5;
+        """;
+
+    /// <summary>
+    /// The full count the rollups must equal (the property test compares the two), in the rollups' own shape and column names: hour
+    /// as text "yyyy-MM-dd HH" on both stores.
+    /// </summary>
+    public static string CountRowsSql(bool postgres) => postgres
+        ? "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24') AS hour, sentiment, topic, processing_method, alert_triggered, count(*) AS count " +
+          "FROM feedback GROUP BY 1, 2, 3, 4, 5"
+        : "SELECT substr(created_at, 1, 13) AS hour, sentiment, topic, processing_method, alert_triggered, count(*) AS count FROM feedback GROUP BY 1, 2, 3, 4, 5";
+
+    /// <summary>The rollups without the hours and keys whose count fell to zero, in <see cref="CountRowsSql"/>'s shape.</summary>
+    public static string ReadAllSql(bool postgres) => postgres
+        ? "SELECT to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24') AS hour, sentiment, topic, processing_method, alert_triggered, count " +
+          "FROM feedback_rollups WHERE count <> 0"
+        : "SELECT substr(hour, 1, 13) AS hour, sentiment, topic, processing_method, alert_triggered, count FROM feedback_rollups WHERE count <> 0";
+
+    /// <summary>
+    /// Counts the rollups again from the rows, in one transaction that keeps writers out meanwhile (SQLite's write lock;
+    /// on PostgreSQL a SHARE lock on feedback, which lets readers through and makes writers wait): for a store whose
+    /// rollups were lost or doubted. The migration fills them already; this is the repair. Returns the rows counted.
+    /// </summary>
+    public static async Task<long> RebuildAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var postgres = connection is NpgsqlConnection;
+        if (!postgres)
+        {
+            // SQLite: BEGIN IMMEDIATE takes the write lock at once, so no writer commits between the delete and the fill.
+            await ExecuteAsync(connection, null, "BEGIN IMMEDIATE", cancellationToken);
+        }
+
+        await using var transaction = postgres ? await connection.BeginTransactionAsync(cancellationToken) : null;
+        try
+        {
+            if (postgres)
+            {
+                await ExecuteAsync(connection, transaction, "LOCK TABLE feedback IN SHARE MODE", cancellationToken);
+            }
+
+            await ExecuteAsync(connection, transaction, "DELETE FROM feedback_rollups", cancellationToken);
+            await ExecuteAsync(connection, transaction, postgres ? PostgresFill : SqliteFill, cancellationToken);
+            await using var count = connection.CreateCommand();
+            count.Transaction = transaction;
+            count.CommandText = "SELECT CAST(coalesce(sum(count), 0) AS bigint) FROM feedback_rollups";
+            var rows = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+            if (transaction is not null)
+            {
+                await transaction.CommitAsync(cancellationToken);
+            }
+            else
+            {
+                await ExecuteAsync(connection, null, "COMMIT", cancellationToken);
+            }
+
+            return rows;
+        }
+        catch when (!postgres)
+        {
+            await ExecuteAsync(connection, null, "ROLLBACK", CancellationToken.None);
+            throw;
+        }
+    }
+
+    private static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
+
+/// <summary>One rollup row's key: the hour (UTC) and the labels a message is counted under.</summary>
+internal readonly record struct RollupKey(DateTime Hour, string Sentiment, string Topic, string Method, bool Alert)
+{
+    public static RollupKey Of(DateTime createdAt, string sentiment, string topic, string method, bool alert) =>
+        new(LlmPricing.HourOf(createdAt), sentiment, topic, method, alert);
+}
+
+/// <summary>
+/// A PostgreSQL commit's changes to the rollups, held in memory and written as one statement at its end
+/// (<see cref="AddTo"/>): one upsert per hour and key however many rows the commit carries, in key order (the same
+/// order as the delete trigger's), so two commits in flight never take two rollup rows in opposite orders. A message
+/// inserted under an idempotency key in a batch whose inserts are not yet answered is counted only if this transaction
+/// inserted its row (the key's row carries this transaction's id); its key is given once, for its first message.
+/// </summary>
+internal sealed class RollupDeltas
+{
+    private const string UpsertSql =
+        "INSERT INTO feedback_rollups AS r (hour, sentiment, topic, processing_method, alert_triggered, count) " +
+        "SELECT hour, sentiment, topic, method, alert, sum(n) FROM unnest($1, $2, $3, $4, $5, $6, $7) AS u(hour, sentiment, topic, method, alert, n, key) " +
+        "WHERE key IS NULL OR EXISTS (SELECT 1 FROM feedback f WHERE f.idempotency_key = u.key AND f.xmin = pg_current_xact_id()::xid) " +
+        "GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4, 5 " +
+        "ON CONFLICT (hour, sentiment, topic, processing_method, alert_triggered) DO UPDATE SET count = r.count + excluded.count";
+
+    private readonly Dictionary<RollupKey, long> _counted = [];
+    private readonly List<(RollupKey Key, string IdempotencyKey)> _ifInserted = [];
+    private HashSet<string>? _keysSeen;
+
+    public bool IsEmpty => _counted.Count == 0 && _ifInserted.Count == 0;
+
+    /// <summary>A row this commit surely inserted (or, negative, removed from a key).</summary>
+    public void Add(RollupKey key, long count)
+    {
+        _counted[key] = _counted.GetValueOrDefault(key) + count;
+    }
+
+    public void Add(FeedbackRecord r) => Add(RollupKey.Of(r.CreatedAt, r.Sentiment, r.Topic, r.ProcessingMethod, r.AlertTriggered), 1);
+
+    /// <summary>A message whose insert may have met its key taken (ON CONFLICT DO NOTHING), in the same batch as this upsert.</summary>
+    public void AddIfInserted(FeedbackRecord r)
+    {
+        if (r.IdempotencyKey is not { } idempotencyKey)
+        {
+            Add(r);
+            return;
+        }
+
+        // The second message of a batch under one key never inserts: the first did, or the key was taken before.
+        if ((_keysSeen ??= new HashSet<string>(StringComparer.Ordinal)).Add(idempotencyKey))
+        {
+            _ifInserted.Add((RollupKey.Of(r.CreatedAt, r.Sentiment, r.Topic, r.ProcessingMethod, r.AlertTriggered), idempotencyKey));
+        }
+    }
+
+    /// <summary>Appends the upsert to <paramref name="batch"/> and forgets the deltas; nothing when there are none.</summary>
+    public void AddTo(NpgsqlBatch batch)
+    {
+        if (Command() is { } command)
+        {
+            batch.BatchCommands.Add(command);
+        }
+    }
+
+    /// <summary>The upsert as a command of its own on the connection, for a commit that sends statements one by one.</summary>
+    public async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction)
+    {
+        if (Command() is not { } one)
+        {
+            return;
+        }
+
+        await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { one } };
+        await batch.ExecuteNonQueryAsync();
+    }
+
+    private NpgsqlBatchCommand? Command()
+    {
+        var rows = _counted.Where(c => c.Value != 0).Select(c => (c.Key, Count: c.Value, IdempotencyKey: (string?)null))
+            .Concat(_ifInserted.Select(i => (i.Key, Count: 1L, IdempotencyKey: (string?)i.IdempotencyKey)))
+            .ToList();
+        _counted.Clear();
+        _ifInserted.Clear();
+        _keysSeen?.Clear();
+        if (rows.Count == 0)
+        {
+            return null;
+        }
+
+        var command = new NpgsqlBatchCommand(UpsertSql);
+        var p = command.Parameters;
+        p.Add(new NpgsqlParameter<DateTime[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, TypedValue = [.. rows.Select(r => DateTime.SpecifyKind(r.Key.Hour, DateTimeKind.Utc))] });
+        p.Add(new NpgsqlParameter<string[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = [.. rows.Select(r => r.Key.Sentiment)] });
+        p.Add(new NpgsqlParameter<string[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = [.. rows.Select(r => r.Key.Topic)] });
+        p.Add(new NpgsqlParameter<string[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = [.. rows.Select(r => r.Key.Method)] });
+        p.Add(new NpgsqlParameter<bool[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Boolean, TypedValue = [.. rows.Select(r => r.Key.Alert)] });
+        p.Add(new NpgsqlParameter<long[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, TypedValue = [.. rows.Select(r => r.Count)] });
+        p.Add(new NpgsqlParameter<string?[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = [.. rows.Select(r => r.IdempotencyKey)] });
+        return command;
+    }
+}
