@@ -52,6 +52,13 @@ internal static class RollupsSql
         FROM feedback GROUP BY 1, 2, 3, 4, 5;
         """;
 
+    /// <summary>The rollups of the hours that still have stored messages: all of them but those only purged messages counted in.</summary>
+    private const string SqliteClearCountable =
+        "DELETE FROM feedback_rollups WHERE hour >= (SELECT substr(min(created_at), 1, 13) || ':00:00' FROM feedback)";
+
+    private const string PostgresClearCountable =
+        "DELETE FROM feedback_rollups WHERE hour >= (SELECT date_trunc('hour', min(created_at), 'UTC') FROM feedback)";
+
     /// <summary>
     /// The full count the rollups must equal (the property test compares the two), in the rollups' own shape and column names: hour
     /// as text "yyyy-MM-dd HH" on both stores.
@@ -70,7 +77,8 @@ internal static class RollupsSql
     /// <summary>
     /// Counts the rollups again from the rows, in one transaction that keeps writers out meanwhile (SQLite's write lock;
     /// on PostgreSQL a SHARE lock on feedback, which lets readers through and makes writers wait): for a store whose
-    /// rollups were lost or doubted. The migration fills them already; this is the repair. Returns the rows counted.
+    /// rollups were lost or doubted. The migration fills them already; this is the repair. The hours before the oldest
+    /// stored message keep their counts (messages RETENTION_DAYS purged). Returns the rows counted.
     /// </summary>
     public static async Task<long> RebuildAsync(DbConnection connection, CancellationToken cancellationToken)
     {
@@ -89,11 +97,13 @@ internal static class RollupsSql
                 await ExecuteAsync(connection, transaction, "LOCK TABLE feedback IN SHARE MODE", cancellationToken);
             }
 
-            await ExecuteAsync(connection, transaction, "DELETE FROM feedback_rollups", cancellationToken);
+            // Hours before the oldest stored message hold only messages RETENTION_DAYS purged (their counts were kept on
+            // purpose, so history charts survive): they have no rows to count again from, so they are kept as they are.
+            await ExecuteAsync(connection, transaction, postgres ? PostgresClearCountable : SqliteClearCountable, cancellationToken);
             await ExecuteAsync(connection, transaction, postgres ? PostgresFill : SqliteFill, cancellationToken);
             await using var count = connection.CreateCommand();
             count.Transaction = transaction;
-            count.CommandText = "SELECT CAST(coalesce(sum(count), 0) AS bigint) FROM feedback_rollups";
+            count.CommandText = "SELECT count(*) FROM feedback";
             var rows = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
             if (transaction is not null)
             {
