@@ -158,7 +158,7 @@ internal static class DeepTraining
         var text = new StringBuilder();
         var rows = ProductFeedbackSet.Load(inDomainPath).Where(r => r.IsHeldOut).ToList();
         var primed = new PrimedClassifier(classifier);
-        primed.Prime([.. rows.Select(r => r.Text), .. TrainingData.Load(dataDirectory).Where(r => r.IsHeldOut).Select(r => r.Text)]);
+        primed.Prime([.. rows.Select(r => r.Text), .. TrainingData.Load(dataDirectory).Where(r => r.IsHeldOut).Select(r => r.Text)], new EmbeddingCache(CachePath));
         AccuracyReport.InDomain(text, rows, [("deep", primed)]);
         text.Append(AccuracyReport.Headline(dataDirectory, fixtureDirectory, primed, new HashSet<string>(StringComparer.Ordinal), listErrors: false));
         return text.ToString();
