@@ -68,7 +68,7 @@ public sealed class DeepHeads
 
     public static DeepHeads Default => Embedded.Value;
 
-    /// <summary>The model name answers carry (e.g. <c>deep-4</c>); cache keys include it.</summary>
+    /// <summary>The model name answers carry (e.g. <c>deep-5</c>); cache keys include it.</summary>
     public string Version { get; }
 
     /// <summary>The topics the topic head was trained for, in the order of its classes.</summary>

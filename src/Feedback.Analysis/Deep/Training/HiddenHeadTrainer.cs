@@ -12,7 +12,9 @@ internal sealed record HiddenSettings(int Units = 64, int Epochs = 20, double L2
 /// variance 1 (the returned weights apply to the raw inputs). The linear part (a skip connection) keeps what the logistic
 /// head could already do; the hidden units can learn what it cannot, such as praise that turns on a "but". Trained by Adam
 /// on mini-batches in one thread, with the initial weights and every pass's row order drawn from a fixed-seed generator
-/// (SplitMix64, not System.Random, whose sequence .NET does not promise): bit for bit the same on every run.
+/// (SplitMix64, not System.Random, whose sequence .NET does not promise): bit for bit the same on every run. The shipped
+/// heads use none: out of fold on the training rows no setting beat the logistic heads (bench/RESULTS.md, "Notes:
+/// session 14").
 /// </summary>
 internal static class HiddenHeadTrainer
 {
