@@ -4,8 +4,8 @@ using System.Text;
 namespace Feedback.Analysis.Deep;
 
 /// <summary>
-/// The classifier-v2 heads: three logistic regressions, for sentiment (4), the taxonomy's topics and whether a person must
-/// act (2: no, yes), over one input vector: the sentence embedding, what the lexical model thinks (its log-probabilities) and what the in-domain
+/// The classifier-v2 heads: three classifiers, for sentiment (4), the taxonomy's topics and whether a person must
+/// act (2: no, yes), each a logistic regression or one with a hidden layer beside it (<see cref="HiddenLogits"/>), over one input vector: the sentence embedding, what the lexical model thinks (its log-probabilities) and what the in-domain
 /// n-gram model thinks (its log-probabilities, <see cref="NgramModel"/>), with a temperature per head fitted on rows the
 /// head was not trained on. Immutable; shared by all threads.
 /// </summary>
@@ -24,7 +24,8 @@ public sealed class DeepHeads
     private const double LogFloor = -7;
 
     // FBD3: the n-gram model's inputs and tables joined the file (deep-3). FBD4: the action head and the n-gram action table (deep-4).
-    private const string Magic = "FBD4";
+    // FBD5: the sentiment and action heads' hidden units (deep-5).
+    private const string Magic = "FBD5";
 
     private static readonly Lazy<DeepHeads> Embedded = new(() =>
     {
@@ -35,7 +36,7 @@ public sealed class DeepHeads
 
     public DeepHeads(
         string version, Taxonomy taxonomy, NgramModel ngrams, float[] sentimentWeights, float[] topicWeights, float[] actionWeights,
-        float sentimentTemperature, float topicTemperature, float actionTemperature)
+        float sentimentTemperature, float topicTemperature, float actionTemperature, int sentimentHidden = 0, int actionHidden = 0)
     {
         ArgumentNullException.ThrowIfNull(taxonomy);
         ArgumentNullException.ThrowIfNull(ngrams);
@@ -45,9 +46,10 @@ public sealed class DeepHeads
         }
 
         var length = InputLengthFor(taxonomy.Topics.Count);
-        if (sentimentWeights.Length != SentimentCount * length || topicWeights.Length != taxonomy.Topics.Count * length || actionWeights.Length != ActionCount * ActionInputLengthFor(taxonomy.Topics.Count))
+        if (sentimentWeights.Length != WeightCount(SentimentCount, length, sentimentHidden) || topicWeights.Length != taxonomy.Topics.Count * length
+            || actionWeights.Length != WeightCount(ActionCount, ActionInputLengthFor(taxonomy.Topics.Count), actionHidden))
         {
-            throw new ArgumentException("weights must be [class * InputLength + input]", nameof(sentimentWeights));
+            throw new ArgumentException("weights must be [class * InputLength + input], after [unit * InputLength + input] with hidden units", nameof(sentimentWeights));
         }
 
         Version = version;
@@ -60,11 +62,13 @@ public sealed class DeepHeads
         SentimentTemperature = sentimentTemperature;
         TopicTemperature = topicTemperature;
         ActionTemperature = actionTemperature;
+        SentimentHidden = sentimentHidden;
+        ActionHidden = actionHidden;
     }
 
     public static DeepHeads Default => Embedded.Value;
 
-    /// <summary>The model name answers carry (e.g. <c>deep-4</c>); cache keys include it.</summary>
+    /// <summary>The model name answers carry (e.g. <c>deep-5</c>); cache keys include it.</summary>
     public string Version { get; }
 
     /// <summary>The topics the topic head was trained for, in the order of its classes.</summary>
@@ -134,6 +138,16 @@ public sealed class DeepHeads
 
     public float ActionTemperature { get; }
 
+    /// <summary>The sentiment head's hidden units (0: a logistic regression).</summary>
+    public int SentimentHidden { get; }
+
+    /// <summary>The action head's hidden units (0: a logistic regression).</summary>
+    public int ActionHidden { get; }
+
+    /// <summary>How many weights a head of <paramref name="classes"/> over <paramref name="inputs"/> with <paramref name="hidden"/> units has.</summary>
+    internal static int WeightCount(int classes, int inputs, int hidden) =>
+        hidden == 0 ? classes * inputs : (hidden * inputs) + (classes * (inputs + hidden));
+
     /// <summary>The input vector for one message (its text as the classifiers read it: normalised).</summary>
     public double[] Input(string text, ReadOnlySpan<float> embedding, SentimentScores lexicalSentiment, IReadOnlyList<double> lexicalTopics) =>
         Input(embedding, lexicalSentiment, lexicalTopics, Ngrams.Read(text));
@@ -182,17 +196,70 @@ public sealed class DeepHeads
     /// <summary>Calibrated probabilities of each head for one input vector; <c>Action</c> is the probability that a person must act.</summary>
     public (double[] Sentiment, double[] Topic, double Action) Predict(ReadOnlySpan<double> input)
     {
-        var sentiment = ProbabilitiesOf(SentimentWeights, SentimentCount, input, SentimentTemperature);
-        var topic = ProbabilitiesOf(TopicWeights, TopicCount, input, TopicTemperature);
-        return (sentiment, topic, ProbabilitiesOf(ActionWeights, ActionCount, ActionInput(input, sentiment, topic), ActionTemperature)[1]);
+        var sentiment = ProbabilitiesOf(SentimentWeights, SentimentHidden, SentimentCount, input, SentimentTemperature);
+        var topic = ProbabilitiesOf(TopicWeights, 0, TopicCount, input, TopicTemperature);
+        return (sentiment, topic, ProbabilitiesOf(ActionWeights, ActionHidden, ActionCount, ActionInput(input, sentiment, topic), ActionTemperature)[1]);
     }
 
-    internal static double[] ProbabilitiesOf(float[] weights, int classes, ReadOnlySpan<double> input, double temperature)
+    internal static double[] ProbabilitiesOf(float[] weights, int hidden, int classes, ReadOnlySpan<double> input, double temperature)
     {
         var p = new double[classes];
-        Logits(weights, classes, input, p);
+        Logits(weights, hidden, classes, input, p);
         Probabilities.Softmax(p, temperature);
         return p;
+    }
+
+    /// <summary>A head's logits: <see cref="Logits(float[], int, ReadOnlySpan{double}, Span{double})"/> without hidden units, <see cref="HiddenLogits"/> with.</summary>
+    internal static void Logits(float[] weights, int hidden, int classes, ReadOnlySpan<double> input, Span<double> logits)
+    {
+        if (hidden == 0)
+        {
+            Logits(weights, classes, input, logits);
+        }
+        else
+        {
+            HiddenLogits(weights, hidden, classes, input, logits);
+        }
+    }
+
+    /// <summary>
+    /// logits = W·x + V·relu(U·x): U is laid out [unit * input] first, then each class's row over the input followed by
+    /// the hidden units ([class * (input + units)]). The skip part W is what a logistic head would learn; the units add
+    /// what a linear boundary cannot draw.
+    /// </summary>
+    internal static void HiddenLogits(float[] weights, int hidden, int classes, ReadOnlySpan<double> input, Span<double> logits)
+    {
+        var n = input.Length;
+        Span<double> units = hidden <= 256 ? stackalloc double[hidden] : new double[hidden];
+        for (var j = 0; j < hidden; j++)
+        {
+            var row = weights.AsSpan(j * n, n);
+            var sum = 0.0;
+            for (var i = 0; i < n; i++)
+            {
+                sum += row[i] * input[i];
+            }
+
+            units[j] = Math.Max(0, sum);
+        }
+
+        var width = n + hidden;
+        for (var c = 0; c < classes; c++)
+        {
+            var row = weights.AsSpan((hidden * n) + (c * width), width);
+            var sum = 0.0;
+            for (var i = 0; i < n; i++)
+            {
+                sum += row[i] * input[i];
+            }
+
+            for (var j = 0; j < hidden; j++)
+            {
+                sum += row[n + j] * units[j];
+            }
+
+            logits[c] = sum;
+        }
     }
 
     internal static void Logits(float[] weights, int classes, ReadOnlySpan<double> input, Span<double> logits)
@@ -222,6 +289,8 @@ public sealed class DeepHeads
             writer.Write(SentimentTemperature);
             writer.Write(TopicTemperature);
             writer.Write(ActionTemperature);
+            writer.Write(SentimentHidden);
+            writer.Write(ActionHidden);
             writer.Write(Taxonomy.Fallback.Name);
             writer.Write(Taxonomy.Definitions.Count);
             foreach (var definition in Taxonomy.Definitions)
@@ -278,7 +347,9 @@ public sealed class DeepHeads
     public static DeepHeads Read(Stream stream)
     {
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
-        if (Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length)) != Magic)
+        // FBD4 files (deep-4) read as heads without hidden units.
+        var magic = Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length));
+        if (magic is not (Magic or "FBD4"))
         {
             throw new InvalidDataException("not a deep model file");
         }
@@ -288,6 +359,8 @@ public sealed class DeepHeads
         var sentimentTemperature = reader.ReadSingle();
         var topicTemperature = reader.ReadSingle();
         var actionTemperature = reader.ReadSingle();
+        var sentimentHidden = magic == Magic ? reader.ReadInt32() : 0;
+        var actionHidden = magic == Magic ? reader.ReadInt32() : 0;
         var fallback = new Topic(reader.ReadString());
         var definitions = new TopicDefinition[reader.ReadInt32()];
         for (var i = 0; i < definitions.Length; i++)
@@ -304,7 +377,7 @@ public sealed class DeepHeads
             throw new InvalidDataException("the deep model was trained for another input length");
         }
 
-        var sentiment = new float[SentimentCount * inputLength];
+        var sentiment = new float[WeightCount(SentimentCount, inputLength, sentimentHidden)];
         var topic = new float[taxonomy.Topics.Count * inputLength];
         for (var i = 0; i < sentiment.Length; i++)
         {
@@ -316,7 +389,7 @@ public sealed class DeepHeads
             topic[i] = reader.ReadSingle();
         }
 
-        var action = new float[ActionCount * ActionInputLengthFor(taxonomy.Topics.Count)];
+        var action = new float[WeightCount(ActionCount, ActionInputLengthFor(taxonomy.Topics.Count), actionHidden)];
         for (var i = 0; i < action.Length; i++)
         {
             action[i] = reader.ReadSingle();
@@ -346,6 +419,6 @@ public sealed class DeepHeads
         var ngramSentiment = ReadTable(SentimentCount);
         var ngramTopic = ReadTable(taxonomy.Topics.Count);
         var ngrams = new NgramModel(bits, ngramSentiment, ngramTopic, ReadTable(ActionCount));
-        return new DeepHeads(version, taxonomy, ngrams, sentiment, topic, action, sentimentTemperature, topicTemperature, actionTemperature);
+        return new DeepHeads(version, taxonomy, ngrams, sentiment, topic, action, sentimentTemperature, topicTemperature, actionTemperature, sentimentHidden, actionHidden);
     }
 }

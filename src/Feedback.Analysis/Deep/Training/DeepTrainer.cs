@@ -8,6 +8,8 @@ namespace Feedback.Analysis.Deep.Training;
 /// <param name="SharedWeight">What one shared row weighs against one hand-written in-domain row.</param>
 /// <param name="NgramBits">The n-gram model's hash table has 2^NgramBits buckets.</param>
 /// <param name="NgramAlpha">The n-gram model's add-alpha smoothing.</param>
+/// <param name="SentimentHidden">Hidden units for the sentiment head (null: a logistic regression, <paramref name="Sentiment"/>).</param>
+/// <param name="ActionHidden">Hidden units for the action head (null: a logistic regression, <paramref name="Action"/>).</param>
 /// <param name="TopicBalance">
 /// How far topics are evened out: each topic row weighs (rows per topic on average / rows of its topic) to this power, so
 /// a topic defined by a dozen examples is not drowned by one with hundreds of labelled rows (1: fully even, 0: as counted).
@@ -20,6 +22,8 @@ internal sealed record DeepTrainingOptions(
     HeadSettings? Sentiment = null,
     HeadSettings? Topic = null,
     HeadSettings? Action = null,
+    HiddenSettings? SentimentHidden = null,
+    HiddenSettings? ActionHidden = null,
     int Folds = 5,
     double TopicBalance = 0.5,
     int NgramBits = DeepTrainingOptions.DefaultNgramBits,
@@ -64,6 +68,9 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
     /// points of its precision–recall curve the alert sensitivities are read off.
     /// </summary>
     public IReadOnlyList<(double Probability, bool Action, bool English)> ActionOutOfFold { get; private set; } = [];
+
+    /// <summary>The sentiment head's out-of-fold accuracy on the in-domain training rows (all, and those not in English), from the last <see cref="Train"/>.</summary>
+    public (double All, double NotEnglish) SentimentOutOfFold { get; private set; }
 
     /// <summary>The sentiment head's out-of-fold probability of negative or mixed for the same rows: the rule the action head replaces.</summary>
     public IReadOnlyList<(double Probability, bool Action, bool English)> SentimentRuleOutOfFold { get; private set; } = [];
@@ -136,14 +143,35 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
         var sentimentSettings = options.Sentiment ?? new HeadSettings(L2: DeepTrainingOptions.DefaultL2);
         var topicSettings = options.Topic ?? new HeadSettings(L2: DeepTrainingOptions.DefaultL2);
         var actionSettings = options.Action ?? new HeadSettings(L2: DeepTrainingOptions.DefaultActionL2);
+        var sentimentUnits = options.SentimentHidden?.Units ?? 0;
+        var actionUnits = options.ActionHidden?.Units ?? 0;
+        float[] TrainSentiment(IEnumerable<int> on)
+        {
+            HeadRow[] chosen = [.. on.Select(i => new HeadRow(inputs[i], rows[i].Sentiment, rows[i].Weight))];
+            return options.SentimentHidden is { } hidden
+                ? HiddenHeadTrainer.Train(chosen, DeepHeads.SentimentCount, hidden)
+                : HeadTrainer.Train(chosen, DeepHeads.SentimentCount, sentimentSettings);
+        }
+
+        float[] TrainAction(IEnumerable<int> on, double[][] actionInputs)
+        {
+            HeadRow[] chosen = [.. on.Select(i => new HeadRow(actionInputs[i], rows[i].Action, rows[i].Weight))];
+            return options.ActionHidden is { } hidden
+                ? HiddenHeadTrainer.Train(chosen, DeepHeads.ActionCount, hidden)
+                : HeadTrainer.Train(chosen, DeepHeads.ActionCount, actionSettings);
+        }
 
         // Out-of-fold logits of the in-domain rows, for the temperatures and the action head's stacked inputs.
         var sentimentLogits = new double[rows.Count][];
         var topicLogits = new double[rows.Count][];
+        // A hidden-layer head trains in one thread (that is what keeps it bit for bit): the folds run side by side instead.
+        var sentimentFolds = new float[options.Folds][];
+        Parallel.For(0, options.Folds, new ParallelOptions { MaxDegreeOfParallelism = options.SentimentHidden is null ? 1 : 2 }, f =>
+            sentimentFolds[f] = TrainSentiment(Enumerable.Range(0, rows.Count).Where(i => fold[i] != f)));
         for (var f = 0; f < options.Folds; f++)
         {
             var train = Enumerable.Range(0, rows.Count).Where(i => fold[i] != f).ToArray();
-            var sentimentWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, sentimentSettings);
+            var sentimentWeights = sentimentFolds[f];
             var topicWeights = HeadTrainer.Train([.. train.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[Math.Max(rows[i].Topic, 0)]))], taxonomy.Topics.Count, topicSettings);
             for (var i = 0; i < rows.Count; i++)
             {
@@ -153,7 +181,7 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
                 }
 
                 sentimentLogits[i] = new double[DeepHeads.SentimentCount];
-                DeepHeads.Logits(sentimentWeights, DeepHeads.SentimentCount, inputs[i], sentimentLogits[i]);
+                DeepHeads.Logits(sentimentWeights, sentimentUnits, DeepHeads.SentimentCount, inputs[i], sentimentLogits[i]);
                 topicLogits[i] = new double[taxonomy.Topics.Count];
                 DeepHeads.Logits(topicWeights, taxonomy.Topics.Count, inputs[i], topicLogits[i]);
             }
@@ -162,6 +190,10 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
         var inDomainRows = Enumerable.Range(0, rows.Count).Where(i => rows[i].InDomain).ToArray();
         var sentimentTemperature = HeadTrainer.FitTemperature([.. inDomainRows.Select(i => (sentimentLogits[i], rows[i].Sentiment))]);
         var topicTemperature = HeadTrainer.FitTemperature([.. inDomainRows.Select(i => (topicLogits[i], rows[i].Topic))]);
+        var labelledInDomain = inDomainRows.Where(i => rows[i].Action >= 0).ToArray();
+        double SentimentAccuracy(IEnumerable<int> which) => which.DefaultIfEmpty(-1).Average(i => i < 0 ? 0 : Probabilities.Argmax(sentimentLogits[i]) == rows[i].Sentiment ? 1.0 : 0);
+        SentimentOutOfFold = (SentimentAccuracy(labelledInDomain), SentimentAccuracy(labelledInDomain.Where(i => !rows[i].English)));
+        log?.WriteLine($"sentiment head, out-of-fold accuracy on {labelledInDomain.Length:N0} training rows: {SentimentOutOfFold.All:0.000} (not English {SentimentOutOfFold.NotEnglish:0.000})");
 
         // The action head reads the other heads' answers; for its training rows those come from heads that did not see them.
         var acting = Enumerable.Range(0, rows.Count).Where(i => rows[i].Action >= 0).ToArray();
@@ -177,13 +209,16 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
 
         var actionHeldOut = new List<(double[], int)>();
         var actionEnglish = new List<bool>();
+        var actionFolds = new float[options.Folds][];
+        Parallel.For(0, options.Folds, new ParallelOptions { MaxDegreeOfParallelism = options.ActionHidden is null ? 1 : 2 }, f =>
+            actionFolds[f] = TrainAction(acting.Where(i => fold[i] != f), actionInputs));
         for (var f = 0; f < options.Folds; f++)
         {
-            var actionWeights = HeadTrainer.Train([.. acting.Where(i => fold[i] != f).Select(i => new HeadRow(actionInputs[i], rows[i].Action, rows[i].Weight))], DeepHeads.ActionCount, actionSettings);
+            var actionWeights = actionFolds[f];
             foreach (var i in acting.Where(i => fold[i] == f))
             {
                 var a = new double[DeepHeads.ActionCount];
-                DeepHeads.Logits(actionWeights, DeepHeads.ActionCount, actionInputs[i], a);
+                DeepHeads.Logits(actionWeights, actionUnits, DeepHeads.ActionCount, actionInputs[i], a);
                 actionHeldOut.Add((a, rows[i].Action));
                 actionEnglish.Add(rows[i].English);
             }
@@ -209,12 +244,14 @@ internal sealed class DeepTrainer(LocalClassifier lexical, Func<SentenceEncoder>
             options.Version,
             taxonomy,
             ngramModel,
-            HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Sentiment, rows[i].Weight))], DeepHeads.SentimentCount, sentimentSettings),
+            TrainSentiment(all),
             HeadTrainer.Train([.. all.Select(i => new HeadRow(inputs[i], rows[i].Topic, rows[i].Weight * topicWeight[Math.Max(rows[i].Topic, 0)]))], taxonomy.Topics.Count, topicSettings),
-            HeadTrainer.Train([.. acting.Select(i => new HeadRow(actionInputs[i], rows[i].Action, rows[i].Weight))], DeepHeads.ActionCount, actionSettings),
+            TrainAction(acting, actionInputs),
             sentimentTemperature,
             topicTemperature,
-            actionTemperature);
+            actionTemperature,
+            sentimentUnits,
+            actionUnits);
     }
 
     private static double[] TopicWeights(List<Row> rows, Taxonomy taxonomy, double balance)

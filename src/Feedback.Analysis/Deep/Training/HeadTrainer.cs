@@ -93,7 +93,7 @@ internal static class HeadTrainer
     }
 
     /// <summary>Each input's weighted mean and standard deviation; the bias input (last) stays as it is.</summary>
-    private static (double[] Mean, double[] Scale) Standardisation(HeadRow[] rows)
+    internal static (double[] Mean, double[] Scale) Standardisation(HeadRow[] rows)
     {
         var n = rows[0].Input.Length;
         var mean = new double[n];
@@ -194,7 +194,7 @@ internal static class HeadTrainer
 
     // Four lanes whatever the processor offers (not Vector<T>), so the sums, and the trained bits, are the same on
     // every machine.
-    private static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    internal static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
     {
         var lanes = Vector256<double>.Zero;
         var i = 0;
@@ -213,7 +213,7 @@ internal static class HeadTrainer
         return sum;
     }
 
-    private static void AddScaled(Span<double> target, double scale, ReadOnlySpan<double> x)
+    internal static void AddScaled(Span<double> target, double scale, ReadOnlySpan<double> x)
     {
         var s = Vector256.Create(scale);
         var i = 0;
