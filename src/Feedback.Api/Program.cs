@@ -1,4 +1,3 @@
-using Feedback.Api;
 using Feedback.Api.Dashboard;
 using Feedback.Api.Hosting;
 using Feedback.Api.Operations;
@@ -14,11 +13,7 @@ if (await Startup.ConfigureAsync(builder) is { } configurationError)
     return configurationError;
 }
 
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
-builder.Services.AddProblemDetails();
-builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
-
+builder.AddHttpConventions();
 builder.AddSecurity();
 builder.AddDashboard();
 builder.AddRedis();

@@ -16,6 +16,16 @@ namespace Feedback.Api.Hosting;
 /// <summary>The middleware every request passes, in order, and the routes of every feature.</summary>
 internal static class Pipeline
 {
+    /// <summary>What every feature relies on: the clock, the API's JSON contracts, and problem details for every error.</summary>
+    public static IHostApplicationBuilder AddHttpConventions(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        return builder;
+    }
+
     public static WebApplication UseFeedbackMiddleware(this WebApplication app)
     {
         app.UseForwardedHeaders();
