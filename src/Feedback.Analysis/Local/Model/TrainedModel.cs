@@ -27,10 +27,7 @@ internal sealed class TrainedModel
         () =>
         {
             using var stream = EmbeddedData.Open(ResourceName);
-            var mapped = EmbeddedData.MappedRange(stream);
-            var model = Read(stream);
-            EmbeddedData.ReleasePages(mapped);
-            return model;
+            return Read(stream);
         },
         LazyThreadSafetyMode.ExecutionAndPublication);
 
