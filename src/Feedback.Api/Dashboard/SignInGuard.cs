@@ -14,18 +14,15 @@ namespace Feedback.Api.Dashboard;
 internal sealed partial class SignInGuard : IDisposable
 {
     private readonly DashboardSettings _settings;
-    private readonly TimeProvider _time;
     private readonly ILogger<SignInGuard> _logger;
     private readonly PartitionedRateLimiter<HttpContext>? _limiter;
     private readonly Counter<long> _failures;
-    private readonly Lock _gate = new();
-    private long _unreported;
-    private long? _loggedAt;
+    private readonly ReportThrottle _reports;
 
     public SignInGuard(DashboardSettings settings, TimeProvider time, IMeterFactory meterFactory, ILogger<SignInGuard> logger)
     {
         _settings = settings;
-        _time = time;
+        _reports = new ReportThrottle(time, TimeSpan.FromSeconds(settings.SignInFailureLogSeconds));
         _logger = logger;
         _failures = meterFactory.Create(FeedbackMetrics.MeterName).CreateCounter<long>(
             "dashboard_sign_in_failures", description: "Dashboard sign-ins refused for a missing or wrong key.");
@@ -61,22 +58,10 @@ internal sealed partial class SignInGuard : IDisposable
     public void Failed()
     {
         _failures.Add(1);
-        long count;
-        lock (_gate)
+        if (_reports.Count() is { } count)
         {
-            _unreported++;
-            var now = _time.GetTimestamp();
-            if (_loggedAt is { } at && _time.GetElapsedTime(at, now) < TimeSpan.FromSeconds(_settings.SignInFailureLogSeconds))
-            {
-                return;
-            }
-
-            count = _unreported;
-            _unreported = 0;
-            _loggedAt = now;
+            LogFailures(_logger, count, _settings.SignInFailureLogSeconds);
         }
-
-        LogFailures(_logger, count, _settings.SignInFailureLogSeconds);
     }
 
     public void Dispose() => _limiter?.Dispose();

@@ -1,3 +1,4 @@
+using Feedback.Api.Operations;
 using Microsoft.AspNetCore.Routing;
 
 namespace Feedback.Api.Security;
@@ -12,25 +13,13 @@ internal sealed partial class RefusedKeyLog(TimeProvider time, ILogger<RefusedKe
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
 
-    private readonly Lock _gate = new();
-    private long _unreported;
-    private long? _loggedAt;
+    private readonly ReportThrottle _reports = new(time, Interval);
 
     public void Refused(HttpContext context)
     {
-        long count;
-        lock (_gate)
+        if (_reports.Count() is not { } count)
         {
-            _unreported++;
-            var now = time.GetTimestamp();
-            if (_loggedAt is { } at && time.GetElapsedTime(at, now) < Interval)
-            {
-                return;
-            }
-
-            count = _unreported;
-            _unreported = 0;
-            _loggedAt = now;
+            return;
         }
 
         var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
