@@ -39,10 +39,7 @@ public static class CustomerErasure
             string[] statements =
             [
                 $"UPDATE alert_groups SET summary = @erased WHERE id IN (SELECT group_id FROM alerts WHERE group_id IS NOT NULL AND feedback_id IN ({Theirs}))",
-                $"DELETE FROM alerts WHERE feedback_id IN ({Theirs})",
-                $"DELETE FROM feedback_revisions WHERE feedback_id IN ({Theirs})",
-                $"DELETE FROM labels WHERE feedback_id IN ({Theirs})",
-                "DELETE FROM feedback WHERE customer_id = @customer",
+                .. DeleteMessages(Theirs),
             ];
             foreach (var sql in statements)
             {
@@ -56,6 +53,19 @@ public static class CustomerErasure
         await transaction.CommitAsync(cancellationToken);
         return ids;
     }
+
+    /// <summary>
+    /// The statements that delete the messages <paramref name="ids"/> selects (a subquery or a list of ids) and the rows
+    /// that hang off them: alert rows, revisions and labels, then the messages. Erasure and retention
+    /// (<see cref="MessageRetention"/>) both delete through it, so a table added later is added here once.
+    /// </summary>
+    internal static string[] DeleteMessages(string ids) =>
+    [
+        $"DELETE FROM alerts WHERE feedback_id IN ({ids})",
+        $"DELETE FROM feedback_revisions WHERE feedback_id IN ({ids})",
+        $"DELETE FROM labels WHERE feedback_id IN ({ids})",
+        $"DELETE FROM feedback WHERE id IN ({ids})",
+    ];
 
     /// <summary>
     /// Groups that quote several messages (an emerging theme's, one "#id: excerpt" line each) are joined by no alert row:

@@ -51,10 +51,7 @@ public static class MessageRetention
                 $"SELECT {hour}, sentiment, topic, processing_method, alert_triggered, count(*) FROM feedback WHERE id IN ({list}) " +
                 "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 " +
                 "ON CONFLICT (hour, sentiment, topic, processing_method, alert_triggered) DO UPDATE SET count = feedback_rollups.count + excluded.count",
-                $"DELETE FROM alerts WHERE feedback_id IN ({list})",
-                $"DELETE FROM feedback_revisions WHERE feedback_id IN ({list})",
-                $"DELETE FROM labels WHERE feedback_id IN ({list})",
-                $"DELETE FROM feedback WHERE id IN ({list})",
+                .. CustomerErasure.DeleteMessages(list),
             ];
             foreach (var sql in statements)
             {
