@@ -58,12 +58,7 @@ internal static class SimilarityBench
         var exact = encoder.Encode(texts);
         var encodeMs = (Environment.CpuUsage.TotalTime - encodeCpu).TotalMilliseconds / texts.Length;
         WritePath(exact, encodeMs);
-        var int8 = exact.Select(v =>
-        {
-            var decoded = new float[Dimensions];
-            StoredEmbedding.TryDecode(StoredEmbedding.Encode(v), decoded);
-            return decoded;
-        }).ToArray();
+        var int8 = exact.Select(v => StoredEmbedding.AsStored(v)).ToArray();
         var half = exact.Select(v => v.Select(x => (float)(Half)x).ToArray()).ToArray();
         var (int8Recall, int8Error) = Compare(exact, int8);
         var (halfRecall, halfError) = Compare(exact, half);

@@ -65,7 +65,7 @@ internal static class ThemesBench
         using var encoder = SentenceEncoder.Load();
         var started = Stopwatch.GetTimestamp();
         var vectors = encoder.Encode([.. rows.Select(r => TextRules.Normalise(TextRules.Truncate(r.Text.Trim(), TextRules.MaxAnalysedLength)))])
-            .Select(AsStored).ToArray();
+            .Select(v => Feedback.Storage.StoredEmbedding.AsStored(v)).ToArray();
         var encodeSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         if (Environment.GetEnvironmentVariable("THEMES_GRID") is "1")
         {
@@ -172,12 +172,4 @@ internal static class ThemesBench
 
     private static double Gaussian(Random random) =>
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
-
-    /// <summary>The vector as the store gives it back: through the int8 encoding and decoded to unit length.</summary>
-    private static float[] AsStored(float[] vector)
-    {
-        var decoded = new float[vector.Length];
-        Feedback.Storage.StoredEmbedding.TryDecode(Feedback.Storage.StoredEmbedding.Encode(vector), decoded);
-        return decoded;
-    }
 }

@@ -34,6 +34,17 @@ internal static class StoredEmbedding
         return bytes;
     }
 
+    /// <summary>A stored vector decoded at unit length, as a new array: what a reader of the store works with.</summary>
+    public static float[] Decode(byte[] stored)
+    {
+        var vector = new float[Dimensions(stored)];
+        TryDecode(stored, vector);
+        return vector;
+    }
+
+    /// <summary>The vector as the store gives it back (encoded, then decoded): what the benches compare, as the service would.</summary>
+    public static float[] AsStored(ReadOnlySpan<float> vector) => Decode(Encode(vector)!);
+
     /// <summary>The number of dimensions of a stored vector.</summary>
     public static int Dimensions(ReadOnlySpan<byte> stored) => stored.Length - ScaleBytes;
 
