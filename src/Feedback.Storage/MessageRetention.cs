@@ -44,13 +44,18 @@ public static class MessageRetention
         if (ids.Count > 0)
         {
             var list = string.Join(", ", ids.Select(id => id.ToString(CultureInfo.InvariantCulture)));
-            var hour = postgres ? "date_trunc('hour', created_at, 'UTC')" : "substr(created_at, 1, 13) || ':00:00'";
+            // PostgreSQL adds to the rollups and their narrower sums through one function; SQLite's triggers on
+            // feedback_rollups carry the add to the narrower sums.
+            const string PostgresHour = "date_trunc('hour', created_at, 'UTC')";
             string[] statements =
             [
-                "INSERT INTO feedback_rollups (hour, sentiment, topic, processing_method, alert_triggered, count) " +
-                $"SELECT {hour}, sentiment, topic, processing_method, alert_triggered, count(*) FROM feedback WHERE id IN ({list}) " +
-                "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 " +
-                "ON CONFLICT (hour, sentiment, topic, processing_method, alert_triggered) DO UPDATE SET count = feedback_rollups.count + excluded.count",
+                postgres
+                    ? $"SELECT feedback_rollups_add(array(SELECT ({PostgresHour}, sentiment, topic, processing_method, alert_triggered, count(*))::feedback_rollups " +
+                      $"FROM feedback WHERE id IN ({list}) GROUP BY {PostgresHour}, sentiment, topic, processing_method, alert_triggered))"
+                    : "INSERT INTO feedback_rollups (hour, sentiment, topic, processing_method, alert_triggered, count) " +
+                      $"SELECT substr(created_at, 1, 13) || ':00:00', sentiment, topic, processing_method, alert_triggered, count(*) FROM feedback WHERE id IN ({list}) " +
+                      "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 " +
+                      "ON CONFLICT (hour, sentiment, topic, processing_method, alert_triggered) DO UPDATE SET count = feedback_rollups.count + excluded.count",
                 .. CustomerErasure.DeleteMessages(list),
             ];
             foreach (var sql in statements)

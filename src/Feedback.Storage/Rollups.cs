@@ -9,6 +9,12 @@ namespace Feedback.Storage;
 /// The SQL of <c>feedback_rollups</c>: messages counted per hour x sentiment x topic x processing method x alert, which
 /// GET /stats sums instead of counting the rows of its range. On SQLite triggers keep them (migration Rollups); on
 /// PostgreSQL the writer adds what it commits (<see cref="RollupDeltas"/>) and a statement trigger subtracts deletes.
+/// Two narrower sums of the same counts are kept beside them (migration DailyRollups), because a month of hours holds up
+/// to 720 x 144 rollup rows, and summing them grows with the keys a busy store fills: <c>feedback_rollups_daily</c> (per
+/// day, every key: a month's totals and day buckets read at most 30 x 144 rows) and <c>feedback_rollups_sentiment</c>
+/// (per hour x sentiment x alert: the hour series reads at most 720 x 8). On SQLite triggers on feedback_rollups keep
+/// them; on PostgreSQL every change goes through one function, <c>feedback_rollups_add</c>, which upserts all three in
+/// key order.
 /// </summary>
 internal static class RollupsSql
 {
@@ -51,6 +57,118 @@ internal static class RollupsSql
         SELECT date_trunc('hour', created_at, 'UTC'), sentiment, topic, processing_method, alert_triggered, count(*)
         FROM feedback GROUP BY 1, 2, 3, 4, 5;
         """;
+
+    public const string CreateDerivedTables = """
+        CREATE TABLE feedback_rollups_daily (
+            day TEXT NOT NULL,
+            sentiment TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            processing_method TEXT NOT NULL,
+            alert_triggered INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (day, sentiment, topic, processing_method, alert_triggered)
+        ) WITHOUT ROWID;
+        CREATE TABLE feedback_rollups_sentiment (
+            hour TEXT NOT NULL,
+            sentiment TEXT NOT NULL,
+            alert_triggered INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (hour, sentiment, alert_triggered)
+        ) WITHOUT ROWID;
+        """;
+
+    public const string CreateDerivedTablesPostgres = """
+        CREATE TABLE feedback_rollups_daily (
+            day timestamp with time zone NOT NULL,
+            sentiment text NOT NULL,
+            topic text NOT NULL,
+            processing_method text NOT NULL,
+            alert_triggered boolean NOT NULL,
+            count bigint NOT NULL,
+            CONSTRAINT pk_feedback_rollups_daily PRIMARY KEY (day, sentiment, topic, processing_method, alert_triggered)
+        );
+        CREATE TABLE feedback_rollups_sentiment (
+            hour timestamp with time zone NOT NULL,
+            sentiment text NOT NULL,
+            alert_triggered boolean NOT NULL,
+            count bigint NOT NULL,
+            CONSTRAINT pk_feedback_rollups_sentiment PRIMARY KEY (hour, sentiment, alert_triggered)
+        );
+        """;
+
+    /// <summary>
+    /// SQLite: whatever changes a rollup row (the feedback triggers, retention's add-back, the rebuild) moves the two
+    /// narrower sums by the same amount, so no writer has to know of them.
+    /// </summary>
+    public const string SqliteDerivedTriggers = """
+        CREATE TRIGGER feedback_rollups_derived_insert AFTER INSERT ON feedback_rollups BEGIN
+            INSERT INTO feedback_rollups_daily (day, sentiment, topic, processing_method, alert_triggered, count)
+            VALUES (substr(new.hour, 1, 10), new.sentiment, new.topic, new.processing_method, new.alert_triggered, new.count)
+            ON CONFLICT DO UPDATE SET count = count + excluded.count;
+            INSERT INTO feedback_rollups_sentiment (hour, sentiment, alert_triggered, count)
+            VALUES (new.hour, new.sentiment, new.alert_triggered, new.count)
+            ON CONFLICT DO UPDATE SET count = count + excluded.count;
+        END;
+        CREATE TRIGGER feedback_rollups_derived_update AFTER UPDATE OF count ON feedback_rollups BEGIN
+            INSERT INTO feedback_rollups_daily (day, sentiment, topic, processing_method, alert_triggered, count)
+            VALUES (substr(new.hour, 1, 10), new.sentiment, new.topic, new.processing_method, new.alert_triggered, new.count - old.count)
+            ON CONFLICT DO UPDATE SET count = count + excluded.count;
+            INSERT INTO feedback_rollups_sentiment (hour, sentiment, alert_triggered, count)
+            VALUES (new.hour, new.sentiment, new.alert_triggered, new.count - old.count)
+            ON CONFLICT DO UPDATE SET count = count + excluded.count;
+        END;
+        CREATE TRIGGER feedback_rollups_derived_delete AFTER DELETE ON feedback_rollups BEGIN
+            INSERT INTO feedback_rollups_daily (day, sentiment, topic, processing_method, alert_triggered, count)
+            VALUES (substr(old.hour, 1, 10), old.sentiment, old.topic, old.processing_method, old.alert_triggered, -old.count)
+            ON CONFLICT DO UPDATE SET count = count + excluded.count;
+            INSERT INTO feedback_rollups_sentiment (hour, sentiment, alert_triggered, count)
+            VALUES (old.hour, old.sentiment, old.alert_triggered, -old.count)
+            ON CONFLICT DO UPDATE SET count = count + excluded.count;
+        END;
+        """;
+
+    /// <summary>
+    /// PostgreSQL: adds signed counts to the hourly rollups and to both narrower sums, each upsert in key order (as the
+    /// writer's single upsert was), so that two transactions never take rows of one table in opposite orders. The writer's
+    /// per-commit deltas, the delete trigger and retention's add-back all call it.
+    /// </summary>
+    public const string PostgresAddFunction = """
+        CREATE FUNCTION feedback_rollups_add(deltas feedback_rollups[]) RETURNS void LANGUAGE sql AS $$
+            INSERT INTO feedback_rollups AS r (hour, sentiment, topic, processing_method, alert_triggered, count)
+            SELECT hour, sentiment, topic, processing_method, alert_triggered, sum(count) FROM unnest(deltas)
+            GROUP BY 1, 2, 3, 4, 5 HAVING sum(count) <> 0 ORDER BY 1, 2, 3, 4, 5
+            ON CONFLICT (hour, sentiment, topic, processing_method, alert_triggered) DO UPDATE SET count = r.count + excluded.count;
+            INSERT INTO feedback_rollups_daily AS r (day, sentiment, topic, processing_method, alert_triggered, count)
+            SELECT date_trunc('day', hour, 'UTC'), sentiment, topic, processing_method, alert_triggered, sum(count) FROM unnest(deltas)
+            GROUP BY 1, 2, 3, 4, 5 HAVING sum(count) <> 0 ORDER BY 1, 2, 3, 4, 5
+            ON CONFLICT (day, sentiment, topic, processing_method, alert_triggered) DO UPDATE SET count = r.count + excluded.count;
+            INSERT INTO feedback_rollups_sentiment AS r (hour, sentiment, alert_triggered, count)
+            SELECT hour, sentiment, alert_triggered, sum(count) FROM unnest(deltas)
+            GROUP BY 1, 2, 3 HAVING sum(count) <> 0 ORDER BY 1, 2, 3
+            ON CONFLICT (hour, sentiment, alert_triggered) DO UPDATE SET count = r.count + excluded.count;
+        $$;
+        """;
+
+    /// <summary>The delete trigger's function, subtracting the deleted rows through <c>feedback_rollups_add</c>.</summary>
+    public const string PostgresDeletedFunction = """
+        CREATE OR REPLACE FUNCTION feedback_rollups_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM feedback_rollups_add(array(
+                SELECT (date_trunc('hour', created_at, 'UTC'), sentiment, topic, processing_method, alert_triggered, -count(*))::feedback_rollups
+                FROM gone GROUP BY date_trunc('hour', created_at, 'UTC'), sentiment, topic, processing_method, alert_triggered));
+            RETURN NULL;
+        END
+        $$;
+        """;
+
+    /// <summary>The narrower sums counted again from the hourly rollups (the migration's fill, and the end of a rebuild).</summary>
+    public static string DerivedFillSql(bool postgres) =>
+        "DELETE FROM feedback_rollups_daily; DELETE FROM feedback_rollups_sentiment; " +
+        "INSERT INTO feedback_rollups_daily (day, sentiment, topic, processing_method, alert_triggered, count) " +
+        $"SELECT {(postgres ? "date_trunc('day', hour, 'UTC')" : "substr(hour, 1, 10)")}, sentiment, topic, processing_method, alert_triggered, sum(count) " +
+        "FROM feedback_rollups GROUP BY 1, 2, 3, 4, 5 HAVING sum(count) <> 0; " +
+        "INSERT INTO feedback_rollups_sentiment (hour, sentiment, alert_triggered, count) " +
+        "SELECT hour, sentiment, alert_triggered, sum(count) FROM feedback_rollups GROUP BY 1, 2, 3 HAVING sum(count) <> 0;";
 
     /// <summary>The rollups of the hours that still have stored messages: all of them but those only purged messages counted in.</summary>
     private const string SqliteClearCountable =
@@ -101,6 +219,9 @@ internal static class RollupsSql
             // purpose, so history charts survive): they have no rows to count again from, so they are kept as they are.
             await ExecuteAsync(connection, transaction, postgres ? PostgresClearCountable : SqliteClearCountable, cancellationToken);
             await ExecuteAsync(connection, transaction, postgres ? PostgresFill : SqliteFill, cancellationToken);
+
+            // The narrower sums are counted again from the hourly ones, so a rebuild repairs them too.
+            await ExecuteAsync(connection, transaction, DerivedFillSql(postgres), cancellationToken);
             await using var count = connection.CreateCommand();
             count.Transaction = transaction;
             count.CommandText = "SELECT count(*) FROM feedback";
@@ -142,18 +263,17 @@ internal readonly record struct RollupKey(DateTime Hour, string Sentiment, strin
 /// <summary>
 /// A PostgreSQL commit's changes to the rollups, held in memory and written as one statement at its end
 /// (<see cref="AddTo"/>): one upsert per hour and key however many rows the commit carries, in key order (the same
-/// order as the delete trigger's), so two commits in flight never take two rollup rows in opposite orders. A message
+/// order as the delete trigger's, both through feedback_rollups_add), so two commits in flight never take two rollup rows in opposite orders. A message
 /// inserted under an idempotency key in a batch whose inserts are not yet answered is counted only if this transaction
 /// inserted its row (the key's row carries this transaction's id); its key is given once, for its first message.
 /// </summary>
 internal sealed class RollupDeltas
 {
+    /// <summary>feedback_rollups_add sums, orders and upserts the deltas into the hourly rollups and their narrower sums.</summary>
     private const string UpsertSql =
-        "INSERT INTO feedback_rollups AS r (hour, sentiment, topic, processing_method, alert_triggered, count) " +
-        "SELECT hour, sentiment, topic, method, alert, sum(n) FROM unnest($1, $2, $3, $4, $5, $6, $7) AS u(hour, sentiment, topic, method, alert, n, key) " +
-        "WHERE key IS NULL OR EXISTS (SELECT 1 FROM feedback f WHERE f.idempotency_key = u.key AND f.xmin = pg_current_xact_id()::xid) " +
-        "GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4, 5 " +
-        "ON CONFLICT (hour, sentiment, topic, processing_method, alert_triggered) DO UPDATE SET count = r.count + excluded.count";
+        "SELECT feedback_rollups_add(array(SELECT (hour, sentiment, topic, method, alert, n)::feedback_rollups " +
+        "FROM unnest($1, $2, $3, $4, $5, $6, $7) AS u(hour, sentiment, topic, method, alert, n, key) " +
+        "WHERE key IS NULL OR EXISTS (SELECT 1 FROM feedback f WHERE f.idempotency_key = u.key AND f.xmin = pg_current_xact_id()::xid)))";
 
     private readonly Dictionary<RollupKey, long> _counted = [];
     private readonly List<(RollupKey Key, string IdempotencyKey)> _ifInserted = [];

@@ -280,3 +280,50 @@ CREATE INDEX ix_feedback_customer_id ON feedback (customer_id);
 INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
 VALUES ('20261207100000_Rollups', '10.0.15');
 
+CREATE TABLE feedback_rollups_daily (
+    day TEXT NOT NULL,
+    sentiment TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    processing_method TEXT NOT NULL,
+    alert_triggered INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (day, sentiment, topic, processing_method, alert_triggered)
+) WITHOUT ROWID;
+CREATE TABLE feedback_rollups_sentiment (
+    hour TEXT NOT NULL,
+    sentiment TEXT NOT NULL,
+    alert_triggered INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (hour, sentiment, alert_triggered)
+) WITHOUT ROWID;
+
+CREATE TRIGGER feedback_rollups_derived_insert AFTER INSERT ON feedback_rollups BEGIN
+    INSERT INTO feedback_rollups_daily (day, sentiment, topic, processing_method, alert_triggered, count)
+    VALUES (substr(new.hour, 1, 10), new.sentiment, new.topic, new.processing_method, new.alert_triggered, new.count)
+    ON CONFLICT DO UPDATE SET count = count + excluded.count;
+    INSERT INTO feedback_rollups_sentiment (hour, sentiment, alert_triggered, count)
+    VALUES (new.hour, new.sentiment, new.alert_triggered, new.count)
+    ON CONFLICT DO UPDATE SET count = count + excluded.count;
+END;
+CREATE TRIGGER feedback_rollups_derived_update AFTER UPDATE OF count ON feedback_rollups BEGIN
+    INSERT INTO feedback_rollups_daily (day, sentiment, topic, processing_method, alert_triggered, count)
+    VALUES (substr(new.hour, 1, 10), new.sentiment, new.topic, new.processing_method, new.alert_triggered, new.count - old.count)
+    ON CONFLICT DO UPDATE SET count = count + excluded.count;
+    INSERT INTO feedback_rollups_sentiment (hour, sentiment, alert_triggered, count)
+    VALUES (new.hour, new.sentiment, new.alert_triggered, new.count - old.count)
+    ON CONFLICT DO UPDATE SET count = count + excluded.count;
+END;
+CREATE TRIGGER feedback_rollups_derived_delete AFTER DELETE ON feedback_rollups BEGIN
+    INSERT INTO feedback_rollups_daily (day, sentiment, topic, processing_method, alert_triggered, count)
+    VALUES (substr(old.hour, 1, 10), old.sentiment, old.topic, old.processing_method, old.alert_triggered, -old.count)
+    ON CONFLICT DO UPDATE SET count = count + excluded.count;
+    INSERT INTO feedback_rollups_sentiment (hour, sentiment, alert_triggered, count)
+    VALUES (old.hour, old.sentiment, old.alert_triggered, -old.count)
+    ON CONFLICT DO UPDATE SET count = count + excluded.count;
+END;
+
+DELETE FROM feedback_rollups_daily; DELETE FROM feedback_rollups_sentiment; INSERT INTO feedback_rollups_daily (day, sentiment, topic, processing_method, alert_triggered, count) SELECT substr(hour, 1, 10), sentiment, topic, processing_method, alert_triggered, sum(count) FROM feedback_rollups GROUP BY 1, 2, 3, 4, 5 HAVING sum(count) <> 0; INSERT INTO feedback_rollups_sentiment (hour, sentiment, alert_triggered, count) SELECT hour, sentiment, alert_triggered, sum(count) FROM feedback_rollups GROUP BY 1, 2, 3 HAVING sum(count) <> 0;
+
+INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
+VALUES ('20261207110000_DailyRollups', '10.0.15');
+

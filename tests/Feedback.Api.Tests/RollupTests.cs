@@ -93,10 +93,12 @@ public abstract class RollupTests : IDisposable
 
         // Each kind of change happened, so each was counted against the rows.
         (revised, erased, deleted).ShouldSatisfyAllConditions(() => revised.ShouldBeGreaterThan(30), () => erased.ShouldBeGreaterThan(20), () => deleted.ShouldBeGreaterThan(5));
-        var (rows, rollups) = await ReadBothAsync();
+        var (rows, rollups, daily, sentiments) = await ReadBothAsync();
         rows.Values.Sum().ShouldBeGreaterThan(300);
         rows.Count.ShouldBeGreaterThan(100);
         rollups.ShouldBe(rows, ignoreOrder: true);
+        daily.ShouldBe(Daily(rows), ignoreOrder: true);
+        sentiments.ShouldBe(BySentiment(rows), ignoreOrder: true);
 
         // The rebuild counts the same, and so does GET /stats over every hour written.
         await using (var connection = Open())
@@ -104,7 +106,37 @@ public abstract class RollupTests : IDisposable
             (await RollupsSql.RebuildAsync(connection, ct)).ShouldBe(rows.Values.Sum());
         }
 
-        (await ReadBothAsync()).Rollups.ShouldBe(rows, ignoreOrder: true);
+        var rebuilt = await ReadBothAsync();
+        rebuilt.Rollups.ShouldBe(rows, ignoreOrder: true);
+        rebuilt.Daily.ShouldBe(Daily(rows), ignoreOrder: true);
+        rebuilt.Sentiments.ShouldBe(BySentiment(rows), ignoreOrder: true);
+
+        // A range that starts and ends inside a day: its totals join whole days' sums to the hours at either end, and
+        // its hour and day series equal the rows' counts per bucket.
+        var hourly = await (await _app.Client().GetAsync(
+            new Uri("/stats?bucket=hour&from=2026-11-01T23:00:00Z&to=2026-11-03T05:00:00Z", UriKind.Relative), ct)).JsonAsync();
+        hourly.GetProperty("total").GetInt64().ShouldBe(rows.Where(r => string.CompareOrdinal(r.Key, "2026-11-01 23") >= 0 && string.CompareOrdinal(r.Key, "2026-11-03 05") < 0).Sum(r => r.Value));
+        hourly.GetProperty("total").GetInt64().ShouldBeGreaterThan(0);
+        foreach (var bucket in hourly.GetProperty("series").EnumerateArray())
+        {
+            var hour = bucket.GetProperty("start").GetDateTime().ToUniversalTime().ToString("yyyy-MM-dd HH", CultureInfo.InvariantCulture);
+            bucket.GetProperty("total").GetInt64().ShouldBe(rows.Where(r => r.Key.StartsWith(hour + "|", StringComparison.Ordinal)).Sum(r => r.Value), hour);
+            bucket.GetProperty("alerts").GetInt64().ShouldBe(rows.Where(r => r.Key.StartsWith(hour + "|", StringComparison.Ordinal) && r.Key.EndsWith("|1", StringComparison.Ordinal)).Sum(r => r.Value), hour);
+        }
+
+        var days = await (await _app.Client().GetAsync(
+            new Uri("/stats?bucket=day&from=2026-11-01T00:00:00Z&to=2026-11-05T00:00:00Z", UriKind.Relative), ct)).JsonAsync();
+        foreach (var bucket in days.GetProperty("series").EnumerateArray())
+        {
+            var day = bucket.GetProperty("start").GetDateTime().ToUniversalTime().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            bucket.GetProperty("total").GetInt64().ShouldBe(rows.Where(r => r.Key.StartsWith(day, StringComparison.Ordinal)).Sum(r => r.Value), day);
+            foreach (var sentiment in Sentiments)
+            {
+                bucket.GetProperty("sentiment").GetProperty(sentiment).GetInt64()
+                    .ShouldBe(rows.Where(r => r.Key.StartsWith(day, StringComparison.Ordinal) && r.Key.Split('|')[1] == sentiment).Sum(r => r.Value), day + sentiment);
+            }
+        }
+
         var stats = await (await _app.Client().GetAsync(
             new Uri("/stats?bucket=hour&from=2026-11-01T00:00:00Z&to=2026-11-05T00:00:00Z", UriKind.Relative), ct)).JsonAsync();
         stats.GetProperty("total").GetInt64().ShouldBe(rows.Values.Sum());
@@ -118,14 +150,39 @@ public abstract class RollupTests : IDisposable
 
     private DbConnection Open() => _app.Database is { } postgres ? postgres.Open() : _app.OpenDatabase();
 
-    /// <summary>Both counts in one snapshot, so that nothing the app does meanwhile falls between them.</summary>
-    private async Task<(Dictionary<string, long> Rows, Dictionary<string, long> Rollups)> ReadBothAsync()
+    /// <summary>
+    /// The full count, the hourly rollups and their two narrower sums (per day; per hour, sentiment and alert) in one
+    /// snapshot, so that nothing the app does meanwhile falls between them; every key as "hour|sentiment|topic|method|alert".
+    /// </summary>
+    private async Task<(Dictionary<string, long> Rows, Dictionary<string, long> Rollups, Dictionary<string, long> Daily, Dictionary<string, long> Sentiments)> ReadBothAsync()
     {
         var postgres = _app.Database is not null;
         await using var connection = Open();
         await using var transaction = await connection.BeginTransactionAsync(postgres ? System.Data.IsolationLevel.RepeatableRead : System.Data.IsolationLevel.Serializable);
-        return (await ReadAsync(connection, transaction, RollupsSql.CountRowsSql(postgres)), await ReadAsync(connection, transaction, RollupsSql.ReadAllSql(postgres)));
+        var daily = postgres
+            ? "SELECT to_char(day AT TIME ZONE 'UTC', 'YYYY-MM-DD'), sentiment, topic, processing_method, alert_triggered, count FROM feedback_rollups_daily WHERE count <> 0"
+            : "SELECT day, sentiment, topic, processing_method, alert_triggered, count FROM feedback_rollups_daily WHERE count <> 0";
+        var sentiments = postgres
+            ? "SELECT to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24'), sentiment, '', '', alert_triggered, count FROM feedback_rollups_sentiment WHERE count <> 0"
+            : "SELECT substr(hour, 1, 13), sentiment, '', '', alert_triggered, count FROM feedback_rollups_sentiment WHERE count <> 0";
+        return (
+            await ReadAsync(connection, transaction, RollupsSql.CountRowsSql(postgres)),
+            await ReadAsync(connection, transaction, RollupsSql.ReadAllSql(postgres)),
+            await ReadAsync(connection, transaction, daily),
+            await ReadAsync(connection, transaction, sentiments));
     }
+
+    /// <summary>The counts of <paramref name="rows"/> summed per day and key.</summary>
+    private static Dictionary<string, long> Daily(Dictionary<string, long> rows) =>
+        Sum(rows, k => k[..10] + k[13..]);
+
+    /// <summary>The counts of <paramref name="rows"/> summed per hour, sentiment and alert.</summary>
+    private static Dictionary<string, long> BySentiment(Dictionary<string, long> rows) =>
+        Sum(rows, k => k.Split('|') is var p ? $"{p[0]}|{p[1]}|||{p[4]}" : k);
+
+    private static Dictionary<string, long> Sum(Dictionary<string, long> rows, Func<string, string> key) =>
+        rows.GroupBy(r => key(r.Key), StringComparer.Ordinal).Select(g => (g.Key, Count: g.Sum(r => r.Value))).Where(g => g.Count != 0)
+            .ToDictionary(g => g.Key, g => g.Count, StringComparer.Ordinal);
 
     private static async Task<Dictionary<string, long>> ReadAsync(DbConnection connection, DbTransaction transaction, string sql)
     {

@@ -35,41 +35,21 @@ internal static class StatsEndpoints
             return Problems.BadRequest("One or more query parameters are not valid; see errors.", errors);
         }
 
-        // Sums of the hourly rollups (feedback_rollups), which the writers keep in the transaction of the rows they count:
-        // the range is whole hours (whole days are whole hours too), so the sums are exactly the rows' counts, and the
-        // cost follows the hours asked for, not the rows stored. Two sums over the same rollup rows: the range's totals by
-        // label (at most sentiments x topics x methods x 2 rows) and the series by bucket, sentiment and alert, so what is
-        // read back stays small when a month of hours holds a hundred keys each. Keys whose count fell to zero (their
-        // messages revised or erased) are left out, as no row would have named them.
-        var width = range!.Bucket == "hour" ? 13 : 10;
-        List<StatsRow> totals, series;
-        if (db.Database.IsNpgsql())
+        // Sums of the rollups, which the writers keep in the transaction of the rows they count (RollupReads: the daily
+        // sums for whole days, the hourly ones for the hours at either end, the hour x sentiment x alert sums for an hour
+        // series): the range is whole hours (whole days are whole hours too), so the sums are exactly the rows' counts,
+        // and the cost follows the days and hours asked for, not the rows stored.
+        List<RollupSum> totals, series;
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
         {
-            totals = await db.Database.SqlQuery<StatsRow>($"""
-                SELECT '' AS "Bucket", sentiment AS "Sentiment", topic AS "Topic", processing_method AS "Method", alert_triggered AS "Alert",
-                       sum(count)::bigint AS "Count"
-                FROM feedback_rollups WHERE hour >= {range.From} AND hour < {range.To}
-                GROUP BY 2, 3, 4, 5 HAVING sum(count) <> 0
-                """).ToListAsync(cancellationToken);
-            series = await db.Database.SqlQuery<StatsRow>($"""
-                SELECT left(to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24'), {width}) AS "Bucket", sentiment AS "Sentiment", '' AS "Topic",
-                       '' AS "Method", alert_triggered AS "Alert", sum(count)::bigint AS "Count"
-                FROM feedback_rollups WHERE hour >= {range.From} AND hour < {range.To}
-                GROUP BY 1, 2, 5 HAVING sum(count) <> 0
-                """).ToListAsync(cancellationToken);
+            totals = await RollupReads.TotalsAsync(connection, range!.From, range.To, cancellationToken);
+            series = await RollupReads.SeriesAsync(connection, range.From, range.To, range.Bucket == "hour", cancellationToken);
         }
-        else
+        finally
         {
-            totals = await db.Database.SqlQuery<StatsRow>($"""
-                SELECT '' AS Bucket, sentiment AS Sentiment, topic AS Topic, processing_method AS Method, alert_triggered AS Alert, sum(count) AS Count
-                FROM feedback_rollups WHERE hour >= {SqliteHour(range.From)} AND hour < {SqliteHour(range.To)}
-                GROUP BY 2, 3, 4, 5 HAVING sum(count) <> 0
-                """).ToListAsync(cancellationToken);
-            series = await db.Database.SqlQuery<StatsRow>($"""
-                SELECT substr(hour, 1, {width}) AS Bucket, sentiment AS Sentiment, '' AS Topic, '' AS Method, alert_triggered AS Alert, sum(count) AS Count
-                FROM feedback_rollups WHERE hour >= {SqliteHour(range.From)} AND hour < {SqliteHour(range.To)}
-                GROUP BY 1, 2, 5 HAVING sum(count) <> 0
-                """).ToListAsync(cancellationToken);
+            await db.Database.CloseConnectionAsync();
         }
 
         var alerts = await AlertReads.CountByStateAsync(db, range.From, range.To, cancellationToken);
@@ -81,11 +61,6 @@ internal static class StatsEndpoints
         var monthUsage = await LlmUsageReads.SumAsync(db, month, month.AddMonths(1), cancellationToken);
         return TypedResults.Ok(view with { Llm = LlmStats.Of(usage, view.Total, pricing, month, monthUsage) });
     }
-
-    /// <summary>An hour as the SQLite rollups store it ("yyyy-MM-dd HH:00:00"), so text comparison orders it as time.</summary>
-    private static string SqliteHour(DateTime hour) => hour.ToString("yyyy-MM-dd HH':00:00'", CultureInfo.InvariantCulture);
-
-    internal sealed record StatsRow(string Bucket, string Sentiment, string Topic, string Method, bool Alert, long Count);
 
     internal sealed record StatsRange(DateTime From, DateTime To, string Bucket)
     {
@@ -167,7 +142,7 @@ internal sealed record StatsView(
     /// sentiment and alert (no topic or method).
     /// </remarks>
     internal static StatsView Build(
-        StatsEndpoints.StatsRange range, List<StatsEndpoints.StatsRow> rows, List<StatsEndpoints.StatsRow> series, Dictionary<string, long> alertStates, Taxonomy taxonomy)
+        StatsEndpoints.StatsRange range, List<RollupSum> rows, List<RollupSum> series, Dictionary<string, long> alertStates, Taxonomy taxonomy)
     {
         string[] topics = [.. taxonomy.Topics.Select(WireNames.Of).Concat(rows.Select(r => r.Topic).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)).Distinct(StringComparer.Ordinal)];
         var sentiment = Zeroes(Sentiments);
