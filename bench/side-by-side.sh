@@ -29,16 +29,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The base is built beside a link to ../shared, which the build expects next to the checkout.
-base_dir=${BENCH_BASE_DIR:-}
-if [ -z "$base_dir" ]; then
-  base_dir="$work/base"
-  mkdir -p "$base_dir"
-  git archive "$base" | tar -x -C "$base_dir"
-  [ -e "$root/../shared" ] && ln -s "$(cd "$root/../shared" && pwd)" "$work/shared"
-fi
-echo "Building $base and this checkout (Release)..." >&2
-dotnet build "$base_dir/src/Feedback.Api/Feedback.Api.csproj" -c Release --nologo -v quiet -clp:ErrorsOnly >&2
+# shellcheck source=bench/base-build.sh
+. bench/base-build.sh
+echo "Building this checkout (Release)..." >&2
 dotnet build src/Feedback.Api/Feedback.Api.csproj -c Release --nologo -v quiet -clp:ErrorsOnly >&2
 declare -A dir_of=([base]="$base_dir/src/Feedback.Api/bin/Release/net10.0" [this]="$root/src/Feedback.Api/bin/Release/net10.0")
 

@@ -13,6 +13,9 @@ public static class CustomerErasure
     /// <summary>What an alert group shows instead of an erased customer's words.</summary>
     public const string ErasedExcerpt = "(erased at the customer's request)";
 
+    /// <summary>What an alert group shows instead of the words of a message RETENTION_DAYS purged.</summary>
+    public const string PurgedExcerpt = "(removed after the retention period)";
+
     /// <summary>Customer ids as the API accepts them (POST /feedback's customer_id).</summary>
     public const int MaxCustomerIdLength = 200;
 
@@ -36,22 +39,35 @@ public static class CustomerErasure
 
         if (ids.Count > 0)
         {
-            string[] statements =
-            [
-                $"UPDATE alert_groups SET summary = @erased WHERE id IN (SELECT group_id FROM alerts WHERE group_id IS NOT NULL AND feedback_id IN ({Theirs}))",
-                .. DeleteMessages(Theirs),
-            ];
-            foreach (var sql in statements)
-            {
-                await using var command = Command(connection, transaction, sql, customerId);
-                await command.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            await EraseExamplesAsync(connection, transaction, ids, cancellationToken);
+            await RemoveMessagesAsync(connection, transaction, Theirs, ids, ErasedExcerpt, customerId, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
         return ids;
+    }
+
+    /// <summary>
+    /// Removes the messages <paramref name="select"/> selects (a subquery, or a list of the ids <paramref name="ids"/>)
+    /// with every row that hangs off them (<see cref="DeleteMessages"/>) and every copy of their words elsewhere: the
+    /// summary of each alert group one of them joined (the excerpt of the message that opened it) and each line of a
+    /// group's summary that quotes one of them become <paramref name="excerpt"/>. Erasure and retention
+    /// (<see cref="MessageRetention"/>) both remove messages through it, so neither leaves text the other would not.
+    /// </summary>
+    internal static async Task RemoveMessagesAsync(
+        DbConnection connection, DbTransaction transaction, string select, IReadOnlyList<long> ids, string excerpt, string? customerId, CancellationToken cancellationToken)
+    {
+        string[] statements =
+        [
+            $"UPDATE alert_groups SET summary = @excerpt WHERE id IN (SELECT group_id FROM alerts WHERE group_id IS NOT NULL AND feedback_id IN ({select}))",
+            .. DeleteMessages(select),
+        ];
+        foreach (var sql in statements)
+        {
+            await using var command = Command(connection, transaction, sql, customerId, excerpt);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await EraseExamplesAsync(connection, transaction, ids, excerpt, cancellationToken);
     }
 
     /// <summary>
@@ -71,11 +87,12 @@ public static class CustomerErasure
     /// Groups that quote several messages (an emerging theme's, one "#id: excerpt" line each) are joined by no alert row:
     /// each line quoting an erased message keeps its id and loses its words.
     /// </summary>
-    private static async Task EraseExamplesAsync(DbConnection connection, DbTransaction transaction, List<long> ids, CancellationToken cancellationToken)
+    private static async Task EraseExamplesAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<long> ids, string excerpt, CancellationToken cancellationToken)
     {
         var erased = ids.ToHashSet();
         var changed = new List<(long Id, string Summary)>();
-        await using (var select = Command(connection, transaction, "SELECT id, summary FROM alert_groups WHERE summary LIKE '%#%: %'", ""))
+        await using (var select = Command(connection, transaction, "SELECT id, summary FROM alert_groups WHERE summary LIKE '%#%: %'", null, excerpt))
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -87,7 +104,7 @@ public static class CustomerErasure
                 {
                     if (QuotedId(lines[i]) is { } id && erased.Contains(id.Value))
                     {
-                        lines[i] = lines[i][..(id.End + 2)] + ErasedExcerpt;
+                        lines[i] = lines[i][..(id.End + 2)] + excerpt;
                         touched = true;
                     }
                 }
@@ -101,7 +118,7 @@ public static class CustomerErasure
 
         foreach (var (id, summary) in changed)
         {
-            await using var update = Command(connection, transaction, "UPDATE alert_groups SET summary = @summary WHERE id = @id", "");
+            await using var update = Command(connection, transaction, "UPDATE alert_groups SET summary = @summary WHERE id = @id", null, excerpt);
             foreach (var (name, value) in new (string, object)[] { ("@summary", summary), ("@id", id) })
             {
                 var parameter = update.CreateParameter();
@@ -124,12 +141,12 @@ public static class CustomerErasure
             : null;
     }
 
-    private static DbCommand Command(DbConnection connection, DbTransaction transaction, string sql, string customerId)
+    private static DbCommand Command(DbConnection connection, DbTransaction transaction, string sql, string? customerId, string excerpt = ErasedExcerpt)
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
-        foreach (var (name, value) in new[] { ("@customer", customerId), ("@erased", ErasedExcerpt) })
+        foreach (var (name, value) in new[] { ("@customer", customerId ?? ""), ("@excerpt", excerpt) })
         {
             if (sql.Contains(name, StringComparison.Ordinal))
             {

@@ -6,8 +6,8 @@ namespace Feedback.Storage;
 
 /// <summary>
 /// RETENTION_DAYS: removes messages older than the cutoff a small batch at a time, each batch one short transaction, so
-/// the writers wait for the lock at most one batch long. A message goes with its revisions, labels and alert rows (as in
-/// <see cref="CustomerErasure"/>), but its counts stay in the hourly rollups: the delete's triggers subtract it, and the
+/// the writers wait for the lock at most one batch long. A message goes with its revisions, labels and alert rows, and
+/// its words leave the alert groups' summaries (through <see cref="CustomerErasure.RemoveMessagesAsync"/>), but its counts stay in the hourly rollups: the delete's triggers subtract it, and the
 /// same transaction adds it back first, so /stats and the dashboard's history keep the hours that were purged.
 /// </summary>
 public static class MessageRetention
@@ -47,24 +47,21 @@ public static class MessageRetention
             // PostgreSQL adds to the rollups and their narrower sums through one function; SQLite's triggers on
             // feedback_rollups carry the add to the narrower sums.
             const string PostgresHour = "date_trunc('hour', created_at, 'UTC')";
-            string[] statements =
-            [
-                postgres
+            await using (var keep = connection.CreateCommand())
+            {
+                keep.Transaction = transaction;
+                keep.CommandText = postgres
                     ? $"SELECT feedback_rollups_add(array(SELECT ({PostgresHour}, sentiment, topic, processing_method, alert_triggered, count(*))::feedback_rollups " +
                       $"FROM feedback WHERE id IN ({list}) GROUP BY {PostgresHour}, sentiment, topic, processing_method, alert_triggered))"
                     : "INSERT INTO feedback_rollups (hour, sentiment, topic, processing_method, alert_triggered, count) " +
                       $"SELECT substr(created_at, 1, 13) || ':00:00', sentiment, topic, processing_method, alert_triggered, count(*) FROM feedback WHERE id IN ({list}) " +
                       "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 " +
-                      "ON CONFLICT (hour, sentiment, topic, processing_method, alert_triggered) DO UPDATE SET count = feedback_rollups.count + excluded.count",
-                .. CustomerErasure.DeleteMessages(list),
-            ];
-            foreach (var sql in statements)
-            {
-                await using var command = connection.CreateCommand();
-                command.Transaction = transaction;
-                command.CommandText = sql;
-                await command.ExecuteNonQueryAsync(cancellationToken);
+                      "ON CONFLICT (hour, sentiment, topic, processing_method, alert_triggered) DO UPDATE SET count = feedback_rollups.count + excluded.count";
+                await keep.ExecuteNonQueryAsync(cancellationToken);
             }
+
+            // The messages go as erased ones do, and so do their words in the alert groups' summaries.
+            await CustomerErasure.RemoveMessagesAsync(connection, transaction, list, ids, CustomerErasure.PurgedExcerpt, null, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

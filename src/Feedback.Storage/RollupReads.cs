@@ -85,6 +85,17 @@ internal static class RollupReads
         return await ReadAsync(connection, sql, postgres, [("from", from), ("to", to)], cancellationToken);
     }
 
+    /// <summary>Alerts raised in the whole hours [from, to), by their state now, from the alert counters (alert_rollups).</summary>
+    public static async Task<Dictionary<string, long>> AlertsByStateAsync(DbConnection connection, DateTime from, DateTime to, CancellationToken cancellationToken)
+    {
+        var postgres = connection is NpgsqlConnection;
+        var sql = postgres
+            ? "SELECT '', state, '', '', false, sum(count)::bigint FROM alert_rollups WHERE hour >= @from AND hour < @to GROUP BY state HAVING sum(count) <> 0"
+            : "SELECT '', state, '', '', 0, sum(count) FROM alert_rollups WHERE hour >= @from AND hour < @to GROUP BY state HAVING sum(count) <> 0";
+        var sums = await ReadAsync(connection, sql, postgres, [("from", from), ("to", to)], cancellationToken);
+        return sums.ToDictionary(s => s.Sentiment, s => s.Count, StringComparer.Ordinal);
+    }
+
     /// <summary>
     /// Runs <paramref name="sql"/> with each time as a parameter: a UTC time on PostgreSQL; on SQLite the text the rollups
     /// store (<c>@name</c> as an hour, <c>@name_day</c> as a day), which orders as time.

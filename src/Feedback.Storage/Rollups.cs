@@ -161,6 +161,75 @@ internal static class RollupsSql
         $$;
         """;
 
+    /// <summary>
+    /// SQLite: alerts counted per hour raised x state now (alert_rollups), kept by triggers on alerts in the transaction
+    /// that raises, supersedes, resolves or deletes one, so /stats reads the range's hours instead of counting alerts.
+    /// </summary>
+    public const string SqliteAlertRollups = """
+        CREATE TABLE alert_rollups (
+            hour TEXT NOT NULL,
+            state TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (hour, state)
+        ) WITHOUT ROWID;
+        CREATE TRIGGER alert_rollups_insert AFTER INSERT ON alerts BEGIN
+            INSERT INTO alert_rollups (hour, state, count) VALUES (substr(new.created_at, 1, 13) || ':00:00', new.state, 1)
+            ON CONFLICT DO UPDATE SET count = count + 1;
+        END;
+        CREATE TRIGGER alert_rollups_update AFTER UPDATE OF state, created_at ON alerts
+        WHEN old.state IS NOT new.state OR substr(old.created_at, 1, 13) IS NOT substr(new.created_at, 1, 13)
+        BEGIN
+            INSERT INTO alert_rollups (hour, state, count) VALUES (substr(old.created_at, 1, 13) || ':00:00', old.state, -1)
+            ON CONFLICT DO UPDATE SET count = count - 1;
+            INSERT INTO alert_rollups (hour, state, count) VALUES (substr(new.created_at, 1, 13) || ':00:00', new.state, 1)
+            ON CONFLICT DO UPDATE SET count = count + 1;
+        END;
+        CREATE TRIGGER alert_rollups_delete AFTER DELETE ON alerts BEGIN
+            INSERT INTO alert_rollups (hour, state, count) VALUES (substr(old.created_at, 1, 13) || ':00:00', old.state, -1)
+            ON CONFLICT DO UPDATE SET count = count - 1;
+        END;
+        """;
+
+    /// <summary>
+    /// PostgreSQL: the same counts, kept by row triggers on alerts that are deferred to the commit. Raising an alert
+    /// locks its group first and resolving a group locks the group before its alerts, so a counter row taken at the
+    /// statement would be held while the transaction goes on to lock other groups (two alerts of one commit joining
+    /// two groups, a resolve of the second meanwhile): deferred, the counters are the last rows a transaction takes.
+    /// </summary>
+    public const string PostgresAlertRollups = """
+        CREATE TABLE alert_rollups (
+            hour timestamp with time zone NOT NULL,
+            state text NOT NULL,
+            count bigint NOT NULL,
+            CONSTRAINT pk_alert_rollups PRIMARY KEY (hour, state)
+        );
+        CREATE FUNCTION alert_rollups_count() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                INSERT INTO alert_rollups AS r (hour, state, count) VALUES (date_trunc('hour', OLD.created_at, 'UTC'), OLD.state, -1)
+                ON CONFLICT (hour, state) DO UPDATE SET count = r.count - 1;
+            END IF;
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                INSERT INTO alert_rollups AS r (hour, state, count) VALUES (date_trunc('hour', NEW.created_at, 'UTC'), NEW.state, 1)
+                ON CONFLICT (hour, state) DO UPDATE SET count = r.count + 1;
+            END IF;
+            RETURN NULL;
+        END
+        $$;
+        CREATE CONSTRAINT TRIGGER alert_rollups_insert AFTER INSERT ON alerts DEFERRABLE INITIALLY DEFERRED
+            FOR EACH ROW EXECUTE FUNCTION alert_rollups_count();
+        CREATE CONSTRAINT TRIGGER alert_rollups_update AFTER UPDATE OF state, created_at ON alerts DEFERRABLE INITIALLY DEFERRED
+            FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state OR date_trunc('hour', OLD.created_at, 'UTC') IS DISTINCT FROM date_trunc('hour', NEW.created_at, 'UTC'))
+            EXECUTE FUNCTION alert_rollups_count();
+        CREATE CONSTRAINT TRIGGER alert_rollups_delete AFTER DELETE ON alerts DEFERRABLE INITIALLY DEFERRED
+            FOR EACH ROW EXECUTE FUNCTION alert_rollups_count();
+        """;
+
+    /// <summary>The alert counters counted again from the alerts (the migration's fill, and a rebuild).</summary>
+    public static string AlertFillSql(bool postgres) =>
+        "DELETE FROM alert_rollups; INSERT INTO alert_rollups (hour, state, count) " +
+        $"SELECT {(postgres ? "date_trunc('hour', created_at, 'UTC')" : "substr(created_at, 1, 13) || ':00:00'")}, state, count(*) FROM alerts GROUP BY 1, 2;";
+
     /// <summary>The narrower sums counted again from the hourly rollups (the migration's fill, and the end of a rebuild).</summary>
     public static string DerivedFillSql(bool postgres) =>
         "DELETE FROM feedback_rollups_daily; DELETE FROM feedback_rollups_sentiment; " +
@@ -220,8 +289,10 @@ internal static class RollupsSql
             await ExecuteAsync(connection, transaction, postgres ? PostgresClearCountable : SqliteClearCountable, cancellationToken);
             await ExecuteAsync(connection, transaction, postgres ? PostgresFill : SqliteFill, cancellationToken);
 
-            // The narrower sums are counted again from the hourly ones, so a rebuild repairs them too.
+            // The narrower sums are counted again from the hourly ones, and the alert counters from the alerts, so a
+            // rebuild repairs them too.
             await ExecuteAsync(connection, transaction, DerivedFillSql(postgres), cancellationToken);
+            await ExecuteAsync(connection, transaction, AlertFillSql(postgres), cancellationToken);
             await using var count = connection.CreateCommand();
             count.Transaction = transaction;
             count.CommandText = "SELECT count(*) FROM feedback";

@@ -324,6 +324,31 @@ END;
 
 DELETE FROM feedback_rollups_daily; DELETE FROM feedback_rollups_sentiment; INSERT INTO feedback_rollups_daily (day, sentiment, topic, processing_method, alert_triggered, count) SELECT substr(hour, 1, 10), sentiment, topic, processing_method, alert_triggered, sum(count) FROM feedback_rollups GROUP BY 1, 2, 3, 4, 5 HAVING sum(count) <> 0; INSERT INTO feedback_rollups_sentiment (hour, sentiment, alert_triggered, count) SELECT hour, sentiment, alert_triggered, sum(count) FROM feedback_rollups GROUP BY 1, 2, 3 HAVING sum(count) <> 0;
 
+CREATE TABLE alert_rollups (
+    hour TEXT NOT NULL,
+    state TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (hour, state)
+) WITHOUT ROWID;
+CREATE TRIGGER alert_rollups_insert AFTER INSERT ON alerts BEGIN
+    INSERT INTO alert_rollups (hour, state, count) VALUES (substr(new.created_at, 1, 13) || ':00:00', new.state, 1)
+    ON CONFLICT DO UPDATE SET count = count + 1;
+END;
+CREATE TRIGGER alert_rollups_update AFTER UPDATE OF state, created_at ON alerts
+WHEN old.state IS NOT new.state OR substr(old.created_at, 1, 13) IS NOT substr(new.created_at, 1, 13)
+BEGIN
+    INSERT INTO alert_rollups (hour, state, count) VALUES (substr(old.created_at, 1, 13) || ':00:00', old.state, -1)
+    ON CONFLICT DO UPDATE SET count = count - 1;
+    INSERT INTO alert_rollups (hour, state, count) VALUES (substr(new.created_at, 1, 13) || ':00:00', new.state, 1)
+    ON CONFLICT DO UPDATE SET count = count + 1;
+END;
+CREATE TRIGGER alert_rollups_delete AFTER DELETE ON alerts BEGIN
+    INSERT INTO alert_rollups (hour, state, count) VALUES (substr(old.created_at, 1, 13) || ':00:00', old.state, -1)
+    ON CONFLICT DO UPDATE SET count = count - 1;
+END;
+
+DELETE FROM alert_rollups; INSERT INTO alert_rollups (hour, state, count) SELECT substr(created_at, 1, 13) || ':00:00', state, count(*) FROM alerts GROUP BY 1, 2;
+
 INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
 VALUES ('20261207110000_DailyRollups', '10.0.15');
 

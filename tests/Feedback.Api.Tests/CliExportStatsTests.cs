@@ -137,6 +137,33 @@ public abstract class CliExportStatsTests : IAsyncLifetime
         since.ShouldContain($"{_store.Query("SELECT count(*) FROM feedback WHERE alert_triggered AND id = 2")} triggered an alert");
     }
 
+    /// <summary>
+    /// The counts are the rollups' (as GET /stats reads them), not a count of the rows: counts kept for an hour with no
+    /// stored message (what RETENTION_DAYS leaves of the messages it purged) are in the total, and outside a later range.
+    /// </summary>
+    [Fact]
+    public async Task Stats_sums_the_rollups_including_the_hours_of_purged_messages()
+    {
+        var triggered = (long)_store.Query("SELECT count(*) FROM feedback WHERE alert_triggered")!;
+        _store.Execute(_kind == StoreKind.Postgres
+            ? "SELECT feedback_rollups_add(ARRAY[ROW('2026-01-01 05:00:00+00', 'mixed', 'ux', 'ai', true, 5)::feedback_rollups])"
+            : "INSERT INTO feedback_rollups VALUES ('2026-01-01 05:00:00', 'mixed', 'ux', 'ai', 1, 5)");
+
+        var (exitCode, output) = await RunCliAsync("stats", "--json");
+        var (sinceExit, since) = await RunCliAsync("stats", "--since", "2026-01-01T05:59:00Z", "--json");
+        var (laterExit, later) = await RunCliAsync("stats", "--since", "2026-01-01T06:00:00Z", "--json");
+
+        (exitCode, sinceExit, laterExit).ShouldBe((0, 0, 0), output + since + later);
+        var all = JsonDocument.Parse(output).RootElement;
+        all.GetProperty("total").GetInt64().ShouldBe(7);
+        all.GetProperty("sentiment").GetProperty("mixed").GetInt64().ShouldBeGreaterThanOrEqualTo(5);
+        all.GetProperty("alerts_triggered").GetInt64().ShouldBe(triggered + 5);
+
+        // --since is widened to its whole hour, as GET /stats widens from.
+        JsonDocument.Parse(since).RootElement.GetProperty("total").GetInt64().ShouldBe(7);
+        JsonDocument.Parse(later).RootElement.GetProperty("total").GetInt64().ShouldBe(2);
+    }
+
     [Fact]
     public async Task Stats_json_prints_the_counts_as_one_object()
     {

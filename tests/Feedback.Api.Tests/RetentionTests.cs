@@ -7,8 +7,8 @@ using Shouldly;
 namespace Feedback.Api.Tests;
 
 /// <summary>
-/// Issue #23 item 4: RETENTION_DAYS purges the messages older than that (with their labels and alert rows) in the
-/// background, keeps their counts in the rollups so /stats still shows those days, logs the count without any text and
+/// Issue #23 item 4: RETENTION_DAYS purges the messages older than that (with their labels and alert rows, and their
+/// words in the alert groups' summaries) in the background, keeps their counts in the rollups so /stats still shows those days, logs the count without any text and
 /// counts it in feedback_retention_purged_messages_total, on each store.
 /// </summary>
 [Collection(typeof(MetricsCollection))]
@@ -50,6 +50,9 @@ public abstract class RetentionTests : IDisposable
             .StatusCode.ShouldBe(HttpStatusCode.OK);
         _app.Scalar("SELECT count(*) FROM alerts").ShouldBeGreaterThan(0);
 
+        // The complaint opened an alert group, whose summary quotes it.
+        _app.Scalar("SELECT count(*) FROM alert_groups WHERE summary LIKE '%Wombatville%'").ShouldBe(1);
+
         // A provisional answer may still be revised in the background: the day's stats are read once every answer is final.
         for (var attempt = 0; attempt < 600 && _app.Scalar("SELECT count(*) FROM feedback WHERE status = 'provisional'") > 0; attempt++)
         {
@@ -70,6 +73,10 @@ public abstract class RetentionTests : IDisposable
         _app.Scalar("SELECT count(*) FROM feedback").ShouldBe(0);
         _app.Scalar("SELECT count(*) FROM labels").ShouldBe(0);
         _app.Scalar("SELECT count(*) FROM alerts").ShouldBe(0);
+
+        // No word of a purged message is left: the group stays, its summary says why the words are gone.
+        _app.Scalar("SELECT count(*) FROM alert_groups WHERE summary LIKE '%Wombatville%' OR summary LIKE '%export crashes%'").ShouldBe(0);
+        _app.Scalar($"SELECT count(*) FROM alert_groups WHERE summary = '{Feedback.Storage.CustomerErasure.PurgedExcerpt}'").ShouldBe(1);
         (await client.GetAsync(new Uri($"/feedback/{old[0]}", UriKind.Relative), ct)).StatusCode.ShouldBe(HttpStatusCode.NotFound);
 
         // A new message stays; the purged day still counts its three in /stats.

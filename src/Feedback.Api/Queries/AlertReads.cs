@@ -15,17 +15,6 @@ internal static class AlertReads
     /// <summary>The latest messages shown per group; <c>count</c> says how many it holds.</summary>
     public const int MessagesPerGroup = 20;
 
-    /// <summary>Alerts raised in [from, to), by state (open, resolved, superseded).</summary>
-    public static async Task<Dictionary<string, long>> CountByStateAsync(FeedbackDb db, DateTime from, DateTime to, CancellationToken cancellationToken)
-    {
-        var rows = await db.Alerts.AsNoTracking()
-            .Where(a => a.CreatedAt >= from && a.CreatedAt < to)
-            .GroupBy(a => a.State)
-            .Select(g => new { State = g.Key, Count = g.LongCount() })
-            .ToListAsync(cancellationToken);
-        return rows.ToDictionary(r => r.State, r => r.Count, StringComparer.Ordinal);
-    }
-
     /// <summary>
     /// The open alert groups, the most recently active first, each with its latest messages (an excerpt each) and
     /// the state of its deliveries per channel.

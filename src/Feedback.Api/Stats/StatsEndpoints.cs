@@ -39,20 +39,22 @@ internal static class StatsEndpoints
         // sums for whole days, the hourly ones for the hours at either end, the hour x sentiment x alert sums for an hour
         // series): the range is whole hours (whole days are whole hours too), so the sums are exactly the rows' counts,
         // and the cost follows the days and hours asked for, not the rows stored.
+        // The alerts by state come from counters kept the same way (alert_rollups), not from a count of the alerts.
         List<RollupSum> totals, series;
+        Dictionary<string, long> alerts;
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
             totals = await RollupReads.TotalsAsync(connection, range!.From, range.To, cancellationToken);
             series = await RollupReads.SeriesAsync(connection, range.From, range.To, range.Bucket == "hour", cancellationToken);
+            alerts = await RollupReads.AlertsByStateAsync(connection, range.From, range.To, cancellationToken);
         }
         finally
         {
             await db.Database.CloseConnectionAsync();
         }
 
-        var alerts = await AlertReads.CountByStateAsync(db, range.From, range.To, cancellationToken);
         var view = StatsView.Build(range, totals, series, alerts, taxonomy);
 
         // The range is whole hours or days, as the usage's rows are counted, so its sums are exact.

@@ -9,6 +9,8 @@ namespace Feedback.Storage.Migrations
     /// (issue #23: a month of hours holds up to 720 x 144 rollup rows): per day and key (feedback_rollups_daily) and per
     /// hour, sentiment and alert (feedback_rollups_sentiment). Triggers on feedback_rollups keep them, so every path that
     /// moves a rollup (the feedback triggers, retention, the rebuild) moves them alike; the fill sums the rollups there are.
+    /// Alerts are counted per hour raised x state (alert_rollups) by triggers on alerts, so /stats reads its hours
+    /// instead of counting alerts; the fill counts the alerts there are.
     /// </summary>
     public partial class DailyRollups : Migration
     {
@@ -18,11 +20,14 @@ namespace Feedback.Storage.Migrations
             migrationBuilder.Sql(RollupsSql.CreateDerivedTables);
             migrationBuilder.Sql(RollupsSql.SqliteDerivedTriggers);
             migrationBuilder.Sql(RollupsSql.DerivedFillSql(postgres: false));
+            migrationBuilder.Sql(RollupsSql.SqliteAlertRollups);
+            migrationBuilder.Sql(RollupsSql.AlertFillSql(postgres: false));
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.Sql("DROP TABLE alert_rollups;");
             migrationBuilder.Sql("DROP TRIGGER feedback_rollups_derived_delete;");
             migrationBuilder.Sql("DROP TRIGGER feedback_rollups_derived_update;");
             migrationBuilder.Sql("DROP TRIGGER feedback_rollups_derived_insert;");

@@ -10,6 +10,8 @@ namespace Feedback.Storage.Postgres.Migrations
     /// hour, sentiment and alert (feedback_rollups_sentiment). Every change to the rollups now goes through one function,
     /// feedback_rollups_add, which upserts the three tables one after the other, each in key order: the writer's
     /// per-commit deltas, the delete trigger and retention's add-back call it. The fill sums the rollups there are.
+    /// Alerts are counted per hour raised x state (alert_rollups) by row triggers on alerts deferred to the commit, so
+    /// /stats reads its hours instead of counting alerts; the fill counts the alerts there are.
     /// </summary>
     public partial class DailyRollups : Migration
     {
@@ -20,6 +22,8 @@ namespace Feedback.Storage.Postgres.Migrations
             migrationBuilder.Sql(RollupsSql.PostgresAddFunction);
             migrationBuilder.Sql(RollupsSql.PostgresDeletedFunction);
             migrationBuilder.Sql(RollupsSql.DerivedFillSql(postgres: true));
+            migrationBuilder.Sql(RollupsSql.PostgresAlertRollups);
+            migrationBuilder.Sql(RollupsSql.AlertFillSql(postgres: true));
         }
 
         /// <inheritdoc />
@@ -36,6 +40,8 @@ namespace Feedback.Storage.Postgres.Migrations
                 END
                 $$;
                 """);
+            migrationBuilder.Sql("DROP TABLE alert_rollups;");
+            migrationBuilder.Sql("DROP FUNCTION alert_rollups_count();");
             migrationBuilder.Sql("DROP FUNCTION feedback_rollups_add(feedback_rollups[]);");
             migrationBuilder.Sql("DROP TABLE feedback_rollups_sentiment;");
             migrationBuilder.Sql("DROP TABLE feedback_rollups_daily;");
