@@ -11,7 +11,8 @@ namespace Feedback.Storage.Postgres.Migrations
     /// feedback_rollups_add, which upserts the three tables one after the other, each in key order: the writer's
     /// per-commit deltas, the delete trigger and retention's add-back call it. The fill sums the rollups there are.
     /// Alerts are counted per hour raised x state (alert_rollups) by row triggers on alerts deferred to the commit, so
-    /// /stats reads its hours instead of counting alerts; the fill counts the alerts there are.
+    /// /stats reads its hours instead of counting alerts; the fill counts the alerts there are. The dashboard reads a
+    /// group's latest members through an index on (group_id, id), which SQLite's index on group_id is by itself.
     /// </summary>
     public partial class DailyRollups : Migration
     {
@@ -24,6 +25,7 @@ namespace Feedback.Storage.Postgres.Migrations
             migrationBuilder.Sql(RollupsSql.DerivedFillSql(postgres: true));
             migrationBuilder.Sql(RollupsSql.PostgresAlertRollups);
             migrationBuilder.Sql(RollupsSql.AlertFillSql(postgres: true));
+            migrationBuilder.Sql("CREATE INDEX ix_alerts_group_id_id ON alerts (group_id, id);");
         }
 
         /// <inheritdoc />
@@ -40,6 +42,7 @@ namespace Feedback.Storage.Postgres.Migrations
                 END
                 $$;
                 """);
+            migrationBuilder.Sql("DROP INDEX ix_alerts_group_id_id;");
             migrationBuilder.Sql("DROP TABLE alert_rollups;");
             migrationBuilder.Sql("DROP FUNCTION alert_rollups_count();");
             migrationBuilder.Sql("DROP FUNCTION feedback_rollups_add(feedback_rollups[]);");
