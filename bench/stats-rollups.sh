@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# GET /stats (and ?q= for a missing word) side by side with another build on the same SQLite files (issue 23): for each
+# GET /stats (and ?q= for a missing word) side by side with another build on the same rows (issue 23): for each
 # size in BENCH_SIZES (default "1000 1000000"), bench/make_import_data.py's rows, received over the last 30 days, are
-# imported by this checkout's CLI (which fills the rollups as it inserts); the base build (BENCH_BASE, default main,
-# built by bench/base-build.sh as side-by-side.sh builds it, or BENCH_BASE_DIR) is then started on a copy of that file
-# and this checkout on the file itself, each pinned to CPU 0, and GET /stats?bucket=day and ?bucket=hour over the 30
+# imported by each build's CLI into a file of its own (which fills the rollups as it inserts; the import times are
+# printed side by side); the base build (BENCH_BASE, default main, built by bench/base-build.sh as side-by-side.sh builds
+# it, or BENCH_BASE_DIR) is then started on its file and this checkout on its own, each pinned to CPU 0, and GET
+# /stats?bucket=day and ?bucket=hour over the 30
 # days and GET /feedback?q=zzqxv are timed BENCH_REQUESTS times (20) each after 3 warm-up requests, one at a time from
 # CPU 1. Prints the medians and the best time in ms, and checks that both builds give the same /stats answers (the LLM
 # block aside). The target of #23 is this build's time at each size within 3x of its time at the first size.
@@ -28,9 +29,9 @@ cleanup() {
 trap cleanup EXIT
 
 # shellcheck source=bench/base-build.sh
-. bench/base-build.sh
+BENCH_BASE_PROJECTS="src/Feedback.Cli/Feedback.Cli.csproj" . bench/base-build.sh
 declare -A dir_of=([base]="$base_dir/src/Feedback.Api/bin/Release/net10.0" [this]="$root/src/Feedback.Api/bin/Release/net10.0")
-cli="$root/src/Feedback.Cli/bin/Release/net10.0/Feedback.Cli.dll"
+declare -A cli_of=([base]="$base_dir/src/Feedback.Cli/bin/Release/net10.0/Feedback.Cli.dll" [this]="$root/src/Feedback.Cli/bin/Release/net10.0/Feedback.Cli.dll")
 
 API_KEY="bench_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export API_KEY RATE_LIMIT_PER_MINUTE=0 CLASSIFIER=fast
@@ -53,13 +54,16 @@ with open(src, newline="", encoding="utf-8") as i, open(dst, "w", newline="", en
         at = end - datetime.timedelta(seconds=span * (k + 0.5) / n)
         w.writerow(row + [at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")])
 PY
-  mkdir -p "$work/this-$size" "$work/base-$size"
-  start=$(date +%s.%N)
-  (cd "$work" && DATA_DIR="$work/this-$size" nice -n 10 dotnet "$cli" import "$work/timed.csv" --id-column id --time-column received_at --classifier fast --json) >"$work/import.json"
-  echo "size=$size import_s=$(echo "$(date +%s.%N) - $start" | bc) $(cat "$work/import.json")"
-  sqlite3 "$work/this-$size/feedback.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
-  cp "$work/this-$size/feedback.db" "$work/base-$size/feedback.db"
-  echo "size=$size file_bytes=$(stat -c %s "$work/this-$size/feedback.db") rollup_rows=$(sqlite3 "$work/this-$size/feedback.db" 'SELECT count(*) FROM feedback_rollups')"
+  # Each build's CLI imports the rows into its own file (so the import's cost of each build's triggers is timed side
+  # by side too), one after the other, pinned to CPU 0.
+  for build in base this; do
+    mkdir -p "$work/$build-$size"
+    start=$(date +%s.%N)
+    (cd "$work" && DATA_DIR="$work/$build-$size" taskset -c 0 dotnet "${cli_of[$build]}" import "$work/timed.csv" --id-column id --time-column received_at --classifier fast --json) >"$work/import.json"
+    echo "size=$size build=$build import_s=$(echo "$(date +%s.%N) - $start" | bc) $(cat "$work/import.json")"
+    sqlite3 "$work/$build-$size/feedback.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+    echo "size=$size build=$build file_bytes=$(stat -c %s "$work/$build-$size/feedback.db") rollup_rows=$(sqlite3 "$work/$build-$size/feedback.db" 'SELECT count(*) FROM feedback_rollups')"
+  done
 
   for build in base this; do
     port=$((port + 1))
