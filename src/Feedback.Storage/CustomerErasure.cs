@@ -26,6 +26,7 @@ public static class CustomerErasure
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentException.ThrowIfNullOrEmpty(customerId);
+        await OverwriteDeletedAsync(connection, cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var ids = new List<long>();
         await using (var select = Command(connection, transaction, Theirs + " ORDER BY id", customerId))
@@ -68,6 +69,22 @@ public static class CustomerErasure
         }
 
         await EraseExamplesAsync(connection, transaction, ids, excerpt, cancellationToken);
+    }
+
+    /// <summary>
+    /// SQLite: deleted rows stay readable in the file's free pages until something overwrites them, so the connection that
+    /// erases or purges zeroes what it deletes (PRAGMA secure_delete; the search index drops a deleted message's words at
+    /// once too, by its own secure-delete option, which the DailyRollups migration set). The connection keeps the setting,
+    /// which costs only its deletes. PostgreSQL: the deleted rows' versions are removed by (auto)vacuum.
+    /// </summary>
+    internal static async Task OverwriteDeletedAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        if (connection is Microsoft.Data.Sqlite.SqliteConnection)
+        {
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA secure_delete = ON";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
     /// <summary>

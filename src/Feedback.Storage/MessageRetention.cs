@@ -20,6 +20,7 @@ public static class MessageRetention
     {
         ArgumentNullException.ThrowIfNull(connection);
         var postgres = connection is NpgsqlConnection;
+        await CustomerErasure.OverwriteDeletedAsync(connection, cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var ids = new List<long>();
         await using (var select = connection.CreateCommand())

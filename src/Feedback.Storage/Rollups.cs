@@ -225,6 +225,12 @@ internal static class RollupsSql
             FOR EACH ROW EXECUTE FUNCTION alert_rollups_count();
         """;
 
+    /// <summary>
+    /// SQLite: the search index (FTS5) removes a deleted message's words from its segments at once instead of at a later
+    /// merge, so erasure and retention leave no word of a message in the index (at some cost to every delete).
+    /// </summary>
+    public const string SqliteSearchSecureDelete = "INSERT INTO feedback_search(feedback_search, rank) VALUES('secure-delete', 1);";
+
     /// <summary>The alert counters counted again from the alerts (the migration's fill, and a rebuild).</summary>
     public static string AlertFillSql(bool postgres) =>
         "DELETE FROM alert_rollups; INSERT INTO alert_rollups (hour, state, count) " +

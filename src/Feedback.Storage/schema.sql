@@ -349,6 +349,8 @@ END;
 
 DELETE FROM alert_rollups; INSERT INTO alert_rollups (hour, state, count) SELECT substr(created_at, 1, 13) || ':00:00', state, count(*) FROM alerts GROUP BY 1, 2;
 
+INSERT INTO feedback_search(feedback_search, rank) VALUES('secure-delete', 1);
+
 INSERT INTO "__ef_migrations_history" ("MigrationId", "ProductVersion")
 VALUES ('20261207110000_DailyRollups', '10.0.15');
 

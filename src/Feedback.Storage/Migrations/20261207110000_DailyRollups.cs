@@ -10,7 +10,8 @@ namespace Feedback.Storage.Migrations
     /// hour, sentiment and alert (feedback_rollups_sentiment). Triggers on feedback_rollups keep them, so every path that
     /// moves a rollup (the feedback triggers, retention, the rebuild) moves them alike; the fill sums the rollups there are.
     /// Alerts are counted per hour raised x state (alert_rollups) by triggers on alerts, so /stats reads its hours
-    /// instead of counting alerts; the fill counts the alerts there are.
+    /// instead of counting alerts; the fill counts the alerts there are. The search index drops a deleted message's words
+    /// at once (FTS5 secure-delete), so erasure and retention leave none of them behind.
     /// </summary>
     public partial class DailyRollups : Migration
     {
@@ -22,6 +23,7 @@ namespace Feedback.Storage.Migrations
             migrationBuilder.Sql(RollupsSql.DerivedFillSql(postgres: false));
             migrationBuilder.Sql(RollupsSql.SqliteAlertRollups);
             migrationBuilder.Sql(RollupsSql.AlertFillSql(postgres: false));
+            migrationBuilder.Sql(RollupsSql.SqliteSearchSecureDelete);
         }
 
         /// <inheritdoc />
