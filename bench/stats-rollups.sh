@@ -4,9 +4,8 @@
 # imported by each build's CLI into a file of its own (which fills the rollups as it inserts; the import times are
 # printed side by side); the base build (BENCH_BASE, default main, built by bench/base-build.sh as side-by-side.sh builds
 # it, or BENCH_BASE_DIR) is then started on its file and this checkout on its own, each pinned to CPU 0, and GET
-# /stats?bucket=day and ?bucket=hour over the 30
-# days and GET /feedback?q=zzqxv are timed BENCH_REQUESTS times (20) each after 3 warm-up requests, one at a time from
-# CPU 1. Prints the medians and the best time in ms, and checks that both builds give the same /stats answers (the LLM
+# /stats?bucket=day and ?bucket=hour over the 30 days and GET /feedback?q=zzqxv are timed BENCH_REQUESTS times (20)
+# each after 3 warm-up requests, one at a time from CPU 1. Prints the medians and the best time in ms, and checks that both builds give the same /stats answers (the LLM
 # block aside). The target of #23 is this build's time at each size within 3x of its time at the first size.
 # Needs the Release build of this checkout (dotnet build Feedback.slnx -c Release) and ../shared/data (or BENCH_DATA).
 set -euo pipefail
