@@ -22,6 +22,7 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgresStoreSettings _settings;
     private readonly AlertGrouping _grouping;
+    private readonly OpenGroups _openGroups = new();
     private readonly LlmBudgetAlerts _budget;
     private readonly TimeSpan _provisionalLease;
     private readonly ILogger<PostgresWriter> _logger;
@@ -102,23 +103,39 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         {
             // Messages alone: one batch without a transaction of its own is one implicit transaction, committed when the
             // server reaches its end, so the rows, the usage and the commit cost one round trip.
-            var written = await InsertAsync(session, items, usageInBatch: true);
+            var written = await InsertAsync(session, items, plan: null, usageInBatch: true);
             Produce(batch, written.Results);
             return false;
         }
 
-        if (!othersQueued && !(_budget.Enabled && session.HasUsage))
+        // The commit is in flight on its alerted topics from its read of their groups until it has surely committed or not.
+        var plan = alerted ? new AlertPlan(_grouping, _openGroups, items) : null;
+        var committed = false;
+        try
         {
-            return await CommitWithAlertsAsync(session, batch, items);
+            var alertsQueued = !othersQueued && !(_budget.Enabled && session.HasUsage)
+                ? await CommitWithAlertsAsync(session, batch, items, plan!)
+                : await CommitInTransactionAsync(session, batch, items, plan);
+            committed = true;
+            return alertsQueued;
         }
+        finally
+        {
+            plan?.Leave(committed);
+        }
+    }
 
+    /// <summary>Everything else, statement by statement in one transaction: revisions, labels, deliveries, resolutions, spikes, budget alerts.</summary>
+    private async Task<bool> CommitInTransactionAsync(Session session, IReadOnlyList<IQueuedWrite> batch, List<NewFeedback> items, AlertPlan? plan)
+    {
+        var connection = session.Connection;
         await using var transaction = await connection.BeginTransactionAsync();
         session.Transaction = transaction;
-        var inserted = items.Count == 0 ? InsertedBatch.Empty : await InsertAsync(session, items, usageInBatch: false);
-        if (alerted)
+        var inserted = items.Count == 0 ? InsertedBatch.Empty : await InsertAsync(session, items, plan, usageInBatch: false);
+        if (plan is not null)
         {
             await using var writes = await WriteAlertsAsync(session, items, inserted) ?? new NpgsqlBatch();
-            await ExecuteAsync(session, writes);
+            await ExecuteAsync(session, writes, inserted.Plan!);
         }
 
         Produce(batch, inserted.Results);
@@ -286,16 +303,16 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
     /// then the groups, alerts, deliveries, usage and COMMIT. The transaction is begun and committed by statements of
     /// those batches, so the commit costs no round trip of its own and the topics' locks are held one round trip less.
     /// </summary>
-    private async Task<bool> CommitWithAlertsAsync(Session session, IReadOnlyList<IQueuedWrite> batch, List<NewFeedback> items)
+    private async Task<bool> CommitWithAlertsAsync(Session session, IReadOnlyList<IQueuedWrite> batch, List<NewFeedback> items, AlertPlan plan)
     {
         try
         {
-            var inserted = await InsertAsync(session, items, usageInBatch: false, begin: true);
+            var inserted = await InsertAsync(session, items, plan, usageInBatch: false, begin: true);
             await using var writes = await WriteAlertsAsync(session, items, inserted) ?? new NpgsqlBatch();
             session.Rollups.AddTo(writes);
             session.AddUsage(writes);
             writes.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
-            await ExecuteAsync(session, writes);
+            await ExecuteAsync(session, writes, inserted.Plan!);
             Produce(batch, inserted.Results);
             return session.AlertsQueued;
         }
@@ -323,8 +340,11 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         }
     }
 
-    /// <summary>Runs the alerts' writes (<see cref="AlertPlan.Decide"/>) and notes whether they queued deliveries.</summary>
-    private static async Task ExecuteAsync(Session session, NpgsqlBatch writes)
+    /// <summary>
+    /// Runs the alerts' writes (<see cref="AlertPlan.Decide"/>), reads the ids of the groups they opened (their first
+    /// statements), and notes whether they queued deliveries.
+    /// </summary>
+    private static async Task ExecuteAsync(Session session, NpgsqlBatch writes, AlertPlan plan)
     {
         if (writes.BatchCommands.Count == 0)
         {
@@ -333,7 +353,22 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
 
         writes.Connection = session.Connection;
         writes.Transaction = session.Transaction;
-        await writes.ExecuteNonQueryAsync();
+        var opened = new long[plan.OpenedCount];
+        await using (var reader = await writes.ExecuteReaderAsync())
+        {
+            for (var i = 0; i < opened.Length; i++)
+            {
+                await reader.ReadAsync();
+                opened[i] = long.Parse(reader.GetString(0), System.Globalization.CultureInfo.InvariantCulture);
+                await reader.NextResultAsync();
+            }
+
+            while (await reader.NextResultAsync())
+            {
+            }
+        }
+
+        plan.Opened(opened);
         session.QueuedDeliveries(AlertPlan.DeliveriesAdded(writes));
     }
 
@@ -361,10 +396,9 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
     /// and reads the groups those alerts may join (<see cref="AlertPlan"/>); with <paramref name="usageInBatch"/>, the
     /// commit's LLM usage and rollups go in too. Replays are then settled against the rows their keys already name.
     /// </summary>
-    private async Task<InsertedBatch> InsertAsync(Session session, List<NewFeedback> items, bool usageInBatch, bool begin = false)
+    private async Task<InsertedBatch> InsertAsync(Session session, List<NewFeedback> items, AlertPlan? plan, bool usageInBatch, bool begin = false)
     {
         var ids = new long?[items.Count];
-        var plan = items.Exists(item => item.RaiseAlert) ? new AlertPlan(_grouping, items) : null;
         await using (var insert = new NpgsqlBatch(session.Connection, session.Transaction))
         {
             // BEGIN returns no rows: the reader passes over it to the first insert's.
@@ -406,6 +440,11 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
             {
                 await plan.ReadAsync(reader);
             }
+        }
+
+        if (plan is not null)
+        {
+            await plan.CompleteReadsAsync(session.Connection);
         }
 
         var results = await SettleConflictsAsync(session, items, ids);
