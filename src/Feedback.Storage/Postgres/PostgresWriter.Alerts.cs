@@ -35,8 +35,14 @@ internal sealed partial class PostgresWriter
             "WHERE kind = 'feedback' AND state = 'open' AND topic = $1 AND NOT ((v.version = $2 AND v.changed_by = $3) OR v.changed_by = ANY($4)) " +
             $"ORDER BY first_at DESC, id DESC LIMIT {AlertGrouping.RecentGroups}) g ON true ORDER BY g.first_at DESC, g.id DESC";
 
+        /// <summary>
+        /// While this commit's grouping writes, the trigger on alert_groups leaves the topics' rows to it
+        /// (<see cref="BumpSql"/>); every other change of a group moves its topic's row on through the trigger.
+        /// </summary>
+        private const string TokenSql = "SELECT set_config('feedback.grouping_token', $1, true)";
+
         /// <summary>A topic's groups changed in this transaction: its row moves on and carries the commit's token.</summary>
-        public const string BumpSql =
+        private const string BumpSql =
             "INSERT INTO alert_topic_versions (topic, version, changed_by) VALUES ($1, 1, $2) " +
             "ON CONFLICT (topic) DO UPDATE SET version = alert_topic_versions.version + 1, changed_by = excluded.changed_by";
 
@@ -68,8 +74,9 @@ internal sealed partial class PostgresWriter
         private readonly Dictionary<string, TopicGroups> _read = new(StringComparer.Ordinal);
         private readonly List<string> _unread = [];
 
-        // The topics whose groups this commit changes, which it leaves with its token on their rows.
+        // The topics whose groups this commit changes, which it leaves with its token on their rows; how many groups it opens.
         private readonly List<string> _changed = [];
+        private int _openedCount;
 
         // The groups an alert may join, as they stand after the alerts decided so far: per topic oldest first, as many as
         // AlertGrouping.RecentGroups; and the shared groups' rows by key (absent: none; Resolved: its key is used up).
@@ -248,6 +255,7 @@ internal sealed partial class PostgresWriter
 
             // Each joined group is written once, as it stands after its last alert: the row ends as one update per alert would leave it.
             var batch = new NpgsqlBatch();
+            batch.BatchCommands.Add(Command(TokenSql, Text(Token.ToString(System.Globalization.CultureInfo.InvariantCulture))));
             foreach (var command in opened)
             {
                 batch.BatchCommands.Add(command);
@@ -283,12 +291,16 @@ internal sealed partial class PostgresWriter
                 batch.BatchCommands.Add(Command(BumpSql, Text(topic), new NpgsqlParameter<long> { TypedValue = mine ? Token : 0 }));
             }
 
-            OpenedCount = opened.Count;
+            batch.BatchCommands.Add(Command(TokenSql, Text("")));
+            _openedCount = opened.Count;
             return batch;
         }
 
-        /// <summary>How many groups the batch of <see cref="Decide"/> opens: its first statements, each answering with the new id.</summary>
-        public int OpenedCount { get; private set; }
+        /// <summary>
+        /// Whether the <paramref name="index"/>th statement of the batch of <see cref="Decide"/> opens a group, answering with
+        /// its id: those come right after the one that sets the token.
+        /// </summary>
+        public bool OpensGroupAt(int index) => index >= 1 && index <= _openedCount;
 
         /// <summary>
         /// The ids of the groups the batch opened, in its order: the groups this commit leaves, as they will be once it

@@ -7,8 +7,9 @@ internal sealed partial class PostgresWriter
     /// <summary>
     /// The topics' open feedback groups as this writer last saw them, so a commit with alerts need not read them again (as
     /// the SQLite writer holds them). What the store holds is named by the topic's row in alert_topic_versions, which every
-    /// transaction that opens, joins or resolves a topic's groups moves on (version + 1) and stamps with its commit's token:
-    /// a commit reads that row under the topic's lock, in the same statement as the groups, and the server returns the
+    /// transaction that changes a topic's groups moves on (version + 1): this writer's grouping stamped with its commit's
+    /// token, anything else (a resolution, another process's SQL) through the table's trigger, stamped 0. A commit reads
+    /// that row under the topic's lock, in the same statement as the groups, and the server returns the
     /// groups only when the row names no state held here. The states held are the topic's last one read or committed, and
     /// the states the commits in flight leave (<see cref="Expect"/>, <see cref="Publish"/>): with two commits in flight, the
     /// second takes the topic's lock when the first has committed and finds its token on the row.

@@ -134,20 +134,6 @@ internal sealed partial class PostgresWriter
                 "VALUES (@feedback_id, @sentiment, @topic, @confidence, 'open', @created_at, @group_id, @severity)",
                 ("feedback_id", r.Id), ("sentiment", r.Sentiment), ("topic", r.Topic), ("confidence", r.Confidence),
                 ("created_at", at), ("group_id", groupId), ("severity", decision.Severity));
-            await GroupsChangedAsync(decision is AlertJoinsGroup joined ? joined.Group.Topic : r.Topic);
-        }
-
-        /// <summary>
-        /// Moves the topic's row in alert_topic_versions on, marked changed by no writer (token 0): whoever holds the topic's
-        /// groups in memory (<see cref="OpenGroups"/>), this writer included, reads them again.
-        /// </summary>
-        private async Task GroupsChangedAsync(string topic)
-        {
-            await using var command = new NpgsqlCommand(AlertPlan.BumpSql, Connection, Transaction)
-            {
-                Parameters = { new NpgsqlParameter<string> { TypedValue = topic }, new NpgsqlParameter<long> { TypedValue = 0 } },
-            };
-            await command.ExecuteNonQueryAsync();
         }
 
         /// <summary>
@@ -245,15 +231,13 @@ internal sealed partial class PostgresWriter
         public async Task<bool> ResolveGroupAsync(GroupResolution resolution)
         {
             var at = Utc(resolution.At);
-            if (await ExecuteAsync(
-                "UPDATE alert_groups SET state = 'resolved', resolved_at = @at WHERE id = @id AND state = 'open' RETURNING topic",
-                ("at", at), ("id", resolution.GroupId)) is not string topic)
+            var resolved = await ExecuteAsync(
+                "UPDATE alert_groups SET state = 'resolved', resolved_at = @at WHERE id = @id AND state = 'open' RETURNING id",
+                ("at", at), ("id", resolution.GroupId)) is not null;
+            if (!resolved)
             {
                 return false;
             }
-
-            // The group leaves the topic's open ones, which every writer holding them must read again.
-            await GroupsChangedAsync(topic);
 
             await ExecuteAsync("UPDATE alerts SET state = 'resolved' WHERE group_id = @id AND state = 'open'", ("id", resolution.GroupId));
             var paged = await HasDeliveryAsync(resolution.GroupId, AlertGrouping.PagerDuty);

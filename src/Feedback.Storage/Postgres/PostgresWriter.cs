@@ -341,8 +341,8 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
     }
 
     /// <summary>
-    /// Runs the alerts' writes (<see cref="AlertPlan.Decide"/>), reads the ids of the groups they opened (their first
-    /// statements), and notes whether they queued deliveries.
+    /// Runs the alerts' writes (<see cref="AlertPlan.Decide"/>), reads the ids of the groups they opened, and notes whether
+    /// they queued deliveries.
     /// </summary>
     private static async Task ExecuteAsync(Session session, NpgsqlBatch writes, AlertPlan plan)
     {
@@ -353,19 +353,18 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
 
         writes.Connection = session.Connection;
         writes.Transaction = session.Transaction;
-        var opened = new long[plan.OpenedCount];
+        var opened = new List<long>();
         await using (var reader = await writes.ExecuteReaderAsync())
         {
-            for (var i = 0; i < opened.Length; i++)
+            var index = 0;
+            do
             {
-                await reader.ReadAsync();
-                opened[i] = long.Parse(reader.GetString(0), System.Globalization.CultureInfo.InvariantCulture);
-                await reader.NextResultAsync();
+                if (plan.OpensGroupAt(index++) && await reader.ReadAsync())
+                {
+                    opened.Add(long.Parse(reader.GetString(0), System.Globalization.CultureInfo.InvariantCulture));
+                }
             }
-
-            while (await reader.NextResultAsync())
-            {
-            }
+            while (await reader.NextResultAsync());
         }
 
         plan.Opened(opened);
