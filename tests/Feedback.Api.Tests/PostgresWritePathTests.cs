@@ -256,6 +256,29 @@ public sealed class PostgresWritePathTests : IAsyncLifetime
         Count($"SELECT count(*) FROM feedback WHERE id = ANY(ARRAY[{string.Join(", ", ids)}]) AND (claimed_by IS NOT NULL OR lease_until IS NOT NULL)").ShouldBe(1);
     }
 
+    /// <summary>A large batch whose keys are all new is copied straight into feedback, its ids in the batch's order.</summary>
+    [Fact]
+    public async Task A_large_batch_of_new_keys_is_stored_whole_with_ids_in_its_order()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var items = Enumerable.Range(0, 300).Select(i => Message($"Imported row {i}, all new.", key: $"new-{i}")).ToList();
+
+        var results = await _writer.WriteBatchAsync(items, ct);
+
+        results.ShouldAllBe(r => r.Outcome == WriteOutcome.Created);
+        var ids = results.Select(r => r.Record.Id).ToList();
+        ids.ShouldBe(ids.Order().ToList());
+        ids.Distinct().Count().ShouldBe(300);
+        Count($"SELECT count(*) FROM feedback WHERE id = ANY(ARRAY[{string.Join(", ", ids)}]) AND idempotency_key LIKE 'new-%'").ShouldBe(300);
+        Count($"SELECT count(*) FROM feedback WHERE id = {ids[^1]} AND text = 'Imported row 299, all new.'").ShouldBe(1);
+
+        // Sent again, every key is stored: each is answered as a replay of its row.
+        var again = await _writer.WriteBatchAsync(items, ct);
+        again.ShouldAllBe(r => r.Outcome == WriteOutcome.Replayed);
+        again.Select(r => r.Record.Id).ShouldBe(ids);
+        Count("SELECT count(*) FROM feedback").ShouldBe(300);
+    }
+
     /// <summary>
     /// A writer holds a topic's open groups between commits: a group another writer (another instance) resolved must not
     /// be joined from that memory, and a later alert of its complaint opens a new group.

@@ -185,17 +185,89 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
     /// </summary>
     private const int CopyRows = 128;
 
-    private static readonly string CopyColumns = $"ord, {FeedbackColumns}, claimed_by, lease_until";
+    private static readonly string CopyColumns = $"{FeedbackColumns}, claimed_by, lease_until";
 
     /// <summary>
-    /// Writes many messages with binary COPY into a temporary table, then one INSERT ... SELECT moves them into feedback in
-    /// their order, with the same conflict rule as the single insert; each copied row's id is taken from the sequence
-    /// first, so the answers are matched to the rows by id and no row is read back.
+    /// Writes many messages with binary COPY: straight into feedback when none of their keys is stored
+    /// (<see cref="CopyNewRowsAsync"/>), else through a temporary table that settles the keys as the single insert does
+    /// (<see cref="CopyThroughTableAsync"/>). The ids are taken from the sequence in the batch's order either way, so the
+    /// answers are matched to the rows by id and no row is read back.
     /// </summary>
     private async Task<bool> CopyAsync(Session session, IReadOnlyList<IQueuedWrite> batch, List<NewFeedback> items)
     {
-        await using var transaction = await session.Connection.BeginTransactionAsync();
-        session.Transaction = transaction;
+        try
+        {
+            var ids = await CopyNewRowsAsync(session, items) ?? await CopyThroughTableAsync(session, items);
+            var results = await SettleConflictsAsync(session, items, ids);
+            CountInserted(session, items, ids);
+            await session.Rollups.WriteAsync(session.Connection, session.Transaction!);
+            await session.WriteUsageAsync();
+            await session.Transaction!.CommitAsync();
+            Produce(batch, results);
+            return false;
+        }
+        finally
+        {
+            if (session.Transaction is { } transaction)
+            {
+                await transaction.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes an id for each message from the sequence (in the round trip that begins the transaction) and copies the rows
+    /// into feedback with them: no temporary table, no second pass over the rows, no conflict check per row. A key stored
+    /// already (a replay, a row another instance or import wrote meanwhile, a key twice in the batch) fails the COPY on the
+    /// unique index: the transaction is rolled back and null returned, for <see cref="CopyThroughTableAsync"/>.
+    /// </summary>
+    private async Task<long?[]?> CopyNewRowsAsync(Session session, List<NewFeedback> items)
+    {
+        session.Transaction = await session.Connection.BeginTransactionAsync();
+        var ids = new long?[items.Count];
+        await using (var next = new NpgsqlCommand(
+            "SELECT nextval(pg_get_serial_sequence('feedback', 'id')) FROM generate_series(1, $1)", session.Connection, session.Transaction)
+        {
+            Parameters = { new NpgsqlParameter<int> { TypedValue = items.Count } },
+        })
+        await using (var reader = await next.ExecuteReaderAsync())
+        {
+            for (var i = 0; await reader.ReadAsync(); i++)
+            {
+                ids[i] = reader.GetInt64(0);
+            }
+        }
+
+        try
+        {
+            await using var copy = await session.Connection.BeginBinaryImportAsync($"COPY feedback (id, {CopyColumns}) FROM STDIN (FORMAT BINARY)");
+            for (var i = 0; i < items.Count; i++)
+            {
+                await copy.StartRowAsync();
+                await copy.WriteAsync(ids[i]!.Value, NpgsqlDbType.Bigint);
+                await WriteCopyRowAsync(copy, items[i].Record, items[i].Followed);
+            }
+
+            await copy.CompleteAsync();
+            return ids;
+        }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            await session.Transaction.RollbackAsync();
+            await session.Transaction.DisposeAsync();
+            session.Transaction = null;
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Copies the messages into a temporary table, then one INSERT ... SELECT moves them into feedback in their order,
+    /// with the same conflict rule as the single insert; each copied row's id is taken from the sequence first.
+    /// </summary>
+    private async Task<long?[]> CopyThroughTableAsync(Session session, List<NewFeedback> items)
+    {
+        session.Transaction = await session.Connection.BeginTransactionAsync();
+        var transaction = session.Transaction;
         await using (var create = new NpgsqlCommand(
             $"CREATE TEMP TABLE feedback_copy ON COMMIT DROP AS SELECT 0 AS ord, {FeedbackColumns}, claimed_by, lease_until FROM feedback WITH NO DATA",
             session.Connection, transaction))
@@ -203,11 +275,13 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
             await create.ExecuteNonQueryAsync();
         }
 
-        await using (var copy = await session.Connection.BeginBinaryImportAsync($"COPY feedback_copy ({CopyColumns}) FROM STDIN (FORMAT BINARY)"))
+        await using (var copy = await session.Connection.BeginBinaryImportAsync($"COPY feedback_copy (ord, {CopyColumns}) FROM STDIN (FORMAT BINARY)"))
         {
             for (var i = 0; i < items.Count; i++)
             {
-                await WriteCopyRowAsync(copy, i, items[i].Record, items[i].Followed);
+                await copy.StartRowAsync();
+                await copy.WriteAsync(i, NpgsqlDbType.Integer);
+                await WriteCopyRowAsync(copy, items[i].Record, items[i].Followed);
             }
 
             await copy.CompleteAsync();
@@ -228,21 +302,13 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
             }
         }
 
-        var results = await SettleConflictsAsync(session, items, ids);
-        CountInserted(session, items, ids);
-        await session.Rollups.WriteAsync(session.Connection, transaction);
-        await session.WriteUsageAsync();
-        await transaction.CommitAsync();
-        Produce(batch, results);
-        return false;
+        return ids;
     }
 
-    /// <summary>One row of <see cref="CopyColumns"/>, as <see cref="InsertCommand"/> binds it.</summary>
-    private async Task WriteCopyRowAsync(NpgsqlBinaryImporter copy, int ord, FeedbackRecord r, bool followed)
+    /// <summary>The columns of <see cref="CopyColumns"/> of one row, as <see cref="InsertCommand"/> binds them; the row is started by the caller.</summary>
+    private async Task WriteCopyRowAsync(NpgsqlBinaryImporter copy, FeedbackRecord r, bool followed)
     {
         var leased = followed && r.Status == "provisional";
-        await copy.StartRowAsync();
-        await copy.WriteAsync(ord, NpgsqlDbType.Integer);
         await copy.WriteAsync(r.Text, NpgsqlDbType.Text);
         await WriteTextAsync(copy, r.Source);
         await WriteTextAsync(copy, r.CustomerId);
