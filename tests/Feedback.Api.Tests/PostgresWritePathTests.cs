@@ -256,6 +256,117 @@ public sealed class PostgresWritePathTests : IAsyncLifetime
         Count($"SELECT count(*) FROM feedback WHERE id = ANY(ARRAY[{string.Join(", ", ids)}]) AND (claimed_by IS NOT NULL OR lease_until IS NOT NULL)").ShouldBe(1);
     }
 
+    /// <summary>A large batch whose keys are all new is copied straight into feedback, its ids in the batch's order.</summary>
+    [Fact]
+    public async Task A_large_batch_of_new_keys_is_stored_whole_with_ids_in_its_order()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var items = Enumerable.Range(0, 300).Select(i => Message($"Imported row {i}, all new.", key: $"new-{i}")).ToList();
+
+        var results = await _writer.WriteBatchAsync(items, ct);
+
+        results.ShouldAllBe(r => r.Outcome == WriteOutcome.Created);
+        var ids = results.Select(r => r.Record.Id).ToList();
+        ids.ShouldBe(ids.Order().ToList());
+        ids.Distinct().Count().ShouldBe(300);
+        Count($"SELECT count(*) FROM feedback WHERE id = ANY(ARRAY[{string.Join(", ", ids)}]) AND idempotency_key LIKE 'new-%'").ShouldBe(300);
+        Count($"SELECT count(*) FROM feedback WHERE id = {ids[^1]} AND text = 'Imported row 299, all new.'").ShouldBe(1);
+
+        // Sent again, every key is stored: each is answered as a replay of its row.
+        var again = await _writer.WriteBatchAsync(items, ct);
+        again.ShouldAllBe(r => r.Outcome == WriteOutcome.Replayed);
+        again.Select(r => r.Record.Id).ShouldBe(ids);
+        Count("SELECT count(*) FROM feedback").ShouldBe(300);
+    }
+
+    /// <summary>
+    /// A writer holds a topic's open groups between commits: a group another writer (another instance) resolved must not
+    /// be joined from that memory, and a later alert of its complaint opens a new group.
+    /// </summary>
+    [Fact]
+    public async Task A_group_another_instance_resolved_is_not_joined_from_the_groups_a_writer_holds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var other = await OtherWriterAsync();
+        const string complaint = "The export crashes every time I press it.";
+        await _writer.WriteAsync(Message(complaint, alert: true), ct);
+        await _writer.WriteAsync(Message(complaint, alert: true), ct);
+        var first = Count("SELECT max(id) FROM alert_groups");
+        Count($"SELECT count FROM alert_groups WHERE id = {first}").ShouldBe(2);
+
+        (await other.Writer.ResolveGroupAsync(new GroupResolution(first, DateTime.UtcNow), ct)).ShouldBeTrue();
+        var after = await _writer.WriteAsync(Message(complaint, alert: true), ct);
+
+        var group = Count($"SELECT group_id FROM alerts WHERE feedback_id = {after.Record.Id}");
+        group.ShouldNotBe(first);
+        Count($"SELECT count FROM alert_groups WHERE id = {first}").ShouldBe(2);
+        Count($"SELECT count(*) FROM alert_groups WHERE id = {group} AND state = 'open' AND count = 1").ShouldBe(1);
+    }
+
+    /// <summary>A group another instance opened after a writer read the topic's groups is joined, not opened twice.</summary>
+    [Fact]
+    public async Task A_group_another_instance_opened_is_joined_by_a_writer_that_held_the_topics_groups_before()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var other = await OtherWriterAsync();
+        await _writer.WriteAsync(Message("The export crashes every time I press it.", alert: true), ct);
+
+        const string complaint = "Billing charged me twice this month for one seat.";
+        var opened = await other.Writer.WriteAsync(Message(complaint, alert: true), ct);
+        var joined = await _writer.WriteAsync(Message(complaint, alert: true), ct);
+
+        var group = Count($"SELECT group_id FROM alerts WHERE feedback_id = {opened.Record.Id}");
+        Count($"SELECT group_id FROM alerts WHERE feedback_id = {joined.Record.Id}").ShouldBe(group);
+        Count($"SELECT count FROM alert_groups WHERE id = {group}").ShouldBe(2);
+        Count("SELECT count(*) FROM alert_groups").ShouldBe(2);
+
+        // And the other way round: the second writer held the groups before the first joined, and sees the count it left.
+        var third = await other.Writer.WriteAsync(Message(complaint, alert: true), ct);
+        Count($"SELECT group_id FROM alerts WHERE feedback_id = {third.Record.Id}").ShouldBe(group);
+        Count($"SELECT count FROM alert_groups WHERE id = {group}").ShouldBe(3);
+    }
+
+    /// <summary>
+    /// Many alerts of one topic through one writer, in commits in flight together (each takes the topic's lock when the one
+    /// before it committed and starts from the groups that one left): every complaint ends in one group counting all of it.
+    /// </summary>
+    [Fact]
+    public async Task Alerts_of_one_topic_in_commits_in_flight_together_join_the_groups_the_commits_before_them_left()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string[] complaints =
+        [
+            "The export crashes every time I press it.",
+            "Billing charged me twice this month for one seat.",
+            "The login page rejects my correct password.",
+            "Search returns nothing for words I can see on the page.",
+        ];
+        await Task.WhenAll(Enumerable.Range(0, 80).Select(i => _writer.WriteAsync(Message(complaints[i % complaints.Length], alert: true), ct)));
+
+        Count("SELECT count(*) FROM alert_groups").ShouldBe(complaints.Length);
+        Count("SELECT min(count) FROM alert_groups").ShouldBe(20);
+        Count("SELECT count(*) FROM alerts a JOIN alert_groups g ON g.id = a.group_id").ShouldBe(80);
+    }
+
+    /// <summary>A second writer of the app's own making on the same database, as another instance would have.</summary>
+    private async Task<OtherWriter> OtherWriterAsync()
+    {
+        var dataSource = NpgsqlDataSource.Create(_app.Services.GetRequiredService<PostgresStoreSettings>().ConnectionString);
+        var writer = ActivatorUtilities.CreateInstance<PostgresWriter>(_app.Services, dataSource);
+        await writer.StartAsync(TestContext.Current.CancellationToken);
+        return new OtherWriter(writer, dataSource);
+    }
+
+    private sealed record OtherWriter(PostgresWriter Writer, NpgsqlDataSource DataSource) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Writer.StopAsync(CancellationToken.None);
+            Writer.Dispose();
+            await DataSource.DisposeAsync();
+        }
+    }
+
     private static FeedbackRecord Clone(FeedbackRecord r) => new()
     {
         Text = r.Text, Source = r.Source, CustomerId = r.CustomerId, Metadata = r.Metadata, Sentiment = r.Sentiment, Topic = r.Topic,

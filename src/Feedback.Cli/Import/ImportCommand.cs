@@ -225,9 +225,16 @@ internal static class ImportCommand
             var writer = CliStore.StartWriterAsync(settings).GetAwaiter().GetResult();
             try
             {
-                WriteAll(chunk => writer.WriteBatchAsync(
-                        chunk.ConvertAll(p => new NewFeedback(p.Record!, options.RaiseAlerts && p.Record!.AlertTriggered)), CancellationToken.None)
-                    .GetAwaiter().GetResult().Count(r => r.Outcome == WriteOutcome.Created));
+                if (options.RaiseAlerts)
+                {
+                    WriteAll(chunk => writer.WriteBatchAsync(
+                            chunk.ConvertAll(p => new NewFeedback(p.Record!, p.Record!.AlertTriggered)), CancellationToken.None)
+                        .GetAwaiter().GetResult().Count(r => r.Outcome == WriteOutcome.Created));
+                }
+                else
+                {
+                    WriteOverlapped(writer);
+                }
             }
             finally
             {
@@ -289,6 +296,48 @@ internal static class ImportCommand
                 summary.Skipped += chunk.Count - added;
                 report();
             }
+        }
+
+        // Rows to PostgreSQL without alerts: --batch rows per transaction, which the writer copies in, and the next batch
+        // gathered from the classified chunks while the previous one commits. One batch in flight at a time, so the rows
+        // still reach the store in file order and an interrupted import keeps whole batches.
+        void WriteOverlapped(GroupCommitWriter writer)
+        {
+            Task<IReadOnlyList<WriteResult>>? committing = null;
+            var rows = new List<NewFeedback>(options.Batch);
+            foreach (var classified in chunks.Reader.ReadAllAsync().ToBlockingEnumerable())
+            {
+                foreach (var pending in classified.GetAwaiter().GetResult())
+                {
+                    rows.Add(new NewFeedback(pending.Record!, RaiseAlert: false));
+                    if (rows.Count == options.Batch)
+                    {
+                        Settle(committing);
+                        committing = writer.WriteBatchAsync(rows, CancellationToken.None);
+                        rows = new List<NewFeedback>(options.Batch);
+                    }
+                }
+            }
+
+            Settle(committing);
+            if (rows.Count > 0)
+            {
+                Settle(writer.WriteBatchAsync(rows, CancellationToken.None));
+            }
+        }
+
+        void Settle(Task<IReadOnlyList<WriteResult>>? committing)
+        {
+            if (committing is null)
+            {
+                return;
+            }
+
+            var results = committing.GetAwaiter().GetResult();
+            var added = results.Count(r => r.Outcome == WriteOutcome.Created);
+            summary.Added += added;
+            summary.Skipped += results.Count - added;
+            report();
         }
     }
 

@@ -22,6 +22,7 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgresStoreSettings _settings;
     private readonly AlertGrouping _grouping;
+    private readonly OpenGroups _openGroups = new();
     private readonly LlmBudgetAlerts _budget;
     private readonly TimeSpan _provisionalLease;
     private readonly ILogger<PostgresWriter> _logger;
@@ -102,23 +103,39 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         {
             // Messages alone: one batch without a transaction of its own is one implicit transaction, committed when the
             // server reaches its end, so the rows, the usage and the commit cost one round trip.
-            var written = await InsertAsync(session, items, usageInBatch: true);
+            var written = await InsertAsync(session, items, plan: null, usageInBatch: true);
             Produce(batch, written.Results);
             return false;
         }
 
-        if (!othersQueued && !(_budget.Enabled && session.HasUsage))
+        // The commit is in flight on its alerted topics from its read of their groups until it has surely committed or not.
+        var plan = alerted ? new AlertPlan(_grouping, _openGroups, items) : null;
+        var committed = false;
+        try
         {
-            return await CommitWithAlertsAsync(session, batch, items);
+            var alertsQueued = !othersQueued && !(_budget.Enabled && session.HasUsage)
+                ? await CommitWithAlertsAsync(session, batch, items, plan!)
+                : await CommitInTransactionAsync(session, batch, items, plan);
+            committed = true;
+            return alertsQueued;
         }
+        finally
+        {
+            plan?.Leave(committed);
+        }
+    }
 
+    /// <summary>Everything else, statement by statement in one transaction: revisions, labels, deliveries, resolutions, spikes, budget alerts.</summary>
+    private async Task<bool> CommitInTransactionAsync(Session session, IReadOnlyList<IQueuedWrite> batch, List<NewFeedback> items, AlertPlan? plan)
+    {
+        var connection = session.Connection;
         await using var transaction = await connection.BeginTransactionAsync();
         session.Transaction = transaction;
-        var inserted = items.Count == 0 ? InsertedBatch.Empty : await InsertAsync(session, items, usageInBatch: false);
-        if (alerted)
+        var inserted = items.Count == 0 ? InsertedBatch.Empty : await InsertAsync(session, items, plan, usageInBatch: false);
+        if (plan is not null)
         {
             await using var writes = await WriteAlertsAsync(session, items, inserted) ?? new NpgsqlBatch();
-            await ExecuteAsync(session, writes);
+            await ExecuteAsync(session, writes, inserted.Plan!);
         }
 
         Produce(batch, inserted.Results);
@@ -168,17 +185,89 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
     /// </summary>
     private const int CopyRows = 128;
 
-    private static readonly string CopyColumns = $"ord, {FeedbackColumns}, claimed_by, lease_until";
+    private static readonly string CopyColumns = $"{FeedbackColumns}, claimed_by, lease_until";
 
     /// <summary>
-    /// Writes many messages with binary COPY into a temporary table, then one INSERT ... SELECT moves them into feedback in
-    /// their order, with the same conflict rule as the single insert; each copied row's id is taken from the sequence
-    /// first, so the answers are matched to the rows by id and no row is read back.
+    /// Writes many messages with binary COPY: straight into feedback when none of their keys is stored
+    /// (<see cref="CopyNewRowsAsync"/>), else through a temporary table that settles the keys as the single insert does
+    /// (<see cref="CopyThroughTableAsync"/>). The ids are taken from the sequence in the batch's order either way, so the
+    /// answers are matched to the rows by id and no row is read back.
     /// </summary>
     private async Task<bool> CopyAsync(Session session, IReadOnlyList<IQueuedWrite> batch, List<NewFeedback> items)
     {
-        await using var transaction = await session.Connection.BeginTransactionAsync();
-        session.Transaction = transaction;
+        try
+        {
+            var ids = await CopyNewRowsAsync(session, items) ?? await CopyThroughTableAsync(session, items);
+            var results = await SettleConflictsAsync(session, items, ids);
+            CountInserted(session, items, ids);
+            await session.Rollups.WriteAsync(session.Connection, session.Transaction!);
+            await session.WriteUsageAsync();
+            await session.Transaction!.CommitAsync();
+            Produce(batch, results);
+            return false;
+        }
+        finally
+        {
+            if (session.Transaction is { } transaction)
+            {
+                await transaction.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes an id for each message from the sequence (in the round trip that begins the transaction) and copies the rows
+    /// into feedback with them: no temporary table, no second pass over the rows, no conflict check per row. A key stored
+    /// already (a replay, a row another instance or import wrote meanwhile, a key twice in the batch) fails the COPY on the
+    /// unique index: the transaction is rolled back and null returned, for <see cref="CopyThroughTableAsync"/>.
+    /// </summary>
+    private async Task<long?[]?> CopyNewRowsAsync(Session session, List<NewFeedback> items)
+    {
+        session.Transaction = await session.Connection.BeginTransactionAsync();
+        var ids = new long?[items.Count];
+        await using (var next = new NpgsqlCommand(
+            "SELECT nextval(pg_get_serial_sequence('feedback', 'id')) FROM generate_series(1, $1)", session.Connection, session.Transaction)
+        {
+            Parameters = { new NpgsqlParameter<int> { TypedValue = items.Count } },
+        })
+        await using (var reader = await next.ExecuteReaderAsync())
+        {
+            for (var i = 0; await reader.ReadAsync(); i++)
+            {
+                ids[i] = reader.GetInt64(0);
+            }
+        }
+
+        try
+        {
+            await using var copy = await session.Connection.BeginBinaryImportAsync($"COPY feedback (id, {CopyColumns}) FROM STDIN (FORMAT BINARY)");
+            for (var i = 0; i < items.Count; i++)
+            {
+                await copy.StartRowAsync();
+                await copy.WriteAsync(ids[i]!.Value, NpgsqlDbType.Bigint);
+                await WriteCopyRowAsync(copy, items[i].Record, items[i].Followed);
+            }
+
+            await copy.CompleteAsync();
+            return ids;
+        }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            await session.Transaction.RollbackAsync();
+            await session.Transaction.DisposeAsync();
+            session.Transaction = null;
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Copies the messages into a temporary table, then one INSERT ... SELECT moves them into feedback in their order,
+    /// with the same conflict rule as the single insert; each copied row's id is taken from the sequence first.
+    /// </summary>
+    private async Task<long?[]> CopyThroughTableAsync(Session session, List<NewFeedback> items)
+    {
+        session.Transaction = await session.Connection.BeginTransactionAsync();
+        var transaction = session.Transaction;
         await using (var create = new NpgsqlCommand(
             $"CREATE TEMP TABLE feedback_copy ON COMMIT DROP AS SELECT 0 AS ord, {FeedbackColumns}, claimed_by, lease_until FROM feedback WITH NO DATA",
             session.Connection, transaction))
@@ -186,11 +275,13 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
             await create.ExecuteNonQueryAsync();
         }
 
-        await using (var copy = await session.Connection.BeginBinaryImportAsync($"COPY feedback_copy ({CopyColumns}) FROM STDIN (FORMAT BINARY)"))
+        await using (var copy = await session.Connection.BeginBinaryImportAsync($"COPY feedback_copy (ord, {CopyColumns}) FROM STDIN (FORMAT BINARY)"))
         {
             for (var i = 0; i < items.Count; i++)
             {
-                await WriteCopyRowAsync(copy, i, items[i].Record, items[i].Followed);
+                await copy.StartRowAsync();
+                await copy.WriteAsync(i, NpgsqlDbType.Integer);
+                await WriteCopyRowAsync(copy, items[i].Record, items[i].Followed);
             }
 
             await copy.CompleteAsync();
@@ -211,21 +302,13 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
             }
         }
 
-        var results = await SettleConflictsAsync(session, items, ids);
-        CountInserted(session, items, ids);
-        await session.Rollups.WriteAsync(session.Connection, transaction);
-        await session.WriteUsageAsync();
-        await transaction.CommitAsync();
-        Produce(batch, results);
-        return false;
+        return ids;
     }
 
-    /// <summary>One row of <see cref="CopyColumns"/>, as <see cref="InsertCommand"/> binds it.</summary>
-    private async Task WriteCopyRowAsync(NpgsqlBinaryImporter copy, int ord, FeedbackRecord r, bool followed)
+    /// <summary>The columns of <see cref="CopyColumns"/> of one row, as <see cref="InsertCommand"/> binds them; the row is started by the caller.</summary>
+    private async Task WriteCopyRowAsync(NpgsqlBinaryImporter copy, FeedbackRecord r, bool followed)
     {
         var leased = followed && r.Status == "provisional";
-        await copy.StartRowAsync();
-        await copy.WriteAsync(ord, NpgsqlDbType.Integer);
         await copy.WriteAsync(r.Text, NpgsqlDbType.Text);
         await WriteTextAsync(copy, r.Source);
         await WriteTextAsync(copy, r.CustomerId);
@@ -286,16 +369,16 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
     /// then the groups, alerts, deliveries, usage and COMMIT. The transaction is begun and committed by statements of
     /// those batches, so the commit costs no round trip of its own and the topics' locks are held one round trip less.
     /// </summary>
-    private async Task<bool> CommitWithAlertsAsync(Session session, IReadOnlyList<IQueuedWrite> batch, List<NewFeedback> items)
+    private async Task<bool> CommitWithAlertsAsync(Session session, IReadOnlyList<IQueuedWrite> batch, List<NewFeedback> items, AlertPlan plan)
     {
         try
         {
-            var inserted = await InsertAsync(session, items, usageInBatch: false, begin: true);
+            var inserted = await InsertAsync(session, items, plan, usageInBatch: false, begin: true);
             await using var writes = await WriteAlertsAsync(session, items, inserted) ?? new NpgsqlBatch();
             session.Rollups.AddTo(writes);
             session.AddUsage(writes);
             writes.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
-            await ExecuteAsync(session, writes);
+            await ExecuteAsync(session, writes, inserted.Plan!);
             Produce(batch, inserted.Results);
             return session.AlertsQueued;
         }
@@ -323,8 +406,11 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
         }
     }
 
-    /// <summary>Runs the alerts' writes (<see cref="AlertPlan.Decide"/>) and notes whether they queued deliveries.</summary>
-    private static async Task ExecuteAsync(Session session, NpgsqlBatch writes)
+    /// <summary>
+    /// Runs the alerts' writes (<see cref="AlertPlan.Decide"/>), reads the ids of the groups they opened, and notes whether
+    /// they queued deliveries.
+    /// </summary>
+    private static async Task ExecuteAsync(Session session, NpgsqlBatch writes, AlertPlan plan)
     {
         if (writes.BatchCommands.Count == 0)
         {
@@ -333,7 +419,21 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
 
         writes.Connection = session.Connection;
         writes.Transaction = session.Transaction;
-        await writes.ExecuteNonQueryAsync();
+        var opened = new List<long>();
+        await using (var reader = await writes.ExecuteReaderAsync())
+        {
+            var index = 0;
+            do
+            {
+                if (plan.OpensGroupAt(index++) && await reader.ReadAsync())
+                {
+                    opened.Add(long.Parse(reader.GetString(0), System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+            while (await reader.NextResultAsync());
+        }
+
+        plan.Opened(opened);
         session.QueuedDeliveries(AlertPlan.DeliveriesAdded(writes));
     }
 
@@ -361,10 +461,9 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
     /// and reads the groups those alerts may join (<see cref="AlertPlan"/>); with <paramref name="usageInBatch"/>, the
     /// commit's LLM usage and rollups go in too. Replays are then settled against the rows their keys already name.
     /// </summary>
-    private async Task<InsertedBatch> InsertAsync(Session session, List<NewFeedback> items, bool usageInBatch, bool begin = false)
+    private async Task<InsertedBatch> InsertAsync(Session session, List<NewFeedback> items, AlertPlan? plan, bool usageInBatch, bool begin = false)
     {
         var ids = new long?[items.Count];
-        var plan = items.Exists(item => item.RaiseAlert) ? new AlertPlan(_grouping, items) : null;
         await using (var insert = new NpgsqlBatch(session.Connection, session.Transaction))
         {
             // BEGIN returns no rows: the reader passes over it to the first insert's.
@@ -406,6 +505,11 @@ internal sealed partial class PostgresWriter : GroupCommitWriter
             {
                 await plan.ReadAsync(reader);
             }
+        }
+
+        if (plan is not null)
+        {
+            await plan.CompleteReadsAsync(session.Connection);
         }
 
         var results = await SettleConflictsAsync(session, items, ids);
