@@ -300,6 +300,10 @@
     const body = $('feed');
     const previous = state.latestSeen;
     body.replaceChildren(...page.items.map((item) => feedRow(item, previous > 0 && item.id > previous)));
+    // New rows are marked for a moment and then unmarked in one step: under steady traffic the feed reloads every
+    // second, and a fade (a CSS animation) kept the browser repainting the table on every frame, most of a tab's CPU.
+    const fresh = body.querySelectorAll('tr.fresh');
+    if (fresh.length > 0) setTimeout(() => fresh.forEach((row) => row.classList.remove('fresh')), 2500);
     if (page.items.length > 0) state.latestSeen = Math.max(state.latestSeen, page.items[0].id);
     state.cursor = page.next_cursor;
     $('more').hidden = !state.cursor;
