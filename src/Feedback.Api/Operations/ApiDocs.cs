@@ -215,7 +215,7 @@ internal static class ApiDocs
              "processing_method": "ml_fallback", "created_at": "2026-11-24T10:30:00Z", "confidence": 0.91,
              "scores": {"positive": 0.02, "negative": 0.91, "neutral": 0.04, "mixed": 0.03},
              "topics": {"bug": 0.88, "feature_request": 0.01, "billing": 0.02, "performance": 0.04, "ux": 0.02, "general": 0.03},
-             "language": "en", "prompt_version": null, "model": "deep-5", "status": "final", "warnings": []}
+             "language": "en", "prompt_version": null, "model": "deep-6", "status": "final", "warnings": []}
             """);
         SetExample(operation, "422", """
             {"type": "/problems/validation", "title": "The request is not valid", "status": 422,
