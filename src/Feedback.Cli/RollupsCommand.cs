@@ -7,8 +7,8 @@ using Spectre.Console;
 namespace Feedback.Cli;
 
 /// <summary>
-/// rollups rebuild: counts the hourly rollups GET /stats reads again from the stored rows. The migration that adds them
-/// fills them, and every writer keeps them, so this is the repair for a store whose rollups are doubted (a restore of
+/// rollups rebuild: counts the rollups GET /stats reads again from the stored rows (the hourly ones, their daily and
+/// hour x sentiment sums, and the alert counters). The migrations that add them fill them, and every writer keeps them, so this is the repair for a store whose rollups are doubted (a restore of
 /// the feedback table alone, rows changed by hand in SQL).
 /// </summary>
 internal static class RollupsCommand

@@ -143,6 +143,30 @@ public abstract class DashboardReadTests : IDisposable
         (group.GetProperty("last_at").GetDateTime() >= group.GetProperty("first_at").GetDateTime()).ShouldBeTrue();
     }
 
+    /// <summary>A group of many alerts shows its latest 20 open ones, read a group at a time through the (group_id, id) index.</summary>
+    [Fact]
+    public async Task A_large_open_group_shows_its_latest_twenty_members_and_leaves_out_superseded_ones()
+    {
+        var client = _app.Client();
+        (await client.PostFeedbackAsync(new { text = "I was charged twice this month, refund me now. Unacceptable and awful." })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        _app.Scalar("SELECT count(*) FROM alerts").ShouldBe(1);
+        for (var i = 0; i < 5; i++)
+        {
+            _app.Execute("INSERT INTO alerts (feedback_id, sentiment, topic, confidence, state, created_at, group_id, severity) " +
+                "SELECT feedback_id, sentiment, topic, confidence, state, created_at, group_id, severity FROM alerts");
+        }
+
+        _app.Execute("UPDATE alerts SET state = 'superseded' WHERE id > (SELECT max(id) - 15 FROM alerts)");
+
+        var groups = await (await client.GetAsync(new Uri("/dashboard/alerts", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+
+        _app.Scalar("SELECT count(*) FROM alerts WHERE state = 'open'").ShouldBe(17);
+        groups.GetProperty("items").EnumerateArray().ShouldHaveSingleItem().GetProperty("messages").GetArrayLength().ShouldBe(17);
+        _app.Execute("UPDATE alerts SET state = 'open'");
+        groups = await (await client.GetAsync(new Uri("/dashboard/alerts", UriKind.Relative), TestContext.Current.CancellationToken)).JsonAsync();
+        groups.GetProperty("items").EnumerateArray().ShouldHaveSingleItem().GetProperty("messages").GetArrayLength().ShouldBe(20);
+    }
+
     [Fact]
     public async Task Revisions_of_a_message_are_listed_oldest_first_with_before_and_after()
     {
