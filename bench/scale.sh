@@ -273,7 +273,8 @@ tab() {
   sleep "$tab_settle"
   tab_window "$store" "$size" idle
 
-  taskset -c "$client_cpu" python3 bench/paced_post.py "http://127.0.0.1:$port" "$tab_rate" "$work/rows-$size.csv" >"$work/poster.out" 2>&1 &
+  # Without the driver's input (fd 7): a copy held open here would keep the driver from seeing its end.
+  taskset -c "$client_cpu" python3 bench/paced_post.py "http://127.0.0.1:$port" "$tab_rate" "$work/rows-$size.csv" >"$work/poster.out" 2>&1 7>&- &
   poster_pid=$!
   sleep "$tab_settle"
   tab_window "$store" "$size" tab

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Microsoft.Playwright;
 
 // One signed-in dashboard tab for bench/scale.sh's "dashboard tab CPU": Debian's Chromium, headless, launched through
@@ -30,6 +31,7 @@ string[] chromiumArgs =
 var playwright = await Playwright.CreateAsync();
 IBrowser browser;
 Process? chromiumProcess = null;
+PosixSignalRegistration? termination = null;
 string? profile = null;
 if (detached)
 {
@@ -43,6 +45,9 @@ if (detached)
     }
 
     chromiumProcess = Process.Start(start)!;
+    // Stopped with the driver, however it is stopped: a detached Chromium has no other owner.
+    var started = chromiumProcess;
+    termination = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => started.Kill(entireProcessTree: true));
     string? endpoint = null;
     while (endpoint is null && await chromiumProcess.StandardError.ReadLineAsync() is { } line)
     {
@@ -129,6 +134,7 @@ while (await Console.In.ReadLineAsync() is { } line)
 
 if (chromiumProcess is not null)
 {
+    termination?.Dispose();
     chromiumProcess.Kill(entireProcessTree: true);
     await chromiumProcess.WaitForExitAsync();
     Directory.Delete(profile!, recursive: true);
