@@ -29,6 +29,12 @@ internal interface IBackgroundReads
     /// <summary>The ids above <paramref name="afterId"/> of the messages stored with a sentence vector.</summary>
     Task<List<long>> EmbeddedIdsAfterAsync(long afterId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The highest message id stored, 0 with none: how far a read by id has looked, whether or not the rows up to it have
+    /// a sentence vector, so a store of rows without one (<c>CLASSIFIER=fast</c>, a fast import) is passed over once.
+    /// </summary>
+    Task<long> HighestIdAsync(CancellationToken cancellationToken);
+
     /// <summary>The sentence vectors of the listed messages that have one (a list short enough for one statement).</summary>
     Task<List<StoredVector>> EmbeddingsOfAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken);
 
@@ -110,6 +116,13 @@ internal sealed class EfBackgroundReads(IServiceScopeFactory scopes) : IBackgrou
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
         return await db.Feedback.AsNoTracking().Where(f => f.Id > afterId && f.Embedding != null).Select(f => f.Id).ToListAsync(cancellationToken);
+    }
+
+    public async Task<long> HighestIdAsync(CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<FeedbackDb>();
+        return await db.Feedback.MaxAsync(f => (long?)f.Id, cancellationToken) ?? 0;
     }
 
     public async Task<Dictionary<long, string>> TextsOfAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken)

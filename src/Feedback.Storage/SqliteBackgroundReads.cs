@@ -122,6 +122,14 @@ internal sealed class SqliteBackgroundReads(SqliteReadConnections connections) :
         return counts;
     }
 
+    public async Task<long> HighestIdAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT coalesce(max(id), 0) FROM feedback";
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     public async Task<List<long>> EmbeddedIdsAfterAsync(long afterId, CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenAsync(cancellationToken);

@@ -66,6 +66,7 @@ internal sealed partial class SimilarMessages(IBackgroundReads reads, TimeProvid
 
             // Plain reads on SQLite (IBackgroundReads), not EF Core: this runs at every start, and a server nobody
             // searches then never builds EF's query pipeline (FootprintTests).
+            var highest = await reads.HighestIdAsync(cancellationToken);
             var ids = await reads.EmbeddedIdsAfterAsync(_settled, cancellationToken);
             var missing = ids.Where(id => !Index.Contains(id)).ToList();
             if (missing.Count > ListedAtMost)
@@ -77,9 +78,12 @@ internal sealed partial class SimilarMessages(IBackgroundReads reads, TimeProvid
                 (await reads.EmbeddingsOfAsync(missing, cancellationToken)).ForEach(r => Add(r.Id, r.Embedding));
             }
 
-            if (ids.Count > 0)
+            // The highest id read before this read, not only the highest with a vector: rows stored without one
+            // (CLASSIFIER=fast, a fast import) settle too, so later searches do not walk them again.
+            var readThrough = Math.Max(highest, ids.Count > 0 ? ids.Max() : 0);
+            if (readThrough > _settled)
             {
-                _reads.Enqueue((now, ids.Max()));
+                _reads.Enqueue((now, readThrough));
             }
 
             _settled = settledAfter;

@@ -35,6 +35,9 @@ internal sealed partial class ThemeRefresher(
     /// <summary>How many refresh periods may pass without a full clustering, when no new row called for one.</summary>
     private const int StaleAfter = 10;
 
+    /// <summary>Every id up to here has been looked at by a join, with or without a vector.</summary>
+    private long _scannedThrough;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var refreshEvery = TimeSpan.FromSeconds(settings.RefreshSeconds);
@@ -124,8 +127,12 @@ internal sealed partial class ThemeRefresher(
         }
     }
 
-    /// <summary>Messages with a vector stored after the snapshot's newest, each joined to its nearest theme; how many.</summary>
-    private async Task<int> JoinNewAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Messages with a vector stored after the snapshot's newest and after the ids already looked at, each joined to its
+    /// nearest theme; how many. Rows without a vector (CLASSIFIER=fast, a fast import) are looked at once: the read by id
+    /// starts past them next time instead of walking the same rows every turn.
+    /// </summary>
+    internal async Task<int> JoinNewAsync(CancellationToken cancellationToken)
     {
         var snapshot = current.Snapshot;
         if (snapshot.ComputedAt == DateTime.MinValue)
@@ -133,8 +140,16 @@ internal sealed partial class ThemeRefresher(
             return 0;
         }
 
-        var after = snapshot.HighestId;
+        var after = Math.Max(snapshot.HighestId, _scannedThrough);
+        var highest = await reads.HighestIdAsync(cancellationToken);
+        if (highest <= after)
+        {
+            return 0;
+        }
+
         var rows = await reads.VectorRowsAfterAsync(after, JoinPage, cancellationToken);
+        // A page that is not full read every row committed by then, so at least every id up to the highest read before it.
+        _scannedThrough = rows.Count == JoinPage ? rows[^1].Id : Math.Max(highest, rows.Count > 0 ? rows[^1].Id : 0);
         Span<float> vector = stackalloc float[SentenceEncoder.Dimensions];
         foreach (var row in rows)
         {
