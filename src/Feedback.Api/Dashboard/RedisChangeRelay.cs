@@ -24,16 +24,17 @@ internal sealed partial class RedisChangeRelay(RedisLink redis, StoreChanges loc
     {
         try
         {
+            // The last version the other instances were told of, taken before subscribing: a commit while the
+            // subscription is still being made is announced once it is. A publish that fails (Redis slow, down, or
+            // paused after another operation's failure) leaves it behind, so the next round tries again: a lost
+            // notice would leave every tab on another instance stale until the next commit, which may not come.
+            var announced = local.Version;
             while (!await redis.SubscribeAsync(Channel, OnMessage))
             {
                 await Task.Delay(SubscribeRetry, time, stoppingToken);
             }
 
             LogSubscribed(logger);
-            // The last version the other instances were told of. A publish that fails (Redis slow, down, or paused
-            // after another operation's failure) leaves it behind, so the next round tries again: a lost notice
-            // would leave every tab on another instance stale until the next commit, which may not come.
-            var announced = local.Version;
             while (!stoppingToken.IsCancellationRequested)
             {
                 var next = local.Next;
