@@ -1,8 +1,9 @@
+using System.Globalization;
 using Feedback.Analysis.Deep;
-using System.Text;
 using Feedback.Analysis.Deep.Training;
 using Feedback.Analysis.Evaluation;
 using Feedback.Analysis.Local;
+using Feedback.Analysis.Local.Training;
 using Shouldly;
 
 namespace Feedback.Analysis.Tests.Deep;
@@ -46,7 +47,7 @@ public sealed class DeepTrainingTests
         var disagreeing = new List<string>();
         foreach (var row in rows)
         {
-            readings.TryGetValue(Fnv1a64(row.Text), out var read).ShouldBeTrue($"no readings for \"{row.Text[..Math.Min(60, row.Text.Length)]}\"");
+            readings.TryGetValue(DataSplit.Hash(row.Text).ToString("x16", CultureInfo.InvariantCulture), out var read).ShouldBeTrue($"no readings for \"{row.Text[..Math.Min(60, row.Text.Length)]}\"");
             var yes = read!.Count(a => a == "yes");
             if (yes >= 2 != row.Action)
             {
@@ -55,17 +56,6 @@ public sealed class DeepTrainingTests
         }
 
         disagreeing.ShouldBeEmpty();
-    }
-
-    private static string Fnv1a64(string text)
-    {
-        var hash = 14695981039346656037UL;
-        foreach (var b in Encoding.UTF8.GetBytes(text))
-        {
-            hash = (hash ^ b) * 1099511628211UL;
-        }
-
-        return hash.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]

@@ -14,7 +14,13 @@ internal static class DataSplit
     public static bool IsHeldOut(string text) => Bucket(text) < HeldOutPercent;
 
     /// <summary>0..99, stable across runs, machines and .NET versions.</summary>
-    public static int Bucket(string text)
+    public static int Bucket(string text) => (int)(Hash(text) % 100);
+
+    /// <summary>
+    /// The FNV-1a 64 hash of the text's UTF-8 bytes: what the split buckets, and the key of a row's readings
+    /// (training/data/product_feedback_v2.readings.csv, as 16 lower-case hex digits).
+    /// </summary>
+    public static ulong Hash(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         var hash = 14695981039346656037UL;
@@ -23,6 +29,6 @@ internal static class DataSplit
             hash = (hash ^ b) * 1099511628211UL;
         }
 
-        return (int)(hash % 100);
+        return hash;
     }
 }
