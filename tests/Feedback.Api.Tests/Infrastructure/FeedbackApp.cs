@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
@@ -9,6 +10,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Shouldly;
 
 namespace Feedback.Api.Tests.Infrastructure;
 
@@ -239,6 +241,29 @@ public static class HttpExtensions
         }
 
         return client.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>
+    /// Posts <paramref name="text"/> every half second until <paramref name="arrived"/> completes, and returns its
+    /// result: for a change notice one write may not bring, as the instances subscribe to Redis in the background after
+    /// they start and another instance's commit before that reaches nobody.
+    /// </summary>
+    public static async Task<T> PostUntilAsync<T>(this HttpClient client, string text, Func<Task<T>> arrived, CancellationToken cancellationToken)
+    {
+        using var writing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var writer = Task.Run(async () =>
+        {
+            while (!writing.IsCancellationRequested)
+            {
+                (await client.PostFeedbackAsync(new { text })).StatusCode.ShouldBe(HttpStatusCode.Created);
+                await Task.Delay(500, writing.Token);
+            }
+        }, cancellationToken);
+
+        var result = await arrived();
+        await writing.CancelAsync();
+        await Should.ThrowAsync<OperationCanceledException>(writer);
+        return result;
     }
 
     public static Task<HttpResponseMessage> PostRawAsync(this HttpClient client, string body, string? contentType = "application/json")
